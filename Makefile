@@ -1,0 +1,151 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# shmwatch build, in the libbpf-bootstrap shape: BPF object -> skeleton -> user space.
+#   make            build build/shmwatchd and build/shmwatch
+#   make run        install missing packages, build, run the daemon in the foreground
+#   make test       install missing packages, build, run unit and end-to-end tests
+#   make SANITIZE=1 test   the same with ASan/UBSan (objects in build-san/)
+#   make V=1        show the commands
+
+ARCH := x86
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+PREFIX ?= /usr/local
+DESTDIR ?=
+VERSION := 0.1.0
+
+ifeq ($(SANITIZE),1)
+OUTPUT ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+OUTPUT ?= build
+SANFLAGS :=
+endif
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
+CFLAGS ?= -g -O2
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -D_GNU_SOURCE \
+	  -DSHMW_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) $(JSON_CFLAGS) $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -Iinclude -Ivmlinux/$(ARCH)
+
+# Pure user-space logic shared by daemon, client and unit tests.
+COMMON_SRCS := user/jsonproto.c user/timefmt.c user/log.c
+# Daemon-only pieces.
+DAEMON_SRCS := user/shmwatchd.c user/daemon_opts.c user/loader.c user/kallsyms.c \
+	       user/mounts.c user/state.c user/seed.c user/server.c user/eventlog.c \
+	       user/segtable.c user/report.c user/procinfo.c
+CLIENT_SRCS := user/shmwatch.c user/client.c user/table.c
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+HELPER_SRCS := $(wildcard tests/e2e/helpers/*.c)
+
+COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(COMMON_SRCS))
+DAEMON_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(DAEMON_SRCS))
+CLIENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(CLIENT_SRCS))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+HELPER_BINS := $(patsubst tests/e2e/helpers/%.c,$(OUTPUT)/tests/%,$(HELPER_SRCS))
+
+.DELETE_ON_ERROR:
+.PHONY: all run test unit e2e bench deps vmlinux format format-check clean install uninstall
+
+all: $(OUTPUT)/shmwatchd $(OUTPUT)/shmwatch
+
+deps:
+	$(Q)./scripts/install-deps.sh
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(OUTPUT)/shmwatchd $(ARGS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all tests-bin
+	$(Q)./tests/run.sh $(OUTPUT)
+
+.PHONY: tests-bin
+tests-bin: $(UNIT_BINS) $(HELPER_BINS)
+
+unit: $(UNIT_BINS)
+	$(Q)./tests/run.sh $(OUTPUT) unit
+
+e2e: all $(HELPER_BINS)
+	$(Q)./tests/run.sh $(OUTPUT) e2e
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all tests-bin
+	$(Q)./bench/run.sh $(OUTPUT)
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/bpf $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+# BPF object and skeleton.
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) include/shmwatch_abi.h $(wildcard bpf/*.h) | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp
+	$(Q)rm -f $@.tmp
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+# Every daemon object may include the skeleton.
+$(DAEMON_OBJS): $(OUTPUT)/shmwatch.skel.h
+
+$(OUTPUT)/%.o: %.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/shmwatchd: $(DAEMON_OBJS) $(COMMON_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -ljson-c -lsystemd -o $@
+
+$(OUTPUT)/shmwatch: $(CLIENT_OBJS) $(COMMON_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -ljson-c -o $@
+
+# Unit tests link the pure logic they test (state, protocol, formatting), never libbpf.
+UNIT_LIB_OBJS := $(COMMON_OBJS) $(OUTPUT)/user/state.o $(OUTPUT)/user/table.o \
+		 $(OUTPUT)/user/eventlog.o $(OUTPUT)/user/report.o
+$(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(UNIT_LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -ljson-c -o $@
+
+$(OUTPUT)/tests/%: $(OUTPUT)/tests/e2e/helpers/%.o | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -lpthread -o $@
+
+# vmlinux.h is committed; this regenerates it from a BTF file and proves the build still works.
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+vmlinux:
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $(VMLINUX).tmp
+	mv $(VMLINUX).tmp $(VMLINUX)
+	$(MAKE) --no-print-directory $(OUTPUT)/shmwatch.skel.h
+
+FORMAT_FILES := $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/unit/*.c tests/unit/*.h tests/e2e/helpers/*.c)
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+install: all
+	install -D -m 0755 $(OUTPUT)/shmwatchd $(DESTDIR)$(PREFIX)/sbin/shmwatchd
+	install -D -m 0755 $(OUTPUT)/shmwatch $(DESTDIR)$(PREFIX)/bin/shmwatch
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/shmwatchd $(DESTDIR)$(PREFIX)/bin/shmwatch
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one ABI shared by the BPF programs (bpf/) and user space (user/).
+ * Fixed-width types only, no pointers: kernel addresses travel as __u64
+ * cookies. Every struct that crosses the boundary has a size assertion.
+ */
+#ifndef SHMWATCH_ABI_H
+#define SHMWATCH_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define SHMW_COMM_LEN 16
+/* Distinct segments one address space can hold before we fall back to a resync. */
+#define SHMW_MM_SEGS 16
+
+/* What changed (shmw_event.type). */
+enum shmw_event_type {
+	SHMW_EV_ATTACH = 1,  /* an mm gained its first VMA of a segment */
+	SHMW_EV_DETACH = 2,  /* an mm lost its last VMA of a segment */
+	SHMW_EV_VMAS = 3,    /* VMA count changed, holder unchanged (split, 2nd shmat) */
+	SHMW_EV_RMID = 4,    /* shmctl(IPC_RMID) succeeded */
+	SHMW_EV_OWNER = 5,   /* the pid named for an mm changed (CLONE_VM sibling took over) */
+	SHMW_EV_SHARE = 6,   /* another process started using a holder's mm (vfork, CLONE_VM) */
+	SHMW_EV_UNSHARE = 7, /* ... and stopped (exec or exit) */
+	SHMW_EV_OVERFLOW = 8, /* an mm holds more than SHMW_MM_SEGS segments: user space resyncs it */
+};
+
+/* Why it changed (shmw_event.cause). */
+enum shmw_cause {
+	SHMW_CAUSE_NONE = 0,
+	SHMW_CAUSE_SHMAT = 1,
+	SHMW_CAUSE_SHMDT = 2,
+	SHMW_CAUSE_FORK = 3,
+	SHMW_CAUSE_EXEC = 4,
+	SHMW_CAUSE_EXIT = 5,
+	SHMW_CAUSE_MUNMAP = 6, /* munmap, mremap, mmap(MAP_FIXED) over it */
+	SHMW_CAUSE_SPLIT = 7,  /* mprotect, madvise, mlock, mbind, ... cut a VMA */
+	SHMW_CAUSE_SHMCTL = 8,
+	SHMW_CAUSE_SEED = 9,   /* found by the start-up walk */
+	SHMW_CAUSE_RESYNC = 10,/* found different by a resync walk */
+	SHMW_CAUSE_MREMAP = 11,
+	SHMW_CAUSE_MAX
+};
+
+/* One ring-buffer record. Holder fields describe the mm after the change. */
+struct shmw_event {
+	__u64 ts;      /* bpf_ktime_get_boot_ns() */
+	__u64 version; /* global change counter: orders events against map snapshots */
+	__u64 mm;      /* holder address space cookie (struct mm_struct address) */
+	__u64 size;    /* segment size in bytes */
+	__u64 since;   /* boot ns when this mm first held the segment */
+	__u32 type;    /* enum shmw_event_type */
+	__u32 cause;   /* enum shmw_cause */
+	__u32 ns;      /* IPC namespace inode number */
+	__u32 shmid;
+	__u32 key;     /* key the segment was created with (from the SYSV%08x name) */
+	__u32 nvma;    /* VMAs of this segment in this mm after the change */
+	__u32 pid;     /* tgid named for the mm (or the actor, for RMID) */
+	__u32 actor;   /* tgid whose action caused it (fork parent, remover, sharer) */
+	__u32 uid;
+	__u32 how;     /* enum shmw_cause: how the holder first got the attachment */
+	char comm[SHMW_COMM_LEN];
+};
+_Static_assert(sizeof(struct shmw_event) == 104, "shmw_event layout is ABI");
+
+/* One segment as held by one mm (inside struct shmw_mm). */
+struct shmw_mm_seg {
+	__u64 size;
+	__u64 since;
+	__u32 ns;
+	__u32 shmid;
+	__u32 key;
+	__u32 nvma; /* 0 = free slot */
+	__u32 how;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct shmw_mm_seg) == 40, "shmw_mm_seg layout is ABI");
+
+/* shmw_mm.flags */
+#define SHMW_MM_SEEDED 0x1   /* counts are exact (walked, or created by fork) */
+#define SHMW_MM_OVERFLOW 0x2 /* more segments than slots: counts incomplete */
+#define SHMW_MM_EXITING 0x4  /* named pid has exited; mm still alive */
+
+/* Value of the mms map, keyed by mm cookie: the live attachers of one address space. */
+struct shmw_mm {
+	__u64 version;  /* version of the last change */
+	__u64 changes;  /* bumped by every change; seeding walks compare it */
+	__u32 inflight; /* VMA-changing syscalls between enter and exit */
+	__u32 flags;
+	__u32 tgid;     /* pid named for this mm */
+	__u32 uid;
+	char comm[SHMW_COMM_LEN];
+	struct shmw_mm_seg segs[SHMW_MM_SEGS];
+};
+_Static_assert(sizeof(struct shmw_mm) == 48 + SHMW_MM_SEGS * 40, "shmw_mm layout is ABI");
+
+/* Value of the sharers map, keyed by tgid: processes using an mm they did not create. */
+struct shmw_sharer {
+	__u64 mm;
+	__u64 since;
+	__u32 uid;
+	__u32 pad;
+	char comm[SHMW_COMM_LEN];
+};
+_Static_assert(sizeof(struct shmw_sharer) == 40, "shmw_sharer layout is ABI");
+
+/* Indexes into the per-CPU stats array. */
+enum shmw_stat {
+	SHMW_STAT_EVENTS = 0,  /* records submitted */
+	SHMW_STAT_LOST,        /* ring buffer full: record dropped */
+	SHMW_STAT_MAP_FULL,    /* mms/sharers/scratch update failed */
+	SHMW_STAT_OVERFLOW,    /* mm ran out of segment slots */
+	SHMW_STAT_WALK_LIMIT,  /* a VMA walk hit its iteration bound */
+	SHMW_STAT_SEED_RETRY,  /* seeding walk raced with a change */
+	SHMW_STAT_MAX
+};
+
+/* Seed walk verdicts the iterator reports per mm (shmw_seed_result.status). */
+struct shmw_seed_result {
+	__u64 mm;
+	__u32 tgid;
+	__u32 ok; /* 1: counts installed exactly; 0: raced, walk again */
+};
+_Static_assert(sizeof(struct shmw_seed_result) == 16, "shmw_seed_result layout is ABI");
+
+#endif /* SHMWATCH_ABI_H */

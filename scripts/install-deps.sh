@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs the Debian packages shmwatch builds and tests with, only those missing.
+# Used by `make run`, `make test` and .ci/run so a fresh Debian 12 machine needs nothing else.
+set -eu
+PKGS="make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libsystemd-dev \
+pkg-config uthash-dev lsof"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing Debian packages:$missing (run as root, or apt-get install them)" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The JSON Lines event log, with size-based rotation (path, path.1, ... path.N). */
+#ifndef SHMW_EVENTLOG_H
+#define SHMW_EVENTLOG_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct shmw_eventlog;
+
+/* path "-" writes to stdout and never rotates. Creates the parent directory (mode 0755) if
+ * missing. max_bytes 0 disables rotation; keep is how many rotated files to keep (>= 1).
+ * Returns NULL with a reason in err (e.g. "cannot open /x/y: Permission denied"). */
+struct shmw_eventlog *shmw_eventlog_open(const char *path, uint64_t max_bytes, unsigned keep,
+					 char *err, size_t errlen);
+/* Appends line and a newline (line must not contain one); rotates first if the file would
+ * grow past max_bytes. Returns 0 or -errno; a failed write is counted, never fatal. */
+int shmw_eventlog_write(struct shmw_eventlog *log, const char *line, size_t len);
+/* Lines written, write errors and rotations so far. */
+uint64_t shmw_eventlog_lines(const struct shmw_eventlog *log);
+uint64_t shmw_eventlog_errors(const struct shmw_eventlog *log);
+uint64_t shmw_eventlog_rotations(const struct shmw_eventlog *log);
+const char *shmw_eventlog_path(const struct shmw_eventlog *log);
+void shmw_eventlog_close(struct shmw_eventlog *log);
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Client requests on the wire (docs/protocol.md): parse and build, with bounds. */
+#ifndef SHMW_JSONPROTO_H
+#define SHMW_JSONPROTO_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHMW_REQ_MAX 4096     /* bytes in one request line, newline included */
+#define SHMW_EVENTS_LAST_MAX 10000
+
+enum shmw_cmd { SHMW_CMD_WHO = 1, SHMW_CMD_PS, SHMW_CMD_LS, SHMW_CMD_STATUS, SHMW_CMD_EVENTS };
+
+struct shmw_request {
+	enum shmw_cmd cmd;
+	int32_t shmid;  /* who: 0..INT32_MAX */
+	bool has_ns;
+	uint32_t ns;    /* who: IPC namespace inode number */
+	int32_t pid;    /* ps: 1..INT32_MAX */
+	uint32_t last;  /* events: 0..SHMW_EVENTS_LAST_MAX */
+	bool follow;    /* events */
+};
+
+/* Parses one request line (without or with its trailing newline). Returns 0, or -1 with a
+ * human-readable reason in err (e.g. "shmid must be an integer from 0 to 2147483647"). Unknown
+ * fields are rejected, so typos do not pass silently. */
+int shmw_request_parse(const char *line, size_t len, struct shmw_request *req, char *err,
+		       size_t errlen);
+/* One line of JSON, newline-terminated, for the client; caller frees. NULL on ENOMEM. */
+char *shmw_request_format(const struct shmw_request *req);
+/* {"ok":false,"code":code,"error":msg}\n ; caller frees. */
+char *shmw_error_line(const char *code, const char *msg);
+const char *shmw_cmd_name(enum shmw_cmd cmd);
+#endif

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The daemon's diagnostic log: stderr, or journald when started by systemd. */
+#ifndef SHMW_LOG_H
+#define SHMW_LOG_H
+#include <stdarg.h>
+#include <syslog.h> /* LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG */
+
+/* verbosity: the highest level printed (LOG_INFO by default, LOG_DEBUG with -v). */
+void shmw_log_init(const char *ident, int verbosity);
+void shmw_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void shmw_vlog(int level, const char *fmt, va_list ap);
+int shmw_log_level(void);
+
+#define log_err(...) shmw_log(LOG_ERR, __VA_ARGS__)
+#define log_warn(...) shmw_log(LOG_WARNING, __VA_ARGS__)
+#define log_info(...) shmw_log(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) shmw_log(LOG_DEBUG, __VA_ARGS__)
+#endif
