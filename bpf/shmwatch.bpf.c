@@ -1,0 +1,976 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * shmwatch kernel side: the live map of SysV shared memory attachers.
+ *
+ * The unit of state is an address space (mm): nattch counts VMAs, and VMAs belong to an
+ * mm, not to a process (KERNEL-FACTS 1, 3). mms[mm] holds, per segment, how many VMAs of it
+ * the mm maps. Every change is applied here first and then sent to user space as an event
+ * carrying the post-change count and a global version, so user space can merge events with
+ * map snapshots and recover from lost events by re-reading the maps.
+ *
+ * Counting without fentry (refused on our 6.18 hosts): a syscall that can add, remove or cut
+ * SysV VMAs counts them per segment in its address range at sys_enter and again at sys_exit;
+ * the difference is what it did. The range is widened to whole SysV VMAs at enter, so pieces
+ * of a split VMA stay inside it. fork walks the child's VMAs (it is not running yet), and
+ * exit_mmap drops an mm's holdings when the address space really goes (KERNEL-FACTS 3).
+ *
+ * State that predates us is learned by the iter/task_vma program below: per mm it compares
+ * the mm's change counter before and after its walk and installs the counts only when no
+ * change raced with it; user space walks the others again.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "shmwatch_abi.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by user space before load. */
+const volatile __u64 shm_mmap_addr = 0; /* &shm_mmap, from /proc/kallsyms */
+
+#include "vma.bpf.h"
+
+#define IPC_RMID 0
+#define IPC_64 0x0100
+#define SHM_REMAP 040000
+#define MAP_FIXED 0x10
+#define MREMAP_FIXED 2
+#define PAGE_MASK_4K (~4095ULL)
+#define MAX_ERRNO 4095
+
+/* 1 while user space walks all tasks: then every touched mm must be tracked. */
+volatile __u32 seeding = 1;
+__u64 version_counter = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct shmw_mm);
+} mms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct shmw_sharer);
+} sharers SEC(".maps");
+
+enum op_kind { OP_RANGE = 1, OP_SHMAT, OP_RMID };
+
+/* A syscall between its enter and exit, keyed by thread id. */
+struct range_op {
+	__u64 mm;
+	__u64 lo, hi;   /* main range, widened to whole SysV VMAs */
+	__u64 lo2, hi2; /* mremap destination (MREMAP_FIXED), or 0 */
+	__u64 len2;     /* mremap new length */
+	__u32 kind;
+	__u32 cause;
+	__u32 shmid; /* OP_RMID */
+	__u32 remap; /* OP_SHMAT with SHM_REMAP: walk the mm again afterwards */
+	struct shmw_acc before;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct range_op);
+} ops SEC(".maps");
+
+/* Zeroed templates and per-CPU scratch: these structs do not fit the 512-byte stack. */
+struct scratch {
+	struct shmw_mm mm;
+	struct range_op op;
+	struct shmw_acc acc;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2); /* 0: always zero, a template; 1: scratch */
+	__type(key, __u32);
+	__type(value, struct scratch);
+} heap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SHMW_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline struct scratch *zero_scratch(void)
+{
+	__u32 k = 0;
+
+	return bpf_map_lookup_elem(&heap, &k);
+}
+
+static __always_inline struct scratch *cpu_scratch(void)
+{
+	__u32 k = 1;
+
+	return bpf_map_lookup_elem(&heap, &k);
+}
+
+/* A kernel address as a plain number: BTF pointers stay pointers to the verifier even when
+ * cast, and cannot be passed where a scalar is expected. */
+static __always_inline __u64 ptr_val(const void *p)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &p);
+	return v;
+}
+
+static __always_inline __u64 current_mm(struct task_struct *task)
+{
+	return (__u64)BPF_CORE_READ(task, mm);
+}
+
+static __always_inline __u32 current_tgid(void)
+{
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+static __always_inline __u32 current_tid(void)
+{
+	return (__u32)bpf_get_current_pid_tgid();
+}
+
+static __always_inline __u64 next_version(void)
+{
+	return __sync_fetch_and_add(&version_counter, 1) + 1;
+}
+
+static __always_inline void mark_changed(struct shmw_mm *rec)
+{
+	__sync_fetch_and_add(&rec->changes, 1);
+}
+
+/* Creates the record for an mm that has none. */
+static struct shmw_mm *mm_create(__u64 mm, __u32 tgid, __u32 uid, __u32 flags)
+{
+	struct scratch *z = zero_scratch();
+	struct shmw_mm *rec;
+
+	if (!z)
+		return NULL;
+	if (bpf_map_update_elem(&mms, &mm, &z->mm, BPF_NOEXIST) && !bpf_map_lookup_elem(&mms, &mm)) {
+		stat_inc(SHMW_STAT_MAP_FULL);
+		return NULL;
+	}
+	rec = bpf_map_lookup_elem(&mms, &mm);
+	if (!rec)
+		return NULL;
+	if (!rec->tgid) {
+		rec->tgid = tgid;
+		rec->uid = uid;
+		rec->flags = flags;
+		bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+	}
+	return rec;
+}
+
+static __always_inline void fill_comm_from_task(char *dst, struct task_struct *task)
+{
+	bpf_probe_read_kernel_str(dst, SHMW_COMM_LEN, BPF_CORE_READ(task, group_leader, comm));
+}
+
+#define TC(type, cause) ((type) | ((cause) << 16))
+
+/* Sends one event. The version is the record's (callers bump it with the change), or a new
+ * one for events that belong to no record. */
+static void emit(__u32 tc, __u64 mm, struct shmw_mm *rec, struct shmw_mm_seg *seg, __u32 actor)
+{
+	struct shmw_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(SHMW_STAT_LOST);
+		return;
+	}
+	e->ts = bpf_ktime_get_boot_ns();
+	e->version = rec ? rec->version : next_version();
+	e->mm = mm;
+	e->type = tc & 0xffff;
+	e->cause = tc >> 16;
+	e->actor = actor;
+	if (seg) {
+		e->size = seg->size;
+		e->since = seg->since;
+		e->ns = seg->ns;
+		e->shmid = seg->shmid;
+		e->key = seg->key;
+		e->nvma = seg->nvma;
+		e->how = seg->how;
+	} else {
+		e->size = 0;
+		e->since = 0;
+		e->ns = 0;
+		e->shmid = 0;
+		e->key = 0;
+		e->nvma = 0;
+		e->how = 0;
+	}
+	if (rec) {
+		e->pid = rec->tgid;
+		e->uid = rec->uid;
+		__builtin_memcpy(e->comm, rec->comm, SHMW_COMM_LEN);
+	} else {
+		e->pid = actor;
+		e->uid = bpf_get_current_uid_gid();
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	}
+	bpf_ringbuf_submit(e, 0);
+	stat_inc(SHMW_STAT_EVENTS);
+}
+
+/* Index of the slot of a segment in an mm record, or of a free one; -1 when all are taken. */
+static int mm_slot(struct shmw_mm *rec, __u32 ns, __u32 shmid)
+{
+	int i, free_slot = -1;
+
+	for (i = 0; i < SHMW_MM_SEGS; i++) {
+		struct shmw_mm_seg *s = &rec->segs[i];
+
+		if (s->nvma && s->ns == ns && s->shmid == shmid)
+			return i;
+		if (!s->nvma && free_slot < 0)
+			free_slot = i;
+	}
+	return free_slot;
+}
+
+/*
+ * Applies "this mm now maps n VMAs of segment a" (delta relative to what it had), emits the
+ * event. Returns 0, or -1 when the record had no room (user space then walks the mm).
+ */
+/* Global (verified once, not per call site): called in loops. */
+__noinline int mm_apply(struct shmw_mm *rec, struct acc_seg *a, __u64 mm, int delta, __u32 cause)
+{
+	__u32 actor = current_tgid();
+	struct shmw_mm_seg *s;
+	__u32 old, now, type;
+	int idx;
+
+	if (!rec || !a || !delta)
+		return 0;
+	idx = mm_slot(rec, a->ns, a->shmid);
+	if (idx < 0 || idx >= SHMW_MM_SEGS) {
+		rec->flags |= SHMW_MM_OVERFLOW;
+		stat_inc(SHMW_STAT_OVERFLOW);
+		rec->version = next_version();
+		emit(TC(SHMW_EV_OVERFLOW, cause), mm, rec, NULL, actor);
+		return -1;
+	}
+	s = &rec->segs[idx];
+	old = s->nvma;
+	if (delta < 0 && (__u32)-delta > old) {
+		/* We counted fewer than the kernel removed: our count was wrong. */
+		rec->flags |= SHMW_MM_OVERFLOW;
+		stat_inc(SHMW_STAT_OVERFLOW);
+		now = 0;
+	} else {
+		now = old + delta;
+	}
+	if (!old) {
+		s->ns = a->ns;
+		s->shmid = a->shmid;
+		s->key = a->key;
+		s->size = a->size;
+		s->since = bpf_ktime_get_boot_ns();
+		s->how = cause;
+	}
+	s->nvma = now;
+	rec->version = next_version();
+	type = !old ? SHMW_EV_ATTACH : !now ? SHMW_EV_DETACH : SHMW_EV_VMAS;
+	if (rec->flags & SHMW_MM_SEEDED)
+		emit(TC(type, cause), mm, rec, s, actor);
+	return 0;
+}
+
+/* ---- syscalls that add, remove or cut VMAs in a range ---- */
+
+static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u64 start2, __u64 len2, __u64 newlen)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct scratch *z = zero_scratch();
+	__u64 mm = current_mm(task);
+	struct shmw_mm *rec;
+	struct range_op *op;
+	__u32 tid = current_tid();
+	__u64 hi, hi2;
+
+	if (!mm || !z)
+		return 0;
+	rec = bpf_map_lookup_elem(&mms, &mm);
+	if (!rec && !seeding)
+		return 0; /* holds nothing: the fast path for nearly every process */
+
+	hi = (start + len + 4095) & PAGE_MASK_4K;
+	hi2 = len2 ? (start2 + len2 + 4095) & PAGE_MASK_4K : 0;
+	if (bpf_map_update_elem(&ops, &tid, &z->op, BPF_ANY)) {
+		stat_inc(SHMW_STAT_MAP_FULL);
+		return 0;
+	}
+	op = bpf_map_lookup_elem(&ops, &tid);
+	if (!op)
+		return 0;
+	op->kind = OP_RANGE;
+	op->cause = cause;
+	op->mm = mm;
+	op->lo = start & PAGE_MASK_4K;
+	op->hi = hi;
+	op->len2 = newlen;
+	if (hi2) {
+		op->lo2 = start2 & PAGE_MASK_4K;
+		op->hi2 = hi2;
+	}
+	walk_range(task, &op->before, &op->lo, &op->hi);
+	if (op->hi2)
+		walk_range(task, &op->before, &op->lo2, &op->hi2);
+	if (!op->before.nsegs) {
+		/* No SysV VMA in reach: this call cannot change what the mm holds. */
+		bpf_map_delete_elem(&ops, &tid);
+		return 0;
+	}
+	if (!rec) {
+		/* Seeding, or an mm we never saw gain a VMA: walk it again later. */
+		rec = mm_create(mm, current_tgid(), bpf_get_current_uid_gid(), 0);
+		if (!rec) {
+			bpf_map_delete_elem(&ops, &tid);
+			return 0;
+		}
+		if (!seeding) {
+			stat_inc(SHMW_STAT_SEED_RETRY);
+			rec->version = next_version();
+		emit(TC(SHMW_EV_OVERFLOW, cause), mm, rec, NULL, current_tgid());
+		}
+	}
+	__sync_fetch_and_add(&rec->inflight, 1);
+	mark_changed(rec);
+	return 0;
+}
+
+/* Applies after - before for every segment either side saw. */
+__noinline int apply_diff(struct shmw_mm *rec, struct shmw_acc *before, struct shmw_acc *after,
+			  __u64 mm, __u32 cause)
+{
+	__u32 actor = current_tgid();
+	int i, j;
+
+	if (!rec || !before || !after)
+		return 0;
+	for (i = 0; i < SHMW_MM_SEGS; i++) {
+		struct acc_seg *a = &after->segs[i];
+		int n_before = 0;
+
+		if (i >= after->nsegs)
+			break;
+		for (j = 0; j < SHMW_MM_SEGS; j++) {
+			if (j >= before->nsegs)
+				break;
+			if (before->segs[j].ns == a->ns && before->segs[j].shmid == a->shmid) {
+				n_before = before->segs[j].n;
+				break;
+			}
+		}
+		mm_apply(rec, a, mm, (int)a->n - n_before, cause);
+	}
+	for (j = 0; j < SHMW_MM_SEGS; j++) {
+		struct acc_seg *b = &before->segs[j];
+		bool seen = false;
+
+		if (j >= before->nsegs)
+			break;
+		for (i = 0; i < SHMW_MM_SEGS; i++) {
+			if (i >= after->nsegs)
+				break;
+			if (after->segs[i].ns == b->ns && after->segs[i].shmid == b->shmid) {
+				seen = true;
+				break;
+			}
+		}
+		if (!seen)
+			mm_apply(rec, b, mm, -(int)b->n, cause);
+	}
+	if (before->overflow || after->overflow) {
+		rec->flags |= SHMW_MM_OVERFLOW;
+		stat_inc(SHMW_STAT_OVERFLOW);
+		rec->version = next_version();
+		emit(TC(SHMW_EV_OVERFLOW, cause), mm, rec, NULL, actor);
+	}
+	return 0;
+}
+
+static void op_finish(struct shmw_mm *rec)
+{
+	__sync_fetch_and_sub(&rec->inflight, 1);
+	mark_changed(rec);
+}
+
+static int range_exit(long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tid = current_tid();
+	struct scratch *sc = cpu_scratch();
+	struct range_op *op;
+	struct shmw_mm *rec;
+	__u64 lo, hi, lo2, hi2;
+
+	op = bpf_map_lookup_elem(&ops, &tid);
+	if (!op)
+		return 0;
+	if (op->kind != OP_RANGE || !sc)
+		goto out;
+	rec = bpf_map_lookup_elem(&mms, &op->mm);
+	if (!rec)
+		goto out;
+	__builtin_memset(&sc->acc, 0, sizeof(sc->acc));
+	lo = op->lo;
+	hi = op->hi;
+	lo2 = op->lo2;
+	hi2 = op->hi2;
+	if (op->cause == SHMW_CAUSE_MREMAP && ret > 0 && (unsigned long)ret < -MAX_ERRNO) {
+		/* Where the mapping went: overlapping the old range, or elsewhere. */
+		__u64 nlo = (__u64)ret, nhi = ((__u64)ret + op->len2 + 4095) & PAGE_MASK_4K;
+
+		if (nlo < hi && nhi > lo) {
+			lo = nlo < lo ? nlo : lo;
+			hi = nhi > hi ? nhi : hi;
+		} else if (!(hi2 && nlo >= lo2 && nhi <= hi2)) {
+			lo2 = nlo;
+			hi2 = nhi;
+		}
+	}
+	walk_range(task, &sc->acc, &lo, &hi);
+	if (hi2)
+		walk_range(task, &sc->acc, &lo2, &hi2);
+	apply_diff(rec, &op->before, &sc->acc, op->mm, op->cause);
+	op_finish(rec);
+out:
+	bpf_map_delete_elem(&ops, &tid);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_munmap")
+int enter_munmap(struct trace_event_raw_sys_enter *ctx)
+{
+	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_MUNMAP, 0, 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_munmap")
+int exit_munmap(struct trace_event_raw_sys_exit *ctx)
+{
+	return range_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_mremap")
+int enter_mremap(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 flags = ctx->args[3];
+	__u64 old_len = ctx->args[1] ? ctx->args[1] : 1;
+
+	return range_enter(ctx->args[0], old_len, SHMW_CAUSE_MREMAP, ctx->args[4],
+			   (flags & MREMAP_FIXED) ? ctx->args[2] : 0, ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_mremap")
+int exit_mremap(struct trace_event_raw_sys_exit *ctx)
+{
+	return range_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int enter_mmap(struct trace_event_raw_sys_enter *ctx)
+{
+	/* Only MAP_FIXED can replace existing mappings (MAP_FIXED_NOREPLACE fails instead). */
+	if (!(ctx->args[3] & MAP_FIXED))
+		return 0;
+	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_MUNMAP, 0, 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_mmap")
+int exit_mmap_sys(struct trace_event_raw_sys_exit *ctx)
+{
+	return range_exit(ctx->ret);
+}
+
+/* Calls that can only cut VMAs (change flags on part of one). */
+#define SPLITTER(name)                                                                             \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
+	int enter_##name(struct trace_event_raw_sys_enter *ctx)                                    \
+	{                                                                                          \
+		return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_SPLIT, 0, 0, 0);         \
+	}                                                                                          \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                      \
+	{                                                                                          \
+		return range_exit(ctx->ret);                                                       \
+	}
+
+SPLITTER(mprotect)
+SPLITTER(pkey_mprotect)
+SPLITTER(madvise)
+SPLITTER(mlock)
+SPLITTER(mlock2)
+SPLITTER(munlock)
+SPLITTER(mbind)
+SPLITTER(mseal)
+SPLITTER(remap_file_pages)
+
+/* ---- shmat, shmdt, shmctl ---- */
+
+SEC("tracepoint/syscalls/sys_enter_shmat")
+int enter_shmat(struct trace_event_raw_sys_enter *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct scratch *z = zero_scratch();
+	__u64 mm = current_mm(task);
+	__u32 tid = current_tid();
+	struct shmw_mm *rec;
+	struct range_op *op;
+
+	if (!mm || !z)
+		return 0;
+	rec = bpf_map_lookup_elem(&mms, &mm);
+	if (!rec) {
+		if (!seeding)
+			return 0; /* exit creates the record; no walk can race with us */
+		rec = mm_create(mm, current_tgid(), bpf_get_current_uid_gid(), 0);
+		if (!rec)
+			return 0;
+	}
+	if (bpf_map_update_elem(&ops, &tid, &z->op, BPF_ANY)) {
+		stat_inc(SHMW_STAT_MAP_FULL);
+		return 0;
+	}
+	op = bpf_map_lookup_elem(&ops, &tid);
+	if (!op)
+		return 0;
+	op->kind = OP_SHMAT;
+	op->mm = mm;
+	op->remap = (ctx->args[2] & SHM_REMAP) && ctx->args[1];
+	__sync_fetch_and_add(&rec->inflight, 1);
+	mark_changed(rec);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_shmat")
+int exit_shmat(struct trace_event_raw_sys_exit *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tid = current_tid(), tgid = current_tgid();
+	struct scratch *sc = cpu_scratch();
+	__u64 mm = current_mm(task);
+	struct range_op *op;
+	struct shmw_mm *rec;
+	__u64 lo, hi;
+	long ret = ctx->ret;
+	bool remap = false;
+
+	op = bpf_map_lookup_elem(&ops, &tid);
+	if (op && op->kind == OP_SHMAT)
+		remap = op->remap;
+	if (ret < 0 && ret >= -MAX_ERRNO)
+		goto out;
+	if (!sc || !mm)
+		goto out;
+	__builtin_memset(&sc->acc, 0, sizeof(sc->acc));
+	lo = (__u64)ret;
+	hi = lo + 1;
+	walk_range(task, &sc->acc, &lo, &hi);
+	if (!sc->acc.nsegs)
+		goto out; /* already unmapped again by another thread */
+	rec = bpf_map_lookup_elem(&mms, &mm);
+	if (!rec) {
+		/* No record after seeding means the mm held nothing: the count is exact. */
+		rec = mm_create(mm, tgid, bpf_get_current_uid_gid(), seeding ? 0 : SHMW_MM_SEEDED);
+		if (!rec)
+			goto out;
+	}
+	sc->acc.segs[0].n = 1;
+	mm_apply(rec, &sc->acc.segs[0], mm, 1, SHMW_CAUSE_SHMAT);
+	if (remap) {
+		/* SHM_REMAP may have replaced other SysV VMAs: have user space walk the mm. */
+		rec->flags |= SHMW_MM_OVERFLOW;
+		rec->version = next_version();
+		emit(TC(SHMW_EV_OVERFLOW, SHMW_CAUSE_SHMAT), mm, rec, NULL, tgid);
+	}
+out:
+	if (op) {
+		if (op->kind == OP_SHMAT) {
+			rec = bpf_map_lookup_elem(&mms, &op->mm);
+			if (rec)
+				op_finish(rec);
+		}
+		bpf_map_delete_elem(&ops, &tid);
+	}
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_shmdt")
+int enter_shmdt(struct trace_event_raw_sys_enter *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct scratch *sc = cpu_scratch();
+	__u64 addr = ctx->args[0] & PAGE_MASK_4K;
+	__u64 lo = addr, hi = addr + 1;
+
+	if (!sc)
+		return 0;
+	/* shmdt removes the VMAs of the segment attached at addr within its size. */
+	__builtin_memset(&sc->acc, 0, sizeof(sc->acc));
+	if (bpf_map_lookup_elem(&mms, &(__u64){current_mm(task)}) || seeding)
+		walk_range(task, &sc->acc, &lo, &hi);
+	if (!sc->acc.nsegs)
+		return range_enter(addr, 4096, SHMW_CAUSE_SHMDT, 0, 0, 0);
+	return range_enter(addr, sc->acc.segs[0].size, SHMW_CAUSE_SHMDT, 0, 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_shmdt")
+int exit_shmdt(struct trace_event_raw_sys_exit *ctx)
+{
+	return range_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_shmctl")
+int enter_shmctl(struct trace_event_raw_sys_enter *ctx)
+{
+	struct scratch *z = zero_scratch();
+	__u32 tid = current_tid();
+	struct range_op *op;
+
+	if ((ctx->args[1] & ~IPC_64) != IPC_RMID || !z)
+		return 0;
+	if (bpf_map_update_elem(&ops, &tid, &z->op, BPF_ANY))
+		return 0;
+	op = bpf_map_lookup_elem(&ops, &tid);
+	if (!op)
+		return 0;
+	op->kind = OP_RMID;
+	op->shmid = ctx->args[0];
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_shmctl")
+int exit_shmctl(struct trace_event_raw_sys_exit *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tid = current_tid();
+	struct shmw_mm_seg seg = {};
+	struct range_op *op;
+
+	op = bpf_map_lookup_elem(&ops, &tid);
+	if (!op)
+		return 0;
+	if (op->kind == OP_RMID && ctx->ret == 0) {
+		seg.shmid = op->shmid;
+		seg.ns = BPF_CORE_READ(task, nsproxy, ipc_ns, ns.inum);
+		emit(TC(SHMW_EV_RMID, SHMW_CAUSE_SHMCTL), 0, NULL, &seg, current_tgid());
+	}
+	bpf_map_delete_elem(&ops, &tid);
+	return 0;
+}
+
+/* ---- process life: fork, exec, exit, and the end of an address space ---- */
+
+static long find_sharer_cb(struct bpf_map *map, __u32 *tgid, struct shmw_sharer *sh, __u64 *ctx)
+{
+	/* ctx[0]: mm to match in; ctx[1]: tgid found out */
+	if (sh->mm == ctx[0]) {
+		ctx[1] = *tgid;
+		return 1;
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u64 pmm = current_mm(parent), cmm = current_mm(child);
+	__u32 ctgid = child->tgid, ptgid = parent->tgid;
+	struct scratch *sc;
+	struct shmw_mm *prec, *crec;
+	int i;
+
+	if (!pmm)
+		return 0;
+	prec = bpf_map_lookup_elem(&mms, &pmm);
+	if (!prec && !seeding)
+		return 0;
+	if (cmm == pmm) {
+		/* Thread, vfork child or CLONE_VM sibling: no new attachment (KERNEL-FACTS 3). */
+		struct shmw_sharer sh = {};
+
+		if (!prec || ctgid == ptgid)
+			return 0;
+		sh.mm = pmm;
+		sh.since = bpf_ktime_get_boot_ns();
+		sh.uid = bpf_get_current_uid_gid();
+		fill_comm_from_task(sh.comm, parent);
+		if (bpf_map_update_elem(&sharers, &ctgid, &sh, BPF_ANY)) {
+			stat_inc(SHMW_STAT_MAP_FULL);
+			return 0;
+		}
+		if (prec->flags & SHMW_MM_SEEDED)
+			prec->version = next_version();
+		emit(TC(SHMW_EV_SHARE, SHMW_CAUSE_FORK), pmm, prec, NULL, ctgid);
+		return 0;
+	}
+	if (!cmm)
+		return 0;
+	/* dup_mmap is done and the child has not run: its VMAs are exactly what it inherited. */
+	sc = cpu_scratch();
+	if (!sc)
+		return 0;
+	__builtin_memset(&sc->acc, 0, sizeof(sc->acc));
+	walk_task(child, &sc->acc);
+	if (!sc->acc.nsegs && !sc->acc.overflow)
+		return 0;
+	crec = mm_create(cmm, ctgid, bpf_get_current_uid_gid(), SHMW_MM_SEEDED);
+	if (!crec)
+		return 0;
+	fill_comm_from_task(crec->comm, parent);
+	for (i = 0; i < SHMW_MM_SEGS; i++) {
+		if (i >= sc->acc.nsegs)
+			break;
+		mm_apply(crec, &sc->acc.segs[i], cmm, sc->acc.segs[i].n, SHMW_CAUSE_FORK);
+	}
+	if (sc->acc.overflow) {
+		crec->flags |= SHMW_MM_OVERFLOW;
+		crec->version = next_version();
+		emit(TC(SHMW_EV_OVERFLOW, SHMW_CAUSE_FORK), cmm, crec, NULL, ptgid);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+	struct shmw_sharer *sh;
+	struct shmw_mm *rec;
+
+	/* A vfork child or CLONE_VM sibling that execs leaves the shared mm. */
+	sh = bpf_map_lookup_elem(&sharers, &tgid);
+	if (!sh)
+		return 0;
+	rec = bpf_map_lookup_elem(&mms, &sh->mm);
+	if (rec && (rec->flags & SHMW_MM_SEEDED))
+	{
+		rec->version = next_version();
+		emit(TC(SHMW_EV_UNSHARE, SHMW_CAUSE_EXEC), sh->mm, rec, NULL, tgid);
+	}
+	bpf_map_delete_elem(&sharers, &tgid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *task)
+{
+	__u64 mm = current_mm(task);
+	__u32 tgid = task->tgid;
+	struct shmw_sharer *sh;
+	struct shmw_mm *rec;
+	__u64 cb[2];
+
+	if (!mm)
+		return 0;
+	rec = bpf_map_lookup_elem(&mms, &mm);
+	if (!rec)
+		return 0; /* the one lookup a process holding nothing pays */
+	/* Only the last thread of a group counts (group_dead; not always the leader). */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	if (rec->tgid != tgid) {
+		sh = bpf_map_lookup_elem(&sharers, &tgid);
+		if (sh) {
+			rec->version = next_version();
+			if (rec->flags & SHMW_MM_SEEDED)
+				emit(TC(SHMW_EV_UNSHARE, SHMW_CAUSE_EXIT), mm, rec, NULL, tgid);
+			bpf_map_delete_elem(&sharers, &tgid);
+		}
+		return 0;
+	}
+	/* The named process leaves; if a sibling shares the mm, it holds on (KERNEL-FACTS 3). */
+	cb[0] = mm;
+	cb[1] = 0;
+	bpf_for_each_map_elem(&sharers, find_sharer_cb, cb, 0);
+	if (cb[1]) {
+		__u32 heir = cb[1];
+
+		sh = bpf_map_lookup_elem(&sharers, &heir);
+		if (sh) {
+			rec->tgid = heir;
+			rec->uid = sh->uid;
+			__builtin_memcpy(rec->comm, sh->comm, SHMW_COMM_LEN);
+			rec->version = next_version();
+			if (rec->flags & SHMW_MM_SEEDED)
+				emit(TC(SHMW_EV_OWNER, SHMW_CAUSE_EXIT), mm, rec, NULL, tgid);
+			bpf_map_delete_elem(&sharers, &heir);
+		}
+	} else {
+		rec->flags |= SHMW_MM_EXITING;
+	}
+	return 0;
+}
+
+SEC("tp_btf/exit_mmap")
+int BPF_PROG(on_exit_mmap, struct mm_struct *mm_ptr)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	__u64 mm = ptr_val(mm_ptr), cur_mm = current_mm(cur);
+	struct shmw_mm *rec;
+	__u32 cause;
+	int i;
+
+	rec = bpf_map_lookup_elem(&mms, &mm);
+	if (!rec)
+		return 0;
+	/* exec: the old mm is dropped by the exec'ing task, which already has its new mm. */
+	cause = (cur_mm && cur_mm != mm && (__u32)cur->tgid == rec->tgid) ? SHMW_CAUSE_EXEC
+									  : SHMW_CAUSE_EXIT;
+	for (i = 0; i < SHMW_MM_SEGS; i++) {
+		struct shmw_mm_seg *s = &rec->segs[i];
+
+		if (!s->nvma)
+			continue;
+		s->nvma = 0;
+		rec->version = next_version();
+		if (rec->flags & SHMW_MM_SEEDED)
+			emit(TC(SHMW_EV_DETACH, cause), mm, rec, s, rec->tgid);
+	}
+	bpf_map_delete_elem(&mms, &mm);
+	return 0;
+}
+
+/* ---- seeding: learn what existed before we attached ---- */
+
+struct seed_state {
+	__u64 task;    /* task being walked */
+	__u64 mm;
+	__u64 changes; /* the mm's change counter when its walk began */
+	__u32 tgid;
+	__u32 uid;
+	__u32 inflight;
+	__u32 pad;
+	char comm[SHMW_COMM_LEN];
+	struct shmw_acc acc;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct seed_state);
+} seed_heap SEC(".maps");
+
+/* Installs the walked counts when nothing changed the mm during the walk. */
+static void seed_finish(struct seed_state *st)
+{
+	struct shmw_mm *rec;
+	__u64 now = bpf_ktime_get_boot_ns();
+	bool raced;
+	int i;
+
+	if (!st->mm)
+		return;
+	rec = bpf_map_lookup_elem(&mms, &st->mm);
+	raced = st->inflight || (rec ? rec->changes : 0) != st->changes ||
+		(rec ? rec->inflight : 0) || st->acc.overflow;
+	if (raced) {
+		stat_inc(SHMW_STAT_SEED_RETRY);
+		goto done; /* the record stays unseeded; user space walks this pid again */
+	}
+	if (!st->acc.nsegs) {
+		if (rec)
+			bpf_map_delete_elem(&mms, &st->mm);
+		goto done;
+	}
+	if (!rec) {
+		rec = mm_create(st->mm, st->tgid, st->uid, 0);
+		if (!rec)
+			goto done;
+		__builtin_memcpy(rec->comm, st->comm, SHMW_COMM_LEN);
+	} else if ((rec->flags & SHMW_MM_SEEDED) && rec->tgid != st->tgid &&
+		   !(rec->flags & SHMW_MM_EXITING)) {
+		/* Another process already walked this mm: this one shares it. */
+		struct shmw_sharer sh = {.mm = st->mm, .since = now, .uid = st->uid};
+
+		__builtin_memcpy(sh.comm, st->comm, SHMW_COMM_LEN);
+		bpf_map_update_elem(&sharers, &st->tgid, &sh, BPF_ANY);
+	}
+	for (i = 0; i < SHMW_MM_SEGS; i++) {
+		struct shmw_mm_seg *s = &rec->segs[i];
+		struct acc_seg *a = &st->acc.segs[i];
+
+		if (i >= st->acc.nsegs) {
+			s->nvma = 0;
+			continue;
+		}
+		/* Keep since/how for a holder we already knew. */
+		if (!(s->nvma && s->ns == a->ns && s->shmid == a->shmid)) {
+			s->since = now;
+			s->how = SHMW_CAUSE_SEED;
+		}
+		s->ns = a->ns;
+		s->shmid = a->shmid;
+		s->key = a->key;
+		s->size = a->size;
+		s->nvma = a->n;
+	}
+	rec->flags = (rec->flags | SHMW_MM_SEEDED) & ~SHMW_MM_OVERFLOW;
+	rec->version = next_version();
+done:
+	st->mm = 0;
+	st->task = 0;
+}
+
+SEC("iter/task_vma")
+int seed_walk(struct bpf_iter__task_vma *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct vm_area_struct *vma = ctx->vma;
+	struct seed_state *st;
+	__u32 zero = 0;
+	struct shmw_mm *rec;
+
+	st = bpf_map_lookup_elem(&seed_heap, &zero);
+	if (!st)
+		return 0;
+	if (!task || !vma) {
+		seed_finish(st);
+		return 0;
+	}
+	if (ptr_val(task) != st->task) {
+		seed_finish(st);
+		st->task = ptr_val(task);
+		st->mm = current_mm(task);
+		st->tgid = task->tgid;
+		st->uid = task->cred->uid.val;
+		fill_comm_from_task(st->comm, task);
+		rec = bpf_map_lookup_elem(&mms, &st->mm);
+		st->changes = rec ? rec->changes : 0;
+		st->inflight = rec ? rec->inflight : 0;
+		__builtin_memset(&st->acc, 0, sizeof(st->acc));
+	}
+	acc_vma(&st->acc, vma);
+	return 0;
+}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Recognising and counting SysV shared memory VMAs.
+ *
+ * A VMA is SysV shm when vm_file->f_op->mmap == shm_mmap (KERNEL-FACTS 4): that holds for
+ * plain, SHM_RDONLY, split and SHM_HUGETLB attachments and for nothing else; the "SYSV" name
+ * prefix does not (a /dev/shm file may be called that). The shmid and the IPC namespace come
+ * from the shm_file_data behind vm_file->private_data.
+ */
+#ifndef SHMW_VMA_BPF_H
+#define SHMW_VMA_BPF_H
+
+/* Open-coded VMA iterator kfuncs (6.7+); declared here since vmlinux.h has no prototypes. */
+extern int bpf_iter_task_vma_new(struct bpf_iter_task_vma *it, struct task_struct *task,
+				 __u64 addr) __weak __ksym;
+extern struct vm_area_struct *bpf_iter_task_vma_next(struct bpf_iter_task_vma *it) __weak __ksym;
+extern void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma *it) __weak __ksym;
+
+/* Per-segment VMA counts over a walk. Lives in map memory: counters kept on the stack inside
+ * an iterator loop make the verifier give up (KERNEL-FACTS 4). */
+struct acc_seg {
+	__u64 size;
+	__u32 ns;
+	__u32 shmid;
+	__u32 key;
+	__u32 n;
+};
+
+struct shmw_acc {
+	__u32 nsegs;
+	__u32 overflow; /* more distinct segments than slots */
+	struct acc_seg segs[SHMW_MM_SEGS];
+};
+
+static __always_inline __u32 hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return 0;
+}
+
+/* The key a segment was created with: its file is named "SYSV%08x" (ipc/shm.c newseg). */
+static __always_inline __u32 shm_key_from_name(struct file *file)
+{
+	const unsigned char *name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	char buf[12] = {};
+	__u32 key = 0;
+	int i;
+
+	if (bpf_probe_read_kernel(buf, sizeof(buf), name))
+		return 0;
+#pragma unroll
+	for (i = 4; i < 12; i++)
+		key = (key << 4) | hexval(buf[i]);
+	return key;
+}
+
+/* Adds vma to acc if it is a SysV shm VMA. Returns 1 if it was. */
+static __noinline int acc_vma(struct shmw_acc *acc, struct vm_area_struct *vma)
+{
+	struct shm_file_data *sfd;
+	struct file *file;
+	__u32 ns, shmid;
+	int i;
+
+	if (!acc || !vma)
+		return 0;
+	file = BPF_CORE_READ(vma, vm_file);
+	if (!file)
+		return 0;
+	if ((__u64)BPF_CORE_READ(file, f_op, mmap) != shm_mmap_addr)
+		return 0;
+	sfd = (struct shm_file_data *)BPF_CORE_READ(file, private_data);
+	shmid = BPF_CORE_READ(sfd, id);
+	ns = BPF_CORE_READ(sfd, ns, ns.inum);
+	for (i = 0; i < SHMW_MM_SEGS; i++) {
+		struct acc_seg *a = &acc->segs[i];
+
+		if (i >= acc->nsegs) {
+			a->ns = ns;
+			a->shmid = shmid;
+			a->key = shm_key_from_name(file);
+			a->size = BPF_CORE_READ(file, f_inode, i_size);
+			a->n = 1;
+			acc->nsegs = i + 1;
+			return 1;
+		}
+		if (a->ns == ns && a->shmid == shmid) {
+			a->n++;
+			return 1;
+		}
+	}
+	acc->overflow = 1;
+	return 1;
+}
+
+/*
+ * Counts SysV VMAs intersecting [*lo, *hi) and widens the range to cover them whole, so that
+ * after a split every piece is still inside it.
+ */
+static __always_inline void walk_range(struct task_struct *task, struct shmw_acc *acc, __u64 *lo,
+				       __u64 *hi)
+{
+	struct bpf_iter_task_vma it;
+	struct vm_area_struct *vma;
+
+	bpf_iter_task_vma_new(&it, task, *lo);
+	while ((vma = bpf_iter_task_vma_next(&it))) {
+		__u64 start = vma->vm_start, end = vma->vm_end;
+
+		if (start >= *hi)
+			break;
+		if (acc_vma(acc, vma)) {
+			if (start < *lo)
+				*lo = start;
+			if (end > *hi)
+				*hi = end;
+		}
+	}
+	bpf_iter_task_vma_destroy(&it);
+}
+
+/* Counts every SysV VMA of task. */
+static __always_inline void walk_task(struct task_struct *task, struct shmw_acc *acc)
+{
+	struct bpf_iter_task_vma it;
+	struct vm_area_struct *vma;
+
+	bpf_iter_task_vma_new(&it, task, 0);
+	while ((vma = bpf_iter_task_vma_next(&it)))
+		acc_vma(acc, vma);
+	bpf_iter_task_vma_destroy(&it);
+}
+
+#endif
