@@ -7,14 +7,21 @@
 
 struct shmw_eventlog;
 
+#define SHMW_EVENTLOG_KEEP_MAX 1000 /* upper bound for keep */
+
 /* path "-" writes to stdout and never rotates. Creates the parent directory (mode 0755) if
- * missing. max_bytes 0 disables rotation; keep is how many rotated files to keep (>= 1).
+ * missing. max_bytes 0 disables rotation; keep is how many rotated files to keep (1 to
+ * SHMW_EVENTLOG_KEEP_MAX; ignored when max_bytes is 0). The file is created with mode 0640.
  * Returns NULL with a reason in err (e.g. "cannot open /x/y: Permission denied"). */
 struct shmw_eventlog *shmw_eventlog_open(const char *path, uint64_t max_bytes, unsigned keep,
 					 char *err, size_t errlen);
 /* Appends line and a newline (line must not contain one); rotates first if the file would
  * grow past max_bytes. Returns 0 or -errno; a failed write is counted, never fatal. */
 int shmw_eventlog_write(struct shmw_eventlog *log, const char *line, size_t len);
+/* Opens the path afresh now (e.g. on SIGHUP from a logrotate postrotate script); writes
+ * also notice a renamed or deleted file by themselves within about a second. Returns 0 or
+ * -errno (the old file stays in use). No-op for "-". */
+int shmw_eventlog_reopen(struct shmw_eventlog *log);
 /* Lines written, write errors and rotations so far. */
 uint64_t shmw_eventlog_lines(const struct shmw_eventlog *log);
 uint64_t shmw_eventlog_errors(const struct shmw_eventlog *log);

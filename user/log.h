@@ -10,9 +10,14 @@ void shmw_log_init(const char *ident, int verbosity);
 void shmw_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void shmw_vlog(int level, const char *fmt, va_list ap);
 int shmw_log_level(void);
+/* msg with structured fields ("SHMID=5", NULL-terminated; names are A-Z, 0-9 and '_', not
+ * starting with '_'; at most 32 fields; invalid ones are dropped): journald fields when stderr
+ * is the journal, otherwise appended to the stderr line as SHMID=5 (values with spaces or
+ * quotes are quoted). msg is not a format string. */
+void shmw_log_fields(int level, const char *msg, const char *const *fields);
 
-#define log_err(...) shmw_log(LOG_ERR, __VA_ARGS__)
-#define log_warn(...) shmw_log(LOG_WARNING, __VA_ARGS__)
-#define log_info(...) shmw_log(LOG_INFO, __VA_ARGS__)
+#define log_err(...)   shmw_log(LOG_ERR, __VA_ARGS__)
+#define log_warn(...)  shmw_log(LOG_WARNING, __VA_ARGS__)
+#define log_info(...)  shmw_log(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) shmw_log(LOG_DEBUG, __VA_ARGS__)
 #endif

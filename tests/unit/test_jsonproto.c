@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Request parsing and formatting (user/jsonproto.c) against docs/protocol.md. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "jsonproto.h"
+
+static struct shmw_request req;
+static char err[256];
+
+/* Parses s (strlen) into req/err; returns the parser's result. */
+static int parse(const char *s)
+{
+	memset(&req, 0xa5, sizeof(req)); /* garbage, so unset fields show */
+	err[0] = '\0';
+	return shmw_request_parse(s, strlen(s), &req, err, sizeof(err));
+}
+
+/* Expects s to be rejected with an error containing want. */
+static void reject(const char *name, const char *s, const char *want)
+{
+	char label[128];
+
+	snprintf(label, sizeof(label), "%s rejected", name);
+	CHECK_INT(label, parse(s), -1);
+	snprintf(label, sizeof(label), "%s error", name);
+	if (strstr(err, want)) {
+		printf("PASS %s\n", label);
+	} else {
+		printf("FAIL %s: error \"%s\" lacks \"%s\"\n", label, err, want);
+		check_failed = 1;
+	}
+}
+
+static void test_valid(void)
+{
+	CHECK_INT("who parses", parse("{\"cmd\":\"who\",\"shmid\":5}"), 0);
+	CHECK_INT("who cmd", req.cmd, SHMW_CMD_WHO);
+	CHECK_INT("who shmid", req.shmid, 5);
+	CHECK("who has_ns false", !req.has_ns);
+
+	CHECK_INT("who ns parses", parse("{\"cmd\":\"who\",\"shmid\":0,\"ns\":4026531839}\n"), 0);
+	CHECK_INT("who ns shmid 0", req.shmid, 0);
+	CHECK("who ns has_ns", req.has_ns);
+	CHECK_INT("who ns value", req.ns, 4026531839u);
+
+	CHECK_INT("who bounds", parse("{\"ns\":4294967295,\"shmid\":2147483647,\"cmd\":\"who\"}"),
+		  0);
+	CHECK_INT("who max shmid", req.shmid, 2147483647);
+	CHECK_INT("who max ns", req.ns, 4294967295u);
+
+	CHECK_INT("ps parses", parse("  { \"cmd\" : \"ps\" , \"pid\" : 1 }  \r\n"), 0);
+	CHECK_INT("ps cmd", req.cmd, SHMW_CMD_PS);
+	CHECK_INT("ps pid", req.pid, 1);
+
+	CHECK_INT("ls parses", parse("{\"cmd\":\"ls\"}"), 0);
+	CHECK_INT("ls cmd", req.cmd, SHMW_CMD_LS);
+	CHECK_INT("status parses", parse("{\"cmd\":\"status\"}"), 0);
+	CHECK_INT("status cmd", req.cmd, SHMW_CMD_STATUS);
+
+	CHECK_INT("events default parses", parse("{\"cmd\":\"events\"}"), 0);
+	CHECK_INT("events default cmd", req.cmd, SHMW_CMD_EVENTS);
+	CHECK_INT("events default last", req.last, 0);
+	CHECK("events default follow", !req.follow);
+	CHECK_INT("events parses", parse("{\"cmd\":\"events\",\"last\":10000,\"follow\":true}"), 0);
+	CHECK_INT("events last", req.last, 10000);
+	CHECK("events follow", req.follow);
+
+	/* len, not the NUL, ends the request: a caller's buffer may hold more after it. */
+	const char two[] = "{\"cmd\":\"ls\"}\n{\"cmd\":\"status\"}\n";
+	CHECK_INT("len bounds the line", shmw_request_parse(two, 13, &req, err, sizeof(err)), 0);
+	CHECK_INT("len bounds the line cmd", req.cmd, SHMW_CMD_LS);
+}
+
+static void test_names(void)
+{
+	CHECK_STR("name who", shmw_cmd_name(SHMW_CMD_WHO), "who");
+	CHECK_STR("name ps", shmw_cmd_name(SHMW_CMD_PS), "ps");
+	CHECK_STR("name ls", shmw_cmd_name(SHMW_CMD_LS), "ls");
+	CHECK_STR("name status", shmw_cmd_name(SHMW_CMD_STATUS), "status");
+	CHECK_STR("name events", shmw_cmd_name(SHMW_CMD_EVENTS), "events");
+	CHECK_STR("name unknown", shmw_cmd_name((enum shmw_cmd)99), "unknown");
+}
+
+/* format -> parse gives back the same request, and the line is one newline-terminated line. */
+static void round_trip(const char *name, const struct shmw_request *in)
+{
+	char label[128];
+	char *line = shmw_request_format(in);
+	struct shmw_request out;
+	size_t n = line ? strlen(line) : 0;
+
+	snprintf(label, sizeof(label), "round trip %s formats", name);
+	CHECK(label, line != NULL);
+	if (!line)
+		return;
+	snprintf(label, sizeof(label), "round trip %s one line", name);
+	CHECK(label, n > 0 && line[n - 1] == '\n' && memchr(line, '\n', n - 1) == NULL);
+	snprintf(label, sizeof(label), "round trip %s parses", name);
+	CHECK_INT(label, shmw_request_parse(line, n, &out, err, sizeof(err)), 0);
+	snprintf(label, sizeof(label), "round trip %s equal", name);
+	CHECK(
+	    label,
+	    out.cmd == in->cmd &&
+		(in->cmd != SHMW_CMD_WHO || (out.shmid == in->shmid && out.has_ns == in->has_ns &&
+					     (!in->has_ns || out.ns == in->ns))) &&
+		(in->cmd != SHMW_CMD_PS || out.pid == in->pid) &&
+		(in->cmd != SHMW_CMD_EVENTS || (out.last == in->last && out.follow == in->follow)));
+	free(line);
+}
+
+static void test_format(void)
+{
+	struct shmw_request r;
+	char *line;
+
+	memset(&r, 0, sizeof(r));
+	r.cmd = SHMW_CMD_WHO;
+	r.shmid = 42;
+	line = shmw_request_format(&r);
+	CHECK_STR("format who", line, "{\"cmd\":\"who\",\"shmid\":42}\n");
+	free(line);
+	round_trip("who", &r);
+	r.has_ns = true;
+	r.ns = 4026531839u;
+	round_trip("who ns", &r);
+
+	memset(&r, 0, sizeof(r));
+	r.cmd = SHMW_CMD_PS;
+	r.pid = 2147483647;
+	round_trip("ps", &r);
+
+	memset(&r, 0, sizeof(r));
+	r.cmd = SHMW_CMD_LS;
+	line = shmw_request_format(&r);
+	CHECK_STR("format ls", line, "{\"cmd\":\"ls\"}\n");
+	free(line);
+	round_trip("ls", &r);
+	r.cmd = SHMW_CMD_STATUS;
+	round_trip("status", &r);
+
+	memset(&r, 0, sizeof(r));
+	r.cmd = SHMW_CMD_EVENTS;
+	r.last = 25;
+	r.follow = true;
+	line = shmw_request_format(&r);
+	CHECK_STR("format events", line, "{\"cmd\":\"events\",\"last\":25,\"follow\":true}\n");
+	free(line);
+	round_trip("events", &r);
+
+	r.cmd = (enum shmw_cmd)0;
+	CHECK("format bad cmd", shmw_request_format(&r) == NULL);
+}
+
+static void test_error_line(void)
+{
+	char *line = shmw_error_line("bad_request", "field 'pid' must be \"an\" integer\n");
+
+	CHECK_STR("error line", line,
+		  "{\"ok\":false,\"code\":\"bad_request\",\"error\":\"field 'pid' must be "
+		  "\\\"an\\\" integer\\n\"}\n");
+	free(line);
+	line = shmw_error_line("no_such_segment", "no segment 7");
+	CHECK_STR("error line simple", line,
+		  "{\"ok\":false,\"code\":\"no_such_segment\",\"error\":\"no segment 7\"}\n");
+	free(line);
+}
+
+static void test_reject(void)
+{
+	const char *shmid_range = "field 'shmid' must be an integer from 0 to 2147483647";
+
+	/* Syntax and shape. */
+	reject("empty", "", "empty request");
+	reject("blank", "  \n", "empty request");
+	reject("array", "[{\"cmd\":\"ls\"}]", "must be a JSON object");
+	reject("string", "\"ls\"", "must be a JSON object");
+	reject("number", "5", "must be a JSON object");
+	reject("truncated", "{\"cmd\":\"ls\"", "not valid JSON");
+	reject("trailing comma", "{\"cmd\":\"ls\",}", "not valid JSON");
+	reject("single quotes", "{'cmd':'ls'}", "not valid JSON");
+	reject("unquoted key", "{cmd:\"ls\"}", "not valid JSON");
+	reject("trailing garbage", "{\"cmd\":\"ls\"}x", "unexpected data after the JSON object");
+	reject("second object", "{\"cmd\":\"ls\"} {\"cmd\":\"status\"}",
+	       "unexpected data after the JSON object");
+	reject("bad utf-8", "{\"cmd\":\"ls\xff\"}", "not valid JSON");
+	reject("raw control char", "{\"cmd\":\"l\ts\"}", "control character");
+	reject("duplicate field", "{\"cmd\":\"ps\",\"pid\":1,\"pid\":2}", "duplicate field");
+	reject("duplicate cmd", "{\"cmd\":\"ls\",\"cmd\":\"status\"}", "duplicate field");
+
+	/* NUL: raw (only visible through len) and escaped. */
+	{
+		const char raw[] = "{\"cmd\":\"ls\"}\0junk";
+
+		CHECK_INT("raw NUL rejected",
+			  shmw_request_parse(raw, sizeof(raw) - 1, &req, err, sizeof(err)), -1);
+		CHECK("raw NUL error", strstr(err, "NUL") != NULL);
+	}
+	reject("escaped NUL in key", "{\"cmd\":\"who\",\"shmid\\u0000x\":1}", "NUL");
+	reject("escaped NUL in value", "{\"cmd\":\"ls\\u0000\"}", "NUL");
+
+	/* Size: 4096 bytes including the newline is the limit. */
+	{
+		char *big = malloc(SHMW_REQ_MAX + 16);
+		size_t n;
+
+		CHECK("big alloc", big != NULL);
+		if (big) {
+			/* {"cmd":"ls","x":"aaaa..."} padded to exactly n bytes. */
+			for (n = SHMW_REQ_MAX - 1; n <= SHMW_REQ_MAX; n++) {
+				size_t pad = n - strlen("{\"cmd\":\"ls\",\"x\":\"\"}");
+
+				strcpy(big, "{\"cmd\":\"ls\",\"x\":\"");
+				memset(big + strlen(big), 'a', pad);
+				strcpy(big + n - 2, "\"}");
+				CHECK_INT("big length", strlen(big), n);
+				CHECK_INT(n == SHMW_REQ_MAX - 1 ? "4095+newline not too long"
+								: "4096+newline too long",
+					  parse(big), -1);
+				CHECK(n == SHMW_REQ_MAX - 1 ? "4095+newline error is the field"
+							    : "4096+newline error is the size",
+				      strstr(err, n == SHMW_REQ_MAX - 1
+						      ? "unknown field 'x'"
+						      : "longer than 4096") != NULL);
+			}
+			/* 4095 bytes and its newline: 4096 in all, accepted. */
+			memset(big, ' ', SHMW_REQ_MAX);
+			memcpy(big, "{\"cmd\":\"ls\"}", 12);
+			big[SHMW_REQ_MAX - 1] = '\n';
+			big[SHMW_REQ_MAX] = '\0';
+			CHECK_INT("4096 with newline accepted",
+				  shmw_request_parse(big, SHMW_REQ_MAX, &req, err, sizeof(err)), 0);
+			free(big);
+		}
+		/* Huge: a megabyte. */
+		size_t huge = 1 << 20;
+		char *h = malloc(huge + 1);
+
+		CHECK("huge alloc", h != NULL);
+		if (h) {
+			memset(h, '[', huge);
+			h[huge] = '\0';
+			CHECK_INT("huge rejected", parse(h), -1);
+			CHECK("huge error", strstr(err, "longer than 4096") != NULL);
+			free(h);
+		}
+	}
+	reject("deep nesting", "{\"cmd\":\"ls\",\"x\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}",
+	       "not valid JSON");
+
+	/* cmd. */
+	reject("no cmd", "{\"shmid\":5}", "missing field 'cmd'");
+	reject("cmd number", "{\"cmd\":5}", "field 'cmd' must be a string");
+	reject("cmd null", "{\"cmd\":null}", "field 'cmd' must be a string");
+	reject("unknown cmd", "{\"cmd\":\"kill\"}", "unknown cmd 'kill'");
+	reject("cmd case", "{\"cmd\":\"WHO\",\"shmid\":1}", "unknown cmd 'WHO'");
+
+	/* Fields. */
+	reject("unknown field", "{\"cmd\":\"who\",\"shmid\":5,\"shmdi\":5}",
+	       "unknown field 'shmdi'");
+	reject("field of another cmd", "{\"cmd\":\"ls\",\"pid\":5}",
+	       "field 'pid' is not allowed with cmd 'ls'");
+	reject("who without shmid", "{\"cmd\":\"who\"}", "cmd 'who' requires field 'shmid'");
+	reject("who with only ns", "{\"cmd\":\"who\",\"ns\":5}", "requires field 'shmid'");
+	reject("ps without pid", "{\"cmd\":\"ps\"}", "cmd 'ps' requires field 'pid'");
+
+	/* Types and ranges. */
+	reject("shmid string", "{\"cmd\":\"who\",\"shmid\":\"5\"}", shmid_range);
+	reject("shmid double", "{\"cmd\":\"who\",\"shmid\":1e3}", shmid_range);
+	reject("shmid 5.0", "{\"cmd\":\"who\",\"shmid\":5.0}", shmid_range);
+	reject("shmid negative", "{\"cmd\":\"who\",\"shmid\":-1}", shmid_range);
+	reject("shmid 2^31", "{\"cmd\":\"who\",\"shmid\":2147483648}", shmid_range);
+	reject("shmid int64 overflow", "{\"cmd\":\"who\",\"shmid\":99999999999999999999}",
+	       shmid_range);
+	reject("shmid uint64 max", "{\"cmd\":\"who\",\"shmid\":18446744073709551615}", shmid_range);
+	reject("shmid 2^64 + 5", "{\"cmd\":\"who\",\"shmid\":18446744073709551621}", shmid_range);
+	reject("shmid negative overflow", "{\"cmd\":\"who\",\"shmid\":-99999999999999999999}",
+	       shmid_range);
+	reject("shmid object", "{\"cmd\":\"who\",\"shmid\":{\"id\":5}}", shmid_range);
+	reject("shmid array", "{\"cmd\":\"who\",\"shmid\":[5]}", shmid_range);
+	reject("shmid bool", "{\"cmd\":\"who\",\"shmid\":true}", shmid_range);
+	reject("shmid null", "{\"cmd\":\"who\",\"shmid\":null}", shmid_range);
+	reject("shmid NaN", "{\"cmd\":\"who\",\"shmid\":NaN}", shmid_range);
+	reject("ns 0", "{\"cmd\":\"who\",\"shmid\":1,\"ns\":0}",
+	       "field 'ns' must be an integer from 1 to 4294967295");
+	reject("ns 2^32", "{\"cmd\":\"who\",\"shmid\":1,\"ns\":4294967296}",
+	       "field 'ns' must be an integer from 1 to 4294967295");
+	reject("pid 0", "{\"cmd\":\"ps\",\"pid\":0}",
+	       "field 'pid' must be an integer from 1 to 2147483647");
+	reject("pid 2^31", "{\"cmd\":\"ps\",\"pid\":2147483648}",
+	       "field 'pid' must be an integer from 1 to 2147483647");
+	reject("last 10001", "{\"cmd\":\"events\",\"last\":10001}",
+	       "field 'last' must be an integer from 0 to 10000");
+	reject("last -1", "{\"cmd\":\"events\",\"last\":-1}",
+	       "field 'last' must be an integer from 0 to 10000");
+	reject("follow number", "{\"cmd\":\"events\",\"follow\":1}",
+	       "field 'follow' must be true or false");
+	reject("follow string", "{\"cmd\":\"events\",\"follow\":\"true\"}",
+	       "field 'follow' must be true or false");
+
+	/* Bad arguments. */
+	CHECK_INT("NULL line", shmw_request_parse(NULL, 0, &req, err, sizeof(err)), -1);
+	CHECK_INT("NULL err buffer", shmw_request_parse("{}", 2, &req, NULL, 0), -1);
+}
+
+int main(void)
+{
+	test_valid();
+	test_names();
+	test_format();
+	test_error_line();
+	test_reject();
+	return CHECK_DONE();
+}

@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Client requests on the wire (docs/protocol.md). The parser is strict on purpose: the socket
+ * is the daemon's only input from other users, and a typo such as "shmdi" should be an error
+ * the user sees, not a request that silently means something else. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "jsonproto.h"
+
+/* Nesting deeper than this is never a valid request; the limit keeps json-c from building deep
+ * trees out of a hostile 4 KiB line. Nested values still get a type error ("must be an
+ * integer") as long as they are shallower than this. */
+#define REQ_MAX_DEPTH 8
+
+enum field_id { F_CMD, F_SHMID, F_NS, F_PID, F_LAST, F_FOLLOW, F_COUNT };
+
+struct field_spec {
+	const char *name;
+	json_type type; /* json_type_int or json_type_boolean; cmd is handled apart */
+	int64_t min, max;
+};
+
+static const struct field_spec fields[F_COUNT] = {
+    [F_CMD] = {"cmd", json_type_string, 0, 0},
+    [F_SHMID] = {"shmid", json_type_int, 0, INT32_MAX},
+    [F_NS] = {"ns", json_type_int, 1, UINT32_MAX},
+    [F_PID] = {"pid", json_type_int, 1, INT32_MAX},
+    [F_LAST] = {"last", json_type_int, 0, SHMW_EVENTS_LAST_MAX},
+    [F_FOLLOW] = {"follow", json_type_boolean, 0, 1},
+};
+
+#define BIT(f) (1u << (f))
+
+static const struct cmd_spec {
+	enum shmw_cmd cmd;
+	const char *name;
+	unsigned allowed;  /* fields the command accepts, cmd included */
+	unsigned required; /* fields it cannot do without */
+} cmds[] = {
+    {SHMW_CMD_WHO, "who", BIT(F_CMD) | BIT(F_SHMID) | BIT(F_NS), BIT(F_CMD) | BIT(F_SHMID)},
+    {SHMW_CMD_PS, "ps", BIT(F_CMD) | BIT(F_PID), BIT(F_CMD) | BIT(F_PID)},
+    {SHMW_CMD_LS, "ls", BIT(F_CMD), BIT(F_CMD)},
+    {SHMW_CMD_STATUS, "status", BIT(F_CMD), BIT(F_CMD)},
+    {SHMW_CMD_EVENTS, "events", BIT(F_CMD) | BIT(F_LAST) | BIT(F_FOLLOW), BIT(F_CMD)},
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+const char *shmw_cmd_name(enum shmw_cmd cmd)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (cmds[i].cmd == cmd)
+			return cmds[i].name;
+	return "unknown";
+}
+
+static const struct cmd_spec *cmd_by_name(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
+static const struct cmd_spec *cmd_by_id(enum shmw_cmd cmd)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (cmds[i].cmd == cmd)
+			return &cmds[i];
+	return NULL;
+}
+
+static int field_by_name(const char *name)
+{
+	for (int i = 0; i < F_COUNT; i++)
+		if (strcmp(fields[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static int is_json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* json-c 0.16 in strict mode still accepts a few things that are not JSON and that matter for
+ * a strict protocol: 'single-quoted' strings, raw control characters inside strings, "\u0000"
+ * (which json-c silently cuts object keys at, so "shmid\u0000x" would become "shmid"), and
+ * duplicate keys (the last one wins). This scan rejects the first three and counts the members
+ * of the top-level object, so the caller can detect duplicates by comparing with the number of
+ * keys json-c kept. It assumes nothing else about validity; json-c does the real parsing. */
+static int prescan(const char *s, size_t len, size_t *members, char *err, size_t errlen)
+{
+	int depth = 0;
+	int in_str = 0;
+
+	*members = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (in_str) {
+			if (c < 0x20) {
+				seterr(
+				    err, errlen,
+				    "request is not valid JSON: control character in a string at "
+				    "byte %zu",
+				    i);
+				return -1;
+			}
+			if (c == '\\') {
+				if (i + 5 < len && s[i + 1] == 'u' &&
+				    memcmp(s + i + 2, "0000", 4) == 0) {
+					seterr(err, errlen,
+					       "request contains a NUL character (\\u0000)");
+					return -1;
+				}
+				i++; /* skip the escaped character, so \" does not end the string */
+			} else if (c == '"') {
+				in_str = 0;
+			}
+			continue;
+		}
+		switch (c) {
+		case '"':
+			in_str = 1;
+			break;
+		case '\'':
+			seterr(err, errlen,
+			       "request is not valid JSON: single-quoted string at byte %zu", i);
+			return -1;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			depth--;
+			break;
+		case ':':
+			if (depth == 1)
+				(*members)++;
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+static int check_field(int id, struct json_object *val, int64_t *out, char *err, size_t errlen)
+{
+	const struct field_spec *f = &fields[id];
+
+	if (f->type == json_type_boolean) {
+		if (json_object_get_type(val) != json_type_boolean) {
+			seterr(err, errlen, "field '%s' must be true or false", f->name);
+			return -1;
+		}
+		*out = json_object_get_boolean(val) ? 1 : 0;
+		return 0;
+	}
+	/* Doubles (1e3, 5.0, NaN) have json_type_double and fail here. Literals that overflow
+	 * int64 are stored by json-c saturated (INT64_MIN/INT64_MAX, or as uint64, which
+	 * json_object_get_int64 reports as INT64_MAX): every range below lies inside
+	 * 0..UINT32_MAX, so the range check rejects those too. */
+	if (json_object_get_type(val) != json_type_int) {
+		seterr(err, errlen, "field '%s' must be an integer from %lld to %lld", f->name,
+		       (long long)f->min, (long long)f->max);
+		return -1;
+	}
+	int64_t v = json_object_get_int64(val);
+	if (v < f->min || v > f->max) {
+		seterr(err, errlen, "field '%s' must be an integer from %lld to %lld", f->name,
+		       (long long)f->min, (long long)f->max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* The checks after json-c has parsed the object: cmd, the field set, types and ranges. */
+static int request_from_object(struct json_object *obj, struct shmw_request *req, char *err,
+			       size_t errlen)
+{
+	struct json_object *cmdv;
+	const struct cmd_spec *cmd;
+	unsigned seen = 0;
+	int64_t vals[F_COUNT] = {0};
+
+	if (!json_object_object_get_ex(obj, "cmd", &cmdv)) {
+		seterr(err, errlen, "missing field 'cmd'");
+		return -1;
+	}
+	if (json_object_get_type(cmdv) != json_type_string) {
+		seterr(err, errlen, "field 'cmd' must be a string");
+		return -1;
+	}
+	cmd = cmd_by_name(json_object_get_string(cmdv));
+	if (!cmd) {
+		/* Bounded, so a 4 KiB name does not end up in the log and the answer. */
+		seterr(err, errlen, "unknown cmd '%.32s' (want who, ps, ls, status or events)",
+		       json_object_get_string(cmdv));
+		return -1;
+	}
+
+	json_object_object_foreach(obj, key, val)
+	{
+		int id = field_by_name(key);
+
+		if (id < 0) {
+			seterr(err, errlen, "unknown field '%.64s'", key);
+			return -1;
+		}
+		if (!(cmd->allowed & BIT(id))) {
+			seterr(err, errlen, "field '%s' is not allowed with cmd '%s'", key,
+			       cmd->name);
+			return -1;
+		}
+		if (id != F_CMD && check_field(id, val, &vals[id], err, errlen) < 0)
+			return -1;
+		seen |= BIT(id);
+	}
+	for (int id = 0; id < F_COUNT; id++) {
+		if ((cmd->required & BIT(id)) && !(seen & BIT(id))) {
+			seterr(err, errlen, "cmd '%s' requires field '%s'", cmd->name,
+			       fields[id].name);
+			return -1;
+		}
+	}
+
+	memset(req, 0, sizeof(*req));
+	req->cmd = cmd->cmd;
+	req->shmid = (int32_t)vals[F_SHMID];
+	req->has_ns = (seen & BIT(F_NS)) != 0;
+	req->ns = (uint32_t)vals[F_NS];
+	req->pid = (int32_t)vals[F_PID];
+	req->last = (uint32_t)vals[F_LAST];
+	req->follow = vals[F_FOLLOW] != 0;
+	return 0;
+}
+
+int shmw_request_parse(const char *line, size_t len, struct shmw_request *req, char *err,
+		       size_t errlen)
+{
+	struct json_tokener *tok;
+	struct json_object *obj;
+	size_t members, start = 0, end;
+	int ret = -1;
+
+	if (!line || !req) {
+		seterr(err, errlen, "no request");
+		return -1;
+	}
+	/* The limit counts the newline, so it applies the same with or without one. */
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	if (len + 1 > SHMW_REQ_MAX) {
+		seterr(err, errlen, "request is longer than %d bytes", SHMW_REQ_MAX);
+		return -1;
+	}
+	if (memchr(line, '\0', len)) {
+		seterr(err, errlen, "request contains a NUL byte");
+		return -1;
+	}
+	while (start < len && is_json_space(line[start]))
+		start++;
+	if (start == len) {
+		seterr(err, errlen, "empty request");
+		return -1;
+	}
+	/* Checked before parsing: json-c cannot tell where a bare top-level number ends. */
+	if (line[start] != '{') {
+		seterr(err, errlen, "request must be a JSON object");
+		return -1;
+	}
+	if (prescan(line + start, len - start, &members, err, errlen) < 0)
+		return -1;
+
+	tok = json_tokener_new_ex(REQ_MAX_DEPTH);
+	if (!tok) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	/* ALLOW_TRAILING_CHARS so json-c stops after the object and we can tell trailing
+	 * garbage apart from a syntax error inside the object (checked below). */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8 |
+					JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	obj = json_tokener_parse_ex(tok, line + start, (int)(len - start));
+	if (!obj) {
+		enum json_tokener_error jerr = json_tokener_get_error(tok);
+
+		if (jerr == json_tokener_continue)
+			seterr(err, errlen, "request is not valid JSON: unexpected end of input");
+		else
+			seterr(err, errlen, "request is not valid JSON: %s at byte %zu",
+			       json_tokener_error_desc(jerr),
+			       start + json_tokener_get_parse_end(tok));
+		goto out;
+	}
+	for (end = start + json_tokener_get_parse_end(tok); end < len; end++) {
+		if (!is_json_space(line[end])) {
+			seterr(err, errlen, "unexpected data after the JSON object at byte %zu",
+			       end);
+			goto out;
+		}
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		seterr(err, errlen, "request must be a JSON object");
+		goto out;
+	}
+	if ((size_t)json_object_object_length(obj) != members) {
+		seterr(err, errlen, "request has a duplicate field");
+		goto out;
+	}
+	ret = request_from_object(obj, req, err, errlen);
+out:
+	json_object_put(obj);
+	json_tokener_free(tok);
+	return ret;
+}
+
+/* Serializes obj as one line; NULL (errno ENOMEM) when allocation fails. Takes obj. */
+static char *object_line(struct json_object *obj)
+{
+	const char *s;
+	size_t n;
+	char *line = NULL;
+
+	s = json_object_to_json_string_ext(obj,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s) {
+		n = strlen(s);
+		line = malloc(n + 2);
+		if (line) {
+			memcpy(line, s, n);
+			line[n] = '\n';
+			line[n + 1] = '\0';
+		}
+	}
+	json_object_put(obj);
+	if (!line)
+		errno = ENOMEM;
+	return line;
+}
+
+/* json_object_object_add owns val only when it succeeds (json-c 0.16 does not free it on
+ * failure), so put it here when the add fails. val NULL means its allocation failed. */
+static int add(struct json_object *obj, const char *key, struct json_object *val)
+{
+	if (!val)
+		return -1;
+	if (json_object_object_add(obj, key, val) != 0) {
+		json_object_put(val);
+		return -1;
+	}
+	return 0;
+}
+
+char *shmw_request_format(const struct shmw_request *req)
+{
+	const struct cmd_spec *cmd = req ? cmd_by_id(req->cmd) : NULL;
+	struct json_object *obj;
+	int bad = 0;
+
+	if (!cmd) {
+		errno = EINVAL;
+		return NULL;
+	}
+	obj = json_object_new_object();
+	if (!obj) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	bad |= add(obj, "cmd", json_object_new_string(cmd->name));
+	switch (req->cmd) {
+	case SHMW_CMD_WHO:
+		bad |= add(obj, "shmid", json_object_new_int64(req->shmid));
+		if (req->has_ns)
+			bad |= add(obj, "ns", json_object_new_int64(req->ns));
+		break;
+	case SHMW_CMD_PS:
+		bad |= add(obj, "pid", json_object_new_int64(req->pid));
+		break;
+	case SHMW_CMD_EVENTS:
+		bad |= add(obj, "last", json_object_new_int64(req->last));
+		bad |= add(obj, "follow", json_object_new_boolean(req->follow));
+		break;
+	case SHMW_CMD_LS:
+	case SHMW_CMD_STATUS:
+		break;
+	}
+	if (bad) {
+		json_object_put(obj);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return object_line(obj);
+}
+
+char *shmw_error_line(const char *code, const char *msg)
+{
+	struct json_object *obj = json_object_new_object();
+	int bad = 0;
+
+	if (!obj) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	bad |= add(obj, "ok", json_object_new_boolean(0));
+	bad |= add(obj, "code", json_object_new_string(code ? code : "internal"));
+	bad |= add(obj, "error", json_object_new_string(msg ? msg : ""));
+	if (bad) {
+		json_object_put(obj);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return object_line(obj);
+}

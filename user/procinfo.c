@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* uid -> user name. getpwuid_r can be slow (NSS: LDAP, sssd, systemd-userdb) and the daemon
+ * asks for the same few uids over and over, so answers are cached.
+ *
+ * The cache is direct-mapped (slot = uid % CACHE_SLOTS): a colliding uid evicts the old one,
+ * which costs one more lookup later and nothing else. The header promises that a returned
+ * string lives until shmw_user_cache_clear(), so eviction cannot free names; they are instead
+ * interned in a pool that only the clear empties. The pool holds one copy per distinct name,
+ * so uids fighting over a slot do not make it grow: it is bounded by the number of distinct
+ * users seen. */
+#include <errno.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procinfo.h"
+
+#define CACHE_SLOTS  256
+#define POOL_BUCKETS 256
+#define PWBUF_MAX    (1 << 20) /* give up growing the getpwuid_r buffer past this */
+
+struct slot {
+	bool used;
+	uint32_t uid;
+	const char *name; /* in the pool */
+};
+
+struct pooled {
+	struct pooled *next;
+	char name[];
+};
+
+/* The daemon may look names up from more than one thread; lookups are rare enough after the
+ * first that one lock is no contention. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct slot cache[CACHE_SLOTS];
+static struct pooled *pool[POOL_BUCKETS];
+
+/* Only when the pool cannot allocate (ENOMEM): callers still get the decimal uid rather than
+ * NULL, but the next such failure overwrites it, so it does not live as long as promised. */
+static char fallback[16];
+
+static uint32_t hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The pooled copy of name, adding it if new; NULL on ENOMEM. */
+static const char *intern(const char *name)
+{
+	struct pooled **head = &pool[hash(name) % POOL_BUCKETS];
+	size_t n = strlen(name);
+	struct pooled *p;
+
+	for (p = *head; p; p = p->next)
+		if (strcmp(p->name, name) == 0)
+			return p->name;
+	p = malloc(sizeof(*p) + n + 1);
+	if (!p)
+		return NULL;
+	memcpy(p->name, name, n + 1);
+	p->next = *head;
+	*head = p;
+	return p->name;
+}
+
+/* Looks uid up in the passwd database. Returns 1 with the name in out, 0 when there is no
+ * entry, -errno when the lookup itself failed (NSS down, out of memory). */
+static int lookup(uint32_t uid, char *out, size_t outlen)
+{
+	long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
+	size_t len = hint > 0 ? (size_t)hint : 1024;
+	struct passwd pw, *res = NULL;
+	char *buf = NULL;
+	int r;
+
+	for (;;) {
+		char *nb = realloc(buf, len);
+
+		if (!nb) {
+			free(buf);
+			return -ENOMEM;
+		}
+		buf = nb;
+		r = getpwuid_r((uid_t)uid, &pw, buf, len, &res);
+		if (r != ERANGE || len >= PWBUF_MAX)
+			break;
+		len *= 2;
+	}
+	if (r == 0 && res) {
+		snprintf(out, outlen, "%s", res->pw_name);
+		r = 1;
+	} else if (r == 0 || r == ENOENT || r == ESRCH || r == EBADF || r == EPERM) {
+		/* getpwuid_r(3): these mean "not found" on various NSS modules. */
+		r = 0;
+	} else {
+		r = -r;
+	}
+	free(buf);
+	return r;
+}
+
+const char *shmw_user_name(uint32_t uid)
+{
+	struct slot *s = &cache[uid % CACHE_SLOTS];
+	char name[256];
+	const char *ret;
+	int r;
+
+	pthread_mutex_lock(&lock);
+	if (s->used && s->uid == uid) {
+		ret = s->name;
+		goto out;
+	}
+	/* Looked up under the lock: slower for a concurrent caller, but simple and the same
+	 * uid is not looked up twice at once. */
+	r = lookup(uid, name, sizeof(name));
+	if (r <= 0 || !name[0])
+		snprintf(name, sizeof(name), "%u", uid);
+	ret = intern(name);
+	if (!ret) {
+		snprintf(fallback, sizeof(fallback), "%u", uid);
+		ret = fallback;
+		goto out;
+	}
+	/* A failed lookup (r < 0) is not cached: the decimal uid is right for now, but the
+	 * name should appear once NSS is back. */
+	if (r >= 0) {
+		s->used = true;
+		s->uid = uid;
+		s->name = ret;
+	}
+out:
+	pthread_mutex_unlock(&lock);
+	return ret;
+}
+
+void shmw_user_cache_clear(void)
+{
+	pthread_mutex_lock(&lock);
+	memset(cache, 0, sizeof(cache));
+	for (size_t i = 0; i < POOL_BUCKETS; i++) {
+		struct pooled *p = pool[i];
+
+		while (p) {
+			struct pooled *next = p->next;
+
+			free(p);
+			p = next;
+		}
+		pool[i] = NULL;
+	}
+	pthread_mutex_unlock(&lock);
+}
