@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Unit tests for user/table.c: alignment, human sizes, headers, NS column, hostile strings. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <json-c/json.h>
+
+#include "check.h"
+#include "table.h"
+
+typedef int (*table_fn)(FILE *, json_object *, const struct shmw_table_opts *);
+
+/* Runs fn on the JSON text and returns what it printed (static buffer, replaced each call). */
+static const char *render(table_fn fn, const char *json, bool no_headers, bool human)
+{
+	static char *out;
+	struct shmw_table_opts o = {.no_headers = no_headers, .human = human};
+	json_object *obj = json_tokener_parse(json);
+	size_t len;
+	FILE *f;
+	int ret;
+
+	free(out);
+	out = NULL;
+	if (!obj)
+		return "(bad test JSON)";
+	f = open_memstream(&out, &len);
+	if (!f) {
+		json_object_put(obj);
+		return "(open_memstream failed)";
+	}
+	ret = fn(f, obj, &o);
+	fclose(f);
+	json_object_put(obj);
+	return ret ? "(table function failed)" : out;
+}
+
+static const char *size(uint64_t bytes, bool human)
+{
+	static char buf[32];
+
+	if (shmw_fmt_size(buf, sizeof(buf), bytes, human))
+		return "(error)";
+	return buf;
+}
+
+static void test_sizes(void)
+{
+	char small[4];
+
+	CHECK_STR("size bytes", size(303038464, false), "303038464");
+	CHECK_STR("size 0", size(0, true), "0B");
+	CHECK_STR("size 1023", size(1023, true), "1023B");
+	CHECK_STR("size 1024", size(1024, true), "1K");
+	CHECK_STR("size 1075 rounds down", size(1075, true), "1K"); /* 1.0498K */
+	CHECK_STR("size 1076 rounds up", size(1076, true), "1.1K"); /* 1.0508K */
+	CHECK_STR("size 1536", size(1536, true), "1.5K");
+	CHECK_STR("size 4096", size(4096, true), "4K");
+	CHECK_STR("size 2047", size(2047, true), "2K"); /* 1.999K */
+	CHECK_STR("size 1048575 rolls over to M", size(1048575, true), "1M");
+	CHECK_STR("size 1048576", size(1048576, true), "1M");
+	CHECK_STR("size 289M", size(303038464, true), "289M");
+	CHECK_STR("size 1.5G", size(1610612736, true), "1.5G");
+	CHECK_STR("size 1G - 1", size((1ULL << 30) - 1, true), "1G");
+	CHECK_STR("size 1T", size(1ULL << 40, true), "1T");
+	CHECK_STR("size uint64 max", size(UINT64_MAX, true), "16E");
+	CHECK_INT("size buffer too small", shmw_fmt_size(small, sizeof(small), 1536, true), -1);
+	CHECK_INT("size buffer just fits", shmw_fmt_size(small, sizeof(small), 1024, true), 0);
+}
+
+/* Two holders whose user and comm are longer than the headers. */
+static const char who_json[] =
+    "{\"ok\":true,\"shmid\":393216,\"ns\":4026531839,\"key\":305441741,\"size\":303038464,"
+    "\"status\":\"dest\",\"key_now\":0,\"nattch\":1,\"perms\":\"0640\",\"uid\":0,\"cuid\":0,"
+    "\"cpid\":1,\"lpid\":1,\"holders\":["
+    "{\"pid\":1234,\"comm\":\"postgres\",\"uid\":1000,\"user\":\"pg\","
+    "\"since\":\"2026-11-28T09:03:57.123456Z\",\"how\":\"shmat\",\"vmas\":2,\"mm\":\"a\","
+    "\"role\":\"owner\"},"
+    "{\"pid\":4194304,\"comm\":\"a-very-long-com\",\"uid\":1001,\"user\":\"verylongusername\","
+    "\"since\":\"2026-11-28T10:00:00.000000Z\",\"how\":\"fork\",\"vmas\":12,\"mm\":\"b\","
+    "\"role\":\"owner\"}]}";
+
+static void test_who(void)
+{
+	CHECK_STR("who table", render(shmw_table_who, who_json, false, true),
+		  "shmid 393216  key 0x1234abcd  size 289M  status dest  nattch 1\n"
+		  "    PID  USER              COMM             SINCE                HOW    VMAS\n"
+		  "   1234  pg                postgres         2026-11-28 09:03:57  shmat     2\n"
+		  "4194304  verylongusername  a-very-long-com  2026-11-28 10:00:00  fork     12\n");
+	{
+		const char *want =
+		    "shmid 393216  key 0x1234abcd  size 303038464  status dest  nattch 1\n";
+
+		CHECK("who bytes without -h",
+		      !strncmp(render(shmw_table_who, who_json, false, false), want, strlen(want)));
+	}
+	CHECK_STR("who no headers", render(shmw_table_who, who_json, true, false),
+		  "   1234  pg                postgres         2026-11-28 09:03:57  shmat   2\n"
+		  "4194304  verylongusername  a-very-long-com  2026-11-28 10:00:00  fork   12\n");
+	CHECK_STR("who no holders",
+		  render(shmw_table_who,
+			 "{\"ok\":true,\"shmid\":5,\"key\":0,\"size\":100,\"status\":\"active\","
+			 "\"nattch\":-1,\"holders\":[]}",
+			 false, false),
+		  "shmid 5  key 0x00000000  size 100  status active  nattch ?\n"
+		  "PID  USER  COMM  SINCE  HOW  VMAS\n");
+}
+
+/* A comm is whatever the process chose: escape sequences must not reach the terminal, and
+ * missing fields must not crash or shift columns. */
+static void test_hostile_and_missing(void)
+{
+	CHECK_STR("who sanitizes comm",
+		  render(shmw_table_who,
+			 "{\"ok\":true,\"shmid\":5,\"key\":1,\"size\":1,\"status\":\"active\","
+			 "\"nattch\":1,\"holders\":[{\"pid\":7,\"comm\":\"ev\\u001b[2Jl\\nx\","
+			 "\"user\":\"u\",\"since\":\"not a time\",\"how\":\"shmat\",\"vmas\":1}]}",
+			 true, false),
+		  "7  u  ev?[2Jl?x  not a time  shmat  1\n");
+	CHECK_STR(
+	    "who missing fields",
+	    render(shmw_table_who, "{\"ok\":true,\"holders\":[{\"pid\":\"7\"}]}", false, false),
+	    "shmid -  key -  size -  status -  nattch -\n"
+	    "PID  USER  COMM  SINCE  HOW  VMAS\n"
+	    "  -  -     -     -      -       -\n");
+}
+
+static const char ls_one_ns[] =
+    "{\"ok\":true,\"namespaces\":[4026531839],\"segments\":["
+    "{\"ns\":4026531839,\"shmid\":0,\"key\":-1,\"size\":1536,\"perms\":\"0600\","
+    "\"status\":\"active\",\"nattch\":-1,\"holders\":0,\"uid\":0,\"cpid\":1,\"lpid\":2},"
+    "{\"ns\":4026531839,\"shmid\":393216,\"key\":305441741,\"size\":303038464,"
+    "\"perms\":\"0640\",\"status\":\"dest\",\"nattch\":12,\"holders\":12,\"uid\":0,"
+    "\"user\":\"postgres\",\"cpid\":1,\"lpid\":2}]}";
+
+static const char ls_two_ns[] =
+    "{\"ok\":true,\"namespaces\":[4026531839,4026532500],\"segments\":["
+    "{\"ns\":4026531839,\"shmid\":0,\"key\":1,\"size\":4096,\"perms\":\"0600\","
+    "\"status\":\"active\",\"nattch\":1,\"holders\":1,\"uid\":0,\"cpid\":1,\"lpid\":2},"
+    "{\"ns\":4026532500,\"shmid\":0,\"key\":2,\"size\":4096,\"perms\":\"0600\","
+    "\"status\":\"active\",\"nattch\":1,\"holders\":1,\"uid\":0,\"cpid\":1,\"lpid\":2}]}";
+
+static void test_ls(void)
+{
+	CHECK_STR("ls one namespace", render(shmw_table_ls, ls_one_ns, false, false),
+		  "KEY          SHMID  OWNER     PERMS      BYTES  NATTCH  HOLDERS  STATUS\n"
+		  "0xffffffff       0  root      0600        1536       ?        0  active\n"
+		  "0x1234abcd  393216  postgres  0640   303038464      12       12  dest\n");
+	CHECK_STR("ls human", render(shmw_table_ls, ls_one_ns, false, true),
+		  "KEY          SHMID  OWNER     PERMS  SIZE  NATTCH  HOLDERS  STATUS\n"
+		  "0xffffffff       0  root      0600   1.5K       ?        0  active\n"
+		  "0x1234abcd  393216  postgres  0640   289M      12       12  dest\n");
+	CHECK_STR("ls two namespaces", render(shmw_table_ls, ls_two_ns, false, false),
+		  "        NS  KEY         SHMID  OWNER  PERMS  BYTES  NATTCH  HOLDERS  STATUS\n"
+		  "4026531839  0x00000001      0  root   0600    4096       1        1  active\n"
+		  "4026532500  0x00000002      0  root   0600    4096       1        1  active\n");
+	CHECK_STR("ls no headers", render(shmw_table_ls, ls_two_ns, true, false),
+		  "4026531839  0x00000001  0  root  0600  4096  1  1  active\n"
+		  "4026532500  0x00000002  0  root  0600  4096  1  1  active\n");
+	/* The daemon knows two namespaces; the one with segments is named, to tell which. */
+	CHECK_STR("ls two namespaces known, one used",
+		  render(shmw_table_ls,
+			 "{\"ok\":true,\"namespaces\":[1,2],\"segments\":[{\"ns\":2,\"shmid\":9}]}",
+			 false, false),
+		  "NS  KEY  SHMID  OWNER  PERMS  BYTES  NATTCH  HOLDERS  STATUS\n"
+		  " 2  -        9  -      -          -       -        -  -\n");
+	/* ls gets uids only: names come from the passwd database, numbers when there is none. */
+	CHECK_STR("ls owner lookup",
+		  render(shmw_table_ls,
+			 "{\"ok\":true,\"namespaces\":[1],\"segments\":[{\"shmid\":1,\"uid\":0},"
+			 "{\"shmid\":2,\"uid\":3999999},{\"shmid\":3,\"uid\":0}]}",
+			 true, false),
+		  "-  1  root     -  -  -  -  -\n"
+		  "-  2  3999999  -  -  -  -  -\n"
+		  "-  3  root     -  -  -  -  -\n");
+	/* Two namespaces in the segments count even when "namespaces" is missing. */
+	CHECK_STR(
+	    "ls namespaces from segments",
+	    render(shmw_table_ls,
+		   "{\"ok\":true,\"segments\":[{\"ns\":1,\"shmid\":1},{\"ns\":2,\"shmid\":2}]}",
+		   true, false),
+	    "1  -  1  -  -  -  -  -  -\n"
+	    "2  -  2  -  -  -  -  -  -\n");
+	CHECK_STR(
+	    "ls empty",
+	    render(shmw_table_ls, "{\"ok\":true,\"namespaces\":[1],\"segments\":[]}", false, false),
+	    "KEY  SHMID  OWNER  PERMS  BYTES  NATTCH  HOLDERS  STATUS\n");
+}
+
+static void test_ps(void)
+{
+	const char *one =
+	    "{\"ok\":true,\"pid\":1234,\"comm\":\"postgres\",\"uid\":1000,\"user\":\"pg\","
+	    "\"segments\":[{\"shmid\":393216,\"ns\":7,\"key\":305441741,\"size\":4096,"
+	    "\"status\":\"active\",\"since\":\"2026-11-28T09:03:57.5Z\",\"how\":\"seed\","
+	    "\"vmas\":1,\"mm\":\"a\",\"role\":\"owner\"},{\"shmid\":3,\"ns\":7,\"key\":0,"
+	    "\"size\":1610612736,\"status\":\"dest\",\"since\":\"2026-11-28T09:03:58Z\","
+	    "\"how\":\"shmat\",\"vmas\":10,\"mm\":\"a\",\"role\":\"owner\"}]}";
+	const char *two =
+	    "{\"ok\":true,\"pid\":1,\"comm\":\"x\",\"user\":\"root\",\"segments\":["
+	    "{\"shmid\":1,\"ns\":7,\"key\":1,\"size\":1,\"status\":\"active\",\"since\":\"-\","
+	    "\"how\":\"seed\",\"vmas\":1},{\"shmid\":1,\"ns\":8,\"key\":1,\"size\":1,"
+	    "\"status\":\"active\",\"since\":\"-\",\"how\":\"seed\",\"vmas\":1}]}";
+
+	CHECK_STR("ps table", render(shmw_table_ps, one, false, true),
+		  "pid 1234  comm postgres  user pg\n"
+		  " SHMID  KEY         SIZE  STATUS  SINCE                HOW    VMAS\n"
+		  "393216  0x1234abcd    4K  active  2026-11-28 09:03:57  seed      1\n"
+		  "     3  0x00000000  1.5G  dest    2026-11-28 09:03:58  shmat    10\n");
+	CHECK_STR("ps NS column when namespaces differ", render(shmw_table_ps, two, true, false),
+		  "7  1  0x00000001  1  active  -  seed  1\n"
+		  "8  1  0x00000001  1  active  -  seed  1\n");
+	CHECK_STR("ps nothing held",
+		  render(shmw_table_ps, "{\"ok\":true,\"pid\":9,\"comm\":\"sh\",\"segments\":[]}",
+			 true, false),
+		  "");
+}
+
+static void test_status(void)
+{
+	CHECK_STR("status lines",
+		  render(shmw_table_status,
+			 "{\"ok\":true,\"version\":\"0.1.0\",\"mode\":\"fentry\",\"started\":"
+			 "\"2026-11-28T09:00:00.000000Z\",\"uptime_s\":3725,\"events_lost\":0,"
+			 "\"log_file\":null,\"extra\":[1,2]}",
+			 false, false),
+		  "version:     0.1.0\n"
+		  "mode:        fentry\n"
+		  "started:     2026-11-28 09:00:00\n"
+		  "uptime_s:    3725 (1h02m)\n"
+		  "events_lost: 0\n"
+		  "log_file:    -\n"
+		  "extra:       [1,2]\n");
+}
+
+static const char events_json[] =
+    "{\"ok\":true,\"events\":["
+    "{\"time\":\"2026-11-28T09:03:57.123456Z\",\"event\":\"attach\",\"cause\":\"shmat\","
+    "\"ns\":1,\"shmid\":393216,\"key\":1,\"size\":1,\"pid\":1234,\"comm\":\"postgres\","
+    "\"uid\":0,\"user\":\"root\",\"vmas\":1,\"mm\":\"a\"},"
+    "{\"time\":\"2026-11-28T09:04:00Z\",\"event\":\"unshare\",\"cause\":\"exit\","
+    "\"ns\":1,\"shmid\":5,\"key\":1,\"size\":1,\"pid\":77,\"comm\":\"w\","
+    "\"uid\":1000,\"user\":\"someone_long\",\"vmas\":1,\"mm\":\"a\"}]}";
+
+/* The stream cannot measure its content first: header and lines share fixed widths. */
+static const char *stream(const char *json, bool no_headers)
+{
+	static char *out;
+	struct shmw_table_opts o = {.no_headers = no_headers};
+	json_object *evs = json_tokener_parse(json), *arr;
+	size_t len;
+	FILE *f;
+	int ret;
+
+	free(out);
+	out = NULL;
+	if (!evs || !json_object_object_get_ex(evs, "events", &arr))
+		return "(bad test JSON)";
+	f = open_memstream(&out, &len);
+	if (!f)
+		return "(open_memstream failed)";
+	ret = shmw_table_event_header(f, &o);
+	for (size_t i = 0; i < json_object_array_length(arr); i++)
+		ret |= shmw_table_event_line(f, json_object_array_get_idx(arr, i), &o);
+	fclose(f);
+	json_object_put(evs);
+	return ret ? "(table function failed)" : out;
+}
+
+static void test_events(void)
+{
+	CHECK_STR("events batch", render(shmw_table_events, events_json, false, false),
+		  "TIME                 EVENT    CAUSE   SHMID   PID  COMM      USER\n"
+		  "2026-11-28 09:03:57  attach   shmat  393216  1234  postgres  root\n"
+		  "2026-11-28 09:04:00  unshare  exit        5    77  w         someone_long\n");
+	CHECK_STR(
+	    "events stream", stream(events_json, false),
+	    "TIME                 EVENT    CAUSE         SHMID      PID  COMM             USER\n"
+	    "2026-11-28 09:03:57  attach   shmat        393216     1234  postgres         root\n"
+	    "2026-11-28 09:04:00  unshare  exit              5       77  w                "
+	    "someone_long\n");
+	CHECK_STR(
+	    "events stream no headers", stream(events_json, true),
+	    "2026-11-28 09:03:57  attach   shmat        393216     1234  postgres         root\n"
+	    "2026-11-28 09:04:00  unshare  exit              5       77  w                "
+	    "someone_long\n");
+}
+
+/* A table written to a stream that fails must say so. */
+static void test_write_error(void)
+{
+	struct shmw_table_opts o = {0};
+	json_object *obj = json_tokener_parse(ls_one_ns);
+	FILE *f = fopen("/dev/full", "w");
+
+	if (!f || !obj) {
+		CHECK("write error setup", false);
+		json_object_put(obj);
+		return;
+	}
+	setvbuf(f, NULL, _IONBF, 0); /* fail on the write, not at fclose */
+	CHECK_INT("write error reported", shmw_table_ls(f, obj, &o), -1);
+	fclose(f);
+	json_object_put(obj);
+}
+
+int main(void)
+{
+	/* Times in the expected tables are UTC; a POSIX TZ string needs no tzdata. */
+	setenv("TZ", "UTC0", 1);
+	tzset();
+	test_sizes();
+	test_who();
+	test_hostile_and_missing();
+	test_ls();
+	test_ps();
+	test_status();
+	test_events();
+	test_write_error();
+	return CHECK_DONE();
+}

@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Human output of shmwatch: see table.h. */
+#include "table.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "timefmt.h"
+
+#define COL_GAP	 2 /* spaces between columns */
+#define MAX_COLS 9
+#define CELL_MAX 64 /* room for any formatted number or time; strings are copied whole */
+
+struct col {
+	const char *head;
+	bool right; /* numbers are right-aligned, like ps(1) */
+	size_t min; /* fixed minimum width, for streamed rows */
+};
+
+/* A table collects rows first, so widths can come from the content. */
+struct tbl {
+	const struct col *cols;
+	size_t ncols;
+	bool *hide;   /* per column; NULL: all shown */
+	char **cells; /* nrows * ncols, owned */
+	size_t nrows, caprows;
+	bool nomem; /* sticky: callers add rows without checking each one */
+};
+
+/* Display width: UTF-8 continuation bytes take no column (close enough for comm/user). */
+static size_t disp_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+/* comm is chosen by whoever runs the process: never let it send escape sequences to a
+ * terminal or break the line structure. */
+static char *sanitized_dup(const char *s)
+{
+	char *d = strdup(s ? s : "-");
+
+	if (!d)
+		return NULL;
+	for (char *p = d; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return d;
+}
+
+static void tbl_init(struct tbl *t, const struct col *cols, size_t ncols, bool *hide)
+{
+	memset(t, 0, sizeof(*t));
+	t->cols = cols;
+	t->ncols = ncols;
+	t->hide = hide;
+}
+
+static void tbl_free(struct tbl *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = t->caprows = 0;
+}
+
+/* Adds one row of ncols strings (copied). On ENOMEM the table remembers and drops the row. */
+static void tbl_add(struct tbl *t, const char *const *vals)
+{
+	char **row;
+
+	if (t->nomem)
+		return;
+	if (t->nrows == t->caprows) {
+		size_t ncap = t->caprows ? t->caprows * 2 : 16;
+		char **nc = reallocarray(t->cells, ncap * t->ncols, sizeof(*nc));
+
+		if (!nc) {
+			t->nomem = true;
+			return;
+		}
+		t->cells = nc;
+		t->caprows = ncap;
+	}
+	row = t->cells + t->nrows * t->ncols;
+	for (size_t c = 0; c < t->ncols; c++) {
+		row[c] = sanitized_dup(vals[c]);
+		if (!row[c]) {
+			while (c-- > 0)
+				free(row[c]);
+			t->nomem = true;
+			return;
+		}
+	}
+	t->nrows++;
+}
+
+static bool tbl_shown(const struct tbl *t, size_t c)
+{
+	return !t->hide || !t->hide[c];
+}
+
+static void print_row(FILE *out, const struct tbl *t, const size_t *width, const char *const *row)
+{
+	size_t last = 0;
+	bool first = true;
+
+	for (size_t c = 0; c < t->ncols; c++)
+		if (tbl_shown(t, c))
+			last = c;
+	for (size_t c = 0; c < t->ncols; c++) {
+		size_t pad;
+
+		if (!tbl_shown(t, c))
+			continue;
+		if (!first)
+			fprintf(out, "%*s", COL_GAP, "");
+		first = false;
+		pad = width[c] > disp_width(row[c]) ? width[c] - disp_width(row[c]) : 0;
+		if (t->cols[c].right)
+			fprintf(out, "%*s%s", (int)pad, "", row[c]);
+		else if (c == last) /* no trailing blanks */
+			fputs(row[c], out);
+		else
+			fprintf(out, "%s%*s", row[c], (int)pad, "");
+	}
+	fputc('\n', out);
+}
+
+/* Prints and frees the table. */
+static int tbl_print(FILE *out, struct tbl *t, bool headers)
+{
+	const char *heads[MAX_COLS];
+	size_t width[MAX_COLS];
+	int ret = 0;
+
+	if (t->nomem || t->ncols > MAX_COLS) {
+		errno = t->nomem ? ENOMEM : EINVAL;
+		tbl_free(t);
+		return -1;
+	}
+	for (size_t c = 0; c < t->ncols; c++) {
+		heads[c] = t->cols[c].head;
+		width[c] = t->cols[c].min;
+		if (headers && disp_width(heads[c]) > width[c])
+			width[c] = disp_width(heads[c]);
+		for (size_t r = 0; r < t->nrows; r++) {
+			size_t w = disp_width(t->cells[r * t->ncols + c]);
+
+			if (w > width[c])
+				width[c] = w;
+		}
+	}
+	if (headers)
+		print_row(out, t, width, heads);
+	for (size_t r = 0; r < t->nrows; r++)
+		print_row(out, t, width, (const char *const *)t->cells + r * t->ncols);
+	tbl_free(t);
+	if (ferror(out)) {
+		ret = -1;
+		if (!errno)
+			errno = EIO;
+	}
+	return ret;
+}
+
+int shmw_fmt_size(char *buf, size_t len, uint64_t bytes, bool human)
+{
+	static const char units[] = "BKMGTPE";
+	uint64_t whole = bytes, tenths = 0;
+	unsigned int exp = 0;
+	int n;
+
+	if (!human) {
+		n = snprintf(buf, len, "%" PRIu64, bytes);
+		return n > 0 && (size_t)n < len ? 0 : -1;
+	}
+	while (exp < 6 && bytes >> (10 * (exp + 1)))
+		exp++;
+	if (exp) {
+		uint64_t unit = 1ULL << (10 * exp);
+		uint64_t rem = bytes & (unit - 1);
+
+		whole = bytes >> (10 * exp);
+		/* One decimal, rounded half up; ipcs --human rounds the same way. rem < 2^60,
+		 * so rem * 10 cannot overflow. */
+		tenths = (rem * 10 + unit / 2) >> (10 * exp);
+		if (tenths == 10) {
+			whole++;
+			tenths = 0;
+		}
+		/* ipcs would print "1024K" here; the next unit reads better. */
+		if (whole == 1024 && exp < 6) {
+			whole = 1;
+			exp++;
+		}
+	}
+	if (tenths)
+		n = snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "%c", whole, tenths, units[exp]);
+	else
+		n = snprintf(buf, len, "%" PRIu64 "%c", whole, units[exp]);
+	return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+/* ---- reading answer fields ---- */
+
+static json_object *field(json_object *obj, const char *key)
+{
+	json_object *v = NULL;
+
+	if (!obj || !json_object_is_type(obj, json_type_object))
+		return NULL;
+	json_object_object_get_ex(obj, key, &v);
+	return v;
+}
+
+static bool get_int(json_object *obj, const char *key, int64_t *v)
+{
+	json_object *f = field(obj, key);
+
+	if (!f || !json_object_is_type(f, json_type_int))
+		return false;
+	*v = json_object_get_int64(f);
+	return true;
+}
+
+static const char *get_str(json_object *obj, const char *key)
+{
+	json_object *f = field(obj, key);
+
+	if (!f || !json_object_is_type(f, json_type_string))
+		return "-";
+	return json_object_get_string(f);
+}
+
+static size_t array_len(json_object *arr)
+{
+	return arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+}
+
+static const char *fmt_int(char *buf, json_object *obj, const char *key)
+{
+	int64_t v;
+
+	if (!get_int(obj, key, &v))
+		return "-";
+	snprintf(buf, CELL_MAX, "%" PRId64, v);
+	return buf;
+}
+
+/* nattch is -1 when the kernel could not be asked. */
+static const char *fmt_nattch(char *buf, json_object *obj)
+{
+	int64_t v;
+
+	if (get_int(obj, "nattch", &v) && v < 0)
+		return "?";
+	return fmt_int(buf, obj, "nattch");
+}
+
+/* key_t is a signed int in the kernel; IPC tools print it as 32-bit hex. */
+static const char *fmt_key(char *buf, json_object *obj)
+{
+	int64_t v;
+
+	if (!get_int(obj, "key", &v))
+		return "-";
+	snprintf(buf, CELL_MAX, "0x%08" PRIx32, (uint32_t)v);
+	return buf;
+}
+
+static const char *fmt_size_field(char *buf, json_object *obj, const char *key, bool human)
+{
+	int64_t v;
+
+	if (!get_int(obj, key, &v) || v < 0 || shmw_fmt_size(buf, CELL_MAX, (uint64_t)v, human))
+		return "-";
+	return buf;
+}
+
+/* RFC 3339 from the daemon to local time; an unparsable time is shown as it came. */
+static const char *fmt_time(char *buf, json_object *obj, const char *key)
+{
+	const char *s = get_str(obj, key);
+	uint64_t ns;
+
+	if (shmw_parse_rfc3339(s, &ns) || shmw_fmt_local(buf, CELL_MAX, ns))
+		return s;
+	return buf;
+}
+
+/* The last uid looked up: segments of one owner come in runs, and NSS may be slow (LDAP). */
+struct owner_cache {
+	bool valid;
+	int64_t uid;
+	char name[CELL_MAX];
+};
+
+/* The daemon names users in who/ps/events; ls only gives the uid, so look it up here. */
+static const char *fmt_owner(struct owner_cache *oc, json_object *obj)
+{
+	struct passwd pw, *res = NULL;
+	char pwbuf[4096];
+	int64_t uid;
+
+	if (field(obj, "user"))
+		return get_str(obj, "user");
+	if (!get_int(obj, "uid", &uid))
+		return "-";
+	if (oc->valid && oc->uid == uid)
+		return oc->name;
+	if (uid >= 0 && uid <= UINT32_MAX &&
+	    getpwuid_r((uid_t)uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res &&
+	    strlen(res->pw_name) < CELL_MAX)
+		strcpy(oc->name, res->pw_name);
+	else
+		snprintf(oc->name, CELL_MAX, "%" PRId64, uid);
+	oc->uid = uid;
+	oc->valid = true;
+	return oc->name;
+}
+
+/* Whether the elements of arr lie in more than one IPC namespace. */
+static bool many_ns(json_object *arr)
+{
+	int64_t first = 0, ns;
+	bool have = false;
+
+	for (size_t i = 0; i < array_len(arr); i++) {
+		if (!get_int(json_object_array_get_idx(arr, i), "ns", &ns))
+			continue;
+		if (have && ns != first)
+			return true;
+		first = ns;
+		have = true;
+	}
+	return false;
+}
+
+static int check_out(FILE *out)
+{
+	if (!ferror(out))
+		return 0;
+	if (!errno)
+		errno = EIO;
+	return -1;
+}
+
+/* A summary line above a table: it carries comm and user too, so it is sanitized as well. */
+static int print_summary(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int print_summary(FILE *out, const char *fmt, ...)
+{
+	char *line, *safe;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	safe = sanitized_dup(line);
+	free(line);
+	if (!safe) {
+		errno = ENOMEM;
+		return -1;
+	}
+	fprintf(out, "%s\n", safe);
+	free(safe);
+	return check_out(out);
+}
+
+/* ---- who ---- */
+
+static const struct col who_cols[] = {
+    {"PID", true, 0},	 {"USER", false, 0}, {"COMM", false, 0},
+    {"SINCE", false, 0}, {"HOW", false, 0},  {"VMAS", true, 0},
+};
+
+int shmw_table_who(FILE *out, json_object *ans, const struct shmw_table_opts *o)
+{
+	json_object *holders = field(ans, "holders");
+	char b[5][CELL_MAX];
+	struct tbl t;
+
+	if (!o->no_headers && print_summary(out, "shmid %s  key %s  size %s  status %s  nattch %s",
+					    fmt_int(b[0], ans, "shmid"), fmt_key(b[1], ans),
+					    fmt_size_field(b[2], ans, "size", o->human),
+					    get_str(ans, "status"), fmt_nattch(b[3], ans)))
+		return -1;
+	tbl_init(&t, who_cols, 6, NULL);
+	for (size_t i = 0; i < array_len(holders); i++) {
+		json_object *h = json_object_array_get_idx(holders, i);
+		const char *row[6] = {
+		    fmt_int(b[0], h, "pid"),	get_str(h, "user"), get_str(h, "comm"),
+		    fmt_time(b[1], h, "since"), get_str(h, "how"),  fmt_int(b[2], h, "vmas"),
+		};
+
+		tbl_add(&t, row);
+	}
+	return tbl_print(out, &t, !o->no_headers);
+}
+
+/* ---- ps ---- */
+
+static const struct col ps_cols[] = {
+    {"NS", true, 0},	  {"SHMID", true, 0},  {"KEY", false, 0}, {"SIZE", true, 0},
+    {"STATUS", false, 0}, {"SINCE", false, 0}, {"HOW", false, 0}, {"VMAS", true, 0},
+};
+
+int shmw_table_ps(FILE *out, json_object *ans, const struct shmw_table_opts *o)
+{
+	json_object *segs = field(ans, "segments");
+	bool hide[8] = {!many_ns(segs)};
+	char b[6][CELL_MAX];
+	struct tbl t;
+
+	if (!o->no_headers &&
+	    print_summary(out, "pid %s  comm %s  user %s", fmt_int(b[0], ans, "pid"),
+			  get_str(ans, "comm"), get_str(ans, "user")))
+		return -1;
+	tbl_init(&t, ps_cols, 8, hide);
+	for (size_t i = 0; i < array_len(segs); i++) {
+		json_object *s = json_object_array_get_idx(segs, i);
+		const char *row[8] = {
+		    fmt_int(b[0], s, "ns"), fmt_int(b[1], s, "shmid"),
+		    fmt_key(b[2], s),	    fmt_size_field(b[3], s, "size", o->human),
+		    get_str(s, "status"),   fmt_time(b[4], s, "since"),
+		    get_str(s, "how"),	    fmt_int(b[5], s, "vmas"),
+		};
+
+		tbl_add(&t, row);
+	}
+	return tbl_print(out, &t, !o->no_headers);
+}
+
+/* ---- ls ---- */
+
+static const struct col ls_cols[] = {
+    {"NS", true, 0},	 {"KEY", false, 0},    {"SHMID", true, 0},
+    {"OWNER", false, 0}, {"PERMS", false, 0},  {"BYTES", true, 0},
+    {"NATTCH", true, 0}, {"HOLDERS", true, 0}, {"STATUS", false, 0},
+};
+
+int shmw_table_ls(FILE *out, json_object *ans, const struct shmw_table_opts *o)
+{
+	json_object *segs = field(ans, "segments");
+	struct col cols[9];
+	bool hide[9] = {false};
+	struct owner_cache oc = {0};
+	char b[7][CELL_MAX];
+	struct tbl t;
+
+	/* Like ipcs --human, which renames its "bytes" column "size". */
+	memcpy(cols, ls_cols, sizeof(cols));
+	if (o->human)
+		cols[5].head = "SIZE";
+	hide[0] = array_len(field(ans, "namespaces")) <= 1 && !many_ns(segs);
+	tbl_init(&t, cols, 9, hide);
+	for (size_t i = 0; i < array_len(segs); i++) {
+		json_object *s = json_object_array_get_idx(segs, i);
+		const char *row[9] = {
+		    fmt_int(b[0], s, "ns"),    fmt_key(b[1], s),
+		    fmt_int(b[2], s, "shmid"), fmt_owner(&oc, s),
+		    get_str(s, "perms"),       fmt_size_field(b[4], s, "size", o->human),
+		    fmt_nattch(b[5], s),       fmt_int(b[6], s, "holders"),
+		    get_str(s, "status"),
+		};
+
+		tbl_add(&t, row);
+	}
+	return tbl_print(out, &t, !o->no_headers);
+}
+
+/* ---- status ---- */
+
+/* A value for people: times local, uptime with its age, strings bare, the rest as JSON. */
+static const char *status_value(char *buf, json_object *ans, const char *key, json_object *v)
+{
+	int64_t n;
+
+	if (!strcmp(key, "started"))
+		return fmt_time(buf, ans, key);
+	if (!strcmp(key, "uptime_s") && get_int(ans, key, &n) && n >= 0) {
+		char age[32];
+
+		if (!shmw_fmt_age(age, sizeof(age), (uint64_t)n)) {
+			snprintf(buf, CELL_MAX, "%" PRId64 " (%s)", n, age);
+			return buf;
+		}
+	}
+	if (!v)
+		return "-";
+	if (json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+}
+
+int shmw_table_status(FILE *out, json_object *ans, const struct shmw_table_opts *o)
+{
+	size_t width = 0;
+	char buf[CELL_MAX];
+
+	(void)o; /* "name: value" lines have no column headers to drop */
+	if (!ans || !json_object_is_type(ans, json_type_object))
+		return 0;
+	json_object_object_foreach(ans, k1, v1)
+	{
+		(void)v1;
+		if (strcmp(k1, "ok") && strlen(k1) + 1 > width)
+			width = strlen(k1) + 1;
+	}
+	json_object_object_foreach(ans, key, val)
+	{
+		char *safe;
+
+		if (!strcmp(key, "ok"))
+			continue;
+		safe = sanitized_dup(status_value(buf, ans, key, val));
+		if (!safe) {
+			errno = ENOMEM;
+			return -1;
+		}
+		fprintf(out, "%s:%*s%s\n", key, (int)(width - strlen(key)), "", safe);
+		free(safe);
+	}
+	return check_out(out);
+}
+
+/* ---- events ---- */
+
+/* Minimum widths for streamed lines: local time, longest event/cause names, 10-digit shmid,
+ * 7-digit pid (pid_max is at most 4194304), 15-byte comm, an 8-letter user name. */
+static const struct col ev_cols[] = {
+    {"TIME", false, 19}, {"EVENT", false, 7}, {"CAUSE", false, 7}, {"SHMID", true, 10},
+    {"PID", true, 7},	 {"COMM", false, 15}, {"USER", false, 8},
+};
+
+static void add_event(struct tbl *t, json_object *ev)
+{
+	char b[3][CELL_MAX];
+	const char *row[7] = {
+	    fmt_time(b[0], ev, "time"), get_str(ev, "event"),	  get_str(ev, "cause"),
+	    fmt_int(b[1], ev, "shmid"), fmt_int(b[2], ev, "pid"), get_str(ev, "comm"),
+	    get_str(ev, "user"),
+	};
+
+	tbl_add(t, row);
+}
+
+int shmw_table_events(FILE *out, json_object *ans, const struct shmw_table_opts *o)
+{
+	json_object *evs = field(ans, "events");
+	struct col cols[7];
+	struct tbl t;
+
+	/* A batch is aligned on its content, so drop the minimum widths of the stream. */
+	memcpy(cols, ev_cols, sizeof(cols));
+	for (size_t c = 0; c < 7; c++)
+		cols[c].min = 0;
+	tbl_init(&t, cols, 7, NULL);
+	for (size_t i = 0; i < array_len(evs); i++)
+		add_event(&t, json_object_array_get_idx(evs, i));
+	return tbl_print(out, &t, !o->no_headers);
+}
+
+int shmw_table_event_header(FILE *out, const struct shmw_table_opts *o)
+{
+	struct tbl t;
+
+	if (o->no_headers)
+		return 0;
+	tbl_init(&t, ev_cols, 7, NULL);
+	return tbl_print(out, &t, true);
+}
+
+int shmw_table_event_line(FILE *out, json_object *ev, const struct shmw_table_opts *o)
+{
+	struct tbl t;
+
+	(void)o;
+	tbl_init(&t, ev_cols, 7, NULL);
+	add_event(&t, ev);
+	return tbl_print(out, &t, false);
+}

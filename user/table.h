@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Human output of shmwatch, in the manner of ipcs(1): columns as wide as their content, sizes
+ * optionally human-readable, times in local time. Every function takes a daemon answer as
+ * parsed by json-c (docs/protocol.md) and writes to out. Missing or mistyped fields print as
+ * "-" rather than failing: a newer daemon must not break an older client's tables.
+ *
+ * All return 0, or -1 with errno set (ENOMEM, or the write error of out).
+ */
+#ifndef SHMW_TABLE_H
+#define SHMW_TABLE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <json-c/json.h>
+
+struct shmw_table_opts {
+	bool no_headers; /* --no-headers: no column headers, no segment/process summary line */
+	bool human;	 /* -h: sizes as 4K, 289M, 1.5G (like ipcs --human) instead of bytes */
+};
+
+/* bytes as a decimal number, or (human) in powers of 1024 with at most one decimal: 0B, 1023B,
+ * 1K, 1.5K, 289M, 1.5G. Returns 0, or -1 if buf is too small (24 bytes always suffice). */
+int shmw_fmt_size(char *buf, size_t len, uint64_t bytes, bool human);
+
+/* `who`: "shmid N  key 0x...  size S  status S  nattch N", then PID USER COMM SINCE HOW VMAS. */
+int shmw_table_who(FILE *out, json_object *answer, const struct shmw_table_opts *o);
+/* `ps`: "pid N  comm S  user S", then [NS] SHMID KEY SIZE STATUS SINCE HOW VMAS (NS only when
+ * the segments come from more than one IPC namespace). */
+int shmw_table_ps(FILE *out, json_object *answer, const struct shmw_table_opts *o);
+/* `ls`: [NS] KEY SHMID OWNER PERMS BYTES|SIZE NATTCH HOLDERS STATUS; NS only when the daemon
+ * knows more than one IPC namespace. */
+int shmw_table_ls(FILE *out, json_object *answer, const struct shmw_table_opts *o);
+/* `status`: one "name: value" line per field ("ok" left out), values aligned. */
+int shmw_table_status(FILE *out, json_object *answer, const struct shmw_table_opts *o);
+/* `events -n N`: the answer's "events" array as TIME EVENT CAUSE SHMID PID COMM USER. */
+int shmw_table_events(FILE *out, json_object *answer, const struct shmw_table_opts *o);
+
+/* `events -f`: widths cannot come from content not yet seen, so the stream uses fixed minimum
+ * widths (wider values push the line out). The header is printed unless o->no_headers. */
+int shmw_table_event_header(FILE *out, const struct shmw_table_opts *o);
+int shmw_table_event_line(FILE *out, json_object *event, const struct shmw_table_opts *o);
+#endif
