@@ -36,13 +36,14 @@ CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -D_GNU_SOURCE \
 	  -DSHMW_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) $(JSON_CFLAGS) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude -Ivmlinux/$(ARCH)
 
 # Pure user-space logic shared by daemon, client and unit tests.
 COMMON_SRCS := user/jsonproto.c user/timefmt.c user/log.c
 # Daemon-only pieces.
-DAEMON_SRCS := user/shmwatchd.c user/daemon_opts.c user/loader.c user/kallsyms.c \
+DAEMON_SRCS := user/shmwatchd.c user/daemon_opts.c user/daemon.c user/requests.c user/loop.c \
+	       user/loader.c user/kallsyms.c \
 	       user/mounts.c user/state.c user/seed.c user/server.c user/eventlog.c \
 	       user/segtable.c user/report.c user/procinfo.c
 CLIENT_SRCS := user/shmwatch.c user/client.c user/table.c
@@ -56,6 +57,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 HELPER_BINS := $(patsubst tests/e2e/helpers/%.c,$(OUTPUT)/tests/%,$(HELPER_SRCS))
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .PHONY: all run test unit e2e bench deps vmlinux format format-check clean install uninstall
 
 all: $(OUTPUT)/shmwatchd $(OUTPUT)/shmwatch
@@ -114,16 +116,19 @@ $(OUTPUT)/shmwatch: $(CLIENT_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -ljson-c -o $@
 
-# Unit tests link the pure logic they test (state, protocol, formatting), never libbpf.
-UNIT_LIB_OBJS := $(COMMON_OBJS) $(OUTPUT)/user/state.o $(OUTPUT)/user/table.o \
-		 $(OUTPUT)/user/eventlog.o $(OUTPUT)/user/report.o
-$(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(UNIT_LIB_OBJS) | $(OUTPUT)/tests
+# Unit tests link the pure logic they test, never libbpf: tests/unit/test_foo.c tests
+# user/foo.c (plus the common objects and what UNIT_DEPS_foo adds).
+UNIT_DEPS_report := $(OUTPUT)/user/state.o $(OUTPUT)/user/procinfo.o $(OUTPUT)/user/segtable.o
+UNIT_DEPS_state := $(OUTPUT)/user/procinfo.o
+.SECONDEXPANSION:
+$(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(OUTPUT)/user/%.o $(COMMON_OBJS) \
+		$$(UNIT_DEPS_$$*) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -ljson-c -o $@
 
 $(OUTPUT)/tests/%: $(OUTPUT)/tests/e2e/helpers/%.o | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -lpthread -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ -lpthread -ljson-c -o $@
 
 # vmlinux.h is committed; this regenerates it from a BTF file and proves the build still works.
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The daemon's context, shared by its event handling, requests and server. */
+#ifndef SHMW_DAEMON_H
+#define SHMW_DAEMON_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "daemon_opts.h"
+#include "loader.h"
+#include "state.h"
+
+struct shmw_eventlog;
+struct shmw_server;
+
+/* Recent event lines, for `shmwatch events -n N`. */
+struct shmw_recent {
+	char **lines;
+	uint32_t cap, head, count;
+};
+
+struct shmw_daemon {
+	struct shmw_daemon_opts opts;
+	struct shmw_bpf bpf;
+	struct shmw_state state;
+	struct shmw_eventlog *log;
+	struct shmw_server *server;
+	struct shmw_recent recent;
+	uint64_t started_real; /* CLOCK_REALTIME ns */
+	uint64_t started_mono; /* CLOCK_MONOTONIC ns */
+	uint64_t events;       /* ring-buffer records read */
+	uint64_t logged;       /* event lines produced */
+	uint64_t resyncs;
+	uint64_t seed_pending; /* address spaces not yet walked exactly */
+	uint64_t bpf_stats[8]; /* last seen, to notice new losses */
+	bool resync_full;      /* pending: walk everything again */
+	uint32_t *resync_pids; /* pending: walk these processes again */
+	size_t nresync_pids, cap_resync_pids;
+	bool quit;
+};
+
+/* Ring-buffer callback. */
+int shmw_daemon_on_sample(void *ctx, void *data, size_t size);
+/* Drains the ring buffer now (before answering a query, so answers include every event). */
+void shmw_daemon_drain(struct shmw_daemon *d);
+/* Start-up: walk every task, take the snapshot, log what was found as `seed`. */
+int shmw_daemon_seed(struct shmw_daemon *d);
+/* Periodic: notice lost events and pending walks, repair, log `resync`. */
+void shmw_daemon_tick(struct shmw_daemon *d);
+/* Publishes one event line: log file, recent ring, followers. */
+void shmw_daemon_publish(struct shmw_daemon *d, const char *line);
+#endif

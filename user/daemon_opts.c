@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* shmwatchd's command line (see daemon_opts.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include "daemon_opts.h"
+
+static const char usage[] =
+	"Usage: shmwatchd [OPTION]...\n"
+	"Trace System V shared memory attachments with eBPF and answer shmwatch queries.\n"
+	"Runs in the foreground; needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN).\n"
+	"\n"
+	"  -s, --socket PATH       client socket (default " SHMW_DEFAULT_SOCKET ")\n"
+	"  -l, --log-file PATH     JSON Lines event log, '-' for stdout\n"
+	"                          (default " SHMW_DEFAULT_LOG ")\n"
+	"      --log-max-bytes N   rotate the event log at N bytes (default 64M; 0: never)\n"
+	"      --log-keep N        rotated logs to keep (default 5)\n"
+	"      --max-holders N     address spaces holding segments the BPF map can track\n"
+	"                          (default 16384)\n"
+	"      --max-sharers N     vfork children/CLONE_VM siblings of holders (default 4096)\n"
+	"      --ring-size BYTES   BPF ring buffer, a power of two >= 4096 (default 4M)\n"
+	"      --recent N          event lines kept for 'shmwatch events -n' (default 4096)\n"
+	"      --max-clients N     concurrent client connections (default 1024)\n"
+	"  -v, --verbose           debug logging (libbpf and verifier messages too)\n"
+	"  -h, --help              this help\n"
+	"  -V, --version           version\n"
+	"\n"
+	"Examples:\n"
+	"  shmwatchd                                   run with the defaults\n"
+	"  shmwatchd --socket /tmp/s.sock --log-file -  private socket, events on stdout\n"
+	"  shmwatch who 393216                         then ask who holds a segment\n"
+	"\n"
+	"Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime failure (BPF load, socket,\n"
+	"log file), 2 on a usage error.\n";
+
+/* Parses an unsigned number with an optional K/M/G suffix, within [min, max]. */
+static int parse_num(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (!*s || *s == '-')
+		goto bad;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		goto bad;
+	switch (*end) {
+	case 'K':
+	case 'k':
+		v <<= 10, end++;
+		break;
+	case 'M':
+	case 'm':
+		v <<= 20, end++;
+		break;
+	case 'G':
+	case 'g':
+		v <<= 30, end++;
+		break;
+	}
+	if (*end || v < min || v > max)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	fprintf(stderr, "shmwatchd: %s wants a number from %llu to %llu, not '%s'\n", opt,
+		(unsigned long long)min, (unsigned long long)max, s);
+	return -1;
+}
+
+enum { OPT_LOG_MAX = 256, OPT_LOG_KEEP, OPT_MAX_MMS, OPT_MAX_SHARERS, OPT_RING, OPT_RECENT,
+       OPT_MAX_CLIENTS };
+
+int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
+{
+	static const struct option lopts[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"log-file", required_argument, NULL, 'l'},
+		{"log-max-bytes", required_argument, NULL, OPT_LOG_MAX},
+		{"log-keep", required_argument, NULL, OPT_LOG_KEEP},
+		{"max-holders", required_argument, NULL, OPT_MAX_MMS},
+		{"max-sharers", required_argument, NULL, OPT_MAX_SHARERS},
+		{"ring-size", required_argument, NULL, OPT_RING},
+		{"recent", required_argument, NULL, OPT_RECENT},
+		{"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	uint64_t v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->socket_path = SHMW_DEFAULT_SOCKET;
+	o->log_path = SHMW_DEFAULT_LOG;
+	o->log_max_bytes = 64 << 20;
+	o->log_keep = 5;
+	o->max_mms = 16384;
+	o->max_sharers = 4096;
+	o->ring_bytes = 4 << 20;
+	o->recent = 4096;
+	o->max_clients = 1024;
+	o->verbosity = LOG_INFO;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:l:vhV", lopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (strlen(optarg) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+				fprintf(stderr, "shmwatchd: socket path too long (max %zu bytes): %s\n",
+					sizeof(((struct sockaddr_un *)0)->sun_path) - 1, optarg);
+				return 2;
+			}
+			o->socket_path = optarg;
+			break;
+		case 'l':
+			if (!*optarg) {
+				fprintf(stderr, "shmwatchd: --log-file wants a path or '-'\n");
+				return 2;
+			}
+			o->log_path = optarg;
+			break;
+		case OPT_LOG_MAX:
+			if (parse_num("--log-max-bytes", optarg, 0, 1ULL << 40, &o->log_max_bytes))
+				return 2;
+			break;
+		case OPT_LOG_KEEP:
+			if (parse_num("--log-keep", optarg, 1, 1000, &v))
+				return 2;
+			o->log_keep = v;
+			break;
+		case OPT_MAX_MMS:
+			if (parse_num("--max-holders", optarg, 16, 1 << 22, &v))
+				return 2;
+			o->max_mms = v;
+			break;
+		case OPT_MAX_SHARERS:
+			if (parse_num("--max-sharers", optarg, 16, 1 << 22, &v))
+				return 2;
+			o->max_sharers = v;
+			break;
+		case OPT_RING:
+			if (parse_num("--ring-size", optarg, 4096, 1U << 30, &v))
+				return 2;
+			if (v & (v - 1)) {
+				fprintf(stderr, "shmwatchd: --ring-size must be a power of two\n");
+				return 2;
+			}
+			o->ring_bytes = v;
+			break;
+		case OPT_RECENT:
+			if (parse_num("--recent", optarg, 0, 1 << 20, &v))
+				return 2;
+			o->recent = v;
+			break;
+		case OPT_MAX_CLIENTS:
+			if (parse_num("--max-clients", optarg, 1, 1 << 16, &v))
+				return 2;
+			o->max_clients = v;
+			break;
+		case 'v':
+			o->verbosity = LOG_DEBUG;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		case 'V':
+			printf("shmwatchd %s\n", SHMW_VERSION);
+			return 1;
+		default:
+			fprintf(stderr, "Try 'shmwatchd --help'.\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "shmwatchd: unexpected argument '%s'\nTry 'shmwatchd --help'.\n",
+			argv[optind]);
+		return 2;
+	}
+	return 0;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* shmwatchd's command line. */
+#ifndef SHMW_DAEMON_OPTS_H
+#define SHMW_DAEMON_OPTS_H
+#include <stdint.h>
+
+#define SHMW_DEFAULT_SOCKET "/run/shmwatch/shmwatchd.sock"
+#define SHMW_DEFAULT_LOG "/var/log/shmwatch/events.jsonl"
+
+struct shmw_daemon_opts {
+	const char *socket_path;
+	const char *log_path;
+	uint64_t log_max_bytes;
+	uint32_t log_keep;
+	uint32_t max_mms;
+	uint32_t max_sharers;
+	uint32_t ring_bytes;
+	uint32_t recent;     /* event lines kept for `events -n` */
+	uint32_t max_clients;
+	int verbosity;
+};
+
+/* Returns 0 to run, 1 when --help/--version was printed (exit 0), or 2 on a usage error
+ * (message printed). */
+int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o);
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Opening, sizing, loading and attaching the BPF side; one cleanup path. */
+#ifndef SHMW_LOADER_H
+#define SHMW_LOADER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <bpf/libbpf.h>
+#include "shmwatch_abi.h"
+
+struct shmwatch; /* the skeleton */
+
+struct shmw_bpf_opts {
+	uint32_t max_mms;     /* address spaces holding segments */
+	uint32_t max_sharers; /* vfork children / CLONE_VM siblings of holders */
+	uint32_t ring_bytes;  /* ring buffer size, power of two */
+};
+
+struct shmw_bpf {
+	struct shmwatch *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *iter_all; /* the seeding walk over every task */
+	const char *mode;          /* "tracepoint" */
+	const char *mode_reason;
+	uint64_t shm_mmap_addr;
+};
+
+/* Loads and attaches everything; on failure returns -errno with a reason in err and leaves
+ * nothing behind. Events go to sample_cb(ctx, data, size). */
+int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
+		   ring_buffer_sample_fn sample_cb, void *ctx, char *err, size_t errlen);
+void shmw_bpf_stop(struct shmw_bpf *b);
+
+/* Sums the per-CPU counters (enum shmw_stat). */
+int shmw_bpf_stats(const struct shmw_bpf *b, uint64_t out[SHMW_STAT_MAX]);
+void shmw_bpf_set_seeding(struct shmw_bpf *b, bool on);
+uint64_t shmw_bpf_version(const struct shmw_bpf *b);
+/* Runs the seeding iterator over every task (pid 0) or one process. */
+int shmw_bpf_walk(struct shmw_bpf *b, pid_t pid);
+int shmw_bpf_mms_fd(const struct shmw_bpf *b);
+int shmw_bpf_sharers_fd(const struct shmw_bpf *b);
+#endif

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* JSON for events and answers (see report.h). */
+#include <stdio.h>
+#include <string.h>
+#include "procinfo.h"
+#include "report.h"
+#include "timefmt.h"
+
+static const char *const event_names[] = {
+	[SHMW_EV_ATTACH] = "attach", [SHMW_EV_DETACH] = "detach", [SHMW_EV_VMAS] = "vmas",
+	[SHMW_EV_RMID] = "rmid",     [SHMW_EV_OWNER] = "owner",   [SHMW_EV_SHARE] = "share",
+	[SHMW_EV_UNSHARE] = "unshare", [SHMW_EV_OVERFLOW] = "overflow",
+};
+
+static const char *const cause_names[] = {
+	[SHMW_CAUSE_NONE] = "none",     [SHMW_CAUSE_SHMAT] = "shmat",   [SHMW_CAUSE_SHMDT] = "shmdt",
+	[SHMW_CAUSE_FORK] = "fork",     [SHMW_CAUSE_EXEC] = "exec",     [SHMW_CAUSE_EXIT] = "exit",
+	[SHMW_CAUSE_MUNMAP] = "munmap", [SHMW_CAUSE_SPLIT] = "split",   [SHMW_CAUSE_SHMCTL] = "shmctl",
+	[SHMW_CAUSE_SEED] = "seed",     [SHMW_CAUSE_RESYNC] = "resync", [SHMW_CAUSE_MREMAP] = "mremap",
+};
+
+const char *shmw_event_name(uint32_t type)
+{
+	if (type < sizeof(event_names) / sizeof(event_names[0]) && event_names[type])
+		return event_names[type];
+	return "unknown";
+}
+
+const char *shmw_cause_name(uint32_t cause)
+{
+	if (cause < sizeof(cause_names) / sizeof(cause_names[0]) && cause_names[cause])
+		return cause_names[cause];
+	return "unknown";
+}
+
+static json_object *time_json(uint64_t boot_ns)
+{
+	char buf[40];
+
+	if (!boot_ns || shmw_fmt_rfc3339(buf, sizeof(buf), shmw_boot_to_real(boot_ns)))
+		return NULL;
+	return json_object_new_string(buf);
+}
+
+static json_object *mm_json(uint64_t mm)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)mm);
+	return json_object_new_string(buf);
+}
+
+static void add(json_object *o, const char *k, json_object *v)
+{
+	json_object_object_add(o, k, v);
+}
+
+static json_object *u64(uint64_t v)
+{
+	return json_object_new_uint64(v);
+}
+
+json_object *shmw_report_event(const struct shmw_event *ev)
+{
+	json_object *o = json_object_new_object();
+	char comm[SHMW_COMM_LEN + 1];
+
+	memcpy(comm, ev->comm, SHMW_COMM_LEN);
+	comm[SHMW_COMM_LEN] = 0;
+	add(o, "time", time_json(ev->ts));
+	add(o, "event", json_object_new_string(shmw_event_name(ev->type)));
+	add(o, "cause", json_object_new_string(shmw_cause_name(ev->cause)));
+	add(o, "ns", u64(ev->ns));
+	add(o, "shmid", u64(ev->shmid));
+	if (ev->type != SHMW_EV_RMID) {
+		add(o, "key", u64(ev->key));
+		add(o, "size", u64(ev->size));
+	}
+	add(o, "pid", u64(ev->pid));
+	add(o, "comm", json_object_new_string(comm));
+	add(o, "uid", u64(ev->uid));
+	add(o, "user", json_object_new_string(shmw_user_name(ev->uid)));
+	if (ev->type != SHMW_EV_RMID) {
+		add(o, "vmas", u64(ev->nvma));
+		add(o, "mm", mm_json(ev->mm));
+	}
+	if (ev->actor && ev->actor != ev->pid)
+		add(o, "actor", u64(ev->actor));
+	return o;
+}
+
+void shmw_event_from_change(struct shmw_event *ev, enum shmw_change chg,
+			    const struct shmw_mmst *mm, const struct shmw_mm_seg *seg,
+			    uint32_t sharer_tgid, uint32_t cause, uint64_t ts_boot)
+{
+	static const uint32_t types[] = {
+		[SHMW_CHG_ATTACH] = SHMW_EV_ATTACH, [SHMW_CHG_DETACH] = SHMW_EV_DETACH,
+		[SHMW_CHG_VMAS] = SHMW_EV_VMAS,     [SHMW_CHG_OWNER] = SHMW_EV_OWNER,
+		[SHMW_CHG_SHARE] = SHMW_EV_SHARE,   [SHMW_CHG_UNSHARE] = SHMW_EV_UNSHARE,
+	};
+
+	memset(ev, 0, sizeof(*ev));
+	ev->ts = ts_boot;
+	ev->type = chg < sizeof(types) / sizeof(types[0]) ? types[chg] : 0;
+	ev->cause = cause;
+	ev->actor = sharer_tgid;
+	if (mm) {
+		ev->mm = mm->mm;
+		ev->pid = mm->tgid;
+		ev->uid = mm->uid;
+		memcpy(ev->comm, mm->comm, SHMW_COMM_LEN);
+	}
+	if (seg) {
+		ev->ns = seg->ns;
+		ev->shmid = seg->shmid;
+		ev->key = seg->key;
+		ev->size = seg->size;
+		ev->nvma = seg->nvma;
+		ev->since = seg->since;
+		ev->how = seg->how;
+	}
+}
+
+static json_object *holder_json(uint32_t pid, const char *comm, uint32_t uid, uint64_t since,
+				uint32_t how, uint32_t nvma, uint64_t mm, const char *role)
+{
+	json_object *h = json_object_new_object();
+
+	add(h, "pid", u64(pid));
+	add(h, "comm", json_object_new_string(comm));
+	add(h, "uid", u64(uid));
+	add(h, "user", json_object_new_string(shmw_user_name(uid)));
+	add(h, "since", time_json(since));
+	add(h, "how", json_object_new_string(shmw_cause_name(how)));
+	add(h, "vmas", u64(nvma));
+	add(h, "mm", mm_json(mm));
+	add(h, "role", json_object_new_string(role));
+	return h;
+}
+
+struct sharer_ctx {
+	json_object *arr;
+	const struct shmw_mm_seg *slot;
+	uint32_t n;
+};
+
+static void add_sharer(void *p, const struct shmw_sharerst *sh)
+{
+	struct sharer_ctx *c = p;
+	uint64_t since = sh->since > c->slot->since ? sh->since : c->slot->since;
+
+	if (c->arr)
+		json_object_array_add(c->arr, holder_json(sh->tgid, sh->comm, sh->uid, since,
+							  c->slot->how, c->slot->nvma, sh->mm,
+							  "sharer"));
+	c->n++;
+}
+
+static void count_sharer(void *p, const struct shmw_sharerst *sh)
+{
+	(void)sh;
+	((struct sharer_ctx *)p)->n++;
+}
+
+uint32_t shmw_report_nholders(const struct shmw_state *st, const struct shmw_seg *seg)
+{
+	struct sharer_ctx c = {0};
+
+	if (!seg)
+		return 0;
+	for (uint32_t i = 0; i < seg->nmms; i++)
+		shmw_state_sharers_of(st, seg->mms[i]->mm, count_sharer, &c);
+	return seg->nmms + c.n;
+}
+
+static const char *status_of(const struct shmw_kseg *k)
+{
+	if (!k)
+		return "gone";
+	return (k->perms & SHMW_SHM_DEST) ? "dest" : "active";
+}
+
+static void perms_json(json_object *o, uint32_t perms)
+{
+	char buf[8];
+
+	snprintf(buf, sizeof(buf), "%04o", perms & 0777);
+	add(o, "perms", json_object_new_string(buf));
+}
+
+json_object *shmw_report_who(const struct shmw_state *st, uint32_t ns, int32_t shmid,
+			     const struct shmw_kseg *k)
+{
+	const struct shmw_seg *seg = shmw_state_seg(st, ns, (uint32_t)shmid);
+	json_object *o = json_object_new_object();
+	json_object *holders = json_object_new_array();
+	uint32_t key = seg ? seg->key : k ? k->key : 0;
+
+	add(o, "ok", json_object_new_boolean(1));
+	add(o, "shmid", u64((uint32_t)shmid));
+	add(o, "ns", u64(ns));
+	add(o, "key", u64(key));
+	if (k && k->key != key)
+		add(o, "key_now", u64(k->key));
+	add(o, "size", u64(k ? k->size : seg ? seg->size : 0));
+	add(o, "status", json_object_new_string(status_of(k)));
+	add(o, "nattch", json_object_new_int64(k ? k->nattch : -1));
+	if (k) {
+		perms_json(o, k->perms);
+		add(o, "uid", u64(k->uid));
+		add(o, "cuid", u64(k->cuid));
+		add(o, "cpid", u64((uint32_t)k->cpid));
+		add(o, "lpid", u64((uint32_t)k->lpid));
+	}
+	for (uint32_t i = 0; seg && i < seg->nmms; i++) {
+		const struct shmw_mmst *m = seg->mms[i];
+		const struct shmw_mm_seg *slot = shmw_mm_seg_of(m, ns, (uint32_t)shmid);
+		struct sharer_ctx c = {.arr = holders, .slot = slot};
+
+		if (!slot)
+			continue;
+		json_object_array_add(holders, holder_json(m->tgid, m->comm, m->uid, slot->since,
+							   slot->how, slot->nvma, m->mm, "owner"));
+		shmw_state_sharers_of(st, m->mm, add_sharer, &c);
+	}
+	add(o, "holders", holders);
+	return o;
+}
+
+json_object *shmw_report_ps(const struct shmw_state *st, uint32_t pid, const char *comm,
+			    uint32_t uid)
+{
+	const struct shmw_sharerst *sh = NULL;
+	const struct shmw_mmst *m = shmw_state_mm_of_pid(st, pid, &sh);
+	json_object *o = json_object_new_object();
+	json_object *segs = json_object_new_array();
+
+	if (m) {
+		comm = sh ? sh->comm : m->comm;
+		uid = sh ? sh->uid : m->uid;
+	}
+	add(o, "ok", json_object_new_boolean(1));
+	add(o, "pid", u64(pid));
+	add(o, "comm", json_object_new_string(comm ? comm : ""));
+	add(o, "uid", u64(uid));
+	add(o, "user", json_object_new_string(shmw_user_name(uid)));
+	for (int i = 0; m && i < SHMW_MM_SEGS; i++) {
+		const struct shmw_mm_seg *s = &m->segs[i];
+		json_object *e;
+
+		if (!s->nvma)
+			continue;
+		e = json_object_new_object();
+		add(e, "shmid", u64(s->shmid));
+		add(e, "ns", u64(s->ns));
+		add(e, "key", u64(s->key));
+		add(e, "size", u64(s->size));
+		add(e, "since", time_json(sh && sh->since > s->since ? sh->since : s->since));
+		add(e, "how", json_object_new_string(shmw_cause_name(s->how)));
+		add(e, "vmas", u64(s->nvma));
+		add(e, "mm", mm_json(m->mm));
+		add(e, "role", json_object_new_string(sh ? "sharer" : "owner"));
+		json_object_array_add(segs, e);
+	}
+	add(o, "segments", segs);
+	return o;
+}
+
+json_object *shmw_report_ls(const struct shmw_state *st, const struct shmw_kseg *segs, size_t n,
+			    const uint32_t *nss, size_t nns)
+{
+	json_object *o = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	json_object *ns_arr = json_object_new_array();
+
+	add(o, "ok", json_object_new_boolean(1));
+	for (size_t i = 0; i < nns; i++)
+		json_object_array_add(ns_arr, u64(nss[i]));
+	add(o, "namespaces", ns_arr);
+	for (size_t i = 0; i < n; i++) {
+		const struct shmw_kseg *k = &segs[i];
+		const struct shmw_seg *seg = shmw_state_seg(st, k->ns, (uint32_t)k->shmid);
+		json_object *e = json_object_new_object();
+		uint32_t key = seg ? seg->key : k->key;
+
+		add(e, "ns", u64(k->ns));
+		add(e, "shmid", u64((uint32_t)k->shmid));
+		add(e, "key", u64(key));
+		if (k->key != key)
+			add(e, "key_now", u64(k->key));
+		add(e, "size", u64(k->size));
+		perms_json(e, k->perms);
+		add(e, "status", json_object_new_string(status_of(k)));
+		add(e, "nattch", json_object_new_int64(k->nattch));
+		add(e, "holders", u64(shmw_report_nholders(st, seg)));
+		add(e, "uid", u64(k->uid));
+		add(e, "cpid", u64((uint32_t)k->cpid));
+		add(e, "lpid", u64((uint32_t)k->lpid));
+		json_object_array_add(arr, e);
+	}
+	add(o, "segments", arr);
+	return o;
+}

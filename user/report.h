@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* JSON for events and answers (docs/protocol.md), built from state and the kernel table. */
+#ifndef SHMW_REPORT_H
+#define SHMW_REPORT_H
+#include <json-c/json.h>
+#include "segtable.h"
+#include "state.h"
+
+const char *shmw_event_name(uint32_t type);
+const char *shmw_cause_name(uint32_t cause);
+
+/* One event as a JSON object (docs/protocol.md "event"). */
+json_object *shmw_report_event(const struct shmw_event *ev);
+/* The event a snapshot difference stands for (cause: SHMW_CAUSE_SEED or _RESYNC). */
+void shmw_event_from_change(struct shmw_event *ev, enum shmw_change chg,
+			    const struct shmw_mmst *mm, const struct shmw_mm_seg *seg,
+			    uint32_t sharer_tgid, uint32_t cause, uint64_t ts_boot);
+
+/* who: k is the kernel's view (NULL if the kernel has no such segment). */
+json_object *shmw_report_who(const struct shmw_state *st, uint32_t ns, int32_t shmid,
+			     const struct shmw_kseg *k);
+/* ps: comm/uid describe the process when it holds nothing (may be NULL/0). */
+json_object *shmw_report_ps(const struct shmw_state *st, uint32_t pid, const char *comm,
+			    uint32_t uid);
+/* ls: every segment of the kernel tables read. */
+json_object *shmw_report_ls(const struct shmw_state *st, const struct shmw_kseg *segs, size_t n,
+			    const uint32_t *nss, size_t nns);
+/* Processes holding a segment (owners and sharers of its mms). */
+uint32_t shmw_report_nholders(const struct shmw_state *st, const struct shmw_seg *seg);
+#endif

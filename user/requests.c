@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Answering client requests (see requests.h). Every answer first drains the ring buffer, so
+ * it reflects every event the kernel had committed when the request arrived. */
+#include <errno.h>
+#include <stdarg.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "daemon.h"
+#include "eventlog.h"
+#include "jsonproto.h"
+#include "report.h"
+#include "requests.h"
+#include "segtable.h"
+#include "server.h"
+#include "timefmt.h"
+
+#define MAX_NS 64
+
+static void send_json(struct shmw_conn *c, json_object *o)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+	char *line = malloc(len + 1);
+
+	if (line) {
+		memcpy(line, s, len);
+		line[len] = '\n';
+		shmw_conn_send(c, line, len + 1);
+		free(line);
+	}
+	json_object_put(o);
+}
+
+static void send_error(struct shmw_conn *c, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void send_error(struct shmw_conn *c, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	char *line;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	line = shmw_error_line(code, msg);
+	if (line) {
+		shmw_conn_send(c, line, strlen(line));
+		free(line);
+	}
+}
+
+static bool ns_listed(const uint32_t *v, size_t n, uint32_t ns)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == ns)
+			return true;
+	return false;
+}
+
+static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
+{
+	uint32_t cands[MAX_NS], known[MAX_NS];
+	size_t ncands, nknown;
+	struct shmw_kseg k;
+	int ret;
+
+	if (r->has_ns) {
+		ret = shmw_segtable_find(r->ns, r->shmid, &k);
+		if (ret && !shmw_state_seg(&d->state, r->ns, (uint32_t)r->shmid)) {
+			send_error(c, "no_such_segment", "no segment with shmid %d in IPC namespace %u",
+				   r->shmid, r->ns);
+			return;
+		}
+		send_json(c, shmw_report_who(&d->state, r->ns, r->shmid, ret ? NULL : &k));
+		return;
+	}
+	/* Which namespaces have this shmid: the ones we see holders in, and the kernel tables
+	 * of the namespaces we know a way into. */
+	ncands = shmw_state_namespaces_of(&d->state, (uint32_t)r->shmid, cands, MAX_NS);
+	if (ncands > MAX_NS)
+		ncands = MAX_NS;
+	nknown = shmw_ns_known(known, MAX_NS);
+	for (size_t i = 0; i < nknown && ncands < MAX_NS; i++) {
+		if (ns_listed(cands, ncands, known[i]))
+			continue;
+		if (shmw_segtable_find(known[i], r->shmid, &k) == 0)
+			cands[ncands++] = known[i];
+	}
+	if (ncands == 0) {
+		send_error(c, "no_such_segment", "no segment with shmid %d", r->shmid);
+		return;
+	}
+	if (ncands > 1) {
+		json_object *o = json_object_new_object();
+		json_object *arr = json_object_new_array();
+		char msg[512];
+		size_t off;
+
+		off = (size_t)snprintf(msg, sizeof(msg),
+				       "shmid %d exists in %zu IPC namespaces:", r->shmid, ncands);
+		for (size_t i = 0; i < ncands; i++) {
+			json_object_array_add(arr, json_object_new_uint64(cands[i]));
+			if (off < sizeof(msg))
+				off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s %u",
+							i ? "," : "", cands[i]);
+		}
+		if (off < sizeof(msg))
+			snprintf(msg + off, sizeof(msg) - off, "; choose one with --ns");
+		json_object_object_add(o, "ok", json_object_new_boolean(0));
+		json_object_object_add(o, "code", json_object_new_string("ambiguous"));
+		json_object_object_add(o, "error", json_object_new_string(msg));
+		json_object_object_add(o, "namespaces", arr);
+		send_json(c, o);
+		return;
+	}
+	ret = shmw_segtable_find(cands[0], r->shmid, &k);
+	send_json(c, shmw_report_who(&d->state, cands[0], r->shmid, ret ? NULL : &k));
+}
+
+/* One /proc/PID file for a process that holds nothing: not a scan. */
+static bool proc_comm(uint32_t pid, char *comm, size_t len, uint32_t *uid)
+{
+	char path[64], buf[256];
+	FILE *f;
+	bool ok = false;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(buf, sizeof(buf), f)) {
+		if (!strncmp(buf, "Name:\t", 6)) {
+			snprintf(comm, len, "%.15s", buf + 6);
+			comm[strcspn(comm, "\n")] = 0;
+			ok = true;
+		} else if (!strncmp(buf, "Uid:\t", 5)) {
+			*uid = (uint32_t)strtoul(buf + 5, NULL, 10);
+		} else if (!strncmp(buf, "Tgid:\t", 6) && strtoul(buf + 6, NULL, 10) != pid) {
+			ok = false; /* a thread id, not a process */
+			break;
+		}
+	}
+	fclose(f);
+	return ok;
+}
+
+static void do_ps(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
+{
+	const struct shmw_sharerst *sh;
+	char comm[64] = "";
+	uint32_t uid = 0;
+
+	if (!shmw_state_mm_of_pid(&d->state, (uint32_t)r->pid, &sh) &&
+	    !proc_comm((uint32_t)r->pid, comm, sizeof(comm), &uid)) {
+		send_error(c, "no_such_process", "no process with pid %d", r->pid);
+		return;
+	}
+	send_json(c, shmw_report_ps(&d->state, (uint32_t)r->pid, comm, uid));
+}
+
+static void do_ls(struct shmw_daemon *d, struct shmw_conn *c)
+{
+	uint32_t nss[MAX_NS], used[MAX_NS];
+	struct shmw_kseg *all = NULL;
+	size_t nns, nused = 0, nall = 0;
+
+	nns = shmw_ns_known(nss, MAX_NS);
+	for (size_t i = 0; i < nns; i++) {
+		struct shmw_kseg *v, *grown;
+		size_t n;
+
+		if (shmw_segtable_read(nss[i], &v, &n))
+			continue; /* nobody left in that namespace to enter it through */
+		used[nused++] = nss[i];
+		grown = realloc(all, (nall + n) * sizeof(*all) + 1);
+		if (!grown) {
+			free(v);
+			free(all);
+			send_error(c, "internal", "out of memory");
+			return;
+		}
+		all = grown;
+		memcpy(all + nall, v, n * sizeof(*v));
+		nall += n;
+		free(v);
+	}
+	send_json(c, shmw_report_ls(&d->state, all, nall, used, nused));
+	free(all);
+}
+
+static json_object *u64(uint64_t v)
+{
+	return json_object_new_uint64(v);
+}
+
+static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
+{
+	uint64_t st[SHMW_STAT_MAX] = {0};
+	json_object *o = json_object_new_object();
+	struct timespec ts;
+	char started[40];
+
+	shmw_bpf_stats(&d->bpf, st);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	shmw_fmt_rfc3339(started, sizeof(started), d->started_real);
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "version", json_object_new_string(SHMW_VERSION));
+	json_object_object_add(o, "pid", u64((uint64_t)getpid()));
+	json_object_object_add(o, "mode", json_object_new_string(d->bpf.mode));
+	json_object_object_add(o, "mode_reason", json_object_new_string(d->bpf.mode_reason));
+	json_object_object_add(o, "started", json_object_new_string(started));
+	json_object_object_add(
+		o, "uptime_s",
+		u64(((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - d->started_mono) /
+		    1000000000ull));
+	json_object_object_add(o, "events", u64(d->events));
+	json_object_object_add(o, "events_logged", u64(d->logged));
+	json_object_object_add(o, "events_lost", u64(st[SHMW_STAT_LOST]));
+	json_object_object_add(o, "map_full", u64(st[SHMW_STAT_MAP_FULL]));
+	json_object_object_add(o, "overflows", u64(st[SHMW_STAT_OVERFLOW]));
+	json_object_object_add(o, "seed_retries", u64(st[SHMW_STAT_SEED_RETRY]));
+	json_object_object_add(o, "resyncs", u64(d->resyncs));
+	json_object_object_add(o, "holders", u64(d->state.nholdings));
+	json_object_object_add(o, "mms", u64(shmw_state_nmms(&d->state)));
+	json_object_object_add(o, "segments", u64(shmw_state_nsegs(&d->state)));
+	json_object_object_add(o, "clients", u64(shmw_server_nclients(d->server)));
+	json_object_object_add(o, "clients_dropped", u64(shmw_server_dropped(d->server)));
+	json_object_object_add(o, "log_file", json_object_new_string(d->opts.log_path));
+	json_object_object_add(o, "log_errors", u64(shmw_eventlog_errors(d->log)));
+	json_object_object_add(o, "socket", json_object_new_string(d->opts.socket_path));
+	send_json(c, o);
+}
+
+static void do_events(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
+{
+	struct shmw_recent *rc = &d->recent;
+	uint32_t n = r->last < rc->count ? r->last : rc->count;
+	json_object *o = json_object_new_object();
+	json_object *arr = json_object_new_array();
+
+	for (uint32_t i = rc->count - n; i < rc->count; i++) {
+		json_object *e = json_tokener_parse(rc->lines[(rc->head + i) % rc->cap]);
+
+		if (e)
+			json_object_array_add(arr, e);
+	}
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "events", arr);
+	send_json(c, o);
+	if (r->follow)
+		shmw_conn_follow(c);
+}
+
+void shmw_requests_handle(void *ctx, struct shmw_conn *c, const char *line, size_t len)
+{
+	struct shmw_daemon *d = ctx;
+	struct shmw_request r;
+	char err[256];
+
+	if (shmw_request_parse(line, len, &r, err, sizeof(err))) {
+		send_error(c, "bad_request", "%s", err);
+		return;
+	}
+	if (shmw_conn_uid(c) != 0) {
+		send_error(c, "forbidden", "only root may query shmwatchd for now");
+		return;
+	}
+	shmw_daemon_drain(d);
+	switch (r.cmd) {
+	case SHMW_CMD_WHO:
+		do_who(d, c, &r);
+		break;
+	case SHMW_CMD_PS:
+		do_ps(d, c, &r);
+		break;
+	case SHMW_CMD_LS:
+		do_ls(d, c);
+		break;
+	case SHMW_CMD_STATUS:
+		do_status(d, c);
+		break;
+	case SHMW_CMD_EVENTS:
+		do_events(d, c, &r);
+		break;
+	}
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Learning state from the kernel instead of from events: the start-up walk, walks of single
+ * processes, and snapshots of the BPF maps that the user-space state is synced to.
+ */
+#ifndef SHMW_SEED_H
+#define SHMW_SEED_H
+#include <stddef.h>
+#include <stdint.h>
+#include "loader.h"
+
+struct shmw_snapshot {
+	uint64_t version; /* version counter read before the maps */
+	uint64_t *keys;
+	struct shmw_mm *recs;
+	size_t n;
+	uint32_t *sharer_tgids;
+	struct shmw_sharer *sharers;
+	size_t nsharers;
+	size_t unseeded; /* records whose walk raced with a change */
+};
+
+/*
+ * Walks every task with seeding on, then walks again each process whose walk raced with a
+ * change, up to `retries` times. Returns how many address spaces are still not exact (the
+ * caller retries them later), or -errno.
+ */
+int shmw_seed_all(struct shmw_bpf *b, int retries);
+/* Walks the given processes again (after an overflow or a suspected miss). */
+int shmw_seed_pids(struct shmw_bpf *b, const uint32_t *pids, size_t n);
+/* Reads the maps. Returns 0 or -errno; free with shmw_snapshot_free. */
+int shmw_snapshot_take(struct shmw_bpf *b, struct shmw_snapshot *s);
+void shmw_snapshot_free(struct shmw_snapshot *s);
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel's own table of segments (/proc/sysvipc/shm, shmctl IPC_STAT) per IPC namespace:
+ * status, nattch and segments nobody holds. Not a scan of processes: O(segments).
+ * Other namespaces are entered with setns through a process known to live there; we keep a
+ * pid, never an fd, so we never keep a namespace (and its segments) alive.
+ */
+#ifndef SHMW_SEGTABLE_H
+#define SHMW_SEGTABLE_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SHMW_SHM_DEST 01000 /* perms bit: marked for destruction */
+
+struct shmw_kseg {
+	uint32_t ns;
+	int32_t shmid;
+	uint32_t key; /* 0 once marked for destruction */
+	uint32_t perms;
+	uint64_t size;
+	int32_t cpid, lpid;
+	int64_t nattch;
+	uint32_t uid, gid, cuid, cgid;
+	int64_t atime, dtime, ctime;
+	uint64_t rss, swap;
+};
+
+/* Parses one data line of /proc/sysvipc/shm. Returns 0 or -EINVAL. */
+int shmw_kseg_parse(const char *line, struct shmw_kseg *out);
+
+/* Our own IPC namespace's inode number. */
+uint32_t shmw_ns_self(void);
+/* Remembers that pid lived in namespace ns (from an event). */
+void shmw_ns_note(uint32_t ns, uint32_t pid);
+/* The namespaces we know a way into, ours first; returns the count. */
+size_t shmw_ns_known(uint32_t *out, size_t max);
+
+/* All segments of a namespace; *out is malloc'd. Returns 0, -ENOENT if we know no way into
+ * that namespace any more, or -errno. */
+int shmw_segtable_read(uint32_t ns, struct shmw_kseg **out, size_t *n);
+/* One segment. Returns 0, -ENOENT (no such segment or namespace), or -errno. */
+int shmw_segtable_find(uint32_t ns, int32_t shmid, struct shmw_kseg *out);
+#endif

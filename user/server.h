@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The client socket: AF_UNIX stream, created with its final mode, one request line at a time,
+ * bounded buffers so that a slow or stuck client never holds up the loop or other clients.
+ */
+#ifndef SHMW_SERVER_H
+#define SHMW_SERVER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct shmw_server;
+struct shmw_conn;
+
+/* Called with each complete request line (newline stripped). */
+typedef void (*shmw_request_fn)(void *ctx, struct shmw_conn *c, const char *line, size_t len);
+
+/* Refuses (-EADDRINUSE, with the running daemon's pid in err) when a daemon answers on
+ * path; removes a stale socket file otherwise. */
+struct shmw_server *shmw_server_open(const char *path, uint32_t max_clients, shmw_request_fn fn,
+				     void *ctx, char *err, size_t errlen);
+void shmw_server_close(struct shmw_server *s);
+/* Closes clients marked for closing; call after each loop round. */
+void shmw_server_reap(struct shmw_server *s);
+
+/* Queues bytes for a client; a client that lets more than its limit pile up is dropped. */
+void shmw_conn_send(struct shmw_conn *c, const char *data, size_t len);
+/* Turns the connection into an event stream (`events -f`). */
+void shmw_conn_follow(struct shmw_conn *c);
+uid_t shmw_conn_uid(const struct shmw_conn *c);
+/* Sends a line to every following client. */
+void shmw_server_broadcast(struct shmw_server *s, const char *line, size_t len);
+uint32_t shmw_server_nclients(const struct shmw_server *s);
+uint64_t shmw_server_dropped(const struct shmw_server *s);
+#endif

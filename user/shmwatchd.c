@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * shmwatchd: loads the BPF side, learns what already exists, then serves queries and the
+ * event log from one epoll loop (ring buffer, signals, a 1 s timer, the client socket).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <systemd/sd-daemon.h>
+#include "daemon.h"
+#include "eventlog.h"
+#include "log.h"
+#include "loop.h"
+#include "requests.h"
+#include "server.h"
+#include "timefmt.h"
+
+#define TICK_MS 1000
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void on_ring(struct shmw_watch *w, uint32_t events)
+{
+	(void)events;
+	shmw_daemon_drain(w->ctx);
+}
+
+static void on_signal(struct shmw_watch *w, uint32_t events)
+{
+	struct shmw_daemon *d = w->ctx;
+	struct signalfd_siginfo si;
+	(void)events;
+
+	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("SIGHUP: reopening the event log");
+			shmw_eventlog_reopen(d->log);
+			continue;
+		}
+		log_info("%s: shutting down", strsignal((int)si.ssi_signo));
+		d->quit = true;
+	}
+}
+
+static void on_timer(struct shmw_watch *w, uint32_t events)
+{
+	uint64_t ticks;
+	(void)events;
+
+	if (read(w->fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+		shmw_daemon_tick(w->ctx);
+}
+
+static int setup_fds(struct shmw_daemon *d, struct shmw_watch *sig, struct shmw_watch *tmr,
+		     struct shmw_watch *ring)
+{
+	struct itimerspec its = {.it_interval = {TICK_MS / 1000, (TICK_MS % 1000) * 1000000},
+				 .it_value = {TICK_MS / 1000, (TICK_MS % 1000) * 1000000}};
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		return -errno;
+	signal(SIGPIPE, SIG_IGN); /* a reader of `--log-file -` may go away */
+	sig->fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	tmr->fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (sig->fd < 0 || tmr->fd < 0 || timerfd_settime(tmr->fd, 0, &its, NULL))
+		return -errno;
+	sig->fn = on_signal;
+	sig->ctx = d;
+	tmr->fn = on_timer;
+	tmr->ctx = d;
+	ring->fd = ring_buffer__epoll_fd(d->bpf.rb);
+	ring->fn = on_ring;
+	ring->ctx = d;
+	if (shmw_loop_add(sig, EPOLLIN) || shmw_loop_add(tmr, EPOLLIN) ||
+	    shmw_loop_add(ring, EPOLLIN))
+		return -errno;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct shmw_watch sig = {.fd = -1}, tmr = {.fd = -1}, ring = {.fd = -1};
+	struct shmw_bpf_opts bo;
+	struct shmw_daemon d;
+	char err[512] = "";
+	int ret, status = 1;
+
+	memset(&d, 0, sizeof(d));
+	ret = shmw_daemon_opts_parse(argc, argv, &d.opts);
+	if (ret)
+		return ret == 1 ? 0 : 2;
+	shmw_log_init("shmwatchd", d.opts.verbosity);
+	d.started_real = shmw_now_real();
+	d.started_mono = mono_ns();
+	shmw_state_init(&d.state);
+	if (d.opts.recent) {
+		d.recent.lines = calloc(d.opts.recent, sizeof(char *));
+		d.recent.cap = d.recent.lines ? d.opts.recent : 0;
+	}
+	if (geteuid() != 0)
+		log_warn("not running as root: loading BPF will most likely fail");
+	if (shmw_loop_init()) {
+		log_err("epoll: %s", strerror(errno));
+		return 1;
+	}
+	/* The socket first: a second daemon is refused before it touches BPF or the log. */
+	d.server = shmw_server_open(d.opts.socket_path, d.opts.max_clients, shmw_requests_handle,
+				    &d, err, sizeof(err));
+	if (!d.server) {
+		log_err("%s", err);
+		goto out;
+	}
+	d.log = shmw_eventlog_open(d.opts.log_path, d.opts.log_max_bytes, d.opts.log_keep, err,
+				   sizeof(err));
+	if (!d.log) {
+		log_err("event log: %s", err);
+		goto out;
+	}
+	bo.max_mms = d.opts.max_mms;
+	bo.max_sharers = d.opts.max_sharers;
+	bo.ring_bytes = d.opts.ring_bytes;
+	ret = shmw_bpf_start(&d.bpf, &bo, shmw_daemon_on_sample, &d, err, sizeof(err));
+	if (ret) {
+		log_err("%s", err);
+		goto out;
+	}
+	log_info("BPF loaded: %s mode (%s)", d.bpf.mode, d.bpf.mode_reason);
+	if (shmw_daemon_seed(&d))
+		goto out;
+	ret = setup_fds(&d, &sig, &tmr, &ring);
+	if (ret) {
+		log_err("event loop setup: %s", strerror(-ret));
+		goto out;
+	}
+	log_info("ready: %zu address spaces hold %llu attachments of %zu segments; socket %s, "
+		 "log %s",
+		 shmw_state_nmms(&d.state), (unsigned long long)d.state.nholdings,
+		 shmw_state_nsegs(&d.state), d.opts.socket_path, d.opts.log_path);
+	sd_notifyf(0, "READY=1\nSTATUS=tracking %llu attachments", (unsigned long long)d.state.nholdings);
+	while (!d.quit) {
+		ret = shmw_loop_once(-1);
+		shmw_server_reap(d.server);
+		if (ret) {
+			log_err("event loop: %s", strerror(-ret));
+			goto out;
+		}
+	}
+	status = 0;
+out:
+	sd_notify(0, "STOPPING=1");
+	shmw_server_close(d.server);
+	if (d.bpf.skel)
+		shmw_bpf_stop(&d.bpf);
+	if (d.log)
+		shmw_eventlog_close(d.log);
+	shmw_state_clear(&d.state);
+	for (uint32_t i = 0; i < d.recent.count; i++)
+		free(d.recent.lines[(d.recent.head + i) % d.recent.cap]);
+	free(d.recent.lines);
+	free(d.resync_pids);
+	if (sig.fd >= 0)
+		close(sig.fd);
+	if (tmr.fd >= 0)
+		close(tmr.fd);
+	shmw_loop_fini();
+	return status;
+}

@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The daemon's mirror of the BPF maps (see state.h). */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include "state.h"
+
+struct seg_id {
+	uint32_t ns;
+	uint32_t shmid;
+};
+
+_Static_assert(offsetof(struct shmw_seg, shmid) == offsetof(struct shmw_seg, ns) + 4,
+	       "ns and shmid form the hash key together");
+
+void shmw_state_init(struct shmw_state *st)
+{
+	memset(st, 0, sizeof(*st));
+}
+
+static struct shmw_seg *seg_find(const struct shmw_state *st, uint32_t ns, uint32_t shmid)
+{
+	struct shmw_seg *seg = NULL;
+	struct seg_id id = {ns, shmid};
+
+	HASH_FIND(hh, st->segs, &id, sizeof(id), seg);
+	return seg;
+}
+
+static struct shmw_seg *seg_get(struct shmw_state *st, const struct shmw_mm_seg *slot)
+{
+	struct shmw_seg *seg = seg_find(st, slot->ns, slot->shmid);
+
+	if (seg)
+		return seg;
+	seg = calloc(1, sizeof(*seg));
+	if (!seg)
+		abort(); /* the daemon cannot keep a correct answer without memory */
+	seg->ns = slot->ns;
+	seg->shmid = slot->shmid;
+	seg->key = slot->key;
+	seg->size = slot->size;
+	HASH_ADD(hh, st->segs, ns, sizeof(struct seg_id), seg);
+	return seg;
+}
+
+static void seg_add_mm(struct shmw_seg *seg, struct shmw_mmst *m)
+{
+	if (seg->nmms == seg->cap) {
+		uint32_t cap = seg->cap ? seg->cap * 2 : 4;
+		struct shmw_mmst **n = realloc(seg->mms, cap * sizeof(*n));
+
+		if (!n)
+			abort();
+		seg->mms = n;
+		seg->cap = cap;
+	}
+	seg->mms[seg->nmms++] = m;
+}
+
+static void seg_del_mm(struct shmw_state *st, struct shmw_seg *seg, struct shmw_mmst *m)
+{
+	uint32_t i;
+
+	for (i = 0; i < seg->nmms; i++) {
+		if (seg->mms[i] == m) {
+			seg->mms[i] = seg->mms[--seg->nmms];
+			break;
+		}
+	}
+	if (!seg->nmms) {
+		HASH_DELETE(hh, st->segs, seg);
+		free(seg->mms);
+		free(seg);
+	}
+}
+
+static void pid_index(struct shmw_state *st, struct shmw_mmst *m)
+{
+	struct shmw_mmst *old = NULL;
+
+	HASH_FIND(hh_pid, st->by_pid, &m->tgid, sizeof(m->tgid), old);
+	if (old) {
+		/* The pid moved to a new mm (exec): the old one waits for its exit_mmap. */
+		HASH_DELETE(hh_pid, st->by_pid, old);
+		old->pid_indexed = false;
+	}
+	HASH_ADD(hh_pid, st->by_pid, tgid, sizeof(m->tgid), m);
+	m->pid_indexed = true;
+}
+
+static void pid_unindex(struct shmw_state *st, struct shmw_mmst *m)
+{
+	if (m->pid_indexed) {
+		HASH_DELETE(hh_pid, st->by_pid, m);
+		m->pid_indexed = false;
+	}
+}
+
+static struct shmw_mmst *mm_find(const struct shmw_state *st, uint64_t mm)
+{
+	struct shmw_mmst *m = NULL;
+
+	HASH_FIND(hh, st->mms, &mm, sizeof(mm), m);
+	return m;
+}
+
+static struct shmw_mmst *mm_new(struct shmw_state *st, uint64_t mm, uint32_t tgid, uint32_t uid,
+				const char *comm)
+{
+	struct shmw_mmst *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		abort();
+	m->mm = mm;
+	m->tgid = tgid;
+	m->uid = uid;
+	memcpy(m->comm, comm, SHMW_COMM_LEN);
+	m->comm[SHMW_COMM_LEN - 1] = 0;
+	HASH_ADD(hh, st->mms, mm, sizeof(m->mm), m);
+	pid_index(st, m);
+	return m;
+}
+
+static void mm_set_owner(struct shmw_state *st, struct shmw_mmst *m, uint32_t tgid, uint32_t uid,
+			 const char *comm)
+{
+	if (m->tgid != tgid || !m->pid_indexed) {
+		pid_unindex(st, m);
+		m->tgid = tgid;
+		pid_index(st, m);
+	}
+	m->uid = uid;
+	memcpy(m->comm, comm, SHMW_COMM_LEN);
+	m->comm[SHMW_COMM_LEN - 1] = 0;
+}
+
+static bool mm_empty(const struct shmw_mmst *m)
+{
+	for (int i = 0; i < SHMW_MM_SEGS; i++)
+		if (m->segs[i].nvma)
+			return false;
+	return true;
+}
+
+static void mm_free(struct shmw_state *st, struct shmw_mmst *m)
+{
+	pid_unindex(st, m);
+	HASH_DELETE(hh, st->mms, m);
+	free(m);
+}
+
+const struct shmw_mm_seg *shmw_mm_seg_of(const struct shmw_mmst *m, uint32_t ns, uint32_t shmid)
+{
+	for (int i = 0; i < SHMW_MM_SEGS; i++)
+		if (m->segs[i].nvma && m->segs[i].ns == ns && m->segs[i].shmid == shmid)
+			return &m->segs[i];
+	return NULL;
+}
+
+/* Sets what m holds of one segment (slot->nvma 0 removes it); returns the old VMA count. */
+static uint32_t mm_set_slot(struct shmw_state *st, struct shmw_mmst *m,
+			    const struct shmw_mm_seg *slot)
+{
+	struct shmw_mm_seg *cur = (struct shmw_mm_seg *)shmw_mm_seg_of(m, slot->ns, slot->shmid);
+	uint32_t old = cur ? cur->nvma : 0;
+	int i;
+
+	if (!cur) {
+		if (!slot->nvma)
+			return 0;
+		for (i = 0; i < SHMW_MM_SEGS && m->segs[i].nvma; i++)
+			;
+		if (i == SHMW_MM_SEGS)
+			return 0; /* cannot happen: BPF has the same number of slots */
+		cur = &m->segs[i];
+		seg_add_mm(seg_get(st, slot), m);
+		st->nholdings++;
+	}
+	*cur = *slot;
+	if (!slot->nvma) {
+		struct shmw_seg *seg = seg_find(st, slot->ns, slot->shmid);
+
+		if (seg)
+			seg_del_mm(st, seg, m);
+		st->nholdings--;
+		memset(cur, 0, sizeof(*cur));
+	}
+	return old;
+}
+
+static enum shmw_change classify(uint32_t old, uint32_t now)
+{
+	if (!old && now)
+		return SHMW_CHG_ATTACH;
+	if (old && !now)
+		return SHMW_CHG_DETACH;
+	return old != now ? SHMW_CHG_VMAS : SHMW_CHG_NONE;
+}
+
+static struct shmw_sharerst *sharer_find(const struct shmw_state *st, uint32_t tgid)
+{
+	struct shmw_sharerst *sh = NULL;
+
+	HASH_FIND(hh, st->sharers, &tgid, sizeof(tgid), sh);
+	return sh;
+}
+
+static void sharer_del(struct shmw_state *st, struct shmw_sharerst *sh)
+{
+	HASH_DELETE(hh, st->sharers, sh);
+	free(sh);
+}
+
+static struct shmw_sharerst *sharer_set(struct shmw_state *st, uint32_t tgid, uint64_t mm,
+					uint64_t since, uint32_t uid, const char *comm)
+{
+	struct shmw_sharerst *sh = sharer_find(st, tgid);
+
+	if (!sh) {
+		sh = calloc(1, sizeof(*sh));
+		if (!sh)
+			abort();
+		sh->tgid = tgid;
+		HASH_ADD(hh, st->sharers, tgid, sizeof(sh->tgid), sh);
+	}
+	sh->mm = mm;
+	sh->since = since;
+	sh->uid = uid;
+	memcpy(sh->comm, comm, SHMW_COMM_LEN);
+	sh->comm[SHMW_COMM_LEN - 1] = 0;
+	return sh;
+}
+
+enum shmw_change shmw_state_apply(struct shmw_state *st, const struct shmw_event *ev)
+{
+	struct shmw_mmst *m;
+	struct shmw_sharerst *sh;
+
+	if (ev->version <= st->floor)
+		return SHMW_CHG_NONE;
+	switch (ev->type) {
+	case SHMW_EV_ATTACH:
+	case SHMW_EV_DETACH:
+	case SHMW_EV_VMAS: {
+		struct shmw_mm_seg slot = {
+			.size = ev->size,
+			.since = ev->since,
+			.ns = ev->ns,
+			.shmid = ev->shmid,
+			.key = ev->key,
+			.nvma = ev->nvma,
+			.how = ev->how,
+		};
+		uint32_t old;
+
+		m = mm_find(st, ev->mm);
+		if (!m) {
+			if (!ev->nvma)
+				return SHMW_CHG_NONE;
+			m = mm_new(st, ev->mm, ev->pid, ev->uid, ev->comm);
+		} else if (ev->version <= m->version) {
+			return SHMW_CHG_NONE;
+		} else if (ev->pid != m->tgid) {
+			mm_set_owner(st, m, ev->pid, ev->uid, ev->comm);
+		}
+		m->version = ev->version;
+		old = mm_set_slot(st, m, &slot);
+		if (mm_empty(m))
+			mm_free(st, m);
+		return classify(old, ev->nvma);
+	}
+	case SHMW_EV_OWNER:
+		m = mm_find(st, ev->mm);
+		if (!m || ev->version <= m->version)
+			return SHMW_CHG_NONE;
+		m->version = ev->version;
+		mm_set_owner(st, m, ev->pid, ev->uid, ev->comm);
+		sh = sharer_find(st, ev->pid);
+		if (sh)
+			sharer_del(st, sh);
+		return SHMW_CHG_OWNER;
+	case SHMW_EV_SHARE:
+		sharer_set(st, ev->actor, ev->mm, ev->ts, ev->uid, ev->comm);
+		return SHMW_CHG_SHARE;
+	case SHMW_EV_UNSHARE:
+		sh = sharer_find(st, ev->actor);
+		if (!sh || sh->mm != ev->mm)
+			return SHMW_CHG_NONE;
+		sharer_del(st, sh);
+		return SHMW_CHG_UNSHARE;
+	default:
+		return SHMW_CHG_NONE;
+	}
+}
+
+void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys, const struct shmw_mm *recs,
+		     size_t nrecs, const uint32_t *sharer_tgids, const struct shmw_sharer *sharers,
+		     size_t nsharers, uint64_t version, shmw_change_cb cb, void *ctx)
+{
+	uint64_t gen = ++st->gen;
+	struct shmw_mmst *m, *tmp;
+	struct shmw_sharerst *sh, *shtmp;
+	size_t i;
+	int j;
+
+	for (i = 0; i < nrecs; i++) {
+		const struct shmw_mm *r = &recs[i];
+		bool any = false;
+
+		if (!(r->flags & SHMW_MM_SEEDED))
+			continue;
+		for (j = 0; j < SHMW_MM_SEGS; j++)
+			any |= r->segs[j].nvma != 0;
+		m = mm_find(st, mm_keys[i]);
+		if (!m && !any)
+			continue;
+		if (!m)
+			m = mm_new(st, mm_keys[i], r->tgid, r->uid, r->comm);
+		else if (m->tgid != r->tgid) {
+			mm_set_owner(st, m, r->tgid, r->uid, r->comm);
+			if (cb)
+				cb(ctx, SHMW_CHG_OWNER, m, NULL, 0);
+		}
+		m->gen = gen;
+		m->version = r->version;
+		m->flags = r->flags;
+		/* Segments the snapshot has. */
+		for (j = 0; j < SHMW_MM_SEGS; j++) {
+			const struct shmw_mm_seg *s = &r->segs[j];
+			enum shmw_change c;
+
+			if (!s->nvma)
+				continue;
+			c = classify(mm_set_slot(st, m, s), s->nvma);
+			if (c != SHMW_CHG_NONE && cb)
+				cb(ctx, c, m, s, 0);
+		}
+		/* Segments we had and the snapshot has not. */
+		for (j = 0; j < SHMW_MM_SEGS; j++) {
+			struct shmw_mm_seg gone = m->segs[j];
+			bool present = false;
+
+			if (!gone.nvma)
+				continue;
+			for (int k = 0; k < SHMW_MM_SEGS; k++)
+				present |= r->segs[k].nvma && r->segs[k].ns == gone.ns &&
+					   r->segs[k].shmid == gone.shmid;
+			if (present)
+				continue;
+			gone.nvma = 0;
+			mm_set_slot(st, m, &gone);
+			if (cb)
+				cb(ctx, SHMW_CHG_DETACH, m, &gone, 0);
+		}
+		if (mm_empty(m))
+			mm_free(st, m);
+	}
+	HASH_ITER(hh, st->mms, m, tmp)
+	{
+		if (m->gen == gen)
+			continue;
+		for (j = 0; j < SHMW_MM_SEGS; j++) {
+			struct shmw_mm_seg gone = m->segs[j];
+
+			if (!gone.nvma)
+				continue;
+			gone.nvma = 0;
+			mm_set_slot(st, m, &gone);
+			if (cb)
+				cb(ctx, SHMW_CHG_DETACH, m, &gone, 0);
+		}
+		mm_free(st, m);
+	}
+	for (i = 0; i < nsharers; i++) {
+		const struct shmw_sharer *s = &sharers[i];
+
+		sh = sharer_find(st, sharer_tgids[i]);
+		if (!sh || sh->mm != s->mm) {
+			sh = sharer_set(st, sharer_tgids[i], s->mm, s->since, s->uid, s->comm);
+			if (cb)
+				cb(ctx, SHMW_CHG_SHARE, mm_find(st, s->mm), NULL, sh->tgid);
+		}
+		sh->gen = gen;
+	}
+	HASH_ITER(hh, st->sharers, sh, shtmp)
+	{
+		if (sh->gen == gen)
+			continue;
+		if (cb)
+			cb(ctx, SHMW_CHG_UNSHARE, mm_find(st, sh->mm), NULL, sh->tgid);
+		sharer_del(st, sh);
+	}
+	st->floor = version;
+}
+
+struct shmw_seg *shmw_state_seg(const struct shmw_state *st, uint32_t ns, uint32_t shmid)
+{
+	return seg_find(st, ns, shmid);
+}
+
+size_t shmw_state_namespaces_of(const struct shmw_state *st, uint32_t shmid, uint32_t *ns,
+				size_t max)
+{
+	const struct shmw_seg *seg, *tmp;
+	size_t n = 0;
+
+	/* O(segments held): namespaces are few and this only runs when no --ns was given. */
+	HASH_ITER(hh, st->segs, seg, tmp)
+	{
+		if (seg->shmid != shmid)
+			continue;
+		if (n < max)
+			ns[n] = seg->ns;
+		n++;
+	}
+	return n;
+}
+
+struct shmw_mmst *shmw_state_mm_of_pid(const struct shmw_state *st, uint32_t pid,
+				       const struct shmw_sharerst **sharer)
+{
+	struct shmw_mmst *m = NULL;
+	const struct shmw_sharerst *sh;
+
+	*sharer = NULL;
+	HASH_FIND(hh_pid, st->by_pid, &pid, sizeof(pid), m);
+	if (m)
+		return m;
+	sh = sharer_find(st, pid);
+	if (!sh)
+		return NULL;
+	*sharer = sh;
+	return mm_find(st, sh->mm);
+}
+
+size_t shmw_state_sharers_of(const struct shmw_state *st, uint64_t mm,
+			     void (*cb)(void *ctx, const struct shmw_sharerst *sh), void *ctx)
+{
+	const struct shmw_sharerst *sh, *tmp;
+	size_t n = 0;
+
+	/* Sharers are few (vfork children between fork and exec, CLONE_VM siblings). */
+	HASH_ITER(hh, st->sharers, sh, tmp)
+	{
+		if (sh->mm != mm)
+			continue;
+		n++;
+		if (cb)
+			cb(ctx, sh);
+	}
+	return n;
+}
+
+size_t shmw_state_nmms(const struct shmw_state *st)
+{
+	return HASH_CNT(hh, st->mms);
+}
+
+size_t shmw_state_nsegs(const struct shmw_state *st)
+{
+	return HASH_CNT(hh, st->segs);
+}
+
+void shmw_state_clear(struct shmw_state *st)
+{
+	struct shmw_mmst *m, *mt;
+	struct shmw_seg *seg, *st2;
+	struct shmw_sharerst *sh, *sht;
+
+	HASH_ITER(hh, st->segs, seg, st2)
+	{
+		HASH_DELETE(hh, st->segs, seg);
+		free(seg->mms);
+		free(seg);
+	}
+	HASH_CLEAR(hh_pid, st->by_pid);
+	HASH_ITER(hh, st->mms, m, mt)
+	{
+		HASH_DELETE(hh, st->mms, m);
+		free(m);
+	}
+	HASH_ITER(hh, st->sharers, sh, sht)
+	{
+		HASH_DELETE(hh, st->sharers, sh);
+		free(sh);
+	}
+	memset(st, 0, sizeof(*st));
+}

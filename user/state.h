@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The daemon's mirror of the BPF maps: address spaces (mm) and what they hold, indexed by
+ * segment so "who holds X" costs O(holders of X), and by pid for "ps". Pure logic: fed by
+ * ring-buffer events and map snapshots, no syscalls, unit-tested on its own.
+ */
+#ifndef SHMW_STATE_H
+#define SHMW_STATE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uthash.h>
+#include "shmwatch_abi.h"
+
+struct shmw_mmst;
+
+/* A segment some mm holds (segments nobody holds are the kernel's table, see segtable.h). */
+struct shmw_seg {
+	uint32_t ns;
+	uint32_t shmid;
+	uint32_t key;
+	uint64_t size;
+	/* holders: the mms that map it */
+	struct shmw_mmst **mms;
+	uint32_t nmms;
+	uint32_t cap;
+	UT_hash_handle hh;
+};
+
+/* One address space that holds at least one segment. */
+struct shmw_mmst {
+	uint64_t mm;
+	uint64_t version;
+	uint32_t tgid;
+	uint32_t uid;
+	uint32_t flags;
+	bool pid_indexed; /* is the by_pid entry for tgid (a newer mm may have taken it) */
+	uint64_t gen;     /* snapshot generation that last saw it */
+	char comm[SHMW_COMM_LEN];
+	struct shmw_mm_seg segs[SHMW_MM_SEGS]; /* nvma == 0: free slot */
+	UT_hash_handle hh;                     /* by mm */
+	UT_hash_handle hh_pid;                 /* by tgid (owner) */
+};
+
+/* A process using an mm it did not create (vfork child, CLONE_VM sibling). */
+struct shmw_sharerst {
+	uint32_t tgid;
+	uint64_t mm;
+	uint64_t since;
+	uint32_t uid;
+	uint64_t gen;
+	char comm[SHMW_COMM_LEN];
+	UT_hash_handle hh;
+};
+
+struct shmw_state {
+	struct shmw_seg *segs;        /* by (ns, shmid) */
+	struct shmw_mmst *mms;        /* by mm */
+	struct shmw_mmst *by_pid;     /* by owner tgid */
+	struct shmw_sharerst *sharers; /* by tgid */
+	uint64_t floor;               /* events with version <= floor are already reflected */
+	uint64_t gen;
+	uint64_t nholdings;           /* (mm, segment) pairs */
+};
+
+/* What a change did, for the event log and alerts. */
+enum shmw_change {
+	SHMW_CHG_NONE = 0,
+	SHMW_CHG_ATTACH,
+	SHMW_CHG_DETACH,
+	SHMW_CHG_VMAS,
+	SHMW_CHG_OWNER,
+	SHMW_CHG_SHARE,
+	SHMW_CHG_UNSHARE,
+};
+
+/* Called for each difference a snapshot finds (mm may be freed right after: copy what you
+ * need). seg is NULL for owner/share changes. */
+typedef void (*shmw_change_cb)(void *ctx, enum shmw_change chg, const struct shmw_mmst *mm,
+			       const struct shmw_mm_seg *seg, uint32_t sharer_tgid);
+
+void shmw_state_init(struct shmw_state *st);
+void shmw_state_clear(struct shmw_state *st);
+
+/*
+ * Applies one ring-buffer event. Returns what it changed; SHMW_CHG_NONE for events that are
+ * stale (already in a snapshot) or carry no holder change (rmid, overflow: the caller acts).
+ */
+enum shmw_change shmw_state_apply(struct shmw_state *st, const struct shmw_event *ev);
+
+/*
+ * Makes the state equal to a snapshot of the BPF maps taken when the version counter was
+ * `version`, reporting each difference through cb. Records not yet seeded are skipped.
+ */
+void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys, const struct shmw_mm *recs,
+		     size_t nrecs, const uint32_t *sharer_tgids, const struct shmw_sharer *sharers,
+		     size_t nsharers, uint64_t version, shmw_change_cb cb, void *ctx);
+
+struct shmw_seg *shmw_state_seg(const struct shmw_state *st, uint32_t ns, uint32_t shmid);
+/* Namespaces in which a held segment has this shmid; returns the count (fills up to max). */
+size_t shmw_state_namespaces_of(const struct shmw_state *st, uint32_t shmid, uint32_t *ns,
+				size_t max);
+/* The mm a process uses, as owner or sharer (*sharer set accordingly); NULL if none held. */
+struct shmw_mmst *shmw_state_mm_of_pid(const struct shmw_state *st, uint32_t pid,
+				       const struct shmw_sharerst **sharer);
+/* The slot of a segment in an mm, or NULL. */
+const struct shmw_mm_seg *shmw_mm_seg_of(const struct shmw_mmst *mm, uint32_t ns, uint32_t shmid);
+/* Sharers of an mm, through cb; returns how many. */
+size_t shmw_state_sharers_of(const struct shmw_state *st, uint64_t mm,
+			     void (*cb)(void *ctx, const struct shmw_sharerst *sh), void *ctx);
+size_t shmw_state_nmms(const struct shmw_state *st);
+size_t shmw_state_nsegs(const struct shmw_state *st);
+
+#endif
