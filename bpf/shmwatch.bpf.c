@@ -368,53 +368,51 @@ static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u6
 	return 0;
 }
 
+/* VMAs of a segment in a walk result, or -1 if it saw none. Global: called in loops. */
+__noinline int acc_count(struct shmw_acc *acc, __u32 ns, __u32 shmid)
+{
+	int i;
+
+	if (!acc)
+		return -1;
+	for (i = 0; i < SHMW_MM_SEGS; i++) {
+		if (i >= acc->nsegs)
+			break;
+		if (acc->segs[i].ns == ns && acc->segs[i].shmid == shmid)
+			return acc->segs[i].n;
+	}
+	return -1;
+}
+
 /* Applies after - before for every segment either side saw. */
 __noinline int apply_diff(struct shmw_mm *rec, struct shmw_acc *before, struct shmw_acc *after,
 			  __u64 mm, __u32 cause)
 {
-	__u32 actor = current_tgid();
-	int i, j;
+	int i, n;
 
 	if (!rec || !before || !after)
 		return 0;
 	for (i = 0; i < SHMW_MM_SEGS; i++) {
 		struct acc_seg *a = &after->segs[i];
-		int n_before = 0;
 
 		if (i >= after->nsegs)
 			break;
-		for (j = 0; j < SHMW_MM_SEGS; j++) {
-			if (j >= before->nsegs)
-				break;
-			if (before->segs[j].ns == a->ns && before->segs[j].shmid == a->shmid) {
-				n_before = before->segs[j].n;
-				break;
-			}
-		}
-		mm_apply(rec, a, mm, (int)a->n - n_before, cause);
+		n = acc_count(before, a->ns, a->shmid);
+		mm_apply(rec, a, mm, (int)a->n - (n < 0 ? 0 : n), cause);
 	}
-	for (j = 0; j < SHMW_MM_SEGS; j++) {
-		struct acc_seg *b = &before->segs[j];
-		bool seen = false;
+	for (i = 0; i < SHMW_MM_SEGS; i++) {
+		struct acc_seg *b = &before->segs[i];
 
-		if (j >= before->nsegs)
+		if (i >= before->nsegs)
 			break;
-		for (i = 0; i < SHMW_MM_SEGS; i++) {
-			if (i >= after->nsegs)
-				break;
-			if (after->segs[i].ns == b->ns && after->segs[i].shmid == b->shmid) {
-				seen = true;
-				break;
-			}
-		}
-		if (!seen)
+		if (acc_count(after, b->ns, b->shmid) < 0)
 			mm_apply(rec, b, mm, -(int)b->n, cause);
 	}
 	if (before->overflow || after->overflow) {
 		rec->flags |= SHMW_MM_OVERFLOW;
 		stat_inc(SHMW_STAT_OVERFLOW);
 		rec->version = next_version();
-		emit(TC(SHMW_EV_OVERFLOW, cause), mm, rec, NULL, actor);
+		emit(TC(SHMW_EV_OVERFLOW, cause), mm, rec, NULL, current_tgid());
 	}
 	return 0;
 }

@@ -57,18 +57,20 @@ static __always_inline __u32 shm_key_from_name(struct file *file)
 	return key;
 }
 
-/* Adds vma to acc if it is a SysV shm VMA. Returns 1 if it was. */
-static __noinline int acc_vma(struct shmw_acc *acc, struct vm_area_struct *vma)
+/*
+ * Adds a VMA's file to acc if it is a SysV shm VMA; returns 1 if it was. Global, so that the
+ * verifier checks it once instead of once per loop state of every caller (load time fell
+ * from seconds to milliseconds). The file comes as a number: global functions cannot take
+ * the trusted VMA pointer on older kernels.
+ */
+__noinline int acc_file(struct shmw_acc *acc, __u64 file_addr)
 {
+	struct file *file = (struct file *)file_addr;
 	struct shm_file_data *sfd;
-	struct file *file;
 	__u32 ns, shmid;
 	int i;
 
-	if (!acc || !vma)
-		return 0;
-	file = BPF_CORE_READ(vma, vm_file);
-	if (!file)
+	if (!acc || !file)
 		return 0;
 	if ((__u64)BPF_CORE_READ(file, f_op, mmap) != shm_mmap_addr)
 		return 0;
@@ -94,6 +96,11 @@ static __noinline int acc_vma(struct shmw_acc *acc, struct vm_area_struct *vma)
 	}
 	acc->overflow = 1;
 	return 1;
+}
+
+static __always_inline int acc_vma(struct shmw_acc *acc, struct vm_area_struct *vma)
+{
+	return acc_file(acc, (__u64)BPF_CORE_READ(vma, vm_file));
 }
 
 /*
