@@ -63,7 +63,7 @@ struct shmw_event {
 	__u32 how;     /* enum shmw_cause: how the holder first got the attachment */
 	char comm[SHMW_COMM_LEN];
 };
-_Static_assert(sizeof(struct shmw_event) == 104, "shmw_event layout is ABI");
+_Static_assert(sizeof(struct shmw_event) == 96, "shmw_event layout is ABI");
 
 /* One segment as held by one mm (inside struct shmw_mm). */
 struct shmw_mm_seg {

@@ -151,6 +151,8 @@ static void do_ps(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_
 {
 	const struct shmw_sharerst *sh;
 	char comm[64] = "";
+	struct shmw_kseg k;
+	json_object *o, *segs;
 	uint32_t uid = 0;
 
 	if (!shmw_state_mm_of_pid(&d->state, (uint32_t)r->pid, &sh) &&
@@ -158,7 +160,21 @@ static void do_ps(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_
 		send_error(c, "no_such_process", "no process with pid %d", r->pid);
 		return;
 	}
-	send_json(c, shmw_report_ps(&d->state, (uint32_t)r->pid, comm, uid));
+	o = shmw_report_ps(&d->state, (uint32_t)r->pid, comm, uid);
+	/* Status comes from the kernel's table, one IPC_STAT per segment held. */
+	segs = json_object_object_get(o, "segments");
+	for (size_t i = 0; i < json_object_array_length(segs); i++) {
+		json_object *e = json_object_array_get_idx(segs, i);
+		uint32_t ns = (uint32_t)json_object_get_uint64(json_object_object_get(e, "ns"));
+		int32_t id = (int32_t)json_object_get_uint64(json_object_object_get(e, "shmid"));
+		bool found = shmw_segtable_find(ns, id, &k) == 0;
+
+		json_object_object_add(e, "status",
+				       json_object_new_string(!found ? "gone"
+							      : (k.perms & SHMW_SHM_DEST) ? "dest"
+											  : "active"));
+	}
+	send_json(c, o);
 }
 
 static void do_ls(struct shmw_daemon *d, struct shmw_conn *c)

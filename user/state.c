@@ -80,6 +80,12 @@ static void pid_index(struct shmw_state *st, struct shmw_mmst *m)
 	struct shmw_mmst *old = NULL;
 
 	HASH_FIND(hh_pid, st->by_pid, &m->tgid, sizeof(m->tgid), old);
+	if (old && old->version > m->version) {
+		/* A snapshot may list the mm a pid left (kept alive by a CLONE_VM sibling) after
+		 * the one it exec'd into: the later change wins. */
+		m->pid_indexed = false;
+		return;
+	}
 	if (old) {
 		/* The pid moved to a new mm (exec): the old one waits for its exit_mmap. */
 		HASH_DELETE(hh_pid, st->by_pid, old);
@@ -105,14 +111,15 @@ static struct shmw_mmst *mm_find(const struct shmw_state *st, uint64_t mm)
 	return m;
 }
 
-static struct shmw_mmst *mm_new(struct shmw_state *st, uint64_t mm, uint32_t tgid, uint32_t uid,
-				const char *comm)
+static struct shmw_mmst *mm_new(struct shmw_state *st, uint64_t mm, uint64_t version,
+				uint32_t tgid, uint32_t uid, const char *comm)
 {
 	struct shmw_mmst *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		abort();
 	m->mm = mm;
+	m->version = version;
 	m->tgid = tgid;
 	m->uid = uid;
 	memcpy(m->comm, comm, SHMW_COMM_LEN);
@@ -258,10 +265,11 @@ enum shmw_change shmw_state_apply(struct shmw_state *st, const struct shmw_event
 		if (!m) {
 			if (!ev->nvma)
 				return SHMW_CHG_NONE;
-			m = mm_new(st, ev->mm, ev->pid, ev->uid, ev->comm);
+			m = mm_new(st, ev->mm, ev->version, ev->pid, ev->uid, ev->comm);
 		} else if (ev->version <= m->version) {
 			return SHMW_CHG_NONE;
 		} else if (ev->pid != m->tgid) {
+			m->version = ev->version;
 			mm_set_owner(st, m, ev->pid, ev->uid, ev->comm);
 		}
 		m->version = ev->version;
@@ -316,8 +324,9 @@ void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys, const struc
 		if (!m && !any)
 			continue;
 		if (!m)
-			m = mm_new(st, mm_keys[i], r->tgid, r->uid, r->comm);
+			m = mm_new(st, mm_keys[i], r->version, r->tgid, r->uid, r->comm);
 		else if (m->tgid != r->tgid) {
+			m->version = r->version;
 			mm_set_owner(st, m, r->tgid, r->uid, r->comm);
 			if (cb)
 				cb(ctx, SHMW_CHG_OWNER, m, NULL, 0);
