@@ -241,20 +241,26 @@ static void emit(__u32 tc, __u64 mm, struct shmw_mm *rec, struct shmw_mm_seg *se
 	stat_inc(SHMW_STAT_EVENTS);
 }
 
-/* Index of the slot of a segment in an mm record, or of a free one; -1 when all are taken. */
-static int mm_slot(struct shmw_mm *rec, __u32 ns, __u32 shmid)
+/* Index of the slot of a segment in an mm record, or of a free one; -1 when all are taken.
+ * Two plain loops: tracking a "first free" variable in one loop would give the verifier a
+ * different state per iteration (quadratic load time). Global, so that its caller sees one
+ * unknown index instead of one path per slot. */
+__noinline int mm_slot(struct shmw_mm *rec, __u32 ns, __u32 shmid)
 {
-	int i, free_slot = -1;
+	int i;
 
+	if (!rec)
+		return -1;
 	for (i = 0; i < SHMW_MM_SEGS; i++) {
 		struct shmw_mm_seg *s = &rec->segs[i];
 
 		if (s->nvma && s->ns == ns && s->shmid == shmid)
 			return i;
-		if (!s->nvma && free_slot < 0)
-			free_slot = i;
 	}
-	return free_slot;
+	for (i = 0; i < SHMW_MM_SEGS; i++)
+		if (!rec->segs[i].nvma)
+			return i;
+	return -1;
 }
 
 /*
@@ -440,7 +446,7 @@ static int range_exit(long ret)
 	rec = bpf_map_lookup_elem(&mms, &op->mm);
 	if (!rec)
 		goto out;
-	__builtin_memset(&sc->acc, 0, sizeof(sc->acc));
+	acc_reset(&sc->acc);
 	lo = op->lo;
 	hi = op->hi;
 	lo2 = op->lo2;
@@ -590,7 +596,7 @@ int exit_shmat(struct trace_event_raw_sys_exit *ctx)
 		goto out;
 	if (!sc || !mm)
 		goto out;
-	__builtin_memset(&sc->acc, 0, sizeof(sc->acc));
+	acc_reset(&sc->acc);
 	lo = (__u64)ret;
 	hi = lo + 1;
 	walk_range(task, &sc->acc, &lo, &hi);
@@ -634,7 +640,7 @@ int enter_shmdt(struct trace_event_raw_sys_enter *ctx)
 	if (!sc)
 		return 0;
 	/* shmdt removes the VMAs of the segment attached at addr within its size. */
-	__builtin_memset(&sc->acc, 0, sizeof(sc->acc));
+	acc_reset(&sc->acc);
 	if (bpf_map_lookup_elem(&mms, &(__u64){current_mm(task)}) || seeding)
 		walk_range(task, &sc->acc, &lo, &hi);
 	if (!sc->acc.nsegs)
@@ -738,7 +744,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	sc = cpu_scratch();
 	if (!sc)
 		return 0;
-	__builtin_memset(&sc->acc, 0, sizeof(sc->acc));
+	acc_reset(&sc->acc);
 	walk_task(child, &sc->acc);
 	if (!sc->acc.nsegs && !sc->acc.overflow)
 		return 0;
@@ -830,6 +836,21 @@ int BPF_PROG(on_exit, struct task_struct *task)
 	return 0;
 }
 
+/* The address space is going: its slot i is no longer held. Global: called in a loop. */
+__noinline int drop_slot(struct shmw_mm *rec, int i, __u64 mm, __u32 cause)
+{
+	struct shmw_mm_seg *s;
+
+	if (!rec || i < 0 || i >= SHMW_MM_SEGS)
+		return 0;
+	s = &rec->segs[i];
+	s->nvma = 0;
+	rec->version = next_version();
+	if (rec->flags & SHMW_MM_SEEDED)
+		emit(TC(SHMW_EV_DETACH, cause), mm, rec, s, rec->tgid);
+	return 0;
+}
+
 SEC("tp_btf/exit_mmap")
 int BPF_PROG(on_exit_mmap, struct mm_struct *mm_ptr)
 {
@@ -845,16 +866,9 @@ int BPF_PROG(on_exit_mmap, struct mm_struct *mm_ptr)
 	/* exec: the old mm is dropped by the exec'ing task, which already has its new mm. */
 	cause = (cur_mm && cur_mm != mm && (__u32)cur->tgid == rec->tgid) ? SHMW_CAUSE_EXEC
 									  : SHMW_CAUSE_EXIT;
-	for (i = 0; i < SHMW_MM_SEGS; i++) {
-		struct shmw_mm_seg *s = &rec->segs[i];
-
-		if (!s->nvma)
-			continue;
-		s->nvma = 0;
-		rec->version = next_version();
-		if (rec->flags & SHMW_MM_SEEDED)
-			emit(TC(SHMW_EV_DETACH, cause), mm, rec, s, rec->tgid);
-	}
+	for (i = 0; i < SHMW_MM_SEGS; i++)
+		if (rec->segs[i].nvma)
+			drop_slot(rec, i, mm, cause);
 	bpf_map_delete_elem(&mms, &mm);
 	return 0;
 }
@@ -880,19 +894,20 @@ struct {
 	__type(value, struct seed_state);
 } seed_heap SEC(".maps");
 
-/* Installs the walked counts when nothing changed the mm during the walk. */
-static void seed_finish(struct seed_state *st)
+/* Installs the walked counts when nothing changed the mm during the walk. Global: the
+ * iterator calls it from two places. */
+__noinline int seed_finish(struct seed_state *st)
 {
 	struct shmw_mm *rec;
 	__u64 now = bpf_ktime_get_boot_ns();
 	bool raced;
 	int i;
 
-	if (!st->mm)
-		return;
+	if (!st || !st->mm)
+		return 0;
 	rec = bpf_map_lookup_elem(&mms, &st->mm);
 	raced = st->inflight || (rec ? rec->changes : 0) != st->changes ||
-		(rec ? rec->inflight : 0) || st->acc.overflow;
+		(rec ? rec->inflight : 0);
 	if (raced) {
 		stat_inc(SHMW_STAT_SEED_RETRY);
 		goto done; /* the record stays unseeded; user space walks this pid again */
@@ -934,11 +949,19 @@ static void seed_finish(struct seed_state *st)
 		s->size = a->size;
 		s->nvma = a->n;
 	}
-	rec->flags = (rec->flags | SHMW_MM_SEEDED) & ~SHMW_MM_OVERFLOW;
+	/* More segments than slots: keep what fits, visible and flagged, rather than nothing. */
+	if (st->acc.overflow) {
+		rec->flags |= SHMW_MM_OVERFLOW;
+		stat_inc(SHMW_STAT_OVERFLOW);
+	} else {
+		rec->flags &= ~SHMW_MM_OVERFLOW;
+	}
+	rec->flags |= SHMW_MM_SEEDED;
 	rec->version = next_version();
 done:
 	st->mm = 0;
 	st->task = 0;
+	return 0;
 }
 
 SEC("iter/task_vma")
@@ -967,7 +990,7 @@ int seed_walk(struct bpf_iter__task_vma *ctx)
 		rec = bpf_map_lookup_elem(&mms, &st->mm);
 		st->changes = rec ? rec->changes : 0;
 		st->inflight = rec ? rec->inflight : 0;
-		__builtin_memset(&st->acc, 0, sizeof(st->acc));
+		acc_reset(&st->acc);
 	}
 	acc_vma(&st->acc, vma);
 	return 0;

@@ -32,13 +32,19 @@ struct shmw_acc {
 	struct acc_seg segs[SHMW_MM_SEGS];
 };
 
+/* Readers look only below nsegs, and a slot is written whole when added: no need to clear
+ * the (large) slot array. */
+static __always_inline void acc_reset(struct shmw_acc *acc)
+{
+	acc->nsegs = 0;
+	acc->overflow = 0;
+}
+
+/* Lower-case hex digit value without branches (a branch per digit multiplies the verifier's
+ * states): digits are 0x30-0x39, letters 0x61-0x66. */
 static __always_inline __u32 hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return 0;
+	return (c & 0xf) + 9 * ((c >> 6) & 1);
 }
 
 /* The key a segment was created with: its file is named "SYSV%08x" (ipc/shm.c newseg). */
@@ -77,24 +83,28 @@ __noinline int acc_file(struct shmw_acc *acc, __u64 file_addr)
 	sfd = (struct shm_file_data *)BPF_CORE_READ(file, private_data);
 	shmid = BPF_CORE_READ(sfd, id);
 	ns = BPF_CORE_READ(sfd, ns, ns.inum);
+	/* Find first, add after the loop: the loop body stays small for the verifier. */
 	for (i = 0; i < SHMW_MM_SEGS; i++) {
-		struct acc_seg *a = &acc->segs[i];
-
-		if (i >= acc->nsegs) {
-			a->ns = ns;
-			a->shmid = shmid;
-			a->key = shm_key_from_name(file);
-			a->size = BPF_CORE_READ(file, f_inode, i_size);
-			a->n = 1;
-			acc->nsegs = i + 1;
-			return 1;
-		}
-		if (a->ns == ns && a->shmid == shmid) {
-			a->n++;
+		if (i >= acc->nsegs)
+			break;
+		if (acc->segs[i].ns == ns && acc->segs[i].shmid == shmid) {
+			acc->segs[i].n++;
 			return 1;
 		}
 	}
-	acc->overflow = 1;
+	/* Not found: append at nsegs. Reading the index from memory, not the loop variable,
+	 * lets the verifier treat every way out of the loop as one state. */
+	i = acc->nsegs;
+	if (i < 0 || i >= SHMW_MM_SEGS) {
+		acc->overflow = 1;
+		return 1;
+	}
+	acc->segs[i].ns = ns;
+	acc->segs[i].shmid = shmid;
+	acc->segs[i].key = shm_key_from_name(file);
+	acc->segs[i].size = BPF_CORE_READ(file, f_inode, i_size);
+	acc->segs[i].n = 1;
+	acc->nsegs = i + 1;
 	return 1;
 }
 

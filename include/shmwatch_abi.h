@@ -12,8 +12,9 @@
 #endif
 
 #define SHMW_COMM_LEN 16
-/* Distinct segments one address space can hold before we fall back to a resync. */
-#define SHMW_MM_SEGS 16
+/* Distinct segments one address space can hold (SAP instances attach dozens); beyond this an
+ * address space is tracked for its first SHMW_MM_SEGS segments and flagged as overflowed. */
+#define SHMW_MM_SEGS 64
 
 /* What changed (shmw_event.type). */
 enum shmw_event_type {
