@@ -1,0 +1,526 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * shmw-hold: the workload driver of the end-to-end tests. It runs a list of operations on
+ * SysV shared memory given in argv, in order, then blocks until SIGUSR1 (then exit(0)) or until
+ * it is killed.
+ *
+ *   shmw-hold [--ready FILE] OP...
+ *
+ * Progress goes to FILE (appended, one write(2) per line, so the processes that share it do not
+ * mix lines) or to stdout. Every line starts with the pid of the process that wrote it:
+ *   PID start                    first line of every shmw-hold image (also after exec of itself)
+ *   PID shmid ID NS KEY SIZE     after create/use (NS: IPC namespace inode, KEY as 0x%08x)
+ *   PID attach ADDR              after attach;  PID detach ADDR after detach
+ *   PID child CPID               fork: the parent's line; the child writes "CPID forked PPID"
+ *   PID sibling SPID             clone-vm: the original's line
+ *   PID vfork-child CPID         written by the vfork child itself before it blocks;
+ *   PID vfork-done CPID          written by the parent once the child has exited
+ *   PID threads N                threads started;  PID thread-exited N  (N left)
+ *   PID ns INUM                  after unshare-ipc;  PID next-id N after next-id
+ *   PID split ADDR LEN WHAT      after mprotect-half, mprotect-page, munmap-page, dofork-half
+ *   PID moved OLD NEW            after mremap-move
+ *   PID rmid ID                  after rmid
+ *   PID exec PATH                just before execve
+ *   PID paused N                 pause number N (1, 2, ...) is waiting for SIGUSR1
+ *   PID ready                    all ops done; waiting for SIGUSR1 (then exit 0) or a kill
+ *   PID exiting                  just before exit(0) (exit op, or SIGUSR1 while ready)
+ *   PID error TEXT               an op failed; the process exits 1
+ *
+ * Ops:
+ *   create KEY SIZE   shmget(KEY, SIZE, IPC_CREAT|IPC_EXCL|0640); KEY may be "private"
+ *   use SHMID         operate on an existing segment
+ *   attach [ro]       shmat (SHM_RDONLY with "ro"); pushes the address
+ *   detach            shmdt the last pushed address (pops it)
+ *   rmid              shmctl(IPC_RMID) on the current segment
+ *   fork              fork; the child keeps what it inherited and blocks (SIGUSR1: exit 0)
+ *   dontfork          madvise(MADV_DONTFORK) on the whole last attachment
+ *   dofork-half       madvise(MADV_DOFORK) on the first half of it (splits the VMA)
+ *   threads N         start N threads that block
+ *   thread-exit       the newest running thread calls pthread_exit; the main thread joins it
+ *   leader-exit       the main thread calls SYS_exit (the other threads keep the process)
+ *   vfork             vfork; the child writes its line and blocks until SIGUSR1, then _exit(0)
+ *   exec PATH ARGS... execve(PATH, [PATH, ARGS...]) (takes the rest of argv)
+ *   vfork-exec PATH ARGS...  vfork, and the child execs PATH (like posix_spawn); the parent
+ *                     writes "PID vfork-exec CPID" and goes on to "ready" (the rest of argv is
+ *                     the child's)
+ *   churn N           N children at once, each: shmat, mprotect of page 0 if it is an even one,
+ *                     fork a grandchild that exits, shmdt if its number divides by 3, exit.
+ *                     Writes "PID churn-child CPID" for each, "PID churned N FAILED" at the end
+ *   mprotect-half     mprotect(PROT_READ) the first half (in pages) of the last attachment
+ *   mprotect-page N   mprotect(PROT_READ) page N of it
+ *   munmap-page N     munmap page N of it
+ *   mremap-move       move the last attachment to a new address (mremap MAYMOVE|FIXED)
+ *   clone-vm          clone(CLONE_VM|SIGCHLD) a sibling that blocks (SIGUSR1: exit_group 0)
+ *   unshare-ipc       unshare(CLONE_NEWIPC)
+ *   next-id N         write N to /proc/sys/kernel/shm_next_id (refused in the root namespace)
+ *   pause             wait for SIGUSR1, then go on with the next op
+ *   exit              exit(0) now
+ *
+ * SIGCHLD is ignored (children never linger as zombies); that disposition survives exec.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_ATTACH  64
+#define MAX_THREADS 64
+#define ROOT_IPC_NS 4026531839UL /* 0xEFFFFFFF, PROC_IPC_INIT_INO */
+
+static int out_fd = STDOUT_FILENO;
+static int cur_shmid = -1;
+static size_t cur_size;
+static void *attach_addr[MAX_ATTACH];
+static size_t attach_len[MAX_ATTACH];
+static int nattach;
+static long page_size;
+static sigset_t usr1_set;
+
+static pthread_t threads[MAX_THREADS];
+static int thread_pipe[MAX_THREADS][2];
+static int nthreads;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "%ld ", (long)syscall(SYS_getpid));
+	va_list ap;
+
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	if (write(out_fd, buf, n) != n)
+		_exit(3);
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	char buf[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "shmw-hold: %s\n", buf);
+	say("error %s", buf);
+	exit(1);
+}
+
+static long parse_num(const char *s, long min, long max, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || end == s || *end || v < min || v > max)
+		die("bad %s '%s'", what, s);
+	return v;
+}
+
+static const char *need_arg(int i, int argc, char **argv, const char *op)
+{
+	if (i >= argc)
+		die("op %s needs an argument", op);
+	return argv[i];
+}
+
+static unsigned long ipc_ns_inum(void)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/ipc", &st) < 0)
+		die("stat /proc/self/ns/ipc: %s", strerror(errno));
+	return (unsigned long)st.st_ino;
+}
+
+/* Waits for SIGUSR1 (blocked in every thread since start-up). */
+static void wait_usr1(void)
+{
+	int sig;
+
+	while (sigwait(&usr1_set, &sig) != 0)
+		;
+}
+
+static void report_segment(void)
+{
+	struct shmid_ds ds;
+
+	if (shmctl(cur_shmid, IPC_STAT, &ds) < 0)
+		die("shmctl(%d, IPC_STAT): %s", cur_shmid, strerror(errno));
+	cur_size = ds.shm_segsz;
+	say("shmid %d %lu 0x%08x %zu", cur_shmid, ipc_ns_inum(), (unsigned)ds.shm_perm.__key,
+	    cur_size);
+}
+
+static void need_attach(const char *op)
+{
+	if (nattach == 0)
+		die("op %s needs an attachment", op);
+}
+
+static void *thread_main(void *arg)
+{
+	int fd = *(int *)arg;
+	char c;
+
+	/* Blocks until thread-exit writes a byte (or the process dies). */
+	while (read(fd, &c, 1) < 0 && errno == EINTR)
+		;
+	pthread_exit(NULL);
+}
+
+/* The CLONE_VM sibling: same address space, no TLS of its own, so raw system calls only. */
+static int sibling_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		siginfo_t si;
+
+		if (syscall(SYS_rt_sigtimedwait, &usr1_set, &si, NULL, 8) == SIGUSR1)
+			syscall(SYS_exit_group, 0);
+	}
+	return 0;
+}
+
+static void split_range(const char *what, size_t first_page, size_t npages)
+{
+	char *a = attach_addr[nattach - 1];
+	size_t len = attach_len[nattach - 1];
+	size_t off = first_page * page_size, n = npages * page_size;
+	int rc;
+
+	if (off + n > len || n == 0)
+		die("%s: pages %zu+%zu outside the %zu-byte attachment", what, first_page, npages,
+		    len);
+	if (strcmp(what, "mprotect") == 0)
+		rc = mprotect(a + off, n, PROT_READ);
+	else if (strcmp(what, "munmap") == 0)
+		rc = munmap(a + off, n);
+	else if (strcmp(what, "dofork") == 0)
+		rc = madvise(a + off, n, MADV_DOFORK);
+	else
+		rc = madvise(a, len, MADV_DONTFORK);
+	if (rc < 0)
+		die("%s: %s", what, strerror(errno));
+	say("split %p %zu %s", (void *)(a + off), n, what);
+}
+
+/* vfork-exec: the child execs argv[0] with argv; the parent resumes once it has. */
+static __attribute__((noinline)) void do_vfork_exec(char **argv)
+{
+	pid_t c = vfork();
+
+	if (c < 0)
+		die("vfork: %s", strerror(errno));
+	if (c == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	say("vfork-exec %ld", (long)c);
+}
+
+/* One churn child: see the op list. Exits 0 when every step worked. */
+static void churn_child(long k)
+{
+	char *a = shmat(cur_shmid, NULL, 0);
+	pid_t g;
+
+	if (a == (void *)-1)
+		_exit(1);
+	if (k % 2 == 0 && cur_size > (size_t)page_size && mprotect(a, page_size, PROT_READ) < 0)
+		_exit(2);
+	g = fork();
+	if (g < 0)
+		_exit(3);
+	if (g == 0)
+		_exit(0);
+	if (waitpid(g, NULL, 0) < 0)
+		_exit(4);
+	if (k % 3 == 0 && shmdt(a) < 0)
+		_exit(5);
+	_exit(0);
+}
+
+static void do_churn(long n)
+{
+	long failed = 0, left = n;
+
+	if (cur_shmid < 0)
+		die("churn: no segment (create or use first)");
+	signal(SIGCHLD, SIG_DFL); /* to collect the exit statuses */
+	for (long k = 0; k < n; k++) {
+		pid_t c = fork();
+
+		if (c < 0)
+			die("fork: %s", strerror(errno));
+		if (c == 0)
+			churn_child(k);
+		say("churn-child %ld", (long)c);
+	}
+	while (left > 0) {
+		int status;
+
+		if (wait(&status) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("wait: %s", strerror(errno));
+		}
+		left--;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			failed++;
+	}
+	signal(SIGCHLD, SIG_IGN);
+	say("churned %ld %ld", n, failed);
+}
+
+/* In its own function so that vfork cannot clobber main's variables. */
+static __attribute__((noinline)) void do_vfork(void)
+{
+	int status;
+	pid_t c = vfork();
+
+	if (c < 0)
+		die("vfork: %s", strerror(errno));
+	if (c == 0) {
+		/* Shares our memory and stack: system calls only, then _exit. */
+		siginfo_t si;
+
+		say("vfork-child %ld", (long)syscall(SYS_getpid));
+		while (syscall(SYS_rt_sigtimedwait, &usr1_set, &si, NULL, 8) != SIGUSR1)
+			;
+		_exit(0);
+	}
+	/* SIGCHLD is ignored, so waitpid waits for the exit, then says ECHILD. */
+	if (waitpid(c, &status, 0) < 0 && errno != ECHILD)
+		die("waitpid: %s", strerror(errno));
+	say("vfork-done %ld", (long)c);
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1, npause = 0;
+
+	page_size = sysconf(_SC_PAGESIZE);
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (i + 1 < argc && strcmp(argv[i], "--ready") == 0) {
+		out_fd = open(argv[i + 1], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (out_fd < 0) {
+			fprintf(stderr, "shmw-hold: open %s: %s\n", argv[i + 1], strerror(errno));
+			return 1;
+		}
+		i += 2;
+	}
+	sigemptyset(&usr1_set);
+	sigaddset(&usr1_set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &usr1_set, NULL) < 0)
+		die("sigprocmask: %s", strerror(errno));
+	/* Children (fork, clone-vm, vfork) are reaped by the kernel: none stays a zombie. */
+	signal(SIGCHLD, SIG_IGN);
+	say("start");
+
+	for (; i < argc; i++) {
+		const char *op = argv[i];
+
+		if (strcmp(op, "create") == 0) {
+			const char *k = need_arg(++i, argc, argv, op);
+			long size = parse_num(need_arg(++i, argc, argv, op), 1, LONG_MAX, "size");
+			key_t key = strcmp(k, "private") == 0
+					? IPC_PRIVATE
+					: (key_t)(uint32_t)parse_num(k, 0, 0xffffffffL, "key");
+
+			cur_shmid = shmget(key, size, IPC_CREAT | IPC_EXCL | 0640);
+			if (cur_shmid < 0)
+				die("shmget(0x%08x, %ld): %s", (unsigned)key, size,
+				    strerror(errno));
+			report_segment();
+		} else if (strcmp(op, "use") == 0) {
+			cur_shmid =
+			    (int)parse_num(need_arg(++i, argc, argv, op), 0, INT_MAX, "shmid");
+			report_segment();
+		} else if (strcmp(op, "attach") == 0) {
+			int ro = i + 1 < argc && strcmp(argv[i + 1], "ro") == 0;
+			void *a;
+
+			if (ro)
+				i++;
+			if (cur_shmid < 0)
+				die("attach: no segment (create or use first)");
+			if (nattach == MAX_ATTACH)
+				die("attach: too many attachments");
+			a = shmat(cur_shmid, NULL, ro ? SHM_RDONLY : 0);
+			if (a == (void *)-1)
+				die("shmat(%d): %s", cur_shmid, strerror(errno));
+			attach_addr[nattach] = a;
+			attach_len[nattach++] = (cur_size + page_size - 1) / page_size * page_size;
+			say("attach %p", a);
+		} else if (strcmp(op, "detach") == 0) {
+			need_attach(op);
+			if (shmdt(attach_addr[nattach - 1]) < 0)
+				die("shmdt(%p): %s", attach_addr[nattach - 1], strerror(errno));
+			say("detach %p", attach_addr[--nattach]);
+		} else if (strcmp(op, "rmid") == 0) {
+			if (shmctl(cur_shmid, IPC_RMID, NULL) < 0)
+				die("shmctl(%d, IPC_RMID): %s", cur_shmid, strerror(errno));
+			say("rmid %d", cur_shmid);
+		} else if (strcmp(op, "fork") == 0) {
+			pid_t c = fork();
+
+			if (c < 0)
+				die("fork: %s", strerror(errno));
+			if (c == 0) {
+				say("forked %ld", (long)getppid());
+				wait_usr1();
+				say("exiting");
+				exit(0);
+			}
+			say("child %ld", (long)c);
+		} else if (strcmp(op, "dontfork") == 0) {
+			need_attach(op);
+			split_range("dontfork", 0, attach_len[nattach - 1] / page_size);
+		} else if (strcmp(op, "dofork-half") == 0) {
+			need_attach(op);
+			split_range("dofork", 0, attach_len[nattach - 1] / page_size / 2);
+		} else if (strcmp(op, "mprotect-half") == 0) {
+			need_attach(op);
+			split_range("mprotect", 0, attach_len[nattach - 1] / page_size / 2);
+		} else if (strcmp(op, "mprotect-page") == 0) {
+			long n = parse_num(need_arg(++i, argc, argv, op), 0, INT_MAX, "page");
+
+			need_attach(op);
+			split_range("mprotect", n, 1);
+		} else if (strcmp(op, "munmap-page") == 0) {
+			long n = parse_num(need_arg(++i, argc, argv, op), 0, INT_MAX, "page");
+
+			need_attach(op);
+			split_range("munmap", n, 1);
+		} else if (strcmp(op, "mremap-move") == 0) {
+			size_t len;
+			void *old, *target, *moved;
+
+			need_attach(op);
+			old = attach_addr[nattach - 1];
+			len = attach_len[nattach - 1];
+			/* Reserve a destination, then move the attachment onto it. */
+			target = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (target == MAP_FAILED)
+				die("mmap: %s", strerror(errno));
+			moved = mremap(old, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, target);
+			if (moved == MAP_FAILED)
+				die("mremap: %s", strerror(errno));
+			attach_addr[nattach - 1] = moved;
+			say("moved %p %p", old, moved);
+		} else if (strcmp(op, "threads") == 0) {
+			long n = parse_num(need_arg(++i, argc, argv, op), 1, MAX_THREADS, "count");
+
+			if (nthreads + n > MAX_THREADS)
+				die("threads: at most %d", MAX_THREADS);
+			for (long t = 0; t < n; t++) {
+				int rc;
+
+				if (pipe(thread_pipe[nthreads]) < 0)
+					die("pipe: %s", strerror(errno));
+				rc = pthread_create(&threads[nthreads], NULL, thread_main,
+						    &thread_pipe[nthreads][0]);
+				if (rc)
+					die("pthread_create: %s", strerror(rc));
+				nthreads++;
+			}
+			say("threads %d", nthreads);
+		} else if (strcmp(op, "thread-exit") == 0) {
+			int rc;
+
+			if (nthreads == 0)
+				die("thread-exit: no thread running");
+			nthreads--;
+			if (write(thread_pipe[nthreads][1], "x", 1) != 1)
+				die("write: %s", strerror(errno));
+			rc = pthread_join(threads[nthreads], NULL);
+			if (rc)
+				die("pthread_join: %s", strerror(rc));
+			say("thread-exited %d", nthreads);
+		} else if (strcmp(op, "leader-exit") == 0) {
+			if (nthreads == 0)
+				die("leader-exit: start threads first");
+			say("leader-exit");
+			syscall(SYS_exit, 0);
+		} else if (strcmp(op, "vfork") == 0) {
+			do_vfork();
+		} else if (strcmp(op, "exec") == 0) {
+			const char *path = need_arg(++i, argc, argv, op);
+
+			say("exec %s", path);
+			execv(path, &argv[i]);
+			die("execv %s: %s", path, strerror(errno));
+		} else if (strcmp(op, "vfork-exec") == 0) {
+			need_arg(i + 1, argc, argv, op);
+			do_vfork_exec(&argv[i + 1]);
+			i = argc;
+		} else if (strcmp(op, "churn") == 0) {
+			do_churn(parse_num(need_arg(++i, argc, argv, op), 1, 10000, "count"));
+		} else if (strcmp(op, "clone-vm") == 0) {
+			size_t stack_len = 64 * 1024;
+			char *stack = mmap(NULL, stack_len, PROT_READ | PROT_WRITE,
+					   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+			pid_t c;
+
+			if (stack == MAP_FAILED)
+				die("mmap: %s", strerror(errno));
+			c = clone(sibling_main, stack + stack_len, CLONE_VM | SIGCHLD, NULL);
+			if (c < 0)
+				die("clone: %s", strerror(errno));
+			say("sibling %ld", (long)c);
+		} else if (strcmp(op, "unshare-ipc") == 0) {
+			if (unshare(CLONE_NEWIPC) < 0)
+				die("unshare(CLONE_NEWIPC): %s", strerror(errno));
+			say("ns %lu", ipc_ns_inum());
+		} else if (strcmp(op, "next-id") == 0) {
+			long n = parse_num(need_arg(++i, argc, argv, op), -1, INT_MAX, "id");
+			char buf[32];
+			int fd, len;
+
+			if (ipc_ns_inum() == ROOT_IPC_NS)
+				die("next-id: refusing to change the root IPC namespace");
+			fd = open("/proc/sys/kernel/shm_next_id", O_WRONLY | O_CLOEXEC);
+			if (fd < 0)
+				die("open shm_next_id: %s", strerror(errno));
+			len = snprintf(buf, sizeof(buf), "%ld\n", n);
+			if (write(fd, buf, len) != len)
+				die("write shm_next_id: %s", strerror(errno));
+			close(fd);
+			say("next-id %ld", n);
+		} else if (strcmp(op, "pause") == 0) {
+			say("paused %d", ++npause);
+			wait_usr1();
+		} else if (strcmp(op, "exit") == 0) {
+			say("exiting");
+			exit(0);
+		} else {
+			die("unknown op '%s'", op);
+		}
+	}
+	say("ready");
+	wait_usr1();
+	say("exiting");
+	exit(0);
+}

@@ -1,0 +1,629 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * shmw-oracle: what the kernel says about SysV shared memory, for the end-to-end tests.
+ *
+ *   shmw-oracle holders SHMID [--ns INUM] [--vmas]
+ *	pids (sorted) whose address space maps the segment; with --vmas "PID NVMAS GROUP" where
+ *	GROUP is the smallest pid sharing that address space (kcmp KCMP_VM).
+ *   shmw-oracle seg SHMID [--ns INUM]
+ *	"KEY NATTCH PERMS SIZE" from /proc/sysvipc/shm of that namespace: KEY unsigned decimal,
+ *	PERMS the kernel's mode in octal (%04o: 1640 = 0640 + SHM_DEST). Exit 1 if absent.
+ *   shmw-oracle ps PID
+ *	"NS SHMID NVMAS" for every segment PID maps. Exit 1 if PID does not exist (a zombie
+ *	exists and holds nothing).
+ *   shmw-oracle all
+ *	"NS SHMID KEY NATTCH PERMS SIZE HOLDERS" for every segment of every visible namespace.
+ *   shmw-oracle rmid SHMID [--key KEY]
+ *	IPC_RMID in our own namespace; with --key only if the segment still has that key (ids are
+ *	recycled). Exit 0 if removed or absent.
+ *   shmw-oracle alive PID
+ *	exit 0 if PID exists and is not a zombie, 1 otherwise.
+ *
+ * Namespaces default to our own. Exit 4 when a mapping cannot be attributed (see below), 3 on
+ * usage errors, 2 on system errors.
+ *
+ * Method. A SysV mapping in /proc/PID/maps has the shmid as its inode and /SYSV%08x (the key the
+ * segment was created with) as its name. Every segment of every namespace lives on the same
+ * internal shmem mount, so the device column is the same for all of them and maps alone cannot
+ * say which namespace a mapping belongs to, and a process keeps attachments from the namespace
+ * it left. So each mapping is attributed by its identity: candidate segments are those, in every
+ * IPC namespace some process in /proc is in (the tables are read with setns into that
+ * namespace), with the same id, the same size (stat of /proc/PID/map_files/START-END gives the
+ * segment file's size), and the same key as the name (a segment whose key now reads 0 - marked
+ * for destruction or IPC_PRIVATE - accepts any name). One candidate: attributed. None: it
+ * belongs to a namespace no process is in any more; ignored. Several: the oracle cannot tell
+ * and says so (exit 4). So what this proves is "the address space maps a segment with this id,
+ * size and key", which identifies it unless two visible namespaces have segments equal in all
+ * three; the namespace tests give their segments different keys and sizes.
+ *
+ * A process whose main thread has exited has an empty /proc/PID/maps; another thread's
+ * (/proc/TID/maps and map_files) are read instead.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef KCMP_VM
+#define KCMP_VM 1
+#endif
+
+struct seg {
+	unsigned long ns;
+	int id;
+	uint32_t key;
+	unsigned long nattch;
+	unsigned perms;
+	unsigned long long size;
+	int holders; /* processes mapping it */
+};
+
+struct nsinfo {
+	unsigned long inum;
+	int pid; /* a process in it */
+};
+
+struct mapping {
+	int pid;
+	int seg; /* index in segs */
+};
+
+static struct seg *segs;
+static size_t nsegs, capsegs;
+static struct nsinfo *nss;
+static size_t nnss, capnss;
+static unsigned long self_ns;
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n);
+	if (!p) {
+		fprintf(stderr, "shmw-oracle: out of memory\n");
+		exit(2);
+	}
+	return p;
+}
+
+static void fail_sys(const char *what)
+{
+	fprintf(stderr, "shmw-oracle: %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
+static long parse_long(const char *s, long min, long max, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || end == s || *end || v < min || v > max) {
+		fprintf(stderr, "shmw-oracle: bad %s '%s'\n", what, s);
+		exit(3);
+	}
+	return v;
+}
+
+static int is_pid_name(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+static unsigned long ns_of(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return 0;
+	return (unsigned long)st.st_ino;
+}
+
+/* Every IPC namespace some process is in, with one such process. */
+static void collect_namespaces(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	if (!d)
+		fail_sys("opendir /proc");
+	self_ns = ns_of("/proc/self/ns/ipc");
+	if (!self_ns)
+		fail_sys("stat /proc/self/ns/ipc");
+	nss = xrealloc(nss, sizeof(*nss) * (capnss = 8));
+	nss[nnss++] = (struct nsinfo){self_ns, getpid()};
+	while ((de = readdir(d))) {
+		char path[64];
+		unsigned long ino;
+		size_t i;
+
+		if (!is_pid_name(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/ipc", atoi(de->d_name));
+		ino = ns_of(path);
+		if (!ino)
+			continue;
+		for (i = 0; i < nnss && nss[i].inum != ino; i++)
+			;
+		if (i < nnss)
+			continue;
+		if (nnss == capnss)
+			nss = xrealloc(nss, sizeof(*nss) * (capnss *= 2));
+		nss[nnss++] = (struct nsinfo){ino, atoi(de->d_name)};
+	}
+	closedir(d);
+}
+
+/* Opens /proc/sysvipc/shm as seen from namespace ns (the fd keeps showing it after setns back). */
+static FILE *open_table(const struct nsinfo *ns)
+{
+	char path[64];
+	int target, self;
+	FILE *f;
+
+	if (ns->inum == self_ns)
+		return fopen("/proc/sysvipc/shm", "re");
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", ns->pid);
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	if (target < 0)
+		return NULL; /* that process is gone: so may be its namespace */
+	self = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		fail_sys("open /proc/self/ns/ipc");
+	if (ns_of(path) != ns->inum) {
+		close(target);
+		close(self);
+		return NULL;
+	}
+	if (setns(target, CLONE_NEWIPC) < 0)
+		fail_sys("setns");
+	f = fopen("/proc/sysvipc/shm", "re");
+	if (setns(self, CLONE_NEWIPC) < 0)
+		fail_sys("setns back");
+	close(target);
+	close(self);
+	return f;
+}
+
+static void read_tables(void)
+{
+	for (size_t n = 0; n < nnss; n++) {
+		FILE *f = open_table(&nss[n]);
+		char line[512];
+
+		if (!f)
+			continue;
+		if (!fgets(line, sizeof(line), f)) { /* header */
+			fclose(f);
+			continue;
+		}
+		while (fgets(line, sizeof(line), f)) {
+			long key;
+			int id;
+			unsigned perms;
+			unsigned long long size;
+			unsigned long cpid, lpid, nattch;
+
+			if (sscanf(line, "%ld %d %o %llu %lu %lu %lu", &key, &id, &perms, &size,
+				   &cpid, &lpid, &nattch) != 7)
+				continue;
+			if (nsegs == capsegs)
+				segs = xrealloc(segs, sizeof(*segs) *
+							  (capsegs = capsegs ? capsegs * 2 : 32));
+			segs[nsegs++] =
+			    (struct seg){nss[n].inum, id, (uint32_t)key, nattch, perms, size, 0};
+		}
+		fclose(f);
+	}
+}
+
+static unsigned long want_ns(int argc, char **argv, int *i)
+{
+	if (*i + 1 < argc && strcmp(argv[*i], "--ns") == 0) {
+		unsigned long v = (unsigned long)parse_long(argv[*i + 1], 1, LONG_MAX, "ns");
+
+		*i += 2;
+		return v;
+	}
+	return self_ns;
+}
+
+static struct seg *find_seg(unsigned long ns, int id)
+{
+	for (size_t i = 0; i < nsegs; i++)
+		if (segs[i].ns == ns && segs[i].id == id)
+			return &segs[i];
+	return NULL;
+}
+
+/* Reads the maps of pid into buf: the main thread's, or another thread's when that is empty. */
+static char *read_maps(const char *path)
+{
+	FILE *f;
+	char *buf = NULL;
+	size_t len = 0;
+
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	{
+		char chunk[8192];
+		size_t n;
+
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+			buf = xrealloc(buf, len + n + 1);
+			memcpy(buf + len, chunk, n);
+			len += n;
+		}
+	}
+	fclose(f);
+	if (buf)
+		buf[len] = 0;
+	return buf;
+}
+
+/* The maps of pid, and in base the /proc directory they came from: /proc/PID, or /proc/TID of
+ * another thread when the main thread has exited (its maps are then empty). */
+static char *maps_of(int pid, char *base, size_t baselen)
+{
+	char path[160];
+	char *m;
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(base, baselen, "/proc/%d", pid);
+	snprintf(path, sizeof(path), "%s/maps", base);
+	m = read_maps(path);
+	if (m && *m)
+		return m;
+	free(m);
+	m = NULL;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return NULL;
+	while (!m && (de = readdir(d))) {
+		if (!is_pid_name(de->d_name))
+			continue;
+		/* /proc/TID (not listed, but there) has map_files; /proc/PID/task/TID does not. */
+		snprintf(base, baselen, "/proc/%d", atoi(de->d_name));
+		snprintf(path, sizeof(path), "%s/maps", base);
+		m = read_maps(path);
+		if (m && !*m) {
+			free(m);
+			m = NULL;
+		}
+	}
+	closedir(d);
+	return m;
+}
+
+/* The segment a mapping belongs to: index, -1 for none, -2 for several. */
+static int attribute(int pid, const char *base, const char *range, int id, uint32_t name_key,
+		     int *ambiguous)
+{
+	char path[256];
+	struct stat st;
+	int found = -1;
+
+	snprintf(path, sizeof(path), "%s/map_files/%s", base, range);
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT || errno == ESRCH)
+			return -1; /* unmapped or exited meanwhile */
+		fail_sys(path);
+	}
+	if ((int)st.st_ino != id) {
+		fprintf(stderr, "shmw-oracle: %s: inode %lu, maps said %d\n", path,
+			(unsigned long)st.st_ino, id);
+		exit(2);
+	}
+	for (size_t i = 0; i < nsegs; i++) {
+		if (segs[i].id != id || segs[i].size != (unsigned long long)st.st_size)
+			continue;
+		if (segs[i].key != 0 && segs[i].key != name_key)
+			continue;
+		if (found >= 0) {
+			fprintf(
+			    stderr,
+			    "shmw-oracle: pid %d maps id %d key 0x%08x size %llu, which matches "
+			    "a segment in namespace %lu and one in %lu: cannot attribute\n",
+			    pid, id, name_key, segs[i].size, segs[found].ns, segs[i].ns);
+			*ambiguous = 1;
+			return -2;
+		}
+		found = (int)i;
+	}
+	return found;
+}
+
+/* Counts, for one pid, its VMAs per segment: counts[seg index]; only_id >= 0 looks at that id
+ * only. Returns 0, or -1 if the pid has no maps. */
+static int scan_pid(int pid, int only_id, int *counts, int *ambiguous, int *tid)
+{
+	char base[96];
+	char *m = maps_of(pid, base, sizeof(base)), *line, *save = NULL;
+
+	if (!m)
+		return -1;
+	if (tid)
+		*tid = atoi(base + strlen("/proc/"));
+	for (line = strtok_r(m, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char range[64], perms[8], off[32], dev[16], name[PATH_MAX];
+		unsigned long inode;
+		unsigned key;
+		int s;
+
+		name[0] = 0;
+		if (sscanf(line, "%63s %7s %31s %15s %lu %4095s", range, perms, off, dev, &inode,
+			   name) < 6)
+			continue;
+		if (strncmp(name, "/SYSV", 5) != 0 || sscanf(name + 5, "%8x", &key) != 1)
+			continue;
+		if (only_id >= 0 && (long)inode != only_id)
+			continue;
+		s = attribute(pid, base, range, (int)inode, key, ambiguous);
+		if (s >= 0)
+			counts[s]++;
+	}
+	free(m);
+	return 0;
+}
+
+static int kcmp_vm(int a, int b)
+{
+	return (int)syscall(SYS_kcmp, a, b, KCMP_VM, 0, 0);
+}
+
+static int cmd_holders(int id, unsigned long ns, int with_vmas)
+{
+	struct seg *target = find_seg(ns, id);
+	int idx, ambiguous = 0, n = 0;
+	int *counts;
+	int *pids = NULL, *vmas = NULL, *tids = NULL;
+	DIR *d;
+	struct dirent *de;
+
+	if (!target)
+		return 0; /* no such segment: nobody can hold it */
+	counts = calloc(nsegs + 1, sizeof(int));
+	idx = (int)(target - segs);
+	d = opendir("/proc");
+	if (!d || !counts)
+		fail_sys("opendir /proc");
+	while ((de = readdir(d))) {
+		int pid, tid;
+
+		if (!is_pid_name(de->d_name))
+			continue;
+		pid = atoi(de->d_name);
+		memset(counts, 0, sizeof(int) * (nsegs + 1));
+		if (scan_pid(pid, id, counts, &ambiguous, &tid) < 0 || counts[idx] == 0)
+			continue;
+		pids = xrealloc(pids, sizeof(int) * (n + 1));
+		vmas = xrealloc(vmas, sizeof(int) * (n + 1));
+		tids = xrealloc(tids, sizeof(int) * (n + 1));
+		tids[n] = tid;
+		pids[n] = pid;
+		vmas[n++] = counts[idx];
+	}
+	closedir(d);
+	/* Sort by pid (insertion sort: a handful of holders). */
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && pids[j - 1] > pids[j]; j--) {
+			int t = pids[j];
+
+			pids[j] = pids[j - 1];
+			pids[j - 1] = t;
+			t = vmas[j];
+			vmas[j] = vmas[j - 1];
+			vmas[j - 1] = t;
+			t = tids[j];
+			tids[j] = tids[j - 1];
+			tids[j - 1] = t;
+		}
+	for (int i = 0; i < n; i++) {
+		int group = pids[i];
+
+		if (!with_vmas) {
+			printf("%d\n", pids[i]);
+			continue;
+		}
+		for (int j = 0; j < i; j++) {
+			/* The threads whose maps were read: a zombie main thread has no mm. */
+			int r = kcmp_vm(tids[j], tids[i]);
+
+			if (r < 0 && errno == ENOSYS)
+				fail_sys("kcmp");
+			if (r == 0) {
+				group = pids[j];
+				break;
+			}
+		}
+		printf("%d %d %d\n", pids[i], vmas[i], group);
+	}
+	free(counts);
+	free(pids);
+	free(vmas);
+	free(tids);
+	return ambiguous ? 4 : 0;
+}
+
+static int cmd_seg(int id, unsigned long ns)
+{
+	struct seg *s = find_seg(ns, id);
+
+	if (!s)
+		return 1;
+	printf("%u %lu %04o %llu\n", s->key, s->nattch, s->perms, s->size);
+	return 0;
+}
+
+static int cmd_ps(int pid)
+{
+	int *counts;
+	int ambiguous = 0;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	if (access(path, F_OK) < 0)
+		return 1;
+	counts = calloc(nsegs + 1, sizeof(int));
+	if (!counts)
+		fail_sys("calloc");
+	/* No maps: a zombie or a process without an address space, which holds nothing. */
+	scan_pid(pid, -1, counts, &ambiguous, NULL);
+	for (size_t i = 0; i < nsegs; i++)
+		if (counts[i])
+			printf("%lu %d %d\n", segs[i].ns, segs[i].id, counts[i]);
+	free(counts);
+	return ambiguous ? 4 : 0;
+}
+
+static int cmd_all(void)
+{
+	int *counts = calloc(nsegs + 1, sizeof(int));
+	int ambiguous = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	if (!d || !counts)
+		fail_sys("opendir /proc");
+	while ((de = readdir(d))) {
+		if (!is_pid_name(de->d_name))
+			continue;
+		memset(counts, 0, sizeof(int) * (nsegs + 1));
+		if (scan_pid(atoi(de->d_name), -1, counts, &ambiguous, NULL) < 0)
+			continue;
+		for (size_t i = 0; i < nsegs; i++)
+			if (counts[i])
+				segs[i].holders++;
+	}
+	closedir(d);
+	for (size_t i = 0; i < nsegs; i++)
+		printf("%lu %d %u %lu %04o %llu %d\n", segs[i].ns, segs[i].id, segs[i].key,
+		       segs[i].nattch, segs[i].perms, segs[i].size, segs[i].holders);
+	free(counts);
+	return ambiguous ? 4 : 0;
+}
+
+static int cmd_rmid(int id, int check_key, uint32_t key)
+{
+	struct shmid_ds ds;
+
+	if (shmctl(id, IPC_STAT, &ds) < 0) {
+		if (errno == EINVAL || errno == EIDRM)
+			return 0;
+		fail_sys("shmctl IPC_STAT");
+	}
+	if (check_key && (uint32_t)ds.shm_perm.__key != key)
+		return 0; /* a different segment now has this id, or it is already removed */
+	if (shmctl(id, IPC_RMID, NULL) < 0 && errno != EINVAL && errno != EIDRM)
+		fail_sys("shmctl IPC_RMID");
+	return 0;
+}
+
+static int cmd_alive(int pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return 1;
+	return (p[2] == 'Z' || p[2] == 'X' || p[2] == 'x') ? 1 : 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: shmw-oracle holders SHMID [--ns INUM] [--vmas]\n"
+			"       shmw-oracle seg SHMID [--ns INUM]\n"
+			"       shmw-oracle ps PID | all | alive PID\n"
+			"       shmw-oracle rmid SHMID [--key KEY]\n");
+	exit(3);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+	int i = 2;
+
+	if (argc < 2)
+		usage();
+	cmd = argv[1];
+	if (strcmp(cmd, "rmid") == 0) {
+		int id, check_key = 0;
+		uint32_t key = 0;
+
+		if (argc != 3 && argc != 5)
+			usage();
+		id = (int)parse_long(argv[2], 0, INT_MAX, "shmid");
+		if (argc == 5) {
+			if (strcmp(argv[3], "--key") != 0)
+				usage();
+			key = (uint32_t)parse_long(argv[4], 0, 0xffffffffL, "key");
+			check_key = 1;
+		}
+		return cmd_rmid(id, check_key, key);
+	}
+	if (strcmp(cmd, "alive") == 0) {
+		if (argc != 3)
+			usage();
+		return cmd_alive((int)parse_long(argv[2], 1, INT_MAX, "pid"));
+	}
+	collect_namespaces();
+	read_tables();
+	if (strcmp(cmd, "holders") == 0 || strcmp(cmd, "seg") == 0) {
+		int id, with_vmas = 0;
+		unsigned long ns = self_ns;
+
+		if (argc < 3)
+			usage();
+		id = (int)parse_long(argv[2], 0, INT_MAX, "shmid");
+		for (i = 3; i < argc;) {
+			if (strcmp(argv[i], "--ns") == 0 && i + 1 < argc) {
+				ns = want_ns(argc, argv, &i);
+			} else if (strcmp(argv[i], "--vmas") == 0 && cmd[0] == 'h') {
+				with_vmas = 1;
+				i++;
+			} else {
+				usage();
+			}
+		}
+		return cmd[0] == 'h' ? cmd_holders(id, ns, with_vmas) : cmd_seg(id, ns);
+	}
+	if (strcmp(cmd, "ps") == 0) {
+		if (argc != 3)
+			usage();
+		return cmd_ps((int)parse_long(argv[2], 1, INT_MAX, "pid"));
+	}
+	if (strcmp(cmd, "all") == 0) {
+		if (argc != 2)
+			usage();
+		return cmd_all();
+	}
+	usage();
+	return 3;
+}

@@ -1,0 +1,652 @@
+# shellcheck shell=sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Shared code of the end-to-end scenarios (tests/e2e/t_*.sh). POSIX sh: runs under dash and
+# busybox ash, needs only sh, grep, sed, awk, sort, cat, kill, sleep, mktemp, tr, wc, cut, head,
+# tail, readlink and the C helpers in tests/e2e/helpers/.
+#
+# A scenario:
+#	. "$(dirname "$0")/lib.sh"
+#	start_daemon || finish
+#	hold h create "$(new_key)" 12288 attach
+#	expect_kernel "one holder" "$(hval h shmid)" 1 "$(hpid h)"
+#	check_who "who matches the kernel" "$(hval h shmid)"
+#	finish
+#
+# Kernel truth is the oracle: check_who, check_ps and check_ls poll until what shmwatch says equals
+# what shmw-oracle reads from /proc (maps, map_files, sysvipc/shm), and print both on a mismatch.
+# expect_kernel asserts what the kernel itself must show (KERNEL-FACTS.md), so that a comparison
+# can never pass on two empty sides by accident.
+#
+# Environment: SHMW_BUILD (build dir, default ../../build), SHMW_TMP (an empty dir for this
+# scenario's files, set by tests/run.sh; else one is made), SHMW_WAIT (poll timeout in s, 5),
+# SHMW_KEEP=1 keeps the scenario's dir.
+
+set -u
+
+SHMW_E2E_DIR=$(cd "$(dirname "$0")" && pwd)
+SHMW_BUILD=${SHMW_BUILD:-$SHMW_E2E_DIR/../../build}
+HOLD=$SHMW_BUILD/tests/shmw-hold
+ORACLE=$SHMW_BUILD/tests/shmw-oracle
+JSONX=$SHMW_BUILD/tests/shmw-json
+SHMWATCH=$SHMW_BUILD/shmwatch
+SHMWATCHD=$SHMW_BUILD/shmwatchd
+TEST_NAME=$(basename "$0" .sh)
+SHMW_WAIT=${SHMW_WAIT:-5}
+
+_npass=0
+_nfail=0
+_nskip=0
+_log_shown=0
+DPID=
+
+# ---- results ----------------------------------------------------------------------------------
+
+pass() {
+	_npass=$((_npass + 1))
+	echo "PASS $TEST_NAME: $1"
+}
+
+# fail WHAT [DETAIL...]: each DETAIL (may hold several lines) is printed indented.
+fail() {
+	_nfail=$((_nfail + 1))
+	echo "FAIL $TEST_NAME: $1"
+	shift
+	for _l in "$@"; do
+		printf '%s\n' "$_l" | sed 's/^/    /'
+	done
+}
+
+skip() {
+	_nskip=$((_nskip + 1))
+	echo "SKIP $TEST_NAME: $1"
+}
+
+# finish: ends the scenario (the EXIT trap cleans up); exit 1 if anything failed.
+finish() {
+	if [ "$_nfail" -gt 0 ]; then
+		exit 1
+	fi
+	exit 0
+}
+
+# check NAME CMD...: pass if CMD succeeds, else fail.
+check() {
+	_cn=$1
+	shift
+	if "$@"; then
+		pass "$_cn"
+	else
+		fail "$_cn" "command failed: $*"
+	fi
+}
+
+# ---- time and polling -------------------------------------------------------------------------
+
+# Centiseconds since boot, without forking.
+now_cs() {
+	read -r _up _rest </proc/uptime
+	_up=${_up%.*}${_up#*.}
+	while :; do
+		case $_up in
+		0?*) _up=${_up#0} ;;
+		*) break ;;
+		esac
+	done
+	echo "$_up"
+}
+
+# poll SECONDS CMD...: runs CMD every 20 ms until it succeeds (0) or SECONDS pass (1).
+poll() {
+	_pdl=$(($(now_cs) + $1 * 100))
+	shift
+	while :; do
+		if "$@"; then
+			return 0
+		fi
+		if [ "$(now_cs)" -ge "$_pdl" ]; then
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# wait_until DESCRIPTION CMD...: poll with the default timeout; on timeout FAIL and return 1.
+wait_until() {
+	_wd=$1
+	shift
+	if poll "$SHMW_WAIT" "$@" >/dev/null 2>&1; then
+		return 0
+	fi
+	fail "timed out after ${SHMW_WAIT}s waiting for: $_wd"
+	return 1
+}
+
+# ---- scenario directory, cleanup --------------------------------------------------------------
+
+if [ -n "${SHMW_TMP:-}" ]; then
+	T=$SHMW_TMP
+	mkdir -p "$T"
+else
+	T=$(mktemp -d "${TMPDIR:-/tmp}/shmw-e2e.XXXXXX") || exit 1
+fi
+: >>"$T/pids"
+
+# The IPC namespace inode of a process (default: this shell).
+ns_of() {
+	_nl=$(readlink "/proc/${1:-self}/ns/ipc") || return 1
+	_nl=${_nl#ipc:\[}
+	echo "${_nl%\]}"
+}
+SELF_NS=$(ns_of self)
+
+# reap DIR: kills every process a scenario in DIR started (SIGKILL) and removes the segments it
+# created in our namespace (others die with their namespace). Used by the EXIT trap, and by
+# tests/run.sh after a timeout.
+reap() {
+	_rd=$1
+	# Processes: started ones, every pid that wrote a progress line, children and siblings.
+	_rp=$(
+		cat "$_rd/pids" 2>/dev/null
+		cat "$_rd"/*.out 2>/dev/null | awk '
+			{ print $1 }
+			$2 == "child" || $2 == "sibling" || $2 == "vfork-child" { print $3 }'
+	)
+	for _p in $(echo "$_rp" | sort -un); do
+		[ "$_p" -gt 1 ] 2>/dev/null && kill -KILL "$_p" 2>/dev/null
+	done
+	# Segments: "PID shmid ID NS KEY SIZE" lines in our namespace.
+	cat "$_rd"/*.out 2>/dev/null | awk -v ns="$SELF_NS" '$2 == "shmid" && $4 == ns { print $3, $5 }' |
+		sort -u | while read -r _id _key; do
+		"$ORACLE" rmid "$_id" --key "$_key" || echo "reap: rmid $_id failed" >&2
+	done
+}
+
+_cleanup() {
+	_rc=$?
+	trap - EXIT INT TERM HUP
+	if [ -n "$DPID" ]; then
+		stop_daemon >/dev/null 2>&1
+	fi
+	reap "$T"
+	if [ "$_nfail" -gt 0 ] && [ "$_log_shown" = 0 ] && [ -s "$T/daemon.log" ]; then
+		echo "    --- daemon.log (last 40 lines) ---"
+		tail -n 40 "$T/daemon.log" | sed 's/^/    /'
+	fi
+	if [ "${SHMW_KEEP:-0}" = 1 ] || [ "$_nfail" -gt 0 ]; then
+		echo "    (files kept in $T)"
+	elif [ -z "${SHMW_TMP:-}" ]; then
+		rm -rf "$T"
+	fi
+	if [ "$_nfail" -gt 0 ] && [ "$_rc" = 0 ]; then
+		_rc=1
+	fi
+	exit "$_rc"
+}
+
+if [ "${SHMW_LIB_NOINIT:-0}" != 1 ]; then
+	trap _cleanup EXIT
+	trap 'exit 143' TERM
+	trap 'exit 130' INT
+	trap 'exit 129' HUP
+	if [ "$(awk '/^Uid:/ { print $3 }' /proc/self/status)" != 0 ]; then
+		skip "needs root for BPF"
+		exit 0
+	fi
+	for _b in "$HOLD" "$ORACLE" "$JSONX" "$SHMWATCH" "$SHMWATCHD"; do
+		if [ ! -x "$_b" ]; then
+			fail "missing binary $_b (build it first: make all tests-bin)"
+			exit 1
+		fi
+	done
+fi
+
+# ---- daemon -----------------------------------------------------------------------------------
+
+# sw ARGS...: the client, talking to this scenario's daemon.
+sw() {
+	"$SHMWATCH" --socket "$T/sock" "$@"
+}
+
+# start_daemon [EXTRA-ARGS...]: starts shmwatchd on a private socket and log file; returns once
+# `shmwatch status` answers. FAIL (with the daemon's output) if it exits or is not ready in 15 s.
+start_daemon() {
+	"$SHMWATCHD" --socket "$T/sock" --log-file "$T/events.jsonl" "$@" >"$T/daemon.log" 2>&1 &
+	DPID=$!
+	echo "$DPID" >>"$T/pids"
+	_sd=$(($(now_cs) + 1500))
+	while :; do
+		if sw status >/dev/null 2>&1; then
+			return 0
+		fi
+		if ! "$ORACLE" alive "$DPID"; then
+			wait "$DPID"
+			_src=$?
+			DPID=
+			_log_shown=1
+			fail "daemon exited with status $_src before it was ready" \
+				"$(sed 's/^/daemon.log: /' "$T/daemon.log")"
+			return 1
+		fi
+		if [ "$(now_cs)" -ge "$_sd" ]; then
+			_log_shown=1
+			fail "daemon not ready after 15 s (shmwatch status never succeeded)" \
+				"$(sed 's/^/daemon.log: /' "$T/daemon.log")"
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+_daemon_gone() {
+	! "$ORACLE" alive "$DPID"
+}
+
+# stop_daemon: SIGTERM, up to 5 s, then SIGKILL. Returns the daemon's exit status.
+stop_daemon() {
+	[ -n "$DPID" ] || return 0
+	kill -TERM "$DPID" 2>/dev/null
+	if ! poll 5 _daemon_gone; then
+		echo "stop_daemon: no exit 5 s after SIGTERM, sending SIGKILL" >&2
+		kill -KILL "$DPID" 2>/dev/null
+	fi
+	wait "$DPID"
+	_sdrc=$?
+	DPID=
+	return "$_sdrc"
+}
+
+# ---- workload processes (shmw-hold) -----------------------------------------------------------
+
+# Lines that mean "this process stopped to be looked at".
+_STOPS='ready paused error exec exiting leader-exit vfork-child'
+
+_stops_after() { # _stops_after NAME SKIP: how many stop lines follow line SKIP
+	awk -v skip="$2" -v stops=" $_STOPS " 'NR > skip && index(stops, " " $2 " ") { n++ }
+		END { print n + 0 }' "$T/$1.out"
+}
+
+_has_stop_after() {
+	[ "$(_stops_after "$1" "$2")" -gt 0 ]
+}
+
+_hold_error() {
+	if grep -q '^[0-9]* error ' "$T/$1.out"; then
+		fail "$1: shmw-hold failed" "$(grep '^[0-9]* error ' "$T/$1.out")" \
+			"$(cat "$T/$1.log" 2>/dev/null)"
+		return 0
+	fi
+	return 1
+}
+
+# hold NAME OP...: starts shmw-hold with progress in $T/NAME.out and waits until it stops (all
+# ops done, a pause, an exec, a vfork child waiting, or an error). Returns 1 on error/timeout.
+hold() {
+	_hn=$1
+	shift
+	: >"$T/$_hn.out"
+	"$HOLD" --ready "$T/$_hn.out" "$@" >"$T/$_hn.log" 2>&1 &
+	echo "$!" >>"$T/pids"
+	echo "$!" >"$T/$_hn.pid"
+	wait_until "$_hn ($*) to start" _has_stop_after "$_hn" 0 || return 1
+	! _hold_error "$_hn"
+}
+
+# hcont NAME [PID]: SIGUSR1 to PID (default NAME's main process): continues a pause, ends a
+# "ready" or forked/vfork child. Waits for the next stop line of NAME's file.
+hcont() {
+	_hn=$1
+	_hp=${2:-$(hpid "$1")}
+	_hl=$(wc -l <"$T/$_hn.out")
+	kill -USR1 "$_hp" || {
+		fail "$_hn: cannot signal $_hp"
+		return 1
+	}
+	wait_until "$_hn to go on after SIGUSR1 to $_hp" _has_stop_after "$_hn" "$_hl" || return 1
+	! _hold_error "$_hn"
+}
+
+# hpid NAME: the main pid of NAME (as written by shmw-hold itself).
+hpid() {
+	cat "$T/$1.pid"
+}
+
+# hval NAME TAG [FIELD]: field FIELD (default 3) of the last "PID TAG ..." line of NAME.
+hval() {
+	awk -v t="$2" -v f="${3:-3}" '$2 == t { v = $f } END { print v }' "$T/$1.out"
+}
+
+# hhas NAME TAG [VALUE]: NAME wrote a TAG line (with VALUE in field 3).
+hhas() {
+	awk -v t="$2" -v v="${3:-}" '$2 == t && (v == "" || $3 == v) { f = 1 } END { exit !f }' \
+		"$T/$1.out"
+}
+
+# alive PID: exists and is not a zombie.
+alive() {
+	"$ORACLE" alive "$1"
+}
+
+dead() {
+	! "$ORACLE" alive "$1"
+}
+
+# new_key: a key no segment in our namespace has (0x5357xxxx). The sequence lives in a file, as
+# new_key mostly runs in a command substitution (a subshell).
+new_key() {
+	_key_seq=$(cat "$T/keyseq" 2>/dev/null || echo 0)
+	while :; do
+		_key_seq=$((_key_seq + 1))
+		_k=$((0x53570000 + ($$ * 64 + _key_seq) % 65536))
+		if ! awk -v k="$_k" 'NR > 1 && ($1 == k || $1 + 4294967296 == k) { f = 1 }
+			END { exit !f }' /proc/sysvipc/shm; then
+			echo "$_key_seq" >"$T/keyseq"
+			printf '0x%08x\n' "$_k"
+			return 0
+		fi
+	done
+}
+
+# ---- kernel truth -----------------------------------------------------------------------------
+
+# _k_who SHMID [NS]: canonical text of the kernel's view of one segment.
+_k_who() {
+	if ! _ks=$("$ORACLE" seg "$1" ${2:+--ns "$2"}); then
+		echo "rc=1 (no such segment)"
+		return
+	fi
+	echo "rc=0"
+	echo "$_ks" | awk '{
+		perms = $3; dest = (int(substr(perms, 1, length(perms) - 3)) % 2) == 1
+		printf "seg key=%s nattch=%s size=%s perms=%s status=%s\n", \
+			(dest ? "-" : $1), $2, $4, substr(perms, length(perms) - 2), \
+			(dest ? "dest" : "active")
+		printf "vmasum=%s\n", $2 }'
+	"$ORACLE" holders "$1" ${2:+--ns "$2"} --vmas | sort -n |
+		awk '{ printf "holder %s vmas=%s mm=%s\n", $1, $2, $3 }'
+}
+
+# _d_who SHMID [NS]: the same text from `shmwatch who --json`.
+_d_who() {
+	_dj=$(sw --json who "$1" ${2:+--ns "$2"} 2>"$T/who.err")
+	_drc=$?
+	if [ "$_drc" != 0 ]; then
+		if [ "$_drc" = 1 ]; then
+			echo "rc=1 (no such segment)"
+		else
+			echo "rc=$_drc $(cat "$T/who.err")"
+		fi
+		return
+	fi
+	echo "rc=0"
+	_dseg=$(echo "$_dj" | "$JSONX" . key key_now nattch size perms status) || {
+		echo "invalid json: $_dj"
+		return
+	}
+	echo "$_dseg" | awk '{
+		key = ($2 == "<none>") ? $1 : $2; perms = $5
+		if ($6 == "dest") key = "-"
+		printf "seg key=%s nattch=%s size=%s perms=%s status=%s\n", key, $3, $4, \
+			substr(perms, length(perms) - 2), $6 }'
+	# Holders: mm as the smallest pid sharing it; vmasum over distinct mm.
+	echo "$_dj" | "$JSONX" 'holders[]' pid vmas mm | sort -n | awk '
+		{ pid[NR] = $1; vmas[NR] = $2; mm[NR] = $3
+		  if (!($3 in grp)) { grp[$3] = $1; sum += $2 } }
+		END { printf "vmasum=%d\n", sum
+		      for (i = 1; i <= NR; i++)
+			printf "holder %s vmas=%s mm=%s\n", pid[i], vmas[i], grp[mm[i]] }'
+}
+
+_same_who() {
+	_cw_k=$(_k_who "$1" "${2:-}")
+	_cw_d=$(_d_who "$1" "${2:-}")
+	[ "$_cw_k" = "$_cw_d" ]
+}
+
+_show_sides() { # _show_sides KERNEL-TEXT SHMWATCH-TEXT
+	echo "kernel:"
+	echo "$1" | sed 's/^/  /'
+	echo "shmwatch:"
+	echo "$2" | sed 's/^/  /'
+}
+
+# check_who NAME SHMID [NS]: polls until `shmwatch who` equals the kernel (same holder pids with
+# the same VMA counts and the same address-space grouping; vmas summed over distinct mm equals
+# the kernel's nattch; key, nattch, size, perms and dest status equal /proc/sysvipc/shm).
+check_who() {
+	_cwn=$1
+	shift
+	if poll "$SHMW_WAIT" _same_who "$@"; then
+		pass "$_cwn"
+		return 0
+	fi
+	_same_who "$@"
+	fail "$_cwn (who $*)" "$(_show_sides "$_cw_k" "$_cw_d")"
+	return 1
+}
+
+# expect_kernel NAME SHMID NATTCH "PID..." [NS]: polls until the kernel itself shows NATTCH and
+# exactly these holder pids (NATTCH "gone" = no such segment). Proves the scenario set up what it
+# meant to, so that the comparisons with shmwatch are not vacuous.
+_kernel_is() {
+	if [ "$2" = gone ]; then
+		_ke_got=$("$ORACLE" seg "$1" ${4:+--ns "$4"}) && return 1
+		_ke_got="gone"
+		return 0
+	fi
+	_ke_got=$("$ORACLE" seg "$1" ${4:+--ns "$4"} | cut -d' ' -f2)
+	_ke_pids=$("$ORACLE" holders "$1" ${4:+--ns "$4"} | tr '\n' ' ')
+	_ke_got="nattch=$_ke_got holders=${_ke_pids% }"
+	[ "$_ke_got" = "nattch=$2 holders=$(echo "$3" | tr ' ' '\n' | sort -n | tr '\n' ' ' |
+		sed 's/ *$//')" ]
+}
+
+expect_kernel() {
+	if poll "$SHMW_WAIT" _kernel_is "$2" "$3" "$4" "${5:-}"; then
+		pass "$1"
+		return 0
+	fi
+	_kernel_is "$2" "$3" "$4" "${5:-}"
+	fail "$1: kernel state (test setup or KERNEL-FACTS wrong)" "want nattch=$3 holders=$4" \
+		"got  $_ke_got"
+	return 1
+}
+
+# ---- ps and ls --------------------------------------------------------------------------------
+
+_k_ps() {
+	_kp=$("$ORACLE" ps "$1")
+	_kprc=$?
+	if [ "$_kprc" = 1 ]; then
+		echo "rc=1 (no such process)"
+		return
+	fi
+	echo "rc=$_kprc"
+	echo "$_kp" | sort -n | awk 'NF { printf "segment ns=%s shmid=%s vmas=%s\n", $1, $2, $3 }'
+}
+
+_d_ps() {
+	_dj=$(sw --json ps "$1" 2>"$T/ps.err")
+	_drc=$?
+	if [ "$_drc" != 0 ]; then
+		if [ "$_drc" = 1 ]; then
+			echo "rc=1 (no such process)"
+		else
+			echo "rc=$_drc $(cat "$T/ps.err")"
+		fi
+		return
+	fi
+	echo "rc=0"
+	echo "$_dj" | "$JSONX" 'segments[]' ns shmid vmas | sort -n |
+		awk 'NF { printf "segment ns=%s shmid=%s vmas=%s\n", $1, $2, $3 }'
+}
+
+_same_ps() {
+	_cp_k=$(_k_ps "$1")
+	_cp_d=$(_d_ps "$1")
+	[ "$_cp_k" = "$_cp_d" ]
+}
+
+# check_ps NAME PID: polls until `shmwatch ps PID` lists the segments (ns, shmid, vmas) that the
+# kernel shows in PID's maps (or both say there is no such process).
+check_ps() {
+	if poll "$SHMW_WAIT" _same_ps "$2"; then
+		pass "$1"
+		return 0
+	fi
+	_same_ps "$2"
+	fail "$1 (ps $2)" "$(_show_sides "$_cp_k" "$_cp_d")"
+	return 1
+}
+
+# Rows "ns shmid key nattch perms size status holders" for namespaces the kernel side sees.
+_k_ls() {
+	"$ORACLE" all | awk '{
+		perms = $5; dest = (int(substr(perms, 1, length(perms) - 3)) % 2) == 1
+		printf "%s %s key=%s nattch=%s perms=%s size=%s status=%s holders=%s\n", $1, $2, \
+			(dest ? "-" : $3), $4, substr(perms, length(perms) - 2), $6, \
+			(dest ? "dest" : "active"), $7 }' | sort
+}
+
+_d_ls() {
+	_dj=$(sw --json ls 2>"$T/ls.err") || {
+		echo "rc=$? $(cat "$T/ls.err")"
+		return
+	}
+	_nss=" $("$ORACLE" all | cut -d' ' -f1 | sort -u | tr '\n' ' ')"
+	echo "$_dj" | "$JSONX" 'segments[]' ns shmid key key_now nattch perms size status holders |
+		awk -v nss="$_nss" 'index(nss, " " $1 " ") {
+		perms = $6; key = ($4 == "<none>") ? $3 : $4
+		if ($8 == "dest") key = "-"
+		printf "%s %s key=%s nattch=%s perms=%s size=%s status=%s holders=%s\n", $1, $2, \
+			key, $5, substr(perms, length(perms) - 2), $7, $8, $9 }' | sort
+}
+
+_same_ls() {
+	_cl_k=$(_k_ls)
+	_cl_d=$(_d_ls)
+	[ "$_cl_k" = "$_cl_d" ]
+}
+
+# check_ls NAME: polls until `shmwatch ls` has exactly the kernel's segments (in every namespace
+# some process is in) with the same key, nattch, perms, size, status and number of holders.
+check_ls() {
+	if poll "$SHMW_WAIT" _same_ls; then
+		pass "$1"
+		return 0
+	fi
+	_same_ls
+	fail "$1 (ls)" "$(_show_sides "$_cl_k" "$_cl_d")"
+	return 1
+}
+
+# ---- single fields ----------------------------------------------------------------------------
+
+# who_holder_field SHMID PID FIELD [NS]: FIELD of PID's element in who SHMID's holders.
+who_holder_field() {
+	sw --json who "$1" ${4:+--ns "$4"} | "$JSONX" 'holders[]' pid "$3" |
+		awk -v p="$2" '$1 == p { $1 = ""; sub(/^ /, ""); print; exit }'
+}
+
+_field_is() { # _field_is WANT CMD...
+	_fw=$1
+	shift
+	_fgot=$("$@" 2>&1)
+	[ "$_fgot" = "$_fw" ]
+}
+
+# check_eq NAME WANT CMD...: polls until CMD prints exactly WANT.
+check_eq() {
+	_cen=$1
+	_cew=$2
+	shift 2
+	if poll "$SHMW_WAIT" _field_is "$_cew" "$@"; then
+		pass "$_cen"
+		return 0
+	fi
+	_field_is "$_cew" "$@"
+	fail "$_cen" "want: $_cew" "got:  $_fgot" "from: $*"
+	return 1
+}
+
+# check_rc NAME WANT CMD...: CMD exits with status WANT (run once: for client error paths).
+check_rc() {
+	_crn=$1
+	_crw=$2
+	shift 2
+	_crout=$("$@" 2>&1)
+	_crrc=$?
+	if [ "$_crrc" = "$_crw" ]; then
+		pass "$_crn"
+		return 0
+	fi
+	fail "$_crn" "want exit $_crw, got $_crrc from: $*" "output: $_crout"
+	return 1
+}
+
+# who_field SHMID FIELD [NS]: one top-level field of `shmwatch who`.
+who_field() {
+	sw --json who "$1" ${3:+--ns "$3"} | "$JSONX" "$2"
+}
+
+# hend NAME [SIGNAL]: ends NAME's main process (default SIGUSR1: a clean exit(0)), waits until it
+# is gone and reaps it.
+hend() {
+	_hep=$(hpid "$1")
+	kill "-${2:-USR1}" "$_hep" || {
+		fail "$1: cannot signal $_hep"
+		return 1
+	}
+	wait_until "$1 ($_hep) to exit" dead "$_hep" || return 1
+	wait "$_hep" 2>/dev/null
+	return 0
+}
+
+# at_once CMD...: runs a check_* command with no polling (one look).
+at_once() {
+	_ao=$SHMW_WAIT
+	SHMW_WAIT=0
+	"$@"
+	_aorc=$?
+	SHMW_WAIT=$_ao
+	return "$_aorc"
+}
+
+# ---- the event log ----------------------------------------------------------------------------
+
+# log_has EVENT CAUSE PID SHMID [ACTOR] [SOURCE]: the daemon's log file (SOURCE "log", default)
+# or `shmwatch --json events -n 10` (SOURCE "client") has such an event.
+log_has() {
+	if [ "${6:-log}" = client ]; then
+		sw --json events -n 10 >"$T/events.client" 2>&1 || return 1
+		_lf=$T/events.client
+	else
+		_lf=$T/events.jsonl
+	fi
+	[ -s "$_lf" ] || return 1
+	"$JSONX" . event cause pid shmid actor <"$_lf" | awk -v e="$1" -v c="$2" -v p="$3" \
+		-v s="$4" -v a="${5:-}" '$1 == e && $2 == c && $3 == p && $4 == s &&
+		(a == "" || $5 == a) { f = 1 } END { exit !f }'
+}
+
+# check_log NAME EVENT CAUSE PID SHMID [ACTOR] [SOURCE]: polls for log_has.
+check_log() {
+	_cln=$1
+	shift
+	if poll "$SHMW_WAIT" log_has "$@"; then
+		pass "$_cln"
+		return 0
+	fi
+	if [ "${6:-log}" = client ]; then
+		_clf=$T/events.client
+	else
+		_clf=$T/events.jsonl
+	fi
+	fail "$_cln" "want event=$1 cause=$2 pid=$3 shmid=$4${5:+ actor=$5} in $_clf; it has:" \
+		"$(tail -n 20 "$_clf" 2>&1)"
+	return 1
+}
+
+# status_field FIELD...: fields of `shmwatch status --json`, space-separated.
+status_field() {
+	sw --json status | "$JSONX" . "$@"
+}

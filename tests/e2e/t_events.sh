@@ -1,0 +1,53 @@
+#!/bin/sh
+# The event log and `shmwatch events`: shmat, shmdt and IPC_RMID appear with the right pid,
+# shmid and cause, in order.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+start_daemon || finish
+# A follower connected first must see the events live (-n 0: no history).
+BASE=$(status_field clients)
+sw --json events -f -n 0 >"$T/follow" 2>"$T/follow.err" &
+FOLLOW=$!
+echo "$FOLLOW" >>"$T/pids"
+follower_connected() { [ "$(status_field clients)" -gt "$BASE" ]; }
+wait_until "the follower to be connected (status clients > $BASE)" follower_connected
+KEY=$(new_key)
+hold h create "$KEY" 12288 attach pause detach pause rmid || finish
+ID=$(hval h shmid)
+P=$(hpid h)
+NS=$(hval h shmid 4)
+expect_kernel "kernel: attached" "$ID" 1 "$P"
+check_log "log file: attach by shmat" attach shmat "$P" "$ID"
+hcont h || finish
+expect_kernel "kernel: detached" "$ID" 0 ""
+check_log "log file: detach by shmdt" detach shmdt "$P" "$ID"
+check_log "events -n 10: attach by shmat" attach shmat "$P" "$ID" "" client
+check_log "events -n 10: detach by shmdt" detach shmdt "$P" "$ID" "" client
+follow_has() {
+	"$JSONX" . event cause pid shmid <"$T/follow" 2>/dev/null |
+		grep -qx "$1 $2 $P $ID"
+}
+check "events -f: attach by shmat streamed" poll "$SHMW_WAIT" follow_has attach shmat
+check "events -f: detach by shmdt streamed" poll "$SHMW_WAIT" follow_has detach shmdt
+hcont h || finish
+expect_kernel "kernel: IPC_RMID of an unattached segment destroys it" "$ID" gone ""
+check_log "log file: rmid by shmctl" rmid shmctl "$P" "$ID"
+check "events -f: rmid streamed" poll "$SHMW_WAIT" follow_has rmid shmctl
+kill "$FOLLOW"
+
+# The attach line describes the segment as the kernel did.
+attach_line() {
+	"$JSONX" . event cause pid shmid ns key size vmas <"$T/events.jsonl" |
+		awk -v p="$P" -v s="$ID" '$1 == "attach" && $3 == p && $4 == s { print; exit }'
+}
+check_eq "log file: attach line fields" \
+	"attach shmat $P $ID $NS $(printf '%d' "$KEY") 12288 1" attach_line
+order() {
+	"$JSONX" . event pid shmid <"$T/events.jsonl" |
+		awk -v p="$P" -v s="$ID" '$2 == p && $3 == s { printf "%s ", $1 }'
+}
+check_eq "log file: attach, detach, rmid in order" "attach detach rmid " order
+check_eq "every log line is valid JSON with a time" "" sh -c \
+	"'$JSONX' time <'$T/events.jsonl' | grep -v '^....-..-..T..:..:..\.......Z\$'"
+finish

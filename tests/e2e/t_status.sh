@@ -1,0 +1,28 @@
+#!/bin/sh
+# `shmwatch status` describes this daemon.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+start_daemon || finish
+check_eq "status: pid, socket, log file" "$DPID $T/sock $T/events.jsonl" \
+	status_field pid socket log_file
+mode_ok() {
+	case $(status_field mode) in
+	tracepoint | fentry) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+check "status: mode is tracepoint or fentry" mode_ok
+check_eq "status: no event lost" 0 status_field events_lost
+started_ok() {
+	status_field started | grep -q '^[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:]\{8\}\.[0-9]\{6\}Z$'
+}
+check "status: started is RFC 3339 UTC with microseconds" started_ok
+numbers_ok() {
+	status_field uptime_s events holders mms segments clients |
+		grep -q '^[0-9]* [0-9]* [0-9]* [0-9]* [0-9]* [0-9]*$'
+}
+check "status: counters are numbers" numbers_ok
+check_eq "status: version as --version says" "$("$SHMWATCHD" --version | awk '{ print $NF }')" \
+	status_field version
+finish
