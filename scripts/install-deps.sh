@@ -2,7 +2,7 @@
 # Installs the Debian packages shmwatch builds and tests with, only those missing.
 # Used by `make run`, `make test` and .ci/run so a fresh Debian 12 machine needs nothing else.
 set -eu
-PKGS="make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libsystemd-dev \
+PKGS="make clang libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libsystemd-dev \
 pkg-config uthash-dev lsof"
 missing=""
 for p in $PKGS; do
