@@ -63,7 +63,7 @@ struct {
 	__type(value, struct shmw_sharer);
 } sharers SEC(".maps");
 
-enum op_kind { OP_RANGE = 1, OP_SHMAT, OP_RMID };
+enum op_kind { OP_RANGE = 1, OP_SHMAT, OP_RMID, OP_SHMGET };
 
 /* A syscall between its enter and exit, keyed by thread id. */
 struct range_op {
@@ -688,6 +688,49 @@ int exit_shmctl(struct trace_event_raw_sys_exit *ctx)
 		seg.shmid = op->shmid;
 		seg.ns = BPF_CORE_READ(task, nsproxy, ipc_ns, ns.inum);
 		emit(TC(SHMW_EV_RMID, SHMW_CAUSE_SHMCTL), 0, NULL, &seg, current_tgid());
+	}
+	bpf_map_delete_elem(&ops, &tid);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_shmget")
+int enter_shmget(struct trace_event_raw_sys_enter *ctx)
+{
+	struct scratch *z = zero_scratch();
+	__u32 tid = current_tid();
+	struct range_op *op;
+
+	if (!z || bpf_map_update_elem(&ops, &tid, &z->op, BPF_ANY))
+		return 0;
+	op = bpf_map_lookup_elem(&ops, &tid);
+	if (!op)
+		return 0;
+	op->kind = OP_SHMGET;
+	op->lo = (__u32)ctx->args[0]; /* key */
+	op->hi = ctx->args[1];        /* size */
+	op->shmid = ctx->args[2];     /* shmflg */
+	return 0;
+}
+
+/* Segment creation for the lifecycle log: user space tells a new shmid from a lookup. */
+SEC("tracepoint/syscalls/sys_exit_shmget")
+int exit_shmget(struct trace_event_raw_sys_exit *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tid = current_tid();
+	struct shmw_mm_seg seg = {};
+	struct range_op *op;
+
+	op = bpf_map_lookup_elem(&ops, &tid);
+	if (!op)
+		return 0;
+	if (op->kind == OP_SHMGET && ctx->ret >= 0) {
+		seg.shmid = ctx->ret;
+		seg.ns = BPF_CORE_READ(task, nsproxy, ipc_ns, ns.inum);
+		seg.key = op->lo;
+		seg.size = op->hi;
+		seg.nvma = op->shmid & 0777;
+		emit(TC(SHMW_EV_SHMGET, SHMW_CAUSE_NONE), 0, NULL, &seg, current_tgid());
 	}
 	bpf_map_delete_elem(&ops, &tid);
 	return 0;

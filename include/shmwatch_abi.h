@@ -26,6 +26,7 @@ enum shmw_event_type {
 	SHMW_EV_SHARE = 6,   /* another process started using a holder's mm (vfork, CLONE_VM) */
 	SHMW_EV_UNSHARE = 7, /* ... and stopped (exec or exit) */
 	SHMW_EV_OVERFLOW = 8, /* an mm holds more than SHMW_MM_SEGS segments: user space resyncs it */
+	SHMW_EV_SHMGET = 9,   /* shmget returned shmid (created, or found by key); nvma = shmflg */
 };
 
 /* Why it changed (shmw_event.cause). */

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "alert_exec.h"
+#include "alerts.h"
 #include "daemon.h"
 #include "eventlog.h"
 #include "log.h"
@@ -15,8 +17,11 @@
 #include "seed.h"
 #include "segtable.h"
 #include "server.h"
+#include "timefmt.h"
 
 #define SEED_RETRIES 5
+#define RECONCILE_NS (2 * 1000000000ull) /* how often the kernel's segment tables are read */
+#define MAX_NS 64
 
 static uint64_t now_boot(void)
 {
@@ -92,19 +97,63 @@ static void queue_pid_walk(struct shmw_daemon *d, uint32_t pid)
 	d->resync_pids[d->nresync_pids++] = pid;
 }
 
+static struct shmw_actor actor_of(const struct shmw_event *ev)
+{
+	struct shmw_actor a = {.pid = ev->pid, .uid = ev->uid};
+
+	memcpy(a.comm, ev->comm, SHMW_COMM_LEN);
+	return a;
+}
+
+/* The kernel's view of one segment now; NULL when it no longer exists. */
+static const struct shmw_kseg *kernel_view(uint32_t ns, uint32_t shmid, struct shmw_kseg *k)
+{
+	return shmw_segtable_find(ns, (int32_t)shmid, k) == 0 ? k : NULL;
+}
+
+/* shmget, IPC_RMID and the last release drive the segment lifecycle. */
+static void lifecycle_event(struct shmw_daemon *d, const struct shmw_event *ev)
+{
+	struct shmw_actor by = actor_of(ev);
+	uint64_t when = shmw_boot_to_real(ev->ts);
+	const struct shmw_seg *held;
+	struct shmw_kseg k;
+
+	switch (ev->type) {
+	case SHMW_EV_SHMGET:
+		shmw_ns_note(ev->ns, ev->pid);
+		shmw_life_shmget(&d->life, ev->ns, (int32_t)ev->shmid,
+				 kernel_view(ev->ns, ev->shmid, &k), &by, when);
+		break;
+	case SHMW_EV_RMID:
+		shmw_ns_note(ev->ns, ev->pid);
+		held = shmw_state_seg(&d->state, ev->ns, ev->shmid);
+		shmw_life_rmid(&d->life, ev->ns, (int32_t)ev->shmid,
+			       kernel_view(ev->ns, ev->shmid, &k), &by,
+			       shmw_report_nholders(&d->state, held), when);
+		break;
+	case SHMW_EV_DETACH:
+		if (shmw_state_seg(&d->state, ev->ns, ev->shmid))
+			break; /* others still hold it */
+		shmw_life_released(&d->life, ev->ns, (int32_t)ev->shmid,
+				   kernel_view(ev->ns, ev->shmid, &k), ev->cause, &by, when);
+		break;
+	}
+}
+
 int shmw_daemon_on_sample(void *ctx, void *data, size_t size)
 {
 	struct shmw_daemon *d = ctx;
 	const struct shmw_event *ev = data;
+	enum shmw_change chg;
 
 	if (size < sizeof(*ev))
 		return 0;
 	d->events++;
 	switch (ev->type) {
+	case SHMW_EV_SHMGET:
 	case SHMW_EV_RMID:
-		shmw_ns_note(ev->ns, ev->pid);
-		if (ev->version > d->state.floor)
-			publish_event(d, ev);
+		lifecycle_event(d, ev);
 		return 0;
 	case SHMW_EV_OVERFLOW:
 		/* The mm holds more than BPF could count, or we never saw it gain a VMA. */
@@ -114,11 +163,14 @@ int shmw_daemon_on_sample(void *ctx, void *data, size_t size)
 	default:
 		break;
 	}
-	if (shmw_state_apply(&d->state, ev) == SHMW_CHG_NONE)
+	chg = shmw_state_apply(&d->state, ev);
+	if (chg == SHMW_CHG_NONE)
 		return 0;
 	if (ev->ns)
 		shmw_ns_note(ev->ns, ev->pid);
 	publish_event(d, ev);
+	if (chg == SHMW_CHG_DETACH)
+		lifecycle_event(d, ev);
 	return 0;
 }
 
@@ -189,8 +241,73 @@ int shmw_daemon_seed(struct shmw_daemon *d)
 	ret = sync_from_maps(d, SHMW_CAUSE_SEED, NULL);
 	if (ret)
 		return ret;
+	shmw_daemon_reconcile(d, true);
 	shmw_bpf_stats(&d->bpf, d->bpf_stats);
 	return 0;
+}
+
+static bool ns_has_holders(const struct shmw_state *st, uint32_t ns)
+{
+	const struct shmw_seg *seg, *tmp;
+
+	HASH_ITER(hh, st->segs, seg, tmp)
+	{
+		if (seg->ns == ns)
+			return true;
+	}
+	return false;
+}
+
+static bool listed(const uint32_t *v, size_t n, uint32_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+void shmw_daemon_reconcile(struct shmw_daemon *d, bool startup)
+{
+	uint32_t nss[MAX_NS];
+	size_t nns = shmw_ns_known(nss, MAX_NS);
+	uint64_t now = shmw_now_real();
+	const struct shmw_lseg *s, *tmp;
+
+	/* Also the namespaces we have segments of but no longer a way into. */
+	HASH_ITER(hh, d->life.segs, s, tmp)
+	{
+		if (nns < MAX_NS && !listed(nss, nns, s->ns))
+			nss[nns++] = s->ns;
+	}
+	for (size_t i = 0; i < nns; i++) {
+		struct shmw_kseg *v;
+		size_t n;
+		int ret = shmw_segtable_read(nss[i], &v, &n);
+
+		if (ret == 0) {
+			shmw_life_reconcile(&d->life, nss[i], v, n, startup, now);
+			free(v);
+		} else if (ret == -ENOENT && !ns_has_holders(&d->state, nss[i])) {
+			/* Nobody left in that namespace, nobody holding its segments from
+			 * elsewhere: it is gone, and its segments with it. */
+			shmw_life_reconcile(&d->life, nss[i], NULL, 0, startup, now);
+		}
+	}
+}
+
+/* Segments marked for destruction are few and are what the linger alert is about: look at
+ * each on every tick. */
+static void refresh_dest(struct shmw_daemon *d, uint64_t now)
+{
+	struct shmw_lseg *s, *tmp;
+	struct shmw_kseg k;
+
+	HASH_ITER(hh, d->life.segs, s, tmp)
+	{
+		if (s->dest)
+			shmw_life_update(&d->life, s->ns, s->shmid,
+					 kernel_view(s->ns, (uint32_t)s->shmid, &k), now);
+	}
 }
 
 /* A pass that repairs everything: walk, then sync, publishing what differed as `resync`. */
@@ -219,12 +336,29 @@ static void resync(struct shmw_daemon *d, bool walk_all, const char *why)
 		log_info("resync (%s): state was exact", why);
 }
 
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 void shmw_daemon_tick(struct shmw_daemon *d)
 {
-	uint64_t now[SHMW_STAT_MAX];
+	uint64_t now[SHMW_STAT_MAX], mono = mono_now(), real = shmw_now_real();
 	bool lost, map_full;
 
 	shmw_daemon_drain(d);
+	if (mono - d->last_reconcile >= RECONCILE_NS) {
+		d->last_reconcile = mono;
+		shmw_daemon_reconcile(d, false);
+	} else {
+		refresh_dest(d, real);
+	}
+	shmw_life_tick(&d->life, real);
+	if (d->hooks)
+		shmw_hooks_reap(d->hooks); /* enforces their timeouts */
 	if (shmw_bpf_stats(&d->bpf, now))
 		return;
 	lost = now[SHMW_STAT_LOST] > d->bpf_stats[SHMW_STAT_LOST];

@@ -5,11 +5,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "daemon_opts.h"
+#include "lifecycle.h"
 #include "loader.h"
 #include "state.h"
 
 struct shmw_eventlog;
 struct shmw_server;
+struct shmw_hooks;
 
 /* Recent event lines, for `shmwatch events -n N`. */
 struct shmw_recent {
@@ -21,6 +23,8 @@ struct shmw_daemon {
 	struct shmw_daemon_opts opts;
 	struct shmw_bpf bpf;
 	struct shmw_state state;
+	struct shmw_life life;
+	struct shmw_hooks *hooks; /* --alert-exec, or NULL */
 	struct shmw_eventlog *log;
 	struct shmw_server *server;
 	struct shmw_recent recent;
@@ -34,6 +38,8 @@ struct shmw_daemon {
 	bool resync_full;      /* pending: walk everything again */
 	uint32_t *resync_pids; /* pending: walk these processes again */
 	size_t nresync_pids, cap_resync_pids;
+	uint64_t last_reconcile; /* CLOCK_MONOTONIC ns of the last kernel-table pass */
+	uint64_t last_metrics;
 	bool quit;
 };
 
@@ -45,6 +51,8 @@ void shmw_daemon_drain(struct shmw_daemon *d);
 int shmw_daemon_seed(struct shmw_daemon *d);
 /* Periodic: notice lost events and pending walks, repair, log `resync`. */
 void shmw_daemon_tick(struct shmw_daemon *d);
+/* Reads every known namespace's segment table into the lifecycle registry. */
+void shmw_daemon_reconcile(struct shmw_daemon *d, bool startup);
 /* Publishes one event line: log file, recent ring, followers. */
 void shmw_daemon_publish(struct shmw_daemon *d, const char *line);
 #endif

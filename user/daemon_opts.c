@@ -26,6 +26,18 @@ static const char usage[] =
 	"      --ring-size BYTES   BPF ring buffer, a power of two >= 4096 (default 4M)\n"
 	"      --recent N          event lines kept for 'shmwatch events -n' (default 4096)\n"
 	"      --max-clients N     concurrent client connections (default 1024)\n"
+	"      --linger-after SECONDS  alert when a segment marked for destruction is still\n"
+	"                          held this long (default 60; 0: never)\n"
+	"      --realert SECONDS   repeat a linger alert this often while it lasts\n"
+	"                          (default 600; 0: once)\n"
+	"      --orphan-after SECONDS  report segments nobody has held this long, not marked\n"
+	"                          for destruction (default 3600; 0: never)\n"
+	"      --alert-exec CMD    run '/bin/sh -c CMD' for each linger, linger_end and orphan\n"
+	"                          alert, the alert as JSON on stdin and SHMWATCH_* variables\n"
+	"      --alert-timeout SECONDS  kill a hook still running after this (default 10)\n"
+	"      --metrics-file PATH rewrite Prometheus metrics to PATH atomically (for\n"
+	"                          node_exporter's textfile collector)\n"
+	"      --metrics-interval SECONDS  how often (default 5)\n"
 	"  -v, --verbose           debug logging (libbpf and verifier messages too)\n"
 	"  -h, --help              this help\n"
 	"  -V, --version           version\n"
@@ -75,7 +87,8 @@ bad:
 }
 
 enum { OPT_LOG_MAX = 256, OPT_LOG_KEEP, OPT_MAX_MMS, OPT_MAX_SHARERS, OPT_RING, OPT_RECENT,
-       OPT_MAX_CLIENTS };
+       OPT_MAX_CLIENTS, OPT_LINGER, OPT_REALERT, OPT_ORPHAN, OPT_ALERT_EXEC, OPT_ALERT_TIMEOUT,
+       OPT_METRICS_FILE, OPT_METRICS_INTERVAL };
 
 int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 {
@@ -89,6 +102,13 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 		{"ring-size", required_argument, NULL, OPT_RING},
 		{"recent", required_argument, NULL, OPT_RECENT},
 		{"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
+		{"linger-after", required_argument, NULL, OPT_LINGER},
+		{"realert", required_argument, NULL, OPT_REALERT},
+		{"orphan-after", required_argument, NULL, OPT_ORPHAN},
+		{"alert-exec", required_argument, NULL, OPT_ALERT_EXEC},
+		{"alert-timeout", required_argument, NULL, OPT_ALERT_TIMEOUT},
+		{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
+		{"metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -107,6 +127,11 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 	o->ring_bytes = 4 << 20;
 	o->recent = 4096;
 	o->max_clients = 1024;
+	o->linger_after = 60;
+	o->realert = 600;
+	o->orphan_after = 3600;
+	o->alert_timeout = 10;
+	o->metrics_interval = 5;
 	o->verbosity = LOG_INFO;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:l:vhV", lopts, NULL)) != -1) {
@@ -163,6 +188,45 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 			if (parse_num("--max-clients", optarg, 1, 1 << 16, &v))
 				return 2;
 			o->max_clients = v;
+			break;
+		case OPT_LINGER:
+			if (parse_num("--linger-after", optarg, 0, 10u * 365 * 86400, &v))
+				return 2;
+			o->linger_after = v;
+			break;
+		case OPT_REALERT:
+			if (parse_num("--realert", optarg, 0, 10u * 365 * 86400, &v))
+				return 2;
+			o->realert = v;
+			break;
+		case OPT_ORPHAN:
+			if (parse_num("--orphan-after", optarg, 0, 10u * 365 * 86400, &v))
+				return 2;
+			o->orphan_after = v;
+			break;
+		case OPT_ALERT_EXEC:
+			if (!*optarg) {
+				fprintf(stderr, "shmwatchd: --alert-exec wants a command\n");
+				return 2;
+			}
+			o->alert_exec = optarg;
+			break;
+		case OPT_ALERT_TIMEOUT:
+			if (parse_num("--alert-timeout", optarg, 1, 3600, &v))
+				return 2;
+			o->alert_timeout = v;
+			break;
+		case OPT_METRICS_FILE:
+			if (!*optarg) {
+				fprintf(stderr, "shmwatchd: --metrics-file wants a path\n");
+				return 2;
+			}
+			o->metrics_file = optarg;
+			break;
+		case OPT_METRICS_INTERVAL:
+			if (parse_num("--metrics-interval", optarg, 1, 3600, &v))
+				return 2;
+			o->metrics_interval = v;
 			break;
 		case 'v':
 			o->verbosity = LOG_DEBUG;

@@ -17,6 +17,13 @@ struct shmw_daemon_opts {
 	uint32_t ring_bytes;
 	uint32_t recent;     /* event lines kept for `events -n` */
 	uint32_t max_clients;
+	uint32_t linger_after; /* seconds; 0: no linger alerts */
+	uint32_t realert;      /* seconds; 0: alert once */
+	uint32_t orphan_after; /* seconds; 0: no orphan alerts */
+	const char *alert_exec;
+	uint32_t alert_timeout; /* seconds */
+	const char *metrics_file;
+	uint32_t metrics_interval; /* seconds */
 	int verbosity;
 };
 

@@ -9,6 +9,7 @@
  * so uids fighting over a slot do not make it grow: it is bounded by the number of distinct
  * users seen. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdbool.h>
@@ -159,4 +160,75 @@ void shmw_user_cache_clear(void)
 		pool[i] = NULL;
 	}
 	pthread_mutex_unlock(&lock);
+}
+
+int shmw_proc_exe(uint32_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	buf[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, buf, len - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
+static ssize_t read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n;
+}
+
+int shmw_proc_cmdline(uint32_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	buf[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
+	n = read_small(path, buf, len);
+	if (n < 0)
+		return (int)n;
+	while (n > 0 && buf[n - 1] == 0)
+		n--;
+	buf[n] = 0;
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == 0)
+			buf[i] = ' ';
+		else if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
+	return 0;
+}
+
+int shmw_proc_cgroup(uint32_t pid, char *buf, size_t len)
+{
+	char path[64], tmp[4096];
+	char *line, *save;
+	ssize_t n;
+
+	buf[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	n = read_small(path, tmp, sizeof(tmp));
+	if (n < 0)
+		return (int)n;
+	tmp[n] = 0;
+	for (line = strtok_r(tmp, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		/* cgroup v2 is the "0::" line; with v1 only, keep the first. */
+		if (!strncmp(line, "0::", 3) || !buf[0])
+			snprintf(buf, len, "%s", !strncmp(line, "0::", 3) ? line + 3 : line);
+		if (!strncmp(line, "0::", 3))
+			break;
+	}
+	return 0;
 }

@@ -9,7 +9,7 @@
 static const char *const event_names[] = {
 	[SHMW_EV_ATTACH] = "attach", [SHMW_EV_DETACH] = "detach", [SHMW_EV_VMAS] = "vmas",
 	[SHMW_EV_RMID] = "rmid",     [SHMW_EV_OWNER] = "owner",   [SHMW_EV_SHARE] = "share",
-	[SHMW_EV_UNSHARE] = "unshare", [SHMW_EV_OVERFLOW] = "overflow",
+	[SHMW_EV_UNSHARE] = "unshare", [SHMW_EV_OVERFLOW] = "overflow", [SHMW_EV_SHMGET] = "shmget",
 };
 
 static const char *const cause_names[] = {

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
+#include "alert_exec.h"
+#include "alerts.h"
 #include "daemon.h"
 #include "eventlog.h"
 #include "log.h"
@@ -22,7 +24,7 @@
 #include "server.h"
 #include "timefmt.h"
 
-#define TICK_MS 1000
+#define TICK_MS 250 /* linger alerts are due within a second of their time */
 
 static uint64_t mono_ns(void)
 {
@@ -45,6 +47,11 @@ static void on_signal(struct shmw_watch *w, uint32_t events)
 	(void)events;
 
 	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			if (d->hooks)
+				shmw_hooks_reap(d->hooks);
+			continue;
+		}
 		if (si.ssi_signo == SIGHUP) {
 			log_info("SIGHUP: reopening the event log");
 			shmw_eventlog_reopen(d->log);
@@ -75,6 +82,7 @@ static int setup_fds(struct shmw_daemon *d, struct shmw_watch *sig, struct shmw_
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD); /* --alert-exec hooks ending */
 	if (sigprocmask(SIG_BLOCK, &mask, NULL))
 		return -errno;
 	signal(SIGPIPE, SIG_IGN); /* a reader of `--log-file -` may go away */
@@ -111,6 +119,22 @@ int main(int argc, char **argv)
 	d.started_real = shmw_now_real();
 	d.started_mono = mono_ns();
 	shmw_state_init(&d.state);
+	{
+		struct shmw_life_opts lo = {
+			.linger_after = (uint64_t)d.opts.linger_after * SHMW_NS_PER_SEC,
+			.realert = (uint64_t)d.opts.realert * SHMW_NS_PER_SEC,
+			.orphan_after = (uint64_t)d.opts.orphan_after * SHMW_NS_PER_SEC,
+		};
+
+		shmw_life_init(&d.life, &lo, shmw_alerts_on_life, &d);
+	}
+	if (d.opts.alert_exec) {
+		d.hooks = shmw_hooks_new(d.opts.alert_exec, d.opts.alert_timeout, 8);
+		if (!d.hooks) {
+			log_err("--alert-exec: %s", strerror(errno));
+			return 1;
+		}
+	}
 	if (d.opts.recent) {
 		d.recent.lines = calloc(d.opts.recent, sizeof(char *));
 		d.recent.cap = d.recent.lines ? d.opts.recent : 0;
@@ -172,6 +196,9 @@ out:
 	if (d.log)
 		shmw_eventlog_close(d.log);
 	shmw_state_clear(&d.state);
+	shmw_life_clear(&d.life);
+	if (d.hooks)
+		shmw_hooks_free(d.hooks);
 	for (uint32_t i = 0; i < d.recent.count; i++)
 		free(d.recent.lines[(d.recent.head + i) % d.recent.cap]);
 	free(d.recent.lines);

@@ -47,7 +47,15 @@ order() {
 	"$JSONX" . event pid shmid <"$T/events.jsonl" |
 		awk -v p="$P" -v s="$ID" '$2 == p && $3 == s { printf "%s ", $1 }'
 }
-check_eq "log file: attach, detach, rmid in order" "attach detach rmid " order
+# The holder created the segment (create by shmget) and removed it unattached (destroy, cause
+# rmid): its whole life is in the log, in order.
+check_eq "log file: create, attach, detach, rmid, destroy in order" \
+	"create attach detach rmid destroy " order
+destroy_cause() {
+	"$JSONX" . event cause shmid <"$T/events.jsonl" |
+		awk -v s="$ID" '$1 == "destroy" && $3 == s { print $2 }'
+}
+check_eq "log file: destroyed by the rmid" "rmid" destroy_cause
 check_eq "every log line is valid JSON with a time" "" sh -c \
 	"'$JSONX' time <'$T/events.jsonl' | grep -v '^....-..-..T..:..:..\.......Z\$'"
 finish

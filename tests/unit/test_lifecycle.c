@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Unit tests for the segment lifecycle and the linger/orphan alerts (user/lifecycle.c). */
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "lifecycle.h"
+
+#define S SHMW_NS_PER_SEC
+#define NS 4026531839u
+
+struct rec {
+	enum shmw_life_event ev;
+	int32_t shmid;
+	int64_t generation;
+	const char *cause;
+	uint32_t cause_num;
+	uint32_t by_pid;
+	uint32_t repeats;
+	const char *reason;
+};
+
+static struct rec log_[64];
+static int nlog;
+
+static void cb(void *ctx, enum shmw_life_event ev, const struct shmw_lseg *s,
+	       const struct shmw_life_info *info)
+{
+	(void)ctx;
+	if (nlog >= 64)
+		abort();
+	log_[nlog++] = (struct rec){
+		.ev = ev,
+		.shmid = s->shmid,
+		.generation = s->generation,
+		.cause = info->cause_name,
+		.cause_num = info->cause,
+		.by_pid = info->by ? info->by->pid : 0,
+		.repeats = s->repeats,
+		.reason = info->reason,
+	};
+}
+
+static int count(enum shmw_life_event ev)
+{
+	int n = 0;
+
+	for (int i = 0; i < nlog; i++)
+		n += log_[i].ev == ev;
+	return n;
+}
+
+static const struct rec *last(enum shmw_life_event ev)
+{
+	for (int i = nlog - 1; i >= 0; i--)
+		if (log_[i].ev == ev)
+			return &log_[i];
+	return NULL;
+}
+
+static struct shmw_kseg kseg(int32_t shmid, int64_t ctime, int64_t nattch, bool dest)
+{
+	struct shmw_kseg k = {
+		.ns = NS,
+		.shmid = shmid,
+		.key = dest ? 0 : 0x1234abcd,
+		.perms = 0640 | (dest ? SHMW_SHM_DEST : 0),
+		.size = 4096,
+		.cpid = 100,
+		.lpid = 101,
+		.nattch = nattch,
+		.ctime = ctime,
+		.dtime = 0,
+	};
+	return k;
+}
+
+static void test_create_rmid_destroy(void)
+{
+	struct shmw_life_opts o = {.linger_after = 60 * S, .realert = 600 * S};
+	struct shmw_actor creator = {.pid = 42, .uid = 1000, .comm = "oracle"};
+	struct shmw_actor remover = {.pid = 43, .uid = 1000, .comm = "sqlplus"};
+	struct shmw_actor stray = {.pid = 44, .uid = 1000, .comm = "python"};
+	struct shmw_life l;
+	struct shmw_kseg k = kseg(7, 1000, 0, false);
+	uint64_t t0 = 2000 * S;
+
+	nlog = 0;
+	shmw_life_init(&l, &o, cb, NULL);
+	shmw_life_shmget(&l, NS, 7, &k, &creator, t0);
+	CHECK_INT("shmget of a new id creates", count(SHMW_LIFE_CREATE), 1);
+	CHECK_STR("create cause shmget", last(SHMW_LIFE_CREATE)->cause, "shmget");
+	CHECK_INT("create names the creator", last(SHMW_LIFE_CREATE)->by_pid, 42);
+	shmw_life_shmget(&l, NS, 7, &k, &creator, t0 + S);
+	CHECK_INT("shmget of an existing key does not create again", count(SHMW_LIFE_CREATE), 1);
+
+	/* Marked while attached: rmid, no destroy, the linger clock starts. */
+	k = kseg(7, 1000, 1, true);
+	shmw_life_rmid(&l, NS, 7, &k, &remover, 1, t0 + 2 * S);
+	CHECK_INT("rmid event", count(SHMW_LIFE_RMID), 1);
+	CHECK_INT("rmid names the remover", last(SHMW_LIFE_RMID)->by_pid, 43);
+	CHECK_INT("still there: no destroy", count(SHMW_LIFE_DESTROY), 0);
+	CHECK_INT("original key kept after the kernel reports 0",
+		  shmw_life_find(&l, NS, 7)->key, 0x1234abcd);
+
+	shmw_life_tick(&l, t0 + 61 * S);
+	CHECK_INT("not lingering before linger-after", count(SHMW_LIFE_LINGER), 0);
+	shmw_life_tick(&l, t0 + 62 * S);
+	CHECK_INT("one linger alert at linger-after", count(SHMW_LIFE_LINGER), 1);
+	shmw_life_tick(&l, t0 + 63 * S);
+	CHECK_INT("no repeat before realert", count(SHMW_LIFE_LINGER), 1);
+	shmw_life_tick(&l, t0 + 662 * S);
+	CHECK_INT("repeat after realert", count(SHMW_LIFE_LINGER), 2);
+	CHECK_INT("repeat counter given to the second alert", last(SHMW_LIFE_LINGER)->repeats, 1);
+	{
+		const struct shmw_lseg *v[4];
+
+		CHECK_INT("listed as lingering", shmw_life_lingering(&l, v, 4), 1);
+	}
+
+	/* The stray holder exits: gone, with the release named. */
+	shmw_life_released(&l, NS, 7, NULL, SHMW_CAUSE_EXIT, &stray, t0 + 700 * S);
+	CHECK_INT("linger_end on destroy", count(SHMW_LIFE_LINGER_END), 1);
+	CHECK_STR("linger_end reason", last(SHMW_LIFE_LINGER_END)->reason, "destroyed");
+	CHECK_INT("destroy", count(SHMW_LIFE_DESTROY), 1);
+	CHECK_INT("destroy cause is the release", last(SHMW_LIFE_DESTROY)->cause_num,
+		  SHMW_CAUSE_EXIT);
+	CHECK_INT("destroy names the releaser", last(SHMW_LIFE_DESTROY)->by_pid, 44);
+	CHECK("forgotten", shmw_life_find(&l, NS, 7) == NULL);
+	shmw_life_tick(&l, t0 + 2000 * S);
+	CHECK_INT("no alert after the end", count(SHMW_LIFE_LINGER), 2);
+	shmw_life_clear(&l);
+}
+
+static void test_rmid_unattached_and_reuse(void)
+{
+	struct shmw_life_opts o = {.linger_after = 5 * S};
+	struct shmw_actor a = {.pid = 1, .comm = "x"};
+	struct shmw_life l;
+	struct shmw_kseg k = kseg(9, 500, 0, false);
+
+	nlog = 0;
+	shmw_life_init(&l, &o, cb, NULL);
+	shmw_life_reconcile(&l, NS, &k, 1, true, 1000 * S);
+	CHECK_INT("start-up table gives create", count(SHMW_LIFE_CREATE), 1);
+	CHECK_STR("cause seed at start-up", last(SHMW_LIFE_CREATE)->cause, "seed");
+	shmw_life_rmid(&l, NS, 9, NULL, &a, 0, 1001 * S);
+	CHECK_INT("rmid of an unattached segment", count(SHMW_LIFE_RMID), 1);
+	CHECK_STR("destroyed at once, cause rmid", last(SHMW_LIFE_DESTROY)->cause, "rmid");
+
+	/* A new segment under an id we still hold a record for: the old one ended. */
+	k = kseg(11, 500, 1, true);
+	shmw_life_reconcile(&l, NS, &k, 1, false, 1002 * S);
+	k = kseg(11, 777, 0, false);
+	shmw_life_shmget(&l, NS, 11, &k, &a, 1003 * S);
+	CHECK_INT("reused id: old generation destroyed", last(SHMW_LIFE_DESTROY)->generation, 500);
+	CHECK_INT("reused id: new generation created", last(SHMW_LIFE_CREATE)->generation, 777);
+	CHECK("new generation starts clean", !shmw_life_find(&l, NS, 11)->dest);
+	shmw_life_tick(&l, 2000 * S);
+	CHECK_INT("no linger for the new generation", count(SHMW_LIFE_LINGER), 0);
+	shmw_life_clear(&l);
+}
+
+static void test_vanish_and_orphans(void)
+{
+	struct shmw_life_opts o = {.orphan_after = 10 * S, .linger_after = 1 * S};
+	struct shmw_life l;
+	struct shmw_kseg k[2] = {kseg(1, 100, 0, false), kseg(2, 100, 0, true)};
+	const struct shmw_lseg *v[4];
+
+	nlog = 0;
+	k[0].dtime = 150; /* last detached at 150 s */
+	shmw_life_init(&l, &o, cb, NULL);
+	shmw_life_reconcile(&l, NS, k, 2, true, 155 * S);
+	shmw_life_tick(&l, 159 * S);
+	CHECK_INT("not an orphan before orphan-after (counted from dtime)", count(SHMW_LIFE_ORPHAN),
+		  0);
+	shmw_life_tick(&l, 160 * S);
+	CHECK_INT("orphan after orphan-after since the last detach", count(SHMW_LIFE_ORPHAN), 1);
+	CHECK_INT("the orphan is the unmarked one", last(SHMW_LIFE_ORPHAN)->shmid, 1);
+	CHECK_INT("orphans lists it", shmw_life_orphans(&l, v, 4), 1);
+	shmw_life_tick(&l, 500 * S);
+	CHECK_INT("reported once", count(SHMW_LIFE_ORPHAN), 1);
+	CHECK_INT("dest and unattached never lingers", count(SHMW_LIFE_LINGER), 0);
+
+	/* Attached again: no longer an orphan. */
+	k[0].nattch = 1;
+	shmw_life_update(&l, NS, 1, &k[0], 501 * S);
+	CHECK_INT("held again: not listed", shmw_life_orphans(&l, v, 4), 0);
+
+	/* The namespace's table no longer has them. */
+	shmw_life_reconcile(&l, NS, NULL, 0, false, 600 * S);
+	CHECK_INT("vanished segments destroyed", count(SHMW_LIFE_DESTROY), 2);
+	CHECK_STR("cause vanished", last(SHMW_LIFE_DESTROY)->cause, "vanished");
+	shmw_life_clear(&l);
+}
+
+static void test_released_not_destroyed(void)
+{
+	struct shmw_life_opts o = {.linger_after = 1 * S};
+	struct shmw_actor a = {.pid = 5, .comm = "a"};
+	struct shmw_life l;
+	struct shmw_kseg k = kseg(3, 10, 1, true);
+
+	nlog = 0;
+	shmw_life_init(&l, &o, cb, NULL);
+	shmw_life_rmid(&l, NS, 3, &k, &a, 1, 100 * S);
+	shmw_life_tick(&l, 102 * S);
+	CHECK_INT("lingering", count(SHMW_LIFE_LINGER), 1);
+	/* The kernel still lists it with nattch 0 (a reference we cannot see went away later). */
+	k.nattch = 0;
+	shmw_life_update(&l, NS, 3, &k, 103 * S);
+	shmw_life_tick(&l, 103 * S);
+	CHECK_INT("linger_end when released", count(SHMW_LIFE_LINGER_END), 1);
+	CHECK_STR("reason released", last(SHMW_LIFE_LINGER_END)->reason, "released");
+	shmw_life_clear(&l);
+}
+
+int main(void)
+{
+	test_create_rmid_destroy();
+	test_rmid_unattached_and_reuse();
+	test_vanish_and_orphans();
+	test_released_not_destroyed();
+	return CHECK_DONE();
+}

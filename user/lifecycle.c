@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Segment lifecycle and the linger/orphan alerts (see lifecycle.h). */
+#include <stdlib.h>
+#include <string.h>
+#include "lifecycle.h"
+
+struct seg_id {
+	uint32_t ns;
+	int32_t shmid;
+};
+
+_Static_assert(offsetof(struct shmw_lseg, shmid) == offsetof(struct shmw_lseg, ns) + 4,
+	       "ns and shmid form the hash key together");
+
+void shmw_life_init(struct shmw_life *l, const struct shmw_life_opts *o, shmw_life_cb cb,
+		    void *ctx)
+{
+	memset(l, 0, sizeof(*l));
+	l->opts = *o;
+	l->cb = cb;
+	l->ctx = ctx;
+}
+
+struct shmw_lseg *shmw_life_find(const struct shmw_life *l, uint32_t ns, int32_t shmid)
+{
+	struct seg_id id = {ns, shmid};
+	struct shmw_lseg *s = NULL;
+
+	HASH_FIND(hh, l->segs, &id, sizeof(id), s);
+	return s;
+}
+
+static void emit(struct shmw_life *l, enum shmw_life_event ev, const struct shmw_lseg *s,
+		 const struct shmw_life_info *info)
+{
+	if (l->cb)
+		l->cb(l->ctx, ev, s, info);
+}
+
+/* The kernel's view of a live segment, into ours. Marking seen first here (not at rmid)
+ * means it was marked before we started or while we missed it: its time is unknown, so the
+ * linger clock starts now. */
+static void absorb(struct shmw_lseg *s, const struct shmw_kseg *k, uint64_t now)
+{
+	if (k->key)
+		s->key = k->key;
+	s->size = k->size;
+	s->perms = k->perms & 0777;
+	s->uid = k->uid;
+	s->cpid = k->cpid;
+	s->lpid = k->lpid;
+	s->nattch = k->nattch;
+	if ((k->perms & SHMW_SHM_DEST) && !s->dest) {
+		s->dest = true;
+		s->dest_since = now;
+	}
+	if (k->nattch > 0)
+		s->unheld_since = 0;
+	else if (!s->unheld_since) {
+		/* The kernel knows when it was last detached (or created, if never attached). */
+		int64_t t = k->dtime > k->ctime ? k->dtime : k->ctime;
+
+		s->unheld_since = t > 0 ? (uint64_t)t * SHMW_NS_PER_SEC : now;
+		if (s->unheld_since > now)
+			s->unheld_since = now;
+	}
+	if (k->nattch > 0)
+		s->orphan_reported = false;
+}
+
+static struct shmw_lseg *create(struct shmw_life *l, uint32_t ns, const struct shmw_kseg *k,
+				const struct shmw_actor *by, const char *cause, uint64_t now)
+{
+	struct shmw_lseg *s = calloc(1, sizeof(*s));
+	struct shmw_life_info info = {.cause_name = cause, .by = by, .now = now};
+
+	if (!s)
+		abort(); /* wrong answers are worse than no daemon */
+	s->ns = ns;
+	s->shmid = k->shmid;
+	s->generation = k->ctime;
+	s->created = by ? now : (uint64_t)(k->ctime > 0 ? k->ctime : 0) * SHMW_NS_PER_SEC;
+	if (by) {
+		s->creator_known = true;
+		s->creator = *by;
+	} else {
+		s->creator.pid = (uint32_t)k->cpid;
+		s->creator.uid = k->cuid;
+	}
+	absorb(s, k, now);
+	HASH_ADD(hh, l->segs, ns, sizeof(struct seg_id), s);
+	l->created++;
+	emit(l, SHMW_LIFE_CREATE, s, &info);
+	return s;
+}
+
+static void destroy(struct shmw_life *l, struct shmw_lseg *s, uint32_t cause,
+		    const char *cause_name, const struct shmw_actor *by, uint64_t now)
+{
+	struct shmw_life_info info = {.cause = cause, .cause_name = cause_name, .by = by,
+				      .now = now, .reason = "destroyed"};
+
+	if (s->lingering)
+		emit(l, SHMW_LIFE_LINGER_END, s, &info);
+	emit(l, SHMW_LIFE_DESTROY, s, &info);
+	HASH_DELETE(hh, l->segs, s);
+	l->destroyed++;
+	free(s);
+}
+
+/* A kernel view of (ns, shmid): a different generation is a new segment under an old id. */
+static struct shmw_lseg *follow(struct shmw_life *l, uint32_t ns, int32_t shmid,
+				const struct shmw_kseg *k, uint64_t now)
+{
+	struct shmw_lseg *s = shmw_life_find(l, ns, shmid);
+
+	if (s && k && k->ctime != s->generation) {
+		destroy(l, s, 0, "vanished", NULL, now);
+		s = NULL;
+	}
+	return s;
+}
+
+void shmw_life_reconcile(struct shmw_life *l, uint32_t ns, const struct shmw_kseg *k, size_t n,
+			 bool startup, uint64_t now)
+{
+	struct shmw_lseg *s, *tmp;
+	uint64_t pass = ++l->pass;
+
+	for (size_t i = 0; i < n; i++) {
+		s = follow(l, ns, k[i].shmid, &k[i], now);
+		if (s)
+			absorb(s, &k[i], now);
+		else
+			s = create(l, ns, &k[i], NULL, startup ? "seed" : "found", now);
+		s->seen = pass;
+	}
+	HASH_ITER(hh, l->segs, s, tmp)
+	{
+		if (s->ns == ns && s->seen != pass)
+			destroy(l, s, 0, "vanished", NULL, now);
+	}
+}
+
+void shmw_life_shmget(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
+		      const struct shmw_actor *by, uint64_t now)
+{
+	struct shmw_lseg *s;
+
+	if (!k)
+		return; /* already gone again: nothing to keep */
+	s = follow(l, ns, shmid, k, now);
+	if (s)
+		absorb(s, k, now); /* shmget of an existing key */
+	else
+		create(l, ns, k, by, "shmget", now);
+}
+
+void shmw_life_rmid(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
+		    const struct shmw_actor *by, uint32_t holders, uint64_t now)
+{
+	struct shmw_lseg *s = follow(l, ns, shmid, k, now);
+	struct shmw_life_info info = {.by = by, .now = now};
+
+	if (!s) {
+		if (!k)
+			return; /* created and removed between two looks: nothing to say */
+		s = create(l, ns, k, NULL, "found", now);
+	}
+	s->dest = true;
+	s->dest_since = now;
+	s->rmid_known = true;
+	s->remover = *by;
+	s->holders_at_rmid = holders;
+	emit(l, SHMW_LIFE_RMID, s, &info);
+	if (!k)
+		destroy(l, s, 0, "rmid", by, now); /* nobody held it: gone at once */
+	else
+		absorb(s, k, now);
+}
+
+void shmw_life_released(struct shmw_life *l, uint32_t ns, int32_t shmid,
+			const struct shmw_kseg *k, uint32_t cause, const struct shmw_actor *by,
+			uint64_t now)
+{
+	struct shmw_lseg *s = follow(l, ns, shmid, k, now);
+
+	if (!s)
+		return;
+	if (!k) {
+		destroy(l, s, cause, NULL, by, now);
+		return;
+	}
+	absorb(s, k, now);
+}
+
+void shmw_life_update(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
+		      uint64_t now)
+{
+	struct shmw_lseg *s = follow(l, ns, shmid, k, now);
+
+	if (!s)
+		return;
+	if (!k)
+		destroy(l, s, 0, "vanished", NULL, now);
+	else
+		absorb(s, k, now);
+}
+
+void shmw_life_tick(struct shmw_life *l, uint64_t now)
+{
+	struct shmw_lseg *s, *tmp;
+
+	HASH_ITER(hh, l->segs, s, tmp)
+	{
+		struct shmw_life_info info = {.now = now};
+
+		if (s->dest && s->nattch > 0 && l->opts.linger_after) {
+			if (!s->lingering && now - s->dest_since >= l->opts.linger_after) {
+				s->lingering = true;
+				s->repeats = 0;
+				s->next_alert = now;
+			}
+			if (s->lingering && now >= s->next_alert) {
+				emit(l, SHMW_LIFE_LINGER, s, &info);
+				l->lingers++;
+				s->repeats++;
+				s->next_alert = l->opts.realert ? now + l->opts.realert : UINT64_MAX;
+			}
+		} else if (s->lingering) {
+			/* Nobody holds it any more, yet the kernel still lists it. */
+			info.reason = "released";
+			emit(l, SHMW_LIFE_LINGER_END, s, &info);
+			s->lingering = false;
+		}
+		if (!s->dest && s->nattch == 0 && s->unheld_since && l->opts.orphan_after &&
+		    !s->orphan_reported && now - s->unheld_since >= l->opts.orphan_after) {
+			s->orphan_reported = true;
+			emit(l, SHMW_LIFE_ORPHAN, s, &info);
+			l->orphans++;
+		}
+	}
+}
+
+static size_t collect(const struct shmw_life *l, bool lingering, const struct shmw_lseg **out,
+		      size_t max)
+{
+	const struct shmw_lseg *s, *tmp;
+	size_t n = 0;
+
+	HASH_ITER(hh, l->segs, s, tmp)
+	{
+		bool want = lingering ? s->lingering : (s->orphan_reported && !s->dest);
+
+		if (!want)
+			continue;
+		if (n < max)
+			out[n] = s;
+		n++;
+	}
+	return n;
+}
+
+size_t shmw_life_lingering(const struct shmw_life *l, const struct shmw_lseg **out, size_t max)
+{
+	return collect(l, true, out, max);
+}
+
+size_t shmw_life_orphans(const struct shmw_life *l, const struct shmw_lseg **out, size_t max)
+{
+	return collect(l, false, out, max);
+}
+
+void shmw_life_clear(struct shmw_life *l)
+{
+	struct shmw_lseg *s, *tmp;
+
+	HASH_ITER(hh, l->segs, s, tmp)
+	{
+		HASH_DELETE(hh, l->segs, s);
+		free(s);
+	}
+}
