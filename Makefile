@@ -46,7 +46,7 @@ DAEMON_SRCS := user/shmwatchd.c user/daemon_opts.c user/daemon.c user/requests.c
 	       user/loader.c user/kallsyms.c \
 	       user/mounts.c user/state.c user/seed.c user/server.c user/eventlog.c \
 	       user/segtable.c user/report.c user/procinfo.c user/lifecycle.c user/alerts.c \
-	       user/alert_exec.c
+	       user/alert_exec.c user/metrics.c
 CLIENT_SRCS := user/shmwatch.c user/client.c user/table.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 HELPER_SRCS := $(wildcard tests/e2e/helpers/*.c)
@@ -84,8 +84,21 @@ e2e: all $(HELPER_BINS)
 	$(Q)./tests/run.sh $(OUTPUT) e2e
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all tests-bin
+	$(Q)$(MAKE) --no-print-directory all bench-bin
 	$(Q)./bench/run.sh $(OUTPUT)
+
+# Benchmark programs (README.md, section Benchmark): the workload farm and the timers.
+BENCH_BINS := $(OUTPUT)/bench/shmw-farm $(OUTPUT)/bench/shmw-bench
+.PHONY: bench-bin
+bench-bin: $(BENCH_BINS)
+
+$(OUTPUT)/bench/shmw-farm: $(OUTPUT)/bench/shmw-farm.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@
+
+$(OUTPUT)/bench/shmw-bench: $(OUTPUT)/bench/shmw-bench.o $(OUTPUT)/user/client.o $(COMMON_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -ljson-c -o $@
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/bpf $(OUTPUT)/tests:
 	$(Q)mkdir -p $@

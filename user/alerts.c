@@ -278,9 +278,9 @@ void shmw_alerts_on_life(void *ctx, enum shmw_life_event ev, const struct shmw_l
 		break;
 	}
 	{
-		const char *line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+		const char *line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
-		shmw_daemon_publish(d, line);
+		shmw_daemon_publish(d, name, line);
 		if (ev == SHMW_LIFE_LINGER) {
 			journal_linger(s, o, info->now);
 			hook(d, name, s, line);

@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <bpf/bpf.h>
 #include "alert_exec.h"
 #include "alerts.h"
 #include "daemon.h"
 #include "eventlog.h"
 #include "log.h"
+#include "metrics.h"
 #include "report.h"
 #include "seed.h"
 #include "segtable.h"
@@ -50,11 +52,29 @@ static void recent_push(struct shmw_recent *r, const char *line)
 	}
 }
 
-void shmw_daemon_publish(struct shmw_daemon *d, const char *line)
+static const char *const metric_events[SHMW_ME_NEVENTS] = {
+	[SHMW_ME_ATTACH] = "attach",	 [SHMW_ME_DETACH] = "detach",
+	[SHMW_ME_VMAS] = "vmas",	 [SHMW_ME_RMID] = "rmid",
+	[SHMW_ME_CREATE] = "create",	 [SHMW_ME_DESTROY] = "destroy",
+	[SHMW_ME_LINGER] = "linger",	 [SHMW_ME_LINGER_END] = "linger_end",
+	[SHMW_ME_ORPHAN] = "orphan",	 [SHMW_ME_RESYNC] = "resync",
+	[SHMW_ME_OWNER] = "owner",	 [SHMW_ME_SHARE] = "share",
+	[SHMW_ME_UNSHARE] = "unshare",
+};
+
+_Static_assert(SHMW_ME_NEVENTS <= 16, "ev_counts is big enough");
+
+void shmw_daemon_publish(struct shmw_daemon *d, const char *event, const char *line)
 {
 	size_t len = strlen(line);
 	char *nl;
 
+	for (int i = 0; i < SHMW_ME_NEVENTS; i++) {
+		if (!strcmp(event, metric_events[i])) {
+			d->ev_counts[i]++;
+			break;
+		}
+	}
 	d->logged++;
 	shmw_eventlog_write(d->log, line, len);
 	recent_push(&d->recent, line);
@@ -72,9 +92,11 @@ void shmw_daemon_publish(struct shmw_daemon *d, const char *line)
 static void publish_event(struct shmw_daemon *d, const struct shmw_event *ev)
 {
 	json_object *o = shmw_report_event(ev);
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
-	shmw_daemon_publish(d, s);
+	/* What a resync found is counted as such, not as live attaches and detaches. */
+	shmw_daemon_publish(d, ev->cause == SHMW_CAUSE_RESYNC ? "resync" : shmw_event_name(ev->type),
+			    s);
 	json_object_put(o);
 }
 
@@ -359,6 +381,16 @@ void shmw_daemon_tick(struct shmw_daemon *d)
 	shmw_life_tick(&d->life, real);
 	if (d->hooks)
 		shmw_hooks_reap(d->hooks); /* enforces their timeouts */
+	if (d->opts.metrics_file &&
+	    mono - d->last_metrics >= (uint64_t)d->opts.metrics_interval * 1000000000ull) {
+		char *text = shmw_daemon_metrics(d);
+		int ret = text ? shmw_metrics_write_file(d->opts.metrics_file, text) : -ENOMEM;
+
+		d->last_metrics = mono;
+		if (ret)
+			log_warn("--metrics-file %s: %s", d->opts.metrics_file, strerror(-ret));
+		free(text);
+	}
 	if (shmw_bpf_stats(&d->bpf, now))
 		return;
 	lost = now[SHMW_STAT_LOST] > d->bpf_stats[SHMW_STAT_LOST];
@@ -382,4 +414,86 @@ void shmw_daemon_tick(struct shmw_daemon *d)
 	} else if (lost) {
 		resync(d, false, "lost events");
 	}
+}
+
+static uint64_t map_count(int fd)
+{
+	uint64_t key, next, n = 0;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+static uint64_t sharer_count(int fd)
+{
+	uint32_t key, next;
+	uint64_t n = 0;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+char *shmw_daemon_metrics(struct shmw_daemon *d)
+{
+	struct shmw_metrics m = {0};
+	uint64_t st[SHMW_STAT_MAX] = {0}, now = shmw_now_real();
+	const struct shmw_lseg *s, *tmp;
+	const struct shmw_sharerst *sh, *shtmp;
+
+	shmw_daemon_drain(d);
+	shmw_bpf_stats(&d->bpf, st);
+	HASH_ITER(hh, d->life.segs, s, tmp)
+	{
+		int status = s->dest ? SHMW_MS_DEST : SHMW_MS_ACTIVE;
+
+		m.segments[status]++;
+		m.segment_bytes[status] += s->size;
+		if (s->lingering) {
+			double age = now > s->dest_since ? (double)(now - s->dest_since) / 1e9 : 0;
+
+			m.lingering++;
+			if (age > m.lingering_oldest_s)
+				m.lingering_oldest_s = age;
+		}
+		if (s->orphan_reported && !s->dest)
+			m.orphans++;
+	}
+	m.attachments = d->state.nholdings;
+	m.holder_processes = shmw_state_nmms(&d->state);
+	HASH_ITER(hh, d->state.sharers, sh, shtmp)
+	{
+		struct shmw_mmst *mm = NULL;
+
+		HASH_FIND(hh, d->state.mms, &sh->mm, sizeof(sh->mm), mm);
+		m.holder_processes += mm != NULL;
+	}
+	m.map_entries[SHMW_MM_MMS] = map_count(shmw_bpf_mms_fd(&d->bpf));
+	m.map_entries[SHMW_MM_SHARERS] = sharer_count(shmw_bpf_sharers_fd(&d->bpf));
+	m.map_max_entries[SHMW_MM_MMS] = d->opts.max_mms;
+	m.map_max_entries[SHMW_MM_SHARERS] = d->opts.max_sharers;
+	m.clients = d->server ? shmw_server_nclients(d->server) : 0;
+	memcpy(m.events, d->ev_counts, sizeof(m.events));
+	m.events_lost = st[SHMW_STAT_LOST];
+	m.resyncs = d->resyncs;
+	m.map_full = st[SHMW_STAT_MAP_FULL];
+	m.mm_overflows = st[SHMW_STAT_OVERFLOW];
+	m.alerts[SHMW_MA_LINGER] = d->ev_counts[SHMW_ME_LINGER];
+	m.alerts[SHMW_MA_LINGER_END] = d->ev_counts[SHMW_ME_LINGER_END];
+	m.alerts[SHMW_MA_ORPHAN] = d->ev_counts[SHMW_ME_ORPHAN];
+	if (d->hooks)
+		shmw_hooks_stats(d->hooks, &m.hooks);
+	m.start_time_s = (double)d->started_real / 1e9;
+	m.version = SHMW_VERSION;
+	m.mode = d->bpf.mode;
+	return shmw_metrics_render(&m);
 }

@@ -38,6 +38,7 @@ struct shmw_daemon {
 	bool resync_full;      /* pending: walk everything again */
 	uint32_t *resync_pids; /* pending: walk these processes again */
 	size_t nresync_pids, cap_resync_pids;
+	uint64_t ev_counts[16];  /* published events by type (enum shmw_metrics_event) */
 	uint64_t last_reconcile; /* CLOCK_MONOTONIC ns of the last kernel-table pass */
 	uint64_t last_metrics;
 	bool quit;
@@ -53,6 +54,8 @@ int shmw_daemon_seed(struct shmw_daemon *d);
 void shmw_daemon_tick(struct shmw_daemon *d);
 /* Reads every known namespace's segment table into the lifecycle registry. */
 void shmw_daemon_reconcile(struct shmw_daemon *d, bool startup);
-/* Publishes one event line: log file, recent ring, followers. */
-void shmw_daemon_publish(struct shmw_daemon *d, const char *line);
+/* Publishes one event line: log file, recent ring, followers; counts it under `event`. */
+void shmw_daemon_publish(struct shmw_daemon *d, const char *event, const char *line);
+/* The Prometheus exposition of the daemon's numbers now; caller frees. */
+char *shmw_daemon_metrics(struct shmw_daemon *d);
 #endif

@@ -47,6 +47,9 @@ static const struct cmd_spec {
     {SHMW_CMD_LS, "ls", BIT(F_CMD), BIT(F_CMD)},
     {SHMW_CMD_STATUS, "status", BIT(F_CMD), BIT(F_CMD)},
     {SHMW_CMD_EVENTS, "events", BIT(F_CMD) | BIT(F_LAST) | BIT(F_FOLLOW), BIT(F_CMD)},
+    {SHMW_CMD_LINGERING, "lingering", BIT(F_CMD), BIT(F_CMD)},
+    {SHMW_CMD_ORPHANS, "orphans", BIT(F_CMD), BIT(F_CMD)},
+    {SHMW_CMD_METRICS, "metrics", BIT(F_CMD), BIT(F_CMD)},
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -217,7 +220,9 @@ static int request_from_object(struct json_object *obj, struct shmw_request *req
 	cmd = cmd_by_name(json_object_get_string(cmdv));
 	if (!cmd) {
 		/* Bounded, so a 4 KiB name does not end up in the log and the answer. */
-		seterr(err, errlen, "unknown cmd '%.32s' (want who, ps, ls, status or events)",
+		seterr(err, errlen,
+		       "unknown cmd '%.32s' (want who, ps, ls, status, events, lingering, orphans "
+		       "or metrics)",
 		       json_object_get_string(cmdv));
 		return -1;
 	}
@@ -406,6 +411,9 @@ char *shmw_request_format(const struct shmw_request *req)
 		break;
 	case SHMW_CMD_LS:
 	case SHMW_CMD_STATUS:
+	case SHMW_CMD_LINGERING:
+	case SHMW_CMD_ORPHANS:
+	case SHMW_CMD_METRICS:
 		break;
 	}
 	if (bad) {

@@ -6,19 +6,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHMW_REQ_MAX 4096     /* bytes in one request line, newline included */
+#define SHMW_REQ_MAX	     4096 /* bytes in one request line, newline included */
 #define SHMW_EVENTS_LAST_MAX 10000
 
-enum shmw_cmd { SHMW_CMD_WHO = 1, SHMW_CMD_PS, SHMW_CMD_LS, SHMW_CMD_STATUS, SHMW_CMD_EVENTS };
+enum shmw_cmd {
+	SHMW_CMD_WHO = 1,
+	SHMW_CMD_PS,
+	SHMW_CMD_LS,
+	SHMW_CMD_STATUS,
+	SHMW_CMD_EVENTS,
+	SHMW_CMD_LINGERING, /* segments marked for destruction and still held */
+	SHMW_CMD_ORPHANS,   /* segments nobody has held for --orphan-after */
+	SHMW_CMD_METRICS,   /* the Prometheus exposition */
+};
 
 struct shmw_request {
 	enum shmw_cmd cmd;
-	int32_t shmid;  /* who: 0..INT32_MAX */
+	int32_t shmid; /* who: 0..INT32_MAX */
 	bool has_ns;
-	uint32_t ns;    /* who: IPC namespace inode number */
-	int32_t pid;    /* ps: 1..INT32_MAX */
-	uint32_t last;  /* events: 0..SHMW_EVENTS_LAST_MAX */
-	bool follow;    /* events */
+	uint32_t ns;   /* who: IPC namespace inode number */
+	int32_t pid;   /* ps: 1..INT32_MAX */
+	uint32_t last; /* events: 0..SHMW_EVENTS_LAST_MAX */
+	bool follow;   /* events */
 };
 
 /* Parses one request line (without or with its trailing newline). Returns 0, or -1 with a

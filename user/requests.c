@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "alerts.h"
 #include "daemon.h"
 #include "eventlog.h"
 #include "jsonproto.h"
@@ -22,7 +23,7 @@
 static void send_json(struct shmw_conn *c, json_object *o)
 {
 	size_t len;
-	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	char *line = malloc(len + 1);
 
 	if (line) {
@@ -270,6 +271,57 @@ static void do_events(struct shmw_daemon *d, struct shmw_conn *c, const struct s
 		shmw_conn_follow(c);
 }
 
+static int by_dest_since(const void *a, const void *b)
+{
+	const struct shmw_lseg *x = *(const struct shmw_lseg *const *)a;
+	const struct shmw_lseg *y = *(const struct shmw_lseg *const *)b;
+
+	return x->dest_since < y->dest_since ? -1 : x->dest_since > y->dest_since;
+}
+
+/* lingering (oldest first) or orphans. */
+static void do_alerts(struct shmw_daemon *d, struct shmw_conn *c, bool lingering)
+{
+	size_t n = lingering ? shmw_life_lingering(&d->life, NULL, 0)
+			     : shmw_life_orphans(&d->life, NULL, 0);
+	const struct shmw_lseg **v = calloc(n ? n : 1, sizeof(*v));
+	json_object *o, *arr;
+	uint64_t now = shmw_now_real();
+
+	if (!v) {
+		send_error(c, "internal", "out of memory");
+		return;
+	}
+	n = lingering ? shmw_life_lingering(&d->life, v, n) : shmw_life_orphans(&d->life, v, n);
+	if (lingering)
+		qsort(v, n, sizeof(*v), by_dest_since);
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, lingering ? shmw_alerts_linger_json(d, v[i], now)
+						     : shmw_alerts_orphan_json(v[i], now));
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "segments", arr);
+	free(v);
+	send_json(c, o);
+}
+
+static void do_metrics(struct shmw_daemon *d, struct shmw_conn *c)
+{
+	char *text = shmw_daemon_metrics(d);
+	json_object *o;
+
+	if (!text) {
+		send_error(c, "internal", "out of memory");
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "text", json_object_new_string(text));
+	free(text);
+	send_json(c, o);
+}
+
 void shmw_requests_handle(void *ctx, struct shmw_conn *c, const char *line, size_t len)
 {
 	struct shmw_daemon *d = ctx;
@@ -300,6 +352,15 @@ void shmw_requests_handle(void *ctx, struct shmw_conn *c, const char *line, size
 		break;
 	case SHMW_CMD_EVENTS:
 		do_events(d, c, &r);
+		break;
+	case SHMW_CMD_LINGERING:
+		do_alerts(d, c, true);
+		break;
+	case SHMW_CMD_ORPHANS:
+		do_alerts(d, c, false);
+		break;
+	case SHMW_CMD_METRICS:
+		do_metrics(d, c);
 		break;
 	}
 }

@@ -30,6 +30,7 @@ enum {
 };
 
 #define START_HINT	    "start it with: make run   (or: systemctl start shmwatchd)"
+#define COMMAND_LIST	    "who, ps, ls, status, events, lingering, orphans, metrics"
 #define EVENTS_LAST_DEFAULT 10
 #define TIMEOUT_MAX_S	    86400
 
@@ -54,6 +55,11 @@ static const char usage_text[] =
     "  ls                        every segment, in every IPC namespace (like ipcs -m)\n"
     "  status                    daemon mode, uptime and counters\n"
     "  events [-f] [-n N]        recent attach/detach/rmid/... events\n"
+    "  lingering                 segments removed (ipcs: dest) but still held:\n"
+    "                            by whom, since when, and who removed them\n"
+    "  orphans                   segments nobody has held for the daemon's\n"
+    "                            --orphan-after seconds\n"
+    "  metrics                   the daemon's numbers in Prometheus text format\n"
     "\n"
     "Options (before or after the command):\n"
     "      --socket PATH         daemon socket (default: $SHMWATCH_SOCKET, else\n"
@@ -86,7 +92,15 @@ static const char usage_text[] =
     "  shmwatch ps $(pidof -s postgres)\n"
     "  shmwatch events -n 50                   the last 50 events\n"
     "  shmwatch --json events -f | jq -c 'select(.event == \"rmid\")'\n"
-    "  SHMWATCH_SOCKET=/tmp/s.sock shmwatch status\n";
+    "  shmwatch orphans                        segments nobody has used for a while\n"
+    "  shmwatch metrics | grep ^shmwatch_lingering\n"
+    "  SHMWATCH_SOCKET=/tmp/s.sock shmwatch status\n"
+    "\n"
+    "  ipcs -m lists a segment with status \"dest\": removed with IPC_RMID, yet its\n"
+    "  memory is not freed, because processes still have it attached. Which ones,\n"
+    "  since when, and who removed it:\n"
+    "  shmwatch lingering -h\n"
+    "  shmwatch --no-headers lingering | awk '{print $2}'     (only their pids)\n";
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void usage_error(const char *fmt, ...)
@@ -233,8 +247,10 @@ static bool command_by_name(const char *name, enum shmw_cmd *cmd)
 		const char *name;
 		enum shmw_cmd cmd;
 	} cmds[] = {
-	    {"who", SHMW_CMD_WHO},	 {"ps", SHMW_CMD_PS},	      {"ls", SHMW_CMD_LS},
-	    {"status", SHMW_CMD_STATUS}, {"events", SHMW_CMD_EVENTS},
+	    {"who", SHMW_CMD_WHO},	   {"ps", SHMW_CMD_PS},
+	    {"ls", SHMW_CMD_LS},	   {"status", SHMW_CMD_STATUS},
+	    {"events", SHMW_CMD_EVENTS},   {"lingering", SHMW_CMD_LINGERING},
+	    {"orphans", SHMW_CMD_ORPHANS}, {"metrics", SHMW_CMD_METRICS},
 	};
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
@@ -254,13 +270,13 @@ static int parse_command(int argc, char **argv, struct opts *o)
 
 	if (optind >= argc) {
 		/* ipcs -h means help; here it means --human, so say so. */
-		usage_error("no command given (who, ps, ls, status, events)%s",
+		usage_error("no command given (" COMMAND_LIST ")%s",
 			    o->table.human ? "; -h is --human, help is --help" : "");
 		return EXIT_USAGE;
 	}
 	name = argv[optind];
 	if (!command_by_name(name, &o->cmd)) {
-		usage_error("unknown command '%s' (who, ps, ls, status, events)", name);
+		usage_error("unknown command '%s' (" COMMAND_LIST ")", name);
 		return EXIT_USAGE;
 	}
 	nargs = o->cmd == SHMW_CMD_WHO || o->cmd == SHMW_CMD_PS;
@@ -442,6 +458,21 @@ static int print_events_json(json_object *ans)
 	return ret;
 }
 
+/* metrics: the exposition text as the daemon made it, for `shmwatch metrics > x.prom` and
+ * pipes into Prometheus tooling; --no-headers and -h do not apply to it. */
+static int print_metrics(json_object *ans)
+{
+	const char *text = str_field(ans, "text");
+
+	if (!text) {
+		fputs("shmwatch: bad answer from shmwatchd: no \"text\" in the metrics answer\n",
+		      stderr);
+		return EXIT_DAEMON;
+	}
+	fputs(text, stdout);
+	return 0;
+}
+
 static int print_table(json_object *ans, const struct opts *o)
 {
 	int (*fn)(FILE *, json_object *, const struct shmw_table_opts *) = NULL;
@@ -462,6 +493,14 @@ static int print_table(json_object *ans, const struct opts *o)
 	case SHMW_CMD_EVENTS:
 		fn = shmw_table_events;
 		break;
+	case SHMW_CMD_LINGERING:
+		fn = shmw_table_lingering;
+		break;
+	case SHMW_CMD_ORPHANS:
+		fn = shmw_table_orphans;
+		break;
+	case SHMW_CMD_METRICS:
+		return print_metrics(ans);
 	}
 	if (fn(stdout, ans, &o->table) == 0)
 		return 0;

@@ -539,6 +539,161 @@ int shmw_table_status(FILE *out, json_object *ans, const struct shmw_table_opts 
 	return check_out(out);
 }
 
+/* ---- lingering ---- */
+
+/* Seconds as an age ("1m02s"), like status' uptime. */
+static const char *fmt_age_field(char *buf, json_object *obj, const char *key)
+{
+	int64_t v;
+
+	if (!get_int(obj, key, &v) || v < 0 || shmw_fmt_age(buf, CELL_MAX, (uint64_t)v))
+		return "-";
+	return buf;
+}
+
+/* What to run again or look for: the command line, else (kernel thread, zombie, or a process
+ * that cleared its arguments) the executable. */
+static const char *holder_command(json_object *h)
+{
+	const char *cmd = get_str(h, "cmdline");
+
+	if (strcmp(cmd, "-") && *cmd)
+		return cmd;
+	cmd = get_str(h, "exe");
+	return *cmd ? cmd : "-";
+}
+
+static const struct col linger_cols[] = {
+    {"SHMID", true, 0},	 {"PID", true, 0},  {"USER", false, 0},	       {"COMM", false, 0},
+    {"SINCE", false, 0}, {"HOW", false, 0}, {"EXE/CMDLINE", false, 0},
+};
+
+/* The holders of one lingering segment into t (SHMID first, shown only when flat). */
+static void add_linger_holders(struct tbl *t, json_object *seg)
+{
+	json_object *holders = field(seg, "holders");
+	char b[3][CELL_MAX];
+
+	for (size_t i = 0; i < array_len(holders); i++) {
+		json_object *h = json_object_array_get_idx(holders, i);
+		const char *row[7] = {
+		    fmt_int(b[0], seg, "shmid"), fmt_int(b[1], h, "pid"),    get_str(h, "user"),
+		    get_str(h, "comm"),		 fmt_time(b[2], h, "since"), get_str(h, "how"),
+		    holder_command(h),
+		};
+
+		tbl_add(t, row);
+	}
+}
+
+/* "shmid N  key K  size S  dest for AGE (since T)  removed by pid P (comm)". */
+static int linger_summary(FILE *out, json_object *seg, bool show_ns, bool human)
+{
+	char b[6][CELL_MAX], ns[CELL_MAX + 8] = "", since[CELL_MAX + 16] = "",
+					   by[2 * CELL_MAX + 32];
+	const char *comm;
+
+	if (show_ns)
+		snprintf(ns, sizeof(ns), "  ns %s", fmt_int(b[0], seg, "ns"));
+	if (field(seg, "dest_since"))
+		snprintf(since, sizeof(since), " (since %s)", fmt_time(b[1], seg, "dest_since"));
+	/* rmid_* is absent when the IPC_RMID came before the daemon started. */
+	if (field(seg, "rmid_pid")) {
+		comm = get_str(seg, "rmid_comm");
+		snprintf(by, sizeof(by), "removed by pid %s (%s)", fmt_int(b[2], seg, "rmid_pid"),
+			 *comm ? comm : "?");
+	} else {
+		snprintf(by, sizeof(by), "removed before shmwatchd started");
+	}
+	return print_summary(out, "shmid %s%s  key %s  size %s  dest for %s%s  %s",
+			     fmt_int(b[3], seg, "shmid"), ns, fmt_key(b[4], seg),
+			     fmt_size_field(b[5], seg, "size", human),
+			     fmt_age_field(b[0], seg, "dest_for_s"), since, by);
+}
+
+int shmw_table_lingering(FILE *out, json_object *ans, const struct shmw_table_opts *o)
+{
+	json_object *segs = field(ans, "segments");
+	bool show_ns = many_ns(segs);
+	bool hide[7] = {true};
+	struct tbl t;
+
+	if (o->no_headers) {
+		hide[0] = false;
+		tbl_init(&t, linger_cols, 7, hide);
+		for (size_t i = 0; i < array_len(segs); i++)
+			add_linger_holders(&t, json_object_array_get_idx(segs, i));
+		return tbl_print(out, &t, false);
+	}
+	if (!array_len(segs)) {
+		fputs("no lingering segments\n", out);
+		return check_out(out);
+	}
+	for (size_t i = 0; i < array_len(segs); i++) {
+		json_object *seg = json_object_array_get_idx(segs, i);
+		int64_t nattch;
+
+		if ((i && fputc('\n', out) == EOF) || linger_summary(out, seg, show_ns, o->human))
+			return -1;
+		if (!array_len(field(seg, "holders"))) {
+			/* Attached by processes shmwatch never saw (it may have lost events). */
+			if (get_int(seg, "nattch", &nattch) && nattch > 0)
+				fprintf(out, "no holder known to shmwatchd (nattch %" PRId64 ")\n",
+					nattch);
+			else
+				fputs("no holder known to shmwatchd\n", out);
+			if (check_out(out))
+				return -1;
+			continue;
+		}
+		tbl_init(&t, linger_cols, 7, hide);
+		add_linger_holders(&t, seg);
+		if (tbl_print(out, &t, true))
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- orphans ---- */
+
+static const struct col orphan_cols[] = {
+    {"NS", true, 0},	     {"KEY", false, 0},	  {"SHMID", true, 0},
+    {"OWNER", false, 0},     {"PERMS", false, 0}, {"BYTES", true, 0},
+    {"UNHELD-FOR", true, 0}, {"CPID", true, 0},	  {"LPID", true, 0},
+};
+
+int shmw_table_orphans(FILE *out, json_object *ans, const struct shmw_table_opts *o)
+{
+	json_object *segs = field(ans, "segments");
+	struct col cols[9];
+	bool hide[9] = {!many_ns(segs)};
+	struct owner_cache oc = {0};
+	char b[7][CELL_MAX];
+	struct tbl t;
+
+	memcpy(cols, orphan_cols, sizeof(cols));
+	if (o->human)
+		cols[5].head = "SIZE"; /* as in ls */
+	tbl_init(&t, cols, 9, hide);
+	for (size_t i = 0; i < array_len(segs); i++) {
+		json_object *s = json_object_array_get_idx(segs, i);
+		const char *row[9] = {
+		    fmt_int(b[0], s, "ns"),
+		    fmt_key(b[1], s),
+		    fmt_int(b[2], s, "shmid"),
+		    fmt_owner(&oc, s),
+		    get_str(s, "perms"),
+		    fmt_size_field(b[3], s, "size", o->human),
+		    fmt_age_field(b[4], s, "unheld_for_s"),
+		    fmt_int(b[5], s, "cpid"),
+		    fmt_int(b[6], s, "lpid"),
+		};
+
+		tbl_add(&t, row);
+	}
+	return tbl_print(out, &t, !o->no_headers);
+}
+
 /* ---- events ---- */
 
 /* Minimum widths for streamed lines: local time, longest event/cause names, 10-digit shmid,

@@ -37,6 +37,18 @@ int shmw_table_status(FILE *out, json_object *answer, const struct shmw_table_op
 /* `events -n N`: the answer's "events" array as TIME EVENT CAUSE SHMID PID COMM USER. */
 int shmw_table_events(FILE *out, json_object *answer, const struct shmw_table_opts *o);
 
+/* `lingering`: one block per segment, blocks apart by a blank line:
+ *   shmid N  key 0x...  size S  dest for AGE (since TIME)  removed by pid N (comm)
+ * then its holders as PID USER COMM SINCE HOW EXE/CMDLINE (the command line, or the executable
+ * when the command line is empty). An "ns N" goes after the shmid when the segments come from
+ * more than one IPC namespace. With no_headers, for scripts: one table of all holders, SHMID
+ * PID USER COMM SINCE HOW EXE/CMDLINE, without headers. No segment: "no lingering segments"
+ * (nothing with no_headers). */
+int shmw_table_lingering(FILE *out, json_object *answer, const struct shmw_table_opts *o);
+/* `orphans`: [NS] KEY SHMID OWNER PERMS BYTES|SIZE UNHELD-FOR CPID LPID; NS only when the
+ * segments come from more than one IPC namespace. */
+int shmw_table_orphans(FILE *out, json_object *answer, const struct shmw_table_opts *o);
+
 /* `events -f`: widths cannot come from content not yet seen, so the stream uses fixed minimum
  * widths (wider values push the line out). The header is printed unless o->no_headers. */
 int shmw_table_event_header(FILE *out, const struct shmw_table_opts *o);

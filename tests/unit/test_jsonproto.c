@@ -67,6 +67,13 @@ static void test_valid(void)
 	CHECK_INT("events last", req.last, 10000);
 	CHECK("events follow", req.follow);
 
+	CHECK_INT("lingering parses", parse("{\"cmd\":\"lingering\"}"), 0);
+	CHECK_INT("lingering cmd", req.cmd, SHMW_CMD_LINGERING);
+	CHECK_INT("orphans parses", parse(" {\"cmd\":\"orphans\"}\n"), 0);
+	CHECK_INT("orphans cmd", req.cmd, SHMW_CMD_ORPHANS);
+	CHECK_INT("metrics parses", parse("{\"cmd\":\"metrics\"}"), 0);
+	CHECK_INT("metrics cmd", req.cmd, SHMW_CMD_METRICS);
+
 	/* len, not the NUL, ends the request: a caller's buffer may hold more after it. */
 	const char two[] = "{\"cmd\":\"ls\"}\n{\"cmd\":\"status\"}\n";
 	CHECK_INT("len bounds the line", shmw_request_parse(two, 13, &req, err, sizeof(err)), 0);
@@ -80,6 +87,9 @@ static void test_names(void)
 	CHECK_STR("name ls", shmw_cmd_name(SHMW_CMD_LS), "ls");
 	CHECK_STR("name status", shmw_cmd_name(SHMW_CMD_STATUS), "status");
 	CHECK_STR("name events", shmw_cmd_name(SHMW_CMD_EVENTS), "events");
+	CHECK_STR("name lingering", shmw_cmd_name(SHMW_CMD_LINGERING), "lingering");
+	CHECK_STR("name orphans", shmw_cmd_name(SHMW_CMD_ORPHANS), "orphans");
+	CHECK_STR("name metrics", shmw_cmd_name(SHMW_CMD_METRICS), "metrics");
 	CHECK_STR("name unknown", shmw_cmd_name((enum shmw_cmd)99), "unknown");
 }
 
@@ -149,8 +159,38 @@ static void test_format(void)
 	free(line);
 	round_trip("events", &r);
 
+	/* The commands without arguments send nothing but cmd, whatever else req holds. */
+	{
+		static const struct {
+			enum shmw_cmd cmd;
+			const char *name, *line;
+		} bare[] = {
+		    {SHMW_CMD_LINGERING, "lingering", "{\"cmd\":\"lingering\"}\n"},
+		    {SHMW_CMD_ORPHANS, "orphans", "{\"cmd\":\"orphans\"}\n"},
+		    {SHMW_CMD_METRICS, "metrics", "{\"cmd\":\"metrics\"}\n"},
+		};
+
+		for (size_t i = 0; i < sizeof(bare) / sizeof(bare[0]); i++) {
+			char label[64];
+
+			memset(&r, 0, sizeof(r));
+			r.cmd = bare[i].cmd;
+			r.shmid = 5;
+			r.pid = 7;
+			r.last = 3;
+			r.follow = true;
+			line = shmw_request_format(&r);
+			snprintf(label, sizeof(label), "format %s", bare[i].name);
+			CHECK_STR(label, line, bare[i].line);
+			free(line);
+			round_trip(bare[i].name, &r);
+		}
+	}
+
 	r.cmd = (enum shmw_cmd)0;
 	CHECK("format bad cmd", shmw_request_format(&r) == NULL);
+	r.cmd = (enum shmw_cmd)(SHMW_CMD_METRICS + 1);
+	CHECK("format cmd past the last", shmw_request_format(&r) == NULL);
 }
 
 static void test_error_line(void)
@@ -264,6 +304,18 @@ static void test_reject(void)
 	reject("who without shmid", "{\"cmd\":\"who\"}", "cmd 'who' requires field 'shmid'");
 	reject("who with only ns", "{\"cmd\":\"who\",\"ns\":5}", "requires field 'shmid'");
 	reject("ps without pid", "{\"cmd\":\"ps\"}", "cmd 'ps' requires field 'pid'");
+	reject("lingering with shmid", "{\"cmd\":\"lingering\",\"shmid\":5}",
+	       "field 'shmid' is not allowed with cmd 'lingering'");
+	reject("orphans with last", "{\"cmd\":\"orphans\",\"last\":5}",
+	       "field 'last' is not allowed with cmd 'orphans'");
+	reject("metrics with follow", "{\"cmd\":\"metrics\",\"follow\":true}",
+	       "field 'follow' is not allowed with cmd 'metrics'");
+	reject("metrics unknown field", "{\"cmd\":\"metrics\",\"format\":\"text\"}",
+	       "unknown field 'format'");
+	reject("unknown cmd lists the new ones", "{\"cmd\":\"linger\"}",
+	       "unknown cmd 'linger' (want who, ps, ls, status, events, lingering, orphans or "
+	       "metrics)");
+	reject("cmd case lingering", "{\"cmd\":\"Lingering\"}", "unknown cmd 'Lingering'");
 
 	/* Types and ranges. */
 	reject("shmid string", "{\"cmd\":\"who\",\"shmid\":\"5\"}", shmid_range);

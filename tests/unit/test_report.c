@@ -265,7 +265,8 @@ static void test_names(void)
 		CHECK_STR(name, shmw_event_name(t), events[t]);
 	}
 	CHECK_STR("event name 0", shmw_event_name(0), "unknown");
-	CHECK_STR("event name 9", shmw_event_name(9), "unknown");
+	CHECK_STR("event name 9", shmw_event_name(SHMW_EV_SHMGET), "shmget");
+	CHECK_STR("event name 10", shmw_event_name(10), "unknown");
 	CHECK_STR("event name huge", shmw_event_name(0xffffffffu), "unknown");
 	{
 		struct shmw_event ev = mkev(77, 55, SEC);

@@ -287,6 +287,117 @@ static void test_events(void)
 	    "someone_long\n");
 }
 
+/* Two lingering segments: one removed while the daemon ran, with two holders (one whose
+ * command line is empty, so its executable stands in), one removed before it started and held
+ * by processes it never saw. */
+static const char linger_json[] =
+    "{\"ok\":true,\"segments\":["
+    "{\"ns\":4026531839,\"shmid\":393216,\"key\":305441741,\"size\":303038464,"
+    "\"generation\":1764320000,\"dest_since\":\"2026-11-28T09:03:57.123456Z\","
+    "\"dest_for_s\":62,\"nattch\":2,\"rmid_pid\":4242,\"rmid_comm\":\"psql\","
+    "\"rmid_uid\":0,\"rmid_user\":\"root\",\"repeat\":0,\"holders\":["
+    "{\"pid\":1234,\"comm\":\"postgres\",\"uid\":1000,\"user\":\"pg\","
+    "\"since\":\"2026-11-28T09:00:00Z\",\"how\":\"shmat\",\"vmas\":1,\"mm\":\"a\","
+    "\"role\":\"owner\",\"exe\":\"/usr/lib/postgresql/15/bin/postgres\","
+    "\"cmdline\":\"postgres -D /var/lib/postgresql/15/main\",\"cgroup\":\"/system.slice\"},"
+    "{\"pid\":77,\"comm\":\"w\",\"uid\":1001,\"user\":\"someone\","
+    "\"since\":\"2026-11-28T09:01:00Z\",\"how\":\"fork\",\"vmas\":1,\"mm\":\"b\","
+    "\"role\":\"owner\",\"exe\":\"/usr/bin/w\",\"cmdline\":\"\",\"cgroup\":\"/\"}]},"
+    "{\"ns\":4026531839,\"shmid\":5,\"key\":0,\"size\":4096,\"generation\":1,"
+    "\"dest_for_s\":3725,\"nattch\":1,\"repeat\":3,\"holders\":[]}]}";
+
+static void test_lingering(void)
+{
+	CHECK_STR(
+	    "lingering blocks", render(shmw_table_lingering, linger_json, false, true),
+	    "shmid 393216  key 0x1234abcd  size 289M  dest for 1m02s (since 2026-11-28 09:03:57)  "
+	    "removed by pid 4242 (psql)\n"
+	    " PID  USER     COMM      SINCE                HOW    EXE/CMDLINE\n"
+	    "1234  pg       postgres  2026-11-28 09:00:00  shmat  postgres -D "
+	    "/var/lib/postgresql/15/main\n"
+	    "  77  someone  w         2026-11-28 09:01:00  fork   /usr/bin/w\n"
+	    "\n"
+	    "shmid 5  key 0x00000000  size 4K  dest for 1h02m  removed before shmwatchd started\n"
+	    "no holder known to shmwatchd (nattch 1)\n");
+	{
+		const char *want = "shmid 393216  key 0x1234abcd  size 303038464  dest for";
+
+		CHECK("lingering bytes without -h",
+		      !strncmp(render(shmw_table_lingering, linger_json, false, false), want,
+			       strlen(want)));
+	}
+	/* For scripts: every holder on one line with its shmid, nothing else. */
+	CHECK_STR("lingering no headers", render(shmw_table_lingering, linger_json, true, false),
+		  "393216  1234  pg       postgres  2026-11-28 09:00:00  shmat  postgres -D "
+		  "/var/lib/postgresql/15/main\n"
+		  "393216    77  someone  w         2026-11-28 09:01:00  fork   /usr/bin/w\n");
+	CHECK_STR("lingering none",
+		  render(shmw_table_lingering, "{\"ok\":true,\"segments\":[]}", false, false),
+		  "no lingering segments\n");
+	CHECK_STR("lingering none no headers",
+		  render(shmw_table_lingering, "{\"ok\":true,\"segments\":[]}", true, false), "");
+	/* Segments from two namespaces: the ns tells equal shmids apart. */
+	CHECK_STR("lingering two namespaces",
+		  render(shmw_table_lingering,
+			 "{\"ok\":true,\"segments\":[{\"ns\":7,\"shmid\":1,\"key\":1,"
+			 "\"size\":1,\"dest_for_s\":1,\"holders\":[]},{\"ns\":8,\"shmid\":1,"
+			 "\"key\":1,\"size\":1,\"dest_for_s\":2,\"holders\":[]}]}",
+			 false, false),
+		  "shmid 1  ns 7  key 0x00000001  size 1  dest for 1s  removed before shmwatchd "
+		  "started\n"
+		  "no holder known to shmwatchd\n"
+		  "\n"
+		  "shmid 1  ns 8  key 0x00000001  size 1  dest for 2s  removed before shmwatchd "
+		  "started\n"
+		  "no holder known to shmwatchd\n");
+	/* Names and command lines come from other users' processes: no escape sequences, no
+	 * line breaks; and nothing missing may crash or shift a column. */
+	CHECK_STR("lingering hostile and missing",
+		  render(shmw_table_lingering,
+			 "{\"ok\":true,\"segments\":[{\"rmid_pid\":9,\"rmid_comm\":"
+			 "\"x\\u001b[2J\",\"holders\":[{\"pid\":3,\"cmdline\":\"a\\nb\\u001bc\"},"
+			 "{\"cmdline\":7}]}]}",
+			 false, false),
+		  "shmid -  key -  size -  dest for -  removed by pid 9 (x?[2J)\n"
+		  "PID  USER  COMM  SINCE  HOW  EXE/CMDLINE\n"
+		  "  3  -     -     -      -    a?b?c\n"
+		  "  -  -     -     -      -    -\n");
+}
+
+static const char orphans_json[] =
+    "{\"ok\":true,\"segments\":["
+    "{\"ns\":4026531839,\"shmid\":32769,\"key\":305441742,\"size\":1536,\"perms\":\"0600\","
+    "\"uid\":0,\"user\":\"postgres\",\"generation\":1,"
+    "\"unheld_since\":\"2026-11-27T08:00:00Z\",\"unheld_for_s\":90061,\"cpid\":4000,"
+    "\"lpid\":4001,\"creator_comm\":\"loader\"},"
+    "{\"ns\":4026531839,\"shmid\":2,\"key\":-1,\"size\":303038464,\"perms\":\"0640\","
+    "\"uid\":3999999,\"unheld_for_s\":42,\"cpid\":1,\"lpid\":0}]}";
+
+static void test_orphans(void)
+{
+	CHECK_STR("orphans table", render(shmw_table_orphans, orphans_json, false, false),
+		  "KEY         SHMID  OWNER     PERMS      BYTES  UNHELD-FOR  CPID  LPID\n"
+		  "0x1234abce  32769  postgres  0600        1536       1d01h  4000  4001\n"
+		  "0xffffffff      2  3999999   0640   303038464         42s     1     0\n");
+	CHECK_STR("orphans human", render(shmw_table_orphans, orphans_json, false, true),
+		  "KEY         SHMID  OWNER     PERMS  SIZE  UNHELD-FOR  CPID  LPID\n"
+		  "0x1234abce  32769  postgres  0600   1.5K       1d01h  4000  4001\n"
+		  "0xffffffff      2  3999999   0640   289M         42s     1     0\n");
+	CHECK_STR("orphans no headers", render(shmw_table_orphans, orphans_json, true, false),
+		  "0x1234abce  32769  postgres  0600       1536  1d01h  4000  4001\n"
+		  "0xffffffff      2  3999999   0640  303038464    42s     1     0\n");
+	CHECK_STR("orphans two namespaces",
+		  render(shmw_table_orphans,
+			 "{\"ok\":true,\"segments\":[{\"ns\":7,\"shmid\":1,\"uid\":0},"
+			 "{\"ns\":8,\"shmid\":1,\"uid\":0,\"unheld_for_s\":-5}]}",
+			 true, false),
+		  "7  -  1  root  -  -  -  -  -\n"
+		  "8  -  1  root  -  -  -  -  -\n");
+	CHECK_STR("orphans none",
+		  render(shmw_table_orphans, "{\"ok\":true,\"segments\":[]}", false, false),
+		  "KEY  SHMID  OWNER  PERMS  BYTES  UNHELD-FOR  CPID  LPID\n");
+}
+
 /* A table written to a stream that fails must say so. */
 static void test_write_error(void)
 {
@@ -303,6 +414,18 @@ static void test_write_error(void)
 	CHECK_INT("write error reported", shmw_table_ls(f, obj, &o), -1);
 	fclose(f);
 	json_object_put(obj);
+
+	obj = json_tokener_parse(linger_json);
+	f = fopen("/dev/full", "w");
+	if (!f || !obj) {
+		CHECK("write error lingering setup", false);
+	} else {
+		setvbuf(f, NULL, _IONBF, 0);
+		CHECK_INT("write error lingering", shmw_table_lingering(f, obj, &o), -1);
+	}
+	if (f)
+		fclose(f);
+	json_object_put(obj);
 }
 
 int main(void)
@@ -317,6 +440,8 @@ int main(void)
 	test_ps();
 	test_status();
 	test_events();
+	test_lingering();
+	test_orphans();
 	test_write_error();
 	return CHECK_DONE();
 }

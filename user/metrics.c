@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Prometheus text exposition format 0.0.4 (see metrics.h). Naming follows the Prometheus
+ * conventions: one prefix, base units as suffixes (_bytes, _seconds), counters end in _total,
+ * a label where summing over it makes sense (segments by status, events by type), and the
+ * version in an _info gauge of value 1 rather than in every series.
+ */
+#include "metrics.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define P "shmwatch_"
+
+static const char *const status_names[SHMW_MS_NSTATUS] = {
+    [SHMW_MS_ACTIVE] = "active",
+    [SHMW_MS_DEST] = "dest",
+};
+
+static const char *const event_names[SHMW_ME_NEVENTS] = {
+    [SHMW_ME_ATTACH] = "attach",   [SHMW_ME_DETACH] = "detach",
+    [SHMW_ME_VMAS] = "vmas",	   [SHMW_ME_RMID] = "rmid",
+    [SHMW_ME_CREATE] = "create",   [SHMW_ME_DESTROY] = "destroy",
+    [SHMW_ME_LINGER] = "linger",   [SHMW_ME_LINGER_END] = "linger_end",
+    [SHMW_ME_ORPHAN] = "orphan",   [SHMW_ME_RESYNC] = "resync",
+    [SHMW_ME_OWNER] = "owner",	   [SHMW_ME_SHARE] = "share",
+    [SHMW_ME_UNSHARE] = "unshare",
+};
+
+static const char *const alert_names[SHMW_MA_NALERTS] = {
+    [SHMW_MA_LINGER] = "linger",
+    [SHMW_MA_LINGER_END] = "linger_end",
+    [SHMW_MA_ORPHAN] = "orphan",
+};
+
+static const char *const map_names[SHMW_MM_NMAPS] = {
+    [SHMW_MM_MMS] = "mms",
+    [SHMW_MM_SHARERS] = "sharers",
+};
+
+/* HELP text: backslash and newline escaped. */
+static void put_help(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", f);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* A label value: backslash, double quote and newline escaped. */
+static void put_label_value(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", f);
+		else if (*s == '"')
+			fputs("\\\"", f);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s ", name);
+	put_help(f, help);
+	fprintf(f, "\n# TYPE %s %s\n", name, type);
+}
+
+/* name, or name{label="value"} when label is set. */
+static void series(FILE *f, const char *name, const char *label, const char *value)
+{
+	fputs(name, f);
+	if (label) {
+		fprintf(f, "{%s=\"", label);
+		put_label_value(f, value);
+		fputs("\"}", f);
+	}
+	fputc(' ', f);
+}
+
+static void sample_u64(FILE *f, const char *name, const char *label, const char *value, uint64_t v)
+{
+	series(f, name, label, value);
+	fprintf(f, "%" PRIu64 "\n", v);
+}
+
+/* The shortest decimal that reads back as the same double (62.5, not 62.500000000000000),
+ * and the spellings Prometheus uses for the special values. */
+static void sample_double(FILE *f, const char *name, double v)
+{
+	char buf[40];
+
+	series(f, name, NULL, NULL);
+	if (isnan(v)) {
+		fputs("NaN\n", f);
+		return;
+	}
+	if (isinf(v)) {
+		fputs(v > 0 ? "+Inf\n" : "-Inf\n", f);
+		return;
+	}
+	/* Whole numbers (a start time, an age in seconds) in plain digits, not 1.7643204e+09. */
+	if (v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double)(int64_t)v) {
+		fprintf(f, "%.0f\n", v);
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	fprintf(f, "%s\n", buf);
+}
+
+/* One family with one series per label value. */
+static void labelled(FILE *f, const char *name, const char *type, const char *help,
+		     const char *label, const char *const *names, const uint64_t *vals, size_t n)
+{
+	family(f, name, type, help);
+	for (size_t i = 0; i < n; i++)
+		sample_u64(f, name, label, names[i], vals[i]);
+}
+
+static void single(FILE *f, const char *name, const char *type, const char *help, uint64_t v)
+{
+	family(f, name, type, help);
+	sample_u64(f, name, NULL, NULL, v);
+}
+
+static void render(FILE *f, const struct shmw_metrics *m)
+{
+	const struct shmw_hook_stats *h = &m->hooks;
+	const char *const results[] = {"success", "failure", "timeout"};
+	const uint64_t finished[] = {h->succeeded, h->failed, h->timed_out};
+
+	labelled(f, P "segments", "gauge",
+		 "System V shared memory segments the kernel has, by status (dest: marked for "
+		 "destruction, still attached).",
+		 "status", status_names, m->segments, SHMW_MS_NSTATUS);
+	labelled(f, P "segment_bytes", "gauge", "Total size of those segments, by status.",
+		 "status", status_names, m->segment_bytes, SHMW_MS_NSTATUS);
+	single(f, P "attachments", "gauge", "Segments held, counted once per process and segment.",
+	       m->attachments);
+	single(f, P "holder_processes", "gauge", "Processes holding at least one segment.",
+	       m->holder_processes);
+	single(f, P "lingering_segments", "gauge",
+	       "Segments marked for destruction that some process still holds.", m->lingering);
+	family(f, P "lingering_oldest_seconds", "gauge",
+	       "How long the oldest lingering segment has been marked for destruction (0 when "
+	       "none lingers).");
+	sample_double(f, P "lingering_oldest_seconds", m->lingering_oldest_s);
+	single(f, P "orphan_segments", "gauge",
+	       "Segments not marked for destruction that nobody has held for --orphan-after "
+	       "seconds.",
+	       m->orphans);
+	labelled(f, P "events_total", "counter", "Events logged, by type.", "event", event_names,
+		 m->events, SHMW_ME_NEVENTS);
+	single(f, P "events_lost_total", "counter",
+	       "Event records the kernel dropped because the BPF ring buffer was full; each "
+	       "triggers a resync.",
+	       m->events_lost);
+	single(f, P "resyncs_total", "counter",
+	       "Rewalks of process memory maps that repair the state after lost events or a full "
+	       "map.",
+	       m->resyncs);
+	single(f, P "bpf_map_full_total", "counter",
+	       "BPF map updates that failed because the map was full.", m->map_full);
+	single(f, P "mm_slot_overflows_total", "counter",
+	       "Times an address space held more segments than shmwatch tracks per address "
+	       "space.",
+	       m->mm_overflows);
+	labelled(f, P "bpf_map_entries", "gauge", "Entries in a BPF map.", "map", map_names,
+		 m->map_entries, SHMW_MM_NMAPS);
+	labelled(f, P "bpf_map_max_entries", "gauge",
+		 "Capacity of a BPF map (max_entries); tracking degrades to resyncs when it is "
+		 "reached.",
+		 "map", map_names, m->map_max_entries, SHMW_MM_NMAPS);
+	single(f, P "clients", "gauge", "Clients connected to the daemon socket.", m->clients);
+	labelled(f, P "alerts_total", "counter",
+		 "Alerts raised (logged, and run through --alert-exec when set), by type; "
+		 "linger_end is the all-clear for a linger alert.",
+		 "alert", alert_names, m->alerts, SHMW_MA_NALERTS);
+	single(f, P "alert_hooks_started_total", "counter", "--alert-exec hook processes started.",
+	       h->started);
+	labelled(f, P "alert_hooks_finished_total", "counter",
+		 "--alert-exec hooks that ended: exit status 0, non-zero exit or killed by a "
+		 "signal, or killed by shmwatchd after the timeout.",
+		 "result", results, finished, 3);
+	single(f, P "alert_hooks_refused_total", "counter",
+	       "--alert-exec hooks not started because too many were running.", h->refused);
+	single(f, P "alert_hooks_spawn_errors_total", "counter",
+	       "--alert-exec hooks that could not be started (out of memory, fork or exec "
+	       "failed).",
+	       h->spawn_errors);
+	single(f, P "alert_hooks_running", "gauge", "--alert-exec hooks running now.", h->running);
+	family(f, P "start_time_seconds", "gauge",
+	       "When the daemon started, in seconds since the Unix epoch.");
+	sample_double(f, P "start_time_seconds", m->start_time_s);
+	family(f, P "info", "gauge", "Daemon version and tracing mode; the value is always 1.");
+	fputs(P "info{version=\"", f);
+	put_label_value(f, m->version ? m->version : "");
+	fputs("\",mode=\"", f);
+	put_label_value(f, m->mode ? m->mode : "");
+	fputs("\"} 1\n", f);
+}
+
+char *shmw_metrics_render(const struct shmw_metrics *m)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	bool bad;
+
+	if (!m) {
+		errno = EINVAL;
+		return NULL;
+	}
+	f = open_memstream(&text, &len);
+	if (!f)
+		return NULL;
+	render(f, m);
+	/* A memstream fails only for lack of memory; ferror and fclose both tell. */
+	bad = ferror(f);
+	if (fclose(f) || bad) {
+		free(text);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return text;
+}
+
+static int write_all(int fd, const char *s, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, s, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int shmw_metrics_write_file(const char *path, const char *text)
+{
+	char *tmp;
+	int fd, err;
+
+	if (!path || !*path || !text)
+		return -EINVAL;
+	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
+		return -ENOMEM;
+	/* O_NOFOLLOW: a symlink planted at the temp name must not redirect the write. No
+	 * O_EXCL: a temp file left by a crash of an earlier daemon with the same pid is ours
+	 * to overwrite. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		err = -errno;
+		free(tmp);
+		return err;
+	}
+	/* The daemon's umask may be strict (for its socket); node_exporter runs as another
+	 * user and must be able to read the file. */
+	err = fchmod(fd, 0644) ? -errno : 0;
+	if (!err)
+		err = write_all(fd, text, strlen(text));
+	/* Without fsync a crash soon after the rename can leave an empty file behind the new
+	 * name. The directory is not fsynced: losing the rename in a crash only brings back the
+	 * previous, complete file, and the next interval rewrites it. */
+	if (!err && fsync(fd))
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	free(tmp);
+	return err;
+}
