@@ -46,7 +46,7 @@ DAEMON_SRCS := user/shmwatchd.c user/daemon_opts.c user/daemon.c user/requests.c
 	       user/loader.c user/kallsyms.c \
 	       user/mounts.c user/state.c user/seed.c user/server.c user/eventlog.c \
 	       user/segtable.c user/report.c user/procinfo.c user/lifecycle.c user/alerts.c \
-	       user/alert_exec.c user/metrics.c
+	       user/alert_exec.c user/metrics.c user/privs.c
 CLIENT_SRCS := user/shmwatch.c user/client.c user/table.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 HELPER_SRCS := $(wildcard tests/e2e/helpers/*.c)
@@ -124,7 +124,7 @@ $(OUTPUT)/%.o: %.c
 
 $(OUTPUT)/shmwatchd: $(DAEMON_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -ljson-c -lsystemd -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -ljson-c -lsystemd -lcap -o $@
 
 $(OUTPUT)/shmwatch: $(CLIENT_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)

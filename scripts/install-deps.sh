@@ -3,7 +3,7 @@
 # Used by `make run`, `make test` and .ci/run so a fresh Debian 12 machine needs nothing else.
 set -eu
 PKGS="make clang libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libsystemd-dev \
-pkg-config uthash-dev lsof"
+pkg-config uthash-dev libcap-dev lsof"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -209,6 +209,7 @@ struct sync_ctx {
 	uint32_t cause;
 	uint64_t ts;
 	uint64_t changes;
+	json_object *diffs; /* verify: each difference, as published */
 };
 
 static void on_change(void *p, enum shmw_change chg, const struct shmw_mmst *mm,
@@ -221,13 +222,16 @@ static void on_change(void *p, enum shmw_change chg, const struct shmw_mmst *mm,
 	if (seg)
 		shmw_ns_note(seg->ns, ev.pid);
 	publish_event(c->d, &ev);
+	if (c->diffs)
+		json_object_array_add(c->diffs, shmw_report_event(&ev));
 	c->changes++;
 }
 
 /* Makes the state equal to the BPF maps, publishing each difference with `cause`. */
-static int sync_from_maps(struct shmw_daemon *d, uint32_t cause, uint64_t *changes)
+static int sync_from_maps(struct shmw_daemon *d, uint32_t cause, uint64_t *changes,
+			  json_object *diffs)
 {
-	struct sync_ctx c = {.d = d, .cause = cause, .ts = now_boot()};
+	struct sync_ctx c = {.d = d, .cause = cause, .ts = now_boot(), .diffs = diffs};
 	struct shmw_snapshot s;
 	int ret;
 
@@ -260,7 +264,7 @@ int shmw_daemon_seed(struct shmw_daemon *d)
 		log_warn("%d address spaces kept changing during the start-up walk; will walk "
 			 "them again",
 			 ret);
-	ret = sync_from_maps(d, SHMW_CAUSE_SEED, NULL);
+	ret = sync_from_maps(d, SHMW_CAUSE_SEED, NULL, NULL);
 	if (ret)
 		return ret;
 	shmw_daemon_reconcile(d, true);
@@ -333,7 +337,7 @@ static void refresh_dest(struct shmw_daemon *d, uint64_t now)
 }
 
 /* A pass that repairs everything: walk, then sync, publishing what differed as `resync`. */
-static void resync(struct shmw_daemon *d, bool walk_all, const char *why)
+static void resync(struct shmw_daemon *d, bool walk_all, const char *why, json_object *diffs)
 {
 	uint64_t changes = 0;
 	int ret = 0;
@@ -345,7 +349,7 @@ static void resync(struct shmw_daemon *d, bool walk_all, const char *why)
 	d->nresync_pids = 0;
 	if (ret < 0)
 		log_warn("resync walk failed: %s", strerror(-ret));
-	ret = sync_from_maps(d, SHMW_CAUSE_RESYNC, &changes);
+	ret = sync_from_maps(d, SHMW_CAUSE_RESYNC, &changes, diffs);
 	if (ret) {
 		log_err("resync failed: %s", strerror(-ret));
 		return;
@@ -357,6 +361,8 @@ static void resync(struct shmw_daemon *d, bool walk_all, const char *why)
 	else
 		log_info("resync (%s): state was exact", why);
 }
+
+static void verify_tick(struct shmw_daemon *d);
 
 static uint64_t mono_now(void)
 {
@@ -381,6 +387,11 @@ void shmw_daemon_tick(struct shmw_daemon *d)
 	shmw_life_tick(&d->life, real);
 	if (d->hooks)
 		shmw_hooks_reap(d->hooks); /* enforces their timeouts */
+	if (d->opts.verify_interval &&
+	    mono - d->last_verify >= (uint64_t)d->opts.verify_interval * 1000000000ull) {
+		d->last_verify = mono;
+		verify_tick(d);
+	}
 	if (d->opts.metrics_file &&
 	    mono - d->last_metrics >= (uint64_t)d->opts.metrics_interval * 1000000000ull) {
 		char *text = shmw_daemon_metrics(d);
@@ -408,11 +419,11 @@ void shmw_daemon_tick(struct shmw_daemon *d)
 	memcpy(d->bpf_stats, now, sizeof(now));
 	if (d->resync_full) {
 		d->resync_full = false;
-		resync(d, true, map_full ? "map full" : "requested");
+		resync(d, true, map_full ? "map full" : "requested", NULL);
 	} else if (d->nresync_pids) {
-		resync(d, false, "incomplete address spaces");
+		resync(d, false, "incomplete address spaces", NULL);
 	} else if (lost) {
-		resync(d, false, "lost events");
+		resync(d, false, "lost events", NULL);
 	}
 }
 
@@ -496,4 +507,86 @@ char *shmw_daemon_metrics(struct shmw_daemon *d)
 	m.version = SHMW_VERSION;
 	m.mode = d->bpf.mode;
 	return shmw_metrics_render(&m);
+}
+
+/* VMAs of a segment the state accounts for: the kernel's nattch when exact. */
+static int64_t traced_nattch(const struct shmw_state *st, uint32_t ns, int32_t shmid)
+{
+	const struct shmw_seg *seg = shmw_state_seg(st, ns, (uint32_t)shmid);
+	int64_t n = 0;
+
+	for (uint32_t i = 0; seg && i < seg->nmms; i++) {
+		const struct shmw_mm_seg *slot = shmw_mm_seg_of(seg->mms[i], ns, (uint32_t)shmid);
+
+		n += slot ? slot->nvma : 0;
+	}
+	return n;
+}
+
+/* Segments whose nattch differs from what the state accounts for; adds them to diffs. */
+static size_t nattch_mismatches(struct shmw_daemon *d, json_object *diffs)
+{
+	uint32_t nss[MAX_NS];
+	size_t nns = shmw_ns_known(nss, MAX_NS), bad = 0;
+
+	for (size_t i = 0; i < nns; i++) {
+		struct shmw_kseg *v;
+		size_t n;
+
+		if (shmw_segtable_read(nss[i], &v, &n))
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			int64_t traced = traced_nattch(&d->state, nss[i], v[j].shmid);
+			json_object *o;
+
+			if (traced == v[j].nattch)
+				continue;
+			bad++;
+			if (!diffs)
+				continue;
+			o = json_object_new_object();
+			json_object_object_add(o, "event", json_object_new_string("nattch"));
+			json_object_object_add(o, "ns", json_object_new_uint64(nss[i]));
+			json_object_object_add(o, "shmid", json_object_new_int64(v[j].shmid));
+			json_object_object_add(o, "kernel", json_object_new_int64(v[j].nattch));
+			json_object_object_add(o, "traced", json_object_new_int64(traced));
+			json_object_array_add(diffs, o);
+		}
+		free(v);
+	}
+	return bad;
+}
+
+json_object *shmw_daemon_verify(struct shmw_daemon *d)
+{
+	json_object *o = json_object_new_object(), *diffs = json_object_new_array();
+	size_t n;
+
+	/* A fresh walk of every task: what it finds different is repaired and published. */
+	resync(d, true, "verify", diffs);
+	/* nattch moves with every attach: a mismatch must persist to count. */
+	for (int tries = 0; tries < 10 && nattch_mismatches(d, NULL); tries++) {
+		struct timespec pause = {0, 20 * 1000 * 1000};
+
+		nanosleep(&pause, NULL);
+		shmw_daemon_drain(d);
+	}
+	nattch_mismatches(d, diffs);
+	n = json_object_array_length(diffs);
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "exact", json_object_new_boolean(n == 0));
+	json_object_object_add(o, "differences", diffs);
+	return o;
+}
+
+static void verify_tick(struct shmw_daemon *d)
+{
+	json_object *o = shmw_daemon_verify(d);
+	json_object *diffs = json_object_object_get(o, "differences");
+
+	if (json_object_array_length(diffs))
+		log_warn("periodic verify: %zu differences with the kernel (repaired where the "
+			 "walk could)",
+			 json_object_array_length(diffs));
+	json_object_put(o);
 }

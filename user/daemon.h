@@ -4,6 +4,7 @@
 #define SHMW_DAEMON_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <json-c/json.h>
 #include "daemon_opts.h"
 #include "lifecycle.h"
 #include "loader.h"
@@ -41,6 +42,7 @@ struct shmw_daemon {
 	uint64_t ev_counts[16];  /* published events by type (enum shmw_metrics_event) */
 	uint64_t last_reconcile; /* CLOCK_MONOTONIC ns of the last kernel-table pass */
 	uint64_t last_metrics;
+	uint64_t last_verify;
 	bool quit;
 };
 
@@ -56,6 +58,9 @@ void shmw_daemon_tick(struct shmw_daemon *d);
 void shmw_daemon_reconcile(struct shmw_daemon *d, bool startup);
 /* Publishes one event line: log file, recent ring, followers; counts it under `event`. */
 void shmw_daemon_publish(struct shmw_daemon *d, const char *event, const char *line);
+/* Compares the state with a fresh walk of every task and the kernel's nattch, repairs what
+ * the walk shows, and answers {"ok","exact","differences":[...]}. */
+json_object *shmw_daemon_verify(struct shmw_daemon *d);
 /* The Prometheus exposition of the daemon's numbers now; caller frees. */
 char *shmw_daemon_metrics(struct shmw_daemon *d);
 #endif

@@ -38,6 +38,9 @@ static const char usage[] =
 	"      --metrics-file PATH rewrite Prometheus metrics to PATH atomically (for\n"
 	"                          node_exporter's textfile collector)\n"
 	"      --metrics-interval SECONDS  how often (default 5)\n"
+	"      --verify-interval SECONDS  compare the state with a fresh walk of every\n"
+	"                          process this often, repairing differences (default 3600;\n"
+	"                          0: only on 'shmwatch verify')\n"
 	"  -v, --verbose           debug logging (libbpf and verifier messages too)\n"
 	"  -h, --help              this help\n"
 	"  -V, --version           version\n"
@@ -88,7 +91,7 @@ bad:
 
 enum { OPT_LOG_MAX = 256, OPT_LOG_KEEP, OPT_MAX_MMS, OPT_MAX_SHARERS, OPT_RING, OPT_RECENT,
        OPT_MAX_CLIENTS, OPT_LINGER, OPT_REALERT, OPT_ORPHAN, OPT_ALERT_EXEC, OPT_ALERT_TIMEOUT,
-       OPT_METRICS_FILE, OPT_METRICS_INTERVAL };
+       OPT_METRICS_FILE, OPT_METRICS_INTERVAL, OPT_VERIFY_INTERVAL };
 
 int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 {
@@ -109,6 +112,7 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 		{"alert-timeout", required_argument, NULL, OPT_ALERT_TIMEOUT},
 		{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
 		{"metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL},
+		{"verify-interval", required_argument, NULL, OPT_VERIFY_INTERVAL},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -132,6 +136,7 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 	o->orphan_after = 3600;
 	o->alert_timeout = 10;
 	o->metrics_interval = 5;
+	o->verify_interval = 3600;
 	o->verbosity = LOG_INFO;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:l:vhV", lopts, NULL)) != -1) {
@@ -227,6 +232,11 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 			if (parse_num("--metrics-interval", optarg, 1, 3600, &v))
 				return 2;
 			o->metrics_interval = v;
+			break;
+		case OPT_VERIFY_INTERVAL:
+			if (parse_num("--verify-interval", optarg, 0, 10u * 365 * 86400, &v))
+				return 2;
+			o->verify_interval = v;
 			break;
 		case 'v':
 			o->verbosity = LOG_DEBUG;

@@ -24,6 +24,7 @@ struct shmw_daemon_opts {
 	uint32_t alert_timeout; /* seconds */
 	const char *metrics_file;
 	uint32_t metrics_interval; /* seconds */
+	uint32_t verify_interval;  /* seconds; 0: only on request */
 	int verbosity;
 };
 

@@ -50,6 +50,7 @@ static const struct cmd_spec {
     {SHMW_CMD_LINGERING, "lingering", BIT(F_CMD), BIT(F_CMD)},
     {SHMW_CMD_ORPHANS, "orphans", BIT(F_CMD), BIT(F_CMD)},
     {SHMW_CMD_METRICS, "metrics", BIT(F_CMD), BIT(F_CMD)},
+    {SHMW_CMD_VERIFY, "verify", BIT(F_CMD), BIT(F_CMD)},
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -414,6 +415,7 @@ char *shmw_request_format(const struct shmw_request *req)
 	case SHMW_CMD_LINGERING:
 	case SHMW_CMD_ORPHANS:
 	case SHMW_CMD_METRICS:
+	case SHMW_CMD_VERIFY:
 		break;
 	}
 	if (bad) {

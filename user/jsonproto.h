@@ -18,6 +18,7 @@ enum shmw_cmd {
 	SHMW_CMD_LINGERING, /* segments marked for destruction and still held */
 	SHMW_CMD_ORPHANS,   /* segments nobody has held for --orphan-after */
 	SHMW_CMD_METRICS,   /* the Prometheus exposition */
+	SHMW_CMD_VERIFY,    /* compare the state with the kernel now */
 };
 
 struct shmw_request {

@@ -362,5 +362,8 @@ void shmw_requests_handle(void *ctx, struct shmw_conn *c, const char *line, size
 	case SHMW_CMD_METRICS:
 		do_metrics(d, c);
 		break;
+	case SHMW_CMD_VERIFY:
+		send_json(c, shmw_daemon_verify(d));
+		break;
 	}
 }

@@ -27,10 +27,11 @@ enum {
 	EXIT_USAGE = 2,	    /* bad arguments, ambiguous, bad_request */
 	EXIT_UNREACH = 3,   /* no daemon, no answer, connection lost */
 	EXIT_DAEMON = 4,    /* busy, internal, a malformed answer, a local failure */
+	EXIT_DIFFER = 5,    /* verify: the state differed from the kernel's */
 };
 
 #define START_HINT	    "start it with: make run   (or: systemctl start shmwatchd)"
-#define COMMAND_LIST	    "who, ps, ls, status, events, lingering, orphans, metrics"
+#define COMMAND_LIST	    "who, ps, ls, status, events, lingering, orphans, metrics, verify"
 #define EVENTS_LAST_DEFAULT 10
 #define TIMEOUT_MAX_S	    86400
 
@@ -60,6 +61,8 @@ static const char usage_text[] =
     "  orphans                   segments nobody has held for the daemon's\n"
     "                            --orphan-after seconds\n"
     "  metrics                   the daemon's numbers in Prometheus text format\n"
+    "  verify                    compare the daemon's state with a fresh walk of every\n"
+    "                            process and the kernel's nattch; repair, list what differed\n"
     "\n"
     "Options (before or after the command):\n"
     "      --socket PATH         daemon socket (default: $SHMWATCH_SOCKET, else\n"
@@ -84,6 +87,7 @@ static const char usage_text[] =
     "  2  usage error, rejected request, or SHMID ambiguous across IPC namespaces\n"
     "  3  shmwatchd unreachable: not running, no answer in time, or connection lost\n"
     "  4  any other error (daemon busy or failing, malformed answer, output error)\n"
+    "  5  verify found differences (they are listed, and repaired where possible)\n"
     "\n"
     "Examples:\n"
     "  shmwatch ls -h                          segments with human sizes\n"
@@ -251,6 +255,7 @@ static bool command_by_name(const char *name, enum shmw_cmd *cmd)
 	    {"ls", SHMW_CMD_LS},	   {"status", SHMW_CMD_STATUS},
 	    {"events", SHMW_CMD_EVENTS},   {"lingering", SHMW_CMD_LINGERING},
 	    {"orphans", SHMW_CMD_ORPHANS}, {"metrics", SHMW_CMD_METRICS},
+	    {"verify", SHMW_CMD_VERIFY},
 	};
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
@@ -501,6 +506,9 @@ static int print_table(json_object *ans, const struct opts *o)
 		break;
 	case SHMW_CMD_METRICS:
 		return print_metrics(ans);
+	case SHMW_CMD_VERIFY:
+		fn = shmw_table_verify;
+		break;
 	}
 	if (fn(stdout, ans, &o->table) == 0)
 		return 0;
@@ -532,6 +540,9 @@ static int run_once(struct shmw_client *c, const char *path, const struct opts *
 	} else if (!o->json) {
 		ret = print_table(ans, o);
 	}
+	if (!ret && o->cmd == SHMW_CMD_VERIFY &&
+	    !json_object_get_boolean(json_object_object_get(ans, "exact")))
+		ret = EXIT_DIFFER;
 	json_object_put(ans);
 	free(raw);
 	return ret ? ret : flush_stdout();

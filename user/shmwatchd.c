@@ -20,6 +20,7 @@
 #include "eventlog.h"
 #include "log.h"
 #include "loop.h"
+#include "privs.h"
 #include "requests.h"
 #include "server.h"
 #include "timefmt.h"
@@ -172,6 +173,11 @@ int main(int argc, char **argv)
 	ret = setup_fds(&d, &sig, &tmr, &ring);
 	if (ret) {
 		log_err("event loop setup: %s", strerror(-ret));
+		goto out;
+	}
+	/* Loaded, attached, mounted, bound: from here on the daemon needs far less. */
+	if (shmw_drop_privileges(err, sizeof(err))) {
+		log_err("%s", err);
 		goto out;
 	}
 	log_info("ready: %zu address spaces hold %llu attachments of %zu segments; socket %s, "

@@ -750,3 +750,37 @@ int shmw_table_event_line(FILE *out, json_object *ev, const struct shmw_table_op
 	add_event(&t, ev);
 	return tbl_print(out, &t, false);
 }
+
+int shmw_table_verify(FILE *out, json_object *answer, const struct shmw_table_opts *o)
+{
+	json_object *diffs = json_object_object_get(answer, "differences");
+	size_t n = diffs ? json_object_array_length(diffs) : 0;
+
+	(void)o;
+	if (!n)
+		return fprintf(out, "no differences: the state matches the kernel\n") < 0 ? -1 : 0;
+	if (fprintf(out, "%zu differences with the kernel (repaired where a walk could):\n", n) <
+	    0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		json_object *d = json_object_array_get_idx(diffs, i);
+		const char *ev = json_object_get_string(json_object_object_get(d, "event"));
+		int r;
+
+		if (ev && !strcmp(ev, "nattch"))
+			r = fprintf(out, "  shmid %s (ns %s): kernel nattch %s, traced %s\n",
+				    json_object_get_string(json_object_object_get(d, "shmid")),
+				    json_object_get_string(json_object_object_get(d, "ns")),
+				    json_object_get_string(json_object_object_get(d, "kernel")),
+				    json_object_get_string(json_object_object_get(d, "traced")));
+		else
+			r = fprintf(out, "  %s: pid %s (%s) shmid %s vmas %s\n", ev ? ev : "?",
+				    json_object_get_string(json_object_object_get(d, "pid")),
+				    json_object_get_string(json_object_object_get(d, "comm")),
+				    json_object_get_string(json_object_object_get(d, "shmid")),
+				    json_object_get_string(json_object_object_get(d, "vmas")));
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}

@@ -53,4 +53,6 @@ int shmw_table_orphans(FILE *out, json_object *answer, const struct shmw_table_o
  * widths (wider values push the line out). The header is printed unless o->no_headers. */
 int shmw_table_event_header(FILE *out, const struct shmw_table_opts *o);
 int shmw_table_event_line(FILE *out, json_object *event, const struct shmw_table_opts *o);
+/* verify: "no differences", or one line per difference. */
+int shmw_table_verify(FILE *out, json_object *answer, const struct shmw_table_opts *o);
 #endif
