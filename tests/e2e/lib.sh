@@ -650,3 +650,108 @@ check_log() {
 status_field() {
 	sw --json status | "$JSONX" . "$@"
 }
+
+# ---- lifecycle events and alerts --------------------------------------------------------------
+
+# ev_lines EVENT SHMID [NS]: the log file's lines of EVENT (create, rmid, destroy, linger,
+# linger_end, orphan, or any other) about SHMID in NS (default: our namespace), in order.
+ev_lines() {
+	[ -s "$T/events.jsonl" ] || return 0
+	"$JSONX" . event shmid ns <"$T/events.jsonl" 2>/dev/null |
+		awk -v e="$1" -v s="$2" -v n="${3:-$SELF_NS}" '$1 == e && $2 == s && $3 == n { print NR }' \
+			>"$T/ev_lines.nr"
+	awk 'NR == FNR { want[$1] = 1; next } FNR in want' "$T/ev_lines.nr" "$T/events.jsonl"
+}
+
+# ev_count EVENT SHMID [NS]: how many such lines.
+ev_count() {
+	ev_lines "$@" | wc -l | tr -d ' '
+}
+
+# ev_has EVENT SHMID [NS]: at least one such line.
+ev_has() {
+	[ "$(ev_count "$@")" -gt 0 ]
+}
+
+# ev_field EVENT SHMID NS FIELD...: FIELDs (shmw-json paths) of the first such line ("" for our
+# namespace).
+ev_field() {
+	_efe=$1
+	_efs=$2
+	_efn=${3:-$SELF_NS}
+	shift 3
+	ev_lines "$_efe" "$_efs" "$_efn" | head -n 1 | "$JSONX" . "$@"
+}
+
+# secs_of TIME...: RFC 3339 UTC times ("2026-11-28T09:03:57.123456Z") as seconds since the
+# epoch with microseconds, one a line.
+secs_of() {
+	for _so in "$@"; do echo "$_so"; done | awk '
+	{
+		if ($0 !~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9](\.[0-9]+)?Z$/) {
+			print "bad-time:" $0
+			next
+		}
+		y = substr($0, 1, 4) + 0; m = substr($0, 6, 2) + 0; d = substr($0, 9, 2) + 0
+		hh = substr($0, 12, 2) + 0; mi = substr($0, 15, 2) + 0; ss = substr($0, 18) + 0
+		# days from 1970-01-01 (civil calendar, as in days_from_civil)
+		if (m <= 2) y--
+		era = int(y / 400); yoe = y - era * 400
+		doy = int((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1
+		doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy
+		days = era * 146097 + doe - 719468
+		printf "%.6f\n", days * 86400 + hh * 3600 + mi * 60 + ss
+	}'
+}
+
+# secs_between FROM TO: TO - FROM in seconds (RFC 3339 times), with microseconds.
+secs_between() {
+	secs_of "$1" "$2" | awk 'NR == 1 { a = $1 } NR == 2 { b = $1 }
+		END { if (a ~ /^bad/ || b ~ /^bad/ || NR != 2) print "bad-time"; else printf "%.6f\n", b - a }'
+}
+
+# num_in X LO HI: LO <= X <= HI (decimal numbers).
+num_in() {
+	awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x ~ /^-?[0-9]+(\.[0-9]+)?$/ &&
+		x + 0 >= lo + 0 && x + 0 <= hi + 0) }'
+}
+
+# let_time_pass SECONDS: for checks that something does NOT happen: they need time to pass.
+let_time_pass() {
+	poll "$1" false
+	return 0
+}
+
+# proc_cmdline PID: /proc/PID/cmdline with its NULs as spaces (as shmwatchd reports it).
+proc_cmdline() {
+	tr '\000' ' ' <"/proc/$1/cmdline" | sed 's/ *$//'
+}
+
+# proc_cgroup PID: the cgroup v2 path of PID (the "0::" line of /proc/PID/cgroup).
+proc_cgroup() {
+	sed -n 's/^0:://p' "/proc/$1/cgroup"
+}
+
+# user_of UID: the user name of UID, from /etc/passwd.
+user_of() {
+	awk -F: -v u="$1" '$3 == u { print $1; exit }' /etc/passwd
+}
+
+# kseg_col SHMID COLUMN [NS]: a column of /proc/sysvipc/shm for SHMID in our namespace (key,
+# shmid, perms, size, cpid, lpid, nattch, uid, gid, cuid, cgid, atime, dtime, ctime).
+kseg_col() {
+	awk -v s="$1" -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		$2 == s { print $(col[c]); exit }' /proc/sysvipc/shm
+}
+
+# sw_ok ARGS...: `shmwatch --json ARGS` when it succeeds with "ok":true; else prints why (so that
+# a check comparing with an empty list can never pass on a failed request) and returns 1.
+sw_ok() {
+	_swo=$(sw --json "$@" 2>&1)
+	_swrc=$?
+	if [ "$_swrc" != 0 ] || [ "$(echo "$_swo" | "$JSONX" ok 2>/dev/null)" != true ]; then
+		echo "shmwatch $* failed (exit $_swrc): $_swo"
+		return 1
+	fi
+	echo "$_swo"
+}

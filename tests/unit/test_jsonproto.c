@@ -90,6 +90,7 @@ static void test_names(void)
 	CHECK_STR("name lingering", shmw_cmd_name(SHMW_CMD_LINGERING), "lingering");
 	CHECK_STR("name orphans", shmw_cmd_name(SHMW_CMD_ORPHANS), "orphans");
 	CHECK_STR("name metrics", shmw_cmd_name(SHMW_CMD_METRICS), "metrics");
+	CHECK_STR("name verify", shmw_cmd_name(SHMW_CMD_VERIFY), "verify");
 	CHECK_STR("name unknown", shmw_cmd_name((enum shmw_cmd)99), "unknown");
 }
 
@@ -168,6 +169,7 @@ static void test_format(void)
 		    {SHMW_CMD_LINGERING, "lingering", "{\"cmd\":\"lingering\"}\n"},
 		    {SHMW_CMD_ORPHANS, "orphans", "{\"cmd\":\"orphans\"}\n"},
 		    {SHMW_CMD_METRICS, "metrics", "{\"cmd\":\"metrics\"}\n"},
+		    {SHMW_CMD_VERIFY, "verify", "{\"cmd\":\"verify\"}\n"},
 		};
 
 		for (size_t i = 0; i < sizeof(bare) / sizeof(bare[0]); i++) {
@@ -189,7 +191,7 @@ static void test_format(void)
 
 	r.cmd = (enum shmw_cmd)0;
 	CHECK("format bad cmd", shmw_request_format(&r) == NULL);
-	r.cmd = (enum shmw_cmd)(SHMW_CMD_METRICS + 1);
+	r.cmd = (enum shmw_cmd)(SHMW_CMD_VERIFY + 1);
 	CHECK("format cmd past the last", shmw_request_format(&r) == NULL);
 }
 

@@ -17,6 +17,8 @@
  *   PID vfork-done CPID          written by the parent once the child has exited
  *   PID threads N                threads started;  PID thread-exited N  (N left)
  *   PID ns INUM                  after unshare-ipc;  PID next-id N after next-id
+ *   PID rmid-forced N            after rmid-forced;  PID name NAME after name
+ *   PID at-ms TIME               after at-ms: the realtime clock then (s.nanoseconds)
  *   PID split ADDR LEN WHAT      after mprotect-half, mprotect-page, munmap-page, dofork-half
  *   PID moved OLD NEW            after mremap-move
  *   PID rmid ID                  after rmid
@@ -53,6 +55,11 @@
  *   clone-vm          clone(CLONE_VM|SIGCHLD) a sibling that blocks (SIGUSR1: exit_group 0)
  *   unshare-ipc       unshare(CLONE_NEWIPC)
  *   next-id N         write N to /proc/sys/kernel/shm_next_id (refused in the root namespace)
+ *   rmid-forced N     write N to /proc/sys/kernel/shm_rmid_forced (refused in the root namespace)
+ *   name NAME         prctl(PR_SET_NAME, NAME): the comm the kernel (and shmwatch) reports
+ *   at-ms N           sleep until the realtime clock is N ms (0-999) past a whole second, so
+ *                     that the next op happens late (or early) in a second: shm_ctime, shm_dtime
+ *                     are whole seconds
  *   pause             wait for SIGUSR1, then go on with the next op
  *   exit              exit(0) now
  *
@@ -71,10 +78,12 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_ATTACH  64
@@ -160,6 +169,21 @@ static void wait_usr1(void)
 
 	while (sigwait(&usr1_set, &sig) != 0)
 		;
+}
+
+/* Writes N to a per-IPC-namespace sysctl (the callers refuse the root namespace). */
+static void write_sysctl(const char *path, long n)
+{
+	char buf[32];
+	int fd, len;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open %s: %s", path, strerror(errno));
+	len = snprintf(buf, sizeof(buf), "%ld\n", n);
+	if (write(fd, buf, len) != len)
+		die("write %s: %s", path, strerror(errno));
+	close(fd);
 }
 
 static void report_segment(void)
@@ -496,19 +520,37 @@ int main(int argc, char **argv)
 			say("ns %lu", ipc_ns_inum());
 		} else if (strcmp(op, "next-id") == 0) {
 			long n = parse_num(need_arg(++i, argc, argv, op), -1, INT_MAX, "id");
-			char buf[32];
-			int fd, len;
 
 			if (ipc_ns_inum() == ROOT_IPC_NS)
 				die("next-id: refusing to change the root IPC namespace");
-			fd = open("/proc/sys/kernel/shm_next_id", O_WRONLY | O_CLOEXEC);
-			if (fd < 0)
-				die("open shm_next_id: %s", strerror(errno));
-			len = snprintf(buf, sizeof(buf), "%ld\n", n);
-			if (write(fd, buf, len) != len)
-				die("write shm_next_id: %s", strerror(errno));
-			close(fd);
+			write_sysctl("/proc/sys/kernel/shm_next_id", n);
 			say("next-id %ld", n);
+		} else if (strcmp(op, "rmid-forced") == 0) {
+			long n = parse_num(need_arg(++i, argc, argv, op), 0, 1, "value");
+
+			if (ipc_ns_inum() == ROOT_IPC_NS)
+				die("rmid-forced: refusing to change the root IPC namespace");
+			write_sysctl("/proc/sys/kernel/shm_rmid_forced", n);
+			say("rmid-forced %ld", n);
+		} else if (strcmp(op, "at-ms") == 0) {
+			long ms = parse_num(need_arg(++i, argc, argv, op), 0, 999, "milliseconds");
+			struct timespec now, t;
+
+			clock_gettime(CLOCK_REALTIME, &now);
+			t.tv_sec = now.tv_sec;
+			t.tv_nsec = ms * 1000000L;
+			if (now.tv_nsec >= t.tv_nsec)
+				t.tv_sec++;
+			while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &t, NULL) == EINTR)
+				;
+			clock_gettime(CLOCK_REALTIME, &now);
+			say("at-ms %lld.%09ld", (long long)now.tv_sec, now.tv_nsec);
+		} else if (strcmp(op, "name") == 0) {
+			const char *name = need_arg(++i, argc, argv, op);
+
+			if (prctl(PR_SET_NAME, name, 0, 0, 0) < 0)
+				die("prctl(PR_SET_NAME, %s): %s", name, strerror(errno));
+			say("name %s", name);
 		} else if (strcmp(op, "pause") == 0) {
 			say("paused %d", ++npause);
 			wait_usr1();
