@@ -8,6 +8,7 @@
 #include "log.h"
 #include "procinfo.h"
 #include "report.h"
+#include "server.h"
 #include "timefmt.h"
 
 static const char *const life_names[] = {
@@ -280,7 +281,15 @@ void shmw_alerts_on_life(void *ctx, enum shmw_life_event ev, const struct shmw_l
 	{
 		const char *line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
-		shmw_daemon_publish(d, name, line);
+		/* An alert names other users' processes: admins only. Lifecycle events concern
+		 * whoever acted, or the segment's owner. */
+		uint32_t audience = ev == SHMW_LIFE_LINGER || ev == SHMW_LIFE_ORPHAN ||
+						    ev == SHMW_LIFE_LINGER_END
+					    ? SHMW_AUDIENCE_ADMIN
+				    : info->by ? info->by->uid
+					       : s->uid;
+
+		shmw_daemon_publish(d, name, line, audience);
 		if (ev == SHMW_LIFE_LINGER) {
 			journal_linger(s, o, info->now);
 			hook(d, name, s, line);

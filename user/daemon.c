@@ -33,7 +33,7 @@ static uint64_t now_boot(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void recent_push(struct shmw_recent *r, const char *line)
+static void recent_push(struct shmw_recent *r, const char *line, uint32_t audience)
 {
 	char *copy;
 
@@ -45,9 +45,11 @@ static void recent_push(struct shmw_recent *r, const char *line)
 	if (r->count == r->cap) {
 		free(r->lines[r->head]);
 		r->lines[r->head] = copy;
+		r->audience[r->head] = audience;
 		r->head = (r->head + 1) % r->cap;
 	} else {
 		r->lines[(r->head + r->count) % r->cap] = copy;
+		r->audience[(r->head + r->count) % r->cap] = audience;
 		r->count++;
 	}
 }
@@ -64,7 +66,8 @@ static const char *const metric_events[SHMW_ME_NEVENTS] = {
 
 _Static_assert(SHMW_ME_NEVENTS <= 16, "ev_counts is big enough");
 
-void shmw_daemon_publish(struct shmw_daemon *d, const char *event, const char *line)
+void shmw_daemon_publish(struct shmw_daemon *d, const char *event, const char *line,
+			 uint32_t audience)
 {
 	size_t len = strlen(line);
 	char *nl;
@@ -77,7 +80,7 @@ void shmw_daemon_publish(struct shmw_daemon *d, const char *event, const char *l
 	}
 	d->logged++;
 	shmw_eventlog_write(d->log, line, len);
-	recent_push(&d->recent, line);
+	recent_push(&d->recent, line, audience);
 	if (!d->server)
 		return;
 	nl = malloc(len + 1);
@@ -85,7 +88,7 @@ void shmw_daemon_publish(struct shmw_daemon *d, const char *event, const char *l
 		return;
 	memcpy(nl, line, len);
 	nl[len] = '\n';
-	shmw_server_broadcast(d->server, nl, len + 1);
+	shmw_server_broadcast(d->server, nl, len + 1, audience);
 	free(nl);
 }
 
@@ -96,7 +99,7 @@ static void publish_event(struct shmw_daemon *d, const struct shmw_event *ev)
 
 	/* What a resync found is counted as such, not as live attaches and detaches. */
 	shmw_daemon_publish(d, ev->cause == SHMW_CAUSE_RESYNC ? "resync" : shmw_event_name(ev->type),
-			    s);
+			    s, ev->uid);
 	json_object_put(o);
 }
 

@@ -17,6 +17,7 @@ struct shmw_hooks;
 /* Recent event lines, for `shmwatch events -n N`. */
 struct shmw_recent {
 	char **lines;
+	uint32_t *audience; /* per line: the uid it concerns (SHMW_AUDIENCE_ADMIN: admins only) */
 	uint32_t cap, head, count;
 };
 
@@ -56,8 +57,11 @@ int shmw_daemon_seed(struct shmw_daemon *d);
 void shmw_daemon_tick(struct shmw_daemon *d);
 /* Reads every known namespace's segment table into the lifecycle registry. */
 void shmw_daemon_reconcile(struct shmw_daemon *d, bool startup);
-/* Publishes one event line: log file, recent ring, followers; counts it under `event`. */
-void shmw_daemon_publish(struct shmw_daemon *d, const char *event, const char *line);
+/* Publishes one event line: log file, recent ring, followers; counts it under `event`.
+ * audience: the uid whose process or segment it concerns (non-admin clients see only their
+ * own), or SHMW_AUDIENCE_ADMIN. */
+void shmw_daemon_publish(struct shmw_daemon *d, const char *event, const char *line,
+			 uint32_t audience);
 /* Compares the state with a fresh walk of every task and the kernel's nattch, repairs what
  * the walk shows, and answers {"ok","exact","differences":[...]}. */
 json_object *shmw_daemon_verify(struct shmw_daemon *d);

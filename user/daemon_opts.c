@@ -2,6 +2,7 @@
 /* shmwatchd's command line (see daemon_opts.h). */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@ static const char usage[] =
 	"      --ring-size BYTES   BPF ring buffer, a power of two >= 4096 (default 4M)\n"
 	"      --recent N          event lines kept for 'shmwatch events -n' (default 4096)\n"
 	"      --max-clients N     concurrent client connections (default 1024)\n"
+	"      --admin-group NAME  members see every process, as root does; other users see\n"
+	"                          only their own processes (others are counted, not named)\n"
 	"      --linger-after SECONDS  alert when a segment marked for destruction is still\n"
 	"                          held this long (default 60; 0: never)\n"
 	"      --realert SECONDS   repeat a linger alert this often while it lasts\n"
@@ -91,7 +94,7 @@ bad:
 
 enum { OPT_LOG_MAX = 256, OPT_LOG_KEEP, OPT_MAX_MMS, OPT_MAX_SHARERS, OPT_RING, OPT_RECENT,
        OPT_MAX_CLIENTS, OPT_LINGER, OPT_REALERT, OPT_ORPHAN, OPT_ALERT_EXEC, OPT_ALERT_TIMEOUT,
-       OPT_METRICS_FILE, OPT_METRICS_INTERVAL, OPT_VERIFY_INTERVAL };
+       OPT_METRICS_FILE, OPT_METRICS_INTERVAL, OPT_VERIFY_INTERVAL, OPT_ADMIN_GROUP };
 
 int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 {
@@ -113,6 +116,7 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 		{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
 		{"metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL},
 		{"verify-interval", required_argument, NULL, OPT_VERIFY_INTERVAL},
+		{"admin-group", required_argument, NULL, OPT_ADMIN_GROUP},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -232,6 +236,13 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 			if (parse_num("--metrics-interval", optarg, 1, 3600, &v))
 				return 2;
 			o->metrics_interval = v;
+			break;
+		case OPT_ADMIN_GROUP:
+			if (!getgrnam(optarg)) {
+				fprintf(stderr, "shmwatchd: --admin-group: no group '%s'\n", optarg);
+				return 2;
+			}
+			o->admin_group = optarg;
 			break;
 		case OPT_VERIFY_INTERVAL:
 			if (parse_num("--verify-interval", optarg, 0, 10u * 365 * 86400, &v))

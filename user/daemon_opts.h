@@ -25,6 +25,7 @@ struct shmw_daemon_opts {
 	const char *metrics_file;
 	uint32_t metrics_interval; /* seconds */
 	uint32_t verify_interval;  /* seconds; 0: only on request */
+	const char *admin_group;   /* members see every process, like root */
 	int verbosity;
 };
 

@@ -53,6 +53,27 @@ static void send_error(struct shmw_conn *c, const char *code, const char *fmt, .
 	}
 }
 
+/* Non-admin clients see holders running as themselves; the others are counted, not named. */
+static void filter_holders(struct shmw_conn *c, json_object *o)
+{
+	json_object *holders = json_object_object_get(o, "holders"), *kept;
+	uint32_t uid = shmw_conn_uid(c), hidden = 0;
+
+	if (shmw_conn_privileged(c) || !holders)
+		return;
+	kept = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(holders); i++) {
+		json_object *h = json_object_array_get_idx(holders, i);
+
+		if ((uint32_t)json_object_get_uint64(json_object_object_get(h, "uid")) == uid)
+			json_object_array_add(kept, json_object_get(h));
+		else
+			hidden++;
+	}
+	json_object_object_add(o, "holders", kept);
+	json_object_object_add(o, "hidden_holders", json_object_new_uint64(hidden));
+}
+
 static bool ns_listed(const uint32_t *v, size_t n, uint32_t ns)
 {
 	for (size_t i = 0; i < n; i++)
@@ -66,6 +87,7 @@ static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw
 	uint32_t cands[MAX_NS], known[MAX_NS];
 	size_t ncands, nknown;
 	struct shmw_kseg k;
+	json_object *o;
 	int ret;
 
 	if (r->has_ns) {
@@ -75,7 +97,9 @@ static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw
 				   r->shmid, r->ns);
 			return;
 		}
-		send_json(c, shmw_report_who(&d->state, r->ns, r->shmid, ret ? NULL : &k));
+		o = shmw_report_who(&d->state, r->ns, r->shmid, ret ? NULL : &k);
+		filter_holders(c, o);
+		send_json(c, o);
 		return;
 	}
 	/* Which namespaces have this shmid: the ones we see holders in, and the kernel tables
@@ -118,7 +142,9 @@ static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw
 		return;
 	}
 	ret = shmw_segtable_find(cands[0], r->shmid, &k);
-	send_json(c, shmw_report_who(&d->state, cands[0], r->shmid, ret ? NULL : &k));
+	o = shmw_report_who(&d->state, cands[0], r->shmid, ret ? NULL : &k);
+	filter_holders(c, o);
+	send_json(c, o);
 }
 
 /* One /proc/PID file for a process that holds nothing: not a scan. */
@@ -156,9 +182,14 @@ static void do_ps(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_
 	json_object *o, *segs;
 	uint32_t uid = 0;
 
-	if (!shmw_state_mm_of_pid(&d->state, (uint32_t)r->pid, &sh) &&
-	    !proc_comm((uint32_t)r->pid, comm, sizeof(comm), &uid)) {
+	const struct shmw_mmst *m = shmw_state_mm_of_pid(&d->state, (uint32_t)r->pid, &sh);
+
+	if (!m && !proc_comm((uint32_t)r->pid, comm, sizeof(comm), &uid)) {
 		send_error(c, "no_such_process", "no process with pid %d", r->pid);
+		return;
+	}
+	if (!shmw_conn_privileged(c) && (m ? (sh ? sh->uid : m->uid) : uid) != shmw_conn_uid(c)) {
+		send_error(c, "forbidden", "pid %d runs as another user; ask as root", r->pid);
 		return;
 	}
 	o = shmw_report_ps(&d->state, (uint32_t)r->pid, comm, uid);
@@ -254,13 +285,24 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 static void do_events(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
 {
 	struct shmw_recent *rc = &d->recent;
-	uint32_t n = r->last < rc->count ? r->last : rc->count;
 	json_object *o = json_object_new_object();
 	json_object *arr = json_object_new_array();
+	bool all = shmw_conn_privileged(c);
+	uint32_t uid = shmw_conn_uid(c), n = 0, first = rc->count;
 
-	for (uint32_t i = rc->count - n; i < rc->count; i++) {
-		json_object *e = json_tokener_parse(rc->lines[(rc->head + i) % rc->cap]);
+	/* The last `last` lines this client may see, oldest first. */
+	while (first > 0 && n < r->last) {
+		first--;
+		if (all || rc->audience[(rc->head + first) % rc->cap] == uid)
+			n++;
+	}
+	for (uint32_t i = first; i < rc->count; i++) {
+		uint32_t at = (rc->head + i) % rc->cap;
+		json_object *e;
 
+		if (!all && rc->audience[at] != uid)
+			continue;
+		e = json_tokener_parse(rc->lines[at]);
 		if (e)
 			json_object_array_add(arr, e);
 	}
@@ -297,9 +339,13 @@ static void do_alerts(struct shmw_daemon *d, struct shmw_conn *c, bool lingering
 		qsort(v, n, sizeof(*v), by_dest_since);
 	o = json_object_new_object();
 	arr = json_object_new_array();
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(arr, lingering ? shmw_alerts_linger_json(d, v[i], now)
-						     : shmw_alerts_orphan_json(v[i], now));
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = lingering ? shmw_alerts_linger_json(d, v[i], now)
+					   : shmw_alerts_orphan_json(v[i], now);
+
+		filter_holders(c, e);
+		json_object_array_add(arr, e);
+	}
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "segments", arr);
 	free(v);
@@ -332,8 +378,12 @@ void shmw_requests_handle(void *ctx, struct shmw_conn *c, const char *line, size
 		send_error(c, "bad_request", "%s", err);
 		return;
 	}
-	if (shmw_conn_uid(c) != 0) {
-		send_error(c, "forbidden", "only root may query shmwatchd for now");
+	if (shmw_conn_rate_limited(c)) {
+		send_error(c, "busy", "more than 200 requests in a second; slow down");
+		return;
+	}
+	if (r.cmd == SHMW_CMD_VERIFY && !shmw_conn_privileged(c)) {
+		send_error(c, "forbidden", "verify walks every process: root or the admin group only");
 		return;
 	}
 	shmw_daemon_drain(d);

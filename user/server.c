@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include "jsonproto.h"
 #include "log.h"
@@ -28,7 +29,10 @@ struct shmw_conn {
 	char *out;
 	size_t outlen, outoff, outcap;
 	bool follow;
+	bool privileged;
 	bool dead;
+	uint64_t window_start; /* rate limit: requests in the current second */
+	uint32_t window_count;
 	bool discarding; /* skipping the rest of an over-long line */
 	struct shmw_conn *next, **pprev;
 };
@@ -41,8 +45,11 @@ struct shmw_server {
 	struct shmw_conn *conns;
 	uint32_t nconns, max_conns;
 	uint64_t dropped;
+	gid_t admin_gid;
 	bool reap_needed;
 };
+
+#define RATE_PER_SEC 200 /* requests a client may make per second */
 
 static void conn_io(struct shmw_watch *w, uint32_t events);
 
@@ -123,6 +130,66 @@ void shmw_conn_follow(struct shmw_conn *c)
 uid_t shmw_conn_uid(const struct shmw_conn *c)
 {
 	return c->cred.uid;
+}
+
+bool shmw_conn_privileged(const struct shmw_conn *c)
+{
+	return c->privileged;
+}
+
+bool shmw_conn_rate_limited(struct shmw_conn *c)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec;
+	if (now != c->window_start) {
+		c->window_start = now;
+		c->window_count = 0;
+	}
+	return ++c->window_count > RATE_PER_SEC;
+}
+
+void shmw_server_set_admin_group(struct shmw_server *s, gid_t gid)
+{
+	s->admin_gid = gid;
+}
+
+/* Is the client in the admin group? SO_PEERCRED has only the primary group; the others are
+ * in the client's /proc status (one file, read once per connection). */
+static bool in_group(const struct ucred *cred, gid_t gid)
+{
+	char path[64], line[1024];
+	bool found = false;
+	FILE *f;
+
+	if (gid == (gid_t)-1)
+		return false;
+	if (cred->gid == gid)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)cred->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p, *end;
+
+		if (strncmp(line, "Groups:", 7))
+			continue;
+		for (p = line + 7;; p = end) {
+			unsigned long g = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			if ((gid_t)g == gid) {
+				found = true;
+				break;
+			}
+		}
+	}
+	fclose(f);
+	return found;
 }
 
 static void reply_error(struct shmw_conn *c, const char *code, const char *msg)
@@ -232,6 +299,7 @@ static void accept_ready(struct shmw_watch *w, uint32_t events)
 			free(c);
 			continue;
 		}
+		c->privileged = c->cred.uid == 0 || in_group(&c->cred, s->admin_gid);
 		if (shmw_loop_add(&c->w, EPOLLIN | EPOLLRDHUP)) {
 			close(fd);
 			free(c);
@@ -267,10 +335,11 @@ void shmw_server_reap(struct shmw_server *s)
 	s->reap_needed = false;
 }
 
-void shmw_server_broadcast(struct shmw_server *s, const char *line, size_t len)
+void shmw_server_broadcast(struct shmw_server *s, const char *line, size_t len,
+			   uint32_t audience)
 {
 	for (struct shmw_conn *c = s->conns; c; c = c->next)
-		if (c->follow && !c->dead)
+		if (c->follow && !c->dead && (c->privileged || c->cred.uid == audience))
 			shmw_conn_send(c, line, len);
 }
 
@@ -360,9 +429,10 @@ struct shmw_server *shmw_server_open(const char *path, uint32_t max_clients, shm
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return NULL;
 	}
-	/* The socket is born with its final mode, no window in which it is wider: root only,
-	 * until per-user filtering by SO_PEERCRED lets others see their own processes. */
-	old_umask = umask(0177);
+	/* The socket is born with its final mode, no window in which it is wider. Anyone may
+	 * connect; what each client sees is decided from SO_PEERCRED (root and the admin group
+	 * everything, others their own processes). The directory is root's, mode 0755. */
+	old_umask = umask(0111);
 	ret = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
 	umask(old_umask);
 	if (ret || listen(fd, 512)) {
@@ -380,6 +450,7 @@ struct shmw_server *shmw_server_open(const char *path, uint32_t max_clients, shm
 	s->fn = fn;
 	s->ctx = ctx;
 	s->max_conns = max_clients;
+	s->admin_gid = (gid_t)-1;
 	s->w.fd = fd;
 	s->w.fn = accept_ready;
 	s->w.ctx = s;

@@ -16,6 +16,9 @@ struct shmw_conn;
 /* Called with each complete request line (newline stripped). */
 typedef void (*shmw_request_fn)(void *ctx, struct shmw_conn *c, const char *line, size_t len);
 
+/* Who may see everything: root, and members of this group (-1: nobody else). */
+void shmw_server_set_admin_group(struct shmw_server *s, gid_t gid);
+
 /* Refuses (-EADDRINUSE, with the running daemon's pid in err) when a daemon answers on
  * path; removes a stale socket file otherwise. */
 struct shmw_server *shmw_server_open(const char *path, uint32_t max_clients, shmw_request_fn fn,
@@ -29,8 +32,15 @@ void shmw_conn_send(struct shmw_conn *c, const char *data, size_t len);
 /* Turns the connection into an event stream (`events -f`). */
 void shmw_conn_follow(struct shmw_conn *c);
 uid_t shmw_conn_uid(const struct shmw_conn *c);
-/* Sends a line to every following client. */
-void shmw_server_broadcast(struct shmw_server *s, const char *line, size_t len);
+/* Root or a member of the admin group: sees every process. */
+bool shmw_conn_privileged(const struct shmw_conn *c);
+/* Too many requests lately: the caller answers "busy" instead. */
+bool shmw_conn_rate_limited(struct shmw_conn *c);
+#define SHMW_AUDIENCE_ADMIN ((uint32_t)-1)
+/* Sends a line to every following client allowed to see it: privileged clients see all;
+ * others only lines whose audience is their uid (SHMW_AUDIENCE_ADMIN: nobody else). */
+void shmw_server_broadcast(struct shmw_server *s, const char *line, size_t len,
+			   uint32_t audience);
 uint32_t shmw_server_nclients(const struct shmw_server *s);
 uint64_t shmw_server_dropped(const struct shmw_server *s);
 #endif

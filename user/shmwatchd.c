@@ -4,6 +4,7 @@
  * event log from one epoll loop (ring buffer, signals, a 1 s timer, the client socket).
  */
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,7 +139,8 @@ int main(int argc, char **argv)
 	}
 	if (d.opts.recent) {
 		d.recent.lines = calloc(d.opts.recent, sizeof(char *));
-		d.recent.cap = d.recent.lines ? d.opts.recent : 0;
+		d.recent.audience = calloc(d.opts.recent, sizeof(uint32_t));
+		d.recent.cap = d.recent.lines && d.recent.audience ? d.opts.recent : 0;
 	}
 	if (geteuid() != 0)
 		log_warn("not running as root: loading BPF will most likely fail");
@@ -152,6 +154,15 @@ int main(int argc, char **argv)
 	if (!d.server) {
 		log_err("%s", err);
 		goto out;
+	}
+	if (d.opts.admin_group) {
+		struct group *g = getgrnam(d.opts.admin_group);
+
+		if (!g) {
+			log_err("--admin-group: no group '%s'", d.opts.admin_group);
+			goto out;
+		}
+		shmw_server_set_admin_group(d.server, g->gr_gid);
 	}
 	d.log = shmw_eventlog_open(d.opts.log_path, d.opts.log_max_bytes, d.opts.log_keep, err,
 				   sizeof(err));
@@ -208,6 +219,7 @@ out:
 	for (uint32_t i = 0; i < d.recent.count; i++)
 		free(d.recent.lines[(d.recent.head + i) % d.recent.cap]);
 	free(d.recent.lines);
+	free(d.recent.audience);
 	free(d.resync_pids);
 	if (sig.fd >= 0)
 		close(sig.fd);
