@@ -196,6 +196,8 @@ int shmw_daemon_on_sample(void *ctx, void *data, size_t size)
 	publish_event(d, ev);
 	if (chg == SHMW_CHG_DETACH)
 		lifecycle_event(d, ev);
+	else if (chg == SHMW_CHG_ATTACH)
+		shmw_life_held(&d->life, ev->ns, (int32_t)ev->shmid, ev->nvma);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * is the daemon's only input from other users, and a typo such as "shmdi" should be an error
  * the user sees, not a request that silently means something else. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -426,6 +427,71 @@ char *shmw_request_format(const struct shmw_request *req)
 	return object_line(obj);
 }
 
+/* Length of the UTF-8 sequence at s (n bytes left), or 0 if none starts there. RFC 3629:
+ * shortest form only, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+	size_t len;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+struct json_object *shmw_json_string(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)p), i = 0, o, k;
+	struct json_object *str;
+	char *clean;
+
+	while (i < n && (k = utf8_len(p + i, n - i)))
+		i += k;
+	if (i == n)
+		return json_object_new_string((const char *)p);
+	if (n > (INT_MAX - 1) / 3)
+		return NULL;
+	clean = malloc(n * 3 + 1);
+	if (!clean)
+		return NULL;
+	memcpy(clean, p, i);
+	o = i;
+	while (i < n) {
+		k = utf8_len(p + i, n - i);
+		if (k) {
+			memcpy(clean + o, p + i, k);
+			o += k;
+			i += k;
+		} else {
+			memcpy(clean + o, "\xef\xbf\xbd", 3); /* U+FFFD */
+			o += 3;
+			i++;
+		}
+	}
+	str = json_object_new_string_len(clean, (int)o);
+	free(clean);
+	return str;
+}
+
 char *shmw_error_line(const char *code, const char *msg)
 {
 	struct json_object *obj = json_object_new_object();
@@ -436,8 +502,10 @@ char *shmw_error_line(const char *code, const char *msg)
 		return NULL;
 	}
 	bad |= add(obj, "ok", json_object_new_boolean(0));
-	bad |= add(obj, "code", json_object_new_string(code ? code : "internal"));
-	bad |= add(obj, "error", json_object_new_string(msg ? msg : ""));
+	bad |= add(obj, "code", shmw_json_string(code ? code : "internal"));
+	/* Parse errors quote the client's bytes cut at a byte count, which can split a
+	 * character: without the cleaning the answer would not be UTF-8, so not JSON. */
+	bad |= add(obj, "error", shmw_json_string(msg));
 	if (bad) {
 		json_object_put(obj);
 		errno = ENOMEM;

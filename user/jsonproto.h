@@ -41,4 +41,11 @@ char *shmw_request_format(const struct shmw_request *req);
 /* {"ok":false,"code":code,"error":msg}\n ; caller frees. */
 char *shmw_error_line(const char *code, const char *msg);
 const char *shmw_cmd_name(enum shmw_cmd cmd);
+
+struct json_object;
+/* A JSON string of s (NULL: ""), each byte that does not begin a valid UTF-8 sequence replaced
+ * by U+FFFD. JSON text must be UTF-8 (RFC 8259) and json-c copies bytes as they are, so any
+ * text we did not write ourselves (comm, names, messages quoting a client) goes through this.
+ * NULL on ENOMEM. */
+struct json_object *shmw_json_string(const char *s);
 #endif

@@ -83,6 +83,9 @@ static struct shmw_lseg *create(struct shmw_life *l, uint32_t ns, const struct s
 	if (by) {
 		s->creator_known = true;
 		s->creator = *by;
+		/* Seen created: unheld since now, more precisely than the kernel's seconds. */
+		if (k->nattch == 0)
+			s->unheld_since = now;
 	} else {
 		s->creator.pid = (uint32_t)k->cpid;
 		s->creator.uid = k->cuid;
@@ -191,7 +194,20 @@ void shmw_life_released(struct shmw_life *l, uint32_t ns, int32_t shmid,
 		destroy(l, s, cause, NULL, by, now);
 		return;
 	}
+	if (k->nattch == 0)
+		s->unheld_since = now; /* the kernel's dtime has whole seconds only */
 	absorb(s, k, now);
+}
+
+void shmw_life_held(struct shmw_life *l, uint32_t ns, int32_t shmid, int64_t nattch)
+{
+	struct shmw_lseg *s = shmw_life_find(l, ns, shmid);
+
+	if (!s || nattch <= 0)
+		return;
+	s->nattch = nattch;
+	s->unheld_since = 0;
+	s->orphan_reported = false;
 }
 
 void shmw_life_update(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,

@@ -107,6 +107,8 @@ void shmw_life_rmid(struct shmw_life *l, uint32_t ns, int32_t shmid, const struc
 void shmw_life_released(struct shmw_life *l, uint32_t ns, int32_t shmid,
 			const struct shmw_kseg *k, uint32_t cause, const struct shmw_actor *by,
 			uint64_t now);
+/* Someone attached (traced): it is held, by nattch VMAs as far as we know. */
+void shmw_life_held(struct shmw_life *l, uint32_t ns, int32_t shmid, int64_t nattch);
 /* A fresh kernel view of one segment (NULL: gone) outside any event. */
 void shmw_life_update(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
 		      uint64_t now);

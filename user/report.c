@@ -2,6 +2,7 @@
 /* JSON for events and answers (see report.h). */
 #include <stdio.h>
 #include <string.h>
+#include "jsonproto.h"
 #include "procinfo.h"
 #include "report.h"
 #include "timefmt.h"
@@ -60,6 +61,8 @@ static json_object *u64(uint64_t v)
 	return json_object_new_uint64(v);
 }
 
+/* comm and user names are not ours: a process names itself (prctl PR_SET_NAME) with any
+ * bytes, so they go through shmw_json_string to keep every line valid UTF-8. */
 json_object *shmw_report_event(const struct shmw_event *ev)
 {
 	json_object *o = json_object_new_object();
@@ -77,9 +80,9 @@ json_object *shmw_report_event(const struct shmw_event *ev)
 		add(o, "size", u64(ev->size));
 	}
 	add(o, "pid", u64(ev->pid));
-	add(o, "comm", json_object_new_string(comm));
+	add(o, "comm", shmw_json_string(comm));
 	add(o, "uid", u64(ev->uid));
-	add(o, "user", json_object_new_string(shmw_user_name(ev->uid)));
+	add(o, "user", shmw_json_string(shmw_user_name(ev->uid)));
 	if (ev->type != SHMW_EV_RMID) {
 		add(o, "vmas", u64(ev->nvma));
 		add(o, "mm", mm_json(ev->mm));
@@ -127,9 +130,9 @@ static json_object *holder_json(uint32_t pid, const char *comm, uint32_t uid, ui
 	json_object *h = json_object_new_object();
 
 	add(h, "pid", u64(pid));
-	add(h, "comm", json_object_new_string(comm));
+	add(h, "comm", shmw_json_string(comm));
 	add(h, "uid", u64(uid));
-	add(h, "user", json_object_new_string(shmw_user_name(uid)));
+	add(h, "user", shmw_json_string(shmw_user_name(uid)));
 	add(h, "since", time_json(since));
 	add(h, "how", json_object_new_string(shmw_cause_name(how)));
 	add(h, "vmas", u64(nvma));
@@ -241,9 +244,9 @@ json_object *shmw_report_ps(const struct shmw_state *st, uint32_t pid, const cha
 	}
 	add(o, "ok", json_object_new_boolean(1));
 	add(o, "pid", u64(pid));
-	add(o, "comm", json_object_new_string(comm ? comm : ""));
+	add(o, "comm", shmw_json_string(comm));
 	add(o, "uid", u64(uid));
-	add(o, "user", json_object_new_string(shmw_user_name(uid)));
+	add(o, "user", shmw_json_string(shmw_user_name(uid)));
 	for (int i = 0; m && i < SHMW_MM_SEGS; i++) {
 		const struct shmw_mm_seg *s = &m->segs[i];
 		json_object *e;

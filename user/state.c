@@ -165,9 +165,11 @@ const struct shmw_mm_seg *shmw_mm_seg_of(const struct shmw_mmst *m, uint32_t ns,
 	return NULL;
 }
 
-/* Sets what m holds of one segment (slot->nvma 0 removes it); returns the old VMA count. */
-static uint32_t mm_set_slot(struct shmw_state *st, struct shmw_mmst *m,
-			    const struct shmw_mm_seg *slot)
+/* Sets what m holds of one segment (slot->nvma 0 removes it); returns the old VMA count, or
+ * -1 when the segment is new to m and every slot is taken (m is then unchanged). BPF has as
+ * many slots, so that only happens when we still hold segments BPF has freed (lost events). */
+static int64_t mm_set_slot(struct shmw_state *st, struct shmw_mmst *m,
+			   const struct shmw_mm_seg *slot)
 {
 	struct shmw_mm_seg *cur = (struct shmw_mm_seg *)shmw_mm_seg_of(m, slot->ns, slot->shmid);
 	uint32_t old = cur ? cur->nvma : 0;
@@ -179,7 +181,7 @@ static uint32_t mm_set_slot(struct shmw_state *st, struct shmw_mmst *m,
 		for (i = 0; i < SHMW_MM_SEGS && m->segs[i].nvma; i++)
 			;
 		if (i == SHMW_MM_SEGS)
-			return 0; /* cannot happen: BPF has the same number of slots */
+			return -1;
 		cur = &m->segs[i];
 		seg_add_mm(seg_get(st, slot), m);
 		st->nholdings++;
@@ -259,7 +261,7 @@ enum shmw_change shmw_state_apply(struct shmw_state *st, const struct shmw_event
 			.nvma = ev->nvma,
 			.how = ev->how,
 		};
-		uint32_t old;
+		int64_t old;
 
 		m = mm_find(st, ev->mm);
 		if (!m) {
@@ -274,9 +276,15 @@ enum shmw_change shmw_state_apply(struct shmw_state *st, const struct shmw_event
 		}
 		m->version = ev->version;
 		old = mm_set_slot(st, m, &slot);
+		if (old < 0) {
+			/* No room: report nothing rather than an attach we did not record. The
+			 * counts are incomplete until the next snapshot. */
+			m->flags |= SHMW_MM_OVERFLOW;
+			return SHMW_CHG_NONE;
+		}
 		if (mm_empty(m))
 			mm_free(st, m);
-		return classify(old, ev->nvma);
+		return classify((uint32_t)old, ev->nvma);
 	}
 	case SHMW_EV_OWNER:
 		m = mm_find(st, ev->mm);
@@ -334,18 +342,8 @@ void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys, const struc
 		m->gen = gen;
 		m->version = r->version;
 		m->flags = r->flags;
-		/* Segments the snapshot has. */
-		for (j = 0; j < SHMW_MM_SEGS; j++) {
-			const struct shmw_mm_seg *s = &r->segs[j];
-			enum shmw_change c;
-
-			if (!s->nvma)
-				continue;
-			c = classify(mm_set_slot(st, m, s), s->nvma);
-			if (c != SHMW_CHG_NONE && cb)
-				cb(ctx, c, m, s, 0);
-		}
-		/* Segments we had and the snapshot has not. */
+		/* Segments we had and the snapshot has not: first, so that their slots are free
+		 * for the segments the snapshot adds (an mm may hold SHMW_MM_SEGS). */
 		for (j = 0; j < SHMW_MM_SEGS; j++) {
 			struct shmw_mm_seg gone = m->segs[j];
 			bool present = false;
@@ -361,6 +359,22 @@ void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys, const struc
 			mm_set_slot(st, m, &gone);
 			if (cb)
 				cb(ctx, SHMW_CHG_DETACH, m, &gone, 0);
+		}
+		/* Segments the snapshot has. */
+		for (j = 0; j < SHMW_MM_SEGS; j++) {
+			const struct shmw_mm_seg *s = &r->segs[j];
+			int64_t old;
+			enum shmw_change c;
+
+			if (!s->nvma)
+				continue;
+			/* Never -1 here: m now holds only segments the snapshot has. */
+			old = mm_set_slot(st, m, s);
+			if (old < 0)
+				continue;
+			c = classify((uint32_t)old, s->nvma);
+			if (c != SHMW_CHG_NONE && cb)
+				cb(ctx, c, m, s, 0);
 		}
 		if (mm_empty(m))
 			mm_free(st, m);

@@ -215,8 +215,39 @@ static void test_released_not_destroyed(void)
 	shmw_life_clear(&l);
 }
 
+static void test_orphan_clock_precision(void)
+{
+	struct shmw_life_opts o = {.orphan_after = 1 * S};
+	struct shmw_actor a = {.pid = 7, .comm = "pg"};
+	struct shmw_life l;
+	/* Created at 100.8 s; the kernel's ctime says 100 (whole seconds). */
+	struct shmw_kseg k = kseg(4, 100, 0, false);
+	uint64_t t = 100 * S + 800000000ull;
+
+	nlog = 0;
+	shmw_life_init(&l, &o, cb, NULL);
+	shmw_life_shmget(&l, NS, 4, &k, &a, t);
+	shmw_life_tick(&l, t + 300000000ull);
+	CHECK_INT("orphan clock starts at the traced create, not the kernel's second",
+		  count(SHMW_LIFE_ORPHAN), 0);
+	shmw_life_held(&l, NS, 4, 1);
+	shmw_life_tick(&l, t + 5 * S);
+	CHECK_INT("an attach seen by the tracer keeps it from being an orphan",
+		  count(SHMW_LIFE_ORPHAN), 0);
+	/* Released at t + 5.5 s: orphan 1 s later, not earlier. */
+	k.nattch = 0;
+	k.dtime = 105;
+	shmw_life_released(&l, NS, 4, &k, SHMW_CAUSE_SHMDT, &a, t + 5 * S + 500000000ull);
+	shmw_life_tick(&l, t + 6 * S + 400000000ull);
+	CHECK_INT("not an orphan 0.9 s after the release", count(SHMW_LIFE_ORPHAN), 0);
+	shmw_life_tick(&l, t + 6 * S + 600000000ull);
+	CHECK_INT("orphan 1.1 s after the release", count(SHMW_LIFE_ORPHAN), 1);
+	shmw_life_clear(&l);
+}
+
 int main(void)
 {
+	test_orphan_clock_precision();
 	test_create_rmid_destroy();
 	test_rmid_unattached_and_reuse();
 	test_vanish_and_orphans();
