@@ -4,6 +4,7 @@
 #   make run        install missing packages, build, run the daemon in the foreground
 #   make test       install missing packages, build, run unit and end-to-end tests
 #   make SANITIZE=1 test   the same with ASan/UBSan (objects in build-san/)
+#   make fuzz       build the libFuzzer targets (build/fuzz/); make fuzz-run FUZZ_SECONDS=60 runs them
 #   make V=1        show the commands
 
 ARCH := x86
@@ -46,7 +47,7 @@ DAEMON_SRCS := user/shmwatchd.c user/daemon_opts.c user/daemon.c user/requests.c
 	       user/loader.c user/kallsyms.c \
 	       user/mounts.c user/state.c user/seed.c user/server.c user/eventlog.c \
 	       user/segtable.c user/report.c user/procinfo.c user/lifecycle.c user/alerts.c \
-	       user/alert_exec.c user/metrics.c user/privs.c
+	       user/alert_exec.c user/metrics.c user/privs.c user/replay.c
 CLIENT_SRCS := user/shmwatch.c user/client.c user/table.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 HELPER_SRCS := $(wildcard tests/e2e/helpers/*.c)
@@ -143,6 +144,41 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(OUTPUT)/user/%.o $(COMMO
 $(OUTPUT)/tests/%: $(OUTPUT)/tests/e2e/helpers/%.o | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -lpthread -ljson-c -o $@
+
+# libFuzzer targets over the untrusted inputs (README.md, section Fuzzing). Never part of `all`:
+# each is one clang command over its harness and the user/*.c it exercises, instrumented whole.
+#   make fuzz                         build $(OUTPUT)/fuzz/fuzz_{request,event,sysvipc}
+#   make fuzz-run FUZZ_SECONDS=60     run each for that long over tests/fuzz/corpus/<target>/
+FUZZ_CC ?= clang
+FUZZ_OUT := $(OUTPUT)/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := request event sysvipc
+FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	       -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+	       -DSHMW_VERSION='"$(VERSION)"' -Iinclude -Iuser -Itests/fuzz $(JSON_CFLAGS)
+FUZZ_SRCS_request := user/jsonproto.c
+FUZZ_SRCS_event := user/state.c user/report.c user/procinfo.c user/timefmt.c user/jsonproto.c
+FUZZ_SRCS_sysvipc := user/segtable.c
+.PHONY: fuzz fuzz-run
+fuzz: $(FUZZ_BINS)
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $$(FUZZ_SRCS_$$*) \
+		$(wildcard user/*.h include/*.h)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(FUZZ_OUT)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS_$*) -ljson-c -lpthread -o $@
+
+# Each target for FUZZ_SECONDS over a scratch copy of its seed corpus (the seeds stay as
+# committed); a crash, leak or timeout leaves its input in $(FUZZ_OUT)/artifacts/ and fails.
+fuzz-run: fuzz
+	$(Q)set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_OUT)/corpus/$$t $(FUZZ_OUT)/artifacts; \
+		echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+		$(FUZZ_OUT)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-print_final_stats=1 -artifact_prefix=$(FUZZ_OUT)/artifacts/fuzz_$$t- \
+			$(FUZZ_OUT)/corpus/$$t tests/fuzz/corpus/$$t; \
+	done
 
 # vmlinux.h is committed; this regenerates it from a BTF file and proves the build still works.
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux

@@ -15,6 +15,7 @@
 #include "eventlog.h"
 #include "log.h"
 #include "metrics.h"
+#include "replay.h"
 #include "report.h"
 #include "seed.h"
 #include "segtable.h"
@@ -259,7 +260,9 @@ static int sync_from_maps(struct shmw_daemon *d, uint32_t cause, uint64_t *chang
 
 int shmw_daemon_seed(struct shmw_daemon *d)
 {
+	uint32_t cause = SHMW_CAUSE_SEED;
 	int ret = shmw_seed_all(&d->bpf, SEED_RETRIES);
+	long replayed = 0;
 
 	if (ret < 0) {
 		log_err("start-up walk failed: %s", strerror(-ret));
@@ -269,7 +272,17 @@ int shmw_daemon_seed(struct shmw_daemon *d)
 		log_warn("%d address spaces kept changing during the start-up walk; will walk "
 			 "them again",
 			 ret);
-	ret = sync_from_maps(d, SHMW_CAUSE_SEED, NULL, NULL);
+	/* What the previous daemon logged is what it knew: start from that, and log only what
+	 * changed while nobody watched, as resync. */
+	if (strcmp(d->opts.log_path, "-") != 0)
+		replayed = shmw_replay_file(d->opts.log_path, &d->state);
+	if (replayed < 0)
+		log_warn("cannot replay %s: %s", d->opts.log_path, strerror((int)-replayed));
+	if (replayed > 0) {
+		cause = SHMW_CAUSE_RESYNC;
+		log_info("replayed %ld holder events from %s", replayed, d->opts.log_path);
+	}
+	ret = sync_from_maps(d, cause, NULL, NULL);
 	if (ret)
 		return ret;
 	shmw_daemon_reconcile(d, true);

@@ -353,19 +353,30 @@ uint64_t shmw_server_dropped(const struct shmw_server *s)
 	return s->dropped;
 }
 
-/* Is a daemon answering on path? Returns its pid, 0 if nobody answers. */
+/* Is a daemon answering on path? Returns its pid, 0 if nobody answers. A daemon that was
+ * just killed may still hold its socket while the kernel tears down its BPF programs:
+ * connecting works then, but nothing answers. So ask, and wait a little. */
 static pid_t running_daemon(const struct sockaddr_un *addr)
 {
-	struct ucred cred;
+	static const char req[] = "{\"cmd\":\"status\"}\n";
+	struct timeval tv = {.tv_sec = 2};
+	struct ucred cred = {0};
 	socklen_t len = sizeof(cred);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	pid_t pid = 0;
+	char c;
 
 	if (fd < 0)
 		return 0;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0 &&
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+	    send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == sizeof(req) - 1 &&
+	    recv(fd, &c, 1, 0) == 1)
 		pid = cred.pid ? cred.pid : -1;
+	else if (cred.pid)
+		log_warn("pid %d holds %s but does not answer: taking the socket over",
+			 (int)cred.pid, addr->sun_path);
 	close(fd);
 	return pid;
 }

@@ -362,14 +362,22 @@ void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys, const struc
 		}
 		/* Segments the snapshot has. */
 		for (j = 0; j < SHMW_MM_SEGS; j++) {
-			const struct shmw_mm_seg *s = &r->segs[j];
+			const struct shmw_mm_seg *s = &r->segs[j], *prev;
+			struct shmw_mm_seg keep;
 			int64_t old;
 			enum shmw_change c;
 
 			if (!s->nvma)
 				continue;
+			/* Keep when and how we first saw the holding: the walk only knows now. */
+			prev = shmw_mm_seg_of(m, s->ns, s->shmid);
+			keep = *s;
+			if (prev) {
+				keep.since = prev->since;
+				keep.how = prev->how;
+			}
 			/* Never -1 here: m now holds only segments the snapshot has. */
-			old = mm_set_slot(st, m, s);
+			old = mm_set_slot(st, m, &keep);
 			if (old < 0)
 				continue;
 			c = classify((uint32_t)old, s->nvma);

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Rebuilding the holder state from the event log (see replay.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "replay.h"
+#include "timefmt.h"
+
+static const struct {
+	const char *name;
+	uint32_t type;
+} types[] = {
+	{"attach", SHMW_EV_ATTACH}, {"detach", SHMW_EV_DETACH},	  {"vmas", SHMW_EV_VMAS},
+	{"owner", SHMW_EV_OWNER},   {"share", SHMW_EV_SHARE},	  {"unshare", SHMW_EV_UNSHARE},
+};
+
+static const char *const causes[SHMW_CAUSE_MAX] = {
+	[SHMW_CAUSE_NONE] = "none",	[SHMW_CAUSE_SHMAT] = "shmat",	[SHMW_CAUSE_SHMDT] = "shmdt",
+	[SHMW_CAUSE_FORK] = "fork",	[SHMW_CAUSE_EXEC] = "exec",	[SHMW_CAUSE_EXIT] = "exit",
+	[SHMW_CAUSE_MUNMAP] = "munmap", [SHMW_CAUSE_SPLIT] = "split",	[SHMW_CAUSE_SHMCTL] = "shmctl",
+	[SHMW_CAUSE_SEED] = "seed",	[SHMW_CAUSE_RESYNC] = "resync", [SHMW_CAUSE_MREMAP] = "mremap",
+};
+
+static uint64_t num(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v))
+		return 0;
+	return json_object_get_uint64(v);
+}
+
+static const char *str(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Wall-clock time of a log line, as the boot-clock ns the state keeps. */
+static uint64_t boot_ns_of(const char *t)
+{
+	uint64_t real, booted = shmw_boot_to_real(0); /* wall-clock time of the boot */
+
+	if (!t || shmw_parse_rfc3339(t, &real))
+		return 0;
+	return real > booted ? real - booted : 0;
+}
+
+bool shmw_replay_line(const char *line, size_t len, struct shmw_event *ev)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *o;
+	const char *event, *cause, *mm, *comm;
+	bool ok = false;
+
+	memset(ev, 0, sizeof(*ev));
+	if (!tok)
+		return false;
+	o = json_tokener_parse_ex(tok, line, (int)len);
+	json_tokener_free(tok);
+	if (!o || !json_object_is_type(o, json_type_object))
+		goto out;
+	event = str(o, "event");
+	cause = str(o, "cause");
+	mm = str(o, "mm");
+	if (!event || !mm)
+		goto out;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(event, types[i].name))
+			ev->type = types[i].type;
+	if (!ev->type)
+		goto out;
+	for (uint32_t c = 0; cause && c < SHMW_CAUSE_MAX; c++)
+		if (causes[c] && !strcmp(cause, causes[c]))
+			ev->cause = c;
+	ev->mm = strtoull(mm, NULL, 16);
+	ev->ts = boot_ns_of(str(o, "time"));
+	ev->ns = (uint32_t)num(o, "ns");
+	ev->shmid = (uint32_t)num(o, "shmid");
+	ev->key = (uint32_t)num(o, "key");
+	ev->size = num(o, "size");
+	ev->pid = (uint32_t)num(o, "pid");
+	ev->actor = (uint32_t)num(o, "actor");
+	ev->uid = (uint32_t)num(o, "uid");
+	ev->nvma = (uint32_t)num(o, "vmas");
+	/* The line of the first attach carries when and how the holder got it. */
+	ev->since = ev->ts;
+	ev->how = ev->cause;
+	comm = str(o, "comm");
+	if (comm)
+		snprintf(ev->comm, sizeof(ev->comm), "%s", comm);
+	if (ev->type == SHMW_EV_SHARE && !ev->actor)
+		goto out;
+	ok = ev->mm != 0;
+out:
+	json_object_put(o);
+	return ok;
+}
+
+long shmw_replay_file(const char *path, struct shmw_state *st)
+{
+	FILE *f = fopen(path, "re");
+	struct shmw_mmst *m, *tmp;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	long applied = 0;
+	uint64_t version = 0;
+
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		struct shmw_event ev;
+
+		if (!shmw_replay_line(line, (size_t)n, &ev))
+			continue;
+		/* A later attach of the same holding keeps the first one's since/how. */
+		if (ev.type != SHMW_EV_ATTACH) {
+			struct shmw_mmst *cur = NULL;
+
+			HASH_FIND(hh, st->mms, &ev.mm, sizeof(ev.mm), cur);
+			if (cur) {
+				const struct shmw_mm_seg *s = shmw_mm_seg_of(cur, ev.ns, ev.shmid);
+
+				if (s) {
+					ev.since = s->since;
+					ev.how = s->how;
+				}
+			}
+		}
+		ev.version = ++version;
+		if (shmw_state_apply(st, &ev) != SHMW_CHG_NONE)
+			applied++;
+	}
+	free(line);
+	fclose(f);
+	/* The new daemon's BPF versions start again from 1. */
+	HASH_ITER(hh, st->mms, m, tmp)
+	{
+		m->version = 0;
+	}
+	st->floor = 0;
+	return applied;
+}
