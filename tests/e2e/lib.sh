@@ -620,7 +620,8 @@ log_has() {
 		sw --json events -n 10 >"$T/events.client" 2>&1 || return 1
 		_lf=$T/events.client
 	else
-		_lf=$T/events.jsonl
+		log_about "$4" >"$T/events.sel"
+		_lf=$T/events.sel
 	fi
 	[ -s "$_lf" ] || return 1
 	"$JSONX" . event cause pid shmid actor <"$_lf" | awk -v e="$1" -v c="$2" -v p="$3" \
@@ -639,7 +640,7 @@ check_log() {
 	if [ "${6:-log}" = client ]; then
 		_clf=$T/events.client
 	else
-		_clf=$T/events.jsonl
+		_clf=$T/events.sel # the log's lines about that shmid
 	fi
 	fail "$_cln" "want event=$1 cause=$2 pid=$3 shmid=$4${5:+ actor=$5} in $_clf; it has:" \
 		"$(tail -n 20 "$_clf" 2>&1)"
@@ -653,14 +654,31 @@ status_field() {
 
 # ---- lifecycle events and alerts --------------------------------------------------------------
 
-# ev_lines EVENT SHMID [NS]: the log file's lines of EVENT (create, rmid, destroy, linger,
-# linger_end, orphan, or any other) about SHMID in NS (default: our namespace), in order.
+# log_files: the event log and its rotated files (--log-max-bytes, --log-keep), oldest first.
+log_files() {
+	for _n in 9 8 7 6 5 4 3 2 1; do
+		[ -f "$T/events.jsonl.$_n" ] && echo "$T/events.jsonl.$_n"
+	done
+	[ -f "$T/events.jsonl" ] && echo "$T/events.jsonl"
+}
+
+# log_about SHMID: the lines of the log (rotated files too, in order) about SHMID. A busy machine
+# can fill a log quickly: reading every line each poll would be slow, and miss rotated ones.
+log_about() {
+	log_files | while read -r _lf; do
+		grep -h -E "\"shmid\": ?$1[,}]" "$_lf"
+	done
+}
+
+# ev_lines EVENT SHMID [NS]: the log's lines of EVENT (create, rmid, destroy, linger, linger_end,
+# orphan, or any other) about SHMID in NS (default: our namespace), in order.
 ev_lines() {
-	[ -s "$T/events.jsonl" ] || return 0
-	"$JSONX" . event shmid ns <"$T/events.jsonl" 2>/dev/null |
+	log_about "$2" >"$T/ev_lines.sel"
+	[ -s "$T/ev_lines.sel" ] || return 0
+	"$JSONX" . event shmid ns <"$T/ev_lines.sel" 2>/dev/null |
 		awk -v e="$1" -v s="$2" -v n="${3:-$SELF_NS}" '$1 == e && $2 == s && $3 == n { print NR }' \
 			>"$T/ev_lines.nr"
-	awk 'NR == FNR { want[$1] = 1; next } FNR in want' "$T/ev_lines.nr" "$T/events.jsonl"
+	awk 'NR == FNR { want[$1] = 1; next } FNR in want' "$T/ev_lines.nr" "$T/ev_lines.sel"
 }
 
 # ev_count EVENT SHMID [NS]: how many such lines.
@@ -680,7 +698,12 @@ ev_field() {
 	_efs=$2
 	_efn=${3:-$SELF_NS}
 	shift 3
-	ev_lines "$_efe" "$_efs" "$_efn" | head -n 1 | "$JSONX" . "$@"
+	_efl=$(ev_lines "$_efe" "$_efs" "$_efn" | head -n 1)
+	if [ -z "$_efl" ]; then
+		echo "(no $_efe event for shmid $_efs in namespace $_efn)"
+		return 1
+	fi
+	echo "$_efl" | "$JSONX" . "$@"
 }
 
 # secs_of TIME...: RFC 3339 UTC times ("2026-11-28T09:03:57.123456Z") as seconds since the
