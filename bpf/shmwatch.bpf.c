@@ -63,6 +63,16 @@ struct {
 	__type(value, struct shmw_sharer);
 } sharers SEC(".maps");
 
+/* Per segment: how many address spaces hold it and with how many VMAs. Derived from mms by
+ * the same updates, so "who holds X" and nattch are answerable kernel-side by segment. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct shmw_seg_key);
+	__type(value, struct shmw_seg_val);
+} segs SEC(".maps");
+
 enum op_kind { OP_RANGE = 1, OP_SHMAT, OP_RMID, OP_SHMGET };
 
 /* A syscall between its enter and exit, keyed by thread id. */
@@ -263,6 +273,38 @@ __noinline int mm_slot(struct shmw_mm *rec, __u32 ns, __u32 shmid)
 	return -1;
 }
 
+/* Adds dvma VMAs and dmms address spaces to a segment's entry. Global: called in loops. */
+__noinline int seg_adjust(struct shmw_mm_seg *s, int dvma, int dmms)
+{
+	struct shmw_seg_key k;
+	struct shmw_seg_val *v;
+
+	if (!s || (!dvma && !dmms))
+		return 0;
+	k.ns = s->ns;
+	k.shmid = s->shmid;
+	v = bpf_map_lookup_elem(&segs, &k);
+	if (!v) {
+		struct shmw_seg_val init = {.size = s->size, .key = s->key};
+
+		if (dvma <= 0 && dmms <= 0)
+			return 0;
+		if (bpf_map_update_elem(&segs, &k, &init, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&segs, &k)) {
+			stat_inc(SHMW_STAT_MAP_FULL);
+			return -1;
+		}
+		v = bpf_map_lookup_elem(&segs, &k);
+		if (!v)
+			return -1;
+	}
+	__sync_fetch_and_add(&v->nvma, dvma);
+	__sync_fetch_and_add(&v->nmms, dmms);
+	if (v->nmms <= 0 && v->nvma <= 0)
+		bpf_map_delete_elem(&segs, &k);
+	return 0;
+}
+
 /*
  * Applies "this mm now maps n VMAs of segment a" (delta relative to what it had), emits the
  * event. Returns 0, or -1 when the record had no room (user space then walks the mm).
@@ -304,6 +346,7 @@ __noinline int mm_apply(struct shmw_mm *rec, struct acc_seg *a, __u64 mm, int de
 		s->how = cause;
 	}
 	s->nvma = now;
+	seg_adjust(s, (int)now - (int)old, (!old && now) - (old && !now));
 	rec->version = next_version();
 	type = !old ? SHMW_EV_ATTACH : !now ? SHMW_EV_DETACH : SHMW_EV_VMAS;
 	if (rec->flags & SHMW_MM_SEEDED)
@@ -887,6 +930,7 @@ __noinline int drop_slot(struct shmw_mm *rec, int i, __u64 mm, __u32 cause)
 	if (!rec || i < 0 || i >= SHMW_MM_SEGS)
 		return 0;
 	s = &rec->segs[i];
+	seg_adjust(s, -(int)s->nvma, -1);
 	s->nvma = 0;
 	rec->version = next_version();
 	if (rec->flags & SHMW_MM_SEEDED)
@@ -956,8 +1000,12 @@ __noinline int seed_finish(struct seed_state *st)
 		goto done; /* the record stays unseeded; user space walks this pid again */
 	}
 	if (!st->acc.nsegs) {
-		if (rec)
+		if (rec) {
+			for (i = 0; i < SHMW_MM_SEGS; i++)
+				if (rec->segs[i].nvma)
+					seg_adjust(&rec->segs[i], -(int)rec->segs[i].nvma, -1);
 			bpf_map_delete_elem(&mms, &st->mm);
+		}
 		goto done;
 	}
 	if (!rec) {
@@ -978,9 +1026,11 @@ __noinline int seed_finish(struct seed_state *st)
 		struct acc_seg *a = &st->acc.segs[i];
 
 		if (i >= st->acc.nsegs) {
+			seg_adjust(s, -(int)s->nvma, s->nvma ? -1 : 0);
 			s->nvma = 0;
 			continue;
 		}
+		seg_adjust(s, -(int)s->nvma, s->nvma ? -1 : 0);
 		/* Keep since/how for a holder we already knew. */
 		if (!(s->nvma && s->ns == a->ns && s->shmid == a->shmid)) {
 			s->since = now;
@@ -991,6 +1041,7 @@ __noinline int seed_finish(struct seed_state *st)
 		s->key = a->key;
 		s->size = a->size;
 		s->nvma = a->n;
+		seg_adjust(s, (int)a->n, 1);
 	}
 	/* More segments than slots: keep what fits, visible and flagged, rather than nothing. */
 	if (st->acc.overflow) {

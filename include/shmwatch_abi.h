@@ -98,6 +98,22 @@ struct shmw_mm {
 };
 _Static_assert(sizeof(struct shmw_mm) == 48 + SHMW_MM_SEGS * 40, "shmw_mm layout is ABI");
 
+/* Key and value of the segs map: the attachers of one segment, summed over address spaces. */
+struct shmw_seg_key {
+	__u32 ns;
+	__u32 shmid;
+};
+_Static_assert(sizeof(struct shmw_seg_key) == 8, "shmw_seg_key layout is ABI");
+
+struct shmw_seg_val {
+	__u64 size;
+	__u32 key;
+	__s32 nmms; /* address spaces holding it */
+	__s32 nvma; /* their VMAs of it: the kernel's nattch when exact */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct shmw_seg_val) == 24, "shmw_seg_val layout is ABI");
+
 /* Value of the sharers map, keyed by tgid: processes using an mm they did not create. */
 struct shmw_sharer {
 	__u64 mm;

@@ -563,6 +563,14 @@ static size_t nattch_mismatches(struct shmw_daemon *d, json_object *diffs)
 			if (!diffs)
 				continue;
 			o = json_object_new_object();
+			{
+				struct shmw_seg_key key = {nss[i], (uint32_t)v[j].shmid};
+				struct shmw_seg_val bv = {0};
+
+				/* What the kernel-side per-segment map says, for diagnosis. */
+				bpf_map_lookup_elem(shmw_bpf_segs_fd(&d->bpf), &key, &bv);
+				json_object_object_add(o, "bpf", json_object_new_int64(bv.nvma));
+			}
 			json_object_object_add(o, "event", json_object_new_string("nattch"));
 			json_object_object_add(o, "ns", json_object_new_uint64(nss[i]));
 			json_object_object_add(o, "shmid", json_object_new_int64(v[j].shmid));

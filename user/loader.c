@@ -87,6 +87,7 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 	}
 	skel->rodata->shm_mmap_addr = b->shm_mmap_addr;
 	if (bpf_map__set_max_entries(skel->maps.mms, opts->max_mms) ||
+	    bpf_map__set_max_entries(skel->maps.segs, opts->max_mms) ||
 	    bpf_map__set_max_entries(skel->maps.sharers, opts->max_sharers) ||
 	    bpf_map__set_max_entries(skel->maps.events, opts->ring_bytes)) {
 		ret = -EINVAL;
@@ -217,6 +218,11 @@ int shmw_bpf_walk(struct shmw_bpf *b, pid_t pid)
 int shmw_bpf_mms_fd(const struct shmw_bpf *b)
 {
 	return bpf_map__fd(b->skel->maps.mms);
+}
+
+int shmw_bpf_segs_fd(const struct shmw_bpf *b)
+{
+	return bpf_map__fd(b->skel->maps.segs);
 }
 
 int shmw_bpf_sharers_fd(const struct shmw_bpf *b)
