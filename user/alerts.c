@@ -72,7 +72,8 @@ static json_object *base(const char *event, const struct shmw_lseg *s, uint64_t 
 	return o;
 }
 
-/* Holders named from live state, with what an admin needs to act on each. */
+/* Holders named from live state (with cgroup and container), plus what an admin needs to act
+ * on each. */
 static json_object *holders_json(struct shmw_daemon *d, const struct shmw_lseg *s)
 {
 	json_object *who = shmw_report_who(&d->state, s->ns, s->shmid, NULL);
@@ -92,8 +93,6 @@ static json_object *holders_json(struct shmw_daemon *d, const struct shmw_lseg *
 		add(h, "exe", json_object_new_string(buf));
 		shmw_proc_cmdline(pid, buf, sizeof(buf));
 		add(h, "cmdline", json_object_new_string(buf));
-		shmw_proc_cgroup(pid, buf, sizeof(buf));
-		add(h, "cgroup", json_object_new_string(buf));
 	}
 	return holders ? holders : json_object_new_array();
 }

@@ -232,3 +232,77 @@ int shmw_proc_cgroup(uint32_t pid, char *buf, size_t len)
 	}
 	return 0;
 }
+
+static bool is_hex64(const char *p)
+{
+	for (int i = 0; i < 64; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+			return false;
+	return true;
+}
+
+int shmw_container_id(const char *cgroup, char *id, size_t len)
+{
+	/* The id is the last 64-hex run that is a whole path component, or a component's
+	 * "<prefix>-<id>.scope"/"<prefix>-<id>" form. */
+	const char *best = NULL;
+
+	if (len)
+		id[0] = 0;
+	for (const char *p = cgroup; *p; p++) {
+		bool starts = p == cgroup || p[-1] == '/' || p[-1] == '-' || p[-1] == ':';
+		const char *e = p + 64;
+
+		if (!starts || strnlen(p, 64) < 64 || !is_hex64(p))
+			continue;
+		if (*e && *e != '/' && strncmp(e, ".scope", 6) != 0)
+			continue;
+		best = p;
+	}
+	if (!best || len < 65)
+		return 0;
+	memcpy(id, best, 64);
+	id[64] = 0;
+	return 1;
+}
+
+uint32_t shmw_proc_nspid(uint32_t pid)
+{
+	char path[64], line[256];
+	uint32_t nspid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p, *end;
+
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		for (p = line + 6;; p = end) {
+			unsigned long v = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			nspid = (uint32_t)v;
+		}
+		break;
+	}
+	fclose(f);
+	return nspid;
+}
+
+const struct shmw_procx *shmw_procx_get(uint32_t pid, struct shmw_procx **x)
+{
+	if (*x)
+		return *x;
+	*x = calloc(1, sizeof(**x));
+	if (!*x)
+		return NULL;
+	shmw_proc_cgroup(pid, (*x)->cgroup, sizeof((*x)->cgroup));
+	shmw_container_id((*x)->cgroup, (*x)->container, sizeof((*x)->container));
+	(*x)->nspid = shmw_proc_nspid(pid);
+	return *x;
+}

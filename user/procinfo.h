@@ -17,4 +17,20 @@ int shmw_proc_exe(uint32_t pid, char *buf, size_t len);
 int shmw_proc_cmdline(uint32_t pid, char *buf, size_t len);
 /* The cgroup v2 path ("0::/system.slice/x.service"), or the first line for cgroup v1. */
 int shmw_proc_cgroup(uint32_t pid, char *buf, size_t len);
+/* The container a cgroup path belongs to, as Docker, containerd/CRI, CRI-O and Podman name
+ * their cgroups ("docker-<id>.scope", "/docker/<id>", "cri-containerd-<id>.scope",
+ * "crio-<id>.scope", "libpod-<id>.scope", kubepods ".../<id>"): the 64-hex id, or "" when the
+ * path is not a container's. Returns 1 if found, 0 if not. */
+int shmw_container_id(const char *cgroup, char *id, size_t len);
+/* The pid of a process inside its own pid namespace (last NSpid field); 0 if unknown. */
+uint32_t shmw_proc_nspid(uint32_t pid);
+
+/* What an admin needs to place a holder: read once per holder, kept with it. */
+struct shmw_procx {
+	char cgroup[256];
+	char container[65];
+	uint32_t nspid;
+};
+/* Fills *x for pid, allocating it on first use; returns it (NULL without memory). */
+const struct shmw_procx *shmw_procx_get(uint32_t pid, struct shmw_procx **x);
 #endif

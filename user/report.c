@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* JSON for events and answers (see report.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "jsonproto.h"
 #include "procinfo.h"
@@ -124,8 +125,24 @@ void shmw_event_from_change(struct shmw_event *ev, enum shmw_change chg,
 	}
 }
 
+/* Where a holder runs: read from /proc once per holder and kept with it (the pointer to
+ * the cache is the only thing a report changes in the state). */
+static void add_procx(json_object *h, uint32_t pid, struct shmw_procx **cache)
+{
+	const struct shmw_procx *x = cache ? shmw_procx_get(pid, cache) : NULL;
+
+	if (!x)
+		return;
+	json_object_object_add(h, "cgroup", json_object_new_string(x->cgroup));
+	if (x->container[0])
+		json_object_object_add(h, "container", json_object_new_string(x->container));
+	if (x->nspid && x->nspid != pid)
+		json_object_object_add(h, "nspid", json_object_new_uint64(x->nspid));
+}
+
 static json_object *holder_json(uint32_t pid, const char *comm, uint32_t uid, uint64_t since,
-				uint32_t how, uint32_t nvma, uint64_t mm, const char *role)
+				uint32_t how, uint32_t nvma, uint64_t mm, const char *role,
+				struct shmw_procx **cache)
 {
 	json_object *h = json_object_new_object();
 
@@ -138,6 +155,7 @@ static json_object *holder_json(uint32_t pid, const char *comm, uint32_t uid, ui
 	add(h, "vmas", u64(nvma));
 	add(h, "mm", mm_json(mm));
 	add(h, "role", json_object_new_string(role));
+	add_procx(h, pid, cache);
 	return h;
 }
 
@@ -155,7 +173,8 @@ static void add_sharer(void *p, const struct shmw_sharerst *sh)
 	if (c->arr)
 		json_object_array_add(c->arr, holder_json(sh->tgid, sh->comm, sh->uid, since,
 							  c->slot->how, c->slot->nvma, sh->mm,
-							  "sharer"));
+							  "sharer",
+							  (struct shmw_procx **)&sh->x));
 	c->n++;
 }
 
@@ -222,8 +241,10 @@ json_object *shmw_report_who(const struct shmw_state *st, uint32_t ns, int32_t s
 
 		if (!slot)
 			continue;
-		json_object_array_add(holders, holder_json(m->tgid, m->comm, m->uid, slot->since,
-							   slot->how, slot->nvma, m->mm, "owner"));
+		json_object_array_add(holders,
+				      holder_json(m->tgid, m->comm, m->uid, slot->since, slot->how,
+						  slot->nvma, m->mm, "owner",
+						  (struct shmw_procx **)&m->x));
 		shmw_state_sharers_of(st, m->mm, add_sharer, &c);
 	}
 	add(o, "holders", holders);
@@ -247,6 +268,14 @@ json_object *shmw_report_ps(const struct shmw_state *st, uint32_t pid, const cha
 	add(o, "comm", shmw_json_string(comm));
 	add(o, "uid", u64(uid));
 	add(o, "user", shmw_json_string(shmw_user_name(uid)));
+	if (m) {
+		add_procx(o, pid, sh ? (struct shmw_procx **)&sh->x : (struct shmw_procx **)&m->x);
+	} else {
+		struct shmw_procx *x = NULL;
+
+		add_procx(o, pid, &x);
+		free(x);
+	}
 	for (int i = 0; m && i < SHMW_MM_SEGS; i++) {
 		const struct shmw_mm_seg *s = &m->segs[i];
 		json_object *e;

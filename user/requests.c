@@ -209,6 +209,20 @@ static void do_ps(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_
 	send_json(c, o);
 }
 
+/* Our namespace first, then by namespace and shmid. */
+static int by_ns_shmid(const void *a, const void *b)
+{
+	const struct shmw_kseg *x = a, *y = b;
+	uint32_t self = shmw_ns_self();
+
+	if (x->ns != y->ns) {
+		if (x->ns == self || y->ns == self)
+			return x->ns == self ? -1 : 1;
+		return x->ns < y->ns ? -1 : 1;
+	}
+	return x->shmid < y->shmid ? -1 : x->shmid > y->shmid;
+}
+
 static void do_ls(struct shmw_daemon *d, struct shmw_conn *c)
 {
 	uint32_t nss[MAX_NS], used[MAX_NS];
@@ -235,6 +249,9 @@ static void do_ls(struct shmw_daemon *d, struct shmw_conn *c)
 		nall += n;
 		free(v);
 	}
+	/* Grouped by namespace, like ipcs within each. */
+	if (nall)
+		qsort(all, nall, sizeof(*all), by_ns_shmid);
 	send_json(c, shmw_report_ls(&d->state, all, nall, used, nused));
 	free(all);
 }

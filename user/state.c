@@ -134,6 +134,10 @@ static void mm_set_owner(struct shmw_state *st, struct shmw_mmst *m, uint32_t tg
 {
 	if (m->tgid != tgid || !m->pid_indexed) {
 		pid_unindex(st, m);
+		if (m->tgid != tgid) {
+			free(m->x); /* describes the previous owner */
+			m->x = NULL;
+		}
 		m->tgid = tgid;
 		pid_index(st, m);
 	}
@@ -152,6 +156,7 @@ static bool mm_empty(const struct shmw_mmst *m)
 
 static void mm_free(struct shmw_state *st, struct shmw_mmst *m)
 {
+	free(m->x);
 	pid_unindex(st, m);
 	HASH_DELETE(hh, st->mms, m);
 	free(m);
@@ -217,6 +222,7 @@ static struct shmw_sharerst *sharer_find(const struct shmw_state *st, uint32_t t
 
 static void sharer_del(struct shmw_state *st, struct shmw_sharerst *sh)
 {
+	free(sh->x);
 	HASH_DELETE(hh, st->sharers, sh);
 	free(sh);
 }
@@ -509,11 +515,13 @@ void shmw_state_clear(struct shmw_state *st)
 	HASH_ITER(hh, st->mms, m, mt)
 	{
 		HASH_DELETE(hh, st->mms, m);
+		free(m->x);
 		free(m);
 	}
 	HASH_ITER(hh, st->sharers, sh, sht)
 	{
 		HASH_DELETE(hh, st->sharers, sh);
+		free(sh->x);
 		free(sh);
 	}
 	memset(st, 0, sizeof(*st));

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <uthash.h>
+#include "procinfo.h"
 #include "shmwatch_abi.h"
 
 struct shmw_mmst;
@@ -35,6 +36,7 @@ struct shmw_mmst {
 	uint32_t uid;
 	uint32_t flags;
 	bool pid_indexed; /* is the by_pid entry for tgid (a newer mm may have taken it) */
+	struct shmw_procx *x; /* cgroup, container, nspid of tgid: read on first report */
 	uint64_t gen;     /* snapshot generation that last saw it */
 	char comm[SHMW_COMM_LEN];
 	struct shmw_mm_seg segs[SHMW_MM_SEGS]; /* nvma == 0: free slot */
@@ -50,6 +52,7 @@ struct shmw_sharerst {
 	uint32_t uid;
 	uint64_t gen;
 	char comm[SHMW_COMM_LEN];
+	struct shmw_procx *x; /* as for an mm's owner */
 	UT_hash_handle hh;
 };
 

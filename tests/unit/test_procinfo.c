@@ -10,8 +10,52 @@
 
 #define UNUSED_UID 3999999u
 
+static void test_container_id(void)
+{
+	static const char *const id =
+		"4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c";
+	static const struct {
+		const char *cgroup;
+		int found;
+	} cases[] = {
+		{"/system.slice/docker-4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c"
+		 ".scope",
+		 1},
+		{"/docker/4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c", 1},
+		{"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1234.slice/"
+		 "cri-containerd-4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c.scope",
+		 1},
+		{"/machine.slice/libpod-4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c"
+		 ".scope/container",
+		 1},
+		{"/kubepods/besteffort/pod5678/"
+		 "4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c",
+		 1},
+		{"/system.slice/postgresql@15-main.service", 0},
+		{"/user.slice/user-1000.slice/session-2.scope", 0},
+		{"/", 0},
+		/* 63 hex digits, or 64 inside a longer run: not an id. */
+		{"/docker/4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1", 0},
+		{"/docker/4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1cc", 0},
+	};
+	char got[65], label[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r = shmw_container_id(cases[i].cgroup, got, sizeof(got));
+
+		snprintf(label, sizeof(label), "container id case %zu found", i);
+		CHECK_INT(label, r, cases[i].found);
+		snprintf(label, sizeof(label), "container id case %zu value", i);
+		CHECK_STR(label, got, cases[i].found ? id : "");
+	}
+	CHECK_INT("nspid of ourselves (no pid namespace)", shmw_proc_nspid((uint32_t)getpid()),
+		  (uint32_t)getpid());
+	CHECK_INT("nspid of no process", shmw_proc_nspid(3999999), 0);
+}
+
 int main(void)
 {
+	test_container_id();
 	const char *root, *unknown, *again;
 	char want[32];
 
