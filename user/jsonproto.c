@@ -18,7 +18,7 @@
  * integer") as long as they are shallower than this. */
 #define REQ_MAX_DEPTH 8
 
-enum field_id { F_CMD, F_SHMID, F_NS, F_PID, F_LAST, F_FOLLOW, F_COUNT };
+enum field_id { F_CMD, F_SHMID, F_NS, F_PID, F_LAST, F_FOLLOW, F_CONTAINER, F_COUNT };
 
 struct field_spec {
 	const char *name;
@@ -33,6 +33,7 @@ static const struct field_spec fields[F_COUNT] = {
     [F_PID] = {"pid", json_type_int, 1, INT32_MAX},
     [F_LAST] = {"last", json_type_int, 0, SHMW_EVENTS_LAST_MAX},
     [F_FOLLOW] = {"follow", json_type_boolean, 0, 1},
+    [F_CONTAINER] = {"container", json_type_string, 1, 64}, /* min/max: length */
 };
 
 #define BIT(f) (1u << (f))
@@ -43,9 +44,10 @@ static const struct cmd_spec {
 	unsigned allowed;  /* fields the command accepts, cmd included */
 	unsigned required; /* fields it cannot do without */
 } cmds[] = {
-    {SHMW_CMD_WHO, "who", BIT(F_CMD) | BIT(F_SHMID) | BIT(F_NS), BIT(F_CMD) | BIT(F_SHMID)},
+    {SHMW_CMD_WHO, "who", BIT(F_CMD) | BIT(F_SHMID) | BIT(F_NS) | BIT(F_CONTAINER),
+     BIT(F_CMD) | BIT(F_SHMID)},
     {SHMW_CMD_PS, "ps", BIT(F_CMD) | BIT(F_PID), BIT(F_CMD) | BIT(F_PID)},
-    {SHMW_CMD_LS, "ls", BIT(F_CMD), BIT(F_CMD)},
+    {SHMW_CMD_LS, "ls", BIT(F_CMD) | BIT(F_NS) | BIT(F_CONTAINER), BIT(F_CMD)},
     {SHMW_CMD_STATUS, "status", BIT(F_CMD), BIT(F_CMD)},
     {SHMW_CMD_EVENTS, "events", BIT(F_CMD) | BIT(F_LAST) | BIT(F_FOLLOW), BIT(F_CMD)},
     {SHMW_CMD_LINGERING, "lingering", BIT(F_CMD), BIT(F_CMD)},
@@ -175,6 +177,20 @@ static int check_field(int id, struct json_object *val, int64_t *out, char *err,
 {
 	const struct field_spec *f = &fields[id];
 
+	if (f->type == json_type_string) {
+		/* A container id or its prefix: lower-case hex, as the runtimes print it. */
+		const char *v = json_object_get_string(val);
+		size_t n = v ? strlen(v) : 0;
+
+		if (json_object_get_type(val) != json_type_string || n < (size_t)f->min ||
+		    n > (size_t)f->max || strspn(v, "0123456789abcdef") != n) {
+			seterr(err, errlen, "field '%s' must be 1 to 64 lower-case hex digits",
+			       f->name);
+			return -1;
+		}
+		*out = 1;
+		return 0;
+	}
 	if (f->type == json_type_boolean) {
 		if (json_object_get_type(val) != json_type_boolean) {
 			seterr(err, errlen, "field '%s' must be true or false", f->name);
@@ -223,8 +239,8 @@ static int request_from_object(struct json_object *obj, struct shmw_request *req
 	if (!cmd) {
 		/* Bounded, so a 4 KiB name does not end up in the log and the answer. */
 		seterr(err, errlen,
-		       "unknown cmd '%.32s' (want who, ps, ls, status, events, lingering, orphans "
-		       "or metrics)",
+		       "unknown cmd '%.32s' (want who, ps, ls, status, events, lingering, orphans, "
+		       "metrics or verify)",
 		       json_object_get_string(cmdv));
 		return -1;
 	}
@@ -262,6 +278,12 @@ static int request_from_object(struct json_object *obj, struct shmw_request *req
 	req->pid = (int32_t)vals[F_PID];
 	req->last = (uint32_t)vals[F_LAST];
 	req->follow = vals[F_FOLLOW] != 0;
+	if (seen & BIT(F_CONTAINER)) {
+		struct json_object *cv;
+
+		json_object_object_get_ex(obj, "container", &cv);
+		snprintf(req->container, sizeof(req->container), "%s", json_object_get_string(cv));
+	}
 	return 0;
 }
 
@@ -403,6 +425,8 @@ char *shmw_request_format(const struct shmw_request *req)
 		bad |= add(obj, "shmid", json_object_new_int64(req->shmid));
 		if (req->has_ns)
 			bad |= add(obj, "ns", json_object_new_int64(req->ns));
+		if (req->container[0])
+			bad |= add(obj, "container", json_object_new_string(req->container));
 		break;
 	case SHMW_CMD_PS:
 		bad |= add(obj, "pid", json_object_new_int64(req->pid));
@@ -412,6 +436,11 @@ char *shmw_request_format(const struct shmw_request *req)
 		bad |= add(obj, "follow", json_object_new_boolean(req->follow));
 		break;
 	case SHMW_CMD_LS:
+		if (req->has_ns)
+			bad |= add(obj, "ns", json_object_new_int64(req->ns));
+		if (req->container[0])
+			bad |= add(obj, "container", json_object_new_string(req->container));
+		break;
 	case SHMW_CMD_STATUS:
 	case SHMW_CMD_LINGERING:
 	case SHMW_CMD_ORPHANS:

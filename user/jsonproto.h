@@ -29,6 +29,7 @@ struct shmw_request {
 	int32_t pid;   /* ps: 1..INT32_MAX */
 	uint32_t last; /* events: 0..SHMW_EVENTS_LAST_MAX */
 	bool follow;   /* events */
+	char container[65]; /* who, ls: only holders in containers whose id starts so ("": all) */
 };
 
 /* Parses one request line (without or with its trailing newline). Returns 0, or -1 with a

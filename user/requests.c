@@ -74,6 +74,28 @@ static void filter_holders(struct shmw_conn *c, json_object *o)
 	json_object_object_add(o, "hidden_holders", json_object_new_uint64(hidden));
 }
 
+/* Keeps the holders running in a container whose id starts with prefix. Returns how many. */
+static size_t filter_container(json_object *o, const char *prefix)
+{
+	json_object *holders = json_object_object_get(o, "holders"), *kept;
+	size_t n = 0, plen = strlen(prefix);
+
+	if (!holders)
+		return 0;
+	kept = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(holders); i++) {
+		json_object *h = json_object_array_get_idx(holders, i);
+		const char *id = json_object_get_string(json_object_object_get(h, "container"));
+
+		if (id && !strncmp(id, prefix, plen)) {
+			json_object_array_add(kept, json_object_get(h));
+			n++;
+		}
+	}
+	json_object_object_add(o, "holders", kept);
+	return n;
+}
+
 static bool ns_listed(const uint32_t *v, size_t n, uint32_t ns)
 {
 	for (size_t i = 0; i < n; i++)
@@ -98,6 +120,8 @@ static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw
 			return;
 		}
 		o = shmw_report_who(&d->state, r->ns, r->shmid, ret ? NULL : &k);
+		if (r->container[0])
+			filter_container(o, r->container);
 		filter_holders(c, o);
 		send_json(c, o);
 		return;
@@ -143,6 +167,8 @@ static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw
 	}
 	ret = shmw_segtable_find(cands[0], r->shmid, &k);
 	o = shmw_report_who(&d->state, cands[0], r->shmid, ret ? NULL : &k);
+	if (r->container[0])
+		filter_container(o, r->container);
 	filter_holders(c, o);
 	send_json(c, o);
 }
@@ -223,8 +249,30 @@ static int by_ns_shmid(const void *a, const void *b)
 	return x->shmid < y->shmid ? -1 : x->shmid > y->shmid;
 }
 
-static void do_ls(struct shmw_daemon *d, struct shmw_conn *c)
+/* ls --container: only segments held from that container, counting those holders. */
+static void ls_in_container(struct shmw_daemon *d, json_object *o, const char *prefix)
 {
+	json_object *segs = json_object_object_get(o, "segments"), *kept = json_object_new_array();
+
+	for (size_t i = 0; segs && i < json_object_array_length(segs); i++) {
+		json_object *e = json_object_array_get_idx(segs, i);
+		uint32_t ns = (uint32_t)json_object_get_uint64(json_object_object_get(e, "ns"));
+		int32_t id = (int32_t)json_object_get_uint64(json_object_object_get(e, "shmid"));
+		json_object *who = shmw_report_who(&d->state, ns, id, NULL);
+		size_t n = filter_container(who, prefix);
+
+		json_object_put(who);
+		if (!n)
+			continue;
+		json_object_object_add(e, "holders", json_object_new_uint64(n));
+		json_object_array_add(kept, json_object_get(e));
+	}
+	json_object_object_add(o, "segments", kept);
+}
+
+static void do_ls(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
+{
+	json_object *o;
 	uint32_t nss[MAX_NS], used[MAX_NS];
 	struct shmw_kseg *all = NULL;
 	size_t nns, nused = 0, nall = 0;
@@ -234,6 +282,8 @@ static void do_ls(struct shmw_daemon *d, struct shmw_conn *c)
 		struct shmw_kseg *v, *grown;
 		size_t n;
 
+		if (r->has_ns && nss[i] != r->ns)
+			continue;
 		if (shmw_segtable_read(nss[i], &v, &n))
 			continue; /* nobody left in that namespace to enter it through */
 		used[nused++] = nss[i];
@@ -252,8 +302,11 @@ static void do_ls(struct shmw_daemon *d, struct shmw_conn *c)
 	/* Grouped by namespace, like ipcs within each. */
 	if (nall)
 		qsort(all, nall, sizeof(*all), by_ns_shmid);
-	send_json(c, shmw_report_ls(&d->state, all, nall, used, nused));
+	o = shmw_report_ls(&d->state, all, nall, used, nused);
 	free(all);
+	if (r->container[0])
+		ls_in_container(d, o, r->container);
+	send_json(c, o);
 }
 
 static json_object *u64(uint64_t v)
@@ -412,7 +465,7 @@ void shmw_requests_handle(void *ctx, struct shmw_conn *c, const char *line, size
 		do_ps(d, c, &r);
 		break;
 	case SHMW_CMD_LS:
-		do_ls(d, c);
+		do_ls(d, c, &r);
 		break;
 	case SHMW_CMD_STATUS:
 		do_status(d, c);

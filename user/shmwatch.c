@@ -42,6 +42,7 @@ struct opts {
 	int timeout_ms;
 	bool follow, has_last, has_ns;
 	uint32_t last, ns;
+	const char *container;
 	enum shmw_cmd cmd;
 	long long arg; /* shmid or pid */
 };
@@ -51,9 +52,13 @@ static const char usage_text[] =
     "Ask shmwatchd which processes hold System V shared memory segments.\n"
     "\n"
     "Commands:\n"
-    "  who SHMID [--ns INUM]     the segment and every process holding it\n"
+    "  who SHMID [--ns INUM] [--container ID]\n"
+    "                            the segment and every process holding it (only those\n"
+    "                            in the container whose id starts with ID)\n"
     "  ps PID                    the segments one process holds\n"
-    "  ls                        every segment, in every IPC namespace (like ipcs -m)\n"
+    "  ls [--ns INUM] [--container ID]\n"
+    "                            every segment, in every IPC namespace (like ipcs -m);\n"
+    "                            or those of one namespace, or held from one container\n"
     "  status                    daemon mode, uptime and counters\n"
     "  events [-f] [-n N]        recent attach/detach/rmid/... events\n"
     "  lingering                 segments removed (ipcs: dest) but still held:\n"
@@ -158,6 +163,7 @@ enum {
 	OPT_NS,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_CONTAINER,
 };
 
 static const struct option long_opts[] = {
@@ -167,6 +173,7 @@ static const struct option long_opts[] = {
     {"human", no_argument, NULL, 'h'},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"ns", required_argument, NULL, OPT_NS},
+    {"container", required_argument, NULL, OPT_CONTAINER},
     {"follow", no_argument, NULL, 'f'},
     {"last", required_argument, NULL, 'n'},
     {"help", no_argument, NULL, OPT_HELP},
@@ -220,6 +227,16 @@ static int parse_option(int c, char **argv, struct opts *o)
 		}
 		o->has_ns = true;
 		o->ns = (uint32_t)v;
+		return -1;
+	case OPT_CONTAINER:
+		if (!*optarg || strlen(optarg) > 64 ||
+		    strspn(optarg, "0123456789abcdef") != strlen(optarg)) {
+			usage_error("--container wants a container id or its prefix (1 to 64 "
+				    "lower-case hex digits), not '%s'",
+				    optarg);
+			return EXIT_USAGE;
+		}
+		o->container = optarg;
 		return -1;
 	case 'f':
 		o->follow = true;
@@ -303,8 +320,8 @@ static int parse_command(int argc, char **argv, struct opts *o)
 			    argv[optind + 1]);
 		return EXIT_USAGE;
 	}
-	if (o->has_ns && o->cmd != SHMW_CMD_WHO) {
-		usage_error("--ns only applies to who");
+	if ((o->has_ns || o->container) && o->cmd != SHMW_CMD_WHO && o->cmd != SHMW_CMD_LS) {
+		usage_error("%s only applies to who and ls", o->has_ns ? "--ns" : "--container");
 		return EXIT_USAGE;
 	}
 	if ((o->follow || o->has_last) && o->cmd != SHMW_CMD_EVENTS) {
@@ -335,10 +352,12 @@ static void build_request(const struct opts *o, struct shmw_request *req)
 {
 	memset(req, 0, sizeof(*req));
 	req->cmd = o->cmd;
-	if (o->cmd == SHMW_CMD_WHO) {
-		req->shmid = (int32_t)o->arg;
+	if (o->cmd == SHMW_CMD_WHO || o->cmd == SHMW_CMD_LS) {
+		req->shmid = o->cmd == SHMW_CMD_WHO ? (int32_t)o->arg : 0;
 		req->has_ns = o->has_ns;
 		req->ns = o->ns;
+		if (o->container)
+			snprintf(req->container, sizeof(req->container), "%s", o->container);
 	} else if (o->cmd == SHMW_CMD_PS) {
 		req->pid = (int32_t)o->arg;
 	} else if (o->cmd == SHMW_CMD_EVENTS) {

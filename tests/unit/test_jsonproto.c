@@ -207,6 +207,14 @@ static void test_error_line(void)
 	CHECK_STR("error line simple", line,
 		  "{\"ok\":false,\"code\":\"no_such_segment\",\"error\":\"no segment 7\"}\n");
 	free(line);
+
+	/* JSON must be UTF-8: bytes that are not (here a character cut by %.32s, a stray byte,
+	 * a surrogate) become U+FFFD; valid characters pass unchanged. */
+	line = shmw_error_line("bad_request", "cut '\xc3' \xff \xed\xa0\x80 \xc3\xa9");
+	CHECK_STR("error line not UTF-8 is cleaned", line,
+		  "{\"ok\":false,\"code\":\"bad_request\",\"error\":\"cut '\xef\xbf\xbd' "
+		  "\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd \xc3\xa9\"}\n");
+	free(line);
 }
 
 static void test_reject(void)
@@ -315,8 +323,8 @@ static void test_reject(void)
 	reject("metrics unknown field", "{\"cmd\":\"metrics\",\"format\":\"text\"}",
 	       "unknown field 'format'");
 	reject("unknown cmd lists the new ones", "{\"cmd\":\"linger\"}",
-	       "unknown cmd 'linger' (want who, ps, ls, status, events, lingering, orphans or "
-	       "metrics)");
+	       "unknown cmd 'linger' (want who, ps, ls, status, events, lingering, orphans, "
+	       "metrics or verify)");
 	reject("cmd case lingering", "{\"cmd\":\"Lingering\"}", "unknown cmd 'Lingering'");
 
 	/* Types and ranges. */
@@ -358,8 +366,35 @@ static void test_reject(void)
 	CHECK_INT("NULL err buffer", shmw_request_parse("{}", 2, &req, NULL, 0), -1);
 }
 
+static void test_container_field(void)
+{
+	static const char who[] = "{\"cmd\":\"who\",\"shmid\":5,\"container\":\"4f1c\"}";
+	static const char ls[] = "{\"cmd\":\"ls\",\"ns\":7,\"container\":\"ab\"}";
+	struct shmw_request r;
+	char err[256], *line;
+
+	CHECK_INT("who with container parses",
+		  shmw_request_parse(who, sizeof(who) - 1, &r, err, sizeof(err)), 0);
+	CHECK_STR("container kept", r.container, "4f1c");
+	CHECK_INT("ls with ns and container parses",
+		  shmw_request_parse(ls, sizeof(ls) - 1, &r, err, sizeof(err)), 0);
+	CHECK("ls ns kept", r.has_ns && r.ns == 7);
+	line = shmw_request_format(&r);
+	CHECK_STR("ls with filters formats", line, "{\"cmd\":\"ls\",\"ns\":7,\"container\":\"ab\"}\n");
+	free(line);
+	reject("upper-case container", "{\"cmd\":\"ls\",\"container\":\"AB\"}",
+	       "field 'container' must be 1 to 64 lower-case hex digits");
+	reject("non-hex container", "{\"cmd\":\"ls\",\"container\":\"xyz\"}",
+	       "field 'container' must be 1 to 64 lower-case hex digits");
+	reject("numeric container", "{\"cmd\":\"ls\",\"container\":12}",
+	       "field 'container' must be 1 to 64 lower-case hex digits");
+	reject("container with ps", "{\"cmd\":\"ps\",\"pid\":1,\"container\":\"ab\"}",
+	       "field 'container' is not allowed with cmd 'ps'");
+}
+
 int main(void)
 {
+	test_container_field();
 	test_valid();
 	test_names();
 	test_format();
