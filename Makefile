@@ -5,6 +5,11 @@
 #   make test       install missing packages, build, run unit and end-to-end tests
 #   make SANITIZE=1 test   the same with ASan/UBSan (objects in build-san/)
 #   make fuzz       build the libFuzzer targets (build/fuzz/); make fuzz-run FUZZ_SECONDS=60 runs them
+#   make static     static daemon, client and e2e helpers in build-static/ (kernels/kernels.mk)
+#   make test-kernels  the e2e scenarios on Debian's 6.1 and 6.12 kernels under qemu
+#   make install    PREFIX (/usr/local), DESTDIR: binaries, man pages, unit, completion, docs
+#                   (docs/fleet.md); make uninstall removes them
+#   make check-integration  the packaging scenarios alone (t_install, t_systemd)
 #   make V=1        show the commands
 
 ARCH := x86
@@ -18,6 +23,9 @@ VERSION := 0.1.0
 ifeq ($(SANITIZE),1)
 OUTPUT ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else ifeq ($(STATIC),1)
+OUTPUT ?= build-static
+SANFLAGS :=
 else
 OUTPUT ?= build
 SANFLAGS :=
@@ -32,6 +40,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+SYSTEMD_LIBS := -lsystemd
 JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
 CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -D_GNU_SOURCE \
@@ -125,7 +134,7 @@ $(OUTPUT)/%.o: %.c
 
 $(OUTPUT)/shmwatchd: $(DAEMON_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -ljson-c -lsystemd -lcap -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -ljson-c $(SYSTEMD_LIBS) -lcap -o $@
 
 $(OUTPUT)/shmwatch: $(CLIENT_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
@@ -169,14 +178,16 @@ $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $$(FUZZ_SRCS_$$*)
 	$(Q)mkdir -p $(FUZZ_OUT)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS_$*) -ljson-c -lpthread -o $@
 
-# Each target for FUZZ_SECONDS over a scratch copy of its seed corpus (the seeds stay as
-# committed); a crash, leak or timeout leaves its input in $(FUZZ_OUT)/artifacts/ and fails.
+# Each target for FUZZ_SECONDS from its seeds (read only: new inputs go to $(FUZZ_OUT)/corpus/),
+# with tests/fuzz/<target>.dict if there is one; a crash, leak or timeout leaves its input in
+# $(FUZZ_OUT)/artifacts/ and fails.
 fuzz-run: fuzz
 	$(Q)set -e; for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(FUZZ_OUT)/corpus/$$t $(FUZZ_OUT)/artifacts; \
 		echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+		dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
 		$(FUZZ_OUT)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
-			-print_final_stats=1 -artifact_prefix=$(FUZZ_OUT)/artifacts/fuzz_$$t- \
+			-print_final_stats=1 -artifact_prefix=$(FUZZ_OUT)/artifacts/fuzz_$$t- $$dict \
 			$(FUZZ_OUT)/corpus/$$t tests/fuzz/corpus/$$t; \
 	done
 
@@ -187,20 +198,57 @@ vmlinux:
 	mv $(VMLINUX).tmp $(VMLINUX)
 	$(MAKE) --no-print-directory $(OUTPUT)/shmwatch.skel.h
 
-FORMAT_FILES := $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/unit/*.c tests/unit/*.h tests/e2e/helpers/*.c)
+FORMAT_FILES := $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/unit/*.c tests/unit/*.h tests/e2e/helpers/*.c tests/fuzz/*.c tests/fuzz/*.h)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
+# Installation (docs/fleet.md): PREFIX (default /usr/local) for the tree, DESTDIR to stage it.
+# The unit goes where systemd looks under PREFIX ($(PREFIX)/lib/systemd/system; with
+# PREFIX=/usr that is /usr/lib/systemd/system, i.e. /lib/systemd/system on merged-/usr Debian),
+# made from systemd/shmwatchd.service.in with ExecStart in $(SBINDIR). uninstall removes exactly
+# the files install put (INSTALLED_FILES), and the documentation directory once empty.
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/shmwatch
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL ?= install
+MAN_PAGES := man/shmwatchd.8 man/shmwatch.8
+DOC_FILES := README.md docs/protocol.md docs/fleet.md
+INSTALLED_FILES := $(SBINDIR)/shmwatchd $(BINDIR)/shmwatch \
+	$(patsubst man/%,$(MANDIR)/man8/%,$(MAN_PAGES)) $(SYSTEMDUNITDIR)/shmwatchd.service \
+	$(BASHCOMPDIR)/shmwatch $(BASHCOMPDIR)/shmwatchd $(addprefix $(DOCDIR)/,$(notdir $(DOC_FILES)))
+
 install: all
-	install -D -m 0755 $(OUTPUT)/shmwatchd $(DESTDIR)$(PREFIX)/sbin/shmwatchd
-	install -D -m 0755 $(OUTPUT)/shmwatch $(DESTDIR)$(PREFIX)/bin/shmwatch
+	$(INSTALL) -D -m 0755 $(OUTPUT)/shmwatchd $(DESTDIR)$(SBINDIR)/shmwatchd
+	$(INSTALL) -D -m 0755 $(OUTPUT)/shmwatch $(DESTDIR)$(BINDIR)/shmwatch
+	$(INSTALL) -D -m 0644 -t $(DESTDIR)$(MANDIR)/man8 $(MAN_PAGES)
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/shmwatchd.service.in \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/shmwatchd.service.tmp
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/shmwatchd.service.tmp
+	mv -f $(DESTDIR)$(SYSTEMDUNITDIR)/shmwatchd.service.tmp \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/shmwatchd.service
+	$(INSTALL) -D -m 0644 completion/shmwatch.bash $(DESTDIR)$(BASHCOMPDIR)/shmwatch
+	ln -sf shmwatch $(DESTDIR)$(BASHCOMPDIR)/shmwatchd
+	$(INSTALL) -D -m 0644 -t $(DESTDIR)$(DOCDIR) $(DOC_FILES)
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/shmwatchd $(DESTDIR)$(PREFIX)/bin/shmwatch
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED_FILES))
+	rmdir --ignore-fail-on-non-empty $(DESTDIR)$(DOCDIR) 2>/dev/null || :
+
+# The packaging checks alone (man pages, install tree, bash completion, systemd unit,
+# sd_notify handshake); `make test` runs them too, as e2e scenarios.
+.PHONY: check-integration
+check-integration: all $(HELPER_BINS)
+	$(Q)./tests/run.sh $(OUTPUT) e2e t_install t_systemd
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-static
+
+-include kernels/kernels.mk
 
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)

@@ -2,8 +2,12 @@
 # Installs the Debian packages shmwatch builds and tests with, only those missing.
 # Used by `make run`, `make test` and .ci/run so a fresh Debian 12 machine needs nothing else.
 set -eu
+# libclang-rt-14-dev: the libFuzzer and sanitizer runtimes (make fuzz, tests/e2e/t_fuzz.sh).
 PKGS="make clang libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libsystemd-dev \
-pkg-config uthash-dev libcap-dev lsof"
+pkg-config uthash-dev libcap-dev lsof libclang-rt-14-dev"
+# mandoc, groff-base, man-db: man page lint and lookup (tests/e2e/t_install.sh); systemd,
+# util-linux: systemd-analyze, and the service manager and namespaces t_systemd.sh runs the unit in.
+PKGS="$PKGS mandoc groff-base man-db systemd util-linux"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -614,10 +614,11 @@ at_once() {
 # ---- the event log ----------------------------------------------------------------------------
 
 # log_has EVENT CAUSE PID SHMID [ACTOR] [SOURCE]: the daemon's log file (SOURCE "log", default)
-# or `shmwatch --json events -n 10` (SOURCE "client") has such an event.
+# or `shmwatch --json events -n 200` (SOURCE "client") has such an event: 200, not 10, since the
+# daemon sees every process on the host and other activity may come in between.
 log_has() {
 	if [ "${6:-log}" = client ]; then
-		sw --json events -n 10 >"$T/events.client" 2>&1 || return 1
+		sw --json events -n 200 >"$T/events.client" 2>&1 || return 1
 		_lf=$T/events.client
 	else
 		log_about "$4" >"$T/events.sel"
@@ -663,10 +664,11 @@ log_files() {
 }
 
 # log_about SHMID: the lines of the log (rotated files too, in order) about SHMID. A busy machine
-# can fill a log quickly: reading every line each poll would be slow, and miss rotated ones.
+# can fill a log quickly: reading every line each poll would be slow, and miss rotated ones
+# (grep -F: busybox grep -E takes seconds for 200 MB).
 log_about() {
 	log_files | while read -r _lf; do
-		grep -h -E "\"shmid\": ?$1[,}]" "$_lf"
+		grep -h -F -e "\"shmid\":$1," -e "\"shmid\":$1}" -e "\"shmid\": $1," "$_lf"
 	done
 }
 

@@ -22,8 +22,8 @@ check_log "log file: attach by shmat" attach shmat "$P" "$ID"
 hcont h || finish
 expect_kernel "kernel: detached" "$ID" 0 ""
 check_log "log file: detach by shmdt" detach shmdt "$P" "$ID"
-check_log "events -n 10: attach by shmat" attach shmat "$P" "$ID" "" client
-check_log "events -n 10: detach by shmdt" detach shmdt "$P" "$ID" "" client
+check_log "events -n 200: attach by shmat" attach shmat "$P" "$ID" "" client
+check_log "events -n 200: detach by shmdt" detach shmdt "$P" "$ID" "" client
 follow_has() {
 	"$JSONX" . event cause pid shmid <"$T/follow" 2>/dev/null |
 		grep -qx "$1 $2 $P $ID"
