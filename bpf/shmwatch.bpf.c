@@ -354,19 +354,36 @@ __noinline int mm_apply(struct shmw_mm *rec, struct acc_seg *a, __u64 mm, int de
 	return 0;
 }
 
+/* Starts this thread's syscall record (zeroed, of the given kind) for its sys_exit. */
+static __always_inline struct range_op *op_start(__u32 tid, __u32 kind)
+{
+	struct scratch *z = zero_scratch();
+	struct range_op *op;
+
+	if (!z)
+		return NULL;
+	if (bpf_map_update_elem(&ops, &tid, &z->op, BPF_ANY)) {
+		stat_inc(SHMW_STAT_MAP_FULL);
+		return NULL;
+	}
+	op = bpf_map_lookup_elem(&ops, &tid);
+	if (op)
+		op->kind = kind;
+	return op;
+}
+
 /* ---- syscalls that add, remove or cut VMAs in a range ---- */
 
 static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u64 start2, __u64 len2, __u64 newlen)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct scratch *z = zero_scratch();
 	__u64 mm = current_mm(task);
 	struct shmw_mm *rec;
 	struct range_op *op;
 	__u32 tid = current_tid();
 	__u64 hi, hi2;
 
-	if (!mm || !z)
+	if (!mm)
 		return 0;
 	rec = bpf_map_lookup_elem(&mms, &mm);
 	if (!rec && !seeding)
@@ -374,14 +391,9 @@ static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u6
 
 	hi = (start + len + 4095) & PAGE_MASK_4K;
 	hi2 = len2 ? (start2 + len2 + 4095) & PAGE_MASK_4K : 0;
-	if (bpf_map_update_elem(&ops, &tid, &z->op, BPF_ANY)) {
-		stat_inc(SHMW_STAT_MAP_FULL);
-		return 0;
-	}
-	op = bpf_map_lookup_elem(&ops, &tid);
+	op = op_start(tid, OP_RANGE);
 	if (!op)
 		return 0;
-	op->kind = OP_RANGE;
 	op->cause = cause;
 	op->mm = mm;
 	op->lo = start & PAGE_MASK_4K;
@@ -588,13 +600,12 @@ SEC("tracepoint/syscalls/sys_enter_shmat")
 int enter_shmat(struct trace_event_raw_sys_enter *ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct scratch *z = zero_scratch();
 	__u64 mm = current_mm(task);
 	__u32 tid = current_tid();
 	struct shmw_mm *rec;
 	struct range_op *op;
 
-	if (!mm || !z)
+	if (!mm)
 		return 0;
 	rec = bpf_map_lookup_elem(&mms, &mm);
 	if (!rec) {
@@ -604,14 +615,9 @@ int enter_shmat(struct trace_event_raw_sys_enter *ctx)
 		if (!rec)
 			return 0;
 	}
-	if (bpf_map_update_elem(&ops, &tid, &z->op, BPF_ANY)) {
-		stat_inc(SHMW_STAT_MAP_FULL);
-		return 0;
-	}
-	op = bpf_map_lookup_elem(&ops, &tid);
+	op = op_start(tid, OP_SHMAT);
 	if (!op)
 		return 0;
-	op->kind = OP_SHMAT;
 	op->mm = mm;
 	op->remap = (ctx->args[2] & SHM_REMAP) && ctx->args[1];
 	__sync_fetch_and_add(&rec->inflight, 1);
@@ -700,18 +706,13 @@ int exit_shmdt(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_shmctl")
 int enter_shmctl(struct trace_event_raw_sys_enter *ctx)
 {
-	struct scratch *z = zero_scratch();
-	__u32 tid = current_tid();
 	struct range_op *op;
 
-	if ((ctx->args[1] & ~IPC_64) != IPC_RMID || !z)
+	if ((ctx->args[1] & ~IPC_64) != IPC_RMID)
 		return 0;
-	if (bpf_map_update_elem(&ops, &tid, &z->op, BPF_ANY))
-		return 0;
-	op = bpf_map_lookup_elem(&ops, &tid);
+	op = op_start(current_tid(), OP_RMID);
 	if (!op)
 		return 0;
-	op->kind = OP_RMID;
 	op->shmid = ctx->args[0];
 	return 0;
 }
@@ -739,16 +740,10 @@ int exit_shmctl(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_shmget")
 int enter_shmget(struct trace_event_raw_sys_enter *ctx)
 {
-	struct scratch *z = zero_scratch();
-	__u32 tid = current_tid();
-	struct range_op *op;
+	struct range_op *op = op_start(current_tid(), OP_SHMGET);
 
-	if (!z || bpf_map_update_elem(&ops, &tid, &z->op, BPF_ANY))
-		return 0;
-	op = bpf_map_lookup_elem(&ops, &tid);
 	if (!op)
 		return 0;
-	op->kind = OP_SHMGET;
 	op->lo = (__u32)ctx->args[0]; /* key */
 	op->hi = ctx->args[1];        /* size */
 	op->shmid = ctx->args[2];     /* shmflg */

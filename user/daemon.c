@@ -55,30 +55,18 @@ static void recent_push(struct shmw_recent *r, const char *line, uint32_t audien
 	}
 }
 
-static const char *const metric_events[SHMW_ME_NEVENTS] = {
-	[SHMW_ME_ATTACH] = "attach",	 [SHMW_ME_DETACH] = "detach",
-	[SHMW_ME_VMAS] = "vmas",	 [SHMW_ME_RMID] = "rmid",
-	[SHMW_ME_CREATE] = "create",	 [SHMW_ME_DESTROY] = "destroy",
-	[SHMW_ME_LINGER] = "linger",	 [SHMW_ME_LINGER_END] = "linger_end",
-	[SHMW_ME_ORPHAN] = "orphan",	 [SHMW_ME_RESYNC] = "resync",
-	[SHMW_ME_OWNER] = "owner",	 [SHMW_ME_SHARE] = "share",
-	[SHMW_ME_UNSHARE] = "unshare",
-};
 
 _Static_assert(SHMW_ME_NEVENTS <= 16, "ev_counts is big enough");
 
 void shmw_daemon_publish(struct shmw_daemon *d, const char *event, const char *line,
 			 uint32_t audience)
 {
+	int idx = shmw_metrics_event_index(event);
 	size_t len = strlen(line);
 	char *nl;
 
-	for (int i = 0; i < SHMW_ME_NEVENTS; i++) {
-		if (!strcmp(event, metric_events[i])) {
-			d->ev_counts[i]++;
-			break;
-		}
-	}
+	if (idx >= 0)
+		d->ev_counts[idx]++;
 	d->logged++;
 	shmw_eventlog_write(d->log, line, len);
 	recent_push(&d->recent, line, audience);

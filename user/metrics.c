@@ -35,6 +35,14 @@ static const char *const event_names[SHMW_ME_NEVENTS] = {
     [SHMW_ME_UNSHARE] = "unshare",
 };
 
+int shmw_metrics_event_index(const char *name)
+{
+	for (int i = 0; i < SHMW_ME_NEVENTS; i++)
+		if (!strcmp(name, event_names[i]))
+			return i;
+	return -1;
+}
+
 static const char *const alert_names[SHMW_MA_NALERTS] = {
     [SHMW_MA_LINGER] = "linger",
     [SHMW_MA_LINGER_END] = "linger_end",

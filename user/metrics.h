@@ -73,6 +73,9 @@ struct shmw_metrics {
 	const char *mode;    /* "fentry", "tracepoint"; NULL: "" */
 };
 
+/* The counter index of an event type as named in the log ("attach", ...), or -1. */
+int shmw_metrics_event_index(const char *name);
+
 /* The exposition text, every line newline-terminated; caller frees. NULL with errno ENOMEM. */
 char *shmw_metrics_render(const struct shmw_metrics *m);
 
