@@ -8,6 +8,8 @@ pkg-config uthash-dev libcap-dev lsof libclang-rt-14-dev"
 # mandoc, groff-base, man-db: man page lint and lookup (tests/e2e/t_install.sh); systemd,
 # util-linux: systemd-analyze, and the service manager and namespaces t_systemd.sh runs the unit in.
 PKGS="$PKGS mandoc groff-base man-db systemd util-linux"
+# valgrind: memcheck of the daemon (tests/e2e/t_valgrind.sh; its shim needs valgrind/memcheck.h).
+PKGS="$PKGS valgrind"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

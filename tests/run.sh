@@ -10,7 +10,8 @@
 #	does a binary that checked nothing.
 # e2e:	every tests/e2e/t_*.sh (or only the NAMEs given), each in its own scratch dir with a
 #	timeout (SHMW_TEST_TIMEOUT, 120 s). Scenarios print PASS/FAIL/SKIP lines (tests/e2e/lib.sh).
-#	Not root: each scenario counts as one skip ("needs root for BPF"). A scenario that exits
+#	Not root: each scenario counts as one skip ("needs root for BPF"), except those with a line
+#	"# shmw-test: unprivileged" (no BPF: t_fuzz.sh). A scenario that exits
 #	non-zero without a FAIL line, or prints no result at all, counts as one failure.
 #	SHMW_KEEP=1 keeps every scratch dir (failed ones are always kept).
 
@@ -143,7 +144,7 @@ run_e2e() {
 			[ "$sel" = 1 ] || continue
 		fi
 		found=1
-		if [ "$uid" != 0 ]; then
+		if [ "$uid" != 0 ] && ! grep -q '^# shmw-test: unprivileged' "$t"; then
 			echo "SKIP $name: needs root for BPF (uid $uid)"
 			skipped=$((skipped + 1))
 			continue

@@ -5,6 +5,7 @@
 #include "alert_exec.h"
 #include "alerts.h"
 #include "daemon.h"
+#include "jsonproto.h"
 #include "log.h"
 #include "procinfo.h"
 #include "report.h"
@@ -50,11 +51,11 @@ static void add_actor(json_object *o, const char *prefix, const struct shmw_acto
 	snprintf(k, sizeof(k), "%spid", prefix);
 	add(o, k, u64(a->pid));
 	snprintf(k, sizeof(k), "%scomm", prefix);
-	add(o, k, json_object_new_string(comm));
+	add(o, k, shmw_json_string(comm));
 	snprintf(k, sizeof(k), "%suid", prefix);
 	add(o, k, u64(a->uid));
 	snprintf(k, sizeof(k), "%suser", prefix);
-	add(o, k, json_object_new_string(shmw_user_name(a->uid)));
+	add(o, k, shmw_json_string(shmw_user_name(a->uid)));
 }
 
 /* The fields every lifecycle object has. */
@@ -90,9 +91,9 @@ static json_object *holders_json(struct shmw_daemon *d, const struct shmw_lseg *
 		char buf[4096];
 
 		shmw_proc_exe(pid, buf, sizeof(buf));
-		add(h, "exe", json_object_new_string(buf));
+		add(h, "exe", shmw_json_string(buf));
 		shmw_proc_cmdline(pid, buf, sizeof(buf));
-		add(h, "cmdline", json_object_new_string(buf));
+		add(h, "cmdline", shmw_json_string(buf));
 	}
 	return holders ? holders : json_object_new_array();
 }
@@ -120,7 +121,7 @@ json_object *shmw_alerts_orphan_json(const struct shmw_lseg *s, uint64_t now)
 	snprintf(perms, sizeof(perms), "%04o", s->perms & 0777);
 	add(o, "perms", json_object_new_string(perms));
 	add(o, "uid", u64(s->uid));
-	add(o, "user", json_object_new_string(shmw_user_name(s->uid)));
+	add(o, "user", shmw_json_string(shmw_user_name(s->uid)));
 	add(o, "unheld_since", real_time(s->unheld_since));
 	add(o, "unheld_for_s", u64(secs_between(s->unheld_since, now)));
 	add(o, "cpid", u64((uint32_t)s->cpid));
@@ -130,7 +131,7 @@ json_object *shmw_alerts_orphan_json(const struct shmw_lseg *s, uint64_t now)
 
 		memcpy(comm, s->creator.comm, SHMW_COMM_LEN);
 		comm[SHMW_COMM_LEN] = 0;
-		add(o, "creator_comm", json_object_new_string(comm));
+		add(o, "creator_comm", shmw_json_string(comm));
 	}
 	return o;
 }
@@ -252,7 +253,7 @@ void shmw_alerts_on_life(void *ctx, enum shmw_life_event ev, const struct shmw_l
 			add(o, "pid", u64(s->creator.pid));
 			add(o, "comm", json_object_new_string(""));
 			add(o, "uid", u64(s->creator.uid));
-			add(o, "user", json_object_new_string(shmw_user_name(s->creator.uid)));
+			add(o, "user", shmw_json_string(shmw_user_name(s->creator.uid)));
 		}
 		break;
 	}

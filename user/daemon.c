@@ -178,8 +178,15 @@ int shmw_daemon_on_sample(void *ctx, void *data, size_t size)
 		break;
 	}
 	chg = shmw_state_apply(&d->state, ev);
-	if (chg == SHMW_CHG_NONE)
+	if (chg == SHMW_CHG_NONE) {
+		struct shmw_mmst *m = NULL;
+
+		/* No slot left for a holding the kernel reports: walk that process again. */
+		HASH_FIND(hh, d->state.mms, &ev->mm, sizeof(ev->mm), m);
+		if (ev->nvma && m && (m->flags & SHMW_MM_OVERFLOW))
+			queue_pid_walk(d, ev->pid);
 		return 0;
+	}
 	if (ev->ns)
 		shmw_ns_note(ev->ns, ev->pid);
 	publish_event(d, ev);

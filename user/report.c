@@ -133,7 +133,9 @@ static void add_procx(json_object *h, uint32_t pid, struct shmw_procx **cache)
 
 	if (!x)
 		return;
-	json_object_object_add(h, "cgroup", json_object_new_string(x->cgroup));
+	/* A cgroup path is named by whoever made the cgroup (delegated subtrees: any user) and
+	 * may be cut inside a character at sizeof(cgroup). */
+	json_object_object_add(h, "cgroup", shmw_json_string(x->cgroup));
 	if (x->container[0])
 		json_object_object_add(h, "container", json_object_new_string(x->container));
 	if (x->nspid && x->nspid != pid)

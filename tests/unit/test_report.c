@@ -203,6 +203,15 @@ static void test_event(void)
 	CHECK("event detach no actor (actor 0)", !has(o, "actor"));
 	json_object_put(o);
 
+	/* A process names itself with any bytes (PR_SET_NAME): the line must stay UTF-8, so
+	 * JSON. 16 bytes without a NUL, ending in a cut two-byte character. */
+	ev = mkev(SHMW_EV_ATTACH, SHMW_CAUSE_SHMAT, ts);
+	memcpy(ev.comm, "bad\xff\xc3\xa9xxxxxxxx\xc3", SHMW_COMM_LEN);
+	o = roundtrip(shmw_report_event(&ev));
+	CHECK_STR("event comm not UTF-8 is cleaned", str(o, "comm"),
+		  "bad\xef\xbf\xbd\xc3\xa9xxxxxxxx\xef\xbf\xbd");
+	json_object_put(o);
+
 	/* RMID: pid is the remover; key and size are not reported. */
 	ev = mkev(SHMW_EV_RMID, SHMW_CAUSE_SHMCTL, ts);
 	o = roundtrip(shmw_report_event(&ev));

@@ -821,6 +821,37 @@ static void test_sync(void)
 	shmw_state_clear(&st);
 }
 
+/* An mm with every slot taken: a segment more cannot be recorded, so it is not reported; a
+ * snapshot that swaps one of its segments for another must still be mirrored exactly (the
+ * slot of the segment it lost is freed before the new one needs it). */
+static void test_full_mm(void)
+{
+	struct shmw_mm *r;
+
+	shmw_state_init(&st);
+	for (uint32_t i = 0; i < SHMW_MM_SEGS; i++)
+		hold(SHMW_EV_ATTACH, 0xf000, 900, NS1, 100 + i, 1);
+	CHECK_INT("full mm: all slots held", st.nholdings, SHMW_MM_SEGS);
+	CHECK_INT("full mm: one more is not reported",
+		  hold(SHMW_EV_ATTACH, 0xf000, 900, NS1, 300, 1), SHMW_CHG_NONE);
+	CHECK_INT("full mm: one more is not held", nvma_of(0xf000, NS1, 300), 0);
+	check_consistent("full mm");
+
+	snap_reset();
+	r = snap_mm(0xf000, 900, SHMW_MM_SEEDED, next_version++);
+	for (int i = 0; i < SHMW_MM_SEGS; i++)
+		snap_seg(r, i, NS1, 101 + (uint32_t)i, 1);
+	sync_snap(next_version++);
+	CHECK_INT("full mm sync: new segment held", nvma_of(0xf000, NS1, 100 + SHMW_MM_SEGS), 1);
+	CHECK_INT("full mm sync: lost segment gone", nvma_of(0xf000, NS1, 100), 0);
+	CHECK_INT("full mm sync: still all slots", st.nholdings, SHMW_MM_SEGS);
+	CHECK_INT("full mm sync: attach reported",
+		  nchanged(SHMW_CHG_ATTACH, 0xf000, 100 + SHMW_MM_SEGS, 1), 1);
+	CHECK_INT("full mm sync: detach reported", nchanged(SHMW_CHG_DETACH, 0xf000, 100, 0), 1);
+	check_consistent("full mm sync");
+	shmw_state_clear(&st);
+}
+
 static void test_clear(void)
 {
 	shmw_state_init(&st);
@@ -862,6 +893,7 @@ int main(void)
 	test_exec();
 	test_sharers();
 	test_sync();
+	test_full_mm();
 	test_clear();
 	return CHECK_DONE();
 }
