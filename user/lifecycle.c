@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Segment lifecycle and the linger/orphan alerts (see lifecycle.h). */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lifecycle.h"
@@ -111,13 +112,23 @@ static void destroy(struct shmw_life *l, struct shmw_lseg *s, uint32_t cause,
 	free(s);
 }
 
-/* A kernel view of (ns, shmid): a different generation is a new segment under an old id. */
+/* A kernel view of (ns, shmid): another segment under an old id (whose end we missed)?
+ * shm_ctime alone does not tell: IPC_SET (a chmod or chown) updates it too. A segment keeps
+ * its creator pid and size for life, and its key until marked; a new ctime with any of those
+ * different is another segment. */
+static bool reused(const struct shmw_lseg *s, const struct shmw_kseg *k)
+{
+	if (k->ctime == s->generation)
+		return false;
+	return k->cpid != s->cpid || k->size != s->size || (k->key && k->key != s->key);
+}
+
 static struct shmw_lseg *follow(struct shmw_life *l, uint32_t ns, int32_t shmid,
 				const struct shmw_kseg *k, uint64_t now)
 {
 	struct shmw_lseg *s = shmw_life_find(l, ns, shmid);
 
-	if (s && k && k->ctime != s->generation) {
+	if (s && k && reused(s, k)) {
 		destroy(l, s, 0, "vanished", NULL, now);
 		s = NULL;
 	}

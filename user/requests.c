@@ -72,6 +72,14 @@ static void filter_holders(struct shmw_conn *c, json_object *o)
 	}
 	json_object_object_add(o, "holders", kept);
 	json_object_object_add(o, "hidden_holders", json_object_new_uint64(hidden));
+	/* Who removed a segment is another process: named only when it is the client's own. */
+	if (json_object_object_get_ex(o, "rmid_uid", NULL) &&
+	    (uint32_t)json_object_get_uint64(json_object_object_get(o, "rmid_uid")) != uid) {
+		json_object_object_del(o, "rmid_pid");
+		json_object_object_del(o, "rmid_comm");
+		json_object_object_del(o, "rmid_uid");
+		json_object_object_del(o, "rmid_user");
+	}
 }
 
 /* Keeps the holders running in a container whose id starts with prefix. Returns how many. */

@@ -245,8 +245,35 @@ static void test_orphan_clock_precision(void)
 	shmw_life_clear(&l);
 }
 
+static void test_ipc_set_keeps_segment(void)
+{
+	struct shmw_life_opts o = {0};
+	struct shmw_actor a = {.pid = 100, .comm = "db"};
+	struct shmw_life l;
+	struct shmw_kseg k = kseg(5, 1000, 1, false);
+
+	nlog = 0;
+	shmw_life_init(&l, &o, cb, NULL);
+	shmw_life_shmget(&l, NS, 5, &k, &a, 1000 * S);
+	/* IPC_SET (chmod) bumps shm_ctime; creator, size and key stay. */
+	k.ctime = 1005;
+	k.perms = 0600;
+	shmw_life_update(&l, NS, 5, &k, 1006 * S);
+	CHECK_INT("IPC_SET: no destroy", count(SHMW_LIFE_DESTROY), 0);
+	CHECK_INT("IPC_SET: no second create", count(SHMW_LIFE_CREATE), 1);
+	CHECK_INT("IPC_SET: generation kept", shmw_life_find(&l, NS, 5)->generation, 1000);
+	CHECK_INT("IPC_SET: new mode seen", shmw_life_find(&l, NS, 5)->perms, 0600);
+	/* Another creator under the same id: another segment. */
+	k.ctime = 1010;
+	k.cpid = 200;
+	shmw_life_update(&l, NS, 5, &k, 1011 * S);
+	CHECK_INT("other creator: the old one ended", count(SHMW_LIFE_DESTROY), 1);
+	shmw_life_clear(&l);
+}
+
 int main(void)
 {
+	test_ipc_set_keeps_segment();
 	test_orphan_clock_precision();
 	test_create_rmid_destroy();
 	test_rmid_unattached_and_reuse();

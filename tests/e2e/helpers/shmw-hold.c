@@ -22,6 +22,7 @@
  *   PID split ADDR LEN WHAT      after mprotect-half, mprotect-page, munmap-page, dofork-half
  *   PID moved OLD NEW            after mremap-move
  *   PID rmid ID                  after rmid
+ *   PID set-mode MODE            after set-mode (MODE as %04o)
  *   PID exec PATH                just before execve
  *   PID paused N                 pause number N (1, 2, ...) is waiting for SIGUSR1
  *   PID ready                    all ops done; waiting for SIGUSR1 (then exit 0) or a kill
@@ -34,6 +35,8 @@
  *   attach [ro]       shmat (SHM_RDONLY with "ro"); pushes the address
  *   detach            shmdt the last pushed address (pops it)
  *   rmid              shmctl(IPC_RMID) on the current segment
+ *   set-mode MODE     shmctl(IPC_SET) of the current segment with permissions MODE (octal, 0600):
+ *                     the kernel sets shm_ctime to now
  *   fork              fork; the child keeps what it inherited and blocks (SIGUSR1: exit 0)
  *   dontfork          madvise(MADV_DONTFORK) on the whole last attachment
  *   dofork-half       madvise(MADV_DOFORK) on the first half of it (splits the VMA)
@@ -48,6 +51,8 @@
  *   churn N           N children at once, each: shmat, mprotect of page 0 if it is an even one,
  *                     fork a grandchild that exits, shmdt if its number divides by 3, exit.
  *                     Writes "PID churn-child CPID" for each, "PID churned N FAILED" at the end
+ *   storm N           N pairs of shmat+shmdt of the current segment, as fast as it can (to
+ *                     overflow a small ring buffer); writes "PID stormed N" after them
  *   mprotect-half     mprotect(PROT_READ) the first half (in pages) of the last attachment
  *   mprotect-page N   mprotect(PROT_READ) page N of it
  *   munmap-page N     munmap page N of it
@@ -407,6 +412,16 @@ int main(int argc, char **argv)
 			if (shmctl(cur_shmid, IPC_RMID, NULL) < 0)
 				die("shmctl(%d, IPC_RMID): %s", cur_shmid, strerror(errno));
 			say("rmid %d", cur_shmid);
+		} else if (strcmp(op, "set-mode") == 0) {
+			long mode = parse_num(need_arg(++i, argc, argv, op), 0, 0777, "mode");
+			struct shmid_ds ds;
+
+			if (shmctl(cur_shmid, IPC_STAT, &ds) < 0)
+				die("shmctl(%d, IPC_STAT): %s", cur_shmid, strerror(errno));
+			ds.shm_perm.mode = (unsigned short)mode;
+			if (shmctl(cur_shmid, IPC_SET, &ds) < 0)
+				die("shmctl(%d, IPC_SET): %s", cur_shmid, strerror(errno));
+			say("set-mode %04lo", mode);
 		} else if (strcmp(op, "fork") == 0) {
 			pid_t c = fork();
 
@@ -502,6 +517,20 @@ int main(int argc, char **argv)
 			i = argc;
 		} else if (strcmp(op, "churn") == 0) {
 			do_churn(parse_num(need_arg(++i, argc, argv, op), 1, 10000, "count"));
+		} else if (strcmp(op, "storm") == 0) {
+			long n = parse_num(need_arg(++i, argc, argv, op), 1, 100000000L, "count");
+
+			if (cur_shmid < 0)
+				die("storm: no segment (create or use first)");
+			for (long k = 0; k < n; k++) {
+				void *a = shmat(cur_shmid, NULL, 0);
+
+				if (a == (void *)-1)
+					die("storm: shmat(%d): %s", cur_shmid, strerror(errno));
+				if (shmdt(a) < 0)
+					die("storm: shmdt(%p): %s", a, strerror(errno));
+			}
+			say("stormed %ld", n);
 		} else if (strcmp(op, "clone-vm") == 0) {
 			size_t stack_len = 64 * 1024;
 			char *stack = mmap(NULL, stack_len, PROT_READ | PROT_WRITE,
