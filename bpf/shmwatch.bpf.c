@@ -31,13 +31,13 @@ const volatile __u64 shm_mmap_addr = 0; /* &shm_mmap, from /proc/kallsyms */
 
 #include "vma.bpf.h"
 
-#define IPC_RMID 0
-#define IPC_64 0x0100
-#define SHM_REMAP 040000
-#define MAP_FIXED 0x10
+#define IPC_RMID     0
+#define IPC_64	     0x0100
+#define SHM_REMAP    040000
+#define MAP_FIXED    0x10
 #define MREMAP_FIXED 2
 #define PAGE_MASK_4K (~4095ULL)
-#define MAX_ERRNO 4095
+#define MAX_ERRNO    4095
 
 /* 1 while user space walks all tasks: then every touched mm must be tracked. */
 volatile __u32 seeding = 1;
@@ -78,9 +78,9 @@ enum op_kind { OP_RANGE = 1, OP_SHMAT, OP_RMID, OP_SHMGET };
 /* A syscall between its enter and exit, keyed by thread id. */
 struct range_op {
 	__u64 mm;
-	__u64 lo, hi;   /* main range, widened to whole SysV VMAs */
+	__u64 lo, hi;	/* main range, widened to whole SysV VMAs */
 	__u64 lo2, hi2; /* mremap destination (MREMAP_FIXED), or 0 */
-	__u64 len2;     /* mremap new length */
+	__u64 len2;	/* mremap new length */
 	__u32 kind;
 	__u32 cause;
 	__u32 shmid; /* OP_RMID */
@@ -181,7 +181,8 @@ static struct shmw_mm *mm_create(__u64 mm, __u32 tgid, __u32 uid, __u32 flags)
 
 	if (!z)
 		return NULL;
-	if (bpf_map_update_elem(&mms, &mm, &z->mm, BPF_NOEXIST) && !bpf_map_lookup_elem(&mms, &mm)) {
+	if (bpf_map_update_elem(&mms, &mm, &z->mm, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&mms, &mm)) {
 		stat_inc(SHMW_STAT_MAP_FULL);
 		return NULL;
 	}
@@ -374,7 +375,8 @@ static __always_inline struct range_op *op_start(__u32 tid, __u32 kind)
 
 /* ---- syscalls that add, remove or cut VMAs in a range ---- */
 
-static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u64 start2, __u64 len2, __u64 newlen)
+static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u64 start2,
+				       __u64 len2, __u64 newlen)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 mm = current_mm(task);
@@ -421,7 +423,7 @@ static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u6
 		if (!seeding) {
 			stat_inc(SHMW_STAT_SEED_RETRY);
 			rec->version = next_version();
-		emit(TC(SHMW_EV_OVERFLOW, cause), mm, rec, NULL, current_tgid());
+			emit(TC(SHMW_EV_OVERFLOW, cause), mm, rec, NULL, current_tgid());
 		}
 	}
 	__sync_fetch_and_add(&rec->inflight, 1);
@@ -745,7 +747,7 @@ int enter_shmget(struct trace_event_raw_sys_enter *ctx)
 	if (!op)
 		return 0;
 	op->lo = (__u32)ctx->args[0]; /* key */
-	op->hi = ctx->args[1];        /* size */
+	op->hi = ctx->args[1];	      /* size */
 	op->shmid = ctx->args[2];     /* shmflg */
 	return 0;
 }
@@ -858,8 +860,7 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	if (!sh)
 		return 0;
 	rec = bpf_map_lookup_elem(&mms, &sh->mm);
-	if (rec && (rec->flags & SHMW_MM_SEEDED))
-	{
+	if (rec && (rec->flags & SHMW_MM_SEEDED)) {
 		rec->version = next_version();
 		emit(TC(SHMW_EV_UNSHARE, SHMW_CAUSE_EXEC), sh->mm, rec, NULL, tgid);
 	}
@@ -958,7 +959,7 @@ int BPF_PROG(on_exit_mmap, struct mm_struct *mm_ptr)
 /* ---- seeding: learn what existed before we attached ---- */
 
 struct seed_state {
-	__u64 task;    /* task being walked */
+	__u64 task; /* task being walked */
 	__u64 mm;
 	__u64 changes; /* the mm's change counter when its walk began */
 	__u32 tgid;
@@ -988,8 +989,8 @@ __noinline int seed_finish(struct seed_state *st)
 	if (!st || !st->mm)
 		return 0;
 	rec = bpf_map_lookup_elem(&mms, &st->mm);
-	raced = st->inflight || (rec ? rec->changes : 0) != st->changes ||
-		(rec ? rec->inflight : 0);
+	raced =
+	    st->inflight || (rec ? rec->changes : 0) != st->changes || (rec ? rec->inflight : 0);
 	if (raced) {
 		stat_inc(SHMW_STAT_SEED_RETRY);
 		goto done; /* the record stays unseeded; user space walks this pid again */

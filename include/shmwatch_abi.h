@@ -25,8 +25,9 @@ enum shmw_event_type {
 	SHMW_EV_OWNER = 5,   /* the pid named for an mm changed (CLONE_VM sibling took over) */
 	SHMW_EV_SHARE = 6,   /* another process started using a holder's mm (vfork, CLONE_VM) */
 	SHMW_EV_UNSHARE = 7, /* ... and stopped (exec or exit) */
-	SHMW_EV_OVERFLOW = 8, /* an mm holds more than SHMW_MM_SEGS segments: user space resyncs it */
-	SHMW_EV_SHMGET = 9,   /* shmget returned shmid (created, or found by key); nvma = shmflg */
+	SHMW_EV_OVERFLOW =
+	    8,		    /* an mm holds more than SHMW_MM_SEGS segments: user space resyncs it */
+	SHMW_EV_SHMGET = 9, /* shmget returned shmid (created, or found by key); nvma = shmflg */
 };
 
 /* Why it changed (shmw_event.cause). */
@@ -40,8 +41,8 @@ enum shmw_cause {
 	SHMW_CAUSE_MUNMAP = 6, /* munmap, mremap, mmap(MAP_FIXED) over it */
 	SHMW_CAUSE_SPLIT = 7,  /* mprotect, madvise, mlock, mbind, ... cut a VMA */
 	SHMW_CAUSE_SHMCTL = 8,
-	SHMW_CAUSE_SEED = 9,   /* found by the start-up walk */
-	SHMW_CAUSE_RESYNC = 10,/* found different by a resync walk */
+	SHMW_CAUSE_SEED = 9,	/* found by the start-up walk */
+	SHMW_CAUSE_RESYNC = 10, /* found different by a resync walk */
 	SHMW_CAUSE_MREMAP = 11,
 	SHMW_CAUSE_MAX
 };
@@ -57,12 +58,12 @@ struct shmw_event {
 	__u32 cause;   /* enum shmw_cause */
 	__u32 ns;      /* IPC namespace inode number */
 	__u32 shmid;
-	__u32 key;     /* key the segment was created with (from the SYSV%08x name) */
-	__u32 nvma;    /* VMAs of this segment in this mm after the change */
-	__u32 pid;     /* tgid named for the mm (or the actor, for RMID) */
-	__u32 actor;   /* tgid whose action caused it (fork parent, remover, sharer) */
+	__u32 key;   /* key the segment was created with (from the SYSV%08x name) */
+	__u32 nvma;  /* VMAs of this segment in this mm after the change */
+	__u32 pid;   /* tgid named for the mm (or the actor, for RMID) */
+	__u32 actor; /* tgid whose action caused it (fork parent, remover, sharer) */
 	__u32 uid;
-	__u32 how;     /* enum shmw_cause: how the holder first got the attachment */
+	__u32 how; /* enum shmw_cause: how the holder first got the attachment */
 	char comm[SHMW_COMM_LEN];
 };
 _Static_assert(sizeof(struct shmw_event) == 96, "shmw_event layout is ABI");
@@ -81,17 +82,17 @@ struct shmw_mm_seg {
 _Static_assert(sizeof(struct shmw_mm_seg) == 40, "shmw_mm_seg layout is ABI");
 
 /* shmw_mm.flags */
-#define SHMW_MM_SEEDED 0x1   /* counts are exact (walked, or created by fork) */
+#define SHMW_MM_SEEDED	 0x1 /* counts are exact (walked, or created by fork) */
 #define SHMW_MM_OVERFLOW 0x2 /* more segments than slots: counts incomplete */
-#define SHMW_MM_EXITING 0x4  /* named pid has exited; mm still alive */
+#define SHMW_MM_EXITING	 0x4 /* named pid has exited; mm still alive */
 
 /* Value of the mms map, keyed by mm cookie: the live attachers of one address space. */
 struct shmw_mm {
-	__u64 version;  /* version of the last change */
-	__u64 changes;  /* bumped by every change; seeding walks compare it */
+	__u64 version;	/* version of the last change */
+	__u64 changes;	/* bumped by every change; seeding walks compare it */
 	__u32 inflight; /* VMA-changing syscalls between enter and exit */
 	__u32 flags;
-	__u32 tgid;     /* pid named for this mm */
+	__u32 tgid; /* pid named for this mm */
 	__u32 uid;
 	char comm[SHMW_COMM_LEN];
 	struct shmw_mm_seg segs[SHMW_MM_SEGS];
@@ -126,12 +127,12 @@ _Static_assert(sizeof(struct shmw_sharer) == 40, "shmw_sharer layout is ABI");
 
 /* Indexes into the per-CPU stats array. */
 enum shmw_stat {
-	SHMW_STAT_EVENTS = 0,  /* records submitted */
-	SHMW_STAT_LOST,        /* ring buffer full: record dropped */
-	SHMW_STAT_MAP_FULL,    /* mms/sharers/scratch update failed */
-	SHMW_STAT_OVERFLOW,    /* mm ran out of segment slots */
-	SHMW_STAT_WALK_LIMIT,  /* a VMA walk hit its iteration bound */
-	SHMW_STAT_SEED_RETRY,  /* seeding walk raced with a change */
+	SHMW_STAT_EVENTS = 0, /* records submitted */
+	SHMW_STAT_LOST,	      /* ring buffer full: record dropped */
+	SHMW_STAT_MAP_FULL,   /* mms/sharers/scratch update failed */
+	SHMW_STAT_OVERFLOW,   /* mm ran out of segment slots */
+	SHMW_STAT_WALK_LIMIT, /* a VMA walk hit its iteration bound */
+	SHMW_STAT_SEED_RETRY, /* seeding walk raced with a change */
 	SHMW_STAT_MAX
 };
 

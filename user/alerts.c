@@ -13,9 +13,9 @@
 #include "timefmt.h"
 
 static const char *const life_names[] = {
-	[SHMW_LIFE_CREATE] = "create",	   [SHMW_LIFE_RMID] = "rmid",
-	[SHMW_LIFE_DESTROY] = "destroy",   [SHMW_LIFE_LINGER] = "linger",
-	[SHMW_LIFE_LINGER_END] = "linger_end", [SHMW_LIFE_ORPHAN] = "orphan",
+    [SHMW_LIFE_CREATE] = "create",	   [SHMW_LIFE_RMID] = "rmid",
+    [SHMW_LIFE_DESTROY] = "destroy",	   [SHMW_LIFE_LINGER] = "linger",
+    [SHMW_LIFE_LINGER_END] = "linger_end", [SHMW_LIFE_ORPHAN] = "orphan",
 };
 
 static void add(json_object *o, const char *k, json_object *v)
@@ -98,8 +98,7 @@ static json_object *holders_json(struct shmw_daemon *d, const struct shmw_lseg *
 	return holders ? holders : json_object_new_array();
 }
 
-json_object *shmw_alerts_linger_json(struct shmw_daemon *d, const struct shmw_lseg *s,
-				     uint64_t now)
+json_object *shmw_alerts_linger_json(struct shmw_daemon *d, const struct shmw_lseg *s, uint64_t now)
 {
 	json_object *o = base("linger", s, now);
 
@@ -160,26 +159,28 @@ static void journal_linger(const struct shmw_lseg *s, json_object *alert, uint64
 	size_t off;
 
 	human(size, sizeof(size), s->size);
-	off = (size_t)snprintf(msg, sizeof(msg), "shmid %d (%s) marked for removal %llu s ago is "
-				"still held by ", s->shmid, size,
-				(unsigned long long)secs_between(s->dest_since, now));
+	off =
+	    (size_t)snprintf(msg, sizeof(msg),
+			     "shmid %d (%s) marked for removal %llu s ago is "
+			     "still held by ",
+			     s->shmid, size, (unsigned long long)secs_between(s->dest_since, now));
 	if (!n)
 		snprintf(msg + off, sizeof(msg) - off, "%lld attachment(s) of unknown processes",
 			 (long long)s->nattch);
 	for (size_t i = 0; i < n && off < sizeof(msg); i++) {
 		json_object *h = json_object_array_get_idx(holders, i);
 
-		off += (size_t)snprintf(
-			msg + off, sizeof(msg) - off, "%spid %s (%s, user %s)", i ? ", " : "",
-			json_object_get_string(json_object_object_get(h, "pid")),
-			json_object_get_string(json_object_object_get(h, "comm")),
-			json_object_get_string(json_object_object_get(h, "user")));
+		off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%spid %s (%s, user %s)",
+					i ? ", " : "",
+					json_object_get_string(json_object_object_get(h, "pid")),
+					json_object_get_string(json_object_object_get(h, "comm")),
+					json_object_get_string(json_object_object_get(h, "user")));
 	}
 	snprintf(f_shmid, sizeof(f_shmid), "SHMID=%d", s->shmid);
 	snprintf(f_ns, sizeof(f_ns), "IPC_NS=%u", s->ns);
 	snprintf(f_pid, sizeof(f_pid), "HOLDER_PID=%s",
 		 n ? json_object_get_string(
-			     json_object_object_get(json_object_array_get_idx(holders, 0), "pid"))
+			 json_object_object_get(json_object_array_get_idx(holders, 0), "pid"))
 		   : "");
 	snprintf(f_age, sizeof(f_age), "DEST_FOR_S=%llu",
 		 (unsigned long long)secs_between(s->dest_since, now));
@@ -263,9 +264,9 @@ void shmw_alerts_on_life(void *ctx, enum shmw_life_event ev, const struct shmw_l
 		add(o, "holders", u64(s->holders_at_rmid));
 		break;
 	case SHMW_LIFE_DESTROY:
-		add(o, "cause", json_object_new_string(info->cause_name
-							       ? info->cause_name
-							       : shmw_cause_name(info->cause)));
+		add(o, "cause",
+		    json_object_new_string(info->cause_name ? info->cause_name
+							    : shmw_cause_name(info->cause)));
 		if (info->by)
 			add_actor(o, "", info->by);
 		if (s->created)
@@ -279,15 +280,16 @@ void shmw_alerts_on_life(void *ctx, enum shmw_life_event ev, const struct shmw_l
 		break;
 	}
 	{
-		const char *line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		const char *line = json_object_to_json_string_ext(
+		    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
 		/* An alert names other users' processes: admins only. Lifecycle events concern
 		 * whoever acted, or the segment's owner. */
-		uint32_t audience = ev == SHMW_LIFE_LINGER || ev == SHMW_LIFE_ORPHAN ||
-						    ev == SHMW_LIFE_LINGER_END
-					    ? SHMW_AUDIENCE_ADMIN
-				    : info->by ? info->by->uid
-					       : s->uid;
+		uint32_t audience =
+		    ev == SHMW_LIFE_LINGER || ev == SHMW_LIFE_ORPHAN || ev == SHMW_LIFE_LINGER_END
+			? SHMW_AUDIENCE_ADMIN
+		    : info->by ? info->by->uid
+			       : s->uid;
 
 		shmw_daemon_publish(d, name, line, audience);
 		if (ev == SHMW_LIFE_LINGER) {

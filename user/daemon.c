@@ -24,7 +24,7 @@
 
 #define SEED_RETRIES 5
 #define RECONCILE_NS (2 * 1000000000ull) /* how often the kernel's segment tables are read */
-#define MAX_NS 64
+#define MAX_NS	     64
 
 static uint64_t now_boot(void)
 {
@@ -55,7 +55,6 @@ static void recent_push(struct shmw_recent *r, const char *line, uint32_t audien
 	}
 }
 
-
 _Static_assert(SHMW_ME_NEVENTS <= 16, "ev_counts is big enough");
 
 void shmw_daemon_publish(struct shmw_daemon *d, const char *event, const char *line,
@@ -84,11 +83,12 @@ void shmw_daemon_publish(struct shmw_daemon *d, const char *event, const char *l
 static void publish_event(struct shmw_daemon *d, const struct shmw_event *ev)
 {
 	json_object *o = shmw_report_event(ev);
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
 
 	/* What a resync found is counted as such, not as live attaches and detaches. */
-	shmw_daemon_publish(d, ev->cause == SHMW_CAUSE_RESYNC ? "resync" : shmw_event_name(ev->type),
-			    s, ev->uid);
+	shmw_daemon_publish(
+	    d, ev->cause == SHMW_CAUSE_RESYNC ? "resync" : shmw_event_name(ev->type), s, ev->uid);
 	json_object_put(o);
 }
 

@@ -40,7 +40,7 @@ struct shmw_daemon {
 	bool resync_full;      /* pending: walk everything again */
 	uint32_t *resync_pids; /* pending: walk these processes again */
 	size_t nresync_pids, cap_resync_pids;
-	uint64_t ev_counts[16];  /* published events by type (enum shmw_metrics_event) */
+	uint64_t ev_counts[16];	 /* published events by type (enum shmw_metrics_event) */
 	uint64_t last_reconcile; /* CLOCK_MONOTONIC ns of the last kernel-table pass */
 	uint64_t last_metrics;
 	uint64_t last_verify;

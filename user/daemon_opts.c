@@ -12,49 +12,49 @@
 #include "daemon_opts.h"
 
 static const char usage[] =
-	"Usage: shmwatchd [OPTION]...\n"
-	"Trace System V shared memory attachments with eBPF and answer shmwatch queries.\n"
-	"Runs in the foreground; needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN).\n"
-	"\n"
-	"  -s, --socket PATH       client socket (default " SHMW_DEFAULT_SOCKET ")\n"
-	"  -l, --log-file PATH     JSON Lines event log, '-' for stdout\n"
-	"                          (default " SHMW_DEFAULT_LOG ")\n"
-	"      --log-max-bytes N   rotate the event log at N bytes (default 64M; 0: never)\n"
-	"      --log-keep N        rotated logs to keep (default 5)\n"
-	"      --max-holders N     address spaces holding segments the BPF map can track\n"
-	"                          (default 16384)\n"
-	"      --max-sharers N     vfork children/CLONE_VM siblings of holders (default 4096)\n"
-	"      --ring-size BYTES   BPF ring buffer, a power of two >= 4096 (default 4M)\n"
-	"      --recent N          event lines kept for 'shmwatch events -n' (default 4096)\n"
-	"      --max-clients N     concurrent client connections (default 1024)\n"
-	"      --admin-group NAME  members see every process, as root does; other users see\n"
-	"                          only their own processes (others are counted, not named)\n"
-	"      --linger-after SECONDS  alert when a segment marked for destruction is still\n"
-	"                          held this long (default 60; 0: never)\n"
-	"      --realert SECONDS   repeat a linger alert this often while it lasts\n"
-	"                          (default 600; 0: once)\n"
-	"      --orphan-after SECONDS  report segments nobody has held this long, not marked\n"
-	"                          for destruction (default 3600; 0: never)\n"
-	"      --alert-exec CMD    run '/bin/sh -c CMD' for each linger, linger_end and orphan\n"
-	"                          alert, the alert as JSON on stdin and SHMWATCH_* variables\n"
-	"      --alert-timeout SECONDS  kill a hook still running after this (default 10)\n"
-	"      --metrics-file PATH rewrite Prometheus metrics to PATH atomically (for\n"
-	"                          node_exporter's textfile collector)\n"
-	"      --metrics-interval SECONDS  how often (default 5)\n"
-	"      --verify-interval SECONDS  compare the state with a fresh walk of every\n"
-	"                          process this often, repairing differences (default 3600;\n"
-	"                          0: only on 'shmwatch verify')\n"
-	"  -v, --verbose           debug logging (libbpf and verifier messages too)\n"
-	"  -h, --help              this help\n"
-	"  -V, --version           version\n"
-	"\n"
-	"Examples:\n"
-	"  shmwatchd                                   run with the defaults\n"
-	"  shmwatchd --socket /tmp/s.sock --log-file -  private socket, events on stdout\n"
-	"  shmwatch who 393216                         then ask who holds a segment\n"
-	"\n"
-	"Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime failure (BPF load, socket,\n"
-	"log file), 2 on a usage error.\n";
+    "Usage: shmwatchd [OPTION]...\n"
+    "Trace System V shared memory attachments with eBPF and answer shmwatch queries.\n"
+    "Runs in the foreground; needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN).\n"
+    "\n"
+    "  -s, --socket PATH       client socket (default " SHMW_DEFAULT_SOCKET ")\n"
+    "  -l, --log-file PATH     JSON Lines event log, '-' for stdout\n"
+    "                          (default " SHMW_DEFAULT_LOG ")\n"
+    "      --log-max-bytes N   rotate the event log at N bytes (default 64M; 0: never)\n"
+    "      --log-keep N        rotated logs to keep (default 5)\n"
+    "      --max-holders N     address spaces holding segments the BPF map can track\n"
+    "                          (default 16384)\n"
+    "      --max-sharers N     vfork children/CLONE_VM siblings of holders (default 4096)\n"
+    "      --ring-size BYTES   BPF ring buffer, a power of two >= 4096 (default 4M)\n"
+    "      --recent N          event lines kept for 'shmwatch events -n' (default 4096)\n"
+    "      --max-clients N     concurrent client connections (default 1024)\n"
+    "      --admin-group NAME  members see every process, as root does; other users see\n"
+    "                          only their own processes (others are counted, not named)\n"
+    "      --linger-after SECONDS  alert when a segment marked for destruction is still\n"
+    "                          held this long (default 60; 0: never)\n"
+    "      --realert SECONDS   repeat a linger alert this often while it lasts\n"
+    "                          (default 600; 0: once)\n"
+    "      --orphan-after SECONDS  report segments nobody has held this long, not marked\n"
+    "                          for destruction (default 3600; 0: never)\n"
+    "      --alert-exec CMD    run '/bin/sh -c CMD' for each linger, linger_end and orphan\n"
+    "                          alert, the alert as JSON on stdin and SHMWATCH_* variables\n"
+    "      --alert-timeout SECONDS  kill a hook still running after this (default 10)\n"
+    "      --metrics-file PATH rewrite Prometheus metrics to PATH atomically (for\n"
+    "                          node_exporter's textfile collector)\n"
+    "      --metrics-interval SECONDS  how often (default 5)\n"
+    "      --verify-interval SECONDS  compare the state with a fresh walk of every\n"
+    "                          process this often, repairing differences (default 3600;\n"
+    "                          0: only on 'shmwatch verify')\n"
+    "  -v, --verbose           debug logging (libbpf and verifier messages too)\n"
+    "  -h, --help              this help\n"
+    "  -V, --version           version\n"
+    "\n"
+    "Examples:\n"
+    "  shmwatchd                                   run with the defaults\n"
+    "  shmwatchd --socket /tmp/s.sock --log-file -  private socket, events on stdout\n"
+    "  shmwatch who 393216                         then ask who holds a segment\n"
+    "\n"
+    "Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime failure (BPF load, socket,\n"
+    "log file), 2 on a usage error.\n";
 
 /* Parses an unsigned number with an optional K/M/G suffix, within [min, max]. */
 static int parse_num(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -92,35 +92,50 @@ bad:
 	return -1;
 }
 
-enum { OPT_LOG_MAX = 256, OPT_LOG_KEEP, OPT_MAX_MMS, OPT_MAX_SHARERS, OPT_RING, OPT_RECENT,
-       OPT_MAX_CLIENTS, OPT_LINGER, OPT_REALERT, OPT_ORPHAN, OPT_ALERT_EXEC, OPT_ALERT_TIMEOUT,
-       OPT_METRICS_FILE, OPT_METRICS_INTERVAL, OPT_VERIFY_INTERVAL, OPT_ADMIN_GROUP };
+enum {
+	OPT_LOG_MAX = 256,
+	OPT_LOG_KEEP,
+	OPT_MAX_MMS,
+	OPT_MAX_SHARERS,
+	OPT_RING,
+	OPT_RECENT,
+	OPT_MAX_CLIENTS,
+	OPT_LINGER,
+	OPT_REALERT,
+	OPT_ORPHAN,
+	OPT_ALERT_EXEC,
+	OPT_ALERT_TIMEOUT,
+	OPT_METRICS_FILE,
+	OPT_METRICS_INTERVAL,
+	OPT_VERIFY_INTERVAL,
+	OPT_ADMIN_GROUP
+};
 
 int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 {
 	static const struct option lopts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"log-file", required_argument, NULL, 'l'},
-		{"log-max-bytes", required_argument, NULL, OPT_LOG_MAX},
-		{"log-keep", required_argument, NULL, OPT_LOG_KEEP},
-		{"max-holders", required_argument, NULL, OPT_MAX_MMS},
-		{"max-sharers", required_argument, NULL, OPT_MAX_SHARERS},
-		{"ring-size", required_argument, NULL, OPT_RING},
-		{"recent", required_argument, NULL, OPT_RECENT},
-		{"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
-		{"linger-after", required_argument, NULL, OPT_LINGER},
-		{"realert", required_argument, NULL, OPT_REALERT},
-		{"orphan-after", required_argument, NULL, OPT_ORPHAN},
-		{"alert-exec", required_argument, NULL, OPT_ALERT_EXEC},
-		{"alert-timeout", required_argument, NULL, OPT_ALERT_TIMEOUT},
-		{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
-		{"metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL},
-		{"verify-interval", required_argument, NULL, OPT_VERIFY_INTERVAL},
-		{"admin-group", required_argument, NULL, OPT_ADMIN_GROUP},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"log-file", required_argument, NULL, 'l'},
+	    {"log-max-bytes", required_argument, NULL, OPT_LOG_MAX},
+	    {"log-keep", required_argument, NULL, OPT_LOG_KEEP},
+	    {"max-holders", required_argument, NULL, OPT_MAX_MMS},
+	    {"max-sharers", required_argument, NULL, OPT_MAX_SHARERS},
+	    {"ring-size", required_argument, NULL, OPT_RING},
+	    {"recent", required_argument, NULL, OPT_RECENT},
+	    {"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
+	    {"linger-after", required_argument, NULL, OPT_LINGER},
+	    {"realert", required_argument, NULL, OPT_REALERT},
+	    {"orphan-after", required_argument, NULL, OPT_ORPHAN},
+	    {"alert-exec", required_argument, NULL, OPT_ALERT_EXEC},
+	    {"alert-timeout", required_argument, NULL, OPT_ALERT_TIMEOUT},
+	    {"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
+	    {"metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL},
+	    {"verify-interval", required_argument, NULL, OPT_VERIFY_INTERVAL},
+	    {"admin-group", required_argument, NULL, OPT_ADMIN_GROUP},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {0},
 	};
 	uint64_t v;
 	int c;
@@ -147,7 +162,8 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 		switch (c) {
 		case 's':
 			if (strlen(optarg) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-				fprintf(stderr, "shmwatchd: socket path too long (max %zu bytes): %s\n",
+				fprintf(stderr,
+					"shmwatchd: socket path too long (max %zu bytes): %s\n",
 					sizeof(((struct sockaddr_un *)0)->sun_path) - 1, optarg);
 				return 2;
 			}
@@ -239,7 +255,8 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 			break;
 		case OPT_ADMIN_GROUP:
 			if (!getgrnam(optarg)) {
-				fprintf(stderr, "shmwatchd: --admin-group: no group '%s'\n", optarg);
+				fprintf(stderr, "shmwatchd: --admin-group: no group '%s'\n",
+					optarg);
 				return 2;
 			}
 			o->admin_group = optarg;

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #define SHMW_DEFAULT_SOCKET "/run/shmwatch/shmwatchd.sock"
-#define SHMW_DEFAULT_LOG "/var/log/shmwatch/events.jsonl"
+#define SHMW_DEFAULT_LOG    "/var/log/shmwatch/events.jsonl"
 
 struct shmw_daemon_opts {
 	const char *socket_path;
@@ -15,7 +15,7 @@ struct shmw_daemon_opts {
 	uint32_t max_mms;
 	uint32_t max_sharers;
 	uint32_t ring_bytes;
-	uint32_t recent;     /* event lines kept for `events -n` */
+	uint32_t recent; /* event lines kept for `events -n` */
 	uint32_t max_clients;
 	uint32_t linger_after; /* seconds; 0: no linger alerts */
 	uint32_t realert;      /* seconds; 0: alert once */

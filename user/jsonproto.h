@@ -25,10 +25,10 @@ struct shmw_request {
 	enum shmw_cmd cmd;
 	int32_t shmid; /* who: 0..INT32_MAX */
 	bool has_ns;
-	uint32_t ns;   /* who: IPC namespace inode number */
-	int32_t pid;   /* ps: 1..INT32_MAX */
-	uint32_t last; /* events: 0..SHMW_EVENTS_LAST_MAX */
-	bool follow;   /* events */
+	uint32_t ns;	    /* who: IPC namespace inode number */
+	int32_t pid;	    /* ps: 1..INT32_MAX */
+	uint32_t last;	    /* events: 0..SHMW_EVENTS_LAST_MAX */
+	bool follow;	    /* events */
 	char container[65]; /* who, ls: only holders in containers whose id starts so ("": all) */
 };
 

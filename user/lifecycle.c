@@ -13,8 +13,7 @@ struct seg_id {
 _Static_assert(offsetof(struct shmw_lseg, shmid) == offsetof(struct shmw_lseg, ns) + 4,
 	       "ns and shmid form the hash key together");
 
-void shmw_life_init(struct shmw_life *l, const struct shmw_life_opts *o, shmw_life_cb cb,
-		    void *ctx)
+void shmw_life_init(struct shmw_life *l, const struct shmw_life_opts *o, shmw_life_cb cb, void *ctx)
 {
 	memset(l, 0, sizeof(*l));
 	l->opts = *o;
@@ -101,8 +100,8 @@ static struct shmw_lseg *create(struct shmw_life *l, uint32_t ns, const struct s
 static void destroy(struct shmw_life *l, struct shmw_lseg *s, uint32_t cause,
 		    const char *cause_name, const struct shmw_actor *by, uint64_t now)
 {
-	struct shmw_life_info info = {.cause = cause, .cause_name = cause_name, .by = by,
-				      .now = now, .reason = "destroyed"};
+	struct shmw_life_info info = {
+	    .cause = cause, .cause_name = cause_name, .by = by, .now = now, .reason = "destroyed"};
 
 	if (s->lingering)
 		emit(l, SHMW_LIFE_LINGER_END, s, &info);
@@ -193,9 +192,8 @@ void shmw_life_rmid(struct shmw_life *l, uint32_t ns, int32_t shmid, const struc
 		absorb(s, k, now);
 }
 
-void shmw_life_released(struct shmw_life *l, uint32_t ns, int32_t shmid,
-			const struct shmw_kseg *k, uint32_t cause, const struct shmw_actor *by,
-			uint64_t now)
+void shmw_life_released(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
+			uint32_t cause, const struct shmw_actor *by, uint64_t now)
 {
 	struct shmw_lseg *s = follow(l, ns, shmid, k, now);
 
@@ -252,7 +250,8 @@ void shmw_life_tick(struct shmw_life *l, uint64_t now)
 				emit(l, SHMW_LIFE_LINGER, s, &info);
 				l->lingers++;
 				s->repeats++;
-				s->next_alert = l->opts.realert ? now + l->opts.realert : UINT64_MAX;
+				s->next_alert =
+				    l->opts.realert ? now + l->opts.realert : UINT64_MAX;
 			}
 		} else if (s->lingering) {
 			/* Nobody holds it any more, yet the kernel still lists it. */

@@ -28,7 +28,7 @@ struct shmw_lseg {
 	uint32_t ns;
 	int32_t shmid;
 	int64_t generation; /* shm_ctime when first seen: tells apart segments reusing a shmid */
-	uint32_t key;       /* as created (the kernel reports 0 once marked) */
+	uint32_t key;	    /* as created (the kernel reports 0 once marked) */
 	uint64_t size;
 	uint32_t perms;
 	uint32_t uid;
@@ -42,8 +42,8 @@ struct shmw_lseg {
 	bool rmid_known;
 	struct shmw_actor remover;
 	uint32_t holders_at_rmid;
-	bool lingering;     /* a linger alert is active */
-	uint32_t repeats;   /* linger alerts sent in this episode */
+	bool lingering;	  /* a linger alert is active */
+	uint32_t repeats; /* linger alerts sent in this episode */
 	uint64_t next_alert;
 	uint64_t unheld_since; /* realtime ns; 0 while held */
 	bool orphan_reported;
@@ -62,8 +62,8 @@ enum shmw_life_event {
 
 /* Details of an event; fields not relevant to it are zero. */
 struct shmw_life_info {
-	uint32_t cause;              /* create: SEED/SHMGET-ish; destroy: what released it */
-	const char *cause_name;      /* overrides cause ("vanished", "rmid", "shmget") */
+	uint32_t cause;		     /* create: SEED/SHMGET-ish; destroy: what released it */
+	const char *cause_name;	     /* overrides cause ("vanished", "rmid", "shmget") */
 	const struct shmw_actor *by; /* creator, remover or releaser, when known */
 	uint64_t now;
 	const char *reason; /* linger_end: "destroyed" or "released" */
@@ -104,9 +104,8 @@ void shmw_life_shmget(struct shmw_life *l, uint32_t ns, int32_t shmid, const str
 void shmw_life_rmid(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
 		    const struct shmw_actor *by, uint32_t holders, uint64_t now);
 /* The last holder we knew of let go (cause: shmdt, exit, ...); k is the kernel's view now. */
-void shmw_life_released(struct shmw_life *l, uint32_t ns, int32_t shmid,
-			const struct shmw_kseg *k, uint32_t cause, const struct shmw_actor *by,
-			uint64_t now);
+void shmw_life_released(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
+			uint32_t cause, const struct shmw_actor *by, uint64_t now);
 /* Someone attached (traced): it is held, by nattch VMAs as far as we know. */
 void shmw_life_held(struct shmw_life *l, uint32_t ns, int32_t shmid, int64_t nattch);
 /* A fresh kernel view of one segment (NULL: gone) outside any event. */

@@ -21,7 +21,7 @@ struct shmw_bpf {
 	struct shmwatch *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *iter_all; /* the seeding walk over every task */
-	const char *mode;          /* "tracepoint" */
+	const char *mode;	   /* "tracepoint" */
 	const char *mode_reason;
 	uint64_t shm_mmap_addr;
 };

@@ -9,8 +9,8 @@
 #include <unistd.h>
 #include "mounts.h"
 
-#define TRACEFS_MAGIC_ 0x74726163
-#define BPF_FS_MAGIC_ 0xcafe4a11
+#define TRACEFS_MAGIC_	0x74726163
+#define BPF_FS_MAGIC_	0xcafe4a11
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
 
 static const char *tracefs_path = "/sys/kernel/tracing";

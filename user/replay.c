@@ -12,15 +12,15 @@ static const struct {
 	const char *name;
 	uint32_t type;
 } types[] = {
-	{"attach", SHMW_EV_ATTACH}, {"detach", SHMW_EV_DETACH},	  {"vmas", SHMW_EV_VMAS},
-	{"owner", SHMW_EV_OWNER},   {"share", SHMW_EV_SHARE},	  {"unshare", SHMW_EV_UNSHARE},
+    {"attach", SHMW_EV_ATTACH}, {"detach", SHMW_EV_DETACH}, {"vmas", SHMW_EV_VMAS},
+    {"owner", SHMW_EV_OWNER},	{"share", SHMW_EV_SHARE},   {"unshare", SHMW_EV_UNSHARE},
 };
 
 static const char *const causes[SHMW_CAUSE_MAX] = {
-	[SHMW_CAUSE_NONE] = "none",	[SHMW_CAUSE_SHMAT] = "shmat",	[SHMW_CAUSE_SHMDT] = "shmdt",
-	[SHMW_CAUSE_FORK] = "fork",	[SHMW_CAUSE_EXEC] = "exec",	[SHMW_CAUSE_EXIT] = "exit",
-	[SHMW_CAUSE_MUNMAP] = "munmap", [SHMW_CAUSE_SPLIT] = "split",	[SHMW_CAUSE_SHMCTL] = "shmctl",
-	[SHMW_CAUSE_SEED] = "seed",	[SHMW_CAUSE_RESYNC] = "resync", [SHMW_CAUSE_MREMAP] = "mremap",
+    [SHMW_CAUSE_NONE] = "none",	    [SHMW_CAUSE_SHMAT] = "shmat",   [SHMW_CAUSE_SHMDT] = "shmdt",
+    [SHMW_CAUSE_FORK] = "fork",	    [SHMW_CAUSE_EXEC] = "exec",	    [SHMW_CAUSE_EXIT] = "exit",
+    [SHMW_CAUSE_MUNMAP] = "munmap", [SHMW_CAUSE_SPLIT] = "split",   [SHMW_CAUSE_SHMCTL] = "shmctl",
+    [SHMW_CAUSE_SEED] = "seed",	    [SHMW_CAUSE_RESYNC] = "resync", [SHMW_CAUSE_MREMAP] = "mremap",
 };
 
 static uint64_t num(json_object *o, const char *k)

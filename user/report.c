@@ -9,16 +9,16 @@
 #include "timefmt.h"
 
 static const char *const event_names[] = {
-	[SHMW_EV_ATTACH] = "attach", [SHMW_EV_DETACH] = "detach", [SHMW_EV_VMAS] = "vmas",
-	[SHMW_EV_RMID] = "rmid",     [SHMW_EV_OWNER] = "owner",   [SHMW_EV_SHARE] = "share",
-	[SHMW_EV_UNSHARE] = "unshare", [SHMW_EV_OVERFLOW] = "overflow", [SHMW_EV_SHMGET] = "shmget",
+    [SHMW_EV_ATTACH] = "attach",   [SHMW_EV_DETACH] = "detach",	    [SHMW_EV_VMAS] = "vmas",
+    [SHMW_EV_RMID] = "rmid",	   [SHMW_EV_OWNER] = "owner",	    [SHMW_EV_SHARE] = "share",
+    [SHMW_EV_UNSHARE] = "unshare", [SHMW_EV_OVERFLOW] = "overflow", [SHMW_EV_SHMGET] = "shmget",
 };
 
 static const char *const cause_names[] = {
-	[SHMW_CAUSE_NONE] = "none",     [SHMW_CAUSE_SHMAT] = "shmat",   [SHMW_CAUSE_SHMDT] = "shmdt",
-	[SHMW_CAUSE_FORK] = "fork",     [SHMW_CAUSE_EXEC] = "exec",     [SHMW_CAUSE_EXIT] = "exit",
-	[SHMW_CAUSE_MUNMAP] = "munmap", [SHMW_CAUSE_SPLIT] = "split",   [SHMW_CAUSE_SHMCTL] = "shmctl",
-	[SHMW_CAUSE_SEED] = "seed",     [SHMW_CAUSE_RESYNC] = "resync", [SHMW_CAUSE_MREMAP] = "mremap",
+    [SHMW_CAUSE_NONE] = "none",	    [SHMW_CAUSE_SHMAT] = "shmat",   [SHMW_CAUSE_SHMDT] = "shmdt",
+    [SHMW_CAUSE_FORK] = "fork",	    [SHMW_CAUSE_EXEC] = "exec",	    [SHMW_CAUSE_EXIT] = "exit",
+    [SHMW_CAUSE_MUNMAP] = "munmap", [SHMW_CAUSE_SPLIT] = "split",   [SHMW_CAUSE_SHMCTL] = "shmctl",
+    [SHMW_CAUSE_SEED] = "seed",	    [SHMW_CAUSE_RESYNC] = "resync", [SHMW_CAUSE_MREMAP] = "mremap",
 };
 
 const char *shmw_event_name(uint32_t type)
@@ -93,14 +93,14 @@ json_object *shmw_report_event(const struct shmw_event *ev)
 	return o;
 }
 
-void shmw_event_from_change(struct shmw_event *ev, enum shmw_change chg,
-			    const struct shmw_mmst *mm, const struct shmw_mm_seg *seg,
-			    uint32_t sharer_tgid, uint32_t cause, uint64_t ts_boot)
+void shmw_event_from_change(struct shmw_event *ev, enum shmw_change chg, const struct shmw_mmst *mm,
+			    const struct shmw_mm_seg *seg, uint32_t sharer_tgid, uint32_t cause,
+			    uint64_t ts_boot)
 {
 	static const uint32_t types[] = {
-		[SHMW_CHG_ATTACH] = SHMW_EV_ATTACH, [SHMW_CHG_DETACH] = SHMW_EV_DETACH,
-		[SHMW_CHG_VMAS] = SHMW_EV_VMAS,     [SHMW_CHG_OWNER] = SHMW_EV_OWNER,
-		[SHMW_CHG_SHARE] = SHMW_EV_SHARE,   [SHMW_CHG_UNSHARE] = SHMW_EV_UNSHARE,
+	    [SHMW_CHG_ATTACH] = SHMW_EV_ATTACH, [SHMW_CHG_DETACH] = SHMW_EV_DETACH,
+	    [SHMW_CHG_VMAS] = SHMW_EV_VMAS,	[SHMW_CHG_OWNER] = SHMW_EV_OWNER,
+	    [SHMW_CHG_SHARE] = SHMW_EV_SHARE,	[SHMW_CHG_UNSHARE] = SHMW_EV_UNSHARE,
 	};
 
 	memset(ev, 0, sizeof(*ev));
@@ -175,8 +175,7 @@ static void add_sharer(void *p, const struct shmw_sharerst *sh)
 	if (c->arr)
 		json_object_array_add(c->arr, holder_json(sh->tgid, sh->comm, sh->uid, since,
 							  c->slot->how, c->slot->nvma, sh->mm,
-							  "sharer",
-							  (struct shmw_procx **)&sh->x));
+							  "sharer", (struct shmw_procx **)&sh->x));
 	c->n++;
 }
 
@@ -243,10 +242,9 @@ json_object *shmw_report_who(const struct shmw_state *st, uint32_t ns, int32_t s
 
 		if (!slot)
 			continue;
-		json_object_array_add(holders,
-				      holder_json(m->tgid, m->comm, m->uid, slot->since, slot->how,
-						  slot->nvma, m->mm, "owner",
-						  (struct shmw_procx **)&m->x));
+		json_object_array_add(holders, holder_json(m->tgid, m->comm, m->uid, slot->since,
+							   slot->how, slot->nvma, m->mm, "owner",
+							   (struct shmw_procx **)&m->x));
 		shmw_state_sharers_of(st, m->mm, add_sharer, &c);
 	}
 	add(o, "holders", holders);

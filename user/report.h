@@ -12,9 +12,9 @@ const char *shmw_cause_name(uint32_t cause);
 /* One event as a JSON object (docs/protocol.md "event"). */
 json_object *shmw_report_event(const struct shmw_event *ev);
 /* The event a snapshot difference stands for (cause: SHMW_CAUSE_SEED or _RESYNC). */
-void shmw_event_from_change(struct shmw_event *ev, enum shmw_change chg,
-			    const struct shmw_mmst *mm, const struct shmw_mm_seg *seg,
-			    uint32_t sharer_tgid, uint32_t cause, uint64_t ts_boot);
+void shmw_event_from_change(struct shmw_event *ev, enum shmw_change chg, const struct shmw_mmst *mm,
+			    const struct shmw_mm_seg *seg, uint32_t sharer_tgid, uint32_t cause,
+			    uint64_t ts_boot);
 
 /* who: k is the kernel's view (NULL if the kernel has no such segment). */
 json_object *shmw_report_who(const struct shmw_state *st, uint32_t ns, int32_t shmid,

@@ -23,7 +23,8 @@
 static void send_json(struct shmw_conn *c, json_object *o)
 {
 	size_t len;
-	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	const char *s = json_object_to_json_string_length(
+	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	char *line = malloc(len + 1);
 
 	if (line) {
@@ -36,7 +37,7 @@ static void send_json(struct shmw_conn *c, json_object *o)
 }
 
 static void send_error(struct shmw_conn *c, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void send_error(struct shmw_conn *c, const char *code, const char *fmt, ...)
 {
 	char msg[512];
@@ -123,8 +124,8 @@ static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw
 	if (r->has_ns) {
 		ret = shmw_segtable_find(r->ns, r->shmid, &k);
 		if (ret && !shmw_state_seg(&d->state, r->ns, (uint32_t)r->shmid)) {
-			send_error(c, "no_such_segment", "no segment with shmid %d in IPC namespace %u",
-				   r->shmid, r->ns);
+			send_error(c, "no_such_segment",
+				   "no segment with shmid %d in IPC namespace %u", r->shmid, r->ns);
 			return;
 		}
 		o = shmw_report_who(&d->state, r->ns, r->shmid, ret ? NULL : &k);
@@ -237,8 +238,9 @@ static void do_ps(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_
 
 		json_object_object_add(e, "status",
 				       json_object_new_string(!found ? "gone"
-							      : (k.perms & SHMW_SHM_DEST) ? "dest"
-											  : "active"));
+							      : (k.perms & SHMW_SHM_DEST)
+								  ? "dest"
+								  : "active"));
 	}
 	send_json(c, o);
 }
@@ -339,9 +341,9 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 	json_object_object_add(o, "mode_reason", json_object_new_string(d->bpf.mode_reason));
 	json_object_object_add(o, "started", json_object_new_string(started));
 	json_object_object_add(
-		o, "uptime_s",
-		u64(((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - d->started_mono) /
-		    1000000000ull));
+	    o, "uptime_s",
+	    u64(((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - d->started_mono) /
+		1000000000ull));
 	json_object_object_add(o, "events", u64(d->events));
 	json_object_object_add(o, "events_logged", u64(d->logged));
 	json_object_object_add(o, "events_lost", u64(st[SHMW_STAT_LOST]));
@@ -461,7 +463,8 @@ void shmw_requests_handle(void *ctx, struct shmw_conn *c, const char *line, size
 		return;
 	}
 	if (r.cmd == SHMW_CMD_VERIFY && !shmw_conn_privileged(c)) {
-		send_error(c, "forbidden", "verify walks every process: root or the admin group only");
+		send_error(c, "forbidden",
+			   "verify walks every process: root or the admin group only");
 		return;
 	}
 	shmw_daemon_drain(d);

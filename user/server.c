@@ -18,7 +18,7 @@
 #include "server.h"
 
 #define ANSWER_LIMIT (64u << 20) /* a huge `ls` is still answered */
-#define FOLLOW_LIMIT (4u << 20)  /* a follower this far behind is dropped */
+#define FOLLOW_LIMIT (4u << 20)	 /* a follower this far behind is dropped */
 
 struct shmw_conn {
 	struct shmw_watch w;
@@ -237,8 +237,8 @@ static void conn_io(struct shmw_watch *w, uint32_t events)
 		conn_flush(c);
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
 		for (int rounds = 0; rounds < 16 && !c->dead; rounds++) {
-			ssize_t n = recv(w->fd, c->in + c->inlen, SHMW_REQ_MAX - c->inlen,
-					 MSG_DONTWAIT);
+			ssize_t n =
+			    recv(w->fd, c->in + c->inlen, SHMW_REQ_MAX - c->inlen, MSG_DONTWAIT);
 
 			if (n > 0) {
 				c->inlen += (size_t)n;
@@ -278,7 +278,7 @@ static void accept_ready(struct shmw_watch *w, uint32_t events)
 		}
 		if (s->nconns >= s->max_conns) {
 			static const char busy[] =
-				"{\"ok\":false,\"code\":\"busy\",\"error\":\"too many clients\"}\n";
+			    "{\"ok\":false,\"code\":\"busy\",\"error\":\"too many clients\"}\n";
 
 			(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 			close(fd);
@@ -335,8 +335,7 @@ void shmw_server_reap(struct shmw_server *s)
 	s->reap_needed = false;
 }
 
-void shmw_server_broadcast(struct shmw_server *s, const char *line, size_t len,
-			   uint32_t audience)
+void shmw_server_broadcast(struct shmw_server *s, const char *line, size_t len, uint32_t audience)
 {
 	for (struct shmw_conn *c = s->conns; c; c = c->next)
 		if (c->follow && !c->dead && (c->privileged || c->cred.uid == audience))

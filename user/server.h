@@ -39,8 +39,7 @@ bool shmw_conn_rate_limited(struct shmw_conn *c);
 #define SHMW_AUDIENCE_ADMIN ((uint32_t)-1)
 /* Sends a line to every following client allowed to see it: privileged clients see all;
  * others only lines whose audience is their uid (SHMW_AUDIENCE_ADMIN: nobody else). */
-void shmw_server_broadcast(struct shmw_server *s, const char *line, size_t len,
-			   uint32_t audience);
+void shmw_server_broadcast(struct shmw_server *s, const char *line, size_t len, uint32_t audience);
 uint32_t shmw_server_nclients(const struct shmw_server *s);
 uint64_t shmw_server_dropped(const struct shmw_server *s);
 #endif

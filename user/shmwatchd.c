@@ -123,9 +123,9 @@ int main(int argc, char **argv)
 	shmw_state_init(&d.state);
 	{
 		struct shmw_life_opts lo = {
-			.linger_after = (uint64_t)d.opts.linger_after * SHMW_NS_PER_SEC,
-			.realert = (uint64_t)d.opts.realert * SHMW_NS_PER_SEC,
-			.orphan_after = (uint64_t)d.opts.orphan_after * SHMW_NS_PER_SEC,
+		    .linger_after = (uint64_t)d.opts.linger_after * SHMW_NS_PER_SEC,
+		    .realert = (uint64_t)d.opts.realert * SHMW_NS_PER_SEC,
+		    .orphan_after = (uint64_t)d.opts.orphan_after * SHMW_NS_PER_SEC,
 		};
 
 		shmw_life_init(&d.life, &lo, shmw_alerts_on_life, &d);
@@ -195,7 +195,8 @@ int main(int argc, char **argv)
 		 "log %s",
 		 shmw_state_nmms(&d.state), (unsigned long long)d.state.nholdings,
 		 shmw_state_nsegs(&d.state), d.opts.socket_path, d.opts.log_path);
-	sd_notifyf(0, "READY=1\nSTATUS=tracking %llu attachments", (unsigned long long)d.state.nholdings);
+	sd_notifyf(0, "READY=1\nSTATUS=tracking %llu attachments",
+		   (unsigned long long)d.state.nholdings);
 	while (!d.quit) {
 		ret = shmw_loop_once(-1);
 		shmw_server_reap(d.server);

@@ -111,8 +111,8 @@ static struct shmw_mmst *mm_find(const struct shmw_state *st, uint64_t mm)
 	return m;
 }
 
-static struct shmw_mmst *mm_new(struct shmw_state *st, uint64_t mm, uint64_t version,
-				uint32_t tgid, uint32_t uid, const char *comm)
+static struct shmw_mmst *mm_new(struct shmw_state *st, uint64_t mm, uint64_t version, uint32_t tgid,
+				uint32_t uid, const char *comm)
 {
 	struct shmw_mmst *m = calloc(1, sizeof(*m));
 
@@ -259,13 +259,13 @@ enum shmw_change shmw_state_apply(struct shmw_state *st, const struct shmw_event
 	case SHMW_EV_DETACH:
 	case SHMW_EV_VMAS: {
 		struct shmw_mm_seg slot = {
-			.size = ev->size,
-			.since = ev->since,
-			.ns = ev->ns,
-			.shmid = ev->shmid,
-			.key = ev->key,
-			.nvma = ev->nvma,
-			.how = ev->how,
+		    .size = ev->size,
+		    .since = ev->since,
+		    .ns = ev->ns,
+		    .shmid = ev->shmid,
+		    .key = ev->key,
+		    .nvma = ev->nvma,
+		    .how = ev->how,
 		};
 		int64_t old;
 

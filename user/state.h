@@ -35,13 +35,13 @@ struct shmw_mmst {
 	uint32_t tgid;
 	uint32_t uid;
 	uint32_t flags;
-	bool pid_indexed; /* is the by_pid entry for tgid (a newer mm may have taken it) */
+	bool pid_indexed;     /* is the by_pid entry for tgid (a newer mm may have taken it) */
 	struct shmw_procx *x; /* cgroup, container, nspid of tgid: read on first report */
-	uint64_t gen;     /* snapshot generation that last saw it */
+	uint64_t gen;	      /* snapshot generation that last saw it */
 	char comm[SHMW_COMM_LEN];
 	struct shmw_mm_seg segs[SHMW_MM_SEGS]; /* nvma == 0: free slot */
-	UT_hash_handle hh;                     /* by mm */
-	UT_hash_handle hh_pid;                 /* by tgid (owner) */
+	UT_hash_handle hh;		       /* by mm */
+	UT_hash_handle hh_pid;		       /* by tgid (owner) */
 };
 
 /* A process using an mm it did not create (vfork child, CLONE_VM sibling). */
@@ -57,13 +57,13 @@ struct shmw_sharerst {
 };
 
 struct shmw_state {
-	struct shmw_seg *segs;        /* by (ns, shmid) */
-	struct shmw_mmst *mms;        /* by mm */
-	struct shmw_mmst *by_pid;     /* by owner tgid */
+	struct shmw_seg *segs;	       /* by (ns, shmid) */
+	struct shmw_mmst *mms;	       /* by mm */
+	struct shmw_mmst *by_pid;      /* by owner tgid */
 	struct shmw_sharerst *sharers; /* by tgid */
-	uint64_t floor;               /* events with version <= floor are already reflected */
+	uint64_t floor;		       /* events with version <= floor are already reflected */
 	uint64_t gen;
-	uint64_t nholdings;           /* (mm, segment) pairs */
+	uint64_t nholdings; /* (mm, segment) pairs */
 };
 
 /* What a change did, for the event log and alerts. */

@@ -759,8 +759,7 @@ int shmw_table_verify(FILE *out, json_object *answer, const struct shmw_table_op
 	(void)o;
 	if (!n)
 		return fprintf(out, "no differences: the state matches the kernel\n") < 0 ? -1 : 0;
-	if (fprintf(out, "%zu differences with the kernel (repaired where a walk could):\n", n) <
-	    0)
+	if (fprintf(out, "%zu differences with the kernel (repaired where a walk could):\n", n) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		json_object *d = json_object_array_get_idx(diffs, i);

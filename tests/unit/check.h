@@ -13,7 +13,7 @@ static int check_failed;
 		if (cond) {                                                                        \
 			printf("PASS %s\n", name);                                                 \
 		} else {                                                                           \
-			printf("FAIL %s: %s:%d: %s\n", name, __FILE__, __LINE__, #cond);          \
+			printf("FAIL %s: %s:%d: %s\n", name, __FILE__, __LINE__, #cond);           \
 			check_failed = 1;                                                          \
 		}                                                                                  \
 	} while (0)
@@ -24,7 +24,7 @@ static int check_failed;
 		if (g_ && w_ && strcmp(g_, w_) == 0) {                                             \
 			printf("PASS %s\n", name);                                                 \
 		} else {                                                                           \
-			printf("FAIL %s: %s:%d: got \"%s\", want \"%s\"\n", name, __FILE__,         \
+			printf("FAIL %s: %s:%d: got \"%s\", want \"%s\"\n", name, __FILE__,        \
 			       __LINE__, g_ ? g_ : "(null)", w_ ? w_ : "(null)");                  \
 			check_failed = 1;                                                          \
 		}                                                                                  \

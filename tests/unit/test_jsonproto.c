@@ -380,7 +380,8 @@ static void test_container_field(void)
 		  shmw_request_parse(ls, sizeof(ls) - 1, &r, err, sizeof(err)), 0);
 	CHECK("ls ns kept", r.has_ns && r.ns == 7);
 	line = shmw_request_format(&r);
-	CHECK_STR("ls with filters formats", line, "{\"cmd\":\"ls\",\"ns\":7,\"container\":\"ab\"}\n");
+	CHECK_STR("ls with filters formats", line,
+		  "{\"cmd\":\"ls\",\"ns\":7,\"container\":\"ab\"}\n");
 	free(line);
 	reject("upper-case container", "{\"cmd\":\"ls\",\"container\":\"AB\"}",
 	       "field 'container' must be 1 to 64 lower-case hex digits");

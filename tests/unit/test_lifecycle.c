@@ -5,7 +5,7 @@
 #include "check.h"
 #include "lifecycle.h"
 
-#define S SHMW_NS_PER_SEC
+#define S  SHMW_NS_PER_SEC
 #define NS 4026531839u
 
 struct rec {
@@ -29,14 +29,14 @@ static void cb(void *ctx, enum shmw_life_event ev, const struct shmw_lseg *s,
 	if (nlog >= 64)
 		abort();
 	log_[nlog++] = (struct rec){
-		.ev = ev,
-		.shmid = s->shmid,
-		.generation = s->generation,
-		.cause = info->cause_name,
-		.cause_num = info->cause,
-		.by_pid = info->by ? info->by->pid : 0,
-		.repeats = s->repeats,
-		.reason = info->reason,
+	    .ev = ev,
+	    .shmid = s->shmid,
+	    .generation = s->generation,
+	    .cause = info->cause_name,
+	    .cause_num = info->cause,
+	    .by_pid = info->by ? info->by->pid : 0,
+	    .repeats = s->repeats,
+	    .reason = info->reason,
 	};
 }
 
@@ -60,16 +60,16 @@ static const struct rec *last(enum shmw_life_event ev)
 static struct shmw_kseg kseg(int32_t shmid, int64_t ctime, int64_t nattch, bool dest)
 {
 	struct shmw_kseg k = {
-		.ns = NS,
-		.shmid = shmid,
-		.key = dest ? 0 : 0x1234abcd,
-		.perms = 0640 | (dest ? SHMW_SHM_DEST : 0),
-		.size = 4096,
-		.cpid = 100,
-		.lpid = 101,
-		.nattch = nattch,
-		.ctime = ctime,
-		.dtime = 0,
+	    .ns = NS,
+	    .shmid = shmid,
+	    .key = dest ? 0 : 0x1234abcd,
+	    .perms = 0640 | (dest ? SHMW_SHM_DEST : 0),
+	    .size = 4096,
+	    .cpid = 100,
+	    .lpid = 101,
+	    .nattch = nattch,
+	    .ctime = ctime,
+	    .dtime = 0,
 	};
 	return k;
 }
@@ -99,8 +99,8 @@ static void test_create_rmid_destroy(void)
 	CHECK_INT("rmid event", count(SHMW_LIFE_RMID), 1);
 	CHECK_INT("rmid names the remover", last(SHMW_LIFE_RMID)->by_pid, 43);
 	CHECK_INT("still there: no destroy", count(SHMW_LIFE_DESTROY), 0);
-	CHECK_INT("original key kept after the kernel reports 0",
-		  shmw_life_find(&l, NS, 7)->key, 0x1234abcd);
+	CHECK_INT("original key kept after the kernel reports 0", shmw_life_find(&l, NS, 7)->key,
+		  0x1234abcd);
 
 	shmw_life_tick(&l, t0 + 61 * S);
 	CHECK_INT("not lingering before linger-after", count(SHMW_LIFE_LINGER), 0);

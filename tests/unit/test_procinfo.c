@@ -13,30 +13,32 @@
 static void test_container_id(void)
 {
 	static const char *const id =
-		"4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c";
+	    "4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c";
 	static const struct {
 		const char *cgroup;
 		int found;
 	} cases[] = {
-		{"/system.slice/docker-4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c"
-		 ".scope",
-		 1},
-		{"/docker/4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c", 1},
-		{"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1234.slice/"
-		 "cri-containerd-4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c.scope",
-		 1},
-		{"/machine.slice/libpod-4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c"
-		 ".scope/container",
-		 1},
-		{"/kubepods/besteffort/pod5678/"
-		 "4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c",
-		 1},
-		{"/system.slice/postgresql@15-main.service", 0},
-		{"/user.slice/user-1000.slice/session-2.scope", 0},
-		{"/", 0},
-		/* 63 hex digits, or 64 inside a longer run: not an id. */
-		{"/docker/4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1", 0},
-		{"/docker/4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1cc", 0},
+	    {"/system.slice/docker-4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c"
+	     ".scope",
+	     1},
+	    {"/docker/4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c", 1},
+	    {"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1234.slice/"
+	     "cri-containerd-4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c."
+	     "scope",
+	     1},
+	    {"/machine.slice/"
+	     "libpod-4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c"
+	     ".scope/container",
+	     1},
+	    {"/kubepods/besteffort/pod5678/"
+	     "4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c",
+	     1},
+	    {"/system.slice/postgresql@15-main.service", 0},
+	    {"/user.slice/user-1000.slice/session-2.scope", 0},
+	    {"/", 0},
+	    /* 63 hex digits, or 64 inside a longer run: not an id. */
+	    {"/docker/4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1", 0},
+	    {"/docker/4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1cc", 0},
 	};
 	char got[65], label[64];
 
