@@ -163,6 +163,11 @@ int shmw_daemon_on_sample(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*ev))
 		return 0;
+	/* A storm of events must not starve clients and the timer: stop here, epoll says when
+	 * there is more (the ring buffer's poll is level-triggered). */
+	if (!d->drain_budget)
+		return -EAGAIN;
+	d->drain_budget--;
 	d->events++;
 	switch (ev->type) {
 	case SHMW_EV_SHMGET:
@@ -197,11 +202,15 @@ int shmw_daemon_on_sample(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+#define DRAIN_BUDGET 16384
+
 void shmw_daemon_drain(struct shmw_daemon *d)
 {
-	int n = ring_buffer__consume(d->bpf.rb);
+	int n;
 
-	if (n < 0)
+	d->drain_budget = DRAIN_BUDGET;
+	n = ring_buffer__consume(d->bpf.rb);
+	if (n < 0 && n != -EAGAIN)
 		log_warn("ring buffer: %s", strerror(-n));
 }
 

@@ -33,6 +33,7 @@ struct shmw_daemon {
 	uint64_t started_real; /* CLOCK_REALTIME ns */
 	uint64_t started_mono; /* CLOCK_MONOTONIC ns */
 	uint64_t events;       /* ring-buffer records read */
+	uint32_t drain_budget; /* records one drain may take before the loop serves others */
 	uint64_t logged;       /* event lines produced */
 	uint64_t resyncs;
 	uint64_t seed_pending; /* address spaces not yet walked exactly */

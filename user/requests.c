@@ -454,12 +454,13 @@ void shmw_requests_handle(void *ctx, struct shmw_conn *c, const char *line, size
 	struct shmw_request r;
 	char err[256];
 
-	if (shmw_request_parse(line, len, &r, err, sizeof(err))) {
-		send_error(c, "bad_request", "%s", err);
-		return;
-	}
+	/* Malformed requests count too: parsing them is work. */
 	if (shmw_conn_rate_limited(c)) {
 		send_error(c, "busy", "more than 200 requests in a second; slow down");
+		return;
+	}
+	if (shmw_request_parse(line, len, &r, err, sizeof(err))) {
+		send_error(c, "bad_request", "%s", err);
 		return;
 	}
 	if (r.cmd == SHMW_CMD_VERIFY && !shmw_conn_privileged(c)) {

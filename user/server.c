@@ -18,6 +18,7 @@
 #include "server.h"
 
 #define ANSWER_LIMIT (64u << 20) /* a huge `ls` is still answered */
+#define TOTAL_LIMIT (256u << 20) /* all clients' unsent bytes together */
 #define FOLLOW_LIMIT (4u << 20)	 /* a follower this far behind is dropped */
 
 struct shmw_conn {
@@ -45,6 +46,7 @@ struct shmw_server {
 	struct shmw_conn *conns;
 	uint32_t nconns, max_conns;
 	uint64_t dropped;
+	uint64_t pending; /* unsent bytes over all clients */
 	gid_t admin_gid;
 	bool reap_needed;
 };
@@ -77,6 +79,7 @@ static void conn_flush(struct shmw_conn *c)
 			return;
 		}
 		c->outoff += (size_t)n;
+		c->srv->pending -= (size_t)n;
 	}
 	if (c->outoff == c->outlen)
 		c->outoff = c->outlen = 0;
@@ -91,7 +94,7 @@ void shmw_conn_send(struct shmw_conn *c, const char *data, size_t len)
 
 	if (c->dead)
 		return;
-	if (pending + len > limit) {
+	if (pending + len > limit || c->srv->pending + len > TOTAL_LIMIT) {
 		log_warn("client pid %d fell %zu bytes behind: dropping it", (int)c->cred.pid,
 			 pending);
 		c->srv->dropped++;
@@ -119,6 +122,7 @@ void shmw_conn_send(struct shmw_conn *c, const char *data, size_t len)
 	}
 	memcpy(c->out + c->outlen, data, len);
 	c->outlen += len;
+	c->srv->pending += len;
 	conn_flush(c);
 }
 
@@ -327,6 +331,7 @@ void shmw_server_reap(struct shmw_server *s)
 		*c->pprev = c->next;
 		if (c->next)
 			c->next->pprev = c->pprev;
+		s->pending -= c->outlen - c->outoff;
 		close(c->w.fd);
 		free(c->out);
 		free(c);
@@ -406,6 +411,7 @@ struct shmw_server *shmw_server_open(const char *path, uint32_t max_clients, shm
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	struct shmw_server *s;
 	char dir[sizeof(addr.sun_path)];
+	struct stat st;
 	mode_t old_umask;
 	pid_t other;
 	int fd, ret;
@@ -428,6 +434,12 @@ struct shmw_server *shmw_server_open(const char *path, uint32_t max_clients, shm
 	if (ret) {
 		snprintf(err, errlen, "cannot create the directory of %s: %s", path,
 			 strerror(-ret));
+		return NULL;
+	}
+	/* Only a socket may be replaced: a mistyped --socket must not delete a file. */
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket: not replacing it", path);
+		errno = EEXIST;
 		return NULL;
 	}
 	if (unlink(path) && errno != ENOENT) {

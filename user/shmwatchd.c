@@ -181,6 +181,8 @@ int main(int argc, char **argv)
 	log_info("BPF loaded: %s mode (%s)", d.bpf.mode, d.bpf.mode_reason);
 	if (shmw_daemon_seed(&d))
 		goto out;
+	/* The first periodic verify is one interval after start, not at the first tick. */
+	d.last_verify = mono_ns();
 	ret = setup_fds(&d, &sig, &tmr, &ring);
 	if (ret) {
 		log_err("event loop setup: %s", strerror(-ret));

@@ -316,6 +316,22 @@ enum shmw_change shmw_state_apply(struct shmw_state *st, const struct shmw_event
 	}
 }
 
+/* Reports every holding of m as detached and forgets m. */
+static void drop_mm(struct shmw_state *st, struct shmw_mmst *m, shmw_change_cb cb, void *ctx)
+{
+	for (int j = 0; j < SHMW_MM_SEGS; j++) {
+		struct shmw_mm_seg gone = m->segs[j];
+
+		if (!gone.nvma)
+			continue;
+		gone.nvma = 0;
+		mm_set_slot(st, m, &gone);
+		if (cb)
+			cb(ctx, SHMW_CHG_DETACH, m, &gone, 0);
+	}
+	mm_free(st, m);
+}
+
 void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys, const struct shmw_mm *recs,
 		     size_t nrecs, const uint32_t *sharer_tgids, const struct shmw_sharer *sharers,
 		     size_t nsharers, uint64_t version, shmw_change_cb cb, void *ctx)
@@ -335,16 +351,26 @@ void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys, const struc
 		for (j = 0; j < SHMW_MM_SEGS; j++)
 			any |= r->segs[j].nvma != 0;
 		m = mm_find(st, mm_keys[i]);
+		if (m && m->tgid != r->tgid) {
+			const struct shmw_sharerst *heir = sharer_find(st, r->tgid);
+
+			if (heir && heir->mm == m->mm) {
+				/* A process that shared the mm took it over (CLONE_VM sibling). */
+				m->version = r->version;
+				mm_set_owner(st, m, r->tgid, r->uid, r->comm);
+				if (cb)
+					cb(ctx, SHMW_CHG_OWNER, m, NULL, 0);
+			} else {
+				/* Another process's mm at a freed one's address: the old holder went
+				 * (while nobody watched), the new one came. */
+				drop_mm(st, m, cb, ctx);
+				m = NULL;
+			}
+		}
 		if (!m && !any)
 			continue;
 		if (!m)
 			m = mm_new(st, mm_keys[i], r->version, r->tgid, r->uid, r->comm);
-		else if (m->tgid != r->tgid) {
-			m->version = r->version;
-			mm_set_owner(st, m, r->tgid, r->uid, r->comm);
-			if (cb)
-				cb(ctx, SHMW_CHG_OWNER, m, NULL, 0);
-		}
 		m->gen = gen;
 		m->version = r->version;
 		m->flags = r->flags;
@@ -395,19 +421,8 @@ void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys, const struc
 	}
 	HASH_ITER(hh, st->mms, m, tmp)
 	{
-		if (m->gen == gen)
-			continue;
-		for (j = 0; j < SHMW_MM_SEGS; j++) {
-			struct shmw_mm_seg gone = m->segs[j];
-
-			if (!gone.nvma)
-				continue;
-			gone.nvma = 0;
-			mm_set_slot(st, m, &gone);
-			if (cb)
-				cb(ctx, SHMW_CHG_DETACH, m, &gone, 0);
-		}
-		mm_free(st, m);
+		if (m->gen != gen)
+			drop_mm(st, m, cb, ctx);
 	}
 	for (i = 0; i < nsharers; i++) {
 		const struct shmw_sharer *s = &sharers[i];

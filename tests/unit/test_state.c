@@ -728,7 +728,7 @@ static void test_sync(void)
 
 	/* Differences: the snapshot wins and reports each. */
 	snap_reset();
-	r = snap_mm(0xa000, 510, SHMW_MM_SEEDED, 1900); /* owner 500 -> 510 */
+	r = snap_mm(0xa000, 505, SHMW_MM_SEEDED, 1900); /* owner 500 -> its sharer 505 */
 	snap_seg(r, 1, NS1, 20, 4);			/* nvma 2 -> 4 */
 	snap_seg(r, 2, NS1, 23, 1);			/* new; 21 is gone */
 	/* b (501) is gone altogether. */
@@ -741,7 +741,7 @@ static void test_sync(void)
 	sync_snap(2000);
 	CHECK_INT("sync diff: owner", nchanged(SHMW_CHG_OWNER, 0xa000, 0, 0), 1);
 	CHECK_INT("sync diff: owner reports new tgid",
-		  nchanges && changes[0].chg == SHMW_CHG_OWNER ? changes[0].tgid : 0, 510);
+		  nchanges && changes[0].chg == SHMW_CHG_OWNER ? changes[0].tgid : 0, 505);
 	CHECK_INT("sync diff: vmas a/20", nchanged(SHMW_CHG_VMAS, 0xa000, 20, 4), 1);
 	CHECK_INT("sync diff: attach a/23", nchanged(SHMW_CHG_ATTACH, 0xa000, 23, 1), 1);
 	CHECK_INT("sync diff: detach a/21", nchanged(SHMW_CHG_DETACH, 0xa000, 21, 0), 1);
@@ -758,13 +758,14 @@ static void test_sync(void)
 	CHECK_INT("sync diff: total changes", nchanges, 9);
 	CHECK_INT("sync diff: nothing for c", nchanged(SHMW_CHG_ATTACH, 0xc000, 0, 1), 0);
 	CHECK("sync diff: b gone", !has_mm(0xb000) && mm_of(501) == NULL);
-	CHECK("sync diff: pid 510 is a", mm_of(510) && mm_of(510)->mm == 0xa000);
+	CHECK("sync diff: pid 505 is a", mm_of(505) && mm_of(505)->mm == 0xa000);
 	CHECK("sync diff: pid 500 gone", mm_of(500) == NULL);
 	CHECK("sync diff: pid 520 is f", mm_of(520) && mm_of(520)->mm == 0xf000);
 	CHECK("sync diff: 21 gone", shmw_state_seg(&st, NS1, 21) == NULL);
 	CHECK_INT("sync diff: a/20 nvma", nvma_of(0xa000, NS1, 20), 4);
 	CHECK_INT("sync diff: f/ns2/20 nvma", nvma_of(0xf000, NS2, 20), 2);
-	CHECK("sync diff: 505 gone", mm_of(505) == NULL);
+	m = shmw_state_mm_of_pid(&st, 505, &sh);
+	CHECK("sync diff: 505 owns a, no longer shares it", m && m->mm == 0xa000 && !sh);
 	m = shmw_state_mm_of_pid(&st, 521, &sh);
 	CHECK("sync diff: 521 shares f", m && m->mm == 0xf000 && sh && sh->tgid == 521);
 	CHECK_INT("sync diff: mms", shmw_state_nmms(&st), 2);
@@ -788,7 +789,7 @@ static void test_sync(void)
 
 	/* A seeded record that now holds nothing: its mm goes. */
 	snap_reset();
-	r = snap_mm(0xa000, 510, SHMW_MM_SEEDED, 2900);
+	r = snap_mm(0xa000, 505, SHMW_MM_SEEDED, 2900);
 	snap_seg(r, 0, NS1, 20, 4);
 	snap_seg(r, 1, NS1, 23, 1);
 	snap_mm(0xf000, 520, SHMW_MM_SEEDED, 2901);
@@ -884,8 +885,35 @@ static void test_clear(void)
 	shmw_state_clear(&st);
 }
 
+/* A snapshot naming another process at an mm address we know: the address was reused after
+ * the old mm went while nobody watched (a restart, lost events). Not an owner change. */
+static void test_sync_reused_address(void)
+{
+	struct shmw_mm *r;
+
+	shmw_state_init(&st);
+	snap_reset();
+	r = snap_mm(0xd000, 700, SHMW_MM_SEEDED, 100);
+	snap_seg(r, 0, NS1, 40, 1);
+	sync_snap(200);
+	snap_reset();
+	r = snap_mm(0xd000, 701, SHMW_MM_SEEDED, 300); /* not a sharer of 0xd000 */
+	snap_seg(r, 0, NS1, 41, 2);
+	sync_snap(400);
+	CHECK_INT("reused address: no owner change", nchanged(SHMW_CHG_OWNER, 0xd000, 0, 0), 0);
+	CHECK_INT("reused address: old holding detached", nchanged(SHMW_CHG_DETACH, 0xd000, 40, 0),
+		  1);
+	CHECK_INT("reused address: new holding attached",
+		  nchanged(SHMW_CHG_ATTACH, 0xd000, 41, 2), 1);
+	CHECK("reused address: old pid gone", mm_of(700) == NULL);
+	CHECK("reused address: new pid holds", mm_of(701) && mm_of(701)->mm == 0xd000);
+	check_consistent("reused address");
+	shmw_state_clear(&st);
+}
+
 int main(void)
 {
+	test_sync_reused_address();
 	test_attach_detach();
 	test_two_mms_one_seg();
 	test_one_mm_many_segs();
