@@ -859,11 +859,11 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	sh = bpf_map_lookup_elem(&sharers, &tgid);
 	if (!sh)
 		return 0;
+	/* Always said, record or not: user space may know the sharer from before. */
 	rec = bpf_map_lookup_elem(&mms, &sh->mm);
-	if (rec && (rec->flags & SHMW_MM_SEEDED)) {
+	if (rec)
 		rec->version = next_version();
-		emit(TC(SHMW_EV_UNSHARE, SHMW_CAUSE_EXEC), sh->mm, rec, NULL, tgid);
-	}
+	emit(TC(SHMW_EV_UNSHARE, SHMW_CAUSE_EXEC), sh->mm, rec, NULL, tgid);
 	bpf_map_delete_elem(&sharers, &tgid);
 	return 0;
 }
@@ -889,8 +889,7 @@ int BPF_PROG(on_exit, struct task_struct *task)
 		sh = bpf_map_lookup_elem(&sharers, &tgid);
 		if (sh) {
 			rec->version = next_version();
-			if (rec->flags & SHMW_MM_SEEDED)
-				emit(TC(SHMW_EV_UNSHARE, SHMW_CAUSE_EXIT), mm, rec, NULL, tgid);
+			emit(TC(SHMW_EV_UNSHARE, SHMW_CAUSE_EXIT), mm, rec, NULL, tgid);
 			bpf_map_delete_elem(&sharers, &tgid);
 		}
 		return 0;
@@ -977,6 +976,13 @@ struct {
 	__type(value, struct seed_state);
 } seed_heap SEC(".maps");
 
+static long drop_sharer_cb(struct bpf_map *map, __u32 *tgid, struct shmw_sharer *sh, __u64 *mm)
+{
+	if (sh->mm == *mm)
+		bpf_map_delete_elem(map, tgid);
+	return 0;
+}
+
 /* Installs the walked counts when nothing changed the mm during the walk. Global: the
  * iterator calls it from two places. */
 __noinline int seed_finish(struct seed_state *st)
@@ -1000,6 +1006,10 @@ __noinline int seed_finish(struct seed_state *st)
 			for (i = 0; i < SHMW_MM_SEGS; i++)
 				if (rec->segs[i].nvma)
 					seg_adjust(&rec->segs[i], -(int)rec->segs[i].nvma, -1);
+			/* Its sharers go with it: on_exit looks them up only through the record. */
+			__u64 gone = st->mm; /* the callback context must be on the stack */
+
+			bpf_for_each_map_elem(&sharers, drop_sharer_cb, &gone, 0);
 			bpf_map_delete_elem(&mms, &st->mm);
 		}
 		goto done;

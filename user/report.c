@@ -113,6 +113,8 @@ void shmw_event_from_change(struct shmw_event *ev, enum shmw_change chg, const s
 		ev->pid = mm->tgid;
 		ev->uid = mm->uid;
 		memcpy(ev->comm, mm->comm, SHMW_COMM_LEN);
+	} else {
+		ev->pid = sharer_tgid; /* a sharer of an mm we no longer hold: name the sharer */
 	}
 	if (seg) {
 		ev->ns = seg->ns;

@@ -331,7 +331,8 @@ static void test_event_from_change(void)
 	shmw_event_from_change(&ev, SHMW_CHG_UNSHARE, NULL, NULL, 88, SHMW_CAUSE_RESYNC, 1);
 	CHECK_INT("from change unshare", ev.type, SHMW_EV_UNSHARE);
 	CHECK_INT("from change unshare actor", ev.actor, 88);
-	CHECK_INT("from change unshare no mm", ev.mm + ev.pid, 0);
+	CHECK_INT("from change unshare no mm", ev.mm, 0);
+	CHECK_INT("from change unshare names the sharer", ev.pid, 88);
 	shmw_event_from_change(&ev, SHMW_CHG_SHARE, &m, NULL, 89, SHMW_CAUSE_RESYNC, 1);
 	CHECK_INT("from change share", ev.type, SHMW_EV_SHARE);
 	CHECK_INT("from change share actor", ev.actor, 89);
