@@ -84,13 +84,16 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all tests-bin
 	$(Q)./tests/run.sh $(OUTPUT)
 
+# t_valgrind's LD_PRELOAD shim (tests/e2e/valgrind/): plain flags, never sanitized.
+VGSHIM := $(OUTPUT)/tests/libshmw-vgshim.so
+
 .PHONY: tests-bin
-tests-bin: $(UNIT_BINS) $(HELPER_BINS)
+tests-bin: $(UNIT_BINS) $(HELPER_BINS) $(VGSHIM)
 
 unit: $(UNIT_BINS)
 	$(Q)./tests/run.sh $(OUTPUT) unit
 
-e2e: all $(HELPER_BINS)
+e2e: all $(HELPER_BINS) $(VGSHIM)
 	$(Q)./tests/run.sh $(OUTPUT) e2e
 
 bench: deps
@@ -153,6 +156,10 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(OUTPUT)/user/%.o $(COMMO
 $(OUTPUT)/tests/%: $(OUTPUT)/tests/e2e/helpers/%.o | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -lpthread -ljson-c -o $@
+
+$(VGSHIM): tests/e2e/valgrind/shmw-vgshim.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) -shared -fPIC -g -O1 -Wall -Wextra -Werror $< -ldl -lbpf -o $@
 
 # libFuzzer targets over the untrusted inputs (README.md, section Fuzzing). Never part of `all`:
 # each is one clang command over its harness and the user/*.c it exercises, instrumented whole.

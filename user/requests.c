@@ -364,31 +364,45 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 
 static void do_events(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
 {
+	static const char head[] = "{\"ok\":true,\"events\":[", tail[] = "]}\n";
 	struct shmw_recent *rc = &d->recent;
-	json_object *o = json_object_new_object();
-	json_object *arr = json_object_new_array();
 	bool all = shmw_conn_privileged(c);
 	uint32_t uid = shmw_conn_uid(c), n = 0, first = rc->count;
+	size_t len = sizeof(head) - 1 + sizeof(tail);
+	char *out, *p;
 
 	/* The last `last` lines this client may see, oldest first. */
 	while (first > 0 && n < r->last) {
 		first--;
-		if (all || rc->audience[(rc->head + first) % rc->cap] == uid)
+		if (all || rc->audience[(rc->head + first) % rc->cap] == uid) {
 			n++;
+			len += strlen(rc->lines[(rc->head + first) % rc->cap]) + 1;
+		}
 	}
-	for (uint32_t i = first; i < rc->count; i++) {
+	/* The lines are JSON already: joined, not parsed again (a cheap answer to any `-n`). */
+	out = malloc(len);
+	if (!out) {
+		send_error(c, "internal", "out of memory");
+		return;
+	}
+	p = out + sizeof(head) - 1;
+	memcpy(out, head, sizeof(head) - 1);
+	for (uint32_t i = first, k = 0; i < rc->count; i++) {
 		uint32_t at = (rc->head + i) % rc->cap;
-		json_object *e;
+		size_t l;
 
 		if (!all && rc->audience[at] != uid)
 			continue;
-		e = json_tokener_parse(rc->lines[at]);
-		if (e)
-			json_object_array_add(arr, e);
+		if (k++)
+			*p++ = ',';
+		l = strlen(rc->lines[at]);
+		memcpy(p, rc->lines[at], l);
+		p += l;
 	}
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
-	json_object_object_add(o, "events", arr);
-	send_json(c, o);
+	memcpy(p, tail, sizeof(tail) - 1);
+	p += sizeof(tail) - 1;
+	shmw_conn_send(c, out, (size_t)(p - out));
+	free(out);
 	if (r->follow)
 		shmw_conn_follow(c);
 }

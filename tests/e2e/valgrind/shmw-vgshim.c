@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * LD_PRELOAD shim for running shmwatchd under valgrind's memcheck (tests/e2e/t_valgrind.sh).
+ *
+ * Memcheck's model of bpf(BPF_MAP_LOOKUP_ELEM) marks value_size bytes of the value buffer as
+ * written. For a per-CPU map the kernel writes one (8-byte aligned) value per possible CPU, so
+ * memcheck takes every CPU's value but the first for uninitialised, and reports each use of
+ * them (shmwatchd sums its per-CPU counters) as an error that is not one. This shim wraps
+ * libbpf's bpf_map_lookup_elem() and, after a successful lookup in a per-CPU map, tells memcheck
+ * that the kernel wrote the whole buffer. It changes nothing else, and nothing outside valgrind
+ * (the client request is a no-op there).
+ */
+#define _GNU_SOURCE
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <dlfcn.h>
+#include <linux/bpf.h>
+#include <string.h>
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#else /* valgrind not installed: t_valgrind skips, the shim is never used */
+#define VALGRIND_MAKE_MEM_DEFINED(addr, len) ((void)(addr), (void)(len))
+#endif
+
+typedef int (*lookup_fn)(int fd, const void *key, void *value);
+
+static int percpu_type(__u32 type)
+{
+	return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+}
+
+int bpf_map_lookup_elem(int fd, const void *key, void *value)
+{
+	static lookup_fn real;
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	int ret;
+
+	if (!real)
+		real = (lookup_fn)dlsym(RTLD_NEXT, "bpf_map_lookup_elem");
+	if (!real)
+		return -1;
+	ret = real(fd, key, value);
+	if (ret == 0 && value) {
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && percpu_type(info.type)) {
+			int ncpu = libbpf_num_possible_cpus();
+
+			if (ncpu > 0)
+				VALGRIND_MAKE_MEM_DEFINED(value,
+							  (size_t)((info.value_size + 7) & ~7u) * ncpu);
+		}
+	}
+	return ret;
+}
