@@ -11,6 +11,9 @@ CG=$T/cgroup2
 SCOPE=$CG/docker-$CID.scope
 
 cleanup_containers() {
+	# unshare --fork leaves its child (pid 1 in the new namespace) running when it is killed:
+	# kill the child by its pid out here.
+	[ -n "${NSP:-}" ] && kill -9 "$NSP" 2>/dev/null
 	[ -f "$T/nsholder.pid" ] && kill "$(cat "$T/nsholder.pid")" 2>/dev/null
 	[ -f "$T/h.pid" ] && kill -9 "$(cat "$T/h.pid")" 2>/dev/null
 	# Processes leave a cgroup when they have exited; then it can go.
@@ -62,6 +65,7 @@ if command -v unshare >/dev/null 2>&1; then
 	echo "$!" >>"$T/pids"
 	wait_until "the pid-namespace holder to attach" grep -q attach "$T/nsholder.out"
 	NSP=$("$ORACLE" holders "$ID" | awk -v a="$P" -v b="$P2" '$1 != a && $1 != b' | head -n 1)
+	[ -n "$NSP" ] && echo "$NSP" >>"$T/pids"
 	if [ -n "$NSP" ]; then
 		pass "kernel: the pid-namespace holder is $NSP"
 		check_eq "holder in a pid namespace: nspid 1" 1 who_holder_field "$ID" "$NSP" nspid
