@@ -611,6 +611,28 @@ at_once() {
 	return "$_aorc"
 }
 
+# need TOOL PACKAGE: TOOL is on PATH; else FAIL in CI (where scripts/install-deps.sh installed
+# PACKAGE) or SKIP, and return 1.
+need() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	if [ "${CI:-}" = true ]; then
+		fail "$1 is missing: package $2 (scripts/install-deps.sh installs it)"
+	else
+		skip "$1 is missing: install package $2 (scripts/install-deps.sh)"
+	fi
+	return 1
+}
+
+# same NAME WANT GOT: pass if the two texts are equal, else fail showing both.
+same() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+		return 0
+	fi
+	fail "$1" "want:" "$2" "got:" "$3"
+	return 1
+}
+
 # ---- the event log ----------------------------------------------------------------------------
 
 # log_has EVENT CAUSE PID SHMID [ACTOR] [SOURCE]: the daemon's log file (SOURCE "log", default)

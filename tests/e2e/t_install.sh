@@ -19,27 +19,6 @@ ROOT=$(cd "$SHMW_E2E_DIR/../.." && pwd)
 UNIT_IN=$ROOT/systemd/shmwatchd.service.in
 COMPLETION=$ROOT/completion/shmwatch.bash
 
-# need TOOL PACKAGE: TOOL is on PATH; else FAIL in CI (where scripts/install-deps.sh installed
-# PACKAGE) or SKIP, and return 1.
-need() {
-	command -v "$1" >/dev/null 2>&1 && return 0
-	if [ "${CI:-}" = true ]; then
-		fail "$1 is missing: package $2 (scripts/install-deps.sh installs it)"
-	else
-		skip "$1 is missing: install package $2 (scripts/install-deps.sh)"
-	fi
-	return 1
-}
-
-# same NAME WANT GOT: pass if the two texts are equal, else fail showing both.
-same() {
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-		return 0
-	fi
-	fail "$1" "want:" "$2" "got:" "$3"
-	return 1
-}
 
 # help_opts BINARY: the options BINARY --help lists ("-s", "--socket", ...), sorted: the words
 # starting with "-" at the start of a line indented by at most 8 spaces (deeper ones continue

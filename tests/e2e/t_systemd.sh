@@ -32,25 +32,6 @@ UNIT_IN=$ROOT/systemd/shmwatchd.service.in
 NOTIFY=$SHMW_BUILD/tests/shmw-notify
 SYSTEMD_DIR=/lib/systemd
 
-need() {
-	command -v "$1" >/dev/null 2>&1 && return 0
-	if [ "${CI:-}" = true ]; then
-		fail "$1 is missing: package $2 (scripts/install-deps.sh installs it)"
-	else
-		skip "$1 is missing: install package $2 (scripts/install-deps.sh)"
-	fi
-	return 1
-}
-
-# same NAME WANT GOT: pass if the two texts are equal, else fail showing both.
-same() {
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-		return 0
-	fi
-	fail "$1" "want:" "$2" "got:" "$3"
-	return 1
-}
 
 if [ ! -x "$NOTIFY" ]; then
 	fail "missing binary $NOTIFY (build it first: make all tests-bin)"
