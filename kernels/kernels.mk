@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Included by the Makefile: the static test build and `make test-kernels` (README.md, section
+# "Other kernels").
+#
+#   make static          build-static/: shmwatchd, shmwatch, the e2e helpers, fentry-probe and
+#                        load-probe, all linked -static (same sources and flags as build/, own
+#                        objects)
+#   make test-kernels    fetch Debian's newest 6.1 and 6.12 kernels (cache: $(KERNEL_CACHE)),
+#                        boot each under qemu (TCG) from an initramfs holding build-static/ and
+#                        tests/, run the e2e scenarios there, one result line per kernel and mode
+#
+# Variables (environment or command line):
+#   KERNELS=6.1 6.12           kernel series to boot (Debian's newest of each)
+#   KERNEL_MODES=tracepoint    daemon modes; NAME or NAME:ARG,ARG (daemon arguments for the mode)
+#   KERNEL_SCENARIOS=...       scenario names (t_fork ...), or "all" for every tests/e2e/t_*.sh
+#   KERNEL_CACHE=build/kernels where the kernels are kept between runs (make clean removes it)
+#   KERNEL_TIMEOUT=900         seconds one guest may run before it is killed
+#   (more in kernels/run.sh: KERNEL_JOBS, KERNEL_WAIT, KERNEL_VERBOSE, KERNEL_KEEP, ...)
+
+KERNEL_CACHE ?= build/kernels
+KERNELS ?= 6.1 6.12
+KERNEL_MODES ?= tracepoint
+KERNEL_TIMEOUT ?= 900
+# Empty: the list in kernels/default-scenarios (chosen to fit the time under TCG); "all":
+# every tests/e2e/t_*.sh but kernels/host-only-scenarios.
+KERNEL_SCENARIOS ?=
+
+STATIC_OUT := build-static
+
+ifeq ($(STATIC),1)
+LDFLAGS += -static
+# No libsystemd.a in Debian: the static daemon gets sd_notify stand-ins (kernels/sd-stub.c).
+SYSTEMD_LIBS :=
+$(OUTPUT)/shmwatchd: $(OUTPUT)/kernels/sd-stub.o
+
+$(OUTPUT)/kernels/fentry_probe.bpf.o: kernels/fentry_probe.bpf.c $(VMLINUX)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp
+	$(Q)rm -f $@.tmp
+
+$(OUTPUT)/kernels/fentry_probe.skel.h: $(OUTPUT)/kernels/fentry_probe.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name fentry_probe > $@
+
+$(OUTPUT)/kernels/fentry-probe.o: $(OUTPUT)/kernels/fentry_probe.skel.h
+$(OUTPUT)/kernels/fentry-probe.o: CFLAGS += -I$(OUTPUT)/kernels
+
+$(OUTPUT)/kernels/fentry-probe: $(OUTPUT)/kernels/fentry-probe.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -o $@
+
+# The daemon's own skeleton, each program loaded alone: what a kernel's verifier refuses.
+$(OUTPUT)/kernels/load-probe.o: $(OUTPUT)/shmwatch.skel.h
+
+$(OUTPUT)/kernels/load-probe: $(OUTPUT)/kernels/load-probe.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -o $@
+
+.PHONY: static-bins
+static-bins: all $(HELPER_BINS) $(OUTPUT)/kernels/fentry-probe $(OUTPUT)/kernels/load-probe
+endif
+
+.PHONY: static kernel-deps test-kernels
+static:
+	$(Q)$(MAKE) --no-print-directory STATIC=1 OUTPUT=$(STATIC_OUT) static-bins
+
+kernel-deps:
+	$(Q)./scripts/install-kernel-deps.sh
+
+test-kernels: deps kernel-deps
+	$(Q)$(MAKE) --no-print-directory static
+	$(Q)KERNEL_CACHE='$(KERNEL_CACHE)' KERNELS='$(KERNELS)' KERNEL_MODES='$(KERNEL_MODES)' \
+		KERNEL_SCENARIOS='$(KERNEL_SCENARIOS)' KERNEL_TIMEOUT='$(KERNEL_TIMEOUT)' \
+		./kernels/run.sh $(STATIC_OUT)
