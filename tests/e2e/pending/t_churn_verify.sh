@@ -1,0 +1,109 @@
+#!/bin/sh
+# Long random churn: about 200 processes at a time attach, detach, split (mprotect), fork, exec,
+# vfork+exec and exit at random on three segments for SHMW_CHURN_SECONDS (default 20) seconds
+# (shmw-chaos), then stop where they are, holding what they hold. At quiescence
+#  - who and ps equal the kernel for our segments and a sample of the holders;
+#  - replaying the event log from its first line (shmw-replay) gives exactly the holders, with
+#    their VMA counts, that `who --json` reports;
+#  - the log read process by process is consistent (no detach of what was not attached, no
+#    attach of what was held) and names as holders exactly the processes the kernel shows;
+#  - `shmwatch verify` finds nothing to repair about them and exits 0.
+# Then the workers exit and the same holds for the three processes left.
+#
+# The long version (a minute of churn; give the scenario time to finish):
+#	SHMW_CHURN_SECONDS=60 SHMW_TEST_TIMEOUT=300 tests/run.sh build e2e t_churn_verify
+# SHMW_CHURN_PROCS changes the population (default 200), SHMW_CHURN_SEED repeats a run's choices.
+# Under a sanitizer build the defaults are 10 s and 100 processes.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=lib_robust.sh
+. "$(dirname "$0")/lib_robust.sh"
+
+# A sanitizer build (build-san) runs several times slower: half the churn by default there.
+if grep -q __asan_init "$SHMWATCHD" 2>/dev/null; then
+	SECS=${SHMW_CHURN_SECONDS:-10}
+	PROCS=${SHMW_CHURN_PROCS:-100}
+else
+	SECS=${SHMW_CHURN_SECONDS:-20}
+	PROCS=${SHMW_CHURN_PROCS:-200}
+fi
+SEED=${SHMW_CHURN_SEED:-0}
+
+# Another workload may fill the log quickly: never rotate it, the replay needs all of it.
+start_daemon --log-max-bytes 0 || finish
+hold s1 create "$(new_key)" 16384 attach || finish
+hold s2 create "$(new_key)" 8192 attach || finish
+hold s3 create "$(new_key)" 12288 attach ro || finish
+IDS="$(hval s1 shmid) $(hval s2 shmid) $(hval s3 shmid)"
+STATIC="$(hpid s1) $(hpid s2) $(hpid s3)"
+
+# The churn, through `hold` (same progress-file protocol), with a wait long enough for it.
+SAVED_HOLD=$HOLD
+SAVED_WAIT=$SHMW_WAIT
+HOLD=$CHAOS
+SHMW_WAIT=$((SECS + 60))
+# shellcheck disable=SC2086
+hold chaos --seconds "$SECS" --procs "$PROCS" --seed "$SEED" $IDS
+CHAOS_OK=$?
+HOLD=$SAVED_HOLD
+SHMW_WAIT=$SAVED_WAIT
+[ "$CHAOS_OK" = 0 ] || finish
+echo "NOTE $TEST_NAME: churn $(grep ' seed ' "$T/chaos.out" | cut -d' ' -f2-3), $(grep ' stats ' "$T/chaos.out" | cut -d' ' -f3-), $(hval chaos ready) workers parked"
+
+stat_of() { # stat_of NAME: a counter of the churn's stats line
+	tr ' ' '\n' <"$T/chaos.out" | awk -F= -v k="$1" '$1 == k { print $2 }'
+}
+did_all() {
+	[ "$(stat_of failures)" = 0 ] && for _k in forks execs vforks exits attaches detaches splits; do
+		[ "$(stat_of "$_k")" -gt 0 ] || return 1
+	done
+}
+check "the churn did every kind of step, and none failed" did_all
+
+# Non-vacuous: the workers hold our segments now.
+held_by_workers() {
+	_n=0
+	for _id in $IDS; do
+		_n=$((_n + $("$ORACLE" holders "$_id" | wc -l)))
+	done
+	[ "$_n" -gt 10 ]
+}
+check "kernel: workers hold our segments at quiescence" held_by_workers
+
+for id in $IDS; do
+	check_who "who $id equals the kernel after the churn" "$id"
+done
+# shellcheck disable=SC2086
+HOLDERS=$(for id in $IDS; do "$ORACLE" holders "$id"; done | sort -un)
+SAMPLE=$(echo "$HOLDERS" | awk 'NR % 7 == 1' | head -n 30)
+for p in $SAMPLE; do
+	check_ps "ps $p equals the kernel after the churn" "$p"
+done
+# shellcheck disable=SC2086
+check_replay "replaying the log gives who's holders and VMA counts" $IDS
+for id in $IDS; do
+	check_pid_history "the log, process by process, names who holds $id" "$id"
+done
+echo "NOTE $TEST_NAME: status $(status_field events events_lost resyncs map_full overflows | awk '{
+	printf "events=%s events_lost=%s resyncs=%s map_full=%s overflows=%s", $1, $2, $3, $4, $5 }')"
+# shellcheck disable=SC2086,SC2116 # one line of pids
+verify_mine "after the churn" "$IDS" "$(echo $HOLDERS)"
+# shellcheck disable=SC2086
+check_replay "replay still equals who after verify" $IDS
+
+# The workers go (the supervisor's end makes them exit); the static holders stay.
+hend chaos || finish
+for id in $IDS; do
+	_sp=$(awk -v id="$id" '$2 == "shmid" && $3 == id { print $1 }' "$T"/s?.out)
+	expect_kernel "kernel: only the static holder of $id is left" "$id" 1 "$_sp"
+	check_who "who $id after the workers left" "$id"
+done
+# shellcheck disable=SC2086
+check_replay "replay after the workers left" $IDS
+for id in $IDS; do
+	check_pid_history "process by process after the workers left ($id)" "$id"
+done
+for p in $STATIC; do
+	check_ps "ps $p (a static holder)" "$p"
+done
+finish
