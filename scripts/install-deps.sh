@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages shmwatch builds and tests with, only those missing.
 # Used by `make run`, `make test` and .ci/run so a fresh Debian 12 machine needs nothing else.
+# With arguments, installs those packages instead (scripts/install-kernel-deps.sh).
 set -eu
 # libclang-rt-14-dev: the libFuzzer and sanitizer runtimes (make fuzz, tests/e2e/t_fuzz.sh).
 PKGS="make clang libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libsystemd-dev \
@@ -10,6 +11,7 @@ pkg-config uthash-dev libcap-dev lsof libclang-rt-14-dev"
 PKGS="$PKGS mandoc groff-base man-db systemd util-linux"
 # valgrind: memcheck of the daemon (tests/e2e/t_valgrind.sh; its shim needs valgrind/memcheck.h).
 PKGS="$PKGS valgrind"
+[ $# -gt 0 ] && PKGS="$*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
