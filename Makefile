@@ -56,7 +56,7 @@ DAEMON_SRCS := user/shmwatchd.c user/daemon_opts.c user/daemon.c user/requests.c
 	       user/loader.c user/kallsyms.c \
 	       user/mounts.c user/state.c user/seed.c user/server.c user/eventlog.c \
 	       user/segtable.c user/report.c user/procinfo.c user/lifecycle.c user/alerts.c \
-	       user/alert_exec.c user/metrics.c user/privs.c user/replay.c
+	       user/alert_exec.c user/metrics.c user/privs.c user/replay.c user/rescan.c
 CLIENT_SRCS := user/shmwatch.c user/client.c user/table.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 HELPER_SRCS := $(wildcard tests/e2e/helpers/*.c)

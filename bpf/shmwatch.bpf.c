@@ -28,6 +28,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by user space before load. */
 const volatile __u64 shm_mmap_addr = 0; /* &shm_mmap, from /proc/kallsyms */
+const volatile __u32 no_vma_iter = 0;	/* 1: ask user space for walks even where we can walk */
 
 #include "vma.bpf.h"
 
@@ -38,6 +39,7 @@ const volatile __u64 shm_mmap_addr = 0; /* &shm_mmap, from /proc/kallsyms */
 #define MREMAP_FIXED 2
 #define PAGE_MASK_4K (~4095ULL)
 #define MAX_ERRNO    4095
+#define EBUSY	     16
 
 /* 1 while user space walks all tasks: then every touched mm must be tracked. */
 volatile __u32 seeding = 1;
@@ -83,8 +85,10 @@ struct range_op {
 	__u64 len2;	/* mremap new length */
 	__u32 kind;
 	__u32 cause;
-	__u32 shmid; /* OP_RMID */
-	__u32 remap; /* OP_SHMAT with SHM_REMAP: walk the mm again afterwards */
+	__u32 shmid;  /* OP_RMID */
+	__u32 remap;  /* OP_SHMAT with SHM_REMAP: walk the mm again afterwards */
+	__u32 rescan; /* no VMA iterator: ask user space to walk the mm at exit */
+	__u32 pad;
 	struct shmw_acc before;
 };
 
@@ -373,6 +377,44 @@ static __always_inline struct range_op *op_start(__u32 tid, __u32 kind)
 	return op;
 }
 
+/*
+ * The mm changed in a way we could not count (no VMA iterator: before 6.7): its counts are
+ * stale until user space, told by this event, has walked it with the iter/task_vma program.
+ */
+static void request_rescan(struct shmw_mm *rec, __u64 mm, __u32 cause, __u32 actor)
+{
+	rec->flags |= SHMW_MM_RESCAN;
+	rec->version = next_version();
+	stat_inc(SHMW_STAT_RESCAN);
+	emit(TC(SHMW_EV_RESCAN, cause), mm, rec, NULL, actor);
+}
+
+/* Widens the record's span of SysV VMAs (shmw_mm.lo/hi) to cover [start, end). */
+static __always_inline void span_add(struct shmw_mm *rec, __u64 start, __u64 end)
+{
+	if (rec->lo >= rec->hi) {
+		rec->lo = start;
+		rec->hi = end;
+		return;
+	}
+	if (start < rec->lo)
+		rec->lo = start;
+	if (end > rec->hi)
+		rec->hi = end;
+}
+
+/*
+ * Without the iterator: whether a call on [lo, hi) and [lo2, hi2) may touch a SysV VMA of
+ * the mm. Only a record whose counts and span are exact can say no, and only when no other
+ * call on it is in flight (one could be moving a VMA outside the span right now).
+ */
+static __always_inline bool may_reach(struct shmw_mm *rec, __u64 lo, __u64 hi, __u64 lo2, __u64 hi2)
+{
+	if ((rec->flags & (SHMW_MM_SEEDED | SHMW_MM_RESCAN)) != SHMW_MM_SEEDED || rec->inflight)
+		return true;
+	return (lo < rec->hi && hi > rec->lo) || (hi2 && lo2 < rec->hi && hi2 > rec->lo);
+}
+
 /* ---- syscalls that add, remove or cut VMAs in a range ---- */
 
 static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u64 start2,
@@ -393,6 +435,27 @@ static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u6
 
 	hi = (start + len + 4095) & PAGE_MASK_4K;
 	hi2 = len2 ? (start2 + len2 + 4095) & PAGE_MASK_4K : 0;
+	if (!have_vma_iter()) {
+		/* We cannot see what is in the range: a call that may reach a SysV VMA of an mm
+		 * that holds something (or, while seeding, of any mm) has sys_exit ask for a
+		 * walk. shmdt may detach pieces beyond any range we could name. */
+		if (rec && cause != SHMW_CAUSE_SHMDT &&
+		    !may_reach(rec, start & PAGE_MASK_4K, hi, start2 & PAGE_MASK_4K, hi2))
+			return 0;
+		if (!rec)
+			rec = mm_create(mm, current_tgid(), bpf_get_current_uid_gid(), 0);
+		if (!rec)
+			return 0;
+		op = op_start(tid, OP_RANGE);
+		if (!op)
+			return 0;
+		op->cause = cause;
+		op->mm = mm;
+		op->rescan = 1;
+		__sync_fetch_and_add(&rec->inflight, 1);
+		mark_changed(rec);
+		return 0;
+	}
 	op = op_start(tid, OP_RANGE);
 	if (!op)
 		return 0;
@@ -503,6 +566,12 @@ static int range_exit(long ret)
 	rec = bpf_map_lookup_elem(&mms, &op->mm);
 	if (!rec)
 		goto out;
+	if (op->rescan) {
+		/* Flag first: a call entering between the two must not think the span exact. */
+		request_rescan(rec, op->mm, op->cause, current_tgid());
+		op_finish(rec);
+		goto out;
+	}
 	acc_reset(&sc->acc);
 	lo = op->lo;
 	hi = op->hi;
@@ -636,6 +705,7 @@ int exit_shmat(struct trace_event_raw_sys_exit *ctx)
 	__u64 mm = current_mm(task);
 	struct range_op *op;
 	struct shmw_mm *rec;
+	struct vma_hit hit = {};
 	__u64 lo, hi;
 	long ret = ctx->ret;
 	bool remap = false;
@@ -650,7 +720,17 @@ int exit_shmat(struct trace_event_raw_sys_exit *ctx)
 	acc_reset(&sc->acc);
 	lo = (__u64)ret;
 	hi = lo + 1;
-	walk_range(task, &sc->acc, &lo, &hi);
+	if (have_vma_iter()) {
+		walk_range(task, &sc->acc, &lo, &hi);
+	} else if (find_one(task, lo, &sc->acc, &hit) == -EBUSY) {
+		/* The mmap lock was busy: we cannot tell what is there now. */
+		rec = bpf_map_lookup_elem(&mms, &mm);
+		if (!rec)
+			rec = mm_create(mm, tgid, bpf_get_current_uid_gid(), 0);
+		if (rec)
+			request_rescan(rec, mm, SHMW_CAUSE_SHMAT, tgid);
+		goto out;
+	}
 	if (!sc->acc.nsegs)
 		goto out; /* already unmapped again by another thread */
 	rec = bpf_map_lookup_elem(&mms, &mm);
@@ -662,6 +742,8 @@ int exit_shmat(struct trace_event_raw_sys_exit *ctx)
 	}
 	sc->acc.segs[0].n = 1;
 	mm_apply(rec, &sc->acc.segs[0], mm, 1, SHMW_CAUSE_SHMAT);
+	if (!have_vma_iter())
+		span_add(rec, hit.start, hit.end);
 	if (remap) {
 		/* SHM_REMAP may have replaced other SysV VMAs: have user space walk the mm. */
 		rec->flags |= SHMW_MM_OVERFLOW;
@@ -692,8 +774,12 @@ int enter_shmdt(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	/* shmdt removes the VMAs of the segment attached at addr within its size. */
 	acc_reset(&sc->acc);
-	if (bpf_map_lookup_elem(&mms, &(__u64){current_mm(task)}) || seeding)
-		walk_range(task, &sc->acc, &lo, &hi);
+	if (bpf_map_lookup_elem(&mms, &(__u64){current_mm(task)}) || seeding) {
+		if (have_vma_iter())
+			walk_range(task, &sc->acc, &lo, &hi);
+		else
+			find_one(task, addr, &sc->acc, &(struct vma_hit){});
+	}
 	if (!sc->acc.nsegs)
 		return range_enter(addr, 4096, SHMW_CAUSE_SHMDT, 0, 0, 0);
 	return range_enter(addr, sc->acc.segs[0].size, SHMW_CAUSE_SHMDT, 0, 0, 0);
@@ -823,6 +909,15 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	}
 	if (!cmm)
 		return 0;
+	if (!have_vma_iter()) {
+		/* We cannot walk the child here: user space does, before it is reported. */
+		crec = mm_create(cmm, ctgid, bpf_get_current_uid_gid(), 0);
+		if (!crec)
+			return 0;
+		fill_comm_from_task(crec->comm, parent);
+		request_rescan(crec, cmm, SHMW_CAUSE_FORK, ptgid);
+		return 0;
+	}
 	/* dup_mmap is done and the child has not run: its VMAs are exactly what it inherited. */
 	sc = cpu_scratch();
 	if (!sc)
@@ -868,6 +963,81 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	return 0;
 }
 
+/* ctx of owned_sharer_cb: the exiting tgid in, a sharer of an mm named for it out. */
+struct owned_ctx {
+	__u64 mm;
+	__u32 tgid;
+	__u32 heir;
+};
+
+static long owned_sharer_cb(struct bpf_map *map, __u32 *tgid, struct shmw_sharer *sh,
+			    struct owned_ctx *c)
+{
+	__u64 mm = sh->mm;
+	struct shmw_mm *rec = bpf_map_lookup_elem(&mms, &mm);
+
+	if (rec && rec->tgid == c->tgid) {
+		c->mm = mm;
+		c->heir = *tgid;
+		return 1;
+	}
+	return 0;
+}
+
+/* The named process of rec leaves while heir still uses the mm: heir holds on. */
+static __always_inline void hand_over(struct shmw_mm *rec, __u64 mm, __u32 heir, __u32 tgid)
+{
+	struct shmw_sharer *sh = bpf_map_lookup_elem(&sharers, &heir);
+
+	if (!sh)
+		return;
+	rec->tgid = heir;
+	rec->uid = sh->uid;
+	__builtin_memcpy(rec->comm, sh->comm, SHMW_COMM_LEN);
+	rec->version = next_version();
+	if (rec->flags & SHMW_MM_SEEDED)
+		emit(TC(SHMW_EV_OWNER, SHMW_CAUSE_EXIT), mm, rec, NULL, tgid);
+	bpf_map_delete_elem(&sharers, &heir);
+}
+
+/* A sharer leaves its mm: it no longer uses what the mm holds. */
+static __always_inline void sharer_exit(struct shmw_sharer *sh, __u32 tgid)
+{
+	__u64 mm = sh->mm;
+	struct shmw_mm *rec = bpf_map_lookup_elem(&mms, &mm);
+
+	if (rec)
+		rec->version = next_version();
+	/* Always said, record or not: user space may know the sharer from before. */
+	emit(TC(SHMW_EV_UNSHARE, SHMW_CAUSE_EXIT), mm, rec, NULL, tgid);
+	bpf_map_delete_elem(&sharers, &tgid);
+}
+
+/*
+ * Before 6.16 this tracepoint comes after exit_mm(): task->mm is NULL, and the mm is found
+ * through the sharers map instead (only a process that shares an mm, or whose mm is shared,
+ * has something to do here: the address space itself goes at exit_mmap).
+ */
+static __always_inline int exit_without_mm(__u32 tgid)
+{
+	struct owned_ctx c = {.tgid = tgid};
+	struct shmw_sharer *sh;
+	struct shmw_mm *rec;
+
+	sh = bpf_map_lookup_elem(&sharers, &tgid);
+	if (sh) {
+		sharer_exit(sh, tgid);
+		return 0;
+	}
+	bpf_for_each_map_elem(&sharers, owned_sharer_cb, &c, 0);
+	if (!c.heir)
+		return 0;
+	rec = bpf_map_lookup_elem(&mms, &c.mm);
+	if (rec)
+		hand_over(rec, c.mm, c.heir, tgid);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *task)
 {
@@ -877,8 +1047,11 @@ int BPF_PROG(on_exit, struct task_struct *task)
 	struct shmw_mm *rec;
 	__u64 cb[2];
 
-	if (!mm)
-		return 0;
+	if (!mm) {
+		if (BPF_CORE_READ(task, signal, live.counter) != 0)
+			return 0;
+		return exit_without_mm(tgid);
+	}
 	rec = bpf_map_lookup_elem(&mms, &mm);
 	if (!rec)
 		return 0; /* the one lookup a process holding nothing pays */
@@ -887,33 +1060,18 @@ int BPF_PROG(on_exit, struct task_struct *task)
 		return 0;
 	if (rec->tgid != tgid) {
 		sh = bpf_map_lookup_elem(&sharers, &tgid);
-		if (sh) {
-			rec->version = next_version();
-			emit(TC(SHMW_EV_UNSHARE, SHMW_CAUSE_EXIT), mm, rec, NULL, tgid);
-			bpf_map_delete_elem(&sharers, &tgid);
-		}
+		if (sh)
+			sharer_exit(sh, tgid);
 		return 0;
 	}
 	/* The named process leaves; if a sibling shares the mm, it holds on (KERNEL-FACTS 3). */
 	cb[0] = mm;
 	cb[1] = 0;
 	bpf_for_each_map_elem(&sharers, find_sharer_cb, cb, 0);
-	if (cb[1]) {
-		__u32 heir = cb[1];
-
-		sh = bpf_map_lookup_elem(&sharers, &heir);
-		if (sh) {
-			rec->tgid = heir;
-			rec->uid = sh->uid;
-			__builtin_memcpy(rec->comm, sh->comm, SHMW_COMM_LEN);
-			rec->version = next_version();
-			if (rec->flags & SHMW_MM_SEEDED)
-				emit(TC(SHMW_EV_OWNER, SHMW_CAUSE_EXIT), mm, rec, NULL, tgid);
-			bpf_map_delete_elem(&sharers, &heir);
-		}
-	} else {
+	if (cb[1])
+		hand_over(rec, mm, cb[1], tgid);
+	else
 		rec->flags |= SHMW_MM_EXITING;
-	}
 	return 0;
 }
 
@@ -965,6 +1123,7 @@ struct seed_state {
 	__u32 uid;
 	__u32 inflight;
 	__u32 pad;
+	__u64 lo, hi; /* span of the SysV VMAs seen */
 	char comm[SHMW_COMM_LEN];
 	struct shmw_acc acc;
 };
@@ -989,12 +1148,16 @@ __noinline int seed_finish(struct seed_state *st)
 {
 	struct shmw_mm *rec;
 	__u64 now = bpf_ktime_get_boot_ns();
+	__u64 mm; /* map keys on the stack: 6.1 refuses pointers into st */
+	__u32 tgid;
 	bool raced;
 	int i;
 
 	if (!st || !st->mm)
 		return 0;
-	rec = bpf_map_lookup_elem(&mms, &st->mm);
+	mm = st->mm;
+	tgid = st->tgid;
+	rec = bpf_map_lookup_elem(&mms, &mm);
 	raced =
 	    st->inflight || (rec ? rec->changes : 0) != st->changes || (rec ? rec->inflight : 0);
 	if (raced) {
@@ -1007,25 +1170,25 @@ __noinline int seed_finish(struct seed_state *st)
 				if (rec->segs[i].nvma)
 					seg_adjust(&rec->segs[i], -(int)rec->segs[i].nvma, -1);
 			/* Its sharers go with it: on_exit looks them up only through the record. */
-			__u64 gone = st->mm; /* the callback context must be on the stack */
+			__u64 gone = mm; /* the callback context must be on the stack */
 
 			bpf_for_each_map_elem(&sharers, drop_sharer_cb, &gone, 0);
-			bpf_map_delete_elem(&mms, &st->mm);
+			bpf_map_delete_elem(&mms, &mm);
 		}
 		goto done;
 	}
 	if (!rec) {
-		rec = mm_create(st->mm, st->tgid, st->uid, 0);
+		rec = mm_create(mm, tgid, st->uid, 0);
 		if (!rec)
 			goto done;
 		__builtin_memcpy(rec->comm, st->comm, SHMW_COMM_LEN);
 	} else if ((rec->flags & SHMW_MM_SEEDED) && rec->tgid != st->tgid &&
 		   !(rec->flags & SHMW_MM_EXITING)) {
 		/* Another process already walked this mm: this one shares it. */
-		struct shmw_sharer sh = {.mm = st->mm, .since = now, .uid = st->uid};
+		struct shmw_sharer sh = {.mm = mm, .since = now, .uid = st->uid};
 
 		__builtin_memcpy(sh.comm, st->comm, SHMW_COMM_LEN);
-		bpf_map_update_elem(&sharers, &st->tgid, &sh, BPF_ANY);
+		bpf_map_update_elem(&sharers, &tgid, &sh, BPF_ANY);
 	}
 	for (i = 0; i < SHMW_MM_SEGS; i++) {
 		struct shmw_mm_seg *s = &rec->segs[i];
@@ -1056,7 +1219,10 @@ __noinline int seed_finish(struct seed_state *st)
 	} else {
 		rec->flags &= ~SHMW_MM_OVERFLOW;
 	}
+	rec->lo = st->lo;
+	rec->hi = st->hi;
 	rec->flags |= SHMW_MM_SEEDED;
+	rec->flags &= ~SHMW_MM_RESCAN;
 	rec->version = next_version();
 done:
 	st->mm = 0;
@@ -1090,8 +1256,15 @@ int seed_walk(struct bpf_iter__task_vma *ctx)
 		rec = bpf_map_lookup_elem(&mms, &st->mm);
 		st->changes = rec ? rec->changes : 0;
 		st->inflight = rec ? rec->inflight : 0;
+		st->lo = ~0ULL;
+		st->hi = 0;
 		acc_reset(&st->acc);
 	}
-	acc_vma(&st->acc, vma);
+	if (acc_vma(&st->acc, vma)) {
+		if (vma->vm_start < st->lo)
+			st->lo = vma->vm_start;
+		if (vma->vm_end > st->hi)
+			st->hi = vma->vm_end;
+	}
 	return 0;
 }

@@ -16,6 +16,24 @@ extern int bpf_iter_task_vma_new(struct bpf_iter_task_vma *it, struct task_struc
 extern struct vm_area_struct *bpf_iter_task_vma_next(struct bpf_iter_task_vma *it) __weak __ksym;
 extern void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma *it) __weak __ksym;
 
+/*
+ * libbpf 1.2's bpf_ksym_exists(), which 1.1 lacks: a weak ksym the kernel does not have is
+ * relocated to 0, so the verifier drops the branch that calls it (left in, libbpf 1.1's
+ * "call #0" fails to load on 6.1). The assertion catches a ksym that is not __weak.
+ */
+#define shmw_ksym_exists(sym)                                                                      \
+	({                                                                                         \
+		_Static_assert(!__builtin_constant_p(!!sym), #sym " should be marked as __weak");  \
+		!!sym;                                                                             \
+	})
+
+/* Whether VMA ranges can be walked here; otherwise user space is asked to walk the mm
+ * (SHMW_EV_RESCAN). no_vma_iter forces that path on newer kernels, to test it. */
+static __always_inline bool have_vma_iter(void)
+{
+	return !no_vma_iter && shmw_ksym_exists(bpf_iter_task_vma_new);
+}
+
 /* Per-segment VMA counts over a walk. Lives in map memory: counters kept on the stack inside
  * an iterator loop make the verifier give up (KERNEL-FACTS 4). */
 struct acc_seg {
@@ -123,6 +141,8 @@ static __always_inline void walk_range(struct task_struct *task, struct shmw_acc
 	struct bpf_iter_task_vma it;
 	struct vm_area_struct *vma;
 
+	if (!have_vma_iter())
+		return;
 	bpf_iter_task_vma_new(&it, task, *lo);
 	while ((vma = bpf_iter_task_vma_next(&it))) {
 		__u64 start = vma->vm_start, end = vma->vm_end;
@@ -145,10 +165,43 @@ static __always_inline void walk_task(struct task_struct *task, struct shmw_acc 
 	struct bpf_iter_task_vma it;
 	struct vm_area_struct *vma;
 
+	if (!have_vma_iter())
+		return;
 	bpf_iter_task_vma_new(&it, task, 0);
 	while ((vma = bpf_iter_task_vma_next(&it)))
 		acc_vma(acc, vma);
 	bpf_iter_task_vma_destroy(&it);
+}
+
+/* What vma_hit_cb saw of the one VMA bpf_find_vma found (its context must be on the stack). */
+struct vma_hit {
+	__u64 file;
+	__u64 start;
+	__u64 end;
+};
+
+static long vma_hit_cb(struct task_struct *task, struct vm_area_struct *vma, struct vma_hit *hit)
+{
+	hit->file = (__u64)BPF_CORE_READ(vma, vm_file);
+	hit->start = BPF_CORE_READ(vma, vm_start);
+	hit->end = BPF_CORE_READ(vma, vm_end);
+	return 0;
+}
+
+/*
+ * Counts the VMA containing addr into acc, without the iterator (bpf_find_vma, 5.17+).
+ * Returns 0, -ENOENT (nothing mapped there) or -EBUSY (the mmap lock was taken: unknown).
+ */
+static __always_inline long find_one(struct task_struct *task, __u64 addr, struct shmw_acc *acc,
+				     struct vma_hit *hit)
+{
+	long err;
+
+	err = bpf_find_vma(task, addr, vma_hit_cb, hit, 0);
+	if (err)
+		return err;
+	acc_file(acc, hit->file);
+	return 0;
 }
 
 #endif

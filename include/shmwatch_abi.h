@@ -28,6 +28,8 @@ enum shmw_event_type {
 	SHMW_EV_OVERFLOW =
 	    8,		    /* an mm holds more than SHMW_MM_SEGS segments: user space resyncs it */
 	SHMW_EV_SHMGET = 9, /* shmget returned shmid (created, or found by key); nvma = shmflg */
+	SHMW_EV_RESCAN = 10, /* BPF could not count a change (no VMA iterator, before 6.7): user
+			      * space walks the mm now and logs what differs with this cause */
 };
 
 /* Why it changed (shmw_event.cause). */
@@ -85,6 +87,7 @@ _Static_assert(sizeof(struct shmw_mm_seg) == 40, "shmw_mm_seg layout is ABI");
 #define SHMW_MM_SEEDED	 0x1 /* counts are exact (walked, or created by fork) */
 #define SHMW_MM_OVERFLOW 0x2 /* more segments than slots: counts incomplete */
 #define SHMW_MM_EXITING	 0x4 /* named pid has exited; mm still alive */
+#define SHMW_MM_RESCAN	 0x8 /* counts stale until the walk user space was asked for */
 
 /* Value of the mms map, keyed by mm cookie: the live attachers of one address space. */
 struct shmw_mm {
@@ -95,9 +98,12 @@ struct shmw_mm {
 	__u32 tgid; /* pid named for this mm */
 	__u32 uid;
 	char comm[SHMW_COMM_LEN];
+	/* Every SysV VMA of the mm lies in [lo, hi) while SEEDED and not RESCAN; kept only
+	 * where BPF cannot walk ranges, to ask for walks only when a call reaches one. */
+	__u64 lo, hi;
 	struct shmw_mm_seg segs[SHMW_MM_SEGS];
 };
-_Static_assert(sizeof(struct shmw_mm) == 48 + SHMW_MM_SEGS * 40, "shmw_mm layout is ABI");
+_Static_assert(sizeof(struct shmw_mm) == 64 + SHMW_MM_SEGS * 40, "shmw_mm layout is ABI");
 
 /* Key and value of the segs map: the attachers of one segment, summed over address spaces. */
 struct shmw_seg_key {
@@ -133,6 +139,7 @@ enum shmw_stat {
 	SHMW_STAT_OVERFLOW,   /* mm ran out of segment slots */
 	SHMW_STAT_WALK_LIMIT, /* a VMA walk hit its iteration bound */
 	SHMW_STAT_SEED_RETRY, /* seeding walk raced with a change */
+	SHMW_STAT_RESCAN,     /* walks of one mm asked of user space (SHMW_EV_RESCAN) */
 	SHMW_STAT_MAX
 };
 

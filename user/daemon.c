@@ -16,6 +16,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "replay.h"
+#include "rescan.h"
 #include "report.h"
 #include "seed.h"
 #include "segtable.h"
@@ -92,7 +93,7 @@ static void publish_event(struct shmw_daemon *d, const struct shmw_event *ev)
 	json_object_put(o);
 }
 
-static void queue_pid_walk(struct shmw_daemon *d, uint32_t pid)
+void shmw_daemon_queue_walk(struct shmw_daemon *d, uint32_t pid)
 {
 	for (size_t i = 0; i < d->nresync_pids; i++)
 		if (d->resync_pids[i] == pid)
@@ -174,10 +175,13 @@ int shmw_daemon_on_sample(void *ctx, void *data, size_t size)
 	case SHMW_EV_RMID:
 		lifecycle_event(d, ev);
 		return 0;
+	case SHMW_EV_RESCAN:
+		shmw_rescan(d, ev);
+		return 0;
 	case SHMW_EV_OVERFLOW:
 		/* The mm holds more than BPF could count, or we never saw it gain a VMA. */
 		log_info("pid %u (%.16s): counts incomplete, walking it again", ev->pid, ev->comm);
-		queue_pid_walk(d, ev->pid);
+		shmw_daemon_queue_walk(d, ev->pid);
 		return 0;
 	default:
 		break;
@@ -189,9 +193,15 @@ int shmw_daemon_on_sample(void *ctx, void *data, size_t size)
 		/* No slot left for a holding the kernel reports: walk that process again. */
 		HASH_FIND(hh, d->state.mms, &ev->mm, sizeof(ev->mm), m);
 		if (ev->nvma && m && (m->flags & SHMW_MM_OVERFLOW))
-			queue_pid_walk(d, ev->pid);
+			shmw_daemon_queue_walk(d, ev->pid);
 		return 0;
 	}
+	shmw_daemon_report(d, ev, chg);
+	return 0;
+}
+
+void shmw_daemon_report(struct shmw_daemon *d, const struct shmw_event *ev, enum shmw_change chg)
+{
 	if (ev->ns)
 		shmw_ns_note(ev->ns, ev->pid);
 	publish_event(d, ev);
@@ -199,7 +209,6 @@ int shmw_daemon_on_sample(void *ctx, void *data, size_t size)
 		lifecycle_event(d, ev);
 	else if (chg == SHMW_CHG_ATTACH)
 		shmw_life_held(&d->life, ev->ns, (int32_t)ev->shmid, ev->nvma);
-	return 0;
 }
 
 #define DRAIN_BUDGET 16384
@@ -253,7 +262,7 @@ static int sync_from_maps(struct shmw_daemon *d, uint32_t cause, uint64_t *chang
 	d->seed_pending = s.unseeded;
 	for (size_t i = 0; s.unseeded && i < s.n; i++)
 		if (!(s.recs[i].flags & SHMW_MM_SEEDED) && s.recs[i].tgid)
-			queue_pid_walk(d, s.recs[i].tgid);
+			shmw_daemon_queue_walk(d, s.recs[i].tgid);
 	shmw_state_sync(&d->state, s.keys, s.recs, s.n, s.sharer_tgids, s.sharers, s.nsharers,
 			s.version, on_change, &c);
 	shmw_snapshot_free(&s);
@@ -518,6 +527,7 @@ char *shmw_daemon_metrics(struct shmw_daemon *d)
 	memcpy(m.events, d->ev_counts, sizeof(m.events));
 	m.events_lost = st[SHMW_STAT_LOST];
 	m.resyncs = d->resyncs;
+	m.rescans = d->rescans;
 	m.map_full = st[SHMW_STAT_MAP_FULL];
 	m.mm_overflows = st[SHMW_STAT_OVERFLOW];
 	m.alerts[SHMW_MA_LINGER] = d->ev_counts[SHMW_ME_LINGER];

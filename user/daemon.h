@@ -36,6 +36,7 @@ struct shmw_daemon {
 	uint32_t drain_budget; /* records one drain may take before the loop serves others */
 	uint64_t logged;       /* event lines produced */
 	uint64_t resyncs;
+	uint64_t rescans;      /* walks of one mm asked for by BPF (SHMW_EV_RESCAN) */
 	uint64_t seed_pending; /* address spaces not yet walked exactly */
 	uint64_t bpf_stats[8]; /* last seen, to notice new losses */
 	bool resync_full;      /* pending: walk everything again */
@@ -50,6 +51,10 @@ struct shmw_daemon {
 
 /* Ring-buffer callback. */
 int shmw_daemon_on_sample(void *ctx, void *data, size_t size);
+/* Publishes a holder change applied to the state (from an event or a walk). */
+void shmw_daemon_report(struct shmw_daemon *d, const struct shmw_event *ev, enum shmw_change chg);
+/* Has the periodic pass walk this process again. */
+void shmw_daemon_queue_walk(struct shmw_daemon *d, uint32_t pid);
 /* Drains the ring buffer now (before answering a query, so answers include every event). */
 void shmw_daemon_drain(struct shmw_daemon *d);
 /* Start-up: walk every task, take the snapshot, log what was found as `seed`. */

@@ -4,9 +4,11 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include "kallsyms.h"
 #include "loader.h"
 #include "log.h"
@@ -60,6 +62,20 @@ static void skip_missing_syscalls(struct shmwatch *skel)
 	}
 }
 
+/* The open-coded VMA iterator (6.7+): without it VMA changes are counted by walks that the
+ * BPF side asks user space for (SHMW_EV_RESCAN, rescan.c). */
+static bool kernel_has_vma_iter(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool has;
+
+	if (!btf)
+		return false;
+	has = btf__find_by_name_kind(btf, "bpf_iter_task_vma_new", BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return has;
+}
+
 int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 		   ring_buffer_sample_fn sample_cb, void *ctx, char *err, size_t errlen)
 {
@@ -86,6 +102,9 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 		return ret;
 	}
 	skel->rodata->shm_mmap_addr = b->shm_mmap_addr;
+	/* SHMWATCH_NO_VMA_ITER=1 takes the older kernels' path here too, to test it. */
+	skel->rodata->no_vma_iter = getenv("SHMWATCH_NO_VMA_ITER") != NULL;
+	b->rescans = skel->rodata->no_vma_iter || !kernel_has_vma_iter();
 	if (bpf_map__set_max_entries(skel->maps.mms, opts->max_mms) ||
 	    bpf_map__set_max_entries(skel->maps.segs, opts->max_mms) ||
 	    bpf_map__set_max_entries(skel->maps.sharers, opts->max_sharers) ||
@@ -99,7 +118,7 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 	if (ret) {
 		snprintf(err, errlen,
 			 "cannot load BPF programs: %s (kernel needs BTF, ring buffers and the "
-			 "task VMA iterator: Linux 6.7 or later; run with -v for the verifier log)",
+			 "task VMA iterator: Linux 6.1 or later; run with -v for the verifier log)",
 			 strerror(-ret));
 		goto fail;
 	}
@@ -123,8 +142,12 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 	}
 	b->skel = skel;
 	b->mode = "tracepoint";
-	b->mode_reason = "syscall and scheduler tracepoints with VMA-range recounts (fentry mode "
-			 "is not built yet)";
+	b->mode_reason = b->rescans
+			     ? "syscall and scheduler tracepoints; VMA changes recounted by "
+			       "walks of the address space from user space (no open-coded VMA "
+			       "iterator: Linux before 6.7)"
+			     : "syscall and scheduler tracepoints with VMA-range recounts (fentry "
+			       "mode is not built yet)";
 	return 0;
 fail:
 	b->iter_all = NULL;

@@ -24,6 +24,7 @@ struct shmw_bpf {
 	const char *mode;	   /* "tracepoint" */
 	const char *mode_reason;
 	uint64_t shm_mmap_addr;
+	bool rescans; /* VMA changes are counted by walks on request (no VMA iterator) */
 };
 
 /* Loads and attaches everything; on failure returns -errno with a reason in err and leaves

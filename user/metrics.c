@@ -186,6 +186,10 @@ static void render(FILE *f, const struct shmw_metrics *m)
 	       "Rewalks of process memory maps that repair the state after lost events or a full "
 	       "map.",
 	       m->resyncs);
+	single(f, P "rescans_total", "counter",
+	       "Walks of one address space that the kernel side asked for because it could not "
+	       "count a change itself (kernels without the open-coded VMA iterator, before 6.7).",
+	       m->rescans);
 	single(f, P "bpf_map_full_total", "counter",
 	       "BPF map updates that failed because the map was full.", m->map_full);
 	single(f, P "mm_slot_overflows_total", "counter",

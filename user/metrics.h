@@ -8,7 +8,7 @@
  * Families (all prefixed shmwatch_):
  *   segments{status}  segment_bytes{status}  attachments  holder_processes
  *   lingering_segments  lingering_oldest_seconds  orphan_segments
- *   events_total{event}  events_lost_total  resyncs_total  bpf_map_full_total
+ *   events_total{event}  events_lost_total  resyncs_total  rescans_total  bpf_map_full_total
  *   mm_slot_overflows_total  bpf_map_entries{map}  bpf_map_max_entries{map}  clients
  *   alerts_total{alert}  alert_hooks_started_total  alert_hooks_finished_total{result}
  *   alert_hooks_refused_total  alert_hooks_spawn_errors_total  alert_hooks_running
@@ -63,6 +63,7 @@ struct shmw_metrics {
 	uint64_t events[SHMW_ME_NEVENTS];
 	uint64_t events_lost;  /* ring buffer full: records dropped in the kernel */
 	uint64_t resyncs;      /* full or partial rewalks of processes */
+	uint64_t rescans;      /* walks of one address space asked for by BPF */
 	uint64_t map_full;     /* BPF map updates that failed because the map was full */
 	uint64_t mm_overflows; /* an address space held more segments than it has slots */
 	uint64_t alerts[SHMW_MA_NALERTS];

@@ -332,6 +332,93 @@ static void drop_mm(struct shmw_state *st, struct shmw_mmst *m, shmw_change_cb c
 	mm_free(st, m);
 }
 
+/*
+ * Makes m (the state's entry for the mm keyed `key`, created if needed) equal to the seeded
+ * record r. how != 0: holdings new to the state are reported as got by `how` at `since`
+ * (a walk of one mm asked for by BPF: it knows the cause), not as the walk found them.
+ */
+static void sync_rec(struct shmw_state *st, uint64_t key, const struct shmw_mm *r, uint64_t gen,
+		     uint32_t how, uint64_t since, shmw_change_cb cb, void *ctx)
+{
+	struct shmw_mmst *m;
+	bool any = false;
+	int j;
+
+	for (j = 0; j < SHMW_MM_SEGS; j++)
+		any |= r->segs[j].nvma != 0;
+	m = mm_find(st, key);
+	if (m && m->tgid != r->tgid) {
+		const struct shmw_sharerst *heir = sharer_find(st, r->tgid);
+
+		if (heir && heir->mm == m->mm) {
+			/* A process that shared the mm took it over (CLONE_VM sibling). */
+			m->version = r->version;
+			mm_set_owner(st, m, r->tgid, r->uid, r->comm);
+			if (cb)
+				cb(ctx, SHMW_CHG_OWNER, m, NULL, 0);
+		} else {
+			/* Another process's mm at a freed one's address: the old holder went
+			 * (while nobody watched), the new one came. */
+			drop_mm(st, m, cb, ctx);
+			m = NULL;
+		}
+	}
+	if (!m && !any)
+		return;
+	if (!m)
+		m = mm_new(st, key, r->version, r->tgid, r->uid, r->comm);
+	m->gen = gen;
+	m->version = r->version;
+	m->flags = r->flags;
+	/* Segments we had and the snapshot has not: first, so that their slots are free
+	 * for the segments the snapshot adds (an mm may hold SHMW_MM_SEGS). */
+	for (j = 0; j < SHMW_MM_SEGS; j++) {
+		struct shmw_mm_seg gone = m->segs[j];
+		bool present = false;
+
+		if (!gone.nvma)
+			continue;
+		for (int k = 0; k < SHMW_MM_SEGS; k++)
+			present |= r->segs[k].nvma && r->segs[k].ns == gone.ns &&
+				   r->segs[k].shmid == gone.shmid;
+		if (present)
+			continue;
+		gone.nvma = 0;
+		mm_set_slot(st, m, &gone);
+		if (cb)
+			cb(ctx, SHMW_CHG_DETACH, m, &gone, 0);
+	}
+	/* Segments the snapshot has. */
+	for (j = 0; j < SHMW_MM_SEGS; j++) {
+		const struct shmw_mm_seg *s = &r->segs[j], *prev;
+		struct shmw_mm_seg keep;
+		int64_t old;
+		enum shmw_change c;
+
+		if (!s->nvma)
+			continue;
+		/* Keep when and how we first saw the holding: the walk only knows now. */
+		prev = shmw_mm_seg_of(m, s->ns, s->shmid);
+		keep = *s;
+		if (prev) {
+			keep.since = prev->since;
+			keep.how = prev->how;
+		} else if (how) {
+			keep.since = since;
+			keep.how = how;
+		}
+		/* Never -1 here: m now holds only segments the snapshot has. */
+		old = mm_set_slot(st, m, &keep);
+		if (old < 0)
+			continue;
+		c = classify((uint32_t)old, s->nvma);
+		if (c != SHMW_CHG_NONE && cb)
+			cb(ctx, c, m, how ? &keep : s, 0);
+	}
+	if (mm_empty(m))
+		mm_free(st, m);
+}
+
 void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys, const struct shmw_mm *recs,
 		     size_t nrecs, const uint32_t *sharer_tgids, const struct shmw_sharer *sharers,
 		     size_t nsharers, uint64_t version, shmw_change_cb cb, void *ctx)
@@ -340,84 +427,10 @@ void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys, const struc
 	struct shmw_mmst *m, *tmp;
 	struct shmw_sharerst *sh, *shtmp;
 	size_t i;
-	int j;
 
 	for (i = 0; i < nrecs; i++) {
-		const struct shmw_mm *r = &recs[i];
-		bool any = false;
-
-		if (!(r->flags & SHMW_MM_SEEDED))
-			continue;
-		for (j = 0; j < SHMW_MM_SEGS; j++)
-			any |= r->segs[j].nvma != 0;
-		m = mm_find(st, mm_keys[i]);
-		if (m && m->tgid != r->tgid) {
-			const struct shmw_sharerst *heir = sharer_find(st, r->tgid);
-
-			if (heir && heir->mm == m->mm) {
-				/* A process that shared the mm took it over (CLONE_VM sibling). */
-				m->version = r->version;
-				mm_set_owner(st, m, r->tgid, r->uid, r->comm);
-				if (cb)
-					cb(ctx, SHMW_CHG_OWNER, m, NULL, 0);
-			} else {
-				/* Another process's mm at a freed one's address: the old holder went
-				 * (while nobody watched), the new one came. */
-				drop_mm(st, m, cb, ctx);
-				m = NULL;
-			}
-		}
-		if (!m && !any)
-			continue;
-		if (!m)
-			m = mm_new(st, mm_keys[i], r->version, r->tgid, r->uid, r->comm);
-		m->gen = gen;
-		m->version = r->version;
-		m->flags = r->flags;
-		/* Segments we had and the snapshot has not: first, so that their slots are free
-		 * for the segments the snapshot adds (an mm may hold SHMW_MM_SEGS). */
-		for (j = 0; j < SHMW_MM_SEGS; j++) {
-			struct shmw_mm_seg gone = m->segs[j];
-			bool present = false;
-
-			if (!gone.nvma)
-				continue;
-			for (int k = 0; k < SHMW_MM_SEGS; k++)
-				present |= r->segs[k].nvma && r->segs[k].ns == gone.ns &&
-					   r->segs[k].shmid == gone.shmid;
-			if (present)
-				continue;
-			gone.nvma = 0;
-			mm_set_slot(st, m, &gone);
-			if (cb)
-				cb(ctx, SHMW_CHG_DETACH, m, &gone, 0);
-		}
-		/* Segments the snapshot has. */
-		for (j = 0; j < SHMW_MM_SEGS; j++) {
-			const struct shmw_mm_seg *s = &r->segs[j], *prev;
-			struct shmw_mm_seg keep;
-			int64_t old;
-			enum shmw_change c;
-
-			if (!s->nvma)
-				continue;
-			/* Keep when and how we first saw the holding: the walk only knows now. */
-			prev = shmw_mm_seg_of(m, s->ns, s->shmid);
-			keep = *s;
-			if (prev) {
-				keep.since = prev->since;
-				keep.how = prev->how;
-			}
-			/* Never -1 here: m now holds only segments the snapshot has. */
-			old = mm_set_slot(st, m, &keep);
-			if (old < 0)
-				continue;
-			c = classify((uint32_t)old, s->nvma);
-			if (c != SHMW_CHG_NONE && cb)
-				cb(ctx, c, m, s, 0);
-		}
-		if (mm_empty(m))
-			mm_free(st, m);
+		if (recs[i].flags & SHMW_MM_SEEDED)
+			sync_rec(st, mm_keys[i], &recs[i], gen, 0, 0, cb, ctx);
 	}
 	HASH_ITER(hh, st->mms, m, tmp)
 	{
@@ -444,6 +457,31 @@ void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys, const struc
 		sharer_del(st, sh);
 	}
 	st->floor = version;
+}
+
+void shmw_state_sync_mm(struct shmw_state *st, uint64_t mm, const struct shmw_mm *rec, uint32_t how,
+			uint64_t since, shmw_change_cb cb, void *ctx)
+{
+	struct shmw_sharerst *sh, *shtmp;
+	struct shmw_mmst *m;
+
+	if (rec) {
+		if (rec->flags & SHMW_MM_SEEDED)
+			sync_rec(st, mm, rec, st->gen, how, since, cb, ctx);
+		return;
+	}
+	m = mm_find(st, mm);
+	if (m)
+		drop_mm(st, m, cb, ctx);
+	/* BPF forgets the sharers of an mm whose record goes (seed_finish). */
+	HASH_ITER(hh, st->sharers, sh, shtmp)
+	{
+		if (sh->mm != mm)
+			continue;
+		if (cb)
+			cb(ctx, SHMW_CHG_UNSHARE, NULL, NULL, sh->tgid);
+		sharer_del(st, sh);
+	}
 }
 
 struct shmw_seg *shmw_state_seg(const struct shmw_state *st, uint32_t ns, uint32_t shmid)

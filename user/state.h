@@ -99,6 +99,14 @@ void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys, const struc
 		     size_t nrecs, const uint32_t *sharer_tgids, const struct shmw_sharer *sharers,
 		     size_t nsharers, uint64_t version, shmw_change_cb cb, void *ctx);
 
+/*
+ * Makes one mm's holdings equal to its BPF record after a walk of that mm alone (rec NULL:
+ * the record is gone, and with it the mm's sharers; an unseeded record changes nothing).
+ * Holdings new to the state are reported as got by `how` at `since` (boot ns). Sharers of
+ * a live mm are left to their events.
+ */
+void shmw_state_sync_mm(struct shmw_state *st, uint64_t mm, const struct shmw_mm *rec, uint32_t how,
+			uint64_t since, shmw_change_cb cb, void *ctx);
 struct shmw_seg *shmw_state_seg(const struct shmw_state *st, uint32_t ns, uint32_t shmid);
 /* Namespaces in which a held segment has this shmid; returns the count (fills up to max). */
 size_t shmw_state_namespaces_of(const struct shmw_state *st, uint32_t shmid, uint32_t *ns,

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Walks of one address space on the BPF side's request (see rescan.h). */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include "log.h"
+#include "report.h"
+#include "rescan.h"
+
+/* A walk races only with a change to the same mm: a few tries suffice for a process that
+ * pauses; one that never does is left to the periodic pass. */
+#define RESCAN_TRIES 4
+
+/* Reads the record of mm; true while it still waits for an exact walk. */
+static bool stale(int fd, uint64_t mm, struct shmw_mm *rec, bool *present)
+{
+	*present = bpf_map_lookup_elem(fd, &mm, rec) == 0;
+	return *present && (!(rec->flags & SHMW_MM_SEEDED) || (rec->flags & SHMW_MM_RESCAN));
+}
+
+struct rescan_ctx {
+	struct shmw_daemon *d;
+	const struct shmw_event *req;
+};
+
+static void on_change(void *p, enum shmw_change chg, const struct shmw_mmst *mm,
+		      const struct shmw_mm_seg *seg, uint32_t sharer)
+{
+	struct rescan_ctx *c = p;
+	struct shmw_event ev;
+
+	shmw_event_from_change(&ev, chg, mm, seg, sharer, c->req->cause, c->req->ts);
+	if (!ev.actor)
+		ev.actor = c->req->actor;
+	ev.version = c->req->version;
+	shmw_daemon_report(c->d, &ev, chg);
+}
+
+void shmw_rescan(struct shmw_daemon *d, const struct shmw_event *ev)
+{
+	/* The process named for the mm first (for fork: the child), then the one that acted. */
+	const uint32_t pids[2] = {ev->pid, ev->actor ? ev->actor : ev->pid};
+	int fd = shmw_bpf_mms_fd(&d->bpf);
+	struct rescan_ctx c = {.d = d, .req = ev};
+	struct shmw_mmst *m = NULL;
+	struct shmw_mm rec;
+	bool present;
+	int i;
+
+	/* A walk installed after this request was made has seen its change: the state is
+	 * synced to it already (a burst of calls costs one walk). */
+	HASH_FIND(hh, d->state.mms, &ev->mm, sizeof(ev->mm), m);
+	if (m && m->version > ev->version)
+		return;
+	d->rescans++;
+	for (i = 0; i < RESCAN_TRIES && stale(fd, ev->mm, &rec, &present); i++) {
+		int ret = shmw_bpf_walk(&d->bpf, (pid_t)pids[i % 2]);
+
+		/* ENOENT/ESRCH: that process is gone; the other may still use the mm. */
+		if (ret && ret != -ENOENT && ret != -ESRCH)
+			log_warn("rescan of pid %u: %s", pids[i % 2], strerror(-ret));
+	}
+	if (i == RESCAN_TRIES && stale(fd, ev->mm, &rec, &present)) {
+		log_info("pid %u (%.16s): kept changing while walked; walking it again later",
+			 ev->pid, ev->comm);
+		shmw_daemon_queue_walk(d, rec.tgid ? rec.tgid : ev->pid);
+	}
+	shmw_state_sync_mm(&d->state, ev->mm, present ? &rec : NULL, ev->cause, ev->ts, on_change,
+			   &c);
+}
