@@ -40,6 +40,7 @@ const volatile __u32 no_vma_iter = 0;	/* 1: ask user space for walks even where 
 #define PAGE_MASK_4K (~4095ULL)
 #define MAX_ERRNO    4095
 #define EBUSY	     16
+#define VM_DONTCOPY  0x00020000
 
 /* 1 while user space walks all tasks: then every touched mm must be tracked. */
 volatile __u32 seeding = 1;
@@ -194,6 +195,7 @@ static struct shmw_mm *mm_create(__u64 mm, __u32 tgid, __u32 uid, __u32 flags)
 	if (!rec)
 		return NULL;
 	if (!rec->tgid) {
+		rec->born = next_version();
 		rec->tgid = tgid;
 		rec->uid = uid;
 		rec->flags = flags;
@@ -452,6 +454,8 @@ static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u6
 		op->cause = cause;
 		op->mm = mm;
 		op->rescan = 1;
+		if (cause == SHMW_CAUSE_SPLIT)
+			rec->flags |= SHMW_MM_DONTCOPY; /* madvise may set it; the walk tells */
 		__sync_fetch_and_add(&rec->inflight, 1);
 		mark_changed(rec);
 		return 0;
@@ -909,6 +913,38 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	}
 	if (!cmm)
 		return 0;
+	if (!have_vma_iter() && prec &&
+	    (prec->flags & (SHMW_MM_SEEDED | SHMW_MM_RESCAN | SHMW_MM_DONTCOPY |
+			    SHMW_MM_OVERFLOW)) == SHMW_MM_SEEDED &&
+	    !prec->inflight) {
+		/* The parent's counts are exact and nothing is changing them (dup_mmap ran
+		 * under its mmap lock), and it maps no VMA fork skips: the child has them all. */
+		sc = cpu_scratch();
+		if (!sc)
+			return 0;
+		acc_reset(&sc->acc);
+		for (i = 0; i < SHMW_MM_SEGS; i++) {
+			struct shmw_mm_seg *s = &prec->segs[i];
+			struct acc_seg *a = &sc->acc.segs[i];
+
+			a->ns = s->ns;
+			a->shmid = s->shmid;
+			a->key = s->key;
+			a->size = s->size;
+			a->n = s->nvma;
+		}
+		crec = mm_create(cmm, ctgid, bpf_get_current_uid_gid(), SHMW_MM_SEEDED);
+		if (!crec)
+			return 0;
+		fill_comm_from_task(crec->comm, parent);
+		crec->lo = prec->lo;
+		crec->hi = prec->hi;
+		for (i = 0; i < SHMW_MM_SEGS; i++)
+			if (sc->acc.segs[i].n)
+				mm_apply(crec, &sc->acc.segs[i], cmm, sc->acc.segs[i].n,
+					 SHMW_CAUSE_FORK);
+		return 0;
+	}
 	if (!have_vma_iter()) {
 		/* We cannot walk the child here: user space does, before it is reported. */
 		crec = mm_create(cmm, ctgid, bpf_get_current_uid_gid(), 0);
@@ -1123,7 +1159,8 @@ struct seed_state {
 	__u32 uid;
 	__u32 inflight;
 	__u32 pad;
-	__u64 lo, hi; /* span of the SysV VMAs seen */
+	__u64 lo, hi;	   /* span of the SysV VMAs seen */
+	__u64 dontcopy; /* one of them is VM_DONTCOPY */
 	char comm[SHMW_COMM_LEN];
 	struct shmw_acc acc;
 };
@@ -1221,6 +1258,10 @@ __noinline int seed_finish(struct seed_state *st)
 	}
 	rec->lo = st->lo;
 	rec->hi = st->hi;
+	if (st->dontcopy)
+		rec->flags |= SHMW_MM_DONTCOPY;
+	else
+		rec->flags &= ~SHMW_MM_DONTCOPY;
 	rec->flags |= SHMW_MM_SEEDED;
 	rec->flags &= ~SHMW_MM_RESCAN;
 	rec->version = next_version();
@@ -1258,6 +1299,7 @@ int seed_walk(struct bpf_iter__task_vma *ctx)
 		st->inflight = rec ? rec->inflight : 0;
 		st->lo = ~0ULL;
 		st->hi = 0;
+		st->dontcopy = 0;
 		acc_reset(&st->acc);
 	}
 	if (acc_vma(&st->acc, vma)) {
@@ -1265,6 +1307,8 @@ int seed_walk(struct bpf_iter__task_vma *ctx)
 			st->lo = vma->vm_start;
 		if (vma->vm_end > st->hi)
 			st->hi = vma->vm_end;
+		if (vma->vm_flags & VM_DONTCOPY)
+			st->dontcopy = 1;
 	}
 	return 0;
 }

@@ -88,6 +88,7 @@ _Static_assert(sizeof(struct shmw_mm_seg) == 40, "shmw_mm_seg layout is ABI");
 #define SHMW_MM_OVERFLOW 0x2 /* more segments than slots: counts incomplete */
 #define SHMW_MM_EXITING	 0x4 /* named pid has exited; mm still alive */
 #define SHMW_MM_RESCAN	 0x8 /* counts stale until the walk user space was asked for */
+#define SHMW_MM_DONTCOPY 0x10 /* may map SysV VMAs that fork does not copy (MADV_DONTFORK) */
 
 /* Value of the mms map, keyed by mm cookie: the live attachers of one address space. */
 struct shmw_mm {
@@ -101,9 +102,10 @@ struct shmw_mm {
 	/* Every SysV VMA of the mm lies in [lo, hi) while SEEDED and not RESCAN; kept only
 	 * where BPF cannot walk ranges, to ask for walks only when a call reaches one. */
 	__u64 lo, hi;
+	__u64 born; /* version when the record was made: an mm_struct address is reused */
 	struct shmw_mm_seg segs[SHMW_MM_SEGS];
 };
-_Static_assert(sizeof(struct shmw_mm) == 64 + SHMW_MM_SEGS * 40, "shmw_mm layout is ABI");
+_Static_assert(sizeof(struct shmw_mm) == 72 + SHMW_MM_SEGS * 40, "shmw_mm layout is ABI");
 
 /* Key and value of the segs map: the attachers of one segment, summed over address spaces. */
 struct shmw_seg_key {

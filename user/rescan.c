@@ -53,6 +53,10 @@ void shmw_rescan(struct shmw_daemon *d, const struct shmw_event *ev)
 	HASH_FIND(hh, d->state.mms, &ev->mm, sizeof(ev->mm), m);
 	if (m && m->version > ev->version)
 		return;
+	/* The mm asked about is gone (its exit_mmap events follow) and another process's
+	 * address space got its address: nothing to walk. */
+	if (bpf_map_lookup_elem(fd, &ev->mm, &rec) == 0 && rec.born > ev->version)
+		return;
 	d->rescans++;
 	for (i = 0; i < RESCAN_TRIES && stale(fd, ev->mm, &rec, &present); i++) {
 		int ret = shmw_bpf_walk(&d->bpf, (pid_t)pids[i % 2]);
@@ -66,6 +70,8 @@ void shmw_rescan(struct shmw_daemon *d, const struct shmw_event *ev)
 			 ev->pid, ev->comm);
 		shmw_daemon_queue_walk(d, rec.tgid ? rec.tgid : ev->pid);
 	}
+	if (present && rec.born > ev->version)
+		return; /* the same, while we walked */
 	shmw_state_sync_mm(&d->state, ev->mm, present ? &rec : NULL, ev->cause, ev->ts, on_change,
 			   &c);
 }
