@@ -776,6 +776,8 @@ int exit_shmget(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+#include "fentry.bpf.h"
+
 /* ---- process life: fork, exec, exit, and the end of an address space ---- */
 
 static long find_sharer_cb(struct bpf_map *map, __u32 *tgid, struct shmw_sharer *sh, __u64 *ctx)
@@ -797,6 +799,8 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	struct shmw_mm *prec, *crec;
 	int i;
 
+	if (fentry_mode && cmm && cmm != pmm)
+		return fentry_adopt(parent, child, cmm); /* dup_mmap already counted */
 	if (!pmm)
 		return 0;
 	prec = bpf_map_lookup_elem(&mms, &pmm);

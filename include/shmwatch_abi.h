@@ -85,6 +85,7 @@ _Static_assert(sizeof(struct shmw_mm_seg) == 40, "shmw_mm_seg layout is ABI");
 #define SHMW_MM_SEEDED	 0x1 /* counts are exact (walked, or created by fork) */
 #define SHMW_MM_OVERFLOW 0x2 /* more segments than slots: counts incomplete */
 #define SHMW_MM_EXITING	 0x4 /* named pid has exited; mm still alive */
+#define SHMW_MM_FORKING	 0x8 /* fentry mode: counted by fork's dup_mmap, child has no pid yet */
 
 /* Value of the mms map, keyed by mm cookie: the live attachers of one address space. */
 struct shmw_mm {
