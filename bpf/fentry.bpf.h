@@ -3,12 +3,15 @@
  * fentry mode: count where the kernel itself counts (ipc/shm.c), VMA for VMA.
  *
  * The kernel changes a segment's nattch in three places, and only there:
- *   shm_mmap  +1  shmat (and remap_file_pages) maps the segment; counted at fexit when it
- *                 returned 0 (on failure it undid its own +1)
+ *   shm_mmap  +1  shmat (and remap_file_pages) maps the segment; counted when it returned 0
+ *                 (on failure it undid its own +1)
  *   shm_open  +1  vm_ops->open: a VMA was copied: fork's dup_mmap, a split, mremap's copy_vma
  *   shm_close -1  vm_ops->close: a VMA went: munmap, shmdt, a mapping over it, exit, exec
  * so the mms record of vma->vm_mm follows nattch exactly and no syscall has to be recounted:
- * the range tracepoint programs are not loaded in this mode (user/loader.c).
+ * the range tracepoint programs are not loaded in this mode (user/loader.c). All three are
+ * counted at fexit, once the kernel has counted (and, at the last shm_close of a removed
+ * segment, destroyed it): user space that looks at the segment on our event sees it as the
+ * event says.
  *
  * Why something changed is not in these functions' arguments: a VMA of another mm than
  * current's is a fork (open: dup_mmap runs in the parent) or the end of an address space
@@ -144,18 +147,19 @@ int BPF_PROG(fx_shm_mmap, struct file *file, struct vm_area_struct *vma, int ret
 	return fentry_count(vma, 1, true);
 }
 
-SEC("fentry/shm_open")
-int BPF_PROG(fe_shm_open, struct vm_area_struct *vma)
+SEC("fexit/shm_open")
+int BPF_PROG(fx_shm_open, struct vm_area_struct *vma)
 {
 	return fentry_count(vma, 1, false);
 }
 
-SEC("fentry/shm_close")
-int BPF_PROG(fe_shm_close, struct vm_area_struct *vma)
+SEC("fexit/shm_close")
+int BPF_PROG(fx_shm_close, struct vm_area_struct *vma)
 {
 	/* Kernels before "ipc/shm: call underlying open/close vm_ops" (6.2) undo a failed
 	 * shm_mmap with shm_close() itself, before vm_ops is set to shm's: that -1 matches
-	 * no +1 of ours. Every other call comes through vm_ops->close. */
+	 * no +1 of ours. Every other call comes through vm_ops->close. (The VMA and its file
+	 * outlive the call: remove_vma frees them after close returns.) */
 	if ((__u64)BPF_CORE_READ(vma, vm_ops, close) != shm_close_addr)
 		return 0;
 	return fentry_count(vma, -1, false);

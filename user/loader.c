@@ -228,7 +228,7 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 			    b->mode_reason, sizeof(b->mode_reason), "%s",
 			    opts->mode == SHMW_MODE_FENTRY
 				? "forced by --mode fentry"
-				: "fentry programs on shm_mmap, shm_open and shm_close loaded");
+				: "the kernel allows fexit on shm_mmap, shm_open and shm_close");
 			return 0;
 		}
 		if (opts->mode == SHMW_MODE_FENTRY) {
