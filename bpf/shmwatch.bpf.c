@@ -825,7 +825,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		emit(TC(SHMW_EV_SHARE, SHMW_CAUSE_FORK), pmm, prec, NULL, ctgid);
 		return 0;
 	}
-	if (!cmm)
+	if (!cmm || fentry_mode)
 		return 0;
 	/* dup_mmap is done and the child has not run: its VMAs are exactly what it inherited. */
 	sc = cpu_scratch();

@@ -100,8 +100,8 @@ show_failures() {
 		{ detail = 0 }' "$1"
 }
 
-# show_preflight LOG: why the daemon did not start: its own words (not the debug lines; its
-# copy of the verifier log is cut at 1 KiB) and what kernels/load-probe found, program by
+# show_preflight LOG: why the daemon did not start: its own words (not the debug lines, which
+# hold whole verifier logs) and what kernels/load-probe found, program by
 # program: the refused ones grouped by the verifier's last word (the whole logs are in LOG).
 show_preflight() {
 	sed -n 's/^SHMW-DAEMON| //p' "$1" | grep '^shmwatchd: \(warning\|error\):' |

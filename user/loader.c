@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -16,19 +17,21 @@
 
 static bool probing; /* trying fentry under --mode auto: a refusal is expected, not a warning */
 
-/* libbpf speaks through our log: warnings as warnings, the rest at debug level. The buffer
- * holds a whole verifier log line, which can be long. */
+/* libbpf speaks through our log: warnings as warnings, the rest at debug level. A message
+ * can hold a whole verifier log (megabytes): it is formatted whole, not into a fixed buffer. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char buf[16384];
-	size_t n;
+	int prio = level == LIBBPF_WARN && !probing ? LOG_WARNING : LOG_DEBUG;
+	char *msg = NULL;
+	int n;
 
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	n = strlen(buf);
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = 0;
-	shmw_log(level == LIBBPF_WARN && !probing ? LOG_WARNING : LOG_DEBUG, "%s",
-		 buf); /* has "libbpf: " */
+	n = vasprintf(&msg, fmt, ap);
+	if (n < 0)
+		return 0;
+	if (n && msg[n - 1] == '\n')
+		msg[n - 1] = 0;
+	shmw_log(prio, "%s", msg); /* has "libbpf: " */
+	free(msg);
 	return 0;
 }
 

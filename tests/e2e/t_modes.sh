@@ -45,8 +45,7 @@ if sw status >/dev/null 2>&1; then
 	DPID=$FP
 	pass "--mode fentry: the kernel allows fentry"
 	check_eq "--mode fentry: status mode, reason" "fentry forced by --mode fentry" \
-		sh -c "'$SHMWATCH' --socket '$T/sock' --json status |
-			'$JSONX' mode mode_reason"
+		status_field mode mode_reason
 	check_eq "--mode fentry: metrics say fentry" fentry metrics_mode
 	counts_right fentry
 	stop_daemon
