@@ -866,6 +866,8 @@ int exit_shmget(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+#include "fentry.bpf.h"
+
 /* ---- process life: fork, exec, exit, and the end of an address space ---- */
 
 static long find_sharer_cb(struct bpf_map *map, __u32 *tgid, struct shmw_sharer *sh, __u64 *ctx)
@@ -887,6 +889,8 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	struct shmw_mm *prec, *crec;
 	int i;
 
+	if (fentry_mode && cmm && cmm != pmm)
+		return fentry_adopt(parent, child, cmm); /* dup_mmap already counted */
 	if (!pmm)
 		return 0;
 	prec = bpf_map_lookup_elem(&mms, &pmm);
@@ -911,7 +915,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		emit(TC(SHMW_EV_SHARE, SHMW_CAUSE_FORK), pmm, prec, NULL, ctgid);
 		return 0;
 	}
-	if (!cmm)
+	if (!cmm || fentry_mode)
 		return 0;
 	if (!have_vma_iter() && prec &&
 	    (prec->flags & (SHMW_MM_SEEDED | SHMW_MM_RESCAN | SHMW_MM_DONTCOPY |

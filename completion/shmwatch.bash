@@ -22,7 +22,7 @@ _shmwatch_events_options='-f --follow -n --last'
 _shmwatchd_options='-s --socket -l --log-file --log-max-bytes --log-keep --max-holders
 --max-sharers --ring-size --recent --max-clients --admin-group --linger-after --realert
 --orphan-after --alert-exec --alert-timeout --metrics-file --metrics-interval --verify-interval
--v --verbose -h --help -V --version'
+--mode -v --verbose -h --help -V --version'
 
 # _shmwatch_query ARGS...: runs the client being completed (COMP_WORDS[0]) with the --socket
 # given on the command line, if any, and a short timeout; prints its output, nothing on error.
@@ -189,6 +189,10 @@ _shmwatchd()
 		local IFS=$'\n'
 		# shellcheck disable=SC2207
 		COMPREPLY=($(compgen -c -- "$cur"))
+		return
+		;;
+	--mode)
+		_shmwatch_reply 'auto fentry tracepoint'
 		return
 		;;
 	--log-max-bytes | --log-keep | --max-holders | --max-sharers | --ring-size | --recent | \

@@ -89,6 +89,7 @@ _Static_assert(sizeof(struct shmw_mm_seg) == 40, "shmw_mm_seg layout is ABI");
 #define SHMW_MM_EXITING	 0x4 /* named pid has exited; mm still alive */
 #define SHMW_MM_RESCAN	 0x8 /* counts stale until the walk user space was asked for */
 #define SHMW_MM_DONTCOPY 0x10 /* may map SysV VMAs that fork does not copy (MADV_DONTFORK) */
+#define SHMW_MM_FORKING	 0x20 /* fentry mode: counted by fork's dup_mmap, child has no pid yet */
 
 /* Value of the mms map, keyed by mm cookie: the live attachers of one address space. */
 struct shmw_mm {

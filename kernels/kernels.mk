@@ -7,11 +7,14 @@
 #                        objects)
 #   make test-kernels    fetch Debian's newest 6.1 and 6.12 kernels (cache: $(KERNEL_CACHE)),
 #                        boot each under qemu (TCG) from an initramfs holding build-static/ and
-#                        tests/, run the e2e scenarios there, one result line per kernel and mode
+#                        tests/, run the e2e scenarios there in each mode the kernel supports,
+#                        one result line per kernel and mode
 #
 # Variables (environment or command line):
 #   KERNELS=6.1 6.12           kernel series to boot (Debian's newest of each)
-#   KERNEL_MODES=tracepoint    daemon modes; NAME or NAME:ARG,ARG (daemon arguments for the mode)
+#   KERNEL_MODES=              daemon modes for every kernel; NAME (auto, fentry, tracepoint:
+#                              --mode=NAME) or NAME:ARG,ARG (daemon arguments for the mode);
+#                              empty: 6.1 tracepoint, 6.12 tracepoint and fentry
 #   KERNEL_SCENARIOS=...       scenario names (t_fork ...), or "all" for every tests/e2e/t_*.sh
 #   KERNEL_CACHE=build/kernels where the kernels are kept between runs (make clean removes it)
 #   KERNEL_TIMEOUT=900         seconds one guest may run before it is killed
@@ -19,7 +22,7 @@
 
 KERNEL_CACHE ?= build/kernels
 KERNELS ?= 6.1 6.12
-KERNEL_MODES ?= tracepoint
+KERNEL_MODES ?=
 KERNEL_TIMEOUT ?= 900
 # Empty: the list in kernels/default-scenarios (chosen to fit the time under TCG); "all":
 # every tests/e2e/t_*.sh but kernels/host-only-scenarios.

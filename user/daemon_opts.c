@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <syslog.h>
 #include "daemon_opts.h"
+#include "loader.h"
 
 static const char usage[] =
     "Usage: shmwatchd [OPTION]...\n"
@@ -44,6 +45,10 @@ static const char usage[] =
     "      --verify-interval SECONDS  compare the state with a fresh walk of every\n"
     "                          process this often, repairing differences (default 3600;\n"
     "                          0: only on 'shmwatch verify')\n"
+    "      --mode MODE         how attachments are counted: fentry (in the kernel's own\n"
+    "                          counting points), tracepoint (syscall tracepoints and VMA\n"
+    "                          recounts), or auto (default: fentry where the kernel\n"
+    "                          allows it, else tracepoint); 'shmwatch status' says which\n"
     "  -v, --verbose           debug logging (libbpf and verifier messages too)\n"
     "  -h, --help              this help\n"
     "  -V, --version           version\n"
@@ -51,6 +56,7 @@ static const char usage[] =
     "Examples:\n"
     "  shmwatchd                                   run with the defaults\n"
     "  shmwatchd --socket /tmp/s.sock --log-file -  private socket, events on stdout\n"
+    "  shmwatchd --mode tracepoint                 never try fentry\n"
     "  shmwatch who 393216                         then ask who holds a segment\n"
     "\n"
     "Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime failure (BPF load, socket,\n"
@@ -108,7 +114,8 @@ enum {
 	OPT_METRICS_FILE,
 	OPT_METRICS_INTERVAL,
 	OPT_VERIFY_INTERVAL,
-	OPT_ADMIN_GROUP
+	OPT_ADMIN_GROUP,
+	OPT_MODE
 };
 
 int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
@@ -132,6 +139,7 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 	    {"metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL},
 	    {"verify-interval", required_argument, NULL, OPT_VERIFY_INTERVAL},
 	    {"admin-group", required_argument, NULL, OPT_ADMIN_GROUP},
+	    {"mode", required_argument, NULL, OPT_MODE},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -265,6 +273,15 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 			if (parse_num("--verify-interval", optarg, 0, 10u * 365 * 86400, &v))
 				return 2;
 			o->verify_interval = v;
+			break;
+		case OPT_MODE:
+			if (shmw_mode_parse(optarg, &o->mode)) {
+				fprintf(stderr,
+					"shmwatchd: --mode wants auto, fentry or tracepoint, not "
+					"'%s'\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'v':
 			o->verbosity = LOG_DEBUG;

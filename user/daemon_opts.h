@@ -3,6 +3,7 @@
 #ifndef SHMW_DAEMON_OPTS_H
 #define SHMW_DAEMON_OPTS_H
 #include <stdint.h>
+#include "loader.h"
 
 #define SHMW_DEFAULT_SOCKET "/run/shmwatch/shmwatchd.sock"
 #define SHMW_DEFAULT_LOG    "/var/log/shmwatch/events.jsonl"
@@ -26,6 +27,7 @@ struct shmw_daemon_opts {
 	uint32_t metrics_interval; /* seconds */
 	uint32_t verify_interval;  /* seconds; 0: only on request */
 	const char *admin_group;   /* members see every process, like root */
+	enum shmw_mode mode;	   /* --mode; SHMW_MODE_AUTO by default */
 	int verbosity;
 };
 

@@ -10,26 +10,29 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include "kallsyms.h"
+#include "kfeatures.h"
 #include "loader.h"
 #include "log.h"
 #include "mounts.h"
 #include "shmwatch.skel.h"
 
-static bool probing; /* set while probing features: failures are expected then */
+static bool probing; /* trying fentry under --mode auto: a refusal is expected, not a warning */
 
-/* libbpf speaks through our log: warnings as warnings, the rest at debug level. */
+/* libbpf speaks through our log: warnings as warnings, the rest at debug level. A message
+ * can hold a whole verifier log (megabytes): it is formatted whole, not into a fixed buffer. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char buf[1024];
-	size_t n;
+	int prio = level == LIBBPF_WARN && !probing ? LOG_WARNING : LOG_DEBUG;
+	char *msg = NULL;
+	int n;
 
-	if (probing && level != LIBBPF_WARN)
+	n = vasprintf(&msg, fmt, ap);
+	if (n < 0)
 		return 0;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	n = strlen(buf);
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = 0;
-	shmw_log(level == LIBBPF_WARN ? LOG_WARNING : LOG_DEBUG, "%s", buf); /* has "libbpf: " */
+	if (n && msg[n - 1] == '\n')
+		msg[n - 1] = 0;
+	shmw_log(prio, "%s", msg); /* has "libbpf: " */
+	free(msg);
 	return 0;
 }
 
@@ -41,22 +44,41 @@ static bool tracepoint_exists(const char *category, const char *event)
 	return access(path, F_OK) == 0;
 }
 
-/* Syscall tracepoint programs whose syscall this kernel lacks (mseal before 6.10) are not
- * loaded; those calls then cannot happen, so nothing is missed. */
-static void skip_missing_syscalls(struct shmwatch *skel)
+/* Programs of one mode only: fentry mode counts in ipc/shm.c (bpf/fentry.bpf.h); tracepoint
+ * mode recounts VMA ranges around every syscall that can change them. Everything else (fork,
+ * exec, exit, exit_mmap, shmget, shmctl, the seeding iterator) runs in both. */
+static bool is_fentry_prog(const char *sec)
+{
+	return !strncmp(sec, "fentry/", 7) || !strncmp(sec, "fexit/", 6);
+}
+
+static bool is_range_prog(const char *sec)
+{
+	return !strncmp(sec, "tracepoint/syscalls/", 20) && !strstr(sec, "_shmctl") &&
+	       !strstr(sec, "_shmget");
+}
+
+/* Chooses the programs of a mode. Syscall tracepoint programs whose syscall this kernel lacks
+ * (mseal before 6.10) are not loaded; those calls then cannot happen, so nothing is missed. */
+static void select_programs(struct shmwatch *skel, enum shmw_mode mode)
 {
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, skel->obj)
 	{
 		const char *sec = bpf_program__section_name(prog);
-		const char *ev;
 
-		if (strncmp(sec, "tracepoint/syscalls/", 20) != 0)
+		if (is_fentry_prog(sec)) {
+			bpf_program__set_autoload(prog, mode == SHMW_MODE_FENTRY);
 			continue;
-		ev = sec + 20;
-		if (!tracepoint_exists("syscalls", ev)) {
-			log_info("kernel has no %s tracepoint: not tracing it", ev);
+		}
+		if (mode == SHMW_MODE_FENTRY && is_range_prog(sec)) {
+			bpf_program__set_autoload(prog, false);
+			continue;
+		}
+		if (!strncmp(sec, "tracepoint/syscalls/", 20) &&
+		    !tracepoint_exists("syscalls", sec + 20)) {
+			log_info("kernel has no %s tracepoint: not tracing it", sec + 20);
 			bpf_program__set_autoload(prog, false);
 		}
 	}
@@ -76,25 +98,61 @@ static bool kernel_has_vma_iter(void)
 	return has;
 }
 
-int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
-		   ring_buffer_sample_fn sample_cb, void *ctx, char *err, size_t errlen)
+const char *shmw_mode_name(enum shmw_mode m)
 {
-	struct shmwatch *skel = NULL;
+	switch (m) {
+	case SHMW_MODE_FENTRY:
+		return "fentry";
+	case SHMW_MODE_TRACEPOINT:
+		return "tracepoint";
+	default:
+		return "auto";
+	}
+}
+
+int shmw_mode_parse(const char *s, enum shmw_mode *m)
+{
+	static const enum shmw_mode all[] = {SHMW_MODE_AUTO, SHMW_MODE_FENTRY,
+					     SHMW_MODE_TRACEPOINT};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (!strcmp(s, shmw_mode_name(all[i]))) {
+			*m = all[i];
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* "EPERM" rather than a sentence: the reason shows in status and metrics. */
+static const char *errname(int err)
+{
+	const char *n = strerrorname_np(err);
+
+	return n ? n : "unknown error";
+}
+
+/* Refuses to start on a kernel that cannot work at all, naming what it lacks. */
+static int probe_features(char *err, size_t errlen)
+{
+	struct shmw_features f;
+
+	shmw_features_btf(&f, SHMW_BTF_PATH);
+	f.ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
+	return shmw_features_missing(&f, err, errlen) ? -ENOTSUP : 0;
+}
+
+/* Opens, sizes, loads and attaches the programs of one mode (fentry or tracepoint). On failure
+ * returns -errno with the reason in err, stage ("load", "attach") in *stage, and leaves nothing
+ * behind. */
+static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum shmw_mode mode,
+		     ring_buffer_sample_fn sample_cb, void *ctx, const char **stage, char *err,
+		     size_t errlen)
+{
+	struct shmwatch *skel;
 	int ret;
 
-	memset(b, 0, sizeof(*b));
-	libbpf_set_print(libbpf_print);
-	ret = shmw_ensure_mounts(err, errlen);
-	if (ret)
-		return ret;
-	ret = shmw_ksym_addr("/proc/kallsyms", "shm_mmap", &b->shm_mmap_addr);
-	if (ret) {
-		snprintf(err, errlen,
-			 "cannot find shm_mmap in /proc/kallsyms (%s): is CONFIG_SYSVIPC set, and "
-			 "are we root?",
-			 ret == -EPERM ? "addresses hidden" : strerror(-ret));
-		return ret;
-	}
+	*stage = "open";
 	skel = shmwatch__open();
 	if (!skel) {
 		ret = -errno;
@@ -104,7 +162,8 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 	skel->rodata->shm_mmap_addr = b->shm_mmap_addr;
 	/* SHMWATCH_NO_VMA_ITER=1 takes the older kernels' path here too, to test it. */
 	skel->rodata->no_vma_iter = getenv("SHMWATCH_NO_VMA_ITER") != NULL;
-	b->rescans = skel->rodata->no_vma_iter || !kernel_has_vma_iter();
+	skel->rodata->shm_close_addr = b->shm_close_addr;
+	skel->rodata->fentry_mode = mode == SHMW_MODE_FENTRY;
 	if (bpf_map__set_max_entries(skel->maps.mms, opts->max_mms) ||
 	    bpf_map__set_max_entries(skel->maps.segs, opts->max_mms) ||
 	    bpf_map__set_max_entries(skel->maps.sharers, opts->max_sharers) ||
@@ -113,20 +172,20 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 		snprintf(err, errlen, "bad map sizes");
 		goto fail;
 	}
-	skip_missing_syscalls(skel);
+	select_programs(skel, mode);
+	*stage = "load";
 	ret = shmwatch__load(skel);
 	if (ret) {
-		snprintf(err, errlen,
-			 "cannot load BPF programs: %s (kernel needs BTF, ring buffers and the "
-			 "task VMA iterator: Linux 6.1 or later; run with -v for the verifier log)",
-			 strerror(-ret));
+		snprintf(err, errlen, "cannot load BPF programs: %s", strerror(-ret));
 		goto fail;
 	}
+	*stage = "attach";
 	ret = shmwatch__attach(skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach BPF programs: %s", strerror(-ret));
 		goto fail;
 	}
+	*stage = "start";
 	/* The skeleton attached the iterator program too: that link is the all-task walk. */
 	b->iter_all = skel->links.seed_walk;
 	if (!b->iter_all) {
@@ -141,18 +200,94 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 		goto fail;
 	}
 	b->skel = skel;
-	b->mode = "tracepoint";
-	b->mode_reason = b->rescans
-			     ? "syscall and scheduler tracepoints; VMA changes recounted by "
-			       "walks of the address space from user space (no open-coded VMA "
-			       "iterator: Linux before 6.7)"
-			     : "syscall and scheduler tracepoints with VMA-range recounts (fentry "
-			       "mode is not built yet)";
 	return 0;
 fail:
 	b->iter_all = NULL;
 	shmwatch__destroy(skel);
 	return ret;
+}
+
+int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
+		   ring_buffer_sample_fn sample_cb, void *ctx, char *err, size_t errlen)
+{
+	const char *stage = "";
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	libbpf_set_print(libbpf_print);
+	ret = probe_features(err, errlen);
+	if (ret)
+		return ret;
+	ret = shmw_ensure_mounts(err, errlen);
+	if (ret)
+		return ret;
+	ret = shmw_ksym_addr("/proc/kallsyms", "shm_mmap", &b->shm_mmap_addr);
+	if (ret) {
+		snprintf(err, errlen,
+			 "cannot find shm_mmap in /proc/kallsyms (%s): is CONFIG_SYSVIPC set, and "
+			 "are we root?",
+			 ret == -EPERM ? "addresses hidden" : strerror(-ret));
+		return ret;
+	}
+
+	if (opts->mode != SHMW_MODE_TRACEPOINT) {
+		ret = shmw_ksym_addr("/proc/kallsyms", "shm_close", &b->shm_close_addr);
+		if (ret) {
+			stage = "setup";
+			snprintf(err, errlen, "cannot find shm_close in /proc/kallsyms: %s",
+				 strerror(-ret));
+		} else {
+			probing = opts->mode == SHMW_MODE_AUTO;
+			ret = load_mode(b, opts, SHMW_MODE_FENTRY, sample_cb, ctx, &stage, err,
+					errlen);
+			probing = false;
+		}
+		if (!ret) {
+			b->mode = "fentry";
+			snprintf(
+			    b->mode_reason, sizeof(b->mode_reason), "%s",
+			    opts->mode == SHMW_MODE_FENTRY
+				? "forced by --mode fentry"
+				: "the kernel allows fexit on shm_mmap, shm_open and shm_close");
+			return 0;
+		}
+		if (opts->mode == SHMW_MODE_FENTRY) {
+			char why[256];
+
+			snprintf(why, sizeof(why), "%s", err);
+			snprintf(err, errlen,
+				 "fentry mode refused by this kernel at %s: %s (--mode auto falls "
+				 "back to tracepoint mode; run with -v for libbpf's log)",
+				 stage, why);
+			return ret;
+		}
+		log_debug("fentry mode refused at %s (%s): %s", stage, errname(-ret), err);
+		snprintf(b->mode_reason, sizeof(b->mode_reason), "fentry refused: %s at %s",
+			 errname(-ret), stage);
+	} else {
+		snprintf(b->mode_reason, sizeof(b->mode_reason), "forced by --mode tracepoint");
+	}
+	ret = load_mode(b, opts, SHMW_MODE_TRACEPOINT, sample_cb, ctx, &stage, err, errlen);
+	if (ret) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen,
+			 "%s (the kernel needs BTF, ring buffers and BPF iterators: Linux 6.1 or "
+			 "later; run with -v for the verifier log)",
+			 why);
+		return ret;
+	}
+	b->mode = "tracepoint";
+	b->rescans = getenv("SHMWATCH_NO_VMA_ITER") || !kernel_has_vma_iter();
+	if (b->rescans) {
+		size_t n = strlen(b->mode_reason);
+
+		/* Say how VMA changes are counted here: by walks on request (Linux < 6.7). */
+		snprintf(b->mode_reason + n, sizeof(b->mode_reason) - n,
+			 "; no VMA iterator: VMA changes recounted by walks on request");
+	}
+	return 0;
 }
 
 void shmw_bpf_stop(struct shmw_bpf *b)

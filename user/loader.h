@@ -11,7 +11,19 @@
 
 struct shmwatch; /* the skeleton */
 
+/* How attachments are counted (README.md, "Modes"). */
+enum shmw_mode {
+	SHMW_MODE_AUTO = 0,   /* fentry where the kernel allows it, else tracepoint */
+	SHMW_MODE_FENTRY,     /* fentry/fexit on ipc/shm.c's counting points, or fail */
+	SHMW_MODE_TRACEPOINT, /* syscall tracepoints and VMA-range recounts */
+};
+
+const char *shmw_mode_name(enum shmw_mode m);
+/* 0 and *m set, or -EINVAL for a name that is none of "auto", "fentry", "tracepoint". */
+int shmw_mode_parse(const char *s, enum shmw_mode *m);
+
 struct shmw_bpf_opts {
+	enum shmw_mode mode;
 	uint32_t max_mms;     /* address spaces holding segments */
 	uint32_t max_sharers; /* vfork children / CLONE_VM siblings of holders */
 	uint32_t ring_bytes;  /* ring buffer size, power of two */
@@ -21,10 +33,12 @@ struct shmw_bpf {
 	struct shmwatch *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *iter_all; /* the seeding walk over every task */
-	const char *mode;	   /* "tracepoint" */
-	const char *mode_reason;
+	const char *mode;	   /* "fentry" or "tracepoint" */
+	char mode_reason[128]; /* why that mode: "forced by --mode ...", "fentry refused: EPERM at
+				  load" */
 	uint64_t shm_mmap_addr;
 	bool rescans; /* VMA changes are counted by walks on request (no VMA iterator) */
+	uint64_t shm_close_addr;
 };
 
 /* Loads and attaches everything; on failure returns -errno with a reason in err and leaves

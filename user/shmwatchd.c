@@ -170,6 +170,7 @@ int main(int argc, char **argv)
 		log_err("event log: %s", err);
 		goto out;
 	}
+	bo.mode = d.opts.mode;
 	bo.max_mms = d.opts.max_mms;
 	bo.max_sharers = d.opts.max_sharers;
 	bo.ring_bytes = d.opts.ring_bytes;
