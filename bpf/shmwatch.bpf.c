@@ -1163,7 +1163,7 @@ struct seed_state {
 	__u32 uid;
 	__u32 inflight;
 	__u32 pad;
-	__u64 lo, hi;	   /* span of the SysV VMAs seen */
+	__u64 lo, hi;	/* span of the SysV VMAs seen */
 	__u64 dontcopy; /* one of them is VM_DONTCOPY */
 	char comm[SHMW_COMM_LEN];
 	struct shmw_acc acc;

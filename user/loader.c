@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include "kallsyms.h"
 #include "kfeatures.h"
 #include "loader.h"
@@ -84,18 +84,17 @@ static void select_programs(struct shmwatch *skel, enum shmw_mode mode)
 	}
 }
 
-/* The open-coded VMA iterator (6.7+): without it VMA changes are counted by walks that the
- * BPF side asks user space for (SHMW_EV_RESCAN, rescan.c). */
-static bool kernel_has_vma_iter(void)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool has;
+/* Start-up phases at debug level, in ms since shmw_bpf_start began (README, "Start-up"). */
+static uint64_t t_start;
 
-	if (!btf)
-		return false;
-	has = btf__find_by_name_kind(btf, "bpf_iter_task_vma_new", BTF_KIND_FUNC) > 0;
-	btf__free(btf);
-	return has;
+static void phase(const char *what)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	log_debug("start-up: %s after %.1f ms", what,
+		  (double)((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - t_start) /
+		      1e6);
 }
 
 const char *shmw_mode_name(enum shmw_mode m)
@@ -210,10 +209,17 @@ fail:
 int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 		   ring_buffer_sample_fn sample_cb, void *ctx, char *err, size_t errlen)
 {
+	/* Read in one pass. The open-coded VMA iterator (6.7+) is a kernel function: without it
+	 * VMA changes are counted by walks the BPF side asks user space for (rescan.c). */
+	struct shmw_ksym ks[] = {
+	    {.name = "shm_mmap"}, {.name = "shm_close"}, {.name = "bpf_iter_task_vma_new"}};
 	const char *stage = "";
+	struct timespec ts;
 	int ret;
 
 	memset(b, 0, sizeof(*b));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t_start = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	libbpf_set_print(libbpf_print);
 	ret = probe_features(err, errlen);
 	if (ret)
@@ -221,7 +227,12 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 	ret = shmw_ensure_mounts(err, errlen);
 	if (ret)
 		return ret;
-	ret = shmw_ksym_addr("/proc/kallsyms", "shm_mmap", &b->shm_mmap_addr);
+	phase("features probed, mounts checked");
+	ret = shmw_ksyms("/proc/kallsyms", ks, sizeof(ks) / sizeof(ks[0]));
+	if (!ret)
+		ret = ks[0].err;
+	b->shm_mmap_addr = ks[0].addr;
+	phase("kallsyms read");
 	if (ret) {
 		snprintf(err, errlen,
 			 "cannot find shm_mmap in /proc/kallsyms (%s): is CONFIG_SYSVIPC set, and "
@@ -231,7 +242,8 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 	}
 
 	if (opts->mode != SHMW_MODE_TRACEPOINT) {
-		ret = shmw_ksym_addr("/proc/kallsyms", "shm_close", &b->shm_close_addr);
+		ret = ks[1].err;
+		b->shm_close_addr = ks[1].addr;
 		if (ret) {
 			stage = "setup";
 			snprintf(err, errlen, "cannot find shm_close in /proc/kallsyms: %s",
@@ -241,6 +253,7 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 			ret = load_mode(b, opts, SHMW_MODE_FENTRY, sample_cb, ctx, &stage, err,
 					errlen);
 			probing = false;
+			phase(ret ? "fentry mode refused" : "fentry mode loaded and attached");
 		}
 		if (!ret) {
 			b->mode = "fentry";
@@ -279,7 +292,8 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 		return ret;
 	}
 	b->mode = "tracepoint";
-	b->rescans = getenv("SHMWATCH_NO_VMA_ITER") || !kernel_has_vma_iter();
+	phase("tracepoint mode loaded and attached");
+	b->rescans = getenv("SHMWATCH_NO_VMA_ITER") || ks[2].err;
 	if (b->rescans) {
 		size_t n = strlen(b->mode_reason);
 

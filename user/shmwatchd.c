@@ -180,8 +180,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_info("BPF loaded: %s mode (%s)", d.bpf.mode, d.bpf.mode_reason);
+	log_debug("start-up: BPF loaded after %.1f ms", (double)(mono_ns() - d.started_mono) / 1e6);
 	if (shmw_daemon_seed(&d))
 		goto out;
+	log_debug("start-up: seeded after %.1f ms", (double)(mono_ns() - d.started_mono) / 1e6);
 	/* The first periodic verify is one interval after start, not at the first tick. */
 	d.last_verify = mono_ns();
 	ret = setup_fds(&d, &sig, &tmr, &ring);
