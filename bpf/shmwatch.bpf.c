@@ -78,6 +78,10 @@ struct {
 
 enum op_kind { OP_RANGE = 1, OP_SHMAT, OP_RMID, OP_SHMGET };
 
+/* Segments a call's "before" count keeps inline: a call reaches one or two. More spill to
+ * ops_big, so the common record stays small (it is copied into the ops map per call). */
+#define OP_SEGS 4
+
 /* A syscall between its enter and exit, keyed by thread id. */
 struct range_op {
 	__u64 mm;
@@ -89,8 +93,11 @@ struct range_op {
 	__u32 shmid;  /* OP_RMID */
 	__u32 remap;  /* OP_SHMAT with SHM_REMAP: walk the mm again afterwards */
 	__u32 rescan; /* no VMA iterator: ask user space to walk the mm at exit */
-	__u32 pad;
-	struct shmw_acc before;
+	__u32 big;    /* the before count is in ops_big (more than OP_SEGS segments) */
+	/* The VMA counts at enter: the head of a struct shmw_acc, OP_SEGS slots long. */
+	__u32 nsegs;
+	__u32 overflow;
+	struct acc_seg segs[OP_SEGS];
 };
 
 struct {
@@ -100,11 +107,21 @@ struct {
 	__type(value, struct range_op);
 } ops SEC(".maps");
 
+/* The before count of a call that reached more than OP_SEGS segments, keyed by thread id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct shmw_acc);
+} ops_big SEC(".maps");
+
 /* Zeroed templates and per-CPU scratch: these structs do not fit the 512-byte stack. */
 struct scratch {
 	struct shmw_mm mm;
 	struct range_op op;
 	struct shmw_acc acc;
+	struct shmw_acc before; /* range_exit: the op's before count, unpacked */
 };
 
 struct {
@@ -419,11 +436,54 @@ static __always_inline bool may_reach(struct shmw_mm *rec, __u64 lo, __u64 hi, _
 
 /* ---- syscalls that add, remove or cut VMAs in a range ---- */
 
+/* Keeps the counts at enter in the op: inline when they fit, else in ops_big. */
+static __always_inline void op_keep_before(struct range_op *op, struct shmw_acc *acc, __u32 tid)
+{
+	int i;
+
+	op->nsegs = acc->nsegs;
+	op->overflow = acc->overflow;
+	if (acc->nsegs > OP_SEGS) {
+		op->big = 1;
+		if (bpf_map_update_elem(&ops_big, &tid, acc, BPF_ANY)) {
+			stat_inc(SHMW_STAT_MAP_FULL);
+			op->overflow = 1; /* exit cannot diff: user space walks the mm */
+			op->nsegs = 0;
+		}
+		return;
+	}
+	for (i = 0; i < OP_SEGS; i++) {
+		if (i >= acc->nsegs)
+			break;
+		op->segs[i] = acc->segs[i];
+	}
+}
+
+/* The counts at enter, as a whole struct shmw_acc (in scratch when they were inline). */
+static __always_inline struct shmw_acc *op_before(struct range_op *op, struct shmw_acc *buf,
+						  __u32 tid)
+{
+	int i;
+
+	if (op->big)
+		return bpf_map_lookup_elem(&ops_big, &tid);
+	buf->nsegs = op->nsegs;
+	buf->overflow = op->overflow;
+	for (i = 0; i < OP_SEGS; i++) {
+		if (i >= op->nsegs)
+			break;
+		buf->segs[i] = op->segs[i];
+	}
+	return buf;
+}
+
+/* shmdt: the range is the attach's size from addr, learnt from the VMA at addr by the walk. */
 static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u64 start2,
-				       __u64 len2, __u64 newlen)
+				       __u64 len2, __u64 newlen, __u32 shmdt)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 mm = current_mm(task);
+	struct scratch *sc;
 	struct shmw_mm *rec;
 	struct range_op *op;
 	__u32 tid = current_tid();
@@ -460,39 +520,44 @@ static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u6
 		mark_changed(rec);
 		return 0;
 	}
-	op = op_start(tid, OP_RANGE);
-	if (!op)
+	/* Count into per-CPU scratch first: most calls reach no SysV VMA and then leave no
+	 * record at all. The ranges live in scratch memory too (counters kept on the stack
+	 * across the iterator loop trouble the verifier). */
+	sc = cpu_scratch();
+	if (!sc)
 		return 0;
-	op->cause = cause;
-	op->mm = mm;
-	op->lo = start & PAGE_MASK_4K;
-	op->hi = hi;
-	op->len2 = newlen;
-	if (hi2) {
-		op->lo2 = start2 & PAGE_MASK_4K;
-		op->hi2 = hi2;
-	}
-	walk_range(task, &op->before, &op->lo, &op->hi);
-	if (op->hi2)
-		walk_range(task, &op->before, &op->lo2, &op->hi2);
-	if (!op->before.nsegs) {
-		/* No SysV VMA in reach: this call cannot change what the mm holds. */
-		bpf_map_delete_elem(&ops, &tid);
-		return 0;
-	}
+	acc_reset(&sc->acc);
+	sc->op.lo = start & PAGE_MASK_4K;
+	sc->op.hi = shmdt ? sc->op.lo + 1 : hi;
+	sc->op.lo2 = hi2 ? start2 & PAGE_MASK_4K : 0;
+	sc->op.hi2 = hi2;
+	walk_range(task, &sc->acc, &sc->op.lo, &sc->op.hi, shmdt ? start & PAGE_MASK_4K : 0);
+	if (sc->op.hi2)
+		walk_range(task, &sc->acc, &sc->op.lo2, &sc->op.hi2, 0);
+	if (!sc->acc.nsegs)
+		return 0; /* no SysV VMA in reach: this call cannot change what the mm holds */
 	if (!rec) {
 		/* Seeding, or an mm we never saw gain a VMA: walk it again later. */
 		rec = mm_create(mm, current_tgid(), bpf_get_current_uid_gid(), 0);
-		if (!rec) {
-			bpf_map_delete_elem(&ops, &tid);
+		if (!rec)
 			return 0;
-		}
 		if (!seeding) {
 			stat_inc(SHMW_STAT_SEED_RETRY);
 			rec->version = next_version();
 			emit(TC(SHMW_EV_OVERFLOW, cause), mm, rec, NULL, current_tgid());
 		}
 	}
+	op = op_start(tid, OP_RANGE);
+	if (!op)
+		return 0;
+	op->cause = cause;
+	op->mm = mm;
+	op->lo = sc->op.lo;
+	op->hi = sc->op.hi;
+	op->lo2 = sc->op.lo2;
+	op->hi2 = sc->op.hi2;
+	op->len2 = newlen;
+	op_keep_before(op, &sc->acc, tid);
 	__sync_fetch_and_add(&rec->inflight, 1);
 	mark_changed(rec);
 	return 0;
@@ -558,6 +623,7 @@ static int range_exit(long ret)
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tid = current_tid();
 	struct scratch *sc = cpu_scratch();
+	struct shmw_acc *before;
 	struct range_op *op;
 	struct shmw_mm *rec;
 	__u64 lo, hi, lo2, hi2;
@@ -593,12 +659,23 @@ static int range_exit(long ret)
 			hi2 = nhi;
 		}
 	}
-	walk_range(task, &sc->acc, &lo, &hi);
+	walk_range(task, &sc->acc, &lo, &hi, 0);
 	if (hi2)
-		walk_range(task, &sc->acc, &lo2, &hi2);
-	apply_diff(rec, &op->before, &sc->acc, op->mm, op->cause);
+		walk_range(task, &sc->acc, &lo2, &hi2, 0);
+	before = op_before(op, &sc->before, tid);
+	if (before) {
+		apply_diff(rec, before, &sc->acc, op->mm, op->cause);
+	} else {
+		/* The spilled count is gone (cannot happen but by a map failure): recount. */
+		stat_inc(SHMW_STAT_OVERFLOW);
+		rec->flags |= SHMW_MM_OVERFLOW;
+		rec->version = next_version();
+		emit(TC(SHMW_EV_OVERFLOW, op->cause), op->mm, rec, NULL, current_tgid());
+	}
 	op_finish(rec);
 out:
+	if (op->big)
+		bpf_map_delete_elem(&ops_big, &tid);
 	bpf_map_delete_elem(&ops, &tid);
 	return 0;
 }
@@ -606,7 +683,7 @@ out:
 SEC("tracepoint/syscalls/sys_enter_munmap")
 int enter_munmap(struct trace_event_raw_sys_enter *ctx)
 {
-	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_MUNMAP, 0, 0, 0);
+	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_MUNMAP, 0, 0, 0, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_munmap")
@@ -622,7 +699,7 @@ int enter_mremap(struct trace_event_raw_sys_enter *ctx)
 	__u64 old_len = ctx->args[1] ? ctx->args[1] : 1;
 
 	return range_enter(ctx->args[0], old_len, SHMW_CAUSE_MREMAP, ctx->args[4],
-			   (flags & MREMAP_FIXED) ? ctx->args[2] : 0, ctx->args[2]);
+			   (flags & MREMAP_FIXED) ? ctx->args[2] : 0, ctx->args[2], 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_mremap")
@@ -637,7 +714,7 @@ int enter_mmap(struct trace_event_raw_sys_enter *ctx)
 	/* Only MAP_FIXED can replace existing mappings (MAP_FIXED_NOREPLACE fails instead). */
 	if (!(ctx->args[3] & MAP_FIXED))
 		return 0;
-	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_MUNMAP, 0, 0, 0);
+	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_MUNMAP, 0, 0, 0, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_mmap")
@@ -651,7 +728,7 @@ int exit_mmap_sys(struct trace_event_raw_sys_exit *ctx)
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
 	int enter_##name(struct trace_event_raw_sys_enter *ctx)                                    \
 	{                                                                                          \
-		return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_SPLIT, 0, 0, 0);         \
+		return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_SPLIT, 0, 0, 0, 0);         \
 	}                                                                                          \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
 	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                      \
@@ -725,7 +802,7 @@ int exit_shmat(struct trace_event_raw_sys_exit *ctx)
 	lo = (__u64)ret;
 	hi = lo + 1;
 	if (have_vma_iter()) {
-		walk_range(task, &sc->acc, &lo, &hi);
+		walk_range(task, &sc->acc, &lo, &hi, 0);
 	} else if (find_one(task, lo, &sc->acc, &hit) == -EBUSY) {
 		/* The mmap lock was busy: we cannot tell what is there now. */
 		rec = bpf_map_lookup_elem(&mms, &mm);
@@ -772,21 +849,19 @@ int enter_shmdt(struct trace_event_raw_sys_enter *ctx)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct scratch *sc = cpu_scratch();
 	__u64 addr = ctx->args[0] & PAGE_MASK_4K;
-	__u64 lo = addr, hi = addr + 1;
 
 	if (!sc)
 		return 0;
-	/* shmdt removes the VMAs of the segment attached at addr within its size. */
+	/* shmdt removes the VMAs of the segment attached at addr within its size: with the
+	 * iterator, one walk learns the size from the VMA at addr and counts the range. */
+	if (have_vma_iter())
+		return range_enter(addr, 4096, SHMW_CAUSE_SHMDT, 0, 0, 0, 1);
 	acc_reset(&sc->acc);
-	if (bpf_map_lookup_elem(&mms, &(__u64){current_mm(task)}) || seeding) {
-		if (have_vma_iter())
-			walk_range(task, &sc->acc, &lo, &hi);
-		else
-			find_one(task, addr, &sc->acc, &(struct vma_hit){});
-	}
+	if (bpf_map_lookup_elem(&mms, &(__u64){current_mm(task)}) || seeding)
+		find_one(task, addr, &sc->acc, &(struct vma_hit){});
 	if (!sc->acc.nsegs)
-		return range_enter(addr, 4096, SHMW_CAUSE_SHMDT, 0, 0, 0);
-	return range_enter(addr, sc->acc.segs[0].size, SHMW_CAUSE_SHMDT, 0, 0, 0);
+		return range_enter(addr, 4096, SHMW_CAUSE_SHMDT, 0, 0, 0, 0);
+	return range_enter(addr, sc->acc.segs[0].size, SHMW_CAUSE_SHMDT, 0, 0, 0, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_shmdt")
@@ -870,6 +945,55 @@ int exit_shmget(struct trace_event_raw_sys_exit *ctx)
 
 /* ---- process life: fork, exec, exit, and the end of an address space ---- */
 
+/* Entries of the sharers map, kept by every insertion and deletion below: at 0 an exit
+ * without an mm need not search the map. shmw_mm.nsharers does the same per mm. */
+__u64 nsharers_all = 0;
+
+static __always_inline void mm_sharers_add(__u64 mm, int d)
+{
+	struct shmw_mm *rec = bpf_map_lookup_elem(&mms, &mm);
+
+	if (!rec)
+		return;
+	if (d > 0)
+		__sync_fetch_and_add(&rec->nsharers, 1);
+	else if (rec->nsharers) /* a count too high only costs a search; never go below 0 */
+		__sync_fetch_and_sub(&rec->nsharers, 1);
+}
+
+/* Records tgid as a user of sh->mm. Returns 0, or -1 when the map is full. */
+static __always_inline int sharer_put(__u32 tgid, struct shmw_sharer *sh)
+{
+	struct shmw_sharer *old = bpf_map_lookup_elem(&sharers, &tgid);
+	__u64 oldmm;
+
+	if (old) {
+		oldmm = old->mm;
+		if (bpf_map_update_elem(&sharers, &tgid, sh, BPF_ANY))
+			return -1;
+		if (oldmm != sh->mm) {
+			mm_sharers_add(oldmm, -1);
+			mm_sharers_add(sh->mm, 1);
+		}
+		return 0;
+	}
+	if (bpf_map_update_elem(&sharers, &tgid, sh, BPF_NOEXIST)) {
+		stat_inc(SHMW_STAT_MAP_FULL);
+		return -1;
+	}
+	__sync_fetch_and_add(&nsharers_all, 1);
+	mm_sharers_add(sh->mm, 1);
+	return 0;
+}
+
+static __always_inline void sharer_del(__u32 tgid, __u64 mm)
+{
+	if (bpf_map_delete_elem(&sharers, &tgid))
+		return;
+	__sync_fetch_and_sub(&nsharers_all, 1);
+	mm_sharers_add(mm, -1);
+}
+
 static long find_sharer_cb(struct bpf_map *map, __u32 *tgid, struct shmw_sharer *sh, __u64 *ctx)
 {
 	/* ctx[0]: mm to match in; ctx[1]: tgid found out */
@@ -906,10 +1030,8 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		sh.since = bpf_ktime_get_boot_ns();
 		sh.uid = bpf_get_current_uid_gid();
 		fill_comm_from_task(sh.comm, parent);
-		if (bpf_map_update_elem(&sharers, &ctgid, &sh, BPF_ANY)) {
-			stat_inc(SHMW_STAT_MAP_FULL);
+		if (sharer_put(ctgid, &sh))
 			return 0;
-		}
 		if (prec->flags & SHMW_MM_SEEDED)
 			prec->version = next_version();
 		emit(TC(SHMW_EV_SHARE, SHMW_CAUSE_FORK), pmm, prec, NULL, ctgid);
@@ -986,6 +1108,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p)
 {
+	__u64 mm;
 	__u32 tgid = p->tgid;
 	struct shmw_sharer *sh;
 	struct shmw_mm *rec;
@@ -995,11 +1118,12 @@ int BPF_PROG(on_exec, struct task_struct *p)
 	if (!sh)
 		return 0;
 	/* Always said, record or not: user space may know the sharer from before. */
-	rec = bpf_map_lookup_elem(&mms, &sh->mm);
+	mm = sh->mm;
+	rec = bpf_map_lookup_elem(&mms, &mm);
 	if (rec)
 		rec->version = next_version();
-	emit(TC(SHMW_EV_UNSHARE, SHMW_CAUSE_EXEC), sh->mm, rec, NULL, tgid);
-	bpf_map_delete_elem(&sharers, &tgid);
+	emit(TC(SHMW_EV_UNSHARE, SHMW_CAUSE_EXEC), mm, rec, NULL, tgid);
+	sharer_del(tgid, mm);
 	return 0;
 }
 
@@ -1037,7 +1161,7 @@ static __always_inline void hand_over(struct shmw_mm *rec, __u64 mm, __u32 heir,
 	rec->version = next_version();
 	if (rec->flags & SHMW_MM_SEEDED)
 		emit(TC(SHMW_EV_OWNER, SHMW_CAUSE_EXIT), mm, rec, NULL, tgid);
-	bpf_map_delete_elem(&sharers, &heir);
+	sharer_del(heir, mm);
 }
 
 /* A sharer leaves its mm: it no longer uses what the mm holds. */
@@ -1050,7 +1174,7 @@ static __always_inline void sharer_exit(struct shmw_sharer *sh, __u32 tgid)
 		rec->version = next_version();
 	/* Always said, record or not: user space may know the sharer from before. */
 	emit(TC(SHMW_EV_UNSHARE, SHMW_CAUSE_EXIT), mm, rec, NULL, tgid);
-	bpf_map_delete_elem(&sharers, &tgid);
+	sharer_del(tgid, mm);
 }
 
 /*
@@ -1069,6 +1193,8 @@ static __always_inline int exit_without_mm(__u32 tgid)
 		sharer_exit(sh, tgid);
 		return 0;
 	}
+	if (!nsharers_all)
+		return 0; /* the common exit: no process shares an mm */
 	bpf_for_each_map_elem(&sharers, owned_sharer_cb, &c, 0);
 	if (!c.heir)
 		return 0;
@@ -1107,7 +1233,8 @@ int BPF_PROG(on_exit, struct task_struct *task)
 	/* The named process leaves; if a sibling shares the mm, it holds on (KERNEL-FACTS 3). */
 	cb[0] = mm;
 	cb[1] = 0;
-	bpf_for_each_map_elem(&sharers, find_sharer_cb, cb, 0);
+	if (rec->nsharers)
+		bpf_for_each_map_elem(&sharers, find_sharer_cb, cb, 0);
 	if (cb[1])
 		hand_over(rec, mm, cb[1], tgid);
 	else
@@ -1178,8 +1305,8 @@ struct {
 
 static long drop_sharer_cb(struct bpf_map *map, __u32 *tgid, struct shmw_sharer *sh, __u64 *mm)
 {
-	if (sh->mm == *mm)
-		bpf_map_delete_elem(map, tgid);
+	if (sh->mm == *mm && !bpf_map_delete_elem(map, tgid))
+		__sync_fetch_and_sub(&nsharers_all, 1);
 	return 0;
 }
 
@@ -1229,7 +1356,7 @@ __noinline int seed_finish(struct seed_state *st)
 		struct shmw_sharer sh = {.mm = mm, .since = now, .uid = st->uid};
 
 		__builtin_memcpy(sh.comm, st->comm, SHMW_COMM_LEN);
-		bpf_map_update_elem(&sharers, &tgid, &sh, BPF_ANY);
+		sharer_put(tgid, &sh);
 	}
 	for (i = 0; i < SHMW_MM_SEGS; i++) {
 		struct shmw_mm_seg *s = &rec->segs[i];

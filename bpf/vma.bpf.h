@@ -133,10 +133,11 @@ static __always_inline int acc_vma(struct shmw_acc *acc, struct vm_area_struct *
 
 /*
  * Counts SysV VMAs intersecting [*lo, *hi) and widens the range to cover them whole, so that
- * after a split every piece is still inside it.
+ * after a split every piece is still inside it. With sized_from (shmdt's address), a SysV VMA
+ * at the start also stretches the range to that segment's size from there.
  */
 static __always_inline void walk_range(struct task_struct *task, struct shmw_acc *acc, __u64 *lo,
-				       __u64 *hi)
+				       __u64 *hi, __u64 sized_from)
 {
 	struct bpf_iter_task_vma it;
 	struct vm_area_struct *vma;
@@ -154,6 +155,11 @@ static __always_inline void walk_range(struct task_struct *task, struct shmw_acc
 				*lo = start;
 			if (end > *hi)
 				*hi = end;
+			if (sized_from && acc->nsegs == 1) {
+				end = (sized_from + acc->segs[0].size + 4095) & ~4095ULL;
+				if (end > *hi)
+					*hi = end;
+			}
 		}
 	}
 	bpf_iter_task_vma_destroy(&it);

@@ -104,9 +104,11 @@ struct shmw_mm {
 	 * where BPF cannot walk ranges, to ask for walks only when a call reaches one. */
 	__u64 lo, hi;
 	__u64 born; /* version when the record was made: an mm_struct address is reused */
+	__u32 nsharers; /* entries of the sharers map naming this mm: 0 lets an exit skip a search */
+	__u32 pad;
 	struct shmw_mm_seg segs[SHMW_MM_SEGS];
 };
-_Static_assert(sizeof(struct shmw_mm) == 72 + SHMW_MM_SEGS * 40, "shmw_mm layout is ABI");
+_Static_assert(sizeof(struct shmw_mm) == 80 + SHMW_MM_SEGS * 40, "shmw_mm layout is ABI");
 
 /* Key and value of the segs map: the attachers of one segment, summed over address spaces. */
 struct shmw_seg_key {

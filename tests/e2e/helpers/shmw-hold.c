@@ -53,6 +53,11 @@
  *                     Writes "PID churn-child CPID" for each, "PID churned N FAILED" at the end
  *   storm N           N pairs of shmat+shmdt of the current segment, as fast as it can (to
  *                     overflow a small ring buffer); writes "PID stormed N" after them
+ *   reserve BYTES     find BYTES of free address space: the attachments that follow go side
+ *                     by side from its start (a run), as one call can reach them all
+ *   mprotect-run      mprotect(PROT_READ) from the middle of the run's first attachment to the
+ *                     middle of its last (splits both ends)
+ *   munmap-run        munmap the whole run (its attachments are popped)
  *   mprotect-half     mprotect(PROT_READ) the first half (in pages) of the last attachment
  *   mprotect-page N   mprotect(PROT_READ) page N of it
  *   munmap-page N     munmap page N of it
@@ -101,6 +106,9 @@ static size_t cur_size;
 static void *attach_addr[MAX_ATTACH];
 static size_t attach_len[MAX_ATTACH];
 static int nattach;
+/* reserve: attachments go side by side from run_next; the run starts at run_first. */
+static char *run_next;
+static int run_first = -1;
 static long page_size;
 static sigset_t usr1_set;
 
@@ -397,12 +405,48 @@ int main(int argc, char **argv)
 				die("attach: no segment (create or use first)");
 			if (nattach == MAX_ATTACH)
 				die("attach: too many attachments");
-			a = shmat(cur_shmid, NULL, ro ? SHM_RDONLY : 0);
+			a = shmat(cur_shmid, run_next, ro ? SHM_RDONLY : 0);
 			if (a == (void *)-1)
 				die("shmat(%d): %s", cur_shmid, strerror(errno));
 			attach_addr[nattach] = a;
 			attach_len[nattach++] = (cur_size + page_size - 1) / page_size * page_size;
+			if (run_next)
+				run_next += attach_len[nattach - 1];
 			say("attach %p", a);
+		} else if (strcmp(op, "reserve") == 0) {
+			long n = parse_num(need_arg(++i, argc, argv, op), 1, INT_MAX, "bytes");
+			void *r = mmap(NULL, (size_t)n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			/* Find room, then free it for the attachments to come (nothing else maps
+			 * in between: this process is single-threaded here). */
+			if (r == MAP_FAILED || munmap(r, (size_t)n) < 0)
+				die("reserve: %s", strerror(errno));
+			run_next = r;
+			run_first = nattach;
+			say("reserve %p %ld", r, n);
+		} else if (strcmp(op, "mprotect-run") == 0 || strcmp(op, "munmap-run") == 0) {
+			char *lo, *hi;
+			int rc;
+
+			if (run_first < 0 || run_first >= nattach)
+				die("%s: no attachments after reserve", op);
+			lo = (char *)attach_addr[run_first];
+			hi = (char *)attach_addr[nattach - 1] + attach_len[nattach - 1];
+			if (op[1] == 'p') {
+				/* From the middle of the first to the middle of the last: every
+				 * segment of the run at once, the two ends split. */
+				lo += attach_len[run_first] / page_size / 2 * page_size;
+				hi -= attach_len[nattach - 1] / page_size / 2 * page_size;
+				rc = mprotect(lo, (size_t)(hi - lo), PROT_READ);
+			} else {
+				rc = munmap(lo, (size_t)(hi - lo));
+				nattach = run_first;
+				run_first = -1;
+				run_next = NULL;
+			}
+			if (rc < 0)
+				die("%s: %s", op, strerror(errno));
+			say("split %p %zu %s", (void *)lo, (size_t)(hi - lo), op);
 		} else if (strcmp(op, "detach") == 0) {
 			need_attach(op);
 			if (shmdt(attach_addr[nattach - 1]) < 0)
