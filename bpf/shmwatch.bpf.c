@@ -46,6 +46,13 @@ const volatile __u32 no_vma_iter = 0;	/* 1: ask user space for walks even where 
 volatile __u32 seeding = 1;
 __u64 version_counter = 0;
 
+/* Waking the daemon for each record costs the traced process IPIs (the daemon is usually
+ * caught up and asleep, and the ring buffer wakes it whenever it is): wake it at most once per
+ * WAKE_NS. The daemon, once it has read records, looks again within a few ms on its own
+ * (shmwatchd.c FOLLOWUP_MS), so no record waits longer than that. */
+#define WAKE_NS 1000000ULL
+__u64 last_wakeup = 0;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20);
@@ -271,7 +278,12 @@ static void emit(__u32 tc, __u64 mm, struct shmw_mm *rec, struct shmw_mm_seg *se
 		e->uid = bpf_get_current_uid_gid();
 		bpf_get_current_comm(e->comm, sizeof(e->comm));
 	}
-	bpf_ringbuf_submit(e, 0);
+	if (e->ts - last_wakeup >= WAKE_NS) {
+		last_wakeup = e->ts;
+		bpf_ringbuf_submit(e, 0);
+	} else {
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	}
 	stat_inc(SHMW_STAT_EVENTS);
 }
 
