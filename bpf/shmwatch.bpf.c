@@ -698,8 +698,11 @@ int enter_munmap(struct trace_event_raw_sys_enter *ctx)
 	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_MUNMAP, 0, 0, 0, 0);
 }
 
+/* The exit of every call counted by range (munmap, mremap, mmap, the splitters, shmdt): one
+ * program, attached by the loader to each of their sys_exit tracepoints (user/loader.c), as the
+ * splitters' enter below. Each program costs start-up time to verify. */
 SEC("tracepoint/syscalls/sys_exit_munmap")
-int exit_munmap(struct trace_event_raw_sys_exit *ctx)
+int exit_range(struct trace_event_raw_sys_exit *ctx)
 {
 	return range_exit(ctx->ret);
 }
@@ -714,12 +717,6 @@ int enter_mremap(struct trace_event_raw_sys_enter *ctx)
 			   (flags & MREMAP_FIXED) ? ctx->args[2] : 0, ctx->args[2], 0);
 }
 
-SEC("tracepoint/syscalls/sys_exit_mremap")
-int exit_mremap(struct trace_event_raw_sys_exit *ctx)
-{
-	return range_exit(ctx->ret);
-}
-
 SEC("tracepoint/syscalls/sys_enter_mmap")
 int enter_mmap(struct trace_event_raw_sys_enter *ctx)
 {
@@ -729,34 +726,13 @@ int enter_mmap(struct trace_event_raw_sys_enter *ctx)
 	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_MUNMAP, 0, 0, 0, 0);
 }
 
-SEC("tracepoint/syscalls/sys_exit_mmap")
-int exit_mmap_sys(struct trace_event_raw_sys_exit *ctx)
+/* Calls that can only cut VMAs (change flags on part of one): mprotect, pkey_mprotect, madvise,
+ * mlock, mlock2, munlock, mbind, mseal, remap_file_pages. One program, attached to each. */
+SEC("tracepoint/syscalls/sys_enter_mprotect")
+int enter_split(struct trace_event_raw_sys_enter *ctx)
 {
-	return range_exit(ctx->ret);
+	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_SPLIT, 0, 0, 0, 0);
 }
-
-/* Calls that can only cut VMAs (change flags on part of one). */
-#define SPLITTER(name)                                                                             \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
-	int enter_##name(struct trace_event_raw_sys_enter *ctx)                                    \
-	{                                                                                          \
-		return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_SPLIT, 0, 0, 0, 0);         \
-	}                                                                                          \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
-	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                      \
-	{                                                                                          \
-		return range_exit(ctx->ret);                                                       \
-	}
-
-SPLITTER(mprotect)
-SPLITTER(pkey_mprotect)
-SPLITTER(madvise)
-SPLITTER(mlock)
-SPLITTER(mlock2)
-SPLITTER(munlock)
-SPLITTER(mbind)
-SPLITTER(mseal)
-SPLITTER(remap_file_pages)
 
 /* ---- shmat, shmdt, shmctl ---- */
 
@@ -874,12 +850,6 @@ int enter_shmdt(struct trace_event_raw_sys_enter *ctx)
 	if (!sc->acc.nsegs)
 		return range_enter(addr, 4096, SHMW_CAUSE_SHMDT, 0, 0, 0, 0);
 	return range_enter(addr, sc->acc.segs[0].size, SHMW_CAUSE_SHMDT, 0, 0, 0, 0);
-}
-
-SEC("tracepoint/syscalls/sys_exit_shmdt")
-int exit_shmdt(struct trace_event_raw_sys_exit *ctx)
-{
-	return range_exit(ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_enter_shmctl")

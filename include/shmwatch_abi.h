@@ -103,8 +103,8 @@ struct shmw_mm {
 	/* Every SysV VMA of the mm lies in [lo, hi) while SEEDED and not RESCAN; kept only
 	 * where BPF cannot walk ranges, to ask for walks only when a call reaches one. */
 	__u64 lo, hi;
-	__u64 born; /* version when the record was made: an mm_struct address is reused */
-	__u32 nsharers; /* entries of the sharers map naming this mm: 0 lets an exit skip a search */
+	__u64 born;	/* version when the record was made: an mm_struct address is reused */
+	__u32 nsharers; /* sharers map entries naming this mm: at 0 an exit skips a search */
 	__u32 pad;
 	struct shmw_mm_seg segs[SHMW_MM_SEGS];
 };

@@ -58,6 +58,43 @@ static bool is_range_prog(const char *sec)
 	       !strstr(sec, "_shmget");
 }
 
+/* Tracepoints that share a program with the one its section names (bpf/shmwatch.bpf.c
+ * enter_split and exit_range): one program verified instead of one per call. */
+static const char *const split_calls[] = {"pkey_mprotect", "madvise", "mlock", "mlock2",
+					  "munlock",	   "mbind",   "mseal", "remap_file_pages"};
+static const char *const range_exits[] = {"mremap",	   "mmap",    "shmdt", "mprotect",
+					  "pkey_mprotect", "madvise", "mlock", "mlock2",
+					  "munlock",	   "mbind",   "mseal", "remap_file_pages"};
+
+/* Attaches prog to syscalls/sys_PREFIX_NAME for each name this kernel has (no mseal before 6.10:
+ * then the call cannot happen). */
+static int attach_more(struct shmw_bpf *b, struct bpf_program *prog, const char *prefix,
+		       const char *const *names, size_t n)
+{
+	char tp[64];
+
+	for (size_t i = 0; i < n; i++) {
+		struct bpf_link *l;
+
+		snprintf(tp, sizeof(tp), "sys_%s_%s", prefix, names[i]);
+		if (!tracepoint_exists("syscalls", tp))
+			continue;
+		if (b->nlinks == SHMW_MAX_LINKS)
+			return -E2BIG;
+		l = bpf_program__attach_tracepoint(prog, "syscalls", tp);
+		if (!l)
+			return -errno;
+		b->links[b->nlinks++] = l;
+	}
+	return 0;
+}
+
+static void detach_more(struct shmw_bpf *b)
+{
+	while (b->nlinks)
+		bpf_link__destroy(b->links[--b->nlinks]);
+}
+
 /* Chooses the programs of a mode. Syscall tracepoint programs whose syscall this kernel lacks
  * (mseal before 6.10) are not loaded; those calls then cannot happen, so nothing is missed. */
 static void select_programs(struct shmwatch *skel, enum shmw_mode mode)
@@ -184,6 +221,17 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 		snprintf(err, errlen, "cannot attach BPF programs: %s", strerror(-ret));
 		goto fail;
 	}
+	if (mode == SHMW_MODE_TRACEPOINT) {
+		ret = attach_more(b, skel->progs.enter_split, "enter", split_calls,
+				  sizeof(split_calls) / sizeof(split_calls[0]));
+		if (!ret)
+			ret = attach_more(b, skel->progs.exit_range, "exit", range_exits,
+					  sizeof(range_exits) / sizeof(range_exits[0]));
+		if (ret) {
+			snprintf(err, errlen, "cannot attach BPF programs: %s", strerror(-ret));
+			goto fail;
+		}
+	}
 	*stage = "start";
 	/* The skeleton attached the iterator program too: that link is the all-task walk. */
 	b->iter_all = skel->links.seed_walk;
@@ -202,6 +250,7 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 	return 0;
 fail:
 	b->iter_all = NULL;
+	detach_more(b);
 	shmwatch__destroy(skel);
 	return ret;
 }
@@ -307,6 +356,7 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 void shmw_bpf_stop(struct shmw_bpf *b)
 {
 	ring_buffer__free(b->rb);
+	detach_more(b);
 	shmwatch__destroy(b->skel);
 	memset(b, 0, sizeof(*b));
 }

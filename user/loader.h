@@ -11,6 +11,8 @@
 
 struct shmwatch; /* the skeleton */
 
+#define SHMW_MAX_LINKS 24
+
 /* How attachments are counted (README.md, "Modes"). */
 enum shmw_mode {
 	SHMW_MODE_AUTO = 0,   /* fentry where the kernel allows it, else tracepoint */
@@ -39,6 +41,8 @@ struct shmw_bpf {
 	uint64_t shm_mmap_addr;
 	bool rescans; /* VMA changes are counted by walks on request (no VMA iterator) */
 	uint64_t shm_close_addr;
+	struct bpf_link *links[SHMW_MAX_LINKS]; /* programs attached to more than their section's */
+	size_t nlinks;
 };
 
 /* Loads and attaches everything; on failure returns -errno with a reason in err and leaves

@@ -415,7 +415,8 @@ int main(int argc, char **argv)
 			say("attach %p", a);
 		} else if (strcmp(op, "reserve") == 0) {
 			long n = parse_num(need_arg(++i, argc, argv, op), 1, INT_MAX, "bytes");
-			void *r = mmap(NULL, (size_t)n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			void *r =
+			    mmap(NULL, (size_t)n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 			/* Find room, then free it for the attachments to come (nothing else maps
 			 * in between: this process is single-threaded here). */
