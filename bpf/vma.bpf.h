@@ -128,6 +128,12 @@ __noinline int acc_file(struct shmw_acc *acc, __u64 file_addr)
 
 static __always_inline int acc_vma(struct shmw_acc *acc, struct vm_area_struct *vma)
 {
+	struct file *file = vma->vm_file;
+
+	/* Direct loads (a few ns) rule out the other VMAs before acc_file, whose probe reads
+	 * cost tens of ns each: a fork's walk passes every VMA of the child here. */
+	if (!file || (__u64)file->f_op->mmap != shm_mmap_addr)
+		return 0;
 	return acc_file(acc, (__u64)BPF_CORE_READ(vma, vm_file));
 }
 
