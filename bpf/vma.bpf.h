@@ -66,9 +66,8 @@ static __always_inline __u32 hexval(char c)
 }
 
 /* The key a segment was created with: its file is named "SYSV%08x" (ipc/shm.c newseg). */
-static __always_inline __u32 shm_key_from_name(struct file *file)
+static __always_inline __u32 shm_key_at(const unsigned char *name)
 {
-	const unsigned char *name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
 	char buf[12] = {};
 	__u32 key = 0;
 	int i;
@@ -81,26 +80,15 @@ static __always_inline __u32 shm_key_from_name(struct file *file)
 	return key;
 }
 
-/*
- * Adds a VMA's file to acc if it is a SysV shm VMA; returns 1 if it was. Global, so that the
- * verifier checks it once instead of once per loop state of every caller (load time fell
- * from seconds to milliseconds). The file comes as a number: global functions cannot take
- * the trusted VMA pointer on older kernels.
- */
-__noinline int acc_file(struct shmw_acc *acc, __u64 file_addr)
+/* Adds one SysV VMA of segment (ns, shmid) to acc; returns 1. Global, so that the verifier
+ * checks it once instead of once per loop state of every caller (load time fell from seconds
+ * to milliseconds). */
+__noinline int acc_add(struct shmw_acc *acc, __u32 ns, __u32 shmid, __u64 size, __u32 key)
 {
-	struct file *file = (struct file *)file_addr;
-	struct shm_file_data *sfd;
-	__u32 ns, shmid;
 	int i;
 
-	if (!acc || !file)
+	if (!acc)
 		return 0;
-	if ((__u64)BPF_CORE_READ(file, f_op, mmap) != shm_mmap_addr)
-		return 0;
-	sfd = (struct shm_file_data *)BPF_CORE_READ(file, private_data);
-	shmid = BPF_CORE_READ(sfd, id);
-	ns = BPF_CORE_READ(sfd, ns, ns.inum);
 	/* Find first, add after the loop: the loop body stays small for the verifier. */
 	for (i = 0; i < SHMW_MM_SEGS; i++) {
 		if (i >= acc->nsegs)
@@ -119,11 +107,31 @@ __noinline int acc_file(struct shmw_acc *acc, __u64 file_addr)
 	}
 	acc->segs[i].ns = ns;
 	acc->segs[i].shmid = shmid;
-	acc->segs[i].key = shm_key_from_name(file);
-	acc->segs[i].size = BPF_CORE_READ(file, f_inode, i_size);
+	acc->segs[i].key = key;
+	acc->segs[i].size = size;
 	acc->segs[i].n = 1;
 	acc->nsegs = i + 1;
 	return 1;
+}
+
+/*
+ * Adds a VMA's file to acc if it is a SysV shm VMA; returns 1 if it was. Global, for the same
+ * reason. The file comes as a number (all reads are probe reads): global functions cannot
+ * take the trusted VMA pointer on older kernels.
+ */
+__noinline int acc_file(struct shmw_acc *acc, __u64 file_addr)
+{
+	struct file *file = (struct file *)file_addr;
+	struct shm_file_data *sfd;
+
+	if (!acc || !file)
+		return 0;
+	if ((__u64)BPF_CORE_READ(file, f_op, mmap) != shm_mmap_addr)
+		return 0;
+	sfd = (struct shm_file_data *)BPF_CORE_READ(file, private_data);
+	return acc_add(acc, BPF_CORE_READ(sfd, ns, ns.inum), BPF_CORE_READ(sfd, id),
+		       BPF_CORE_READ(file, f_inode, i_size),
+		       shm_key_at(BPF_CORE_READ(file, f_path.dentry, d_name.name)));
 }
 
 static __always_inline int acc_vma(struct shmw_acc *acc, struct vm_area_struct *vma)
@@ -135,6 +143,24 @@ static __always_inline int acc_vma(struct shmw_acc *acc, struct vm_area_struct *
 	if (!file || (__u64)file->f_op->mmap != shm_mmap_addr)
 		return 0;
 	return acc_file(acc, (__u64)BPF_CORE_READ(vma, vm_file));
+}
+
+/*
+ * acc_vma for the walks of the open-coded iterator (6.7+ only): what the verifier lets us load
+ * directly there is loaded directly (a few ns, where a probe read costs tens): these walks run
+ * in the syscalls being traced. private_data is void *, which loads differently across kernels:
+ * it is probe-read.
+ */
+static __always_inline int acc_vma_walk(struct shmw_acc *acc, struct vm_area_struct *vma)
+{
+	struct file *file = vma->vm_file;
+	struct shm_file_data *sfd;
+
+	if (!file || (__u64)file->f_op->mmap != shm_mmap_addr)
+		return 0;
+	sfd = (struct shm_file_data *)BPF_CORE_READ(file, private_data);
+	return acc_add(acc, BPF_CORE_READ(sfd, ns, ns.inum), BPF_CORE_READ(sfd, id),
+		       file->f_inode->i_size, shm_key_at(file->f_path.dentry->d_name.name));
 }
 
 /*
@@ -156,7 +182,7 @@ static __always_inline void walk_range(struct task_struct *task, struct shmw_acc
 
 		if (start >= *hi)
 			break;
-		if (acc_vma(acc, vma)) {
+		if (acc_vma_walk(acc, vma)) {
 			if (start < *lo)
 				*lo = start;
 			if (end > *hi)
@@ -181,7 +207,7 @@ static __always_inline void walk_task(struct task_struct *task, struct shmw_acc 
 		return;
 	bpf_iter_task_vma_new(&it, task, 0);
 	while ((vma = bpf_iter_task_vma_next(&it)))
-		acc_vma(acc, vma);
+		acc_vma_walk(acc, vma);
 	bpf_iter_task_vma_destroy(&it);
 }
 
