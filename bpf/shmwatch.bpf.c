@@ -775,7 +775,6 @@ int exit_shmat(struct trace_event_raw_sys_exit *ctx)
 	struct range_op *op;
 	struct shmw_mm *rec;
 	struct vma_hit hit = {};
-	__u64 lo, hi;
 	long ret = ctx->ret;
 	bool remap = false;
 
@@ -787,11 +786,8 @@ int exit_shmat(struct trace_event_raw_sys_exit *ctx)
 	if (!sc || !mm)
 		goto out;
 	acc_reset(&sc->acc);
-	lo = (__u64)ret;
-	hi = lo + 1;
-	if (have_vma_iter()) {
-		walk_range(task, &sc->acc, &lo, &hi, 0);
-	} else if (find_one(task, lo, &sc->acc, &hit) == -EBUSY) {
+	/* The one VMA at the address shmat returned: a lookup, not a walk. */
+	if (find_shm_at(task, (__u64)ret, &sc->acc, &hit) == -EBUSY) {
 		/* The mmap lock was busy: we cannot tell what is there now. */
 		rec = bpf_map_lookup_elem(&mms, &mm);
 		if (!rec)

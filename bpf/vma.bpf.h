@@ -242,4 +242,53 @@ static __always_inline long find_one(struct task_struct *task, __u64 addr, struc
 	return 0;
 }
 
+
+/* What shm_hit_cb read of the VMA at an address (its context must be on the stack). */
+struct shm_hit {
+	struct vma_hit vma;
+	__u64 size;
+	__u32 ns;
+	__u32 shmid;
+	__u32 key;
+	__u32 shm; /* 1: a SysV VMA */
+};
+
+static long shm_hit_cb(struct task_struct *task, struct vm_area_struct *vma, struct shm_hit *h)
+{
+	struct file *file = vma->vm_file;
+	struct shm_file_data *sfd;
+
+	h->vma.start = vma->vm_start;
+	h->vma.end = vma->vm_end;
+	if (!file || (__u64)file->f_op->mmap != shm_mmap_addr)
+		return 0;
+	sfd = (struct shm_file_data *)BPF_CORE_READ(file, private_data);
+	h->ns = BPF_CORE_READ(sfd, ns, ns.inum);
+	h->shmid = BPF_CORE_READ(sfd, id);
+	h->size = file->f_inode->i_size;
+	h->key = shm_key_at(file->f_path.dentry->d_name.name);
+	h->shm = 1;
+	return 0;
+}
+
+/*
+ * find_one for a caller that only needs that one VMA (shmat's exit, which knows the address):
+ * one lookup, no iterator, and the VMA read with direct loads. Same returns; *hit gets the
+ * VMA's bounds.
+ */
+static __always_inline long find_shm_at(struct task_struct *task, __u64 addr,
+					struct shmw_acc *acc, struct vma_hit *hit)
+{
+	struct shm_hit h = {};
+	long err;
+
+	err = bpf_find_vma(task, addr, shm_hit_cb, &h, 0);
+	if (err)
+		return err;
+	*hit = h.vma;
+	if (h.shm)
+		acc_add(acc, h.ns, h.shmid, h.size, h.key);
+	return 0;
+}
+
 #endif
