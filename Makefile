@@ -53,7 +53,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 COMMON_SRCS := user/jsonproto.c user/timefmt.c user/log.c
 # Daemon-only pieces.
 DAEMON_SRCS := user/shmwatchd.c user/daemon_opts.c user/daemon.c user/requests.c user/loop.c \
-	       user/loader.c user/kfeatures.c user/kallsyms.c \
+	       user/loader.c user/kfeatures.c user/kallsyms.c user/ksym_bpf.c \
 	       user/mounts.c user/state.c user/seed.c user/server.c user/eventlog.c \
 	       user/segtable.c user/report.c user/procinfo.c user/lifecycle.c user/alerts.c \
 	       user/alert_exec.c user/metrics.c user/privs.c user/replay.c user/rescan.c
@@ -128,7 +128,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
 # Every daemon object may include the skeleton.
-$(DAEMON_OBJS): $(OUTPUT)/shmwatch.skel.h
+$(DAEMON_OBJS): $(OUTPUT)/shmwatch.skel.h $(OUTPUT)/ksym.skel.h
 
 $(OUTPUT)/%.o: %.c
 	$(call msg,CC,$@)

@@ -242,7 +242,6 @@ static __always_inline long find_one(struct task_struct *task, __u64 addr, struc
 	return 0;
 }
 
-
 /* What shm_hit_cb read of the VMA at an address (its context must be on the stack). */
 struct shm_hit {
 	struct vma_hit vma;
@@ -276,8 +275,8 @@ static long shm_hit_cb(struct task_struct *task, struct vm_area_struct *vma, str
  * one lookup, no iterator, and the VMA read with direct loads. Same returns; *hit gets the
  * VMA's bounds.
  */
-static __always_inline long find_shm_at(struct task_struct *task, __u64 addr,
-					struct shmw_acc *acc, struct vma_hit *hit)
+static __always_inline long find_shm_at(struct task_struct *task, __u64 addr, struct shmw_acc *acc,
+					struct vma_hit *hit)
 {
 	struct shm_hit h = {};
 	long err;

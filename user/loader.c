@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include "kallsyms.h"
 #include "kfeatures.h"
+#include "ksym_bpf.h"
 #include "loader.h"
 #include "log.h"
 #include "mounts.h"
@@ -277,11 +278,19 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 	if (ret)
 		return ret;
 	phase("features probed, mounts checked");
-	ret = shmw_ksyms("/proc/kallsyms", ks, sizeof(ks) / sizeof(ks[0]));
+	/* Asked of the kernel by a syscall program (5.16+), else read from /proc/kallsyms. */
+	probing = true;
+	ret = shmw_ksyms_bpf(ks, sizeof(ks) / sizeof(ks[0]));
+	probing = false;
+	if (ret) {
+		log_debug("kernel symbol lookup by BPF: %s; reading /proc/kallsyms",
+			  strerror(-ret));
+		ret = shmw_ksyms("/proc/kallsyms", ks, sizeof(ks) / sizeof(ks[0]));
+	}
 	if (!ret)
 		ret = ks[0].err;
 	b->shm_mmap_addr = ks[0].addr;
-	phase("kallsyms read");
+	phase("kernel symbols found");
 	if (ret) {
 		snprintf(err, errlen,
 			 "cannot find shm_mmap in /proc/kallsyms (%s): is CONFIG_SYSVIPC set, and "
