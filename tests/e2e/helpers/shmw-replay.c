@@ -143,8 +143,7 @@ static void apply(json_object *o, const char *line)
 	struct mmrec *m;
 	struct sharer *sh;
 
-	if (!json_object_object_get_ex(o, "event", &ev) ||
-	    !json_object_is_type(ev, json_type_string))
+	if (!json_object_object_get_ex(o, "event", &ev) || !json_object_is_type(ev, json_type_string))
 		die_line("no \"event\"", line);
 	event = json_object_get_string(ev);
 	if (!strcmp(event, "attach") || !strcmp(event, "detach") || !strcmp(event, "vmas")) {
@@ -277,8 +276,7 @@ int main(int argc, char **argv)
 				return 3;
 			want_ids[nwant_ids++] = strtoull(argv[++i], NULL, 10);
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr,
-				"usage: shmw-replay [--ns INUM] [--shmid ID]... [FILE...]\n");
+			fprintf(stderr, "usage: shmw-replay [--ns INUM] [--shmid ID]... [FILE...]\n");
 			return 3;
 		} else {
 			FILE *f = fopen(argv[i], "re");
