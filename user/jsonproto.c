@@ -18,7 +18,7 @@
  * integer") as long as they are shallower than this. */
 #define REQ_MAX_DEPTH 8
 
-enum field_id { F_CMD, F_SHMID, F_NS, F_PID, F_LAST, F_FOLLOW, F_CONTAINER, F_COUNT };
+enum field_id { F_CMD, F_SHMID, F_NS, F_PID, F_LAST, F_FOLLOW, F_CONTAINER, F_ROWS, F_COUNT };
 
 struct field_spec {
 	const char *name;
@@ -34,6 +34,7 @@ static const struct field_spec fields[F_COUNT] = {
     [F_LAST] = {"last", json_type_int, 0, SHMW_EVENTS_LAST_MAX},
     [F_FOLLOW] = {"follow", json_type_boolean, 0, 1},
     [F_CONTAINER] = {"container", json_type_string, 1, 64}, /* min/max: length */
+    [F_ROWS] = {"rows", json_type_boolean, 0, 1},
 };
 
 #define BIT(f) (1u << (f))
@@ -44,7 +45,7 @@ static const struct cmd_spec {
 	unsigned allowed;  /* fields the command accepts, cmd included */
 	unsigned required; /* fields it cannot do without */
 } cmds[] = {
-    {SHMW_CMD_WHO, "who", BIT(F_CMD) | BIT(F_SHMID) | BIT(F_NS) | BIT(F_CONTAINER),
+    {SHMW_CMD_WHO, "who", BIT(F_CMD) | BIT(F_SHMID) | BIT(F_NS) | BIT(F_CONTAINER) | BIT(F_ROWS),
      BIT(F_CMD) | BIT(F_SHMID)},
     {SHMW_CMD_PS, "ps", BIT(F_CMD) | BIT(F_PID), BIT(F_CMD) | BIT(F_PID)},
     {SHMW_CMD_LS, "ls", BIT(F_CMD) | BIT(F_NS) | BIT(F_CONTAINER), BIT(F_CMD)},
@@ -278,6 +279,7 @@ static int request_from_object(struct json_object *obj, struct shmw_request *req
 	req->pid = (int32_t)vals[F_PID];
 	req->last = (uint32_t)vals[F_LAST];
 	req->follow = vals[F_FOLLOW] != 0;
+	req->rows = vals[F_ROWS] != 0;
 	if (seen & BIT(F_CONTAINER)) {
 		struct json_object *cv;
 
@@ -427,6 +429,8 @@ char *shmw_request_format(const struct shmw_request *req)
 			bad |= add(obj, "ns", json_object_new_int64(req->ns));
 		if (req->container[0])
 			bad |= add(obj, "container", json_object_new_string(req->container));
+		if (req->rows)
+			bad |= add(obj, "rows", json_object_new_boolean(1));
 		break;
 	case SHMW_CMD_PS:
 		bad |= add(obj, "pid", json_object_new_int64(req->pid));

@@ -29,6 +29,7 @@ struct shmw_request {
 	int32_t pid;	    /* ps: 1..INT32_MAX */
 	uint32_t last;	    /* events: 0..SHMW_EVENTS_LAST_MAX */
 	bool follow;	    /* events */
+	bool rows;	    /* who: holders as rows of the table's columns (docs/protocol.md) */
 	char container[65]; /* who, ls: only holders in containers whose id starts so ("": all) */
 };
 

@@ -378,6 +378,9 @@ static void put_hex(struct shmw_jbuf *b, uint64_t v)
 	shmw_jbuf_lit(b, "\"");
 }
 
+/* The holders of a `who` answer asked with "rows" (docs/protocol.md). */
+#define WHO_COLUMNS "[\"pid\",\"user\",\"comm\",\"since\",\"how\",\"vmas\"]"
+
 struct who_out {
 	struct shmw_jbuf *b;
 	const struct shmw_who_filter *f;
@@ -405,14 +408,31 @@ static void who_holder(struct who_out *w, uint32_t pid, const char *comm, uint32
 		w->hidden++;
 		return;
 	}
-	if (!x)
-		x = shmw_procx_get(pid, cache);
 	if (!w->last_user || uid != w->last_uid) {
 		w->last_uid = uid;
 		w->last_user = shmw_user_name(uid);
 	}
 	if (w->shown++)
 		shmw_jbuf_lit(b, ",");
+	if (w->f->rows) {
+		/* WHO_COLUMNS: what the table shows, and no /proc read for it. */
+		shmw_jbuf_lit(b, "[");
+		shmw_jbuf_u64(b, pid);
+		shmw_jbuf_lit(b, ",");
+		shmw_jbuf_str(b, w->last_user);
+		shmw_jbuf_lit(b, ",");
+		shmw_jbuf_str(b, comm);
+		shmw_jbuf_lit(b, ",");
+		put_time(b, &w->clk, since);
+		shmw_jbuf_lit(b, ",\"");
+		shmw_jbuf_raw(b, shmw_cause_name(slot->how), strlen(shmw_cause_name(slot->how)));
+		shmw_jbuf_lit(b, "\",");
+		shmw_jbuf_u64(b, slot->nvma);
+		shmw_jbuf_lit(b, "]");
+		return;
+	}
+	if (!x)
+		x = shmw_procx_get(pid, cache);
 	shmw_jbuf_lit(b, "{\"pid\":");
 	shmw_jbuf_u64(b, pid);
 	shmw_jbuf_lit(b, ",\"comm\":");
@@ -508,7 +528,10 @@ void shmw_report_who_line(struct shmw_jbuf *b, const struct shmw_state *st, uint
 		shmw_jbuf_lit(b, ",\"lpid\":");
 		shmw_jbuf_u64(b, (uint32_t)k->lpid);
 	}
-	shmw_jbuf_lit(b, ",\"holders\":[");
+	if (f->rows)
+		shmw_jbuf_lit(b, ",\"columns\":" WHO_COLUMNS ",\"rows\":[");
+	else
+		shmw_jbuf_lit(b, ",\"holders\":[");
 	who_holders(&w, st, seg);
 	shmw_jbuf_lit(b, "]");
 	if (!f->all) {

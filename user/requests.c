@@ -88,7 +88,11 @@ static void send_who(struct shmw_daemon *d, struct shmw_conn *c, const struct sh
 		     uint32_t ns, const struct shmw_kseg *k)
 {
 	struct shmw_who_filter f = {
-	    .all = shmw_conn_privileged(c), .uid = shmw_conn_uid(c), .container = r->container};
+	    .all = shmw_conn_privileged(c),
+	    .uid = shmw_conn_uid(c),
+	    .container = r->container,
+	    .rows = r->rows,
+	};
 	struct shmw_jbuf b = {0};
 
 	shmw_report_who_line(&b, &d->state, ns, r->shmid, k, &f);

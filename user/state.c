@@ -367,8 +367,8 @@ void shmw_snap_mm_of(struct shmw_snap_mm *out, const struct shmw_mm *rec)
 	out->segs = rec->segs;
 }
 
-int shmw_state_sync_full(struct shmw_state *st, const uint64_t *mm_keys,
-			 const struct shmw_mm *recs, size_t nrecs, const uint32_t *sharer_tgids,
+int shmw_state_sync_full(struct shmw_state *st, const uint64_t *mm_keys, const struct shmw_mm *recs,
+			 size_t nrecs, const uint32_t *sharer_tgids,
 			 const struct shmw_sharer *sharers, size_t nsharers, uint64_t version,
 			 shmw_change_cb cb, void *ctx)
 {
@@ -413,8 +413,8 @@ void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys,
 				if (cb)
 					cb(ctx, SHMW_CHG_OWNER, m, NULL, 0);
 			} else {
-				/* Another process's mm at a freed one's address: the old holder went
-				 * (while nobody watched), the new one came. */
+				/* Another process's mm at a freed one's address: the old holder
+				 * went (while nobody watched), the new one came. */
 				drop_mm(st, m, cb, ctx);
 				m = NULL;
 			}

@@ -120,8 +120,8 @@ void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys,
 		     const struct shmw_sharer *sharers, size_t nsharers, uint64_t version,
 		     shmw_change_cb cb, void *ctx);
 /* The same from whole BPF records. Returns 0, or -ENOMEM (the state is then unchanged). */
-int shmw_state_sync_full(struct shmw_state *st, const uint64_t *mm_keys,
-			 const struct shmw_mm *recs, size_t nrecs, const uint32_t *sharer_tgids,
+int shmw_state_sync_full(struct shmw_state *st, const uint64_t *mm_keys, const struct shmw_mm *recs,
+			 size_t nrecs, const uint32_t *sharer_tgids,
 			 const struct shmw_sharer *sharers, size_t nsharers, uint64_t version,
 			 shmw_change_cb cb, void *ctx);
 

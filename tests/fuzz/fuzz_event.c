@@ -669,7 +669,7 @@ static void step_sync(struct src *s)
 	/* The counter when the maps were read: at least what the records carry, in practice. */
 	snap.version = next_version(s);
 	shmw_state_sync_full(&st, snap.keys, snap.recs, snap.nrecs, snap.sharer_tgids, snap.sharers,
-			snap.nsharers, snap.version, on_change, NULL);
+			     snap.nsharers, snap.version, on_change, NULL);
 	check_invariants("sync");
 	check_synced();
 }

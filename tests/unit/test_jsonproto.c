@@ -401,8 +401,8 @@ static void test_container_field(void)
 static void check_str_same(const char *name, const char *in)
 {
 	struct json_object *o = shmw_json_string(in);
-	const char *want = json_object_to_json_string_ext(
-	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *want = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE);
 	struct shmw_jbuf b = {0};
 
 	shmw_jbuf_str(&b, in);
@@ -410,6 +410,38 @@ static void check_str_same(const char *name, const char *in)
 	CHECK_STR(name, b.oom ? NULL : b.p, want);
 	shmw_jbuf_free(&b);
 	json_object_put(o);
+}
+
+static void test_rows_field(void)
+{
+	struct shmw_request r;
+	char err[256], *line;
+
+	CHECK("rows: accepted for who",
+	      shmw_request_parse("{\"cmd\":\"who\",\"shmid\":1,\"rows\":true}",
+				 strlen("{\"cmd\":\"who\",\"shmid\":1,\"rows\":true}"), &r, err,
+				 sizeof(err)) == 0 &&
+		  r.rows);
+	CHECK("rows: false",
+	      shmw_request_parse("{\"cmd\":\"who\",\"shmid\":1,\"rows\":false}",
+				 strlen("{\"cmd\":\"who\",\"shmid\":1,\"rows\":false}"), &r, err,
+				 sizeof(err)) == 0 &&
+		  !r.rows);
+	CHECK("rows: must be a boolean",
+	      shmw_request_parse("{\"cmd\":\"who\",\"shmid\":1,\"rows\":1}",
+				 strlen("{\"cmd\":\"who\",\"shmid\":1,\"rows\":1}"), &r, err,
+				 sizeof(err)) < 0);
+	CHECK("rows: not for ps",
+	      shmw_request_parse("{\"cmd\":\"ps\",\"pid\":1,\"rows\":true}",
+				 strlen("{\"cmd\":\"ps\",\"pid\":1,\"rows\":true}"), &r, err,
+				 sizeof(err)) < 0);
+	memset(&r, 0, sizeof(r));
+	r.cmd = SHMW_CMD_WHO;
+	r.shmid = 3;
+	r.rows = true;
+	line = shmw_request_format(&r);
+	CHECK_STR("rows: formatted", line, "{\"cmd\":\"who\",\"shmid\":3,\"rows\":true}\n");
+	free(line);
 }
 
 static void test_jbuf(void)
@@ -428,8 +460,8 @@ static void test_jbuf(void)
 		shmw_jbuf_str(&one, in);
 		shmw_jbuf_raw(&one, "", 1);
 		if (one.oom || strcmp(one.p, json_object_to_json_string_ext(
-						  o, JSON_C_TO_STRING_PLAIN |
-							 JSON_C_TO_STRING_NOSLASHESCAPE))) {
+						 o, JSON_C_TO_STRING_PLAIN |
+							JSON_C_TO_STRING_NOSLASHESCAPE))) {
 			printf("  (byte 0x%02x differs)\n", c);
 			bad++;
 		}
@@ -442,13 +474,14 @@ static void test_jbuf(void)
 	check_str_same("jbuf_str plain", "postgres: checkpointer");
 	check_str_same("jbuf_str escapes", "\"q\" \\ / \b\f\n\r\t\x1f\x7f");
 	check_str_same("jbuf_str UTF-8 kept", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
-	check_str_same("jbuf_str invalid UTF-8 replaced", "\xff\xc3(\xe2\x82\xed\xa0\x80\xf4\x90\x80\x80\xc0\xaf");
+	check_str_same("jbuf_str invalid UTF-8 replaced",
+		       "\xff\xc3(\xe2\x82\xed\xa0\x80\xf4\x90\x80\x80\xc0\xaf");
 	check_str_same("jbuf_str cut sequence at the end", "ab\xe2\x82");
 
 	/* Times: what shmw_fmt_rfc3339 writes, over 600 years in uneven steps. */
 	bad = 0;
-	for (uint64_t t = 0; t < UINT64_MAX - 7777777777777777ull; t += 7777777777777777ull +
-									   (t % 1000003)) {
+	for (uint64_t t = 0; t < UINT64_MAX - 7777777777777777ull;
+	     t += 7777777777777777ull + (t % 1000003)) {
 		char want[40];
 
 		b.len = 0;
@@ -487,5 +520,6 @@ int main(void)
 	test_error_line();
 	test_reject();
 	test_jbuf();
+	test_rows_field();
 	return CHECK_DONE();
 }

@@ -677,8 +677,8 @@ static char *who_text(uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
 
 static char *tree_text(json_object *o)
 {
-	const char *s = json_object_to_json_string_ext(
-	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t n = strlen(s);
 	char *line = malloc(n + 2), *t;
 
@@ -690,7 +690,7 @@ static char *tree_text(json_object *o)
 }
 
 static json_object *who_parsed(uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
-				const struct shmw_who_filter *f)
+			       const struct shmw_who_filter *f)
 {
 	char *t = who_text(ns, shmid, k, f);
 	json_object *o = t ? json_tokener_parse(t) : NULL;
@@ -710,10 +710,8 @@ static void test_who_line(void)
 		const struct shmw_kseg *k;
 		const char *name;
 	} cases[] = {
-	    {NS1, 5, &k5, "who line dest, key_now, sharer"},
-	    {NS1, 5, NULL, "who line gone"},
-	    {NS1, 6, &k6, "who line active, two sharers"},
-	    {NS2, 77, NULL, "who line nothing"},
+	    {NS1, 5, &k5, "who line dest, key_now, sharer"}, {NS1, 5, NULL, "who line gone"},
+	    {NS1, 6, &k6, "who line active, two sharers"},   {NS2, 77, NULL, "who line nothing"},
 	    {NS1, 9, NULL, "who line comm needing escapes"},
 	};
 
@@ -722,8 +720,8 @@ static void test_who_line(void)
 	      60 * SEC, SHMW_CAUSE_SHMAT);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		json_object *o = shmw_report_who(&st, cases[i].ns, cases[i].shmid, cases[i].k);
-		char *want = tree_text(o), *got = who_text(cases[i].ns, cases[i].shmid, cases[i].k,
-							   &all);
+		char *want = tree_text(o),
+		     *got = who_text(cases[i].ns, cases[i].shmid, cases[i].k, &all);
 
 		CHECK_STR(cases[i].name, got, want);
 		free(want);
@@ -745,6 +743,40 @@ static void test_who_line(void)
 		CHECK_INT("who line uid 7: none", arr_len(o, "holders"), 0);
 		CHECK_INT("who line uid 7: hidden", num(o, "hidden_holders"), 3);
 		json_object_put(o);
+	}
+	/* Rows: the table's columns of the same holders, in the same order. */
+	{
+		struct shmw_who_filter rows = {.all = true, .rows = true};
+		json_object *full = who_parsed(NS1, 5, &k5, &all);
+		json_object *o = who_parsed(NS1, 5, &k5, &rows), *hs = field(full, "holders");
+		json_object *rs = field(o, "rows");
+		bool same =
+		    rs && hs && json_object_array_length(rs) == json_object_array_length(hs);
+
+		CHECK("who rows: no holders objects", !has(o, "holders"));
+		CHECK_STR(
+		    "who rows: columns",
+		    json_object_to_json_string_ext(field(o, "columns"), JSON_C_TO_STRING_PLAIN),
+		    "[\"pid\",\"user\",\"comm\",\"since\",\"how\",\"vmas\"]");
+		CHECK_INT("who rows: header as without", num(o, "nattch"), num(full, "nattch"));
+		for (size_t i = 0; same && i < json_object_array_length(rs); i++) {
+			json_object *r = json_object_array_get_idx(rs, i);
+			json_object *h = json_object_array_get_idx(hs, i);
+
+			same = json_object_get_int64(json_object_array_get_idx(r, 0)) ==
+				   num(h, "pid") &&
+			       !strcmp(json_object_get_string(json_object_array_get_idx(r, 1)),
+				       str(h, "user")) &&
+			       !strcmp(json_object_get_string(json_object_array_get_idx(r, 2)),
+				       str(h, "comm")) &&
+			       !strcmp(json_object_get_string(json_object_array_get_idx(r, 4)),
+				       str(h, "how")) &&
+			       json_object_get_int64(json_object_array_get_idx(r, 5)) ==
+				   num(h, "vmas");
+		}
+		CHECK("who rows: the holders' columns", same);
+		json_object_put(o);
+		json_object_put(full);
 	}
 	/* No holder of these test pids runs in a container. */
 	{

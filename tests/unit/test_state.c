@@ -907,8 +907,8 @@ static void test_sync_reused_address(void)
 	CHECK_INT("reused address: no owner change", nchanged(SHMW_CHG_OWNER, 0xd000, 0, 0), 0);
 	CHECK_INT("reused address: old holding detached", nchanged(SHMW_CHG_DETACH, 0xd000, 40, 0),
 		  1);
-	CHECK_INT("reused address: new holding attached",
-		  nchanged(SHMW_CHG_ATTACH, 0xd000, 41, 2), 1);
+	CHECK_INT("reused address: new holding attached", nchanged(SHMW_CHG_ATTACH, 0xd000, 41, 2),
+		  1);
 	CHECK("reused address: old pid gone", mm_of(700) == NULL);
 	CHECK("reused address: new pid holds", mm_of(701) && mm_of(701)->mm == 0xd000);
 	check_consistent("reused address");
