@@ -110,6 +110,19 @@ static bool tbl_shown(const struct tbl *t, size_t c)
 	return !t->hide || !t->hide[c];
 }
 
+/* n blanks: printf("%*s") per cell was the largest cost of printing a long table. */
+static void put_blanks(FILE *out, size_t n)
+{
+	static const char blanks[] = "                                ";
+
+	while (n > 0) {
+		size_t k = n < sizeof(blanks) - 1 ? n : sizeof(blanks) - 1;
+
+		fwrite(blanks, 1, k, out);
+		n -= k;
+	}
+}
+
 static void print_row(FILE *out, const struct tbl *t, const size_t *width, const char *const *row)
 {
 	size_t last = 0;
@@ -124,15 +137,18 @@ static void print_row(FILE *out, const struct tbl *t, const size_t *width, const
 		if (!tbl_shown(t, c))
 			continue;
 		if (!first)
-			fprintf(out, "%*s", COL_GAP, "");
+			put_blanks(out, COL_GAP);
 		first = false;
 		pad = width[c] > disp_width(row[c]) ? width[c] - disp_width(row[c]) : 0;
-		if (t->cols[c].right)
-			fprintf(out, "%*s%s", (int)pad, "", row[c]);
-		else if (c == last) /* no trailing blanks */
+		if (t->cols[c].right) {
+			put_blanks(out, pad);
 			fputs(row[c], out);
-		else
-			fprintf(out, "%s%*s", row[c], (int)pad, "");
+		} else if (c == last) { /* no trailing blanks */
+			fputs(row[c], out);
+		} else {
+			fputs(row[c], out);
+			put_blanks(out, pad);
+		}
 	}
 	fputc('\n', out);
 }
