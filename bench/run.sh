@@ -110,7 +110,10 @@ cleanup() {
 	stop_farm
 	# Segments of a farm or loop that was killed (they remove their own otherwise).
 	for k in $(seq 0 15); do ipcrm -M "$(printf '0x5348%02x%02x' "$k" "$k")" 2>/dev/null; done
-	for k in 0x5348ff00 0x5348ff01; do ipcrm -M "$k" 2>/dev/null; done
+	# Loop segments (keys 0x5348ff00-ff, by the loop's pid): those nobody has attached.
+	for k in $(ipcs -m | awk '$1 ~ /^0x5348ff/ && $6 == 0 { print $1 }'); do
+		ipcrm -M "$k" 2>/dev/null
+	done
 	if [ -n "$RESTORE" ]; then
 		eval "$RESTORE"
 		log "restored: $RESTORE"

@@ -517,7 +517,9 @@ static void loop_signal(int sig)
 
 static int loop_segment(int i)
 {
-	key_t key = (key_t)(LOOP_KEY + i);
+	/* One of 128 key pairs, by pid: another bench running at the same time (a second work
+	 * tree on the machine) removes "left over" segments with its own key, not ours. */
+	key_t key = (key_t)(LOOP_KEY + (((unsigned)getpid() & 0x7f) << 1) + (unsigned)i);
 	int id = shmget(key, 4096, 0600);
 
 	if (id >= 0) /* left over by a killed run */
