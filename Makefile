@@ -56,7 +56,7 @@ DAEMON_SRCS := user/shmwatchd.c user/daemon_opts.c user/daemon.c user/requests.c
 	       user/loader.c user/kallsyms.c \
 	       user/mounts.c user/state.c user/seed.c user/server.c user/eventlog.c \
 	       user/segtable.c user/report.c user/procinfo.c user/lifecycle.c user/alerts.c \
-	       user/alert_exec.c user/metrics.c user/privs.c user/replay.c
+	       user/alert_exec.c user/metrics.c user/privs.c user/replay.c user/evline.c
 CLIENT_SRCS := user/shmwatch.c user/client.c user/table.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 HELPER_SRCS := $(wildcard tests/e2e/helpers/*.c)
@@ -147,6 +147,7 @@ $(OUTPUT)/shmwatch: $(CLIENT_OBJS) $(COMMON_OBJS)
 # user/foo.c (plus the common objects and what UNIT_DEPS_foo adds).
 UNIT_DEPS_report := $(OUTPUT)/user/state.o $(OUTPUT)/user/procinfo.o $(OUTPUT)/user/segtable.o
 UNIT_DEPS_state := $(OUTPUT)/user/procinfo.o
+UNIT_DEPS_evline := $(OUTPUT)/user/report.o $(UNIT_DEPS_report)
 .SECONDEXPANSION:
 $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(OUTPUT)/user/%.o $(COMMON_OBJS) \
 		$$(UNIT_DEPS_$$*) | $(OUTPUT)/tests
