@@ -107,8 +107,8 @@ pid_history() {
 	_phs=$1
 	shift
 	# shellcheck disable=SC2046
-	cat $(log_files) | grep -F -e "\"shmid\":$_phs," -e "\"shmid\": $_phs," \
-		-e '"event":"owner"' -e '"event": "owner"' |
+	grep -h -F -e "\"shmid\":$_phs," -e "\"shmid\": $_phs," \
+		-e '"event":"owner"' -e '"event": "owner"' $(log_files) </dev/null |
 		"$JSONX" . event pid cause vmas ns shmid mm >"$T/history.rows" 2>/dev/null
 	_php=" $* "
 	awk -v ns="$SELF_NS" -v s="$_phs" -v pids="$_php" '
