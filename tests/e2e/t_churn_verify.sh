@@ -49,9 +49,25 @@ SAVED_HOLD=$HOLD
 SAVED_WAIT=$SHMW_WAIT
 HOLD=$CHAOS
 SHMW_WAIT=$((SECS + 60))
+# t_churn_loss: the daemon is also stopped for a second in the middle of the churn, so that the
+# ring overflows however fast the daemon keeps up on this machine.
+STALL=
+if [ "${SHMW_CHURN_LOSSY:-0}" = 1 ]; then
+	(
+		sleep $((SECS / 2))
+		kill -STOP "$DPID"
+		sleep 1
+		kill -CONT "$DPID"
+	) &
+	STALL=$!
+fi
 # shellcheck disable=SC2086
 hold chaos --seconds "$SECS" --procs "$PROCS" --seed "$SEED" $IDS
 CHAOS_OK=$?
+if [ -n "$STALL" ]; then
+	wait "$STALL"
+	kill -CONT "$DPID" 2>/dev/null
+fi
 HOLD=$SAVED_HOLD
 SHMW_WAIT=$SAVED_WAIT
 [ "$CHAOS_OK" = 0 ] || finish
