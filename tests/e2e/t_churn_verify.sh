@@ -8,7 +8,8 @@
 #  - the log read address space by address space, minding the process each line names, is
 #    consistent (no detach of what was not attached, no attach of what was held, no renaming
 #    without an owner line) and names as holders exactly the processes the kernel shows;
-#  - `shmwatch verify` finds nothing to repair about them and exits 0.
+#  - `shmwatch verify` finds nothing to repair about them and exits 0;
+#  - a daemon started again on the same log (its own start-up replay) logs no repair about them.
 # Then the workers exit and the same holds for the three processes left.
 # With the default ring buffer events are rarely lost; t_churn_loss runs this with a small one,
 # where most are, and everything above must hold after the repairs.
@@ -118,6 +119,27 @@ fi
 verify_mine "after the churn" "$IDS" "$(echo $HOLDERS)"
 # shellcheck disable=SC2086
 check_replay "replay still equals who after verify" $IDS
+
+# The daemon's own start-up replay (user/replay.c) of this log, repairs and all: a daemon started
+# again on it finds that nothing changed about our segments (nothing did while it was down) and
+# logs no attach, detach or vmas line about them.
+NLINES=$(wc -l <"$T/events.jsonl")
+stop_daemon
+check_eq "the daemon exits 0 on SIGTERM after the churn" 0 echo "$?"
+# shellcheck disable=SC2086
+start_daemon --log-max-bytes 0 ${SHMW_CHURN_RING:+--ring-size $SHMW_CHURN_RING} || finish
+holder_lines_since() { # holder lines about our segments after line NLINES
+	tail -n "+$((NLINES + 1))" "$T/events.jsonl" | "$JSONX" . event shmid ns 2>/dev/null |
+		awk -v ids=" $IDS " -v ns="$SELF_NS" '$3 == ns && index(ids, " " $2 " ") &&
+			($1 == "attach" || $1 == "detach" || $1 == "vmas")' | wc -l | tr -d ' '
+}
+check_eq "a restarted daemon's replay of the log leaves nothing to repair about our segments" \
+	0 holder_lines_since
+for id in $IDS; do
+	check_who "who $id after a restart on the same log" "$id"
+done
+# shellcheck disable=SC2086
+check_replay "replay after the restart" $IDS
 
 # The workers go (the supervisor's end makes them exit); the static holders stay.
 hend chaos || finish
