@@ -15,13 +15,15 @@
  * shmw_report_event like the daemon's on_change. After every step the state is walked again:
  * nholdings, the segment index and the pid index must agree with what the mms hold, and the
  * uthash tables must be sound. The JSON must be strict (valid UTF-8) and carry the event's
- * numbers. shmw_state_clear at the end: LeakSanitizer reports anything left behind. */
+ * numbers, and the daemon's direct formatter (evline) must print the same bytes as json-c.
+ * shmw_state_clear at the end: LeakSanitizer reports anything left behind. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define HASH_DEBUG 1 /* HASH_FSCK (uthash's own consistency walk) below */
 #include "fuzz_util.h"
+#include "evline.h"
 #include "procinfo.h"
 #include "report.h"
 #include "state.h"
@@ -351,6 +353,17 @@ FUZZ_NOCOV static void check_event_json(const struct shmw_event *ev)
 	}
 	if (ev->ts)
 		fuzz_json_member(back, "time", json_type_string);
+	{
+		/* The daemon's direct formatter prints the same bytes. The time is read from the
+		 * clocks at each call and may differ by a microsecond: compared from "event" on. */
+		char line[SHMW_EVLINE_MAX];
+		size_t n = shmw_evline_format(line, sizeof(line), ev);
+		const char *a = strstr(line, ",\"event\":"), *b = strstr(s, ",\"event\":");
+
+		FUZZ_CHECK(n == strlen(s), "evline length %zu, json-c %zu: %s", n, strlen(s), s);
+		FUZZ_CHECK(a && b && a - line == b - s && strcmp(a, b) == 0,
+			   "evline differs from json-c:\n%s\n%s", line, s);
+	}
 	json_object_put(back);
 	json_object_put(o);
 }
