@@ -404,6 +404,15 @@ static void request_rescan(struct shmw_mm *rec, __u64 mm, __u32 cause, __u32 act
 	emit(TC(SHMW_EV_RESCAN, cause), mm, rec, NULL, actor);
 }
 
+/* A walk is pending already (its request is in the ring, or the daemon retries it on its tick):
+ * one request covers any number of later changes, and a process that changes faster than it
+ * can be walked does not flood the ring with requests. */
+static __always_inline void rescan_once(struct shmw_mm *rec, __u64 mm, __u32 cause, __u32 actor)
+{
+	if (!(rec->flags & SHMW_MM_RESCAN))
+		request_rescan(rec, mm, cause, actor);
+}
+
 /* Widens the record's span of SysV VMAs (shmw_mm.lo/hi) to cover [start, end). */
 static __always_inline void span_add(struct shmw_mm *rec, __u64 start, __u64 end)
 {
@@ -699,13 +708,13 @@ static int range_exit(long ret)
 		 * A failed shmdt changed nothing: an exact record needs no walk for it. */
 		if (!(op->cause == SHMW_CAUSE_SHMDT && ret &&
 		      (rec->flags & (SHMW_MM_SEEDED | SHMW_MM_RESCAN)) == SHMW_MM_SEEDED))
-			request_rescan(rec, op->mm, op->cause, current_tgid());
+			rescan_once(rec, op->mm, op->cause, current_tgid());
 		op_finish(rec);
 		goto out;
 	}
 	if (op->exact) {
 		if (exact_exit(op, rec, &sc->acc, ret))
-			request_rescan(rec, op->mm, op->cause, current_tgid());
+			rescan_once(rec, op->mm, op->cause, current_tgid());
 		op_finish(rec);
 		goto out;
 	}
