@@ -86,12 +86,25 @@ struct range_op {
 	__u64 len2;	/* mremap new length */
 	__u32 kind;
 	__u32 cause;
-	__u32 shmid;  /* OP_RMID */
-	__u32 remap;  /* OP_SHMAT with SHM_REMAP: walk the mm again afterwards */
-	__u32 rescan; /* no VMA iterator: ask user space to walk the mm at exit */
-	__u32 pad;
+	__u32 shmid;		/* OP_RMID */
+	__u32 remap;		/* OP_SHMAT with SHM_REMAP: walk the mm again afterwards */
+	__u32 rescan;		/* no VMA iterator: ask user space to walk the mm at exit */
+	__u32 exact;		/* no VMA iterator, counted by probes instead: EXACT_* */
+	__u64 changes;		/* the record's change counter after enter (exact): another change
+				 * between enter and exit could be in what the probes saw */
+	struct split_ends ends; /* EXACT_SPLIT */
 	struct shmw_acc before;
 };
+
+/* range_op.exact: how a call is counted without the iterator (vma.bpf.h). */
+#define EXACT_SPLIT  1	  /* split_before at enter, split_after at exit */
+#define EXACT_DELTA  2	  /* before holds the signed counts the call changes if it succeeds */
+#define EXACT_NEWVMA 0x10 /* and on success a new mapping starts at lo */
+
+/* range_enter flags: what a call does besides its cause. */
+#define RE_UNMAP    1 /* replaces the range (remap_file_pages, though its cause is a split) */
+#define RE_NEWVMA   2 /* maps something new at the range's start (MAP_FIXED, remap_file_pages) */
+#define RE_DONTFORK 4 /* madvise(MADV_DONTFORK): fork may no longer copy what the mm holds */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -391,6 +404,15 @@ static void request_rescan(struct shmw_mm *rec, __u64 mm, __u32 cause, __u32 act
 	emit(TC(SHMW_EV_RESCAN, cause), mm, rec, NULL, actor);
 }
 
+/* A walk is pending already (its request is in the ring, or the daemon retries it on its tick):
+ * one request covers any number of later changes, and a process that changes faster than it
+ * can be walked does not flood the ring with requests. */
+static __always_inline void rescan_once(struct shmw_mm *rec, __u64 mm, __u32 cause, __u32 actor)
+{
+	if (!(rec->flags & SHMW_MM_RESCAN))
+		request_rescan(rec, mm, cause, actor);
+}
+
 /* Widens the record's span of SysV VMAs (shmw_mm.lo/hi) to cover [start, end). */
 static __always_inline void span_add(struct shmw_mm *rec, __u64 start, __u64 end)
 {
@@ -419,8 +441,47 @@ static __always_inline bool may_reach(struct shmw_mm *rec, __u64 lo, __u64 hi, _
 
 /* ---- syscalls that add, remove or cut VMAs in a range ---- */
 
+/*
+ * Without the iterator: counts what a call on [lo, hi) of an exact record will change, by
+ * probes (vma.bpf.h), for range_exit to apply. Returns 1 (counted), 0 (it reaches no SysV
+ * VMA: nothing to do) or -1 (cannot tell: the call's exit asks user space for a walk).
+ * mremap is always walked: it moves VMAs, possibly out of the record's span.
+ */
+__noinline int exact_enter(struct range_op *op, struct shmw_mm *rec, __u64 lo, __u64 hi,
+			   __u32 flags)
+{
+	if (!op || !rec)
+		return -1;
+	/* Counts to add to must be exact, and no other call may be changing them meanwhile. */
+	if ((rec->flags & (SHMW_MM_SEEDED | SHMW_MM_RESCAN | SHMW_MM_OVERFLOW)) != SHMW_MM_SEEDED ||
+	    rec->inflight)
+		return -1;
+	op->lo = lo;
+	op->hi = hi;
+	if (op->cause == SHMW_CAUSE_MREMAP)
+		return -1;
+	if (op->cause == SHMW_CAUSE_SHMDT) {
+		if (count_shmdt(&op->before, lo, rec->lo, rec->hi))
+			return -1;
+		op->exact = EXACT_DELTA;
+		return op->before.nsegs ? 1 : 0;
+	}
+	if (op->cause == SHMW_CAUSE_SPLIT && !(flags & RE_UNMAP)) {
+		op->ends.at[0] = lo;
+		op->ends.at[1] = hi;
+		if (split_before(&op->ends))
+			return -1;
+		op->exact = EXACT_SPLIT;
+		return op->ends.file[0] || op->ends.file[1];
+	}
+	if (count_unmap(&op->before, lo, hi))
+		return -1;
+	op->exact = EXACT_DELTA | ((flags & RE_NEWVMA) ? EXACT_NEWVMA : 0);
+	return op->before.nsegs ? 1 : 0;
+}
+
 static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u64 start2,
-				       __u64 len2, __u64 newlen)
+				       __u64 len2, __u64 newlen, __u32 flags)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 mm = current_mm(task);
@@ -438,9 +499,10 @@ static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u6
 	hi = (start + len + 4095) & PAGE_MASK_4K;
 	hi2 = len2 ? (start2 + len2 + 4095) & PAGE_MASK_4K : 0;
 	if (!have_vma_iter()) {
-		/* We cannot see what is in the range: a call that may reach a SysV VMA of an mm
-		 * that holds something (or, while seeding, of any mm) has sys_exit ask for a
-		 * walk. shmdt may detach pieces beyond any range we could name. */
+		/* We cannot walk the range. A call that may reach a SysV VMA of an mm whose
+		 * counts are exact is counted by probes; else (and when probing cannot tell)
+		 * sys_exit asks for a walk, for an mm that holds something (or, while seeding,
+		 * any mm). shmdt may detach pieces beyond any range we could name. */
 		if (rec && cause != SHMW_CAUSE_SHMDT &&
 		    !may_reach(rec, start & PAGE_MASK_4K, hi, start2 & PAGE_MASK_4K, hi2))
 			return 0;
@@ -453,11 +515,21 @@ static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u6
 			return 0;
 		op->cause = cause;
 		op->mm = mm;
-		op->rescan = 1;
-		if (cause == SHMW_CAUSE_SPLIT)
-			rec->flags |= SHMW_MM_DONTCOPY; /* madvise may set it; the walk tells */
+		if (flags & RE_DONTFORK)
+			rec->flags |= SHMW_MM_DONTCOPY; /* a walk clears it if none is left */
+		switch (exact_enter(op, rec, start & PAGE_MASK_4K, hi, flags)) {
+		case 0:
+			bpf_map_delete_elem(&ops, &tid);
+			return 0;
+		case 1:
+			break;
+		default:
+			op->exact = 0;
+			op->rescan = 1;
+		}
 		__sync_fetch_and_add(&rec->inflight, 1);
 		mark_changed(rec);
+		op->changes = rec->changes;
 		return 0;
 	}
 	op = op_start(tid, OP_RANGE);
@@ -547,6 +619,67 @@ __noinline int apply_diff(struct shmw_mm *rec, struct shmw_acc *before, struct s
 	return 0;
 }
 
+/* Applies the signed counts in acc (exact_enter, split_after). Global: a loop. */
+__noinline int apply_deltas(struct shmw_mm *rec, struct shmw_acc *acc, __u64 mm, __u32 cause)
+{
+	int i;
+
+	if (!rec || !acc)
+		return 0;
+	for (i = 0; i < SHMW_MM_SEGS; i++) {
+		if (i >= acc->nsegs)
+			break;
+		mm_apply(rec, &acc->segs[i], mm, (int)acc->segs[i].n, cause);
+	}
+	if (acc->overflow) {
+		rec->flags |= SHMW_MM_OVERFLOW;
+		stat_inc(SHMW_STAT_OVERFLOW);
+		rec->version = next_version();
+		emit(TC(SHMW_EV_OVERFLOW, cause), mm, rec, NULL, current_tgid());
+	}
+	return 0;
+}
+
+/*
+ * sys_exit of a call exact_enter counted: applies what it did. Returns 0, or -1 when the
+ * counts cannot be trusted (another change between enter and exit, a busy probe, a call
+ * that failed after changing something): the caller asks for a walk.
+ */
+__noinline int exact_exit(struct range_op *op, struct shmw_mm *rec, struct shmw_acc *acc, long ret)
+{
+	bool failed = ret < 0 && ret >= -MAX_ERRNO;
+	struct vma_hit hit = {};
+	__u64 mm;
+
+	if (!op || !rec || !acc)
+		return 0;
+	mm = op->mm;
+	/* Enter's own mark_changed is in op->changes: anything else means another call. */
+	if (rec->changes != op->changes)
+		return -1;
+	if (op->exact == EXACT_SPLIT) {
+		acc_reset(acc);
+		if (split_after(&op->ends, acc))
+			return -1;
+		apply_deltas(rec, acc, mm, op->cause);
+		return 0;
+	}
+	if (failed) {
+		/* shmdt fails before it removes anything; munmap, mmap and remap_file_pages
+		 * may fail after unmapping part of the range. */
+		return op->cause == SHMW_CAUSE_SHMDT ? 0 : -1;
+	}
+	if (op->exact & EXACT_NEWVMA) {
+		/* The new mapping is a SysV VMA when it maps a segment's file again. */
+		if (probe(op->lo, &hit))
+			return -1;
+		if (hit.start == op->lo && acc_add(&op->before, hit.file, 1))
+			span_add(rec, hit.start, hit.end);
+	}
+	apply_deltas(rec, &op->before, mm, op->cause);
+	return 0;
+}
+
 static void op_finish(struct shmw_mm *rec)
 {
 	__sync_fetch_and_sub(&rec->inflight, 1);
@@ -571,8 +704,17 @@ static int range_exit(long ret)
 	if (!rec)
 		goto out;
 	if (op->rescan) {
-		/* Flag first: a call entering between the two must not think the span exact. */
-		request_rescan(rec, op->mm, op->cause, current_tgid());
+		/* Flag first: a call entering between the two must not think the span exact.
+		 * A failed shmdt changed nothing: an exact record needs no walk for it. */
+		if (!(op->cause == SHMW_CAUSE_SHMDT && ret &&
+		      (rec->flags & (SHMW_MM_SEEDED | SHMW_MM_RESCAN)) == SHMW_MM_SEEDED))
+			rescan_once(rec, op->mm, op->cause, current_tgid());
+		op_finish(rec);
+		goto out;
+	}
+	if (op->exact) {
+		if (exact_exit(op, rec, &sc->acc, ret))
+			rescan_once(rec, op->mm, op->cause, current_tgid());
 		op_finish(rec);
 		goto out;
 	}
@@ -606,7 +748,7 @@ out:
 SEC("tracepoint/syscalls/sys_enter_munmap")
 int enter_munmap(struct trace_event_raw_sys_enter *ctx)
 {
-	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_MUNMAP, 0, 0, 0);
+	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_MUNMAP, 0, 0, 0, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_munmap")
@@ -622,7 +764,7 @@ int enter_mremap(struct trace_event_raw_sys_enter *ctx)
 	__u64 old_len = ctx->args[1] ? ctx->args[1] : 1;
 
 	return range_enter(ctx->args[0], old_len, SHMW_CAUSE_MREMAP, ctx->args[4],
-			   (flags & MREMAP_FIXED) ? ctx->args[2] : 0, ctx->args[2]);
+			   (flags & MREMAP_FIXED) ? ctx->args[2] : 0, ctx->args[2], 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_mremap")
@@ -637,7 +779,7 @@ int enter_mmap(struct trace_event_raw_sys_enter *ctx)
 	/* Only MAP_FIXED can replace existing mappings (MAP_FIXED_NOREPLACE fails instead). */
 	if (!(ctx->args[3] & MAP_FIXED))
 		return 0;
-	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_MUNMAP, 0, 0, 0);
+	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_MUNMAP, 0, 0, 0, RE_NEWVMA);
 }
 
 SEC("tracepoint/syscalls/sys_exit_mmap")
@@ -646,12 +788,12 @@ int exit_mmap_sys(struct trace_event_raw_sys_exit *ctx)
 	return range_exit(ctx->ret);
 }
 
-/* Calls that can only cut VMAs (change flags on part of one). */
-#define SPLITTER(name)                                                                             \
+/* Calls that can only cut VMAs (change flags on part of one): start, len, then flags. */
+#define SPLITTER(name, flags)                                                                      \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
 	int enter_##name(struct trace_event_raw_sys_enter *ctx)                                    \
 	{                                                                                          \
-		return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_SPLIT, 0, 0, 0);         \
+		return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_SPLIT, 0, 0, 0, flags);  \
 	}                                                                                          \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
 	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                      \
@@ -659,15 +801,32 @@ int exit_mmap_sys(struct trace_event_raw_sys_exit *ctx)
 		return range_exit(ctx->ret);                                                       \
 	}
 
-SPLITTER(mprotect)
-SPLITTER(pkey_mprotect)
-SPLITTER(madvise)
-SPLITTER(mlock)
-SPLITTER(mlock2)
-SPLITTER(munlock)
-SPLITTER(mbind)
-SPLITTER(mseal)
-SPLITTER(remap_file_pages)
+SPLITTER(mprotect, 0)
+SPLITTER(pkey_mprotect, 0)
+#define MADV_DONTFORK 10
+/* Most advice never cuts (MADV_DONTNEED, WILLNEED, ...): those are counted as splits that
+ * did not happen. MADV_DONTFORK makes fork skip the VMAs. */
+SPLITTER(madvise, ctx->args[2] == MADV_DONTFORK ? RE_DONTFORK : 0)
+SPLITTER(mlock, 0)
+SPLITTER(mlock2, 0)
+SPLITTER(munlock, 0)
+SPLITTER(mbind, 0)
+SPLITTER(mseal, 0)
+
+/* Since 3.16 an emulation: mmap(MAP_FIXED) of the VMA's own file over [start, start + size),
+ * both rounded down to pages (mm/mmap.c), so what was there goes and one new VMA comes. */
+SEC("tracepoint/syscalls/sys_enter_remap_file_pages")
+int enter_remap_file_pages(struct trace_event_raw_sys_enter *ctx)
+{
+	return range_enter(ctx->args[0] & PAGE_MASK_4K, ctx->args[1] & PAGE_MASK_4K,
+			   SHMW_CAUSE_SPLIT, 0, 0, 0, RE_UNMAP | RE_NEWVMA);
+}
+
+SEC("tracepoint/syscalls/sys_exit_remap_file_pages")
+int exit_remap_file_pages(struct trace_event_raw_sys_exit *ctx)
+{
+	return range_exit(ctx->ret);
+}
 
 /* ---- shmat, shmdt, shmctl ---- */
 
@@ -776,17 +935,15 @@ int enter_shmdt(struct trace_event_raw_sys_enter *ctx)
 
 	if (!sc)
 		return 0;
+	if (!have_vma_iter()) /* counted from addr by probes (count_shmdt) */
+		return range_enter(addr, 4096, SHMW_CAUSE_SHMDT, 0, 0, 0, 0);
 	/* shmdt removes the VMAs of the segment attached at addr within its size. */
 	acc_reset(&sc->acc);
-	if (bpf_map_lookup_elem(&mms, &(__u64){current_mm(task)}) || seeding) {
-		if (have_vma_iter())
-			walk_range(task, &sc->acc, &lo, &hi);
-		else
-			find_one(task, addr, &sc->acc, &(struct vma_hit){});
-	}
+	if (bpf_map_lookup_elem(&mms, &(__u64){current_mm(task)}) || seeding)
+		walk_range(task, &sc->acc, &lo, &hi);
 	if (!sc->acc.nsegs)
-		return range_enter(addr, 4096, SHMW_CAUSE_SHMDT, 0, 0, 0);
-	return range_enter(addr, sc->acc.segs[0].size, SHMW_CAUSE_SHMDT, 0, 0, 0);
+		return range_enter(addr, 4096, SHMW_CAUSE_SHMDT, 0, 0, 0, 0);
+	return range_enter(addr, sc->acc.segs[0].size, SHMW_CAUSE_SHMDT, 0, 0, 0, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_shmdt")
@@ -1163,7 +1320,7 @@ struct seed_state {
 	__u32 uid;
 	__u32 inflight;
 	__u32 pad;
-	__u64 lo, hi;	   /* span of the SysV VMAs seen */
+	__u64 lo, hi;	/* span of the SysV VMAs seen */
 	__u64 dontcopy; /* one of them is VM_DONTCOPY */
 	char comm[SHMW_COMM_LEN];
 	struct shmw_acc acc;

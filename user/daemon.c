@@ -305,7 +305,9 @@ int shmw_daemon_on_sample(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-#define DRAIN_BUDGET 16384
+/* Records one turn of the loop takes. 16384 kept a client waiting over 3 s during a storm
+ * under qemu's emulation (t_limits on 6.1 and 6.12); each turn costs one epoll_wait. */
+#define DRAIN_BUDGET 1024
 
 void shmw_daemon_drain(struct shmw_daemon *d)
 {
@@ -365,8 +367,11 @@ static int sync_from_maps(struct shmw_daemon *d, uint32_t cause, uint64_t *chang
 	if (ret)
 		return ret;
 	d->seed_pending = s.unseeded;
-	for (size_t i = 0; s.unseeded && i < s.n; i++)
-		if (!(s.recs[i].flags & SHMW_MM_SEEDED) && s.recs[i].tgid)
+	/* Unseeded, or waiting for a walk whose tries all raced: BPF asks once per pending walk
+	 * (rescan_once), so the next tick walks them again. */
+	for (size_t i = 0; i < s.n; i++)
+		if ((!(s.recs[i].flags & SHMW_MM_SEEDED) || (s.recs[i].flags & SHMW_MM_RESCAN)) &&
+		    s.recs[i].tgid)
 			shmw_daemon_queue_walk(d, s.recs[i].tgid);
 	shmw_state_sync(&d->state, s.keys, s.recs, s.n, s.sharer_tgids, s.sharers, s.nsharers,
 			s.version, on_change, &c);
