@@ -110,7 +110,10 @@ cleanup() {
 	stop_farm
 	# Segments of a farm or loop that was killed (they remove their own otherwise).
 	for k in $(seq 0 15); do ipcrm -M "$(printf '0x5348%02x%02x' "$k" "$k")" 2>/dev/null; done
-	for k in 0x5348ff00 0x5348ff01; do ipcrm -M "$k" 2>/dev/null; done
+	# Loop segments (keys 0x5348ff00-ff, by the loop's pid): those nobody has attached.
+	for k in $(ipcs -m | awk '$1 ~ /^0x5348ff/ && $6 == 0 { print $1 }'); do
+		ipcrm -M "$k" 2>/dev/null
+	done
 	if [ -n "$RESTORE" ]; then
 		eval "$RESTORE"
 		log "restored: $RESTORE"
@@ -187,10 +190,11 @@ status() {
 	die "status request failed 3 times"
 }
 
-# query SHMID: the query alone for one segment; sets Q_P50 Q_P99 Q_BYTES Q_N (dies on failure).
+# query SHMID [rows]: the query alone for one segment (with "rows": as `shmwatch who` asks it);
+# sets Q_P50 Q_P99 Q_BYTES Q_N (dies on failure).
 query() {
 	local out
-	out=$("$SB" query "$SOCK" "$1" 0 "$QUERIES" 3) || die "query of shmid $1 failed"
+	out=$("$SB" query "$SOCK" "$1" 0 "$QUERIES" 3 ${2:+"$2"}) || die "query of shmid $1 failed"
 	read -r Q_P50 _ Q_P99 _ Q_BYTES Q_N <<<"$out"
 }
 
@@ -395,6 +399,7 @@ ready_times 0 3
 row startup "ready (execve to first status answer)" 0 "$(fmt_ns "$READY_MED")" "" "" "" ""
 READY0=$READY_MED
 HWM0_KB=$(daemon_kb VmHWM)
+ANON0_KB=$(daemon_kb RssAnon)
 RING0_KB=$(daemon_bpfmap_kb)
 MEMLOCK0=$(bpf_memlock | cut -d' ' -f1)
 stop_daemon
@@ -664,10 +669,14 @@ if [ "$BIG" -gt 0 ]; then
 			"p99 $(fmt_ns "$Q_P99")" "p50 $(fmt_ns "$Q_P50"), $Q_N requests" "" "< 200 us" \
 			"$(verdict "$Q_P99" "<" 200000)"
 	done
+	query "$(seg_id 0)" rows
+	row "query alone" "who round trip, rows form, $nx holder(s), $(fmt_bytes "$Q_BYTES") answer" \
+		"$BIG" "p99 $(fmt_ns "$Q_P99")" "p50 $(fmt_ns "$Q_P50"), $Q_N requests" "" "" ""
 
 	# Memory right after the start and the queries: the state of BIG holders.
 	hwm=$(daemon_kb VmHWM)
 	rss=$(daemon_kb VmRSS)
+	anon=$(daemon_kb RssAnon)
 	read -r memlock parts <<<"$(bpf_memlock)"
 	row "daemon at $BIG holders" "peak RSS (VmHWM)" "$BIG" "$(fmt_bytes $((hwm * 1024)))" \
 		"$(fmt_bytes $((HWM0_KB * 1024))) idle ($(fmt_bytes $((RING0_KB * 1024))) BPF mmaps); RSS now $(fmt_bytes $((rss * 1024)))" "" \
@@ -675,10 +684,13 @@ if [ "$BIG" -gt 0 ]; then
 	row "daemon at $BIG holders" "BPF maps (memlock, bpftool map show)" "$BIG" \
 		"$(fmt_bytes "$memlock")" "$(fmt_bytes "$MEMLOCK0") with none" "" "" ""
 	mms_part=$(tr ' ' '\n' <<<"$parts" | awk -F= '$1 == "mms" { print $2 }')
-	per_user=$(((hwm - HWM0_KB) * 1024 / BIG))
+	# User space: the growth of anonymous memory (heap), which the BPF mmaps (file-backed, the
+	# ring buffer counted twice) and the start-up peak in VmHWM do not blur. It includes the
+	# bounded ring of recent event lines (--recent, 4096 by default), full after the seeding.
+	per_user=$(((anon - ANON0_KB) * 1024 / BIG))
 	per_bpf=$(((memlock - MEMLOCK0) / BIG))
 	row "daemon at $BIG holders" "state per holder (RSS + BPF maps growth)" "$BIG" \
-		"$((per_user + per_bpf)) B" "$per_user B user, $per_bpf B BPF (mms $(fmt_bytes "${mms_part:-0}"))" \
+		"$((per_user + per_bpf)) B" "$per_user B user (RssAnon $(fmt_bytes $((ANON0_KB * 1024))) -> $(fmt_bytes $((anon * 1024)))), $per_bpf B BPF (mms $(fmt_bytes "${mms_part:-0}"))" \
 		"" "< 1 KiB" "$(verdict $((per_user + per_bpf)) "<" 1024)"
 
 	# Idle cost of tracking BIG holders: the daemon's CPU over 5 quiet seconds.

@@ -9,8 +9,8 @@
  *	/dev/null. CMD runs through /bin/sh -c when it has shell syntax in it, else it is split on
  *	blanks and executed directly. One line per command:
  *	  NAME RUNS MEDIAN P10 P90 MIN MAX CPU_MEDIAN NONZERO_EXITS
- *   shmw-bench query SOCKET SHMID NS COUNT [SECONDS]
- *	COUNT `who` requests on one connection (shmw_client_roundtrip: from the send to the
+ *   shmw-bench query SOCKET SHMID NS COUNT [SECONDS [rows]]
+ *	COUNT `who` requests (with "rows": as `shmwatch who` asks) on one connection (shmw_client_roundtrip: from the send to the
  *	answer's newline), after 20 warm-up requests, or fewer (at least 100) when they take
  *	longer than SECONDS (default 5); NS 0 sends none. Prints
  *	  P50 P90 P99 MAX BYTES REQUESTS   then   CONNECT_P50
@@ -92,7 +92,7 @@ static uint64_t pct(const uint64_t *v, size_t n, double p)
 static int usage(void)
 {
 	fputs("usage: shmw-bench run NAME REPS CMD...\n"
-	      "       shmw-bench query SOCKET SHMID NS COUNT [SECONDS]\n"
+	      "       shmw-bench query SOCKET SHMID NS COUNT [SECONDS [rows]]\n"
 	      "       shmw-bench holders SOCKET SHMID NS\n"
 	      "       shmw-bench status SOCKET FIELD...\n"
 	      "       shmw-bench ready SOCKET OUT LOG TIMEOUT_MS DAEMON [ARG...]\n"
@@ -258,9 +258,10 @@ static int cmd_query(int argc, char **argv)
 	long count, n = 0, ncn = 0;
 	double budget = 5;
 
-	if (argc != 4 && argc != 5)
+	if (argc < 4 || argc > 6 || (argc == 6 && strcmp(argv[5], "rows")))
 		return usage();
 	req = who_req(argv[1], argv[2]);
+	req.rows = argc == 6;
 	count = strtol(argv[3], NULL, 10);
 	if (argc == 5)
 		budget = strtod(argv[4], NULL);
@@ -516,7 +517,9 @@ static void loop_signal(int sig)
 
 static int loop_segment(int i)
 {
-	key_t key = (key_t)(LOOP_KEY + i);
+	/* One of 128 key pairs, by pid: another bench running at the same time (a second work
+	 * tree on the machine) removes "left over" segments with its own key, not ours. */
+	key_t key = (key_t)(LOOP_KEY + (((unsigned)getpid() & 0x7f) << 1) + (unsigned)i);
 	int id = shmget(key, 4096, 0600);
 
 	if (id >= 0) /* left over by a killed run */

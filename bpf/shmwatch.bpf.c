@@ -29,6 +29,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by user space before load. */
 const volatile __u64 shm_mmap_addr = 0; /* &shm_mmap, from /proc/kallsyms */
 const volatile __u32 no_vma_iter = 0;	/* 1: ask user space for walks even where we can walk */
+/* remap_file_pages' number, which enter_split (attached to every splitter) must tell apart:
+ * the loader's, from <sys/syscall.h>. */
+const volatile long nr_remap_file_pages = -1;
 
 #include "vma.bpf.h"
 
@@ -101,11 +104,31 @@ struct range_op {
 	__u32 remap;  /* OP_SHMAT with SHM_REMAP: walk the mm again afterwards */
 	__u32 rescan; /* no VMA iterator: ask user space to walk the mm at exit */
 	__u32 big;    /* the before count is in ops_big (more than OP_SEGS segments) */
-	/* The VMA counts at enter: the head of a struct shmw_acc, OP_SEGS slots long. */
-	__u32 nsegs;
-	__u32 overflow;
-	struct acc_seg segs[OP_SEGS];
+	__u32 exact;  /* no VMA iterator, counted by probes instead: EXACT_* */
+	__u32 pad;
+	__u64 changes; /* the record's change counter after enter (exact): another change
+			* between enter and exit could be in what the probes saw */
+	union {
+		/* The VMA counts at enter (the iterator's walk, or EXACT_DELTA's signed
+		 * counts): the head of a struct shmw_acc, OP_SEGS slots long. */
+		struct {
+			__u32 nsegs;
+			__u32 overflow;
+			struct acc_seg segs[OP_SEGS];
+		};
+		struct split_ends ends; /* EXACT_SPLIT, which keeps no counts */
+	};
 };
+
+/* range_op.exact: how a call is counted without the iterator (vma.bpf.h). */
+#define EXACT_SPLIT  1	  /* split_before at enter, split_after at exit */
+#define EXACT_DELTA  2	  /* before holds the signed counts the call changes if it succeeds */
+#define EXACT_NEWVMA 0x10 /* and on success a new mapping starts at lo */
+
+/* range_enter flags: what a call does besides its cause. */
+#define RE_UNMAP    1 /* replaces the range (remap_file_pages, though its cause is a split) */
+#define RE_NEWVMA   2 /* maps something new at the range's start (MAP_FIXED, remap_file_pages) */
+#define RE_DONTFORK 4 /* madvise(MADV_DONTFORK): fork may no longer copy what the mm holds */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -420,6 +443,15 @@ static void request_rescan(struct shmw_mm *rec, __u64 mm, __u32 cause, __u32 act
 	emit(TC(SHMW_EV_RESCAN, cause), mm, rec, NULL, actor);
 }
 
+/* A walk is pending already (its request is in the ring, or the daemon retries it on its tick):
+ * one request covers any number of later changes, and a process that changes faster than it
+ * can be walked does not flood the ring with requests. */
+static __always_inline void rescan_once(struct shmw_mm *rec, __u64 mm, __u32 cause, __u32 actor)
+{
+	if (!(rec->flags & SHMW_MM_RESCAN))
+		request_rescan(rec, mm, cause, actor);
+}
+
 /* Widens the record's span of SysV VMAs (shmw_mm.lo/hi) to cover [start, end). */
 static __always_inline void span_add(struct shmw_mm *rec, __u64 start, __u64 end)
 {
@@ -489,9 +521,49 @@ static __always_inline struct shmw_acc *op_before(struct range_op *op, struct sh
 	return buf;
 }
 
-/* shmdt: the range is the attach's size from addr, learnt from the VMA at addr by the walk. */
+/*
+ * Without the iterator: counts what a call on [op->lo, op->hi) of an exact record will change,
+ * by probes (vma.bpf.h), into acc (scratch) for the caller to keep in the op and range_exit to
+ * apply. Returns 1 (counted), 0 (it reaches no SysV VMA: nothing to do) or -1 (cannot tell:
+ * the call's exit asks user space for a walk). mremap is always walked: it moves VMAs,
+ * possibly out of the record's span.
+ */
+__noinline int exact_enter(struct range_op *op, struct shmw_mm *rec, struct shmw_acc *acc,
+			   __u32 flags)
+{
+	if (!op || !rec || !acc)
+		return -1;
+	/* Counts to add to must be exact, and no other call may be changing them meanwhile. */
+	if ((rec->flags & (SHMW_MM_SEEDED | SHMW_MM_RESCAN | SHMW_MM_OVERFLOW)) != SHMW_MM_SEEDED ||
+	    rec->inflight)
+		return -1;
+	if (op->cause == SHMW_CAUSE_MREMAP)
+		return -1;
+	acc_reset(acc);
+	if (op->cause == SHMW_CAUSE_SHMDT) {
+		if (count_shmdt(acc, op->lo, rec->lo, rec->hi))
+			return -1;
+		op->exact = EXACT_DELTA;
+		return acc->nsegs ? 1 : 0;
+	}
+	if (op->cause == SHMW_CAUSE_SPLIT && !(flags & RE_UNMAP)) {
+		op->ends.at[0] = op->lo;
+		op->ends.at[1] = op->hi;
+		if (split_before(&op->ends))
+			return -1;
+		op->exact = EXACT_SPLIT;
+		return op->ends.file[0] || op->ends.file[1];
+	}
+	if (count_unmap(acc, op->lo, op->hi))
+		return -1;
+	op->exact = EXACT_DELTA | ((flags & RE_NEWVMA) ? EXACT_NEWVMA : 0);
+	return acc->nsegs ? 1 : 0;
+}
+
+/* flags: RE_*. shmdt with the iterator: the range is the attach's size from addr, learnt from
+ * the VMA at addr by the walk. */
 static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u64 start2,
-				       __u64 len2, __u64 newlen, __u32 shmdt)
+				       __u64 len2, __u64 newlen, __u32 flags)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 mm = current_mm(task);
@@ -500,6 +572,7 @@ static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u6
 	struct range_op *op;
 	__u32 tid = current_tid();
 	__u64 hi, hi2;
+	bool shmdt;
 
 	if (!mm)
 		return 0;
@@ -510,9 +583,10 @@ static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u6
 	hi = (start + len + 4095) & PAGE_MASK_4K;
 	hi2 = len2 ? (start2 + len2 + 4095) & PAGE_MASK_4K : 0;
 	if (!have_vma_iter()) {
-		/* We cannot see what is in the range: a call that may reach a SysV VMA of an mm
-		 * that holds something (or, while seeding, of any mm) has sys_exit ask for a
-		 * walk. shmdt may detach pieces beyond any range we could name. */
+		/* We cannot walk the range. A call that may reach a SysV VMA of an mm whose
+		 * counts are exact is counted by probes; else (and when probing cannot tell)
+		 * sys_exit asks for a walk, for an mm that holds something (or, while seeding,
+		 * any mm). shmdt may detach pieces beyond any range we could name. */
 		if (rec && cause != SHMW_CAUSE_SHMDT &&
 		    !may_reach(rec, start & PAGE_MASK_4K, hi, start2 & PAGE_MASK_4K, hi2))
 			return 0;
@@ -520,16 +594,33 @@ static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u6
 			rec = mm_create(mm, current_tgid(), bpf_get_current_uid_gid(), 0);
 		if (!rec)
 			return 0;
+		sc = cpu_scratch();
+		if (!sc)
+			return 0;
 		op = op_start(tid, OP_RANGE);
 		if (!op)
 			return 0;
 		op->cause = cause;
 		op->mm = mm;
-		op->rescan = 1;
-		if (cause == SHMW_CAUSE_SPLIT)
-			rec->flags |= SHMW_MM_DONTCOPY; /* madvise may set it; the walk tells */
+		op->lo = start & PAGE_MASK_4K;
+		op->hi = hi;
+		if (flags & RE_DONTFORK)
+			rec->flags |= SHMW_MM_DONTCOPY; /* a walk clears it if none is left */
+		switch (exact_enter(op, rec, &sc->acc, flags)) {
+		case 0:
+			bpf_map_delete_elem(&ops, &tid);
+			return 0;
+		case 1:
+			if (op->exact & EXACT_DELTA)
+				op_keep_before(op, &sc->acc, tid);
+			break;
+		default:
+			op->exact = 0;
+			op->rescan = 1;
+		}
 		__sync_fetch_and_add(&rec->inflight, 1);
 		mark_changed(rec);
+		op->changes = rec->changes;
 		return 0;
 	}
 	/* Count into per-CPU scratch first: most calls reach no SysV VMA and then leave no
@@ -538,6 +629,7 @@ static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u6
 	sc = cpu_scratch();
 	if (!sc)
 		return 0;
+	shmdt = cause == SHMW_CAUSE_SHMDT;
 	acc_reset(&sc->acc);
 	sc->op.lo = start & PAGE_MASK_4K;
 	sc->op.hi = shmdt ? sc->op.lo + 1 : hi;
@@ -624,6 +716,69 @@ __noinline int apply_diff(struct shmw_mm *rec, struct shmw_acc *before, struct s
 	return 0;
 }
 
+/* Applies the signed counts in acc (exact_enter, split_after). Global: a loop. */
+__noinline int apply_deltas(struct shmw_mm *rec, struct shmw_acc *acc, __u64 mm, __u32 cause)
+{
+	int i;
+
+	if (!rec || !acc)
+		return 0;
+	for (i = 0; i < SHMW_MM_SEGS; i++) {
+		if (i >= acc->nsegs)
+			break;
+		mm_apply(rec, &acc->segs[i], mm, (int)acc->segs[i].n, cause);
+	}
+	if (acc->overflow) {
+		rec->flags |= SHMW_MM_OVERFLOW;
+		stat_inc(SHMW_STAT_OVERFLOW);
+		rec->version = next_version();
+		emit(TC(SHMW_EV_OVERFLOW, cause), mm, rec, NULL, current_tgid());
+	}
+	return 0;
+}
+
+/*
+ * sys_exit of a call exact_enter counted: applies what it did. before: EXACT_DELTA's counts
+ * (op_before); acc: scratch for EXACT_SPLIT. Returns 0, or -1 when the counts cannot be
+ * trusted (another change between enter and exit, a busy probe, a call that failed after
+ * changing something): the caller asks for a walk.
+ */
+__noinline int exact_exit(struct range_op *op, struct shmw_mm *rec, struct shmw_acc *before,
+			  struct shmw_acc *acc, long ret)
+{
+	bool failed = ret < 0 && ret >= -MAX_ERRNO;
+	struct vma_hit hit = {};
+	__u64 mm;
+
+	if (!op || !rec || !before || !acc)
+		return 0;
+	mm = op->mm;
+	/* Enter's own mark_changed is in op->changes: anything else means another call. */
+	if (rec->changes != op->changes)
+		return -1;
+	if (op->exact == EXACT_SPLIT) {
+		acc_reset(acc);
+		if (split_after(&op->ends, acc))
+			return -1;
+		apply_deltas(rec, acc, mm, op->cause);
+		return 0;
+	}
+	if (failed) {
+		/* shmdt fails before it removes anything; munmap, mmap and remap_file_pages
+		 * may fail after unmapping part of the range. */
+		return op->cause == SHMW_CAUSE_SHMDT ? 0 : -1;
+	}
+	if (op->exact & EXACT_NEWVMA) {
+		/* The new mapping is a SysV VMA when it maps a segment's file again. */
+		if (probe(op->lo, &hit))
+			return -1;
+		if (hit.start == op->lo && acc_file_add(before, hit.file, 1))
+			span_add(rec, hit.start, hit.end);
+	}
+	apply_deltas(rec, before, mm, op->cause);
+	return 0;
+}
+
 static void op_finish(struct shmw_mm *rec)
 {
 	__sync_fetch_and_sub(&rec->inflight, 1);
@@ -649,8 +804,21 @@ static int range_exit(long ret)
 	if (!rec)
 		goto out;
 	if (op->rescan) {
-		/* Flag first: a call entering between the two must not think the span exact. */
-		request_rescan(rec, op->mm, op->cause, current_tgid());
+		/* Flag first: a call entering between the two must not think the span exact.
+		 * A failed shmdt changed nothing: an exact record needs no walk for it. */
+		if (!(op->cause == SHMW_CAUSE_SHMDT && ret &&
+		      (rec->flags & (SHMW_MM_SEEDED | SHMW_MM_RESCAN)) == SHMW_MM_SEEDED))
+			rescan_once(rec, op->mm, op->cause, current_tgid());
+		op_finish(rec);
+		goto out;
+	}
+	if (op->exact) {
+		/* A spilled count that is gone (a map failure) cannot be applied: walk. */
+		before = &sc->before;
+		if (op->exact & EXACT_DELTA)
+			before = op_before(op, &sc->before, tid);
+		if (!before || exact_exit(op, rec, before, &sc->acc, ret))
+			rescan_once(rec, op->mm, op->cause, current_tgid());
 		op_finish(rec);
 		goto out;
 	}
@@ -723,15 +891,35 @@ int enter_mmap(struct trace_event_raw_sys_enter *ctx)
 	/* Only MAP_FIXED can replace existing mappings (MAP_FIXED_NOREPLACE fails instead). */
 	if (!(ctx->args[3] & MAP_FIXED))
 		return 0;
-	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_MUNMAP, 0, 0, 0, 0);
+	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_MUNMAP, 0, 0, 0, RE_NEWVMA);
 }
 
-/* Calls that can only cut VMAs (change flags on part of one): mprotect, pkey_mprotect, madvise,
- * mlock, mlock2, munlock, mbind, mseal, remap_file_pages. One program, attached to each. */
+/* Calls that can only cut VMAs (change flags on part of one): mprotect, pkey_mprotect, mlock,
+ * mlock2, munlock, mbind, mseal, remap_file_pages. One program, attached to each; madvise has
+ * its own (below). */
 SEC("tracepoint/syscalls/sys_enter_mprotect")
 int enter_split(struct trace_event_raw_sys_enter *ctx)
 {
+	/* Start and length come first in each; remap_file_pages does more than cut. */
+	if (ctx->id == nr_remap_file_pages)
+		/* Since 3.16 an emulation: mmap(MAP_FIXED) of the VMA's own file over [start,
+		 * start + size), both rounded down to pages (mm/mmap.c), so what was there
+		 * goes and one new VMA comes. */
+		return range_enter(ctx->args[0] & PAGE_MASK_4K, ctx->args[1] & PAGE_MASK_4K,
+				   SHMW_CAUSE_SPLIT, 0, 0, 0, RE_UNMAP | RE_NEWVMA);
 	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_SPLIT, 0, 0, 0, 0);
+}
+
+/* A program of its own: it reads a third argument, and the kernel refuses to attach a program
+ * that reads beyond a tracepoint's record (mlock has two arguments). */
+#define MADV_DONTFORK 10
+SEC("tracepoint/syscalls/sys_enter_madvise")
+int enter_madvise(struct trace_event_raw_sys_enter *ctx)
+{
+	/* Most advice never cuts (MADV_DONTNEED, WILLNEED, ...): those are counted as splits
+	 * that did not happen. MADV_DONTFORK makes fork skip the VMAs. */
+	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_SPLIT, 0, 0, 0,
+			   ctx->args[2] == MADV_DONTFORK ? RE_DONTFORK : 0);
 }
 
 /* ---- shmat, shmdt, shmctl ---- */
@@ -830,22 +1018,10 @@ out:
 SEC("tracepoint/syscalls/sys_enter_shmdt")
 int enter_shmdt(struct trace_event_raw_sys_enter *ctx)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct scratch *sc = cpu_scratch();
-	__u64 addr = ctx->args[0] & PAGE_MASK_4K;
-
-	if (!sc)
-		return 0;
-	/* shmdt removes the VMAs of the segment attached at addr within its size: with the
-	 * iterator, one walk learns the size from the VMA at addr and counts the range. */
-	if (have_vma_iter())
-		return range_enter(addr, 4096, SHMW_CAUSE_SHMDT, 0, 0, 0, 1);
-	acc_reset(&sc->acc);
-	if (bpf_map_lookup_elem(&mms, &(__u64){current_mm(task)}) || seeding)
-		find_one(task, addr, &sc->acc, &(struct vma_hit){});
-	if (!sc->acc.nsegs)
-		return range_enter(addr, 4096, SHMW_CAUSE_SHMDT, 0, 0, 0, 0);
-	return range_enter(addr, sc->acc.segs[0].size, SHMW_CAUSE_SHMDT, 0, 0, 0, 0);
+	/* shmdt removes the VMAs of the segment attached at addr within its size. With the
+	 * iterator, one walk learns the size from the VMA at addr and counts the range;
+	 * without it, probes follow the attachment's pieces from addr (count_shmdt). */
+	return range_enter(ctx->args[0] & PAGE_MASK_4K, 4096, SHMW_CAUSE_SHMDT, 0, 0, 0, 0);
 }
 
 SEC("tracepoint/syscalls/sys_enter_shmctl")

@@ -80,11 +80,26 @@ static __always_inline __u32 shm_key_at(const unsigned char *name)
 	return key;
 }
 
-/* Adds one SysV VMA of segment (ns, shmid) to acc; returns 1. Global, so that the verifier
- * checks it once instead of once per loop state of every caller (load time fell from seconds
- * to milliseconds). */
-__noinline int acc_add(struct shmw_acc *acc, __u32 ns, __u32 shmid, __u64 size, __u32 key)
+/* Whether a file is a SysV shm segment's (KERNEL-FACTS 4). */
+static __always_inline bool is_shm_file(__u64 file_addr)
 {
+	struct file *file = (struct file *)file_addr;
+
+	return file && (__u64)BPF_CORE_READ(file, f_op, mmap) == shm_mmap_addr;
+}
+
+/* acc_add's segment identity in one argument (a global function takes at most five). */
+#define SEG_ID(ns, shmid) (((__u64)(ns) << 32) | (__u32)(shmid))
+
+/*
+ * Adds d VMAs of segment id (SEG_ID) to acc; returns 1. Global, so that the verifier checks
+ * it once instead of once per loop state of every caller (load time fell from seconds to
+ * milliseconds). d is a signed delta for the callers that count what a call will remove
+ * (acc_seg.n read back as int).
+ */
+__noinline int acc_add(struct shmw_acc *acc, __u64 id, __u64 size, __u32 key, int d)
+{
+	__u32 ns = id >> 32, shmid = (__u32)id;
 	int i;
 
 	if (!acc)
@@ -94,7 +109,7 @@ __noinline int acc_add(struct shmw_acc *acc, __u32 ns, __u32 shmid, __u64 size, 
 		if (i >= acc->nsegs)
 			break;
 		if (acc->segs[i].ns == ns && acc->segs[i].shmid == shmid) {
-			acc->segs[i].n++;
+			acc->segs[i].n += d;
 			return 1;
 		}
 	}
@@ -109,17 +124,17 @@ __noinline int acc_add(struct shmw_acc *acc, __u32 ns, __u32 shmid, __u64 size, 
 	acc->segs[i].shmid = shmid;
 	acc->segs[i].key = key;
 	acc->segs[i].size = size;
-	acc->segs[i].n = 1;
+	acc->segs[i].n = d;
 	acc->nsegs = i + 1;
 	return 1;
 }
 
 /*
- * Adds a VMA's file to acc if it is a SysV shm VMA; returns 1 if it was. Global, for the same
- * reason. The file comes as a number (all reads are probe reads): global functions cannot
- * take the trusted VMA pointer on older kernels.
+ * Adds d VMAs of a file's segment to acc if it is a SysV shm file; returns 1 if it was.
+ * Global, for the same reason. The file comes as a number (all reads are probe reads): global
+ * functions cannot take the trusted VMA pointer on older kernels.
  */
-__noinline int acc_file(struct shmw_acc *acc, __u64 file_addr)
+__noinline int acc_file_add(struct shmw_acc *acc, __u64 file_addr, int d)
 {
 	struct file *file = (struct file *)file_addr;
 	struct shm_file_data *sfd;
@@ -129,9 +144,15 @@ __noinline int acc_file(struct shmw_acc *acc, __u64 file_addr)
 	if ((__u64)BPF_CORE_READ(file, f_op, mmap) != shm_mmap_addr)
 		return 0;
 	sfd = (struct shm_file_data *)BPF_CORE_READ(file, private_data);
-	return acc_add(acc, BPF_CORE_READ(sfd, ns, ns.inum), BPF_CORE_READ(sfd, id),
+	return acc_add(acc, SEG_ID(BPF_CORE_READ(sfd, ns, ns.inum), BPF_CORE_READ(sfd, id)),
 		       BPF_CORE_READ(file, f_inode, i_size),
-		       shm_key_at(BPF_CORE_READ(file, f_path.dentry, d_name.name)));
+		       shm_key_at(BPF_CORE_READ(file, f_path.dentry, d_name.name)), d);
+}
+
+/* Counts one VMA of a file's segment; returns 1 if it is SysV shm. */
+static __always_inline int acc_file(struct shmw_acc *acc, __u64 file_addr)
+{
+	return acc_file_add(acc, file_addr, 1);
 }
 
 static __always_inline int acc_vma(struct shmw_acc *acc, struct vm_area_struct *vma)
@@ -159,8 +180,8 @@ static __always_inline int acc_vma_walk(struct shmw_acc *acc, struct vm_area_str
 	if (!file || (__u64)file->f_op->mmap != shm_mmap_addr)
 		return 0;
 	sfd = (struct shm_file_data *)BPF_CORE_READ(file, private_data);
-	return acc_add(acc, BPF_CORE_READ(sfd, ns, ns.inum), BPF_CORE_READ(sfd, id),
-		       file->f_inode->i_size, shm_key_at(file->f_path.dentry->d_name.name));
+	return acc_add(acc, SEG_ID(BPF_CORE_READ(sfd, ns, ns.inum), BPF_CORE_READ(sfd, id)),
+		       file->f_inode->i_size, shm_key_at(file->f_path.dentry->d_name.name), 1);
 }
 
 /*
@@ -216,6 +237,7 @@ struct vma_hit {
 	__u64 file;
 	__u64 start;
 	__u64 end;
+	__u64 pgoff;
 };
 
 static long vma_hit_cb(struct task_struct *task, struct vm_area_struct *vma, struct vma_hit *hit)
@@ -223,6 +245,7 @@ static long vma_hit_cb(struct task_struct *task, struct vm_area_struct *vma, str
 	hit->file = (__u64)BPF_CORE_READ(vma, vm_file);
 	hit->start = BPF_CORE_READ(vma, vm_start);
 	hit->end = BPF_CORE_READ(vma, vm_end);
+	hit->pgoff = BPF_CORE_READ(vma, vm_pgoff);
 	return 0;
 }
 
@@ -286,7 +309,167 @@ static __always_inline long find_shm_at(struct task_struct *task, __u64 addr, st
 		return err;
 	*hit = h.vma;
 	if (h.shm)
-		acc_add(acc, h.ns, h.shmid, h.size, h.key);
+		acc_add(acc, SEG_ID(h.ns, h.shmid), h.size, h.key, 1);
+	return 0;
+}
+
+/*
+ * Counting a call exactly without the iterator: bpf_find_vma finds only the VMA containing an
+ * address, so the VMAs of a range are followed from its start, each one's end being the next
+ * probe, and a hole is crossed a page at a time. A count that needs more than PROBE_MAX probes
+ * (a long chain, a wide hole) gives up and the caller asks user space for a walk instead.
+ * Each probe takes the mmap lock with a trylock: -EBUSY (another thread holds it for writing)
+ * gives up too. These run in the calling task, at its sys_enter or sys_exit.
+ */
+#define PROBE_MAX   32
+#define SHMW_ENOENT 2
+#define SHMW_E2BIG  7
+#define SHMW_PAGE   4096ULL
+
+static __always_inline long probe(__u64 addr, struct vma_hit *hit)
+{
+	return bpf_find_vma(bpf_get_current_task_btf(), addr, vma_hit_cb, hit, 0);
+}
+
+/*
+ * What munmap of [lo, hi) does to the SysV VMAs there, as signed counts per segment in acc:
+ * -1 for a VMA inside the range, +1 for one the range cuts in two, nothing for one it only
+ * trims. Returns 0, -EBUSY or -E2BIG (see above). Global: the verifier checks the loop once.
+ */
+__noinline int count_unmap(struct shmw_acc *acc, __u64 lo, __u64 hi)
+{
+	struct vma_hit hit = {};
+	__u64 p = lo;
+	long err;
+	int i;
+
+	if (!acc)
+		return 0;
+	for (i = 0; i < PROBE_MAX; i++) {
+		if (p >= hi)
+			return 0;
+		err = probe(p, &hit);
+		if (err == -SHMW_ENOENT) {
+			p += SHMW_PAGE;
+			continue;
+		}
+		if (err)
+			return err;
+		if (hit.start < lo && hit.end > hi)
+			acc_file_add(acc, hit.file, 1);
+		else if (hit.start >= lo && hit.end <= hi)
+			acc_file_add(acc, hit.file, -1);
+		p = hit.end;
+	}
+	return p >= hi ? 0 : -SHMW_E2BIG;
+}
+
+/* shmdt's test of a VMA (ipc/shm.c ksys_shmdt): its offset is its distance from addr. */
+static __always_inline bool shmdt_matches(struct vma_hit *hit, __u64 addr)
+{
+	return hit->start >= addr && (hit->start - addr) / SHMW_PAGE == hit->pgoff;
+}
+
+/*
+ * What shmdt(addr) removes, as -1 per VMA in acc. ksys_shmdt (6.1 as today) takes the first
+ * SysV VMA from addr on that matches, then every later VMA of the same file that matches and
+ * ends within the segment's size of addr. SysV VMAs all lie in [span_lo, span_hi): the search
+ * for the first one starts no lower and ends there. Returns as count_unmap.
+ */
+__noinline int count_shmdt(struct shmw_acc *acc, __u64 addr, __u64 span_lo, __u64 span_hi)
+{
+	struct vma_hit hit = {};
+	__u64 p = addr > span_lo ? addr : span_lo, file = 0, limit = span_hi;
+	long err;
+	int i;
+
+	if (!acc)
+		return 0;
+	for (i = 0; i < PROBE_MAX; i++) {
+		if (p >= limit)
+			return 0;
+		err = probe(p, &hit);
+		if (err == -SHMW_ENOENT) {
+			p += SHMW_PAGE;
+			continue;
+		}
+		if (err)
+			return err;
+		if (!file) {
+			if (shmdt_matches(&hit, addr) && is_shm_file(hit.file)) {
+				file = hit.file;
+				limit =
+				    addr + ((BPF_CORE_READ((struct file *)file, f_inode, i_size) +
+					     SHMW_PAGE - 1) &
+					    ~(SHMW_PAGE - 1));
+				acc_file_add(acc, file, -1);
+			}
+		} else {
+			if (hit.end > limit)
+				return 0; /* and every later VMA ends beyond it too */
+			if (hit.file == file && shmdt_matches(&hit, addr))
+				acc_file_add(acc, file, -1);
+		}
+		p = hit.end;
+	}
+	return p >= limit ? 0 : -SHMW_E2BIG;
+}
+
+/*
+ * A call that only changes flags on a range (mprotect, madvise, mlock, mbind, ...) can cut a
+ * VMA at the range's two ends and nowhere else, and SysV VMAs never merge back (shm_vm_ops has
+ * a close op: is_mergeable_vma). So: before the call, note the SysV VMA strictly containing
+ * each end; after it, each such end that is now where a VMA of that file starts is one more
+ * VMA. Probing the after-state covers calls that failed half-way.
+ */
+struct split_ends {
+	__u64 at[2];
+	__u64 file[2]; /* the SysV VMA strictly containing at[k] before the call, or 0 */
+};
+
+/* Before the call. Returns 0 or -EBUSY. Global: called from every splitting syscall. */
+__noinline int split_before(struct split_ends *se)
+{
+	struct vma_hit hit = {};
+	long err;
+	int k;
+
+	if (!se)
+		return 0;
+	se->file[0] = 0;
+	se->file[1] = 0;
+	for (k = 0; k < 2; k++) {
+		if (k == 1 && se->at[1] == se->at[0])
+			break;
+		err = probe(se->at[k], &hit);
+		if (err == -SHMW_ENOENT)
+			continue;
+		if (err)
+			return err;
+		if (hit.start < se->at[k] && is_shm_file(hit.file))
+			se->file[k] = hit.file;
+	}
+	return 0;
+}
+
+/* After the call: the new VMAs, +1 each, into acc. Returns 0, or an error: walk instead. */
+__noinline int split_after(struct split_ends *se, struct shmw_acc *acc)
+{
+	struct vma_hit hit = {};
+	long err;
+	int k;
+
+	if (!se || !acc)
+		return 0;
+	for (k = 0; k < 2; k++) {
+		if (!se->file[k])
+			continue;
+		err = probe(se->at[k], &hit);
+		if (err)
+			return err; /* busy, or the VMA is gone: not ours to explain */
+		if (hit.start == se->at[k] && hit.file == se->file[k])
+			acc_file_add(acc, hit.file, 1);
+	}
 	return 0;
 }
 

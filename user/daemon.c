@@ -13,6 +13,7 @@
 #include "alerts.h"
 #include "daemon.h"
 #include "eventlog.h"
+#include "evline.h"
 #include "log.h"
 #include "metrics.h"
 #include "replay.h"
@@ -24,6 +25,9 @@
 #include "timefmt.h"
 
 #define SEED_RETRIES 5
+/* Event log lines are written in batches of up to this many bytes, flushed at the end of each
+ * ring-buffer drain and of each tick (so none waits while the daemon sleeps). */
+#define LOG_BATCH    (64 * 1024)
 #define RECONCILE_NS (2 * 1000000000ull) /* how often the kernel's segment tables are read */
 #define MAX_NS	     64
 
@@ -63,7 +67,7 @@ void shmw_daemon_publish(struct shmw_daemon *d, const char *event, const char *l
 {
 	int idx = shmw_metrics_event_index(event);
 	size_t len = strlen(line);
-	char *nl;
+	char stack[SHMW_EVLINE_MAX + 1], *nl;
 
 	if (idx >= 0)
 		d->ev_counts[idx]++;
@@ -72,24 +76,33 @@ void shmw_daemon_publish(struct shmw_daemon *d, const char *event, const char *l
 	recent_push(&d->recent, line, audience);
 	if (!d->server)
 		return;
-	nl = malloc(len + 1);
+	nl = len < sizeof(stack) ? stack : malloc(len + 1);
 	if (!nl)
 		return;
 	memcpy(nl, line, len);
 	nl[len] = '\n';
 	shmw_server_broadcast(d->server, nl, len + 1, audience);
-	free(nl);
+	if (nl != stack)
+		free(nl);
 }
 
 static void publish_event(struct shmw_daemon *d, const struct shmw_event *ev)
 {
-	json_object *o = shmw_report_event(ev);
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							      JSON_C_TO_STRING_NOSLASHESCAPE);
-
 	/* What a resync found is counted as such, not as live attaches and detaches. */
-	shmw_daemon_publish(
-	    d, ev->cause == SHMW_CAUSE_RESYNC ? "resync" : shmw_event_name(ev->type), s, ev->uid);
+	const char *name = ev->cause == SHMW_CAUSE_RESYNC ? "resync" : shmw_event_name(ev->type);
+	char line[SHMW_EVLINE_MAX];
+	json_object *o;
+
+	/* The hot path: no json-c object per event (evline.h). */
+	if (shmw_evline_format(line, sizeof(line), ev)) {
+		shmw_daemon_publish(d, name, line, ev->uid);
+		return;
+	}
+	o = shmw_report_event(ev);
+	shmw_daemon_publish(d, name,
+			    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE),
+			    ev->uid);
 	json_object_put(o);
 }
 
@@ -156,33 +169,88 @@ static void lifecycle_event(struct shmw_daemon *d, const struct shmw_event *ev)
 	}
 }
 
-int shmw_daemon_on_sample(void *ctx, void *data, size_t size)
+static struct shmw_mmst *mm_held(struct shmw_daemon *d, uint64_t mm)
 {
-	struct shmw_daemon *d = ctx;
-	const struct shmw_event *ev = data;
+	struct shmw_mmst *m = NULL;
+
+	HASH_FIND(hh, d->state.mms, &mm, sizeof(mm), m);
+	return m;
+}
+
+/* A holder event naming another process than the one we know for its address space (only
+ * after lost events: a lost owner change, or a lost exit whose mm address came back for
+ * another process). Applying it renames the address space; the log says so first, as an
+ * owner line, so that read process by process it never shows one process's holdings
+ * passing to another without a word. */
+static void renamed(struct shmw_daemon *d, const struct shmw_event *ev)
+{
+	const struct shmw_mmst *m = mm_held(d, ev->mm);
+	struct shmw_event own;
+
+	if (!m || m->tgid == ev->pid || ev->version <= m->version || ev->version <= d->state.floor)
+		return;
+	memset(&own, 0, sizeof(own));
+	own.ts = ev->ts;
+	own.type = SHMW_EV_OWNER;
+	own.cause = SHMW_CAUSE_RESYNC;
+	own.mm = ev->mm;
+	own.pid = ev->pid;
+	own.uid = ev->uid;
+	own.actor = m->tgid;
+	memcpy(own.comm, ev->comm, SHMW_COMM_LEN);
+	publish_event(d, &own);
+	/* As an owner line does when replayed: the new owner is no sharer any more. */
+	{
+		struct shmw_sharerst *sh = NULL;
+
+		HASH_FIND(hh, d->state.sharers, &ev->pid, sizeof(ev->pid), sh);
+		if (sh) {
+			struct shmw_event un = own;
+
+			un.type = SHMW_EV_UNSHARE;
+			un.mm = sh->mm;
+			un.actor = ev->pid;
+			shmw_state_apply(&d->state, &un);
+		}
+	}
+}
+
+static void on_event(struct shmw_daemon *d, const struct shmw_event *ev)
+{
 	enum shmw_change chg;
 
-	if (size < sizeof(*ev))
-		return 0;
-	/* A storm of events must not starve clients and the timer: stop here, epoll says when
-	 * there is more (the ring buffer's poll is level-triggered). */
-	if (!d->drain_budget)
-		return -EAGAIN;
-	d->drain_budget--;
 	d->events++;
 	switch (ev->type) {
 	case SHMW_EV_SHMGET:
 	case SHMW_EV_RMID:
 		lifecycle_event(d, ev);
-		return 0;
+		return;
 	case SHMW_EV_RESCAN:
 		shmw_rescan(d, ev);
-		return 0;
+		return;
 	case SHMW_EV_OVERFLOW:
 		/* The mm holds more than BPF could count, or we never saw it gain a VMA. */
 		log_info("pid %u (%.16s): counts incomplete, walking it again", ev->pid, ev->comm);
 		shmw_daemon_queue_walk(d, ev->pid);
-		return 0;
+		return;
+	case SHMW_EV_OWNER:
+		if (!mm_held(d, ev->mm)) {
+			struct shmw_event un = *ev;
+
+			/* A sharer took over an address space that holds nothing: BPF forgot
+			 * the sharer, so must we (and say so), or it would stay listed. */
+			un.type = SHMW_EV_UNSHARE;
+			un.actor = ev->pid;
+			if (shmw_state_apply(&d->state, &un) == SHMW_CHG_UNSHARE)
+				publish_event(d, &un);
+			return;
+		}
+		break;
+	case SHMW_EV_ATTACH:
+	case SHMW_EV_DETACH:
+	case SHMW_EV_VMAS:
+		renamed(d, ev);
+		break;
 	default:
 		break;
 	}
@@ -194,24 +262,52 @@ int shmw_daemon_on_sample(void *ctx, void *data, size_t size)
 		HASH_FIND(hh, d->state.mms, &ev->mm, sizeof(ev->mm), m);
 		if (ev->nvma && m && (m->flags & SHMW_MM_OVERFLOW))
 			shmw_daemon_queue_walk(d, ev->pid);
-		return 0;
+		return;
 	}
 	shmw_daemon_report(d, ev, chg);
-	return 0;
 }
 
 void shmw_daemon_report(struct shmw_daemon *d, const struct shmw_event *ev, enum shmw_change chg)
 {
 	if (ev->ns)
 		shmw_ns_note(ev->ns, ev->pid);
-	publish_event(d, ev);
+	if (chg == SHMW_CHG_ATTACH || chg == SHMW_CHG_DETACH || chg == SHMW_CHG_VMAS) {
+		struct shmw_event as = *ev;
+
+		/* The line says what changed in our state, which after lost events may differ
+		 * from what the kernel saw: a split (vmas) of a holding whose attach was lost
+		 * is, here, the attach. The log replays to the same holders only this way. */
+		as.type = chg == SHMW_CHG_ATTACH   ? SHMW_EV_ATTACH
+			  : chg == SHMW_CHG_DETACH ? SHMW_EV_DETACH
+						   : SHMW_EV_VMAS;
+		publish_event(d, &as);
+	} else {
+		publish_event(d, ev);
+	}
 	if (chg == SHMW_CHG_DETACH)
 		lifecycle_event(d, ev);
 	else if (chg == SHMW_CHG_ATTACH)
 		shmw_life_held(&d->life, ev->ns, (int32_t)ev->shmid, ev->nvma);
 }
 
-#define DRAIN_BUDGET 16384
+int shmw_daemon_on_sample(void *ctx, void *data, size_t size)
+{
+	struct shmw_daemon *d = ctx;
+
+	if (size >= sizeof(struct shmw_event))
+		on_event(d, data);
+	/* A storm of events must not starve clients and the timer: stop after this one, epoll
+	 * says when there is more (the ring buffer's poll is level-triggered). Only after it:
+	 * libbpf has already consumed the record it hands us, so a record refused with an
+	 * error would be gone, silently. */
+	if (d->drain_budget && --d->drain_budget == 0)
+		return -EAGAIN;
+	return 0;
+}
+
+/* Records one turn of the loop takes. 16384 kept a client waiting over 3 s during a storm
+ * under qemu's emulation (t_limits on 6.1 and 6.12); each turn costs one epoll_wait. */
+#define DRAIN_BUDGET 1024
 
 void shmw_daemon_drain(struct shmw_daemon *d)
 {
@@ -221,6 +317,7 @@ void shmw_daemon_drain(struct shmw_daemon *d)
 	n = ring_buffer__consume(d->bpf.rb);
 	if (n < 0 && n != -EAGAIN)
 		log_warn("ring buffer: %s", strerror(-n));
+	shmw_eventlog_flush(d->log);
 }
 
 struct sync_ctx {
@@ -238,6 +335,16 @@ static void on_change(void *p, enum shmw_change chg, const struct shmw_mmst *mm,
 	struct shmw_event ev;
 
 	shmw_event_from_change(&ev, chg, mm, seg, sharer, c->cause, c->ts);
+	if (!mm && sharer) {
+		struct shmw_sharerst *sh = NULL;
+
+		/* A sharer of an mm that holds nothing: the line still names the mm it shares
+		 * (on unshare, called before the sharer is forgotten), or a replay could not
+		 * match its later unshare. */
+		HASH_FIND(hh, c->d->state.sharers, &sharer, sizeof(sharer), sh);
+		if (sh)
+			ev.mm = sh->mm;
+	}
 	if (seg)
 		shmw_ns_note(seg->ns, ev.pid);
 	publish_event(c->d, &ev);
@@ -260,8 +367,11 @@ static int sync_from_maps(struct shmw_daemon *d, uint32_t cause, uint64_t *chang
 	if (ret)
 		return ret;
 	d->seed_pending = s.unseeded;
-	for (size_t i = 0; s.unseeded && i < s.n; i++)
-		if (!(s.recs[i].flags & SHMW_MM_SEEDED) && s.recs[i].tgid)
+	/* Unseeded, or waiting for a walk whose tries all raced: BPF asks once per pending walk
+	 * (rescan_once), so the next tick walks them again. */
+	for (size_t i = 0; i < s.n; i++)
+		if ((!(s.recs[i].flags & SHMW_MM_SEEDED) || (s.recs[i].flags & SHMW_MM_RESCAN)) &&
+		    s.recs[i].tgid)
 			shmw_daemon_queue_walk(d, s.recs[i].tgid);
 	shmw_state_sync(&d->state, s.keys, s.recs, s.n, s.sharer_tgids, s.sharers, s.nsharers,
 			s.version, on_change, &c);
@@ -274,8 +384,13 @@ static int sync_from_maps(struct shmw_daemon *d, uint32_t cause, uint64_t *chang
 int shmw_daemon_seed(struct shmw_daemon *d)
 {
 	uint32_t cause = SHMW_CAUSE_SEED;
-	int ret = shmw_seed_all(&d->bpf, SEED_RETRIES);
+	int ret;
 	long replayed = 0;
+
+	/* Every path that publishes from here on flushes when it is done (drain, tick, verify,
+	 * this seed): a write per line was most of a busy daemon's time. */
+	shmw_eventlog_buffer(d->log, LOG_BATCH);
+	ret = shmw_seed_all(&d->bpf, SEED_RETRIES);
 
 	if (ret < 0) {
 		log_err("start-up walk failed: %s", strerror(-ret));
@@ -300,6 +415,7 @@ int shmw_daemon_seed(struct shmw_daemon *d)
 		return ret;
 	shmw_daemon_reconcile(d, true);
 	shmw_bpf_stats(&d->bpf, d->bpf_stats);
+	shmw_eventlog_flush(d->log);
 	return 0;
 }
 
@@ -403,7 +519,7 @@ static uint64_t mono_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void shmw_daemon_tick(struct shmw_daemon *d)
+static void tick(struct shmw_daemon *d)
 {
 	uint64_t now[SHMW_STAT_MAX], mono = mono_now(), real = shmw_now_real();
 	bool lost, map_full;
@@ -456,6 +572,13 @@ void shmw_daemon_tick(struct shmw_daemon *d)
 	} else if (lost) {
 		resync(d, false, "lost events", NULL);
 	}
+}
+
+void shmw_daemon_tick(struct shmw_daemon *d)
+{
+	tick(d);
+	/* Lifecycle alerts and resync lines, and a bound on how long any line waits. */
+	shmw_eventlog_flush(d->log);
 }
 
 static uint64_t map_count(int fd)
@@ -612,6 +735,7 @@ json_object *shmw_daemon_verify(struct shmw_daemon *d)
 		shmw_daemon_drain(d);
 	}
 	nattch_mismatches(d, diffs);
+	shmw_eventlog_flush(d->log); /* the repairs are in the log before the answer */
 	n = json_object_array_length(diffs);
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "exact", json_object_new_boolean(n == 0));

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The JSON Lines event log. Design points:
- * - One write(2) per line (line and newline in one buffer) on an O_APPEND descriptor, so a
- *   reader (tail -f, a log shipper) never sees half a line and concurrent appenders do not
- *   interleave inside one.
+ * - Whole lines per write(2) on an O_APPEND descriptor, so a reader (tail -f, a log shipper)
+ *   never sees half a line and concurrent appenders do not interleave inside one. By default
+ *   one write per line; with shmw_eventlog_buffer() a regular file gets lines in batches (a
+ *   write per line was most of a busy daemon's time), written out by shmw_eventlog_flush(),
+ *   before a rotation or reopen, when the batch is full, and on close. Pipes and sockets keep
+ *   a write per line: their reader may stall, and a line must go out whole or not at all.
  * - Failures are counted and reported once per streak in the diagnostic log; the daemon keeps
  *   tracing when the disk is full.
  * - Size rotation of our own (path -> path.1 -> ... -> path.keep), and tolerance of external
@@ -51,9 +54,16 @@ struct shmw_eventlog {
 	uint64_t next_check_ns;	 /* CLOCK_MONOTONIC_COARSE */
 	uint64_t next_rotate_ns; /* no rotation attempt before this, after a failure */
 	uint64_t lines, errors, rotations;
-	char *buf; /* line + newline, reused */
+	/* Lines not written yet, at buf + 1; buf[0] is room for the newline that ends a cut
+	 * line (torn) in front of them. */
+	char *buf;
 	size_t cap;
+	size_t plen;	 /* bytes pending at buf + 1 */
+	uint64_t plines; /* lines pending */
+	size_t batch;	 /* shmw_eventlog_buffer(): most bytes held back; 0 = a write per line */
 };
+
+static int flush(struct shmw_eventlog *log);
 
 static uint64_t now_ns(void)
 {
@@ -167,7 +177,10 @@ static int reopen(struct shmw_eventlog *log)
 {
 	char err[PATH_MAX + 128];
 	struct stat st;
-	int fd = open_path(log, &st, err, sizeof(err));
+	int fd;
+
+	flush(log); /* lines logged before the reopen belong to the old file */
+	fd = open_path(log, &st, err, sizeof(err));
 
 	if (fd < 0) {
 		log->errors++;
@@ -223,6 +236,7 @@ static int rotate(struct shmw_eventlog *log, uint64_t now)
 
 	if (now < log->next_rotate_ns)
 		return -EAGAIN;
+	flush(log); /* what was logged before belongs to the file that is rotated */
 	for (unsigned i = log->keep; i >= 1; i--) {
 		r = numbered(to, sizeof(to), log->path, i);
 		if (!r && i > 1)
@@ -327,21 +341,63 @@ static int grow(struct shmw_eventlog *log, size_t need)
 	return 0;
 }
 
-static int failed(struct shmw_eventlog *log, int r)
+/* Lines among the first n bytes of the batch at buf + 1. */
+static uint64_t lines_in(const char *p, size_t n)
 {
-	log->errors++;
-	if (!log->failing)
-		log_warn("event log %s: write failed: %s (counting further failures silently)",
-			 log->path, strerror(-r));
-	log->failing = true;
-	return r;
+	uint64_t k = 0;
+	const char *nl;
+
+	while (n && (nl = memchr(p, '\n', n))) {
+		k++;
+		n -= (size_t)(nl + 1 - p);
+		p = nl + 1;
+	}
+	return k;
+}
+
+/* Writes the pending lines. On a failure, the lines that did not go out whole are dropped
+ * and counted as errors. */
+static int flush(struct shmw_eventlog *log)
+{
+	size_t off, done;
+	uint64_t out;
+	int r;
+
+	if (!log->plen)
+		return 0;
+	off = log->torn ? 0 : 1;
+	log->buf[0] = '\n';
+	r = write_line(log, log->buf + off, log->plen + 1 - off, &done);
+	log->size += done;
+	/* Cut only if it stopped inside a line: when just the leading newline went out, the
+	 * old fragment is terminated and the file ends cleanly again. */
+	if (done > 0)
+		log->torn = r < 0 && log->buf[off + done - 1] != '\n';
+	out = r < 0 ? lines_in(log->buf + 1, off + done > 1 ? off + done - 1 : 0) : log->plines;
+	log->lines += out;
+	log->errors += log->plines - out;
+	log->plen = 0;
+	log->plines = 0;
+	if (r < 0) {
+		if (!log->failing)
+			log_warn("event log %s: write failed: %s (counting further failures "
+				 "silently)",
+				 log->path, strerror(-r));
+		log->failing = true;
+		return r;
+	}
+	if (log->failing) {
+		log_info("event log %s: writing again (%llu failures so far)", log->path,
+			 (unsigned long long)log->errors);
+		log->failing = false;
+	}
+	return 0;
 }
 
 int shmw_eventlog_write(struct shmw_eventlog *log, const char *line, size_t len)
 {
 	uint64_t now;
-	size_t need, off, done;
-	int r;
+	size_t batch;
 
 	if (!log)
 		return -EINVAL;
@@ -358,35 +414,39 @@ int shmw_eventlog_write(struct shmw_eventlog *log, const char *line, size_t len)
 	/* size > 0: a line longer than max_bytes still goes out, alone in its file, rather than
 	 * rotating away an empty file on every write. Rotating first also means a cut line left
 	 * in the old file needs no newline in the new one (adopt() clears torn). */
-	if (!log->is_stdout && log->max_bytes && log->size > 0 &&
-	    log->size + len + 1 + log->torn > log->max_bytes)
+	if (!log->is_stdout && log->max_bytes && log->size + log->plen > 0 &&
+	    log->size + log->plen + len + 1 + log->torn > log->max_bytes)
 		rotate(log, now); /* failure counted inside; the line still goes out */
 
-	off = log->torn ? 1 : 0;
-	need = off + len + 1;
-	if (need < len || grow(log, need) < 0)
-		return failed(log, -ENOMEM);
-	if (off)
-		log->buf[0] = '\n';
-	if (len)
-		memcpy(log->buf + off, line, len);
-	log->buf[off + len] = '\n';
-
-	r = write_line(log, log->buf, need, &done);
-	log->size += done;
-	/* Cut only if it stopped inside the line: when just the leading newline went out, the
-	 * old fragment is terminated and the file ends cleanly again. */
-	if (done > 0)
-		log->torn = r < 0 && done > off;
-	if (r < 0)
-		return failed(log, r);
-	if (log->failing) {
-		log_info("event log %s: writing again (%llu failures so far)", log->path,
-			 (unsigned long long)log->errors);
-		log->failing = false;
+	/* Pipes and sockets: a write per line (see the top of this file). */
+	batch = log->regular ? log->batch : 0;
+	if (log->plen && log->plen + len + 1 > batch)
+		flush(log);
+	if (len > SIZE_MAX - 2 - log->plen || grow(log, 1 + log->plen + len + 1) < 0) {
+		log->errors++;
+		return -ENOMEM;
 	}
-	log->lines++;
-	return 0;
+	memcpy(log->buf + 1 + log->plen, line, len);
+	log->buf[1 + log->plen + len] = '\n';
+	log->plen += len + 1;
+	log->plines++;
+	if (log->plen <= batch)
+		return 0;
+	return flush(log);
+}
+
+int shmw_eventlog_flush(struct shmw_eventlog *log)
+{
+	return log ? flush(log) : -EINVAL;
+}
+
+void shmw_eventlog_buffer(struct shmw_eventlog *log, size_t bytes)
+{
+	if (!log)
+		return;
+	if (bytes < log->batch)
+		flush(log);
+	log->batch = bytes;
 }
 
 struct shmw_eventlog *shmw_eventlog_open(const char *path, uint64_t max_bytes, unsigned keep,
@@ -476,6 +536,7 @@ void shmw_eventlog_close(struct shmw_eventlog *log)
 {
 	if (!log)
 		return;
+	flush(log);
 	if (log->fd >= 0 && !log->is_stdout)
 		close(log->fd);
 	free(log->buf);

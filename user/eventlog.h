@@ -16,13 +16,22 @@ struct shmw_eventlog;
 struct shmw_eventlog *shmw_eventlog_open(const char *path, uint64_t max_bytes, unsigned keep,
 					 char *err, size_t errlen);
 /* Appends line and a newline (line must not contain one); rotates first if the file would
- * grow past max_bytes. Returns 0 or -errno; a failed write is counted, never fatal. */
+ * grow past max_bytes. Returns 0 or -errno; a failed write is counted, never fatal. With
+ * buffering on, a write failure shows in the errors count only, when the batch is flushed. */
 int shmw_eventlog_write(struct shmw_eventlog *log, const char *line, size_t len);
-/* Opens the path afresh now (e.g. on SIGHUP from a logrotate postrotate script); writes
+/* Holds up to bytes of lines back and writes them in one go (0: a write per line, the
+ * default). Only for regular files; pipes and sockets always get a write per line. Whoever
+ * turns it on flushes at the end of each batch of events, so nothing stays unwritten while
+ * the daemon waits. */
+void shmw_eventlog_buffer(struct shmw_eventlog *log, size_t bytes);
+/* Writes the lines held back. Returns 0 or -errno (lines that failed are counted as errors). */
+int shmw_eventlog_flush(struct shmw_eventlog *log);
+/* Opens the path afresh now (e.g. on SIGHUP from a logrotate postrotate script), after
+ * writing what was held back to the old file; writes
  * also notice a renamed or deleted file by themselves within about a second. Returns 0 or
  * -errno (the old file stays in use). No-op for "-". */
 int shmw_eventlog_reopen(struct shmw_eventlog *log);
-/* Lines written, write errors and rotations so far. */
+/* Lines written (not counting those held back), write errors and rotations so far. */
 uint64_t shmw_eventlog_lines(const struct shmw_eventlog *log);
 uint64_t shmw_eventlog_errors(const struct shmw_eventlog *log);
 uint64_t shmw_eventlog_rotations(const struct shmw_eventlog *log);

@@ -18,7 +18,7 @@
  * integer") as long as they are shallower than this. */
 #define REQ_MAX_DEPTH 8
 
-enum field_id { F_CMD, F_SHMID, F_NS, F_PID, F_LAST, F_FOLLOW, F_CONTAINER, F_COUNT };
+enum field_id { F_CMD, F_SHMID, F_NS, F_PID, F_LAST, F_FOLLOW, F_CONTAINER, F_ROWS, F_COUNT };
 
 struct field_spec {
 	const char *name;
@@ -34,6 +34,7 @@ static const struct field_spec fields[F_COUNT] = {
     [F_LAST] = {"last", json_type_int, 0, SHMW_EVENTS_LAST_MAX},
     [F_FOLLOW] = {"follow", json_type_boolean, 0, 1},
     [F_CONTAINER] = {"container", json_type_string, 1, 64}, /* min/max: length */
+    [F_ROWS] = {"rows", json_type_boolean, 0, 1},
 };
 
 #define BIT(f) (1u << (f))
@@ -44,7 +45,7 @@ static const struct cmd_spec {
 	unsigned allowed;  /* fields the command accepts, cmd included */
 	unsigned required; /* fields it cannot do without */
 } cmds[] = {
-    {SHMW_CMD_WHO, "who", BIT(F_CMD) | BIT(F_SHMID) | BIT(F_NS) | BIT(F_CONTAINER),
+    {SHMW_CMD_WHO, "who", BIT(F_CMD) | BIT(F_SHMID) | BIT(F_NS) | BIT(F_CONTAINER) | BIT(F_ROWS),
      BIT(F_CMD) | BIT(F_SHMID)},
     {SHMW_CMD_PS, "ps", BIT(F_CMD) | BIT(F_PID), BIT(F_CMD) | BIT(F_PID)},
     {SHMW_CMD_LS, "ls", BIT(F_CMD) | BIT(F_NS) | BIT(F_CONTAINER), BIT(F_CMD)},
@@ -278,6 +279,7 @@ static int request_from_object(struct json_object *obj, struct shmw_request *req
 	req->pid = (int32_t)vals[F_PID];
 	req->last = (uint32_t)vals[F_LAST];
 	req->follow = vals[F_FOLLOW] != 0;
+	req->rows = vals[F_ROWS] != 0;
 	if (seen & BIT(F_CONTAINER)) {
 		struct json_object *cv;
 
@@ -427,6 +429,8 @@ char *shmw_request_format(const struct shmw_request *req)
 			bad |= add(obj, "ns", json_object_new_int64(req->ns));
 		if (req->container[0])
 			bad |= add(obj, "container", json_object_new_string(req->container));
+		if (req->rows)
+			bad |= add(obj, "rows", json_object_new_boolean(1));
 		break;
 	case SHMW_CMD_PS:
 		bad |= add(obj, "pid", json_object_new_int64(req->pid));
@@ -541,4 +545,159 @@ char *shmw_error_line(const char *code, const char *msg)
 		return NULL;
 	}
 	return object_line(obj);
+}
+
+/* ---- answers written directly (see jsonproto.h) ---- */
+
+bool shmw_jbuf_reserve(struct shmw_jbuf *b, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	char *p;
+
+	if (b->oom)
+		return false;
+	if (b->cap - b->len >= n)
+		return true;
+	while (cap - b->len < n) {
+		if (cap > SIZE_MAX / 2) {
+			b->oom = true;
+			return false;
+		}
+		cap *= 2;
+	}
+	p = realloc(b->p, cap);
+	if (!p) {
+		b->oom = true;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+void shmw_jbuf_free(struct shmw_jbuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+void shmw_jbuf_u64(struct shmw_jbuf *b, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0;
+
+	do {
+		tmp[sizeof(tmp) - ++n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	shmw_jbuf_raw(b, tmp + sizeof(tmp) - n, n);
+}
+
+void shmw_jbuf_i64(struct shmw_jbuf *b, int64_t v)
+{
+	if (v < 0) {
+		shmw_jbuf_lit(b, "-");
+		shmw_jbuf_u64(b, (uint64_t)0 - (uint64_t)v);
+	} else {
+		shmw_jbuf_u64(b, (uint64_t)v);
+	}
+}
+
+/* One byte as json-c escapes it (json_escape_str, with NOSLASHESCAPE): 0 when it is written
+ * as it is. */
+static const char *escape_of(unsigned char c, char tmp[7])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	switch (c) {
+	case '\b':
+		return "\\b";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	case '\f':
+		return "\\f";
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	default:
+		if (c >= ' ')
+			return NULL;
+		memcpy(tmp, "\\u00", 4);
+		tmp[4] = hex[c >> 4];
+		tmp[5] = hex[c & 0xf];
+		tmp[6] = 0;
+		return tmp;
+	}
+}
+
+void shmw_jbuf_str(struct shmw_jbuf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)p), i = 0, run = 0;
+	char tmp[7];
+
+	shmw_jbuf_lit(b, "\"");
+	while (i < n) {
+		const char *esc;
+		size_t k;
+
+		if (p[i] >= ' ' && p[i] < 0x80 && p[i] != '"' && p[i] != '\\') {
+			i++;
+			continue;
+		}
+		shmw_jbuf_raw(b, (const char *)p + run, i - run);
+		k = utf8_len(p + i, n - i);
+		if (!k) {
+			shmw_jbuf_lit(b, "\xef\xbf\xbd"); /* U+FFFD, as shmw_json_string */
+			k = 1;
+		} else if (k > 1) {
+			shmw_jbuf_raw(b, (const char *)p + i, k);
+		} else {
+			esc = escape_of(p[i], tmp);
+			shmw_jbuf_raw(b, esc, strlen(esc));
+		}
+		i += k;
+		run = i;
+	}
+	shmw_jbuf_raw(b, (const char *)p + run, i - run);
+	shmw_jbuf_lit(b, "\"");
+}
+
+/* n as exactly w digits at p. */
+static void put_digits(char *p, uint32_t n, int w)
+{
+	while (w--) {
+		p[w] = (char)('0' + n % 10);
+		n /= 10;
+	}
+}
+
+void shmw_jbuf_time(struct shmw_jbuf *b, uint64_t real_ns)
+{
+	uint64_t sec = real_ns / 1000000000ull, days = sec / 86400;
+	uint32_t sod = (uint32_t)(sec % 86400), usec = (uint32_t)(real_ns % 1000000000ull / 1000);
+	/* Days since 1970-01-01 to a civil date (Howard Hinnant's days_from_civil, inverted):
+	 * gmtime_r and snprintf cost more than the rest of a holder's entry. */
+	uint64_t z = days + 719468, era = z / 146097;
+	uint32_t doe = (uint32_t)(z - era * 146097);
+	uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	uint32_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
+	uint32_t m = mp < 10 ? mp + 3 : mp - 9;
+	uint64_t y = yoe + era * 400 + (m <= 2);
+	char t[30] = "\"0000-00-00T00:00:00.000000Z\"";
+
+	put_digits(t + 1, (uint32_t)y, 4); /* years < 10000: uint64_t ns end in 2554 */
+	put_digits(t + 6, m, 2);
+	put_digits(t + 9, d, 2);
+	put_digits(t + 12, sod / 3600, 2);
+	put_digits(t + 15, sod / 60 % 60, 2);
+	put_digits(t + 18, sod % 60, 2);
+	put_digits(t + 21, usec, 6);
+	shmw_jbuf_raw(b, t, 29);
 }

@@ -29,6 +29,7 @@ struct shmw_request {
 	int32_t pid;	    /* ps: 1..INT32_MAX */
 	uint32_t last;	    /* events: 0..SHMW_EVENTS_LAST_MAX */
 	bool follow;	    /* events */
+	bool rows;	    /* who: holders as rows of the table's columns (docs/protocol.md) */
 	char container[65]; /* who, ls: only holders in containers whose id starts so ("": all) */
 };
 
@@ -49,4 +50,39 @@ struct json_object;
  * text we did not write ourselves (comm, names, messages quoting a client) goes through this.
  * NULL on ENOMEM. */
 struct json_object *shmw_json_string(const char *s);
+
+/*
+ * Answers written as text directly, for answers with one entry per holder: building json-c
+ * trees cost ~2.5 us per holder, more than everything else in the answer. The output is
+ * byte for byte what json-c writes with JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE
+ * (tests/unit/test_jsonproto.c and test_report.c check that), so clients see no difference.
+ * oom is sticky: write everything, check it once at the end.
+ */
+struct shmw_jbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+/* Makes room for n more bytes; false (and oom set) without memory. */
+bool shmw_jbuf_reserve(struct shmw_jbuf *b, size_t n);
+void shmw_jbuf_free(struct shmw_jbuf *b);
+
+static inline void shmw_jbuf_raw(struct shmw_jbuf *b, const char *s, size_t n)
+{
+	if (b->cap - b->len < n && !shmw_jbuf_reserve(b, n))
+		return;
+	__builtin_memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+/* A string literal. */
+#define shmw_jbuf_lit(b, lit) shmw_jbuf_raw((b), "" lit, sizeof(lit) - 1)
+
+void shmw_jbuf_u64(struct shmw_jbuf *b, uint64_t v);
+void shmw_jbuf_i64(struct shmw_jbuf *b, int64_t v);
+/* s as a JSON string, quoted, cleaned as shmw_json_string cleans it (NULL: ""). */
+void shmw_jbuf_str(struct shmw_jbuf *b, const char *s);
+/* CLOCK_REALTIME ns as a quoted RFC 3339 time, exactly as shmw_fmt_rfc3339 writes it. */
+void shmw_jbuf_time(struct shmw_jbuf *b, uint64_t real_ns);
 #endif

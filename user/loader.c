@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -61,8 +62,8 @@ static bool is_range_prog(const char *sec)
 
 /* Tracepoints that share a program with the one its section names (bpf/shmwatch.bpf.c
  * enter_split and exit_range): one program verified instead of one per call. */
-static const char *const split_calls[] = {"pkey_mprotect", "madvise", "mlock", "mlock2",
-					  "munlock",	   "mbind",   "mseal", "remap_file_pages"};
+static const char *const split_calls[] = {"pkey_mprotect", "mlock", "mlock2",	       "munlock",
+					  "mbind",	   "mseal", "remap_file_pages"};
 static const char *const range_exits[] = {"mremap",	   "mmap",    "shmdt", "mprotect",
 					  "pkey_mprotect", "madvise", "mlock", "mlock2",
 					  "munlock",	   "mbind",   "mseal", "remap_file_pages"};
@@ -199,6 +200,7 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 	skel->rodata->shm_mmap_addr = b->shm_mmap_addr;
 	/* SHMWATCH_NO_VMA_ITER=1 takes the older kernels' path here too, to test it. */
 	skel->rodata->no_vma_iter = getenv("SHMWATCH_NO_VMA_ITER") != NULL;
+	skel->rodata->nr_remap_file_pages = SYS_remap_file_pages;
 	skel->rodata->shm_close_addr = b->shm_close_addr;
 	skel->rodata->fentry_mode = mode == SHMW_MODE_FENTRY;
 	if (bpf_map__set_max_entries(skel->maps.mms, opts->max_mms) ||

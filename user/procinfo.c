@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,15 +295,78 @@ uint32_t shmw_proc_nspid(uint32_t pid)
 	return nspid;
 }
 
-const struct shmw_procx *shmw_procx_get(uint32_t pid, struct shmw_procx **x)
+/* Interned cgroup paths with their container id, counted by the procx using them. */
+struct cgroup_ent {
+	struct cgroup_ent *next;
+	uint32_t refs;
+	uint32_t hash;
+	char container[65];
+	char path[];
+};
+
+#define CG_BUCKETS 1024
+static struct cgroup_ent *cgroups[CG_BUCKETS];
+
+static const char *cgroup_get(const char *path, const char **container)
 {
-	if (*x)
-		return *x;
-	*x = calloc(1, sizeof(**x));
-	if (!*x)
-		return NULL;
-	shmw_proc_cgroup(pid, (*x)->cgroup, sizeof((*x)->cgroup));
-	shmw_container_id((*x)->cgroup, (*x)->container, sizeof((*x)->container));
-	(*x)->nspid = shmw_proc_nspid(pid);
-	return *x;
+	uint32_t h = hash(path);
+	struct cgroup_ent **head = &cgroups[h % CG_BUCKETS], *e;
+	size_t n = strlen(path);
+
+	for (e = *head; e; e = e->next) {
+		if (e->hash == h && strcmp(e->path, path) == 0) {
+			e->refs++;
+			*container = e->container;
+			return e->path;
+		}
+	}
+	e = malloc(sizeof(*e) + n + 1);
+	if (!e) {
+		*container = "";
+		return "";
+	}
+	e->refs = 1;
+	e->hash = h;
+	memcpy(e->path, path, n + 1);
+	shmw_container_id(path, e->container, sizeof(e->container));
+	e->next = *head;
+	*head = e;
+	*container = e->container;
+	return e->path;
+}
+
+static void cgroup_put(const char *path)
+{
+	struct cgroup_ent *e, **pp;
+
+	if (!path || !path[0])
+		return; /* "" is never interned */
+	e = (struct cgroup_ent *)(path - offsetof(struct cgroup_ent, path));
+	if (--e->refs)
+		return;
+	for (pp = &cgroups[e->hash % CG_BUCKETS]; *pp; pp = &(*pp)->next) {
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	}
+	free(e);
+}
+
+const struct shmw_procx *shmw_procx_get(uint32_t pid, struct shmw_procx *x)
+{
+	char cg[256];
+
+	if (x->cgroup)
+		return x;
+	shmw_proc_cgroup(pid, cg, sizeof(cg));
+	x->cgroup = cgroup_get(cg, &x->container);
+	x->nspid = shmw_proc_nspid(pid);
+	return x;
+}
+
+void shmw_procx_release(struct shmw_procx *x)
+{
+	cgroup_put(x->cgroup);
+	memset(x, 0, sizeof(*x));
 }

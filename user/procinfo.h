@@ -25,12 +25,16 @@ int shmw_container_id(const char *cgroup, char *id, size_t len);
 /* The pid of a process inside its own pid namespace (last NSpid field); 0 if unknown. */
 uint32_t shmw_proc_nspid(uint32_t pid);
 
-/* What an admin needs to place a holder: read once per holder, kept with it. */
+/* What an admin needs to place a holder: read once per holder, kept with it. The strings are
+ * interned and counted (thousands of holders share a few cgroups): 24 bytes per holder. */
 struct shmw_procx {
-	char cgroup[256];
-	char container[65];
+	const char *cgroup;    /* NULL until read; "" when unreadable */
+	const char *container; /* the container id of cgroup, or "" */
 	uint32_t nspid;
 };
-/* Fills *x for pid, allocating it on first use; returns it (NULL without memory). */
-const struct shmw_procx *shmw_procx_get(uint32_t pid, struct shmw_procx **x);
+/* Fills *x for pid on first use (one read of /proc/PID/cgroup and of /proc/PID/status);
+ * returns x. Main thread only. */
+const struct shmw_procx *shmw_procx_get(uint32_t pid, struct shmw_procx *x);
+/* Forgets what *x held (its process changed or went); *x can be filled again. */
+void shmw_procx_release(struct shmw_procx *x);
 #endif

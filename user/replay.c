@@ -94,6 +94,10 @@ bool shmw_replay_line(const char *line, size_t len, struct shmw_event *ev)
 	comm = str(o, "comm");
 	if (comm)
 		snprintf(ev->comm, sizeof(ev->comm), "%s", comm);
+	/* The log leaves actor out when it is pid: a share or unshare of an mm that holds
+	 * nothing names the sharer as pid. */
+	if ((ev->type == SHMW_EV_SHARE || ev->type == SHMW_EV_UNSHARE) && !ev->actor)
+		ev->actor = ev->pid;
 	if (ev->type == SHMW_EV_SHARE && !ev->actor)
 		goto out;
 	ok = ev->mm != 0;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "jsonproto.h"
 #include "procinfo.h"
 #include "report.h"
@@ -129,12 +130,10 @@ void shmw_event_from_change(struct shmw_event *ev, enum shmw_change chg, const s
 
 /* Where a holder runs: read from /proc once per holder and kept with it (the pointer to
  * the cache is the only thing a report changes in the state). */
-static void add_procx(json_object *h, uint32_t pid, struct shmw_procx **cache)
+static void add_procx(json_object *h, uint32_t pid, struct shmw_procx *cache)
 {
-	const struct shmw_procx *x = cache ? shmw_procx_get(pid, cache) : NULL;
+	const struct shmw_procx *x = shmw_procx_get(pid, cache);
 
-	if (!x)
-		return;
 	/* A cgroup path is named by whoever made the cgroup (delegated subtrees: any user) and
 	 * may be cut inside a character at sizeof(cgroup). */
 	json_object_object_add(h, "cgroup", shmw_json_string(x->cgroup));
@@ -146,7 +145,7 @@ static void add_procx(json_object *h, uint32_t pid, struct shmw_procx **cache)
 
 static json_object *holder_json(uint32_t pid, const char *comm, uint32_t uid, uint64_t since,
 				uint32_t how, uint32_t nvma, uint64_t mm, const char *role,
-				struct shmw_procx **cache)
+				struct shmw_procx *cache)
 {
 	json_object *h = json_object_new_object();
 
@@ -177,7 +176,7 @@ static void add_sharer(void *p, const struct shmw_sharerst *sh)
 	if (c->arr)
 		json_object_array_add(c->arr, holder_json(sh->tgid, sh->comm, sh->uid, since,
 							  c->slot->how, c->slot->nvma, sh->mm,
-							  "sharer", (struct shmw_procx **)&sh->x));
+							  "sharer", (struct shmw_procx *)&sh->x));
 	c->n++;
 }
 
@@ -246,7 +245,7 @@ json_object *shmw_report_who(const struct shmw_state *st, uint32_t ns, int32_t s
 			continue;
 		json_object_array_add(holders, holder_json(m->tgid, m->comm, m->uid, slot->since,
 							   slot->how, slot->nvma, m->mm, "owner",
-							   (struct shmw_procx **)&m->x));
+							   (struct shmw_procx *)&m->x));
 		shmw_state_sharers_of(st, m->mm, add_sharer, &c);
 	}
 	add(o, "holders", holders);
@@ -271,20 +270,17 @@ json_object *shmw_report_ps(const struct shmw_state *st, uint32_t pid, const cha
 	add(o, "uid", u64(uid));
 	add(o, "user", shmw_json_string(shmw_user_name(uid)));
 	if (m) {
-		add_procx(o, pid, sh ? (struct shmw_procx **)&sh->x : (struct shmw_procx **)&m->x);
+		add_procx(o, pid, sh ? (struct shmw_procx *)&sh->x : (struct shmw_procx *)&m->x);
 	} else {
-		struct shmw_procx *x = NULL;
+		struct shmw_procx x = {0};
 
 		add_procx(o, pid, &x);
-		free(x);
+		shmw_procx_release(&x);
 	}
-	for (int i = 0; m && i < SHMW_MM_SEGS; i++) {
+	for (uint32_t i = 0; m && i < m->nsegs; i++) {
 		const struct shmw_mm_seg *s = &m->segs[i];
-		json_object *e;
+		json_object *e = json_object_new_object();
 
-		if (!s->nvma)
-			continue;
-		e = json_object_new_object();
 		add(e, "shmid", u64(s->shmid));
 		add(e, "ns", u64(s->ns));
 		add(e, "key", u64(s->key));
@@ -334,4 +330,225 @@ json_object *shmw_report_ls(const struct shmw_state *st, const struct shmw_kseg 
 	}
 	add(o, "segments", arr);
 	return o;
+}
+
+/* ---- who, written directly (see report.h) ---- */
+
+/* shmw_boot_to_real with the clocks read once per answer, not once per holder. */
+struct clocks {
+	uint64_t real, boot;
+};
+
+static void clocks_now(struct clocks *c)
+{
+	struct timespec r, b;
+
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_BOOTTIME, &b);
+	c->real = r.tv_sec < 0 ? 0 : (uint64_t)r.tv_sec * 1000000000ull + (uint64_t)r.tv_nsec;
+	c->boot = (uint64_t)b.tv_sec * 1000000000ull + (uint64_t)b.tv_nsec;
+}
+
+static void put_time(struct shmw_jbuf *b, const struct clocks *c, uint64_t boot_ns)
+{
+	uint64_t off = c->real - c->boot;
+
+	if (!boot_ns) {
+		shmw_jbuf_lit(b, "null");
+		return;
+	}
+	if (c->real < c->boot)
+		shmw_jbuf_time(b, 0);
+	else
+		shmw_jbuf_time(b, boot_ns > UINT64_MAX - off ? UINT64_MAX : boot_ns + off);
+}
+
+static void put_hex(struct shmw_jbuf *b, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[20];
+	size_t n = 0;
+
+	do {
+		tmp[sizeof(tmp) - ++n] = hex[v & 0xf];
+		v >>= 4;
+	} while (v);
+	shmw_jbuf_lit(b, "\"0x");
+	shmw_jbuf_raw(b, tmp + sizeof(tmp) - n, n);
+	shmw_jbuf_lit(b, "\"");
+}
+
+/* The holders of a `who` answer asked with "rows" (docs/protocol.md). */
+#define WHO_COLUMNS "[\"pid\",\"user\",\"comm\",\"since\",\"how\",\"vmas\"]"
+
+struct who_out {
+	struct shmw_jbuf *b;
+	const struct shmw_who_filter *f;
+	struct clocks clk;
+	uint32_t shown, hidden;
+	size_t plen;
+	uint32_t last_uid; /* the user name of the last uid written, looked up once per run */
+	const char *last_user;
+};
+
+/* One holder, if the filter lets it through. */
+static void who_holder(struct who_out *w, uint32_t pid, const char *comm, uint32_t uid,
+		       uint64_t since, const struct shmw_mm_seg *slot, uint64_t mm,
+		       const char *role, struct shmw_procx *cache)
+{
+	struct shmw_jbuf *b = w->b;
+	const struct shmw_procx *x = NULL;
+
+	if (w->plen) {
+		x = shmw_procx_get(pid, cache);
+		if (!x->container[0] || strncmp(x->container, w->f->container, w->plen))
+			return;
+	}
+	if (!w->f->all && uid != w->f->uid) {
+		w->hidden++;
+		return;
+	}
+	if (!w->last_user || uid != w->last_uid) {
+		w->last_uid = uid;
+		w->last_user = shmw_user_name(uid);
+	}
+	if (w->shown++)
+		shmw_jbuf_lit(b, ",");
+	if (w->f->rows) {
+		/* WHO_COLUMNS: what the table shows, and no /proc read for it. */
+		shmw_jbuf_lit(b, "[");
+		shmw_jbuf_u64(b, pid);
+		shmw_jbuf_lit(b, ",");
+		shmw_jbuf_str(b, w->last_user);
+		shmw_jbuf_lit(b, ",");
+		shmw_jbuf_str(b, comm);
+		shmw_jbuf_lit(b, ",");
+		put_time(b, &w->clk, since);
+		shmw_jbuf_lit(b, ",\"");
+		shmw_jbuf_raw(b, shmw_cause_name(slot->how), strlen(shmw_cause_name(slot->how)));
+		shmw_jbuf_lit(b, "\",");
+		shmw_jbuf_u64(b, slot->nvma);
+		shmw_jbuf_lit(b, "]");
+		return;
+	}
+	if (!x)
+		x = shmw_procx_get(pid, cache);
+	shmw_jbuf_lit(b, "{\"pid\":");
+	shmw_jbuf_u64(b, pid);
+	shmw_jbuf_lit(b, ",\"comm\":");
+	shmw_jbuf_str(b, comm);
+	shmw_jbuf_lit(b, ",\"uid\":");
+	shmw_jbuf_u64(b, uid);
+	shmw_jbuf_lit(b, ",\"user\":");
+	shmw_jbuf_str(b, w->last_user);
+	shmw_jbuf_lit(b, ",\"since\":");
+	put_time(b, &w->clk, since);
+	shmw_jbuf_lit(b, ",\"how\":\"");
+	shmw_jbuf_raw(b, shmw_cause_name(slot->how), strlen(shmw_cause_name(slot->how)));
+	shmw_jbuf_lit(b, "\",\"vmas\":");
+	shmw_jbuf_u64(b, slot->nvma);
+	shmw_jbuf_lit(b, ",\"mm\":");
+	put_hex(b, mm);
+	shmw_jbuf_lit(b, ",\"role\":\"");
+	shmw_jbuf_raw(b, role, strlen(role));
+	shmw_jbuf_lit(b, "\",\"cgroup\":");
+	shmw_jbuf_str(b, x->cgroup);
+	if (x->container[0]) {
+		shmw_jbuf_lit(b, ",\"container\":\"");
+		shmw_jbuf_raw(b, x->container, strlen(x->container));
+		shmw_jbuf_lit(b, "\"");
+	}
+	if (x->nspid && x->nspid != pid) {
+		shmw_jbuf_lit(b, ",\"nspid\":");
+		shmw_jbuf_u64(b, x->nspid);
+	}
+	shmw_jbuf_lit(b, "}");
+}
+
+/* Every holder of seg in the order shmw_report_who lists them: each owner, then its
+ * sharers. */
+static void who_holders(struct who_out *w, const struct shmw_state *st, const struct shmw_seg *seg)
+{
+	for (uint32_t i = 0; seg && i < seg->nmms; i++) {
+		struct shmw_mmst *m = seg->mms[i];
+		const struct shmw_mm_seg *slot = shmw_mm_seg_of(m, seg->ns, seg->shmid);
+		struct shmw_sharerst *sh, *tmp;
+
+		if (!slot)
+			continue;
+		who_holder(w, m->tgid, m->comm, m->uid, slot->since, slot, m->mm, "owner", &m->x);
+		/* Sharers are few (vfork children until exec, CLONE_VM siblings). */
+		HASH_ITER(hh, st->sharers, sh, tmp)
+		{
+			if (sh->mm != m->mm)
+				continue;
+			who_holder(w, sh->tgid, sh->comm, sh->uid,
+				   sh->since > slot->since ? sh->since : slot->since, slot, sh->mm,
+				   "sharer", &sh->x);
+		}
+	}
+}
+
+void shmw_report_who_line(struct shmw_jbuf *b, const struct shmw_state *st, uint32_t ns,
+			  int32_t shmid, const struct shmw_kseg *k, const struct shmw_who_filter *f)
+{
+	const struct shmw_seg *seg = shmw_state_seg(st, ns, (uint32_t)shmid);
+	uint32_t key = seg ? seg->key : k ? k->key : 0;
+	struct who_out w = {.b = b, .f = f};
+	char perms[8];
+
+	clocks_now(&w.clk);
+	w.plen = f->container ? strlen(f->container) : 0;
+	shmw_jbuf_lit(b, "{\"ok\":true,\"shmid\":");
+	shmw_jbuf_u64(b, (uint32_t)shmid);
+	shmw_jbuf_lit(b, ",\"ns\":");
+	shmw_jbuf_u64(b, ns);
+	shmw_jbuf_lit(b, ",\"key\":");
+	shmw_jbuf_u64(b, key);
+	if (k && k->key != key) {
+		shmw_jbuf_lit(b, ",\"key_now\":");
+		shmw_jbuf_u64(b, k->key);
+	}
+	shmw_jbuf_lit(b, ",\"size\":");
+	shmw_jbuf_u64(b, k ? k->size : seg ? seg->size : 0);
+	shmw_jbuf_lit(b, ",\"status\":\"");
+	shmw_jbuf_raw(b, status_of(k), strlen(status_of(k)));
+	shmw_jbuf_lit(b, "\",\"nattch\":");
+	shmw_jbuf_i64(b, k ? k->nattch : -1);
+	if (k) {
+		snprintf(perms, sizeof(perms), "%04o", k->perms & 0777);
+		shmw_jbuf_lit(b, ",\"perms\":\"");
+		shmw_jbuf_raw(b, perms, strlen(perms));
+		shmw_jbuf_lit(b, "\",\"uid\":");
+		shmw_jbuf_u64(b, k->uid);
+		shmw_jbuf_lit(b, ",\"cuid\":");
+		shmw_jbuf_u64(b, k->cuid);
+		shmw_jbuf_lit(b, ",\"cpid\":");
+		shmw_jbuf_u64(b, (uint32_t)k->cpid);
+		shmw_jbuf_lit(b, ",\"lpid\":");
+		shmw_jbuf_u64(b, (uint32_t)k->lpid);
+	}
+	if (f->rows)
+		shmw_jbuf_lit(b, ",\"columns\":" WHO_COLUMNS ",\"rows\":[");
+	else
+		shmw_jbuf_lit(b, ",\"holders\":[");
+	who_holders(&w, st, seg);
+	shmw_jbuf_lit(b, "]");
+	if (!f->all) {
+		shmw_jbuf_lit(b, ",\"hidden_holders\":");
+		shmw_jbuf_u64(b, w.hidden);
+	}
+	shmw_jbuf_lit(b, "}\n");
+}
+
+size_t shmw_report_ncontainer(const struct shmw_state *st, uint32_t ns, int32_t shmid,
+			      const char *prefix)
+{
+	struct shmw_who_filter f = {.all = true, .container = prefix};
+	struct shmw_jbuf b = {0};
+	struct who_out w = {.b = &b, .f = &f, .plen = strlen(prefix)};
+
+	who_holders(&w, st, shmw_state_seg(st, ns, (uint32_t)shmid));
+	shmw_jbuf_free(&b);
+	return w.shown;
 }

@@ -2,7 +2,9 @@
 /* JSON for events and answers (docs/protocol.md), built from state and the kernel table. */
 #ifndef SHMW_REPORT_H
 #define SHMW_REPORT_H
+#include <stdbool.h>
 #include <json-c/json.h>
+#include "jsonproto.h"
 #include "segtable.h"
 #include "state.h"
 
@@ -19,6 +21,25 @@ void shmw_event_from_change(struct shmw_event *ev, enum shmw_change chg, const s
 /* who: k is the kernel's view (NULL if the kernel has no such segment). */
 json_object *shmw_report_who(const struct shmw_state *st, uint32_t ns, int32_t shmid,
 			     const struct shmw_kseg *k);
+/* Which holders of a `who` answer a client sees. */
+struct shmw_who_filter {
+	bool all;	       /* an admin: every holder is named */
+	uint32_t uid;	       /* otherwise only those running as uid; the rest are counted */
+	const char *container; /* NULL or "": any; else only holders in a container whose id
+				* starts with it */
+	bool rows;	       /* holders as "rows" under "columns" instead of "holders" */
+};
+/* The `who` answer line (newline included) appended to b: the text json-c would write for
+ * shmw_report_who(st, ns, shmid, k) with the holders f lets through, then, for a client that
+ * is not an admin, "hidden_holders". With f->rows, "holders" is replaced by "columns" and
+ * "rows": one array per holder, the columns of the table only. Written directly: no tree, no /proc
+ * but the first look at a holder (shmw_procx_get), ~0.3 us per holder. */
+void shmw_report_who_line(struct shmw_jbuf *b, const struct shmw_state *st, uint32_t ns,
+			  int32_t shmid, const struct shmw_kseg *k,
+			  const struct shmw_who_filter *f);
+/* How many holders of a segment run in a container whose id starts with prefix. */
+size_t shmw_report_ncontainer(const struct shmw_state *st, uint32_t ns, int32_t shmid,
+			      const char *prefix);
 /* ps: comm/uid describe the process when it holds nothing (may be NULL/0). */
 json_object *shmw_report_ps(const struct shmw_state *st, uint32_t pid, const char *comm,
 			    uint32_t uid);

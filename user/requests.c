@@ -83,26 +83,24 @@ static void filter_holders(struct shmw_conn *c, json_object *o)
 	}
 }
 
-/* Keeps the holders running in a container whose id starts with prefix. Returns how many. */
-static size_t filter_container(json_object *o, const char *prefix)
+/* The who answer, written directly (report.h): answers with thousands of holders. */
+static void send_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r,
+		     uint32_t ns, const struct shmw_kseg *k)
 {
-	json_object *holders = json_object_object_get(o, "holders"), *kept;
-	size_t n = 0, plen = strlen(prefix);
+	struct shmw_who_filter f = {
+	    .all = shmw_conn_privileged(c),
+	    .uid = shmw_conn_uid(c),
+	    .container = r->container,
+	    .rows = r->rows,
+	};
+	struct shmw_jbuf b = {0};
 
-	if (!holders)
-		return 0;
-	kept = json_object_new_array();
-	for (size_t i = 0; i < json_object_array_length(holders); i++) {
-		json_object *h = json_object_array_get_idx(holders, i);
-		const char *id = json_object_get_string(json_object_object_get(h, "container"));
-
-		if (id && !strncmp(id, prefix, plen)) {
-			json_object_array_add(kept, json_object_get(h));
-			n++;
-		}
-	}
-	json_object_object_add(o, "holders", kept);
-	return n;
+	shmw_report_who_line(&b, &d->state, ns, r->shmid, k, &f);
+	if (b.oom)
+		send_error(c, "internal", "out of memory");
+	else
+		shmw_conn_send(c, b.p, b.len);
+	shmw_jbuf_free(&b);
 }
 
 static bool ns_listed(const uint32_t *v, size_t n, uint32_t ns)
@@ -118,7 +116,6 @@ static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw
 	uint32_t cands[MAX_NS], known[MAX_NS];
 	size_t ncands, nknown;
 	struct shmw_kseg k;
-	json_object *o;
 	int ret;
 
 	if (r->has_ns) {
@@ -128,11 +125,7 @@ static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw
 				   "no segment with shmid %d in IPC namespace %u", r->shmid, r->ns);
 			return;
 		}
-		o = shmw_report_who(&d->state, r->ns, r->shmid, ret ? NULL : &k);
-		if (r->container[0])
-			filter_container(o, r->container);
-		filter_holders(c, o);
-		send_json(c, o);
+		send_who(d, c, r, r->ns, ret ? NULL : &k);
 		return;
 	}
 	/* Which namespaces have this shmid: the ones we see holders in, and the kernel tables
@@ -175,11 +168,7 @@ static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw
 		return;
 	}
 	ret = shmw_segtable_find(cands[0], r->shmid, &k);
-	o = shmw_report_who(&d->state, cands[0], r->shmid, ret ? NULL : &k);
-	if (r->container[0])
-		filter_container(o, r->container);
-	filter_holders(c, o);
-	send_json(c, o);
+	send_who(d, c, r, cands[0], ret ? NULL : &k);
 }
 
 /* One /proc/PID file for a process that holds nothing: not a scan. */
@@ -268,10 +257,8 @@ static void ls_in_container(struct shmw_daemon *d, json_object *o, const char *p
 		json_object *e = json_object_array_get_idx(segs, i);
 		uint32_t ns = (uint32_t)json_object_get_uint64(json_object_object_get(e, "ns"));
 		int32_t id = (int32_t)json_object_get_uint64(json_object_object_get(e, "shmid"));
-		json_object *who = shmw_report_who(&d->state, ns, id, NULL);
-		size_t n = filter_container(who, prefix);
+		size_t n = shmw_report_ncontainer(&d->state, ns, id, prefix);
 
-		json_object_put(who);
 		if (!n)
 			continue;
 		json_object_object_add(e, "holders", json_object_new_uint64(n));

@@ -27,6 +27,7 @@ void shmw_snapshot_free(struct shmw_snapshot *s)
 {
 	free(s->keys);
 	free(s->recs);
+	free(s->slots);
 	free(s->sharer_tgids);
 	free(s->sharers);
 	memset(s, 0, sizeof(*s));
@@ -35,26 +36,50 @@ void shmw_snapshot_free(struct shmw_snapshot *s)
 int shmw_snapshot_take(struct shmw_bpf *b, struct shmw_snapshot *s)
 {
 	int mfd = shmw_bpf_mms_fd(b), sfd = shmw_bpf_sharers_fd(b);
-	size_t kcap = 0, rcap = 0, tcap = 0, scap = 0;
+	size_t kcap = 0, rcap = 0, tcap = 0, scap = 0, slcap = 0, nslots = 0;
+	struct shmw_mm *rec = malloc(sizeof(*rec)); /* one whole record at a time */
 	uint64_t key, next;
 	uint32_t tkey, tnext;
 	void *prev;
 
 	memset(s, 0, sizeof(*s));
+	if (!rec)
+		return -ENOMEM;
 	s->version = shmw_bpf_version(b);
 	for (prev = NULL; bpf_map_get_next_key(mfd, prev, &next) == 0; prev = &key) {
+		struct shmw_snap_mm *r;
+
 		key = next;
+		/* The entry may vanish between next_key and lookup (exit_mmap): skip it. */
+		if (bpf_map_lookup_elem(mfd, &key, rec))
+			continue;
 		if (grow((void **)&s->keys, &kcap, s->n, sizeof(*s->keys)) ||
 		    grow((void **)&s->recs, &rcap, s->n, sizeof(*s->recs)))
 			goto nomem;
-		/* The entry may vanish between next_key and lookup (exit_mmap): skip it. */
-		if (bpf_map_lookup_elem(mfd, &key, &s->recs[s->n]))
-			continue;
+		r = &s->recs[s->n];
+		shmw_snap_mm_of(r, rec);
+		r->nsegs = 0;
+		for (int j = 0; j < SHMW_MM_SEGS; j++) {
+			if (!rec->segs[j].nvma)
+				continue;
+			if (grow((void **)&s->slots, &slcap, nslots, sizeof(*s->slots)))
+				goto nomem;
+			s->slots[nslots++] = rec->segs[j];
+			r->nsegs++;
+		}
 		s->keys[s->n] = key;
-		if (!(s->recs[s->n].flags & SHMW_MM_SEEDED))
+		if (!(r->flags & SHMW_MM_SEEDED))
 			s->unseeded++;
 		s->n++;
 	}
+	/* Pointers only now: slots moved while it grew. */
+	nslots = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		s->recs[i].segs = s->slots + nslots;
+		nslots += s->recs[i].nsegs;
+	}
+	free(rec);
+	rec = NULL;
 	for (prev = NULL; bpf_map_get_next_key(sfd, prev, &tnext) == 0; prev = &tkey) {
 		tkey = tnext;
 		if (grow((void **)&s->sharer_tgids, &tcap, s->nsharers, sizeof(uint32_t)) ||
@@ -66,6 +91,7 @@ int shmw_snapshot_take(struct shmw_bpf *b, struct shmw_snapshot *s)
 	}
 	return 0;
 nomem:
+	free(rec);
 	shmw_snapshot_free(s);
 	return -ENOMEM;
 }

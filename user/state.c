@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The daemon's mirror of the BPF maps (see state.h). */
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,8 @@ static struct shmw_mmst *mm_new(struct shmw_state *st, uint64_t mm, uint64_t ver
 	if (!m)
 		abort();
 	m->mm = mm;
+	m->segs = &m->one;
+	m->capsegs = 1;
 	m->version = version;
 	m->tgid = tgid;
 	m->uid = uid;
@@ -134,10 +137,8 @@ static void mm_set_owner(struct shmw_state *st, struct shmw_mmst *m, uint32_t tg
 {
 	if (m->tgid != tgid || !m->pid_indexed) {
 		pid_unindex(st, m);
-		if (m->tgid != tgid) {
-			free(m->x); /* describes the previous owner */
-			m->x = NULL;
-		}
+		if (m->tgid != tgid)
+			shmw_procx_release(&m->x); /* describes the previous owner */
 		m->tgid = tgid;
 		pid_index(st, m);
 	}
@@ -148,26 +149,50 @@ static void mm_set_owner(struct shmw_state *st, struct shmw_mmst *m, uint32_t tg
 
 static bool mm_empty(const struct shmw_mmst *m)
 {
-	for (int i = 0; i < SHMW_MM_SEGS; i++)
-		if (m->segs[i].nvma)
-			return false;
-	return true;
+	return m->nsegs == 0;
+}
+
+static void mm_release(struct shmw_mmst *m)
+{
+	shmw_procx_release(&m->x);
+	if (m->segs != &m->one)
+		free(m->segs);
+	free(m);
 }
 
 static void mm_free(struct shmw_state *st, struct shmw_mmst *m)
 {
-	free(m->x);
 	pid_unindex(st, m);
 	HASH_DELETE(hh, st->mms, m);
-	free(m);
+	mm_release(m);
 }
 
 const struct shmw_mm_seg *shmw_mm_seg_of(const struct shmw_mmst *m, uint32_t ns, uint32_t shmid)
 {
-	for (int i = 0; i < SHMW_MM_SEGS; i++)
-		if (m->segs[i].nvma && m->segs[i].ns == ns && m->segs[i].shmid == shmid)
+	for (uint32_t i = 0; i < m->nsegs; i++)
+		if (m->segs[i].ns == ns && m->segs[i].shmid == shmid)
 			return &m->segs[i];
 	return NULL;
+}
+
+/* Room for one more slot (m->nsegs < SHMW_MM_SEGS). */
+static void mm_grow(struct shmw_mmst *m)
+{
+	uint16_t cap = m->capsegs * 2;
+	struct shmw_mm_seg *n;
+
+	if (m->nsegs < m->capsegs)
+		return;
+	if (cap > SHMW_MM_SEGS)
+		cap = SHMW_MM_SEGS;
+	n = malloc(cap * sizeof(*n));
+	if (!n)
+		abort();
+	memcpy(n, m->segs, m->nsegs * sizeof(*n));
+	if (m->segs != &m->one)
+		free(m->segs);
+	m->segs = n;
+	m->capsegs = cap;
 }
 
 /* Sets what m holds of one segment (slot->nvma 0 removes it); returns the old VMA count, or
@@ -178,27 +203,28 @@ static int64_t mm_set_slot(struct shmw_state *st, struct shmw_mmst *m,
 {
 	struct shmw_mm_seg *cur = (struct shmw_mm_seg *)shmw_mm_seg_of(m, slot->ns, slot->shmid);
 	uint32_t old = cur ? cur->nvma : 0;
-	int i;
 
 	if (!cur) {
 		if (!slot->nvma)
 			return 0;
-		for (i = 0; i < SHMW_MM_SEGS && m->segs[i].nvma; i++)
-			;
-		if (i == SHMW_MM_SEGS)
+		if (m->nsegs == SHMW_MM_SEGS)
 			return -1;
-		cur = &m->segs[i];
+		mm_grow(m);
+		cur = &m->segs[m->nsegs++];
 		seg_add_mm(seg_get(st, slot), m);
 		st->nholdings++;
 	}
 	*cur = *slot;
 	if (!slot->nvma) {
 		struct shmw_seg *seg = seg_find(st, slot->ns, slot->shmid);
+		size_t at = (size_t)(cur - m->segs);
 
 		if (seg)
 			seg_del_mm(st, seg, m);
 		st->nholdings--;
-		memset(cur, 0, sizeof(*cur));
+		/* Kept in the order they came, as ps lists them. */
+		memmove(cur, cur + 1, (m->nsegs - at - 1) * sizeof(*cur));
+		m->nsegs--;
 	}
 	return old;
 }
@@ -222,7 +248,7 @@ static struct shmw_sharerst *sharer_find(const struct shmw_state *st, uint32_t t
 
 static void sharer_del(struct shmw_state *st, struct shmw_sharerst *sh)
 {
-	free(sh->x);
+	shmw_procx_release(&sh->x);
 	HASH_DELETE(hh, st->sharers, sh);
 	free(sh);
 }
@@ -319,11 +345,9 @@ enum shmw_change shmw_state_apply(struct shmw_state *st, const struct shmw_event
 /* Reports every holding of m as detached and forgets m. */
 static void drop_mm(struct shmw_state *st, struct shmw_mmst *m, shmw_change_cb cb, void *ctx)
 {
-	for (int j = 0; j < SHMW_MM_SEGS; j++) {
-		struct shmw_mm_seg gone = m->segs[j];
+	while (m->nsegs) {
+		struct shmw_mm_seg gone = m->segs[0];
 
-		if (!gone.nvma)
-			continue;
 		gone.nvma = 0;
 		mm_set_slot(st, m, &gone);
 		if (cb)
@@ -337,14 +361,14 @@ static void drop_mm(struct shmw_state *st, struct shmw_mmst *m, shmw_change_cb c
  * record r. how != 0: holdings new to the state are reported as got by `how` at `since`
  * (a walk of one mm asked for by BPF: it knows the cause), not as the walk found them.
  */
-static void sync_rec(struct shmw_state *st, uint64_t key, const struct shmw_mm *r, uint64_t gen,
-		     uint32_t how, uint64_t since, shmw_change_cb cb, void *ctx)
+static void sync_rec(struct shmw_state *st, uint64_t key, const struct shmw_snap_mm *r,
+		     uint64_t gen, uint32_t how, uint64_t since, shmw_change_cb cb, void *ctx)
 {
 	struct shmw_mmst *m;
 	bool any = false;
-	int j;
+	uint32_t j;
 
-	for (j = 0; j < SHMW_MM_SEGS; j++)
+	for (j = 0; j < r->nsegs; j++)
 		any |= r->segs[j].nvma != 0;
 	m = mm_find(st, key);
 	if (m && m->tgid != r->tgid) {
@@ -372,13 +396,11 @@ static void sync_rec(struct shmw_state *st, uint64_t key, const struct shmw_mm *
 	m->flags = r->flags;
 	/* Segments we had and the snapshot has not: first, so that their slots are free
 	 * for the segments the snapshot adds (an mm may hold SHMW_MM_SEGS). */
-	for (j = 0; j < SHMW_MM_SEGS; j++) {
+	for (j = m->nsegs; j-- > 0;) {
 		struct shmw_mm_seg gone = m->segs[j];
 		bool present = false;
 
-		if (!gone.nvma)
-			continue;
-		for (int k = 0; k < SHMW_MM_SEGS; k++)
+		for (uint32_t k = 0; k < r->nsegs; k++)
 			present |= r->segs[k].nvma && r->segs[k].ns == gone.ns &&
 				   r->segs[k].shmid == gone.shmid;
 		if (present)
@@ -389,7 +411,7 @@ static void sync_rec(struct shmw_state *st, uint64_t key, const struct shmw_mm *
 			cb(ctx, SHMW_CHG_DETACH, m, &gone, 0);
 	}
 	/* Segments the snapshot has. */
-	for (j = 0; j < SHMW_MM_SEGS; j++) {
+	for (j = 0; j < r->nsegs; j++) {
 		const struct shmw_mm_seg *s = &r->segs[j], *prev;
 		struct shmw_mm_seg keep;
 		int64_t old;
@@ -419,9 +441,37 @@ static void sync_rec(struct shmw_state *st, uint64_t key, const struct shmw_mm *
 		mm_free(st, m);
 }
 
-void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys, const struct shmw_mm *recs,
-		     size_t nrecs, const uint32_t *sharer_tgids, const struct shmw_sharer *sharers,
-		     size_t nsharers, uint64_t version, shmw_change_cb cb, void *ctx)
+void shmw_snap_mm_of(struct shmw_snap_mm *out, const struct shmw_mm *rec)
+{
+	out->version = rec->version;
+	out->flags = rec->flags;
+	out->tgid = rec->tgid;
+	out->uid = rec->uid;
+	memcpy(out->comm, rec->comm, SHMW_COMM_LEN);
+	out->nsegs = SHMW_MM_SEGS;
+	out->segs = rec->segs;
+}
+
+int shmw_state_sync_full(struct shmw_state *st, const uint64_t *mm_keys, const struct shmw_mm *recs,
+			 size_t nrecs, const uint32_t *sharer_tgids,
+			 const struct shmw_sharer *sharers, size_t nsharers, uint64_t version,
+			 shmw_change_cb cb, void *ctx)
+{
+	struct shmw_snap_mm *v = calloc(nrecs ? nrecs : 1, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < nrecs; i++)
+		shmw_snap_mm_of(&v[i], &recs[i]);
+	shmw_state_sync(st, mm_keys, v, nrecs, sharer_tgids, sharers, nsharers, version, cb, ctx);
+	free(v);
+	return 0;
+}
+
+void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys,
+		     const struct shmw_snap_mm *recs, size_t nrecs, const uint32_t *sharer_tgids,
+		     const struct shmw_sharer *sharers, size_t nsharers, uint64_t version,
+		     shmw_change_cb cb, void *ctx)
 {
 	uint64_t gen = ++st->gen;
 	struct shmw_mmst *m, *tmp;
@@ -466,8 +516,11 @@ void shmw_state_sync_mm(struct shmw_state *st, uint64_t mm, const struct shmw_mm
 	struct shmw_mmst *m;
 
 	if (rec) {
-		if (rec->flags & SHMW_MM_SEEDED)
-			sync_rec(st, mm, rec, st->gen, how, since, cb, ctx);
+		struct shmw_snap_mm r;
+
+		shmw_snap_mm_of(&r, rec);
+		if (r.flags & SHMW_MM_SEEDED)
+			sync_rec(st, mm, &r, st->gen, how, since, cb, ctx);
 		return;
 	}
 	m = mm_find(st, mm);
@@ -568,13 +621,12 @@ void shmw_state_clear(struct shmw_state *st)
 	HASH_ITER(hh, st->mms, m, mt)
 	{
 		HASH_DELETE(hh, st->mms, m);
-		free(m->x);
-		free(m);
+		mm_release(m);
 	}
 	HASH_ITER(hh, st->sharers, sh, sht)
 	{
 		HASH_DELETE(hh, st->sharers, sh);
-		free(sh->x);
+		shmw_procx_release(&sh->x);
 		free(sh);
 	}
 	memset(st, 0, sizeof(*st));

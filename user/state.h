@@ -28,20 +28,24 @@ struct shmw_seg {
 	UT_hash_handle hh;
 };
 
-/* One address space that holds at least one segment. */
+/* One address space that holds at least one segment. Only the slots in use are kept (the BPF
+ * record has SHMW_MM_SEGS inline; most holders use one), the first one inline. */
 struct shmw_mmst {
 	uint64_t mm;
 	uint64_t version;
+	uint64_t gen; /* snapshot generation that last saw it */
 	uint32_t tgid;
 	uint32_t uid;
 	uint32_t flags;
-	bool pid_indexed;     /* is the by_pid entry for tgid (a newer mm may have taken it) */
-	struct shmw_procx *x; /* cgroup, container, nspid of tgid: read on first report */
-	uint64_t gen;	      /* snapshot generation that last saw it */
+	uint16_t nsegs;	  /* slots in use: segs[0..nsegs) */
+	uint16_t capsegs; /* 1: segs is &one */
+	bool pid_indexed; /* is the by_pid entry for tgid (a newer mm may have taken it) */
 	char comm[SHMW_COMM_LEN];
-	struct shmw_mm_seg segs[SHMW_MM_SEGS]; /* nvma == 0: free slot */
-	UT_hash_handle hh;		       /* by mm */
-	UT_hash_handle hh_pid;		       /* by tgid (owner) */
+	struct shmw_procx x; /* cgroup, container, nspid of tgid: read on first report */
+	struct shmw_mm_seg *segs;
+	struct shmw_mm_seg one;
+	UT_hash_handle hh;     /* by mm */
+	UT_hash_handle hh_pid; /* by tgid (owner) */
 };
 
 /* A process using an mm it did not create (vfork child, CLONE_VM sibling). */
@@ -52,7 +56,7 @@ struct shmw_sharerst {
 	uint32_t uid;
 	uint64_t gen;
 	char comm[SHMW_COMM_LEN];
-	struct shmw_procx *x; /* as for an mm's owner */
+	struct shmw_procx x; /* as for an mm's owner */
 	UT_hash_handle hh;
 };
 
@@ -91,13 +95,35 @@ void shmw_state_clear(struct shmw_state *st);
  */
 enum shmw_change shmw_state_apply(struct shmw_state *st, const struct shmw_event *ev);
 
+/* One record of a snapshot of the mms map, as shmw_state_sync reads it: the fields of struct
+ * shmw_mm it uses and its slots. Free slots (nvma 0) may be left out: a snapshot of 10k
+ * holders then takes 1 MB instead of 26. */
+struct shmw_snap_mm {
+	uint64_t version;
+	uint32_t flags;
+	uint32_t tgid;
+	uint32_t uid;
+	uint32_t nsegs;
+	char comm[SHMW_COMM_LEN];
+	const struct shmw_mm_seg *segs;
+};
+
+/* A view of a whole BPF record (segs points into rec: keep rec alive). */
+void shmw_snap_mm_of(struct shmw_snap_mm *out, const struct shmw_mm *rec);
+
 /*
  * Makes the state equal to a snapshot of the BPF maps taken when the version counter was
  * `version`, reporting each difference through cb. Records not yet seeded are skipped.
  */
-void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys, const struct shmw_mm *recs,
-		     size_t nrecs, const uint32_t *sharer_tgids, const struct shmw_sharer *sharers,
-		     size_t nsharers, uint64_t version, shmw_change_cb cb, void *ctx);
+void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys,
+		     const struct shmw_snap_mm *recs, size_t nrecs, const uint32_t *sharer_tgids,
+		     const struct shmw_sharer *sharers, size_t nsharers, uint64_t version,
+		     shmw_change_cb cb, void *ctx);
+/* The same from whole BPF records. Returns 0, or -ENOMEM (the state is then unchanged). */
+int shmw_state_sync_full(struct shmw_state *st, const uint64_t *mm_keys, const struct shmw_mm *recs,
+			 size_t nrecs, const uint32_t *sharer_tgids,
+			 const struct shmw_sharer *sharers, size_t nsharers, uint64_t version,
+			 shmw_change_cb cb, void *ctx);
 
 /*
  * Makes one mm's holdings equal to its BPF record after a walk of that mm alone (rec NULL:

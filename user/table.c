@@ -110,6 +110,19 @@ static bool tbl_shown(const struct tbl *t, size_t c)
 	return !t->hide || !t->hide[c];
 }
 
+/* n blanks: printf("%*s") per cell was the largest cost of printing a long table. */
+static void put_blanks(FILE *out, size_t n)
+{
+	static const char blanks[] = "                                ";
+
+	while (n > 0) {
+		size_t k = n < sizeof(blanks) - 1 ? n : sizeof(blanks) - 1;
+
+		fwrite(blanks, 1, k, out);
+		n -= k;
+	}
+}
+
 static void print_row(FILE *out, const struct tbl *t, const size_t *width, const char *const *row)
 {
 	size_t last = 0;
@@ -124,15 +137,18 @@ static void print_row(FILE *out, const struct tbl *t, const size_t *width, const
 		if (!tbl_shown(t, c))
 			continue;
 		if (!first)
-			fprintf(out, "%*s", COL_GAP, "");
+			put_blanks(out, COL_GAP);
 		first = false;
 		pad = width[c] > disp_width(row[c]) ? width[c] - disp_width(row[c]) : 0;
-		if (t->cols[c].right)
-			fprintf(out, "%*s%s", (int)pad, "", row[c]);
-		else if (c == last) /* no trailing blanks */
+		if (t->cols[c].right) {
+			put_blanks(out, pad);
 			fputs(row[c], out);
-		else
-			fprintf(out, "%s%*s", row[c], (int)pad, "");
+		} else if (c == last) { /* no trailing blanks */
+			fputs(row[c], out);
+		} else {
+			fputs(row[c], out);
+			put_blanks(out, pad);
+		}
 	}
 	fputc('\n', out);
 }
@@ -234,13 +250,16 @@ static bool get_int(json_object *obj, const char *key, int64_t *v)
 	return true;
 }
 
-static const char *get_str(json_object *obj, const char *key)
+static const char *str_of(json_object *f)
 {
-	json_object *f = field(obj, key);
-
 	if (!f || !json_object_is_type(f, json_type_string))
 		return "-";
 	return json_object_get_string(f);
+}
+
+static const char *get_str(json_object *obj, const char *key)
+{
+	return str_of(field(obj, key));
 }
 
 static size_t array_len(json_object *arr)
@@ -248,14 +267,17 @@ static size_t array_len(json_object *arr)
 	return arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
 }
 
+static const char *int_of(char *buf, json_object *f)
+{
+	if (!f || !json_object_is_type(f, json_type_int))
+		return "-";
+	snprintf(buf, CELL_MAX, "%" PRId64, json_object_get_int64(f));
+	return buf;
+}
+
 static const char *fmt_int(char *buf, json_object *obj, const char *key)
 {
-	int64_t v;
-
-	if (!get_int(obj, key, &v))
-		return "-";
-	snprintf(buf, CELL_MAX, "%" PRId64, v);
-	return buf;
+	return int_of(buf, field(obj, key));
 }
 
 /* nattch is -1 when the kernel could not be asked. */
@@ -289,14 +311,19 @@ static const char *fmt_size_field(char *buf, json_object *obj, const char *key, 
 }
 
 /* RFC 3339 from the daemon to local time; an unparsable time is shown as it came. */
-static const char *fmt_time(char *buf, json_object *obj, const char *key)
+static const char *time_of(char *buf, json_object *f)
 {
-	const char *s = get_str(obj, key);
+	const char *s = str_of(f);
 	uint64_t ns;
 
 	if (shmw_parse_rfc3339(s, &ns) || shmw_fmt_local(buf, CELL_MAX, ns))
 		return s;
 	return buf;
+}
+
+static const char *fmt_time(char *buf, json_object *obj, const char *key)
+{
+	return time_of(buf, field(obj, key));
 }
 
 /* The last uid looked up: segments of one owner come in runs, and NSS may be slow (LDAP). */
@@ -389,6 +416,38 @@ static const struct col who_cols[] = {
     {"SINCE", false, 0}, {"HOW", false, 0},  {"VMAS", true, 0},
 };
 
+/* who asked with "rows": one array per holder, its columns named by "columns" (any order,
+ * unknown ones ignored, missing ones "-"): a fraction of the parsing of holder objects. */
+static int who_rows(FILE *out, json_object *ans, struct tbl *t, const struct shmw_table_opts *o)
+{
+	static const char *const names[6] = {"pid", "user", "comm", "since", "how", "vmas"};
+	json_object *cols = field(ans, "columns"), *rows = field(ans, "rows");
+	int at[6] = {-1, -1, -1, -1, -1, -1};
+	char b[3][CELL_MAX];
+
+	for (size_t c = 0; c < array_len(cols) && c < INT32_MAX; c++)
+		for (int k = 0; k < 6; k++)
+			if (!strcmp(str_of(json_object_array_get_idx(cols, c)), names[k]))
+				at[k] = (int)c;
+	for (size_t i = 0; i < array_len(rows); i++) {
+		json_object *r = json_object_array_get_idx(rows, i), *v[6];
+		const char *row[6];
+
+		for (int k = 0; k < 6; k++)
+			v[k] = at[k] >= 0 && array_len(r) > (size_t)at[k]
+				   ? json_object_array_get_idx(r, (size_t)at[k])
+				   : NULL;
+		row[0] = int_of(b[0], v[0]);
+		row[1] = str_of(v[1]);
+		row[2] = str_of(v[2]);
+		row[3] = time_of(b[1], v[3]);
+		row[4] = str_of(v[4]);
+		row[5] = int_of(b[2], v[5]);
+		tbl_add(t, row);
+	}
+	return tbl_print(out, t, !o->no_headers);
+}
+
 int shmw_table_who(FILE *out, json_object *ans, const struct shmw_table_opts *o)
 {
 	json_object *holders = field(ans, "holders");
@@ -401,6 +460,8 @@ int shmw_table_who(FILE *out, json_object *ans, const struct shmw_table_opts *o)
 					    get_str(ans, "status"), fmt_nattch(b[3], ans)))
 		return -1;
 	tbl_init(&t, who_cols, 6, NULL);
+	if (!holders && field(ans, "rows"))
+		return who_rows(out, ans, &t, o);
 	for (size_t i = 0; i < array_len(holders); i++) {
 		json_object *h = json_object_array_get_idx(holders, i);
 		const char *row[6] = {

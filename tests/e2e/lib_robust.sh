@@ -87,39 +87,56 @@ check_replay() {
 # ---- the log, process by process ----------------------------------------------------------------
 
 # pid_history SHMID [PID...]: walks the log's attach/vmas/detach lines about SHMID (our namespace)
-# process by process (all of them, or these PIDs) and prints
-#	"bad LINE# PID EVENT CAUSE: why"  for a line that does not follow from the ones before it
-#	                                   (attach while held, vmas or detach while not held)
+# and its owner lines, address space by address space, minding which process each names, and
+# prints
+#	"bad LINE# PID EVENT CAUSE: why"  for a line that does not follow from the ones before it:
+#	                                   attach of an address space that held the segment, vmas or
+#	                                   detach of one that did not, or a line naming another
+#	                                   process than the one the address space was last named
+#	                                   for with no owner line in between
 #	"owner PID"                       for each owner line naming PID (scenarios without
 #	                                   CLONE_VM siblings have none)
-#	"held PID"                        for each PID whose last line says it holds SHMID
-# An address space is named by the process that made it; these lines say which process did what,
-# which a replay keyed by address space (rows_replay) cannot check when the kernel reuses the
-# address of a freed address space for a new one.
+#	"held PID"                        for each process named for an address space whose last
+#	                                   line says it holds SHMID
+# Lines and holders are reported for these PIDs only, when given (every line is followed). An
+# address space is named by a process: these lines say which process did what, which a replay
+# keyed by address space (rows_replay) does not check. Read by process alone, a log is not
+# consistent after lost events: a process that exec'd holds in its new address space while the
+# repair of its old one is still to come (the same pid, two address spaces).
 pid_history() {
 	_phs=$1
 	shift
-	log_about "$_phs" | "$JSONX" . event pid cause vmas ns >"$T/history.rows" 2>/dev/null
-	_php=" $* "
 	# shellcheck disable=SC2046
-	[ $# -gt 0 ] && grep -h -E "\"event\": ?\"owner\"" $(log_files) 2>/dev/null |
-		"$JSONX" . pid 2>/dev/null | awk -v pids="$_php" 'index(pids, " " $1 " ") { print "owner", $1 }'
-	awk -v ns="$SELF_NS" -v pids="$_php" '
-		$5 != ns { next }
-		pids != "  " && !index(pids, " " $2 " ") { next }
-		{
-			p = $2
-			if ($1 == "attach") {
-				if (held[p]) printf "bad %d %s %s %s: attach while it held the segment\n", NR, p, $1, $3
-				held[p] = 1
-			} else if ($1 == "vmas") {
-				if (!held[p]) printf "bad %d %s %s %s: vmas while it did not hold the segment\n", NR, p, $1, $3
-			} else if ($1 == "detach") {
-				if (!held[p]) printf "bad %d %s %s %s: detach of a segment it was not logged holding\n", NR, p, $1, $3
-				held[p] = 0
-			}
+	grep -h -F -e "\"shmid\":$_phs," -e "\"shmid\": $_phs," \
+		-e '"event":"owner"' -e '"event": "owner"' $(log_files) </dev/null |
+		"$JSONX" . event pid cause vmas ns shmid mm >"$T/history.rows" 2>/dev/null
+	_php=" $* "
+	awk -v ns="$SELF_NS" -v s="$_phs" -v pids="$_php" '
+		function mine(p) { return pids == "  " || index(pids, " " p " ") }
+		$1 == "owner" {
+			if (pids != "  " && index(pids, " " $2 " ")) print "owner", $2
+			name[$7] = $2
+			next
 		}
-		END { for (p in held) if (held[p]) print "held", p }' "$T/history.rows" | sort -k1,1 -k2,2n
+		$5 != ns || $6 != s || ($1 != "attach" && $1 != "vmas" && $1 != "detach") { next }
+		{
+			p = $2; mm = $7
+			if (held[mm] && name[mm] != p && (mine(p) || mine(name[mm])))
+				printf "bad %d %s %s %s: names the address space of %s without an owner line\n", NR, p, $1, $3, name[mm]
+			if ($1 == "attach") {
+				if (held[mm] && mine(p)) printf "bad %d %s %s %s: attach while it held the segment\n", NR, p, $1, $3
+				held[mm] = 1
+			} else if ($1 == "vmas") {
+				if (!held[mm] && mine(p)) printf "bad %d %s %s %s: vmas while it did not hold the segment\n", NR, p, $1, $3
+				held[mm] = 1
+			} else if ($1 == "detach") {
+				if (!held[mm] && mine(p)) printf "bad %d %s %s %s: detach of a segment it was not logged holding\n", NR, p, $1, $3
+				held[mm] = 0
+			}
+			name[mm] = p
+		}
+		END { for (mm in held) if (held[mm] && mine(name[mm])) print "held", name[mm] }' \
+		"$T/history.rows" | sort -u | sort -k1,1 -k2,2n
 }
 
 # check_pid_history NAME SHMID [PID...]: reads the log process by process (pid_history) and
@@ -160,7 +177,7 @@ check_pid_history() {
 		return 0
 	fi
 	fail "$_chn: sequence (shmid $1; $(echo "$_h_bad" | grep -c .) lines; events lost so far: $(status_field events_lost))" \
-		"bad LINE PID EVENT CAUSE: a line that does not follow (LINE: of the log's lines about the segment)" \
+		"bad LINE PID EVENT CAUSE: a line that does not follow (LINE: of the log's lines about the segment and owner lines)" \
 		"owner PID: an owner line naming the process" "$(echo "$_h_bad" | head -n 20)"
 	return 1
 }

@@ -15,13 +15,15 @@
  * shmw_report_event like the daemon's on_change. After every step the state is walked again:
  * nholdings, the segment index and the pid index must agree with what the mms hold, and the
  * uthash tables must be sound. The JSON must be strict (valid UTF-8) and carry the event's
- * numbers. shmw_state_clear at the end: LeakSanitizer reports anything left behind. */
+ * numbers, and the daemon's direct formatter (evline) must print the same bytes as json-c.
+ * shmw_state_clear at the end: LeakSanitizer reports anything left behind. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define HASH_DEBUG 1 /* HASH_FSCK (uthash's own consistency walk) below */
 #include "fuzz_util.h"
+#include "evline.h"
 #include "procinfo.h"
 #include "report.h"
 #include "state.h"
@@ -187,7 +189,7 @@ FUZZ_NOCOV static struct shmw_mmst *find_mm(uint64_t mm)
 FUZZ_NOCOV static const struct shmw_mm_seg *slot_of(const struct shmw_mmst *m, uint32_t ns,
 						    uint32_t shmid)
 {
-	for (int i = 0; i < SHMW_MM_SEGS; i++)
+	for (int i = 0; i < m->nsegs; i++)
 		if (m->segs[i].nvma && m->segs[i].ns == ns && m->segs[i].shmid == shmid)
 			return &m->segs[i];
 	return NULL;
@@ -221,12 +223,14 @@ FUZZ_NOCOV static void check_invariants(const char *step)
 		n++;
 		FUZZ_CHECK(find_mm(m->mm) == m, "%s: mm 0x%llx not found by its key", step,
 			   (unsigned long long)m->mm);
-		for (int i = 0; i < SHMW_MM_SEGS; i++) {
+		FUZZ_CHECK(m->nsegs <= SHMW_MM_SEGS, "%s: mm 0x%llx has %u slots", step,
+			   (unsigned long long)m->mm, m->nsegs);
+		for (int i = 0; i < m->nsegs; i++) {
 			const struct shmw_mm_seg *s = &m->segs[i];
 			uint32_t times = 0;
 
-			if (!s->nvma)
-				continue;
+			FUZZ_CHECK(s->nvma, "%s: mm 0x%llx keeps a free slot", step,
+				   (unsigned long long)m->mm);
 			held++;
 			slots++;
 			seg = shmw_state_seg(&st, s->ns, s->shmid);
@@ -349,6 +353,17 @@ FUZZ_NOCOV static void check_event_json(const struct shmw_event *ev)
 	}
 	if (ev->ts)
 		fuzz_json_member(back, "time", json_type_string);
+	{
+		/* The daemon's direct formatter prints the same bytes. The time is read from the
+		 * clocks at each call and may differ by a microsecond: compared from "event" on. */
+		char line[SHMW_EVLINE_MAX];
+		size_t n = shmw_evline_format(line, sizeof(line), ev);
+		const char *a = strstr(line, ",\"event\":"), *b = strstr(s, ",\"event\":");
+
+		FUZZ_CHECK(n == strlen(s), "evline length %zu, json-c %zu: %s", n, strlen(s), s);
+		FUZZ_CHECK(a && b && a - line == b - s && strcmp(a, b) == 0,
+			   "evline differs from json-c:\n%s\n%s", line, s);
+	}
 	json_object_put(back);
 	json_object_put(o);
 }
@@ -606,7 +621,7 @@ FUZZ_NOCOV static void check_synced(void)
 			continue;
 		}
 		expected_mms++;
-		for (int j = 0; j < SHMW_MM_SEGS; j++)
+		for (int j = 0; j < m->nsegs; j++)
 			have += m->segs[j].nvma != 0;
 		FUZZ_CHECK(have == want, "sync: mm 0x%llx holds %d segments, snapshot has %d",
 			   (unsigned long long)snap.keys[i], have, want);
@@ -666,8 +681,8 @@ static void step_sync(struct src *s)
 	}
 	/* The counter when the maps were read: at least what the records carry, in practice. */
 	snap.version = next_version(s);
-	shmw_state_sync(&st, snap.keys, snap.recs, snap.nrecs, snap.sharer_tgids, snap.sharers,
-			snap.nsharers, snap.version, on_change, NULL);
+	shmw_state_sync_full(&st, snap.keys, snap.recs, snap.nrecs, snap.sharer_tgids, snap.sharers,
+			     snap.nsharers, snap.version, on_change, NULL);
 	check_invariants("sync");
 	check_synced();
 }

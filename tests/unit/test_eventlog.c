@@ -388,6 +388,107 @@ static void test_stdout(void)
 	CHECK_STR("stdout content", buf, "{\"to\":\"stdout\"}\n{\"never\":\"rotated\"}\n");
 }
 
+/* Batched writes (shmw_eventlog_buffer): held back until a flush, a full batch, a rotation,
+ * a reopen or close; rotation still splits at the same lines as a write per line does. */
+static void test_buffered(void)
+{
+	char path[512], old[600], p1[620], line[64], want[512];
+	struct shmw_eventlog *log;
+	char *got;
+
+	path_in(path, sizeof(path), "buf.jsonl");
+	snprintf(old, sizeof(old), "%s.old", path);
+	log = shmw_eventlog_open(path, 0, 1, errbuf, sizeof(errbuf));
+	CHECK("buffered open", log != NULL);
+	if (!log)
+		return;
+	shmw_eventlog_buffer(log, 100);
+	CHECK_INT("buffered write a", write_str(log, "\"a\""), 0);
+	CHECK_INT("buffered write b", write_str(log, "\"b\""), 0);
+	got = slurp(path);
+	CHECK_STR("buffered nothing written before the flush", got, "");
+	free(got);
+	CHECK_INT("buffered lines not counted before the flush", shmw_eventlog_lines(log), 0);
+	CHECK_INT("buffered flush", shmw_eventlog_flush(log), 0);
+	got = slurp(path);
+	CHECK_STR("buffered content after the flush", got, "\"a\"\n\"b\"\n");
+	free(got);
+	CHECK_INT("buffered lines after the flush", shmw_eventlog_lines(log), 2);
+	CHECK_INT("buffered empty flush", shmw_eventlog_flush(log), 0);
+
+	/* A full batch goes out by itself: four 31-byte lines do not fit in 100 bytes. */
+	for (int i = 1; i <= 4; i++) {
+		line30(line, sizeof(line), i);
+		write_str(log, line);
+	}
+	CHECK_INT("buffered full batch written", shmw_eventlog_lines(log), 5);
+	/* A reopen writes what was held back to the old file first. */
+	CHECK_INT("buffered rename", rename(path, old), 0);
+	CHECK_INT("buffered reopen", shmw_eventlog_reopen(log), 0);
+	got = slurp(old);
+	CHECK("buffered old file complete", got && strlen(got) == 8 + 4 * 31);
+	free(got);
+	/* A line longer than the batch goes out at once. */
+	{
+		char big[150];
+
+		memset(big, 'q', sizeof(big) - 1);
+		big[sizeof(big) - 1] = 0;
+		CHECK_INT("buffered big line", write_str(log, big), 0);
+		got = slurp(path);
+		CHECK("buffered big line written at once", got && strlen(got) == sizeof(big));
+		free(got);
+	}
+	CHECK_INT("buffered write c", write_str(log, "\"c\""), 0);
+	shmw_eventlog_close(log);
+	got = slurp(path);
+	CHECK("buffered close flushes", got && strstr(got, "\n\"c\"\n") != NULL);
+	free(got);
+
+	/* Rotation: the same files as test_rotation's write per line (100 bytes, keep 2). */
+	path_in(path, sizeof(path), "bufrot.jsonl");
+	snprintf(p1, sizeof(p1), "%s.1", path);
+	log = shmw_eventlog_open(path, 100, 2, errbuf, sizeof(errbuf));
+	CHECK("buffered rotation open", log != NULL);
+	if (!log)
+		return;
+	shmw_eventlog_buffer(log, 4096);
+	for (int i = 1; i <= 8; i++) {
+		line30(line, sizeof(line), i);
+		write_str(log, line);
+	}
+	shmw_eventlog_flush(log);
+	CHECK_INT("buffered rotation count", shmw_eventlog_rotations(log), 2);
+	CHECK_INT("buffered rotation lines", shmw_eventlog_lines(log), 8);
+	want[0] = 0;
+	for (int i = 4, off = 0; i <= 6; i++) {
+		line30(line, sizeof(line), i);
+		off += snprintf(want + off, sizeof(want) - (size_t)off, "%s\n", line);
+	}
+	got = slurp(p1);
+	CHECK_STR("buffered rotation .1 content", got, want);
+	free(got);
+	want[0] = 0;
+	for (int i = 7, off = 0; i <= 8; i++) {
+		line30(line, sizeof(line), i);
+		off += snprintf(want + off, sizeof(want) - (size_t)off, "%s\n", line);
+	}
+	got = slurp(path);
+	CHECK_STR("buffered rotation current content", got, want);
+	free(got);
+	shmw_eventlog_close(log);
+
+	/* A failing device: the line fails at once, counted as an error. */
+	log = shmw_eventlog_open("/dev/full", 0, 1, errbuf, sizeof(errbuf));
+	if (log) {
+		/* /dev/full is no regular file: a write per line whatever the batch. */
+		shmw_eventlog_buffer(log, 4096);
+		CHECK_INT("buffered device write fails at once", write_str(log, "{}"), -ENOSPC);
+		CHECK_INT("buffered device errors", shmw_eventlog_errors(log), 1);
+		shmw_eventlog_close(log);
+	}
+}
+
 /* rm -rf of the test directory (two levels are all we make). */
 static void cleanup(const char *d)
 {
@@ -423,6 +524,7 @@ int main(void)
 	test_rotation();
 	test_external_rotation();
 	test_errors();
+	test_buffered();
 	test_stdout();
 	cleanup(dir);
 	return CHECK_DONE();

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Request parsing and formatting (user/jsonproto.c) against docs/protocol.md. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "check.h"
 #include "jsonproto.h"
+#include "timefmt.h"
 
 static struct shmw_request req;
 static char err[256];
@@ -393,6 +397,120 @@ static void test_container_field(void)
 	       "field 'container' is not allowed with cmd 'ps'");
 }
 
+/* shmw_jbuf_str writes what json-c writes for shmw_json_string, byte for byte. */
+static void check_str_same(const char *name, const char *in)
+{
+	struct json_object *o = shmw_json_string(in);
+	const char *want = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE);
+	struct shmw_jbuf b = {0};
+
+	shmw_jbuf_str(&b, in);
+	shmw_jbuf_raw(&b, "", 1);
+	CHECK_STR(name, b.oom ? NULL : b.p, want);
+	shmw_jbuf_free(&b);
+	json_object_put(o);
+}
+
+static void test_rows_field(void)
+{
+	struct shmw_request r;
+	char err[256], *line;
+
+	CHECK("rows: accepted for who",
+	      shmw_request_parse("{\"cmd\":\"who\",\"shmid\":1,\"rows\":true}",
+				 strlen("{\"cmd\":\"who\",\"shmid\":1,\"rows\":true}"), &r, err,
+				 sizeof(err)) == 0 &&
+		  r.rows);
+	CHECK("rows: false",
+	      shmw_request_parse("{\"cmd\":\"who\",\"shmid\":1,\"rows\":false}",
+				 strlen("{\"cmd\":\"who\",\"shmid\":1,\"rows\":false}"), &r, err,
+				 sizeof(err)) == 0 &&
+		  !r.rows);
+	CHECK("rows: must be a boolean",
+	      shmw_request_parse("{\"cmd\":\"who\",\"shmid\":1,\"rows\":1}",
+				 strlen("{\"cmd\":\"who\",\"shmid\":1,\"rows\":1}"), &r, err,
+				 sizeof(err)) < 0);
+	CHECK("rows: not for ps",
+	      shmw_request_parse("{\"cmd\":\"ps\",\"pid\":1,\"rows\":true}",
+				 strlen("{\"cmd\":\"ps\",\"pid\":1,\"rows\":true}"), &r, err,
+				 sizeof(err)) < 0);
+	memset(&r, 0, sizeof(r));
+	r.cmd = SHMW_CMD_WHO;
+	r.shmid = 3;
+	r.rows = true;
+	line = shmw_request_format(&r);
+	CHECK_STR("rows: formatted", line, "{\"cmd\":\"who\",\"shmid\":3,\"rows\":true}\n");
+	free(line);
+}
+
+static void test_jbuf(void)
+{
+	char in[8], name[64];
+	int bad = 0;
+	struct shmw_jbuf b = {0};
+
+	/* Every byte alone, and in the middle of text. */
+	for (int c = 1; c < 256; c++) {
+		struct json_object *o;
+		struct shmw_jbuf one = {0};
+
+		snprintf(in, sizeof(in), "a%cb", c);
+		o = shmw_json_string(in);
+		shmw_jbuf_str(&one, in);
+		shmw_jbuf_raw(&one, "", 1);
+		if (one.oom || strcmp(one.p, json_object_to_json_string_ext(
+						 o, JSON_C_TO_STRING_PLAIN |
+							JSON_C_TO_STRING_NOSLASHESCAPE))) {
+			printf("  (byte 0x%02x differs)\n", c);
+			bad++;
+		}
+		shmw_jbuf_free(&one);
+		json_object_put(o);
+	}
+	CHECK_INT("jbuf_str: every byte as json-c writes it", bad, 0);
+	check_str_same("jbuf_str empty", "");
+	check_str_same("jbuf_str NULL", NULL);
+	check_str_same("jbuf_str plain", "postgres: checkpointer");
+	check_str_same("jbuf_str escapes", "\"q\" \\ / \b\f\n\r\t\x1f\x7f");
+	check_str_same("jbuf_str UTF-8 kept", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	check_str_same("jbuf_str invalid UTF-8 replaced",
+		       "\xff\xc3(\xe2\x82\xed\xa0\x80\xf4\x90\x80\x80\xc0\xaf");
+	check_str_same("jbuf_str cut sequence at the end", "ab\xe2\x82");
+
+	/* Times: what shmw_fmt_rfc3339 writes, over 600 years in uneven steps. */
+	bad = 0;
+	for (uint64_t t = 0; t < UINT64_MAX - 7777777777777777ull;
+	     t += 7777777777777777ull + (t % 1000003)) {
+		char want[40];
+
+		b.len = 0;
+		shmw_jbuf_time(&b, t);
+		if (shmw_fmt_rfc3339(want, sizeof(want), t) || b.oom || b.len != strlen(want) + 2 ||
+		    b.p[0] != '"' || memcmp(b.p + 1, want, b.len - 2) || b.p[b.len - 1] != '"') {
+			if (bad++ < 3)
+				printf("  (time %llu: %.*s, want %s)\n", (unsigned long long)t,
+				       (int)b.len, b.p, want);
+		}
+	}
+	b.len = 0;
+	shmw_jbuf_time(&b, UINT64_MAX);
+	snprintf(name, sizeof(name), "%.*s", (int)b.len, b.p);
+	CHECK_INT("jbuf_time matches shmw_fmt_rfc3339", bad, 0);
+	CHECK_STR("jbuf_time end of uint64", name, "\"2554-07-21T23:34:33.709551Z\"");
+	b.len = 0;
+	shmw_jbuf_u64(&b, 0);
+	shmw_jbuf_lit(&b, " ");
+	shmw_jbuf_u64(&b, UINT64_MAX);
+	shmw_jbuf_lit(&b, " ");
+	shmw_jbuf_i64(&b, -1);
+	shmw_jbuf_lit(&b, " ");
+	shmw_jbuf_i64(&b, INT64_MIN);
+	shmw_jbuf_raw(&b, "", 1);
+	CHECK_STR("jbuf numbers", b.p, "0 18446744073709551615 -1 -9223372036854775808");
+	shmw_jbuf_free(&b);
+}
+
 int main(void)
 {
 	test_container_field();
@@ -401,5 +519,7 @@ int main(void)
 	test_format();
 	test_error_line();
 	test_reject();
+	test_jbuf();
+	test_rows_field();
 	return CHECK_DONE();
 }

@@ -648,6 +648,148 @@ static void test_ls(void)
 	json_object_put(o);
 }
 
+/* The text of a json-c object as the daemon sends it, with each "since" value blanked (the
+ * two writers read the clocks at different moments: a microsecond may tick in between). */
+static char *blank_since(const char *text)
+{
+	char *t = strdup(text), *p = t;
+
+	while ((p = strstr(p, "\"since\":\""))) {
+		p += 9;
+		for (; *p && *p != '"'; p++)
+			*p = 'T';
+	}
+	return t;
+}
+
+static char *who_text(uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
+		      const struct shmw_who_filter *f)
+{
+	struct shmw_jbuf b = {0};
+	char *t;
+
+	shmw_report_who_line(&b, &st, ns, shmid, k, f);
+	shmw_jbuf_raw(&b, "", 1);
+	t = b.oom ? NULL : blank_since(b.p);
+	shmw_jbuf_free(&b);
+	return t;
+}
+
+static char *tree_text(json_object *o)
+{
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t n = strlen(s);
+	char *line = malloc(n + 2), *t;
+
+	memcpy(line, s, n);
+	memcpy(line + n, "\n", 2);
+	t = blank_since(line);
+	free(line);
+	return t;
+}
+
+static json_object *who_parsed(uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
+			       const struct shmw_who_filter *f)
+{
+	char *t = who_text(ns, shmid, k, f);
+	json_object *o = t ? json_tokener_parse(t) : NULL;
+
+	free(t);
+	return o;
+}
+
+/* The answer written directly is the text json-c writes for shmw_report_who, byte for byte. */
+static void test_who_line(void)
+{
+	struct shmw_who_filter all = {.all = true};
+	struct shmw_kseg k5 = kseg(NS1, 5, 0, 01640, 3), k6 = kseg(NS1, 6, 0x66, 0600, 1);
+	const struct {
+		uint32_t ns;
+		int32_t shmid;
+		const struct shmw_kseg *k;
+		const char *name;
+	} cases[] = {
+	    {NS1, 5, &k5, "who line dest, key_now, sharer"}, {NS1, 5, NULL, "who line gone"},
+	    {NS1, 6, &k6, "who line active, two sharers"},   {NS2, 77, NULL, "who line nothing"},
+	    {NS1, 9, NULL, "who line comm needing escapes"},
+	};
+
+	/* A process names itself with any bytes: quotes, controls, invalid UTF-8. */
+	apply(SHMW_EV_ATTACH, 0xd000, 400, 0, "q\"\\\x01\x7f\xff\xc3\xa9/x", NS1, 9, 0x99, 1,
+	      60 * SEC, SHMW_CAUSE_SHMAT);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_object *o = shmw_report_who(&st, cases[i].ns, cases[i].shmid, cases[i].k);
+		char *want = tree_text(o),
+		     *got = who_text(cases[i].ns, cases[i].shmid, cases[i].k, &all);
+
+		CHECK_STR(cases[i].name, got, want);
+		free(want);
+		free(got);
+		json_object_put(o);
+	}
+
+	/* A client that is not an admin: only its own holders, the others counted. */
+	{
+		struct shmw_who_filter mine = {.all = false, .uid = 4242};
+		json_object *o = who_parsed(NS1, 5, &k5, &mine);
+
+		CHECK_INT("who line uid 4242: holders", arr_len(o, "holders"), 1);
+		CHECK("who line uid 4242: its own", by_pid(o, "holders", 200) != NULL);
+		CHECK_INT("who line uid 4242: hidden", num(o, "hidden_holders"), 2);
+		json_object_put(o);
+		mine.uid = 7;
+		o = who_parsed(NS1, 6, &k6, &mine);
+		CHECK_INT("who line uid 7: none", arr_len(o, "holders"), 0);
+		CHECK_INT("who line uid 7: hidden", num(o, "hidden_holders"), 3);
+		json_object_put(o);
+	}
+	/* Rows: the table's columns of the same holders, in the same order. */
+	{
+		struct shmw_who_filter rows = {.all = true, .rows = true};
+		json_object *full = who_parsed(NS1, 5, &k5, &all);
+		json_object *o = who_parsed(NS1, 5, &k5, &rows), *hs = field(full, "holders");
+		json_object *rs = field(o, "rows");
+		bool same =
+		    rs && hs && json_object_array_length(rs) == json_object_array_length(hs);
+
+		CHECK("who rows: no holders objects", !has(o, "holders"));
+		CHECK_STR(
+		    "who rows: columns",
+		    json_object_to_json_string_ext(field(o, "columns"), JSON_C_TO_STRING_PLAIN),
+		    "[\"pid\",\"user\",\"comm\",\"since\",\"how\",\"vmas\"]");
+		CHECK_INT("who rows: header as without", num(o, "nattch"), num(full, "nattch"));
+		for (size_t i = 0; same && i < json_object_array_length(rs); i++) {
+			json_object *r = json_object_array_get_idx(rs, i);
+			json_object *h = json_object_array_get_idx(hs, i);
+
+			same = json_object_get_int64(json_object_array_get_idx(r, 0)) ==
+				   num(h, "pid") &&
+			       !strcmp(json_object_get_string(json_object_array_get_idx(r, 1)),
+				       str(h, "user")) &&
+			       !strcmp(json_object_get_string(json_object_array_get_idx(r, 2)),
+				       str(h, "comm")) &&
+			       !strcmp(json_object_get_string(json_object_array_get_idx(r, 4)),
+				       str(h, "how")) &&
+			       json_object_get_int64(json_object_array_get_idx(r, 5)) ==
+				   num(h, "vmas");
+		}
+		CHECK("who rows: the holders' columns", same);
+		json_object_put(o);
+		json_object_put(full);
+	}
+	/* No holder of these test pids runs in a container. */
+	{
+		struct shmw_who_filter c = {.all = true, .container = "ab"};
+		json_object *o = who_parsed(NS1, 5, &k5, &c);
+
+		CHECK_INT("who line container: none", arr_len(o, "holders"), 0);
+		CHECK("who line container admin: no hidden count", !has(o, "hidden_holders"));
+		json_object_put(o);
+		CHECK_INT("ncontainer none", shmw_report_ncontainer(&st, NS1, 5, "ab"), 0);
+	}
+}
+
 int main(void)
 {
 	test_event();
@@ -657,6 +799,7 @@ int main(void)
 	test_who();
 	test_ps();
 	test_ls();
+	test_who_line();
 	shmw_state_clear(&st);
 	shmw_user_cache_clear();
 	return CHECK_DONE();

@@ -123,11 +123,15 @@ static void check_consistent(const char *step)
 	{
 		int held = 0;
 
-		for (int i = 0; i < SHMW_MM_SEGS; i++) {
+		for (int i = 0; i < m->nsegs; i++) {
 			const struct shmw_mm_seg *s = &m->segs[i];
 
-			if (!s->nvma)
+			if (!s->nvma) {
+				printf("  (%s: mm 0x%llx keeps a free slot)\n", step,
+				       (unsigned long long)m->mm);
+				ok = false;
 				continue;
+			}
 			held++;
 			slots++;
 			seg = shmw_state_seg(&st, s->ns, s->shmid);
@@ -136,7 +140,7 @@ static void check_consistent(const char *step)
 				       step, (unsigned long long)m->mm, s->ns, s->shmid);
 				ok = false;
 			}
-			for (int j = i + 1; j < SHMW_MM_SEGS; j++)
+			for (int j = i + 1; j < m->nsegs; j++)
 				if (m->segs[j].nvma && m->segs[j].ns == s->ns &&
 				    m->segs[j].shmid == s->shmid)
 					ok = false; /* one segment in two slots */
@@ -637,7 +641,7 @@ static void snap_sharer(uint32_t tgid, uint64_t mm)
 static void sync_snap(uint64_t version)
 {
 	nchanges = 0;
-	shmw_state_sync(&st, keys, recs, nrecs, sh_tgids, shs, nshs, version, on_change, NULL);
+	shmw_state_sync_full(&st, keys, recs, nrecs, sh_tgids, shs, nshs, version, on_change, NULL);
 }
 
 static void test_sync(void)
@@ -816,7 +820,7 @@ static void test_sync(void)
 	snap_reset();
 	r = snap_mm(0xa000, 530, SHMW_MM_SEEDED, 4900);
 	snap_seg(r, 0, NS1, 20, 1);
-	shmw_state_sync(&st, keys, recs, nrecs, sh_tgids, shs, nshs, 5000, NULL, NULL);
+	shmw_state_sync_full(&st, keys, recs, nrecs, sh_tgids, shs, nshs, 5000, NULL, NULL);
 	CHECK("sync no callback: applied", mm_of(530) && st.floor == 5000);
 	check_consistent("sync no callback");
 	shmw_state_clear(&st);
@@ -903,8 +907,8 @@ static void test_sync_reused_address(void)
 	CHECK_INT("reused address: no owner change", nchanged(SHMW_CHG_OWNER, 0xd000, 0, 0), 0);
 	CHECK_INT("reused address: old holding detached", nchanged(SHMW_CHG_DETACH, 0xd000, 40, 0),
 		  1);
-	CHECK_INT("reused address: new holding attached",
-		  nchanged(SHMW_CHG_ATTACH, 0xd000, 41, 2), 1);
+	CHECK_INT("reused address: new holding attached", nchanged(SHMW_CHG_ATTACH, 0xd000, 41, 2),
+		  1);
 	CHECK("reused address: old pid gone", mm_of(700) == NULL);
 	CHECK("reused address: new pid holds", mm_of(701) && mm_of(701)->mm == 0xd000);
 	check_consistent("reused address");

@@ -107,6 +107,33 @@ static void test_who(void)
 		  "PID  USER  COMM  SINCE  HOW  VMAS\n");
 }
 
+/* who asked with "rows": the same table from arrays; columns found by name, in any order. */
+static void test_who_rows(void)
+{
+	CHECK_STR(
+	    "who rows table",
+	    render(shmw_table_who,
+		   "{\"ok\":true,\"shmid\":393216,\"ns\":4026531839,\"key\":305441741,"
+		   "\"size\":303038464,\"status\":\"dest\",\"key_now\":0,\"nattch\":1,"
+		   "\"columns\":[\"pid\",\"user\",\"comm\",\"since\",\"how\",\"vmas\"],\"rows\":["
+		   "[1234,\"pg\",\"postgres\",\"2026-11-28T09:03:57.123456Z\",\"shmat\",2],"
+		   "[4194304,\"verylongusername\",\"a-very-long-com\","
+		   "\"2026-11-28T10:00:00.000000Z\",\"fork\",12]]}",
+		   false, true),
+	    "shmid 393216  key 0x1234abcd  size 289M  status dest  nattch 1\n"
+	    "    PID  USER              COMM             SINCE                HOW    VMAS\n"
+	    "   1234  pg                postgres         2026-11-28 09:03:57  shmat     2\n"
+	    "4194304  verylongusername  a-very-long-com  2026-11-28 10:00:00  fork     12\n");
+	CHECK_STR("who rows: other order, unknown and missing columns, short rows",
+		  render(shmw_table_who,
+			 "{\"ok\":true,\"columns\":[\"vmas\",\"new\",\"pid\",\"comm\"],"
+			 "\"rows\":[[3,\"x\",7,\"ev\\u001bl\"],[4],\"junk\"]}",
+			 true, false),
+		  "7  -  ev?l  -  -  3\n"
+		  "-  -  -     -  -  4\n"
+		  "-  -  -     -  -  -\n");
+}
+
 /* A comm is whatever the process chose: escape sequences must not reach the terminal, and
  * missing fields must not crash or shift columns. */
 static void test_hostile_and_missing(void)
@@ -435,6 +462,7 @@ int main(void)
 	tzset();
 	test_sizes();
 	test_who();
+	test_who_rows();
 	test_hostile_and_missing();
 	test_ls();
 	test_ps();

@@ -12,6 +12,7 @@
  *   owner                  the mm is named by "pid" from now on; that pid is no longer a sharer.
  *   share                  process "actor" uses "mm" (vfork child, CLONE_VM sibling).
  *   unshare                process "actor" no longer uses "mm" (only if it used that one).
+ *                          ("actor" absent: the actor is "pid", as the log writes it).
  * whatever their cause (shmat, fork, exit, ..., seed, resync). Other events (create, rmid,
  * destroy, linger, ...) do not change holders and are skipped.
  *
@@ -76,6 +77,17 @@ static int get_u64(json_object *o, const char *key, uint64_t *out)
 	errno = 0;
 	*out = json_object_get_uint64(v);
 	return errno ? -1 : 0;
+}
+
+/* The log leaves "actor" out when it is "pid" (an unshare of an mm nobody holds any more
+ * names the sharer as pid). */
+static int get_actor(json_object *o, uint64_t *out)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(o, "actor", &v))
+		return get_u64(o, "actor", out);
+	return get_u64(o, "pid", out);
 }
 
 /* "mm" is a hex string such as "0xffff88811c0dcb00". */
@@ -143,7 +155,8 @@ static void apply(json_object *o, const char *line)
 	struct mmrec *m;
 	struct sharer *sh;
 
-	if (!json_object_object_get_ex(o, "event", &ev) || !json_object_is_type(ev, json_type_string))
+	if (!json_object_object_get_ex(o, "event", &ev) ||
+	    !json_object_is_type(ev, json_type_string))
 		die_line("no \"event\"", line);
 	event = json_object_get_string(ev);
 	if (!strcmp(event, "attach") || !strcmp(event, "detach") || !strcmp(event, "vmas")) {
@@ -182,7 +195,7 @@ static void apply(json_object *o, const char *line)
 			free(sh);
 		}
 	} else if (!strcmp(event, "share")) {
-		if (get_mm(o, &mm) || get_u64(o, "actor", &actor))
+		if (get_mm(o, &mm) || get_actor(o, &actor))
 			die_line("share without mm or actor", line);
 		HASH_FIND(hh, sharers, &actor, sizeof(actor), sh);
 		if (!sh) {
@@ -196,7 +209,7 @@ static void apply(json_object *o, const char *line)
 		}
 		sh->mm = mm;
 	} else if (!strcmp(event, "unshare")) {
-		if (get_mm(o, &mm) || get_u64(o, "actor", &actor))
+		if (get_mm(o, &mm) || get_actor(o, &actor))
 			die_line("unshare without mm or actor", line);
 		HASH_FIND(hh, sharers, &actor, sizeof(actor), sh);
 		if (sh && sh->mm == mm) {
@@ -276,7 +289,8 @@ int main(int argc, char **argv)
 				return 3;
 			want_ids[nwant_ids++] = strtoull(argv[++i], NULL, 10);
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "usage: shmw-replay [--ns INUM] [--shmid ID]... [FILE...]\n");
+			fprintf(stderr,
+				"usage: shmw-replay [--ns INUM] [--shmid ID]... [FILE...]\n");
 			return 3;
 		} else {
 			FILE *f = fopen(argv[i], "re");
