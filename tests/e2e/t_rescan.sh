@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 export SHMWATCH_NO_VMA_ITER=1
-start_daemon || finish
+start_daemon --mode tracepoint || finish
 check "daemon says VMA changes are recounted by walks" \
 	grep -q "tracepoint mode (.*recounted by walks" "$T/daemon.log"
 R0=$(status_field rescans)
