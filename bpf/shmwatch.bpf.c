@@ -638,7 +638,7 @@ static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u6
 	walk_range(task, &sc->acc, &sc->op.lo, &sc->op.hi, shmdt ? start & PAGE_MASK_4K : 0);
 	if (sc->op.hi2)
 		walk_range(task, &sc->acc, &sc->op.lo2, &sc->op.hi2, 0);
-	if (!sc->acc.nsegs)
+	if (!sc->acc.nsegs && sc->acc.overflow != ACC_BUSY)
 		return 0; /* no SysV VMA in reach: this call cannot change what the mm holds */
 	if (!rec) {
 		/* Seeding, or an mm we never saw gain a VMA: walk it again later. */
@@ -691,6 +691,8 @@ __noinline int apply_diff(struct shmw_mm *rec, struct shmw_acc *before, struct s
 
 	if (!rec || !before || !after)
 		return 0;
+	if (before->overflow == ACC_BUSY || after->overflow == ACC_BUSY)
+		goto walk; /* one side is unknown: a diff would be wrong */
 	for (i = 0; i < SHMW_MM_SEGS; i++) {
 		struct acc_seg *a = &after->segs[i];
 
@@ -707,6 +709,7 @@ __noinline int apply_diff(struct shmw_mm *rec, struct shmw_acc *before, struct s
 		if (acc_count(after, b->ns, b->shmid) < 0)
 			mm_apply(rec, b, mm, -(int)b->n, cause);
 	}
+walk:
 	if (before->overflow || after->overflow) {
 		rec->flags |= SHMW_MM_OVERFLOW;
 		stat_inc(SHMW_STAT_OVERFLOW);

@@ -46,9 +46,14 @@ struct acc_seg {
 
 struct shmw_acc {
 	__u32 nsegs;
-	__u32 overflow; /* more distinct segments than slots */
+	__u32 overflow; /* more distinct segments than slots, or ACC_BUSY */
 	struct acc_seg segs[SHMW_MM_SEGS];
 };
+
+/* acc.overflow when the walk could not run (the mmap lock was taken: the open-coded iterator
+ * only trylocks): the counts are unknown, not just incomplete, so nothing is applied from them
+ * and user space walks the mm instead. */
+#define ACC_BUSY 2
 
 /* Readers look only below nsegs, and a slot is written whole when added: no need to clear
  * the (large) slot array. */
@@ -197,7 +202,8 @@ static __always_inline void walk_range(struct task_struct *task, struct shmw_acc
 
 	if (!have_vma_iter())
 		return;
-	bpf_iter_task_vma_new(&it, task, *lo);
+	if (bpf_iter_task_vma_new(&it, task, *lo))
+		acc->overflow = ACC_BUSY;
 	while ((vma = bpf_iter_task_vma_next(&it))) {
 		__u64 start = vma->vm_start, end = vma->vm_end;
 
@@ -226,7 +232,8 @@ static __always_inline void walk_task(struct task_struct *task, struct shmw_acc 
 
 	if (!have_vma_iter())
 		return;
-	bpf_iter_task_vma_new(&it, task, 0);
+	if (bpf_iter_task_vma_new(&it, task, 0))
+		acc->overflow = ACC_BUSY;
 	while ((vma = bpf_iter_task_vma_next(&it)))
 		acc_vma_walk(acc, vma);
 	bpf_iter_task_vma_destroy(&it);

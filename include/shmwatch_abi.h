@@ -84,10 +84,10 @@ struct shmw_mm_seg {
 _Static_assert(sizeof(struct shmw_mm_seg) == 40, "shmw_mm_seg layout is ABI");
 
 /* shmw_mm.flags */
-#define SHMW_MM_SEEDED	 0x1 /* counts are exact (walked, or created by fork) */
-#define SHMW_MM_OVERFLOW 0x2 /* more segments than slots: counts incomplete */
-#define SHMW_MM_EXITING	 0x4 /* named pid has exited; mm still alive */
-#define SHMW_MM_RESCAN	 0x8 /* counts stale until the walk user space was asked for */
+#define SHMW_MM_SEEDED	 0x1  /* counts are exact (walked, or created by fork) */
+#define SHMW_MM_OVERFLOW 0x2  /* more segments than slots: counts incomplete */
+#define SHMW_MM_EXITING	 0x4  /* named pid has exited; mm still alive */
+#define SHMW_MM_RESCAN	 0x8  /* counts stale until the walk user space was asked for */
 #define SHMW_MM_DONTCOPY 0x10 /* may map SysV VMAs that fork does not copy (MADV_DONTFORK) */
 #define SHMW_MM_FORKING	 0x20 /* fentry mode: counted by fork's dup_mmap, child has no pid yet */
 

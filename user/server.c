@@ -18,7 +18,7 @@
 #include "server.h"
 
 #define ANSWER_LIMIT (64u << 20) /* a huge `ls` is still answered */
-#define TOTAL_LIMIT (64u << 20) /* all clients' unsent bytes together */
+#define TOTAL_LIMIT  (64u << 20) /* all clients' unsent bytes together */
 #define FOLLOW_LIMIT (4u << 20)	 /* a follower this far behind is dropped */
 
 struct shmw_conn {

@@ -43,8 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_SEGS    16
-#define MAX_ATTACH  6
+#define MAX_SEGS   16
+#define MAX_ATTACH 6
 
 struct shared {
 	int nsegs;
@@ -372,7 +372,8 @@ int main(int argc, char **argv)
 			die("unknown option %s", argv[i]);
 	}
 	if (i >= argc)
-		die("usage: shmw-chaos [--ready FILE] [--seconds S] [--procs N] [--seed X] SHMID...");
+		die("usage: shmw-chaos [--ready FILE] [--seconds S] [--procs N] [--seed X] "
+		    "SHMID...");
 	if (!seed)
 		seed = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
 	say("seed %llu", (unsigned long long)seed);

@@ -346,7 +346,8 @@ static int cmd_flood(const char *path, int n, const char *req)
 
 			poll(&p, 1, 100);
 			if (off < total && (p.revents & POLLOUT)) {
-				ssize_t w = send(fd, all + off, total - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+				ssize_t w =
+				    send(fd, all + off, total - off, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 				if (w > 0)
 					off += (size_t)w;
@@ -383,8 +384,9 @@ static int cmd_flood(const char *path, int n, const char *req)
 	if (send_all(fd, line, len) < 0 || read_answer(fd, &l, 5000, &ans) < 0) {
 		printf("again none\n");
 	} else {
-		printf("again %s\n",
-		       classify(ans) == K_OK ? "ok" : classify(ans) == K_BUSY ? "busy" : ans);
+		printf("again %s\n", classify(ans) == K_OK     ? "ok"
+				     : classify(ans) == K_BUSY ? "busy"
+							       : ans);
 		free(ans);
 	}
 	free(all);
