@@ -256,22 +256,6 @@ static long vma_hit_cb(struct task_struct *task, struct vm_area_struct *vma, str
 	return 0;
 }
 
-/*
- * Counts the VMA containing addr into acc, without the iterator (bpf_find_vma, 5.17+).
- * Returns 0, -ENOENT (nothing mapped there) or -EBUSY (the mmap lock was taken: unknown).
- */
-static __always_inline long find_one(struct task_struct *task, __u64 addr, struct shmw_acc *acc,
-				     struct vma_hit *hit)
-{
-	long err;
-
-	err = bpf_find_vma(task, addr, vma_hit_cb, hit, 0);
-	if (err)
-		return err;
-	acc_file(acc, hit->file);
-	return 0;
-}
-
 /* What shm_hit_cb read of the VMA at an address (its context must be on the stack). */
 struct shm_hit {
 	struct vma_hit vma;
@@ -301,9 +285,10 @@ static long shm_hit_cb(struct task_struct *task, struct vm_area_struct *vma, str
 }
 
 /*
- * find_one for a caller that only needs that one VMA (shmat's exit, which knows the address):
- * one lookup, no iterator, and the VMA read with direct loads. Same returns; *hit gets the
- * VMA's bounds.
+ * Counts the VMA containing addr into acc (shmat's exit, which knows the address): one
+ * bpf_find_vma lookup, no iterator, the VMA read with direct loads. Returns 0, -ENOENT
+ * (nothing mapped there) or -EBUSY (the mmap lock was taken: unknown); *hit gets the VMA's
+ * bounds.
  */
 static __always_inline long find_shm_at(struct task_struct *task, __u64 addr, struct shmw_acc *acc,
 					struct vma_hit *hit)
