@@ -59,6 +59,9 @@ struct shared {
 
 static struct shared *sh;
 static int out_fd = STDOUT_FILENO;
+
+#define HELPER_NAME "shmw-chaos"
+#include "report.h"
 static int life_fd = -1;
 static int shared_fd = -1;
 static long page_size;
@@ -75,37 +78,6 @@ static int natt;
 static char arg_life[16], arg_shared[16];
 static char *worker_argv[] = {"shmw-chaos", "--worker", arg_life, arg_shared, NULL};
 static char self_exe[PATH_MAX]; /* our binary's path: exec'd workers keep the comm shmw-chaos */
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "%ld ", (long)getpid());
-	va_list ap;
-
-	va_start(ap, fmt);
-	n += vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof(buf) - 2)
-		n = sizeof(buf) - 2;
-	buf[n++] = '\n';
-	if (write(out_fd, buf, n) != n)
-		_exit(3);
-}
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	char buf[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "shmw-chaos: %s\n", buf);
-	say("error %s", buf);
-	exit(1);
-}
 
 static int64_t now_ms(void)
 {
@@ -318,18 +290,6 @@ static void map_shared(void)
 	self_exe[n] = 0;
 	snprintf(arg_life, sizeof(arg_life), "%d", life_fd);
 	snprintf(arg_shared, sizeof(arg_shared), "%d", shared_fd);
-}
-
-static long parse_num(const char *s, long min, long max, const char *what)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 0);
-	if (errno || end == s || *end || v < min || v > max)
-		die("bad %s '%s'", what, s);
-	return v;
 }
 
 int main(int argc, char **argv)

@@ -101,6 +101,9 @@
 #define ROOT_IPC_NS 4026531839UL /* 0xEFFFFFFF, PROC_IPC_INIT_INO */
 
 static int out_fd = STDOUT_FILENO;
+
+#define HELPER_NAME "shmw-hold"
+#include "report.h"
 static int cur_shmid = -1;
 static size_t cur_size;
 static void *attach_addr[MAX_ATTACH];
@@ -115,49 +118,6 @@ static sigset_t usr1_set;
 static pthread_t threads[MAX_THREADS];
 static int thread_pipe[MAX_THREADS][2];
 static int nthreads;
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "%ld ", (long)syscall(SYS_getpid));
-	va_list ap;
-
-	va_start(ap, fmt);
-	n += vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof(buf) - 2)
-		n = sizeof(buf) - 2;
-	buf[n++] = '\n';
-	if (write(out_fd, buf, n) != n)
-		_exit(3);
-}
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	char buf[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "shmw-hold: %s\n", buf);
-	say("error %s", buf);
-	exit(1);
-}
-
-static long parse_num(const char *s, long min, long max, const char *what)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 0);
-	if (errno || end == s || *end || v < min || v > max)
-		die("bad %s '%s'", what, s);
-	return v;
-}
 
 static const char *need_arg(int i, int argc, char **argv, const char *op)
 {
