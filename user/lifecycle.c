@@ -147,11 +147,19 @@ void shmw_life_reconcile(struct shmw_life *l, uint32_t ns, const struct shmw_kse
 		else
 			s = create(l, ns, &k[i], NULL, startup ? "seed" : "found", now);
 		s->seen = pass;
+		s->missing_since = 0;
 	}
 	HASH_ITER(hh, l->segs, s, tmp)
 	{
-		if (s->ns == ns && s->seen != pass)
+		if (s->ns != ns || s->seen == pass)
+			continue;
+		/* shmctl(IPC_RMID) removes a segment nobody holds before its sys_exit reports it:
+		 * a reconcile in between would call it vanished. Wait for that event a little
+		 * (shmw_life_tick ends the wait). */
+		if (startup)
 			destroy(l, s, 0, "vanished", NULL, now);
+		else if (!s->missing_since)
+			s->missing_since = now;
 	}
 }
 
@@ -232,6 +240,9 @@ void shmw_life_update(struct shmw_life *l, uint32_t ns, int32_t shmid, const str
 		absorb(s, k, now);
 }
 
+/* How long a segment the kernel no longer lists waits for its IPC_RMID event. */
+#define VANISH_GRACE_NS (500ull * 1000000ull)
+
 void shmw_life_tick(struct shmw_life *l, uint64_t now)
 {
 	struct shmw_lseg *s, *tmp;
@@ -240,6 +251,11 @@ void shmw_life_tick(struct shmw_life *l, uint64_t now)
 	{
 		struct shmw_life_info info = {.now = now};
 
+		if (s->missing_since) {
+			if (now - s->missing_since >= VANISH_GRACE_NS)
+				destroy(l, s, 0, "vanished", NULL, now);
+			continue;
+		}
 		if (s->dest && s->nattch > 0 && l->opts.linger_after) {
 			if (!s->lingering && now - s->dest_since >= l->opts.linger_after) {
 				s->lingering = true;
