@@ -45,7 +45,7 @@ struct shmw_lseg {
 	bool lingering;	  /* a linger alert is active */
 	uint32_t repeats; /* linger alerts sent in this episode */
 	uint64_t next_alert;
-	uint64_t unheld_since; /* realtime ns; 0 while held */
+	uint64_t unheld_since;	/* realtime ns; 0 while held */
 	uint64_t missing_since; /* realtime ns when a reconcile first missed it; 0: listed */
 	bool orphan_reported;
 	uint64_t seen; /* reconcile pass that last saw it */
