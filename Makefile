@@ -117,13 +117,30 @@ bench: deps
 	$(Q)./bench/run.sh $(OUTPUT)
 
 # Benchmark programs (README.md, section Benchmark): the workload farm and the timers.
-BENCH_BINS := $(OUTPUT)/bench/shmw-farm $(OUTPUT)/bench/shmw-bench
+BENCH_BINS := $(OUTPUT)/bench/shmw-farm $(OUTPUT)/bench/shmw-bench $(OUTPUT)/bench/shmw-floor
 .PHONY: bench-bin
 bench-bin: $(BENCH_BINS)
 
 $(OUTPUT)/bench/shmw-farm: $(OUTPUT)/bench/shmw-farm.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@
+
+# The floor: empty programs on the loops' hooks (bench/floor.bpf.c).
+$(OUTPUT)/bench/floor.bpf.o: bench/floor.bpf.c $(VMLINUX)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp
+	$(Q)rm -f $@.tmp
+
+$(OUTPUT)/bench/floor.skel.h: $(OUTPUT)/bench/floor.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name floor > $@
+
+$(OUTPUT)/bench/shmw-floor.o: $(OUTPUT)/bench/floor.skel.h
+$(OUTPUT)/bench/shmw-floor: $(OUTPUT)/bench/shmw-floor.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -o $@
 
 $(OUTPUT)/bench/shmw-bench: $(OUTPUT)/bench/shmw-bench.o $(OUTPUT)/user/client.o $(COMMON_OBJS)
 	$(call msg,LINK,$@)

@@ -99,12 +99,16 @@ for k in $KINDS; do
 	: >"$T/on"
 	: >"$T/ratio"
 	: >"$T/bpf"
-	start_daemon
 	for r in $(seq 1 "$REPS"); do
-		off=$(loop_cpu "$k" "$n")
+		# Without the daemon, then with it (its programs attached only then), the order
+		# flipped every pair so that drift in the machine's load cancels out.
+		[ $((r % 2)) = 1 ] && off=$(loop_cpu "$k" "$n")
+		start_daemon
 		prog_stats >"$T/s0"
 		on=$(loop_cpu "$k" "$n")
 		prog_stats >"$T/s1"
+		stop_daemon
+		[ $((r % 2)) = 0 ] && off=$(loop_cpu "$k" "$n")
 		echo "$off" >>"$T/off"
 		echo "$on" >>"$T/on"
 		echo "$on $off" | awk '{ printf "%.3f\n", $1 / $2 }' >>"$T/ratio"
@@ -115,7 +119,6 @@ for k in $KINDS; do
 			  if (d > 0 && r > 0) printf "%s %.0f %.2f\n", $1, d / r, r / ops }' \
 			"$T/s0" "$T/s1" >>"$T/bpf"
 	done
-	stop_daemon
 	printf '%-9s cpu ns/op without %s with %s ratio median %s (pairs: %s)\n' "$k" \
 		"$(median <"$T/off")" "$(median <"$T/on")" "$(median <"$T/ratio")" \
 		"$(tr '\n' ' ' <"$T/ratio")"

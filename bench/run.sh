@@ -50,10 +50,11 @@ private) FARM_NS= ;;
 esac
 FARM=$OUT/bench/shmw-farm
 SB=$OUT/bench/shmw-bench
+FLOOR=$OUT/bench/shmw-floor
 DAEMON=$OUT/shmwatchd
 CLIENT=$OUT/shmwatch
 
-for f in "$FARM" "$SB" "$DAEMON" "$CLIENT"; do
+for f in "$FARM" "$SB" "$FLOOR" "$DAEMON" "$CLIENT"; do
 	[ -x "$f" ] || {
 		echo "bench: $f is missing (make bench builds it)" >&2
 		exit 2
@@ -70,7 +71,8 @@ command -v lsof >/dev/null || {
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/shmw-bench.XXXXXX") || exit 1
 # Run copies: a rebuild of OUTDIR during the run (a shared tree) must not change what we measure.
-mkdir "$T/bin" && cp "$DAEMON" "$CLIENT" "$T/bin/" || exit 1
+mkdir "$T/bin" && cp "$DAEMON" "$CLIENT" "$FLOOR" "$T/bin/" || exit 1
+FLOOR=$T/bin/shmw-floor
 DAEMON=$T/bin/shmwatchd
 CLIENT=$T/bin/shmwatch
 cd "$T" || exit 1
@@ -79,6 +81,7 @@ ROWS=$T/rows
 : >"$ROWS"
 DPID=
 FPID=
+FLPID=
 DISAGREE=0
 RESTORE=
 T_START=$(date +%s)
@@ -97,6 +100,25 @@ stop_daemon() {
 	[ "${1:-}" = keep ] || rm -f "$T"/events.jsonl*
 }
 
+# The empty programs of bench/floor.bpf.c (shmw-floor), attached while FLPID runs.
+start_floor() {
+	"$FLOOR" >"$T/floor.out" &
+	FLPID=$!
+	for _ in $(seq 1 500); do
+		grep -q attached "$T/floor.out" 2>/dev/null && return 0
+		kill -0 "$FLPID" 2>/dev/null || break
+		sleep 0.01
+	done
+	die "shmw-floor did not attach its programs"
+}
+
+stop_floor() {
+	[ -n "$FLPID" ] || return 0
+	kill -TERM "$FLPID" 2>/dev/null
+	wait "$FLPID" 2>/dev/null
+	FLPID=
+}
+
 stop_farm() {
 	[ -n "$FPID" ] || return 0
 	kill -TERM "$FPID" 2>/dev/null
@@ -107,6 +129,7 @@ stop_farm() {
 cleanup() {
 	trap '' INT TERM HUP PIPE
 	stop_daemon
+	stop_floor
 	stop_farm
 	# Segments of a farm or loop that was killed (they remove their own otherwise).
 	for k in $(seq 0 15); do ipcrm -M "$(printf '0x5348%02x%02x' "$k" "$k")" 2>/dev/null; done
@@ -426,8 +449,12 @@ run_loop() {
 	"$SB" loop $2 || die "loop $1 failed twice"
 }
 
-run_loops() { # COND (off|on) PAIR
+run_loops() { # COND (off|on|floor) PAIR
 	while IFS=: read -r name args; do
+		# The floor is measured for the loops whose hooks shmw-floor mirrors.
+		if [ "$1" = floor ]; then
+			case $name in shmat1 | shmat2 | fork) ;; *) continue ;; esac
+		fi
 		if [ "$1" = on ]; then
 			status events events_lost
 			read -r ev0 lost0 <<<"$ST"
@@ -445,14 +472,16 @@ run_loops() { # COND (off|on) PAIR
 	done <<<"$LOOPS"
 }
 
-log "event cost: $REPS pairs of runs without and with the daemon"
+log "event cost: $REPS rounds of runs without the daemon, with it, and with empty programs"
 rm -f "$T"/loop.*
 for i in $(seq 1 "$REPS"); do
-	if [ $((i % 2)) = 1 ]; then order="off on"; else order="on off"; fi
+	if [ $((i % 2)) = 1 ]; then order="off on floor"; else order="floor on off"; fi
 	for cond in $order; do
 		if [ "$cond" = on ]; then start_daemon; fi
+		if [ "$cond" = floor ]; then start_floor; fi
 		run_loops "$cond" "$i"
 		stop_daemon
+		stop_floor
 	done
 done
 [ -n "$(cat "$T"/loop.*.off.* 2>/dev/null)" ] || die "no loop results"
@@ -464,26 +493,30 @@ done
 # target is checked on the CPU-time ratio; the wall-clock ratio adds what the daemon's own CPU
 # use costs the loop when they share the 2 CPUs.
 col_median() { awk -v c="$1" '{ print $c }' | median; }
+# COND (on, the default, or floor): the runs compared with those without the daemon.
 add_loop_row() {
+	cond=${4:-on}
+	with="with"
+	[ "$cond" = floor ] && with="with empty programs"
 	off=$(cat "$T"/loop."$1".off.* | col_median 2)
-	on=$(cat "$T"/loop."$1".on.* | col_median 2)
+	on=$(cat "$T"/loop."$1".$cond.* | col_median 2)
 	for c in 1 2; do
 		for i in $(seq 1 "$REPS"); do
-			a=$(col_median "$c" <"$T/loop.$1.on.$i")
+			a=$(col_median "$c" <"$T/loop.$1.$cond.$i")
 			b=$(col_median "$c" <"$T/loop.$1.off.$i")
 			awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f\n", a / b }'
-		done >"$T/loop.$1.ratios.$c"
+		done >"$T/loop.$1.ratios.$cond.$c"
 	done
-	r=$(median <"$T/loop.$1.ratios.2")
-	rw=$(median <"$T/loop.$1.ratios.1")
-	range=$(sort -g "$T/loop.$1.ratios.2" | awk 'NR == 1 { lo = $1 } { hi = $1 }
+	r=$(median <"$T/loop.$1.ratios.$cond.2")
+	rw=$(median <"$T/loop.$1.ratios.$cond.1")
+	range=$(sort -g "$T/loop.$1.ratios.$cond.2" | awk 'NR == 1 { lo = $1 } { hi = $1 }
 		END { printf "%.2f-%.2f%s", lo, hi, (hi > lo * 1.25 ? " noisy" : "") }')
 	what="$(ratio "$r" 1) cpu [$range], $(ratio "$rw" 1) wall"
 	if [ -n "${3:-}" ]; then
-		row "event cost" "$2" "" "$(fmt_ns "$on") cpu/op with" "$(fmt_ns "$off") without" \
+		row "event cost" "$2" "" "$(fmt_ns "$on") cpu/op $with" "$(fmt_ns "$off") without" \
 			"$what" "<= ${3}x" "$(verdict "$r" "<=" "$3")"
 	else
-		row "event cost" "$2" "" "$(fmt_ns "$on") cpu/op with" "$(fmt_ns "$off") without" \
+		row "event cost" "$2" "" "$(fmt_ns "$on") cpu/op $with" "$(fmt_ns "$off") without" \
 			"$what" "" ""
 	fi
 }
@@ -492,6 +525,11 @@ add_loop_row shmat2 "shmat+shmdt loop, 2 processes" 1.25
 add_loop_row fork "fork+exit, non-holder" 1.05
 add_loop_row forkhold "fork+exit, holder of 1 segment" ""
 add_loop_row forkhold1k "fork+exit, holder, 1000 VMAs" ""
+# The floor of tracepoint mode: the same loops with programs that return at once on the hooks
+# they reach (bench/floor.bpf.c): what the kernel's dispatch costs before any work of ours.
+add_loop_row shmat1 "floor: shmat+shmdt, 1 process, empty programs" "" floor
+add_loop_row shmat2 "floor: shmat+shmdt, 2 processes, empty programs" "" floor
+add_loop_row fork "floor: fork+exit, non-holder, empty programs" "" floor
 # Events lost over every loop; the highest event rate the loops reached, and where the losses were.
 read -r LOST MAXRATE WHERE <<<"$(awk '{ lost += $3; l[$1] += $3; r = ($2 + $3) / ($4 / 1e9)
 	if (r > max) max = r } END { w = ""; for (k in l) if (l[k]) w = w (w ? "," : "") k "=" l[k]
