@@ -165,18 +165,19 @@ int BPF_PROG(fx_shm_close, struct vm_area_struct *vma)
 	return fentry_count(vma, -1, false);
 }
 
-/* The child's attach event for slot i of its adopted record. Global: called in a loop. */
-__noinline int adopt_slot(struct shmw_mm *rec, int i, __u64 mm, __u32 actor)
+/* The child's attach event for slot s of its adopted record. Global: called in a loop. */
+__noinline int adopt_slot(struct shmw_mm *rec, struct shmw_mm_slot *s, __u64 mm, __u32 actor)
 {
-	struct shmw_mm_seg *s;
+	struct acc_seg a;
+	struct ev_seg e;
 
-	if (!rec || i < 0 || i >= SHMW_MM_SEGS)
+	if (!rec || !s || !s->nvma)
 		return 0;
-	s = &rec->segs[i];
-	if (!s->nvma)
-		return 0;
+	acc_of_slot(&a, s);
+	seg_adjust(&a, 0, 0); /* only its size and key, for the event */
 	rec->version = next_version();
-	emit(TC(SHMW_EV_ATTACH, SHMW_CAUSE_FORK), mm, rec, s, actor);
+	ev_seg_of(&e, s, &a);
+	emit(TC(SHMW_EV_ATTACH, SHMW_CAUSE_FORK), mm, rec, &e, actor);
 	return 0;
 }
 
@@ -185,6 +186,7 @@ static __always_inline int fentry_adopt(struct task_struct *parent, struct task_
 					__u64 cmm)
 {
 	__u32 ptgid = parent->tgid;
+	struct shmw_mm_big *big;
 	struct shmw_mm *rec;
 	int i;
 
@@ -195,8 +197,11 @@ static __always_inline int fentry_adopt(struct task_struct *parent, struct task_
 	rec->uid = bpf_get_current_uid_gid();
 	fill_comm_from_task(rec->comm, parent);
 	rec->flags = (rec->flags & ~SHMW_MM_FORKING) | SHMW_MM_SEEDED;
-	for (i = 0; i < SHMW_MM_SEGS; i++)
-		adopt_slot(rec, i, cmm, ptgid);
+	for (i = 0; i < SHMW_MM_INLINE; i++)
+		adopt_slot(rec, &rec->segs[i], cmm, ptgid);
+	big = (rec->flags & SHMW_MM_BIG) ? bpf_map_lookup_elem(&mms_big, &cmm) : NULL;
+	for (i = 0; big && i < SHMW_MM_SEGS - SHMW_MM_INLINE; i++)
+		adopt_slot(rec, &big->segs[i], cmm, ptgid);
 	if (rec->flags & SHMW_MM_OVERFLOW) {
 		rec->version = next_version();
 		emit(TC(SHMW_EV_OVERFLOW, SHMW_CAUSE_FORK), cmm, rec, NULL, ptgid);

@@ -69,6 +69,16 @@ struct {
 	__type(value, struct shmw_mm);
 } mms SEC(".maps");
 
+/* Slots of the few mms that hold more than SHMW_MM_INLINE segments (SHMW_MM_BIG): kept apart,
+ * so that the record of every other holder stays small. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct shmw_mm_big);
+} mms_big SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -149,6 +159,7 @@ struct {
 /* Zeroed templates and per-CPU scratch: these structs do not fit the 512-byte stack. */
 struct scratch {
 	struct shmw_mm mm;
+	struct shmw_mm_big big;
 	struct range_op op;
 	struct shmw_acc acc;
 	struct shmw_acc before; /* range_exit: the op's before count, unpacked */
@@ -258,9 +269,35 @@ static __always_inline void fill_comm_from_task(char *dst, struct task_struct *t
 
 #define TC(type, cause) ((type) | ((cause) << 16))
 
+/* What an event says of a segment: the holder's slot (since, nvma, how) with the segment's
+ * own size and key, which records do not keep (they are in the segs map). */
+struct ev_seg {
+	__u64 size;
+	__u64 since;
+	__u32 ns;
+	__u32 shmid;
+	__u32 key;
+	__u32 nvma;
+	__u32 how;
+	__u32 pad;
+};
+
+static __always_inline void ev_seg_of(struct ev_seg *e, const struct shmw_mm_slot *s,
+				      const struct acc_seg *a)
+{
+	e->size = a->size;
+	e->key = a->key;
+	e->since = s->since;
+	e->ns = s->ns;
+	e->shmid = s->shmid;
+	e->nvma = s->nvma;
+	e->how = s->how;
+	e->pad = 0;
+}
+
 /* Sends one event. The version is the record's (callers bump it with the change), or a new
  * one for events that belong to no record. */
-static void emit(__u32 tc, __u64 mm, struct shmw_mm *rec, struct shmw_mm_seg *seg, __u32 actor)
+static void emit(__u32 tc, __u64 mm, struct shmw_mm *rec, struct ev_seg *seg, __u32 actor)
 {
 	struct shmw_event *e;
 
@@ -310,41 +347,86 @@ static void emit(__u32 tc, __u64 mm, struct shmw_mm *rec, struct shmw_mm_seg *se
 	stat_inc(SHMW_STAT_EVENTS);
 }
 
-/* Index of the slot of a segment in an mm record, or of a free one; -1 when all are taken.
- * Two plain loops: tracking a "first free" variable in one loop would give the verifier a
- * different state per iteration (quadratic load time). Global, so that its caller sees one
- * unknown index instead of one path per slot. */
-__noinline int mm_slot(struct shmw_mm *rec, __u32 ns, __u32 shmid)
+/* Index of the slot of a segment in an mm record (0..SHMW_MM_SEGS-1: inline, then mms_big),
+ * or of a free one; -1 when all are taken. grow: an mm whose inline slots are taken may get
+ * its mms_big record now (only to add a segment). Plain loops: tracking a "first free"
+ * variable in one loop would give the verifier a different state per iteration (quadratic
+ * load time). Global, so that its caller sees one unknown index instead of one path per slot. */
+__noinline int mm_slot(struct shmw_mm *rec, __u64 mm, __u32 ns, __u32 shmid, int grow)
 {
+	struct shmw_mm_big *big = NULL;
+	struct scratch *z;
 	int i;
 
 	if (!rec)
 		return -1;
-	for (i = 0; i < SHMW_MM_SEGS; i++) {
-		struct shmw_mm_seg *s = &rec->segs[i];
+	for (i = 0; i < SHMW_MM_INLINE; i++) {
+		struct shmw_mm_slot *s = &rec->segs[i];
 
 		if (s->nvma && s->ns == ns && s->shmid == shmid)
 			return i;
 	}
-	for (i = 0; i < SHMW_MM_SEGS; i++)
+	if (rec->flags & SHMW_MM_BIG) {
+		big = bpf_map_lookup_elem(&mms_big, &mm);
+		if (big) {
+			for (i = 0; i < SHMW_MM_SEGS - SHMW_MM_INLINE; i++) {
+				struct shmw_mm_slot *s = &big->segs[i];
+
+				if (s->nvma && s->ns == ns && s->shmid == shmid)
+					return SHMW_MM_INLINE + i;
+			}
+		}
+	}
+	for (i = 0; i < SHMW_MM_INLINE; i++)
 		if (!rec->segs[i].nvma)
 			return i;
-	return -1;
+	if (big) {
+		for (i = 0; i < SHMW_MM_SEGS - SHMW_MM_INLINE; i++)
+			if (!big->segs[i].nvma)
+				return SHMW_MM_INLINE + i;
+		return -1;
+	}
+	if (!grow || (rec->flags & SHMW_MM_BIG))
+		return -1; /* (BIG without its record: a map failure; user space walks) */
+	z = zero_scratch();
+	if (!z || bpf_map_update_elem(&mms_big, &mm, &z->big, BPF_NOEXIST)) {
+		stat_inc(SHMW_STAT_MAP_FULL);
+		return -1;
+	}
+	rec->flags |= SHMW_MM_BIG;
+	return SHMW_MM_INLINE;
 }
 
-/* Adds dvma VMAs and dmms address spaces to a segment's entry. Global: called in loops. */
-__noinline int seg_adjust(struct shmw_mm_seg *s, int dvma, int dmms)
+/* Slot i of an mm record (see mm_slot), or NULL. */
+static __always_inline struct shmw_mm_slot *slot_at(struct shmw_mm *rec, __u64 mm, int i)
+{
+	struct shmw_mm_big *big;
+
+	if (i >= 0 && i < SHMW_MM_INLINE)
+		return &rec->segs[i];
+	if (i < SHMW_MM_INLINE || i >= SHMW_MM_SEGS || !(rec->flags & SHMW_MM_BIG))
+		return NULL;
+	big = bpf_map_lookup_elem(&mms_big, &mm);
+	return big ? &big->segs[i - SHMW_MM_INLINE] : NULL;
+}
+
+/*
+ * Adds dvma VMAs and dmms address spaces to the segs entry of segment a (ns, shmid; size and
+ * key to create it with). A size of 0 in a means unknown: a is then given the entry's size and
+ * key, for the event the caller sends. Global: called in loops.
+ */
+__noinline int seg_adjust(struct acc_seg *a, int dvma, int dmms)
 {
 	struct shmw_seg_key k;
 	struct shmw_seg_val *v;
 
-	if (!s || (!dvma && !dmms))
+	if (!a)
 		return 0;
-	k.ns = s->ns;
-	k.shmid = s->shmid;
+	k.ns = a->ns;
+	k.shmid = a->shmid;
 	v = bpf_map_lookup_elem(&segs, &k);
 	if (!v) {
-		struct shmw_seg_val init = {.size = s->size, .key = s->key};
+		struct shmw_seg_val init = {.size = a->size, .key = a->key};
 
 		if (dvma <= 0 && dmms <= 0)
 			return 0;
@@ -357,11 +439,27 @@ __noinline int seg_adjust(struct shmw_mm_seg *s, int dvma, int dmms)
 		if (!v)
 			return -1;
 	}
+	if (!a->size) {
+		a->size = v->size;
+		a->key = v->key;
+	}
+	if (!dvma && !dmms)
+		return 0;
 	__sync_fetch_and_add(&v->nvma, dvma);
 	__sync_fetch_and_add(&v->nmms, dmms);
 	if (v->nmms <= 0 && v->nvma <= 0)
 		bpf_map_delete_elem(&segs, &k);
 	return 0;
+}
+
+/* The segment of slot s, to look up or adjust in segs. */
+static __always_inline void acc_of_slot(struct acc_seg *a, const struct shmw_mm_slot *s)
+{
+	a->size = 0;
+	a->key = 0;
+	a->ns = s->ns;
+	a->shmid = s->shmid;
+	a->n = s->nvma;
 }
 
 /*
@@ -372,21 +470,22 @@ __noinline int seg_adjust(struct shmw_mm_seg *s, int dvma, int dmms)
 __noinline int mm_apply(struct shmw_mm *rec, struct acc_seg *a, __u64 mm, int delta, __u32 cause)
 {
 	__u32 actor = current_tgid();
-	struct shmw_mm_seg *s;
+	struct shmw_mm_slot *s;
+	struct ev_seg e;
 	__u32 old, now, type;
 	int idx;
 
 	if (!rec || !a || !delta)
 		return 0;
-	idx = mm_slot(rec, a->ns, a->shmid);
-	if (idx < 0 || idx >= SHMW_MM_SEGS) {
+	idx = mm_slot(rec, mm, a->ns, a->shmid, delta > 0);
+	s = slot_at(rec, mm, idx);
+	if (!s) {
 		rec->flags |= SHMW_MM_OVERFLOW;
 		stat_inc(SHMW_STAT_OVERFLOW);
 		rec->version = next_version();
 		emit(TC(SHMW_EV_OVERFLOW, cause), mm, rec, NULL, actor);
 		return -1;
 	}
-	s = &rec->segs[idx];
 	old = s->nvma;
 	if (delta < 0 && (__u32)-delta > old) {
 		/* We counted fewer than the kernel removed: our count was wrong. */
@@ -399,17 +498,17 @@ __noinline int mm_apply(struct shmw_mm *rec, struct acc_seg *a, __u64 mm, int de
 	if (!old) {
 		s->ns = a->ns;
 		s->shmid = a->shmid;
-		s->key = a->key;
-		s->size = a->size;
 		s->since = bpf_ktime_get_boot_ns();
 		s->how = cause;
 	}
 	s->nvma = now;
-	seg_adjust(s, (int)now - (int)old, (!old && now) - (old && !now));
+	seg_adjust(a, (int)now - (int)old, (!old && now) - (old && !now));
 	rec->version = next_version();
 	type = !old ? SHMW_EV_ATTACH : !now ? SHMW_EV_DETACH : SHMW_EV_VMAS;
-	if (rec->flags & SHMW_MM_SEEDED)
-		emit(TC(type, cause), mm, rec, s, actor);
+	if (rec->flags & SHMW_MM_SEEDED) {
+		ev_seg_of(&e, s, a);
+		emit(TC(type, cause), mm, rec, &e, actor);
+	}
 	return 0;
 }
 
@@ -1046,7 +1145,7 @@ int exit_shmctl(struct trace_event_raw_sys_exit *ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tid = current_tid();
-	struct shmw_mm_seg seg = {};
+	struct ev_seg seg = {};
 	struct range_op *op;
 
 	op = bpf_map_lookup_elem(&ops, &tid);
@@ -1080,7 +1179,7 @@ int exit_shmget(struct trace_event_raw_sys_exit *ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tid = current_tid();
-	struct shmw_mm_seg seg = {};
+	struct ev_seg seg = {};
 	struct range_op *op;
 
 	op = bpf_map_lookup_elem(&ops, &tid);
@@ -1168,6 +1267,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ctgid = child->tgid, ptgid = parent->tgid;
 	struct scratch *sc;
 	struct shmw_mm *prec, *crec;
+	struct shmw_mm_big *pbig;
 	int i;
 
 	if (fentry_mode && cmm && cmm != pmm)
@@ -1206,15 +1306,17 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		if (!sc)
 			return 0;
 		acc_reset(&sc->acc);
-		for (i = 0; i < SHMW_MM_SEGS; i++) {
-			struct shmw_mm_seg *s = &prec->segs[i];
-			struct acc_seg *a = &sc->acc.segs[i];
-
-			a->ns = s->ns;
-			a->shmid = s->shmid;
-			a->key = s->key;
-			a->size = s->size;
-			a->n = s->nvma;
+		for (i = 0; i < SHMW_MM_INLINE; i++)
+			acc_of_slot(&sc->acc.segs[i], &prec->segs[i]);
+		pbig = NULL;
+		if (prec->flags & SHMW_MM_BIG)
+			pbig = bpf_map_lookup_elem(&mms_big, &pmm);
+		if (pbig) {
+			for (i = 0; i < SHMW_MM_SEGS - SHMW_MM_INLINE; i++)
+				acc_of_slot(&sc->acc.segs[SHMW_MM_INLINE + i], &pbig->segs[i]);
+		} else {
+			for (i = SHMW_MM_INLINE; i < SHMW_MM_SEGS; i++)
+				sc->acc.segs[i].n = 0;
 		}
 		crec = mm_create(cmm, ctgid, bpf_get_current_uid_gid(), SHMW_MM_SEEDED);
 		if (!crec)
@@ -1399,19 +1501,36 @@ int BPF_PROG(on_exit, struct task_struct *task)
 	return 0;
 }
 
-/* The address space is going: its slot i is no longer held. Global: called in a loop. */
-__noinline int drop_slot(struct shmw_mm *rec, int i, __u64 mm, __u32 cause)
+/* The address space is going: its slot s is no longer held. Global: called in a loop. */
+__noinline int drop_slot(struct shmw_mm *rec, struct shmw_mm_slot *s, __u64 mm, __u32 cause)
 {
-	struct shmw_mm_seg *s;
+	struct acc_seg a;
+	struct ev_seg e;
 
-	if (!rec || i < 0 || i >= SHMW_MM_SEGS)
+	if (!rec || !s || !s->nvma)
 		return 0;
-	s = &rec->segs[i];
-	seg_adjust(s, -(int)s->nvma, -1);
+	acc_of_slot(&a, s);
+	seg_adjust(&a, -(int)s->nvma, -1);
 	s->nvma = 0;
 	rec->version = next_version();
-	if (rec->flags & SHMW_MM_SEEDED)
-		emit(TC(SHMW_EV_DETACH, cause), mm, rec, s, rec->tgid);
+	if (rec->flags & SHMW_MM_SEEDED) {
+		ev_seg_of(&e, s, &a);
+		emit(TC(SHMW_EV_DETACH, cause), mm, rec, &e, rec->tgid);
+	}
+	return 0;
+}
+
+/* Forgets slot s of a record (a walk replaces it, or the record goes): the segment's counts
+ * lose it. Global: called in loops. */
+__noinline int slot_clear(struct shmw_mm_slot *s)
+{
+	struct acc_seg a;
+
+	if (!s || !s->nvma)
+		return 0;
+	acc_of_slot(&a, s);
+	seg_adjust(&a, -(int)s->nvma, -1);
+	s->nvma = 0;
 	return 0;
 }
 
@@ -1420,6 +1539,7 @@ int BPF_PROG(on_exit_mmap, struct mm_struct *mm_ptr)
 {
 	struct task_struct *cur = bpf_get_current_task_btf();
 	__u64 mm = ptr_val(mm_ptr), cur_mm = current_mm(cur);
+	struct shmw_mm_big *big;
 	struct shmw_mm *rec;
 	__u32 cause;
 	int i;
@@ -1430,9 +1550,14 @@ int BPF_PROG(on_exit_mmap, struct mm_struct *mm_ptr)
 	/* exec: the old mm is dropped by the exec'ing task, which already has its new mm. */
 	cause = (cur_mm && cur_mm != mm && (__u32)cur->tgid == rec->tgid) ? SHMW_CAUSE_EXEC
 									  : SHMW_CAUSE_EXIT;
-	for (i = 0; i < SHMW_MM_SEGS; i++)
-		if (rec->segs[i].nvma)
-			drop_slot(rec, i, mm, cause);
+	for (i = 0; i < SHMW_MM_INLINE; i++)
+		drop_slot(rec, &rec->segs[i], mm, cause);
+	if (rec->flags & SHMW_MM_BIG) {
+		big = bpf_map_lookup_elem(&mms_big, &mm);
+		for (i = 0; big && i < SHMW_MM_SEGS - SHMW_MM_INLINE; i++)
+			drop_slot(rec, &big->segs[i], mm, cause);
+		bpf_map_delete_elem(&mms_big, &mm);
+	}
 	bpf_map_delete_elem(&mms, &mm);
 	return 0;
 }
@@ -1467,10 +1592,39 @@ static long drop_sharer_cb(struct bpf_map *map, __u32 *tgid, struct shmw_sharer 
 	return 0;
 }
 
+/* Makes slot s hold entry i of the walked counts (none: s is freed). Global: in loops. */
+__noinline int seed_slot(struct shmw_mm_slot *s, struct seed_state *st, int i, __u64 now)
+{
+	struct acc_seg *a;
+	bool known;
+
+	if (!s || !st || i < 0 || i >= SHMW_MM_SEGS)
+		return 0;
+	if (i >= st->acc.nsegs) {
+		slot_clear(s);
+		return 0;
+	}
+	a = &st->acc.segs[i];
+	/* Keep since/how for a holder we already knew. */
+	known = s->nvma && s->ns == a->ns && s->shmid == a->shmid;
+	slot_clear(s);
+	if (!known) {
+		s->since = now;
+		s->how = SHMW_CAUSE_SEED;
+	}
+	s->ns = a->ns;
+	s->shmid = a->shmid;
+	s->nvma = a->n;
+	seg_adjust(a, (int)a->n, 1);
+	return 0;
+}
+
 /* Installs the walked counts when nothing changed the mm during the walk. Global: the
  * iterator calls it from two places. */
 __noinline int seed_finish(struct seed_state *st)
 {
+	struct shmw_mm_big *big = NULL;
+	struct scratch *z;
 	struct shmw_mm *rec;
 	__u64 now = bpf_ktime_get_boot_ns();
 	__u64 mm; /* map keys on the stack: 6.1 refuses pointers into st */
@@ -1491,9 +1645,14 @@ __noinline int seed_finish(struct seed_state *st)
 	}
 	if (!st->acc.nsegs) {
 		if (rec) {
-			for (i = 0; i < SHMW_MM_SEGS; i++)
-				if (rec->segs[i].nvma)
-					seg_adjust(&rec->segs[i], -(int)rec->segs[i].nvma, -1);
+			for (i = 0; i < SHMW_MM_INLINE; i++)
+				slot_clear(&rec->segs[i]);
+			if (rec->flags & SHMW_MM_BIG) {
+				big = bpf_map_lookup_elem(&mms_big, &mm);
+				for (i = 0; big && i < SHMW_MM_SEGS - SHMW_MM_INLINE; i++)
+					slot_clear(&big->segs[i]);
+				bpf_map_delete_elem(&mms_big, &mm);
+			}
 			/* Its sharers go with it: on_exit looks them up only through the record. */
 			__u64 gone = mm; /* the callback context must be on the stack */
 
@@ -1515,30 +1674,31 @@ __noinline int seed_finish(struct seed_state *st)
 		__builtin_memcpy(sh.comm, st->comm, SHMW_COMM_LEN);
 		sharer_put(tgid, &sh);
 	}
-	for (i = 0; i < SHMW_MM_SEGS; i++) {
-		struct shmw_mm_seg *s = &rec->segs[i];
-		struct acc_seg *a = &st->acc.segs[i];
-
-		if (i >= st->acc.nsegs) {
-			seg_adjust(s, -(int)s->nvma, s->nvma ? -1 : 0);
-			s->nvma = 0;
-			continue;
+	for (i = 0; i < SHMW_MM_INLINE; i++)
+		seed_slot(&rec->segs[i], st, i, now);
+	if (rec->flags & SHMW_MM_BIG)
+		big = bpf_map_lookup_elem(&mms_big, &mm);
+	if (!big && st->acc.nsegs > SHMW_MM_INLINE) {
+		z = zero_scratch();
+		if (z && !bpf_map_update_elem(&mms_big, &mm, &z->big, BPF_NOEXIST))
+			big = bpf_map_lookup_elem(&mms_big, &mm);
+		if (!big)
+			stat_inc(SHMW_STAT_MAP_FULL);
+	}
+	if (big) {
+		for (i = 0; i < SHMW_MM_SEGS - SHMW_MM_INLINE; i++)
+			seed_slot(&big->segs[i], st, SHMW_MM_INLINE + i, now);
+		rec->flags |= SHMW_MM_BIG;
+		/* It holds few again: its slots fit the record. */
+		if (st->acc.nsegs <= SHMW_MM_INLINE) {
+			bpf_map_delete_elem(&mms_big, &mm);
+			rec->flags &= ~SHMW_MM_BIG;
 		}
-		seg_adjust(s, -(int)s->nvma, s->nvma ? -1 : 0);
-		/* Keep since/how for a holder we already knew. */
-		if (!(s->nvma && s->ns == a->ns && s->shmid == a->shmid)) {
-			s->since = now;
-			s->how = SHMW_CAUSE_SEED;
-		}
-		s->ns = a->ns;
-		s->shmid = a->shmid;
-		s->key = a->key;
-		s->size = a->size;
-		s->nvma = a->n;
-		seg_adjust(s, (int)a->n, 1);
+	} else {
+		rec->flags &= ~SHMW_MM_BIG;
 	}
 	/* More segments than slots: keep what fits, visible and flagged, rather than nothing. */
-	if (st->acc.overflow) {
+	if (st->acc.overflow || (!big && st->acc.nsegs > SHMW_MM_INLINE)) {
 		rec->flags |= SHMW_MM_OVERFLOW;
 		stat_inc(SHMW_STAT_OVERFLOW);
 	} else {

@@ -70,18 +70,21 @@ struct shmw_event {
 };
 _Static_assert(sizeof(struct shmw_event) == 96, "shmw_event layout is ABI");
 
-/* One segment as held by one mm (inside struct shmw_mm). */
-struct shmw_mm_seg {
-	__u64 size;
-	__u64 since;
+/* One segment as held by one mm (a slot of struct shmw_mm or shmw_mm_big). Its size and key
+ * are the segment's, not the holder's: they live once, in the segs map (struct shmw_seg_val). */
+struct shmw_mm_slot {
+	__u64 since; /* boot ns when this mm first held the segment */
 	__u32 ns;
 	__u32 shmid;
-	__u32 key;
 	__u32 nvma; /* 0 = free slot */
-	__u32 how;
-	__u32 pad;
+	__u32 how;  /* enum shmw_cause: how the holder first got the attachment */
 };
-_Static_assert(sizeof(struct shmw_mm_seg) == 40, "shmw_mm_seg layout is ABI");
+_Static_assert(sizeof(struct shmw_mm_slot) == 24, "shmw_mm_slot layout is ABI");
+
+/* Slots inline in every record: nearly every holder holds 1-4 segments. An mm that needs more
+ * gets a struct shmw_mm_big (mms_big map, same key) for slots SHMW_MM_INLINE..SHMW_MM_SEGS-1,
+ * and SHMW_MM_BIG; it keeps it until its record goes or a walk finds it holds fewer again. */
+#define SHMW_MM_INLINE 4
 
 /* shmw_mm.flags */
 #define SHMW_MM_SEEDED	 0x1  /* counts are exact (walked, or created by fork) */
@@ -90,6 +93,7 @@ _Static_assert(sizeof(struct shmw_mm_seg) == 40, "shmw_mm_seg layout is ABI");
 #define SHMW_MM_RESCAN	 0x8  /* counts stale until the walk user space was asked for */
 #define SHMW_MM_DONTCOPY 0x10 /* may map SysV VMAs that fork does not copy (MADV_DONTFORK) */
 #define SHMW_MM_FORKING	 0x20 /* fentry mode: counted by fork's dup_mmap, child has no pid yet */
+#define SHMW_MM_BIG	 0x40 /* slots beyond SHMW_MM_INLINE are in mms_big[mm] */
 
 /* Value of the mms map, keyed by mm cookie: the live attachers of one address space. */
 struct shmw_mm {
@@ -106,9 +110,16 @@ struct shmw_mm {
 	__u64 born;	/* version when the record was made: an mm_struct address is reused */
 	__u32 nsharers; /* sharers map entries naming this mm: at 0 an exit skips a search */
 	__u32 pad;
-	struct shmw_mm_seg segs[SHMW_MM_SEGS];
+	struct shmw_mm_slot segs[SHMW_MM_INLINE];
 };
-_Static_assert(sizeof(struct shmw_mm) == 80 + SHMW_MM_SEGS * 40, "shmw_mm layout is ABI");
+_Static_assert(sizeof(struct shmw_mm) == 80 + SHMW_MM_INLINE * 24, "shmw_mm layout is ABI");
+
+/* Value of the mms_big map, keyed by mm cookie: slots SHMW_MM_INLINE.. of an SHMW_MM_BIG mm. */
+struct shmw_mm_big {
+	struct shmw_mm_slot segs[SHMW_MM_SEGS - SHMW_MM_INLINE];
+};
+_Static_assert(sizeof(struct shmw_mm_big) == (SHMW_MM_SEGS - SHMW_MM_INLINE) * 24,
+	       "shmw_mm_big layout is ABI");
 
 /* Key and value of the segs map: the attachers of one segment, summed over address spaces. */
 struct shmw_seg_key {

@@ -645,6 +645,9 @@ char *shmw_daemon_metrics(struct shmw_daemon *d)
 	m.map_entries[SHMW_MM_MMS] = map_count(shmw_bpf_mms_fd(&d->bpf));
 	m.map_entries[SHMW_MM_SHARERS] = sharer_count(shmw_bpf_sharers_fd(&d->bpf));
 	m.map_max_entries[SHMW_MM_MMS] = d->opts.max_mms;
+	/* The slots of holders of more than SHMW_MM_INLINE segments. */
+	m.map_entries[SHMW_MM_MMS_BIG] = map_count(shmw_bpf_mms_big_fd(&d->bpf));
+	m.map_max_entries[SHMW_MM_MMS_BIG] = d->opts.max_mms;
 	m.map_max_entries[SHMW_MM_SHARERS] = d->opts.max_sharers;
 	m.clients = d->server ? shmw_server_nclients(d->server) : 0;
 	memcpy(m.events, d->ev_counts, sizeof(m.events));

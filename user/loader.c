@@ -205,6 +205,9 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 	skel->rodata->fentry_mode = mode == SHMW_MODE_FENTRY;
 	if (bpf_map__set_max_entries(skel->maps.mms, opts->max_mms) ||
 	    bpf_map__set_max_entries(skel->maps.segs, opts->max_mms) ||
+	    /* Any holder may hold many segments: room for all of them costs only the buckets
+	     * (BPF_F_NO_PREALLOC). */
+	    bpf_map__set_max_entries(skel->maps.mms_big, opts->max_mms) ||
 	    bpf_map__set_max_entries(skel->maps.sharers, opts->max_sharers) ||
 	    bpf_map__set_max_entries(skel->maps.events, opts->ring_bytes)) {
 		ret = -EINVAL;
@@ -451,6 +454,11 @@ int shmw_bpf_walk(struct shmw_bpf *b, pid_t pid)
 int shmw_bpf_mms_fd(const struct shmw_bpf *b)
 {
 	return bpf_map__fd(b->skel->maps.mms);
+}
+
+int shmw_bpf_mms_big_fd(const struct shmw_bpf *b)
+{
+	return bpf_map__fd(b->skel->maps.mms_big);
 }
 
 int shmw_bpf_segs_fd(const struct shmw_bpf *b)

@@ -59,5 +59,6 @@ uint64_t shmw_bpf_version(const struct shmw_bpf *b);
 int shmw_bpf_walk(struct shmw_bpf *b, pid_t pid);
 int shmw_bpf_mms_fd(const struct shmw_bpf *b);
 int shmw_bpf_sharers_fd(const struct shmw_bpf *b);
+int shmw_bpf_mms_big_fd(const struct shmw_bpf *b);
 int shmw_bpf_segs_fd(const struct shmw_bpf *b);
 #endif

@@ -52,6 +52,7 @@ static const char *const alert_names[SHMW_MA_NALERTS] = {
 static const char *const map_names[SHMW_MM_NMAPS] = {
     [SHMW_MM_MMS] = "mms",
     [SHMW_MM_SHARERS] = "sharers",
+    [SHMW_MM_MMS_BIG] = "mms_big",
 };
 
 /* HELP text: backslash and newline escaped. */

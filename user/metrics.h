@@ -44,7 +44,7 @@ enum shmw_metrics_event {
 enum shmw_metrics_alert { SHMW_MA_LINGER, SHMW_MA_LINGER_END, SHMW_MA_ORPHAN, SHMW_MA_NALERTS };
 
 /* The BPF maps whose fill level matters: when one is full, tracking degrades to resyncs. */
-enum shmw_metrics_map { SHMW_MM_MMS, SHMW_MM_SHARERS, SHMW_MM_NMAPS };
+enum shmw_metrics_map { SHMW_MM_MMS, SHMW_MM_SHARERS, SHMW_MM_MMS_BIG, SHMW_MM_NMAPS };
 
 struct shmw_metrics {
 	/* Gauges: the state now. */

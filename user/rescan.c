@@ -3,19 +3,19 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
-#include <bpf/bpf.h>
 #include "log.h"
 #include "report.h"
 #include "rescan.h"
+#include "seed.h"
 
 /* A walk races only with a change to the same mm: a few tries suffice for a process that
  * pauses; one that never does is left to the periodic pass. */
 #define RESCAN_TRIES 4
 
 /* Reads the record of mm; true while it still waits for an exact walk. */
-static bool stale(int fd, uint64_t mm, struct shmw_mm *rec, bool *present)
+static bool stale(struct shmw_bpf *b, uint64_t mm, struct shmw_mm_rec *rec, bool *present)
 {
-	*present = bpf_map_lookup_elem(fd, &mm, rec) == 0;
+	*present = shmw_mm_read(b, mm, rec) == 0;
 	return *present && (!(rec->flags & SHMW_MM_SEEDED) || (rec->flags & SHMW_MM_RESCAN));
 }
 
@@ -41,10 +41,9 @@ void shmw_rescan(struct shmw_daemon *d, const struct shmw_event *ev)
 {
 	/* The process named for the mm first (for fork: the child), then the one that acted. */
 	const uint32_t pids[2] = {ev->pid, ev->actor ? ev->actor : ev->pid};
-	int fd = shmw_bpf_mms_fd(&d->bpf);
 	struct rescan_ctx c = {.d = d, .req = ev};
 	struct shmw_mmst *m = NULL;
-	struct shmw_mm rec;
+	struct shmw_mm_rec rec;
 	bool present;
 	int i;
 
@@ -55,17 +54,17 @@ void shmw_rescan(struct shmw_daemon *d, const struct shmw_event *ev)
 		return;
 	/* The mm asked about is gone (its exit_mmap events follow) and another process's
 	 * address space got its address: nothing to walk. */
-	if (bpf_map_lookup_elem(fd, &ev->mm, &rec) == 0 && rec.born > ev->version)
+	if (shmw_mm_read(&d->bpf, ev->mm, &rec) == 0 && rec.born > ev->version)
 		return;
 	d->rescans++;
-	for (i = 0; i < RESCAN_TRIES && stale(fd, ev->mm, &rec, &present); i++) {
+	for (i = 0; i < RESCAN_TRIES && stale(&d->bpf, ev->mm, &rec, &present); i++) {
 		int ret = shmw_bpf_walk(&d->bpf, (pid_t)pids[i % 2]);
 
 		/* ENOENT/ESRCH: that process is gone; the other may still use the mm. */
 		if (ret && ret != -ENOENT && ret != -ESRCH)
 			log_warn("rescan of pid %u: %s", pids[i % 2], strerror(-ret));
 	}
-	if (i == RESCAN_TRIES && stale(fd, ev->mm, &rec, &present)) {
+	if (i == RESCAN_TRIES && stale(&d->bpf, ev->mm, &rec, &present)) {
 		log_info("pid %u (%.16s): kept changing while walked; walking it again later",
 			 ev->pid, ev->comm);
 		shmw_daemon_queue_walk(d, rec.tgid ? rec.tgid : ev->pid);

@@ -33,38 +33,145 @@ void shmw_snapshot_free(struct shmw_snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Size and key of each segment in the segs map, sorted by (ns, shmid): a slot names only its
+ * segment. */
+struct seg_tab {
+	struct seg_row {
+		struct shmw_seg_key k;
+		struct shmw_seg_val v;
+	} * rows;
+	size_t n;
+};
+
+static int seg_cmp(const void *a, const void *b)
+{
+	const struct shmw_seg_key *x = a, *y = b;
+
+	if (x->ns != y->ns)
+		return x->ns < y->ns ? -1 : 1;
+	return x->shmid < y->shmid ? -1 : x->shmid > y->shmid;
+}
+
+static int seg_tab_read(int fd, struct seg_tab *t)
+{
+	struct shmw_seg_key key, next;
+	size_t cap = 0;
+	void *prev;
+
+	memset(t, 0, sizeof(*t));
+	for (prev = NULL; bpf_map_get_next_key(fd, prev, &next) == 0; prev = &key) {
+		key = next;
+		if (grow((void **)&t->rows, &cap, t->n, sizeof(*t->rows)))
+			return -ENOMEM;
+		t->rows[t->n].k = key;
+		if (bpf_map_lookup_elem(fd, &key, &t->rows[t->n].v) == 0)
+			t->n++;
+	}
+	if (t->n)
+		qsort(t->rows, t->n, sizeof(*t->rows), seg_cmp);
+	return 0;
+}
+
+/* Gives slot g its segment's size and key: from t, else from the map (attached after t was
+ * read); 0 when the segment is gone from both (its last holder left while we read: the
+ * detach event that follows corrects the state). */
+static void seg_fill(const struct seg_tab *t, int fd, struct shmw_mm_seg *g)
+{
+	struct shmw_seg_key k = {.ns = g->ns, .shmid = g->shmid};
+	const struct seg_row *r = t ? bsearch(&k, t->rows, t->n, sizeof(*t->rows), seg_cmp) : NULL;
+	struct shmw_seg_val v;
+
+	if (!r && bpf_map_lookup_elem(fd, &k, &v) == 0) {
+		g->size = v.size;
+		g->key = v.key;
+	} else if (r) {
+		g->size = r->v.size;
+		g->key = r->v.key;
+	}
+}
+
+static void slot_to_seg(struct shmw_mm_seg *g, const struct shmw_mm_slot *s)
+{
+	g->since = s->since;
+	g->ns = s->ns;
+	g->shmid = s->shmid;
+	g->nvma = s->nvma;
+	g->how = s->how;
+}
+
+/* out = the mms record rec of mm, with its mms_big slots and the segments' sizes and keys. */
+static void rec_fill(struct shmw_bpf *b, const struct seg_tab *t, uint64_t mm,
+		     const struct shmw_mm *rec, struct shmw_mm_rec *out)
+{
+	struct shmw_mm_big big;
+	int sfd = shmw_bpf_segs_fd(b);
+
+	memset(out, 0, sizeof(*out));
+	out->version = rec->version;
+	out->born = rec->born;
+	out->flags = rec->flags;
+	out->tgid = rec->tgid;
+	out->uid = rec->uid;
+	memcpy(out->comm, rec->comm, SHMW_COMM_LEN);
+	for (int i = 0; i < SHMW_MM_INLINE; i++)
+		slot_to_seg(&out->segs[i], &rec->segs[i]);
+	/* Gone meanwhile: so is the record, which a later event or snapshot says. */
+	if ((rec->flags & SHMW_MM_BIG) &&
+	    bpf_map_lookup_elem(shmw_bpf_mms_big_fd(b), &mm, &big) == 0)
+		for (int i = 0; i < SHMW_MM_SEGS - SHMW_MM_INLINE; i++)
+			slot_to_seg(&out->segs[SHMW_MM_INLINE + i], &big.segs[i]);
+	for (int i = 0; i < SHMW_MM_SEGS; i++)
+		if (out->segs[i].nvma)
+			seg_fill(t, sfd, &out->segs[i]);
+}
+
+int shmw_mm_read(struct shmw_bpf *b, uint64_t mm, struct shmw_mm_rec *out)
+{
+	struct shmw_mm rec;
+
+	if (bpf_map_lookup_elem(shmw_bpf_mms_fd(b), &mm, &rec))
+		return -errno;
+	rec_fill(b, NULL, mm, &rec, out);
+	return 0;
+}
+
 int shmw_snapshot_take(struct shmw_bpf *b, struct shmw_snapshot *s)
 {
 	int mfd = shmw_bpf_mms_fd(b), sfd = shmw_bpf_sharers_fd(b);
 	size_t kcap = 0, rcap = 0, tcap = 0, scap = 0, slcap = 0, nslots = 0;
-	struct shmw_mm *rec = malloc(sizeof(*rec)); /* one whole record at a time */
+	struct shmw_mm_rec *full = malloc(sizeof(*full)); /* one whole record at a time */
+	struct seg_tab segs = {0};
+	struct shmw_mm rec;
 	uint64_t key, next;
 	uint32_t tkey, tnext;
 	void *prev;
 
 	memset(s, 0, sizeof(*s));
-	if (!rec)
+	if (!full)
 		return -ENOMEM;
 	s->version = shmw_bpf_version(b);
+	if (seg_tab_read(shmw_bpf_segs_fd(b), &segs))
+		goto nomem;
 	for (prev = NULL; bpf_map_get_next_key(mfd, prev, &next) == 0; prev = &key) {
 		struct shmw_snap_mm *r;
 
 		key = next;
 		/* The entry may vanish between next_key and lookup (exit_mmap): skip it. */
-		if (bpf_map_lookup_elem(mfd, &key, rec))
+		if (bpf_map_lookup_elem(mfd, &key, &rec))
 			continue;
 		if (grow((void **)&s->keys, &kcap, s->n, sizeof(*s->keys)) ||
 		    grow((void **)&s->recs, &rcap, s->n, sizeof(*s->recs)))
 			goto nomem;
+		rec_fill(b, &segs, key, &rec, full);
 		r = &s->recs[s->n];
-		shmw_snap_mm_of(r, rec);
+		shmw_snap_mm_of(r, full);
 		r->nsegs = 0;
 		for (int j = 0; j < SHMW_MM_SEGS; j++) {
-			if (!rec->segs[j].nvma)
+			if (!full->segs[j].nvma)
 				continue;
 			if (grow((void **)&s->slots, &slcap, nslots, sizeof(*s->slots)))
 				goto nomem;
-			s->slots[nslots++] = rec->segs[j];
+			s->slots[nslots++] = full->segs[j];
 			r->nsegs++;
 		}
 		s->keys[s->n] = key;
@@ -78,8 +185,10 @@ int shmw_snapshot_take(struct shmw_bpf *b, struct shmw_snapshot *s)
 		s->recs[i].segs = s->slots + nslots;
 		nslots += s->recs[i].nsegs;
 	}
-	free(rec);
-	rec = NULL;
+	free(full);
+	full = NULL;
+	free(segs.rows);
+	segs.rows = NULL;
 	for (prev = NULL; bpf_map_get_next_key(sfd, prev, &tnext) == 0; prev = &tkey) {
 		tkey = tnext;
 		if (grow((void **)&s->sharer_tgids, &tcap, s->nsharers, sizeof(uint32_t)) ||
@@ -91,7 +200,8 @@ int shmw_snapshot_take(struct shmw_bpf *b, struct shmw_snapshot *s)
 	}
 	return 0;
 nomem:
-	free(rec);
+	free(full);
+	free(segs.rows);
 	shmw_snapshot_free(s);
 	return -ENOMEM;
 }

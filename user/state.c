@@ -32,8 +32,14 @@ static struct shmw_seg *seg_get(struct shmw_state *st, const struct shmw_mm_seg 
 {
 	struct shmw_seg *seg = seg_find(st, slot->ns, slot->shmid);
 
-	if (seg)
+	if (seg) {
+		/* First seen in a snapshot that could not read its size (see seed.c). */
+		if (!seg->size && slot->size) {
+			seg->size = slot->size;
+			seg->key = slot->key;
+		}
 		return seg;
+	}
 	seg = calloc(1, sizeof(*seg));
 	if (!seg)
 		abort(); /* the daemon cannot keep a correct answer without memory */
@@ -441,7 +447,7 @@ static void sync_rec(struct shmw_state *st, uint64_t key, const struct shmw_snap
 		mm_free(st, m);
 }
 
-void shmw_snap_mm_of(struct shmw_snap_mm *out, const struct shmw_mm *rec)
+void shmw_snap_mm_of(struct shmw_snap_mm *out, const struct shmw_mm_rec *rec)
 {
 	out->version = rec->version;
 	out->flags = rec->flags;
@@ -452,8 +458,8 @@ void shmw_snap_mm_of(struct shmw_snap_mm *out, const struct shmw_mm *rec)
 	out->segs = rec->segs;
 }
 
-int shmw_state_sync_full(struct shmw_state *st, const uint64_t *mm_keys, const struct shmw_mm *recs,
-			 size_t nrecs, const uint32_t *sharer_tgids,
+int shmw_state_sync_full(struct shmw_state *st, const uint64_t *mm_keys,
+			 const struct shmw_mm_rec *recs, size_t nrecs, const uint32_t *sharer_tgids,
 			 const struct shmw_sharer *sharers, size_t nsharers, uint64_t version,
 			 shmw_change_cb cb, void *ctx)
 {
@@ -509,8 +515,8 @@ void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys,
 	st->floor = version;
 }
 
-void shmw_state_sync_mm(struct shmw_state *st, uint64_t mm, const struct shmw_mm *rec, uint32_t how,
-			uint64_t since, shmw_change_cb cb, void *ctx)
+void shmw_state_sync_mm(struct shmw_state *st, uint64_t mm, const struct shmw_mm_rec *rec,
+			uint32_t how, uint64_t since, shmw_change_cb cb, void *ctx)
 {
 	struct shmw_sharerst *sh, *shtmp;
 	struct shmw_mmst *m;

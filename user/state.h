@@ -15,6 +15,31 @@
 
 struct shmw_mmst;
 
+/* One segment as held by one mm: a BPF slot (struct shmw_mm_slot) with the segment's size and
+ * key, which BPF keeps per segment (segs map) and sends in each event. */
+struct shmw_mm_seg {
+	uint64_t size;
+	uint64_t since;
+	uint32_t ns;
+	uint32_t shmid;
+	uint32_t key;
+	uint32_t nvma; /* 0 = free slot */
+	uint32_t how;
+	uint32_t pad;
+};
+
+/* An mm's BPF record as user space reads it (seed.h): the fields of struct shmw_mm it uses,
+ * and its inline and mms_big slots in one array, each with its segment's size and key. */
+struct shmw_mm_rec {
+	uint64_t version;
+	uint64_t born;
+	uint32_t flags;
+	uint32_t tgid;
+	uint32_t uid;
+	char comm[SHMW_COMM_LEN];
+	struct shmw_mm_seg segs[SHMW_MM_SEGS];
+};
+
 /* A segment some mm holds (segments nobody holds are the kernel's table, see segtable.h). */
 struct shmw_seg {
 	uint32_t ns;
@@ -28,8 +53,8 @@ struct shmw_seg {
 	UT_hash_handle hh;
 };
 
-/* One address space that holds at least one segment. Only the slots in use are kept (the BPF
- * record has SHMW_MM_SEGS inline; most holders use one), the first one inline. */
+/* One address space that holds at least one segment. Only the slots in use are kept (an mm
+ * may hold SHMW_MM_SEGS; most holders use one), the first one inline. */
 struct shmw_mmst {
 	uint64_t mm;
 	uint64_t version;
@@ -97,7 +122,7 @@ enum shmw_change shmw_state_apply(struct shmw_state *st, const struct shmw_event
 
 /* One record of a snapshot of the mms map, as shmw_state_sync reads it: the fields of struct
  * shmw_mm it uses and its slots. Free slots (nvma 0) may be left out: a snapshot of 10k
- * holders then takes 1 MB instead of 26. */
+ * holders then keeps only the slots in use. */
 struct shmw_snap_mm {
 	uint64_t version;
 	uint32_t flags;
@@ -108,8 +133,8 @@ struct shmw_snap_mm {
 	const struct shmw_mm_seg *segs;
 };
 
-/* A view of a whole BPF record (segs points into rec: keep rec alive). */
-void shmw_snap_mm_of(struct shmw_snap_mm *out, const struct shmw_mm *rec);
+/* A view of a whole record (segs points into rec: keep rec alive). */
+void shmw_snap_mm_of(struct shmw_snap_mm *out, const struct shmw_mm_rec *rec);
 
 /*
  * Makes the state equal to a snapshot of the BPF maps taken when the version counter was
@@ -119,9 +144,9 @@ void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys,
 		     const struct shmw_snap_mm *recs, size_t nrecs, const uint32_t *sharer_tgids,
 		     const struct shmw_sharer *sharers, size_t nsharers, uint64_t version,
 		     shmw_change_cb cb, void *ctx);
-/* The same from whole BPF records. Returns 0, or -ENOMEM (the state is then unchanged). */
-int shmw_state_sync_full(struct shmw_state *st, const uint64_t *mm_keys, const struct shmw_mm *recs,
-			 size_t nrecs, const uint32_t *sharer_tgids,
+/* The same from whole records. Returns 0, or -ENOMEM (the state is then unchanged). */
+int shmw_state_sync_full(struct shmw_state *st, const uint64_t *mm_keys,
+			 const struct shmw_mm_rec *recs, size_t nrecs, const uint32_t *sharer_tgids,
 			 const struct shmw_sharer *sharers, size_t nsharers, uint64_t version,
 			 shmw_change_cb cb, void *ctx);
 
@@ -131,8 +156,8 @@ int shmw_state_sync_full(struct shmw_state *st, const uint64_t *mm_keys, const s
  * Holdings new to the state are reported as got by `how` at `since` (boot ns). Sharers of
  * a live mm are left to their events.
  */
-void shmw_state_sync_mm(struct shmw_state *st, uint64_t mm, const struct shmw_mm *rec, uint32_t how,
-			uint64_t since, shmw_change_cb cb, void *ctx);
+void shmw_state_sync_mm(struct shmw_state *st, uint64_t mm, const struct shmw_mm_rec *rec,
+			uint32_t how, uint64_t since, shmw_change_cb cb, void *ctx);
 struct shmw_seg *shmw_state_seg(const struct shmw_state *st, uint32_t ns, uint32_t shmid);
 /* Namespaces in which a held segment has this shmid; returns the count (fills up to max). */
 size_t shmw_state_namespaces_of(const struct shmw_state *st, uint32_t shmid, uint32_t *ns,

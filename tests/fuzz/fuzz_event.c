@@ -507,7 +507,7 @@ static void step_fill(struct src *s)
 
 struct snapshot {
 	uint64_t keys[MAX_RECS];
-	struct shmw_mm recs[MAX_RECS];
+	struct shmw_mm_rec recs[MAX_RECS];
 	size_t nrecs;
 	uint32_t sharer_tgids[MAX_SHARERS];
 	struct shmw_sharer sharers[MAX_SHARERS];
@@ -546,7 +546,7 @@ static void on_change(void *ctx, enum shmw_change chg, const struct shmw_mmst *m
 	check_event_json(&ev);
 }
 
-static void build_record(struct src *s, struct shmw_mm *r)
+static void build_record(struct src *s, struct shmw_mm_rec *r)
 {
 	uint8_t b = take8(s);
 
@@ -588,7 +588,7 @@ FUZZ_NOCOV static void check_synced(void)
 	size_t expected_mms = 0;
 
 	for (size_t i = 0; i < snap.nrecs; i++) {
-		const struct shmw_mm *r = &snap.recs[i];
+		const struct shmw_mm_rec *r = &snap.recs[i];
 		const struct shmw_mmst *m = find_mm(snap.keys[i]);
 		int want = 0, have = 0;
 

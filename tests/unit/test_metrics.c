@@ -338,6 +338,8 @@ static void fill(struct shmw_metrics *m)
 	m->map_max_entries[SHMW_MM_MMS] = 16384;
 	m->map_entries[SHMW_MM_SHARERS] = 2;
 	m->map_max_entries[SHMW_MM_SHARERS] = 4096;
+	m->map_entries[SHMW_MM_MMS_BIG] = 3;
+	m->map_max_entries[SHMW_MM_MMS_BIG] = 16384;
 	m->clients = 1;
 	for (int i = 0; i < SHMW_ME_NEVENTS; i++)
 		m->events[i] = 100 + (uint64_t)i;
@@ -415,6 +417,9 @@ static void test_render(void)
 	CHECK_INT("map sharers entries", get(&e, "shmwatch_bpf_map_entries{map=\"sharers\"}"), 2);
 	CHECK_INT("map sharers max", get(&e, "shmwatch_bpf_map_max_entries{map=\"sharers\"}"),
 		  4096);
+	CHECK_INT("map mms_big entries", get(&e, "shmwatch_bpf_map_entries{map=\"mms_big\"}"), 3);
+	CHECK_INT("map mms_big max", get(&e, "shmwatch_bpf_map_max_entries{map=\"mms_big\"}"),
+		  16384);
 	CHECK_INT("clients", get(&e, "shmwatch_clients"), 1);
 	CHECK_INT("alerts linger", get(&e, "shmwatch_alerts_total{alert=\"linger\"}"), 3);
 	CHECK_INT("alerts linger_end", get(&e, "shmwatch_alerts_total{alert=\"linger_end\"}"), 2);

@@ -587,7 +587,7 @@ static size_t nchanged(enum shmw_change chg, uint64_t mm, uint32_t shmid, uint32
 
 #define MAXREC 8
 static uint64_t keys[MAXREC];
-static struct shmw_mm recs[MAXREC];
+static struct shmw_mm_rec recs[MAXREC];
 static size_t nrecs;
 static uint32_t sh_tgids[MAXREC];
 static struct shmw_sharer shs[MAXREC];
@@ -602,9 +602,9 @@ static void snap_reset(void)
 	nrecs = nshs = 0;
 }
 
-static struct shmw_mm *snap_mm(uint64_t mm, uint32_t tgid, uint32_t flags, uint64_t version)
+static struct shmw_mm_rec *snap_mm(uint64_t mm, uint32_t tgid, uint32_t flags, uint64_t version)
 {
-	struct shmw_mm *r = &recs[nrecs];
+	struct shmw_mm_rec *r = &recs[nrecs];
 
 	keys[nrecs++] = mm;
 	r->version = version;
@@ -615,7 +615,7 @@ static struct shmw_mm *snap_mm(uint64_t mm, uint32_t tgid, uint32_t flags, uint6
 	return r;
 }
 
-static void snap_seg(struct shmw_mm *r, int slot, uint32_t ns, uint32_t shmid, uint32_t nvma)
+static void snap_seg(struct shmw_mm_rec *r, int slot, uint32_t ns, uint32_t shmid, uint32_t nvma)
 {
 	struct shmw_mm_seg *s = &r->segs[slot];
 
@@ -649,7 +649,7 @@ static void test_sync(void)
 	const struct shmw_sharerst *sh = NULL;
 	const struct shmw_seg *seg;
 	const struct shmw_mmst *m;
-	struct shmw_mm *r;
+	struct shmw_mm_rec *r;
 
 	shmw_state_init(&st);
 
@@ -831,7 +831,7 @@ static void test_sync(void)
  * slot of the segment it lost is freed before the new one needs it). */
 static void test_full_mm(void)
 {
-	struct shmw_mm *r;
+	struct shmw_mm_rec *r;
 
 	shmw_state_init(&st);
 	for (uint32_t i = 0; i < SHMW_MM_SEGS; i++)
@@ -893,7 +893,7 @@ static void test_clear(void)
  * the old mm went while nobody watched (a restart, lost events). Not an owner change. */
 static void test_sync_reused_address(void)
 {
-	struct shmw_mm *r;
+	struct shmw_mm_rec *r;
 
 	shmw_state_init(&st);
 	snap_reset();
