@@ -349,18 +349,23 @@ static void clocks_now(struct clocks *c)
 	c->boot = (uint64_t)b.tv_sec * 1000000000ull + (uint64_t)b.tv_nsec;
 }
 
-static void put_time(struct shmw_jbuf *b, const struct clocks *c, uint64_t boot_ns)
+/* Quoted, or bare for text rows (where "unknown" is "-"). */
+static void put_time(struct shmw_jbuf *b, const struct clocks *c, uint64_t boot_ns, bool bare)
 {
-	uint64_t off = c->real - c->boot;
+	uint64_t off = c->real - c->boot, real;
 
 	if (!boot_ns) {
-		shmw_jbuf_lit(b, "null");
+		if (bare)
+			shmw_jbuf_lit(b, "-");
+		else
+			shmw_jbuf_lit(b, "null");
 		return;
 	}
-	if (c->real < c->boot)
-		shmw_jbuf_time(b, 0);
+	real = c->real < c->boot ? 0 : boot_ns > UINT64_MAX - off ? UINT64_MAX : boot_ns + off;
+	if (bare)
+		shmw_jbuf_time_bare(b, real);
 	else
-		shmw_jbuf_time(b, boot_ns > UINT64_MAX - off ? UINT64_MAX : boot_ns + off);
+		shmw_jbuf_time(b, real);
 }
 
 static void put_hex(struct shmw_jbuf *b, uint64_t v)
@@ -412,8 +417,24 @@ static void who_holder(struct who_out *w, uint32_t pid, const char *comm, uint32
 		w->last_uid = uid;
 		w->last_user = shmw_user_name(uid);
 	}
-	if (w->shown++)
+	if (w->shown++ && !w->f->lines)
 		shmw_jbuf_lit(b, ",");
+	if (w->f->lines) {
+		/* WHO_COLUMNS again, as one text line (docs/protocol.md). */
+		shmw_jbuf_u64(b, pid);
+		shmw_jbuf_lit(b, "\t");
+		shmw_jbuf_tsv(b, w->last_user);
+		shmw_jbuf_lit(b, "\t");
+		shmw_jbuf_tsv(b, comm);
+		shmw_jbuf_lit(b, "\t");
+		put_time(b, &w->clk, since, true);
+		shmw_jbuf_lit(b, "\t");
+		shmw_jbuf_raw(b, shmw_cause_name(slot->how), strlen(shmw_cause_name(slot->how)));
+		shmw_jbuf_lit(b, "\t");
+		shmw_jbuf_u64(b, slot->nvma);
+		shmw_jbuf_lit(b, "\n");
+		return;
+	}
 	if (w->f->rows) {
 		/* WHO_COLUMNS: what the table shows, and no /proc read for it. */
 		shmw_jbuf_lit(b, "[");
@@ -423,7 +444,7 @@ static void who_holder(struct who_out *w, uint32_t pid, const char *comm, uint32
 		shmw_jbuf_lit(b, ",");
 		shmw_jbuf_str(b, comm);
 		shmw_jbuf_lit(b, ",");
-		put_time(b, &w->clk, since);
+		put_time(b, &w->clk, since, false);
 		shmw_jbuf_lit(b, ",\"");
 		shmw_jbuf_raw(b, shmw_cause_name(slot->how), strlen(shmw_cause_name(slot->how)));
 		shmw_jbuf_lit(b, "\",");
@@ -442,7 +463,7 @@ static void who_holder(struct who_out *w, uint32_t pid, const char *comm, uint32
 	shmw_jbuf_lit(b, ",\"user\":");
 	shmw_jbuf_str(b, w->last_user);
 	shmw_jbuf_lit(b, ",\"since\":");
-	put_time(b, &w->clk, since);
+	put_time(b, &w->clk, since, false);
 	shmw_jbuf_lit(b, ",\"how\":\"");
 	shmw_jbuf_raw(b, shmw_cause_name(slot->how), strlen(shmw_cause_name(slot->how)));
 	shmw_jbuf_lit(b, "\",\"vmas\":");
@@ -489,6 +510,28 @@ static void who_holders(struct who_out *w, const struct shmw_state *st, const st
 	}
 }
 
+/* The rest of a "lines" answer: its count comes before the lines, so they are written apart
+ * first. */
+static void who_lines(struct who_out *w, const struct shmw_state *st, const struct shmw_seg *seg)
+{
+	struct shmw_jbuf *b = w->b, lines = {0};
+
+	w->b = &lines;
+	who_holders(w, st, seg);
+	w->b = b;
+	if (lines.oom)
+		b->oom = true;
+	shmw_jbuf_lit(b, ",\"columns\":" WHO_COLUMNS ",\"lines\":");
+	shmw_jbuf_u64(b, w->shown);
+	if (!w->f->all) {
+		shmw_jbuf_lit(b, ",\"hidden_holders\":");
+		shmw_jbuf_u64(b, w->hidden);
+	}
+	shmw_jbuf_lit(b, "}\n");
+	shmw_jbuf_raw(b, lines.p, lines.len);
+	shmw_jbuf_free(&lines);
+}
+
 void shmw_report_who_line(struct shmw_jbuf *b, const struct shmw_state *st, uint32_t ns,
 			  int32_t shmid, const struct shmw_kseg *k, const struct shmw_who_filter *f)
 {
@@ -527,6 +570,10 @@ void shmw_report_who_line(struct shmw_jbuf *b, const struct shmw_state *st, uint
 		shmw_jbuf_u64(b, (uint32_t)k->cpid);
 		shmw_jbuf_lit(b, ",\"lpid\":");
 		shmw_jbuf_u64(b, (uint32_t)k->lpid);
+	}
+	if (f->lines) {
+		who_lines(&w, st, seg);
+		return;
 	}
 	if (f->rows)
 		shmw_jbuf_lit(b, ",\"columns\":" WHO_COLUMNS ",\"rows\":[");

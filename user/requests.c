@@ -92,6 +92,7 @@ static void send_who(struct shmw_daemon *d, struct shmw_conn *c, const struct sh
 	    .uid = shmw_conn_uid(c),
 	    .container = r->container,
 	    .rows = r->rows,
+	    .lines = r->lines,
 	};
 	struct shmw_jbuf b = {0};
 
