@@ -12,9 +12,10 @@
 
 #include "timefmt.h"
 
-#define COL_GAP	 2 /* spaces between columns */
-#define MAX_COLS 9
-#define CELL_MAX 64 /* room for any formatted number or time; strings are copied whole */
+#define COL_GAP	  2 /* spaces between columns */
+#define MAX_COLS  9
+#define OUT_BATCH (32u << 10) /* bytes of lines written at once */
+#define CELL_MAX  64	      /* room for any formatted number or time; strings are copied whole */
 
 struct col {
 	const char *head;
@@ -27,6 +28,7 @@ struct col {
  * everything else in printing a table of thousands of holders. */
 struct cell {
 	uint32_t off; /* into arena, NUL-terminated */
+	uint32_t len;
 	uint32_t width;
 };
 
@@ -128,9 +130,34 @@ static void tbl_reserve(struct tbl *t, size_t rows, size_t bytes)
 		t->nomem = true;
 }
 
-/* Adds one row of ncols strings (copied; NULL is "-") of lens bytes (NULL: measured here). On
- * ENOMEM the table remembers and drops the row. */
-static void tbl_add_n(struct tbl *t, const char *const *vals, const size_t *lens)
+/* Whether s holds only bytes 0x20..0x7e, whose width is their number and which need no
+ * sanitizing: the common case, tested 8 bytes at a time (hasless/haszero of "Bit Twiddling
+ * Hacks": exact as to whether any byte matches). */
+static bool printable_ascii(const unsigned char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t acc = 0;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, del;
+
+		memcpy(&x, s + i, 8);
+		del = x ^ (ones * 0x7f);
+		acc |= x | ((x - ones * 0x20) & ~x) | ((del - ones) & ~del);
+	}
+	if (acc & highs)
+		return false;
+	for (; i < n; i++)
+		if (s[i] < 0x20 || s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* Adds one row of ncols strings (copied; NULL is "-") of lens bytes (NULL: measured here), those
+ * the caller knows to be printable ASCII marked in plain (NULL: none). On ENOMEM the table
+ * remembers and drops the row. */
+static void tbl_add_n(struct tbl *t, const char *const *vals, const size_t *lens, const bool *plain)
 {
 	struct cell *row;
 	size_t alen = t->alen;
@@ -153,12 +180,18 @@ static void tbl_add_n(struct tbl *t, const char *const *vals, const size_t *lens
 			return;
 		}
 		d = t->arena + alen;
-		for (size_t i = 0; i < n; i++) {
-			d[i] = is_unsafe(s[i]) ? '?' : (char)s[i];
-			w += (s[i] & 0xc0) != 0x80;
+		if ((plain && plain[c]) || printable_ascii(s, n)) {
+			memcpy(d, s, n);
+			w = n;
+		} else {
+			for (size_t i = 0; i < n; i++) {
+				d[i] = is_unsafe(s[i]) ? '?' : (char)s[i];
+				w += (s[i] & 0xc0) != 0x80;
+			}
 		}
 		d[n] = '\0';
 		row[c].off = (uint32_t)alen;
+		row[c].len = (uint32_t)n;
 		row[c].width = (uint32_t)w;
 		if (w > t->width[c])
 			t->width[c] = w;
@@ -172,7 +205,7 @@ static void tbl_add_n(struct tbl *t, const char *const *vals, const size_t *lens
 
 static void tbl_add(struct tbl *t, const char *const *vals)
 {
-	tbl_add_n(t, vals, NULL);
+	tbl_add_n(t, vals, NULL, NULL);
 }
 
 static bool tbl_shown(const struct tbl *t, size_t c)
@@ -180,10 +213,12 @@ static bool tbl_shown(const struct tbl *t, size_t c)
 	return !t->hide || !t->hide[c];
 }
 
-/* One line into line (room for every shown width, the gaps and the newline), written with one
- * fwrite: a stdio call per cell and per run of blanks was most of the time of a long table. */
-static void print_row(FILE *out, const struct tbl *t, const size_t *width, size_t last,
-		      const char *const *strs, const size_t *widths, char *line)
+/* One line at line (room for every shown width, the gaps and the newline); returns its end. The
+ * lines go out in batches: a stdio call per cell and per run of blanks was most of the time of
+ * a long table. */
+static char *print_row(const struct tbl *t, const size_t *width, size_t last,
+		       const char *const *strs, const size_t *lens, const size_t *widths,
+		       char *line)
 {
 	char *p = line;
 	bool first = true;
@@ -198,7 +233,7 @@ static void print_row(FILE *out, const struct tbl *t, const size_t *width, size_
 			p += COL_GAP;
 		}
 		first = false;
-		n = strlen(strs[c]);
+		n = lens[c];
 		pad = width[c] > widths[c] ? width[c] - widths[c] : 0;
 		if (t->cols[c].right) {
 			memset(p, ' ', pad);
@@ -212,15 +247,15 @@ static void print_row(FILE *out, const struct tbl *t, const size_t *width, size_
 		}
 	}
 	*p++ = '\n';
-	fwrite(line, 1, (size_t)(p - line), out);
+	return p;
 }
 
 /* Prints and frees the table. */
 static int tbl_print(FILE *out, struct tbl *t, bool headers)
 {
 	const char *strs[MAX_COLS];
-	size_t width[MAX_COLS], widths[MAX_COLS], last = 0, linelen = 1;
-	char *line;
+	size_t width[MAX_COLS], widths[MAX_COLS], lens[MAX_COLS], last = 0, linelen = 1, bufsize;
+	char *buf, *p;
 	int ret = 0;
 
 	if (t->nomem) {
@@ -230,6 +265,7 @@ static int tbl_print(FILE *out, struct tbl *t, bool headers)
 	}
 	for (size_t c = 0; c < t->ncols; c++) {
 		strs[c] = t->cols[c].head;
+		lens[c] = strlen(strs[c]);
 		widths[c] = disp_width(strs[c]);
 		width[c] = t->cols[c].min;
 		if (headers && widths[c] > width[c])
@@ -239,28 +275,36 @@ static int tbl_print(FILE *out, struct tbl *t, bool headers)
 		if (tbl_shown(t, c)) {
 			last = c;
 			/* A cell's bytes and its padding (at most the column's width). */
-			linelen += COL_GAP + width[c] +
-				   (t->bytes[c] > strlen(strs[c]) ? t->bytes[c] : strlen(strs[c]));
+			linelen +=
+			    COL_GAP + width[c] + (t->bytes[c] > lens[c] ? t->bytes[c] : lens[c]);
 		}
 	}
-	line = malloc(linelen);
-	if (!line) {
+	bufsize = linelen + OUT_BATCH;
+	buf = malloc(bufsize);
+	if (!buf) {
 		tbl_free(t);
 		errno = ENOMEM;
 		return -1;
 	}
+	p = buf;
 	if (headers)
-		print_row(out, t, width, last, strs, widths, line);
+		p = print_row(t, width, last, strs, lens, widths, p);
 	for (size_t r = 0; r < t->nrows; r++) {
 		const struct cell *row = t->cells + r * t->ncols;
 
 		for (size_t c = 0; c < t->ncols; c++) {
 			strs[c] = t->arena + row[c].off;
+			lens[c] = row[c].len;
 			widths[c] = row[c].width;
 		}
-		print_row(out, t, width, last, strs, widths, line);
+		if ((size_t)(buf + bufsize - p) < linelen) {
+			fwrite(buf, 1, (size_t)(p - buf), out);
+			p = buf;
+		}
+		p = print_row(t, width, last, strs, lens, widths, p);
 	}
-	free(line);
+	fwrite(buf, 1, (size_t)(p - buf), out);
+	free(buf);
 	tbl_free(t);
 	if (ferror(out)) {
 		ret = -1;
@@ -566,13 +610,30 @@ struct local_cache {
 		uint64_t sec;
 		char s[20];
 	} e[LOCAL_CACHE];
+	bool last_valid; /* the last time parsed: its text up to the seconds */
+	char last[19];
+	uint64_t last_sec;
 };
 
-static const char *local_time(struct local_cache *lc, const char *s)
+static bool all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* s of len bytes. */
+static const char *local_time(struct local_cache *lc, const char *s, size_t len)
 {
 	uint64_t ns, sec;
 	size_t i;
 
+	/* What the daemon writes, "YYYY-MM-DDThh:mm:ss.uuuuuuZ", with the seconds of the last
+	 * time parsed: the same second, no need to parse it again. */
+	if (lc->last_valid && len == 27 && !memcmp(s, lc->last, 19) && s[19] == '.' &&
+	    all_digits(s + 20, 6) && s[26] == 'Z')
+		return lc->e[lc->last_sec % LOCAL_CACHE].s;
 	if (shmw_parse_rfc3339(s, &ns))
 		return s; /* as time_of: an unparsable time is shown as it came */
 	sec = ns / 1000000000u;
@@ -580,11 +641,17 @@ static const char *local_time(struct local_cache *lc, const char *s)
 	if (lc->e[i].valid && lc->e[i].sec == sec)
 		return lc->e[i].s;
 	if (shmw_fmt_local(lc->e[i].s, sizeof(lc->e[i].s), ns)) {
-		lc->e[i].valid = false;
+		lc->e[i].valid = lc->last_valid = false;
 		return s;
 	}
 	lc->e[i].valid = true;
 	lc->e[i].sec = sec;
+	/* Only the shape above is taken as its seconds, and only when its offset is Z. */
+	lc->last_valid = len == 27 && s[26] == 'Z';
+	if (lc->last_valid) {
+		memcpy(lc->last, s, 19);
+		lc->last_sec = sec;
+	}
 	return lc->e[i].s;
 }
 
@@ -620,10 +687,12 @@ static void unescape(char *s)
 static const char *int_cell(char *buf, const char *s)
 {
 	const char *p = s + (*s == '-');
-	size_t n = strspn(p, "0123456789");
+	size_t n = 0;
 	char *end;
 	long long v;
 
+	while (p[n] >= '0' && p[n] <= '9')
+		n++;
 	if (n == 0 || p[n])
 		return "-";
 	if (n < 19 && (p[0] != '0' || n == 1) && (p == s || p[0] != '0'))
@@ -661,7 +730,7 @@ int shmw_table_who_lines(FILE *out, json_object *ans, size_t nlines, shmw_table_
 		char *line, *f[LINE_FIELDS];
 		const char *v[6], *row[6];
 		size_t len, nf = 0, flen[LINE_FIELDS], vlen[6], rlen[6];
-		bool escaped;
+		bool plain[6], escaped;
 
 		if (next(arg, &line, &len)) {
 			tbl_free(&t);
@@ -681,6 +750,7 @@ int shmw_table_who_lines(FILE *out, json_object *ans, size_t nlines, shmw_table_
 		for (int k = 0; k < 6; k++) {
 			v[k] = at[k] >= 0 && (size_t)at[k] < nf ? f[at[k]] : NULL;
 			vlen[k] = v[k] ? flen[at[k]] : 0;
+			plain[k] = !v[k];
 			if (v[k] && escaped) {
 				unescape(f[at[k]]);
 				vlen[k] = strlen(v[k]);
@@ -689,13 +759,18 @@ int shmw_table_who_lines(FILE *out, json_object *ans, size_t nlines, shmw_table_
 		row[0] = v[0] ? int_cell(b[0], v[0]) : "-";
 		row[1] = v[1];
 		row[2] = v[2];
-		row[3] = v[3] ? local_time(&lc, v[3]) : "-";
+		row[3] = v[3] ? local_time(&lc, v[3], vlen[3]) : "-";
 		row[4] = v[4];
 		row[5] = v[5] ? int_cell(b[1], v[5]) : "-";
-		/* Cells that are the field itself keep its length; the others are measured. */
-		for (int k = 0; k < 6; k++)
+		/* Cells that are the field itself keep its length; the others are measured. What
+		 * int_cell and local_time make is ASCII digits and punctuation; a time shown as it
+		 * came is the field itself. */
+		for (int k = 0; k < 6; k++) {
 			rlen[k] = row[k] == v[k] ? vlen[k] : strlen(row[k]);
-		tbl_add_n(&t, row, rlen);
+			if (row[k] != v[k])
+				plain[k] = true;
+		}
+		tbl_add_n(&t, row, rlen, plain);
 	}
 	if (!o->no_headers && print_summary(out, "shmid %s  key %s  size %s  status %s  nattch %s",
 					    fmt_int(b[0], ans, "shmid"), fmt_key(b[1], ans),
