@@ -2,6 +2,7 @@
 /* Unit tests for user/report.c: the JSON of events and of who/ps/ls answers (docs/protocol.md).
  * Every object is printed and parsed back with json-c, then checked field by field: field order
  * is not part of the protocol. */
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -777,6 +778,55 @@ static void test_who_line(void)
 		CHECK("who rows: the holders' columns", same);
 		json_object_put(o);
 		json_object_put(full);
+	}
+	/* Lines: the header with the count, then one text row per holder, the rows' values. */
+	{
+		struct shmw_who_filter rows = {.all = true, .rows = true};
+		struct shmw_who_filter lines = {.all = true, .lines = true};
+		json_object *ro = who_parsed(NS1, 5, &k5, &rows), *rs = field(ro, "rows");
+		char *t = who_text(NS1, 5, &k5, &lines), *nl = t ? strchr(t, '\n') : NULL;
+		json_object *o;
+		bool same = rs != NULL;
+		size_t n = 0;
+
+		if (nl)
+			*nl = '\0';
+		o = t ? json_tokener_parse(t) : NULL;
+		CHECK("who lines: header parses", o != NULL);
+		CHECK("who lines: no holders, no rows", o && !has(o, "holders") && !has(o, "rows"));
+		CHECK_INT("who lines: count", o ? num(o, "lines") : -1,
+			  rs ? (int64_t)json_object_array_length(rs) : -2);
+		CHECK_STR(
+		    "who lines: columns",
+		    json_object_to_json_string_ext(field(o, "columns"), JSON_C_TO_STRING_PLAIN),
+		    "[\"pid\",\"user\",\"comm\",\"since\",\"how\",\"vmas\"]");
+		CHECK_INT("who lines: header as with rows", num(o, "nattch"), num(ro, "nattch"));
+		for (char *p = nl ? nl + 1 : NULL; same && p && *p; n++) {
+			json_object *r = json_object_array_get_idx(rs, n);
+			char *end = strchr(p, '\n'), want[256];
+
+			if (!r || !end) {
+				same = false;
+				break;
+			}
+			*end = '\0';
+			snprintf(want, sizeof(want), "%" PRId64 "\t%s\t%s\t%s\t%s\t%" PRId64,
+				 json_object_get_int64(json_object_array_get_idx(r, 0)),
+				 json_object_get_string(json_object_array_get_idx(r, 1)),
+				 json_object_get_string(json_object_array_get_idx(r, 2)),
+				 json_object_get_string(json_object_array_get_idx(r, 3)),
+				 json_object_get_string(json_object_array_get_idx(r, 4)),
+				 json_object_get_int64(json_object_array_get_idx(r, 5)));
+			same = !strcmp(p, want);
+			if (!same)
+				printf("  line %zu: \"%s\", want \"%s\"\n", n, p, want);
+			p = end + 1;
+		}
+		CHECK("who lines: the rows' values, as text",
+		      same && rs && n == json_object_array_length(rs) && n > 0);
+		json_object_put(o);
+		json_object_put(ro);
+		free(t);
 	}
 	/* No holder of these test pids runs in a container. */
 	{
