@@ -724,8 +724,7 @@ static void put_digits(char *p, uint32_t n, int w)
 	}
 }
 
-/* The quoted time into t[29]. */
-static void fmt_time(char t[30], uint64_t real_ns)
+void shmw_fmt_time_quoted(char t[30], uint64_t real_ns)
 {
 	uint64_t sec = real_ns / 1000000000ull, days = sec / 86400;
 	uint32_t sod = (uint32_t)(sec % 86400), usec = (uint32_t)(real_ns % 1000000000ull / 1000);
@@ -753,7 +752,7 @@ void shmw_jbuf_time(struct shmw_jbuf *b, uint64_t real_ns)
 {
 	char t[30];
 
-	fmt_time(t, real_ns);
+	shmw_fmt_time_quoted(t, real_ns);
 	shmw_jbuf_raw(b, t, 29);
 }
 
@@ -761,6 +760,6 @@ void shmw_jbuf_time_bare(struct shmw_jbuf *b, uint64_t real_ns)
 {
 	char t[30];
 
-	fmt_time(t, real_ns);
+	shmw_fmt_time_quoted(t, real_ns);
 	shmw_jbuf_raw(b, t + 1, 27);
 }

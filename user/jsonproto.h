@@ -92,4 +92,6 @@ void shmw_jbuf_tsv(struct shmw_jbuf *b, const char *s);
 void shmw_jbuf_time(struct shmw_jbuf *b, uint64_t real_ns);
 /* The same without the quotes. */
 void shmw_jbuf_time_bare(struct shmw_jbuf *b, uint64_t real_ns);
+/* The quoted time (29 bytes) into t, NUL-terminated. */
+void shmw_fmt_time_quoted(char t[30], uint64_t real_ns);
 #endif

@@ -337,6 +337,10 @@ json_object *shmw_report_ls(const struct shmw_state *st, const struct shmw_kseg 
 /* shmw_boot_to_real with the clocks read once per answer, not once per holder. */
 struct clocks {
 	uint64_t real, boot;
+	/* The last time written (quoted) and its second: holders that attached in the same
+	 * second (a pool starting up) need only the microseconds written again. */
+	uint64_t sec;
+	char text[30];
 };
 
 static void clocks_now(struct clocks *c)
@@ -350,9 +354,10 @@ static void clocks_now(struct clocks *c)
 }
 
 /* Quoted, or bare for text rows (where "unknown" is "-"). */
-static void put_time(struct shmw_jbuf *b, const struct clocks *c, uint64_t boot_ns, bool bare)
+static void put_time(struct shmw_jbuf *b, struct clocks *c, uint64_t boot_ns, bool bare)
 {
-	uint64_t off = c->real - c->boot, real;
+	uint64_t off = c->real - c->boot, real, sec;
+	uint32_t usec;
 
 	if (!boot_ns) {
 		if (bare)
@@ -362,10 +367,19 @@ static void put_time(struct shmw_jbuf *b, const struct clocks *c, uint64_t boot_
 		return;
 	}
 	real = c->real < c->boot ? 0 : boot_ns > UINT64_MAX - off ? UINT64_MAX : boot_ns + off;
+	sec = real / 1000000000u;
+	if (!c->text[0] || sec != c->sec) {
+		shmw_fmt_time_quoted(c->text, real);
+		c->sec = sec;
+	} else {
+		usec = (uint32_t)(real % 1000000000u / 1000u);
+		for (int i = 26; i >= 21; i--, usec /= 10)
+			c->text[i] = (char)('0' + usec % 10);
+	}
 	if (bare)
-		shmw_jbuf_time_bare(b, real);
+		shmw_jbuf_raw(b, c->text + 1, 27);
 	else
-		shmw_jbuf_time(b, real);
+		shmw_jbuf_raw(b, c->text, 29);
 }
 
 static void put_hex(struct shmw_jbuf *b, uint64_t v)
@@ -433,6 +447,9 @@ static void who_holder(struct who_out *w, uint32_t pid, const char *comm, uint32
 		shmw_jbuf_lit(b, "\t");
 		shmw_jbuf_u64(b, slot->nvma);
 		shmw_jbuf_lit(b, "\n");
+		if (w->f->flush && b->len >= (w->f->chunk ? w->f->chunk : SHMW_WHO_CHUNK) &&
+		    !b->oom)
+			w->f->flush(w->f->flush_arg, b);
 		return;
 	}
 	if (w->f->rows) {
@@ -524,26 +541,21 @@ static void who_holders(struct who_out *w, const struct shmw_state *st, const st
 	}
 }
 
-/* The rest of a "lines" answer: its count comes before the lines, so they are written apart
- * first. */
+/* The rest of a "lines" answer: the rows after the answer line, their number after them. The
+ * answer line goes first so that the client can read rows while the rest are written. */
 static void who_lines(struct who_out *w, const struct shmw_state *st, const struct shmw_seg *seg)
 {
-	struct shmw_jbuf *b = w->b, lines = {0};
+	struct shmw_jbuf *b = w->b;
 
-	w->b = &lines;
+	shmw_jbuf_lit(b, ",\"columns\":" WHO_COLUMNS "}\n");
 	who_holders(w, st, seg);
-	w->b = b;
-	if (lines.oom)
-		b->oom = true;
-	shmw_jbuf_lit(b, ",\"columns\":" WHO_COLUMNS ",\"lines\":");
+	shmw_jbuf_lit(b, "{\"lines\":");
 	shmw_jbuf_u64(b, w->shown);
 	if (!w->f->all) {
 		shmw_jbuf_lit(b, ",\"hidden_holders\":");
 		shmw_jbuf_u64(b, w->hidden);
 	}
 	shmw_jbuf_lit(b, "}\n");
-	shmw_jbuf_raw(b, lines.p, lines.len);
-	shmw_jbuf_free(&lines);
 }
 
 void shmw_report_who_line(struct shmw_jbuf *b, const struct shmw_state *st, uint32_t ns,

@@ -539,41 +539,59 @@ static int print_table(json_object *ans, const struct opts *o)
 	return EXIT_DAEMON;
 }
 
-/* The source of the text rows of a who "lines" answer, for shmw_table_who_lines. */
+/* The source of the text rows of a who "lines" answer, for shmw_table_who_lines: rows until
+ * the closing {"lines":N} (docs/protocol.md). */
 struct line_src {
 	struct shmw_client *c;
+	const char *path;
+	const struct opts *o;
 	uint64_t deadline;
-	int status;
-	char err[256];
+	size_t rows;
+	int exit; /* when the source failed: the exit status, the message already printed */
 };
 
 static int next_line(void *arg, char **line, size_t *len)
 {
 	struct line_src *src = arg;
+	json_object *end, *n;
+	char err[256];
+	int ret;
 
-	src->status =
-	    shmw_client_read_text(src->c, src->deadline, line, len, src->err, sizeof(src->err));
-	return src->status;
+	ret = shmw_client_read_text(src->c, src->deadline, line, len, err, sizeof(err));
+	if (ret) {
+		src->exit = client_error(src->path, ret, errno, err);
+		return -1;
+	}
+	if (**line != '{') {
+		src->rows++;
+		return 0;
+	}
+	/* The closing line: the number of rows, or an error that came up while writing them. */
+	end = json_tokener_parse(*line);
+	if (end && json_object_object_get_ex(end, "ok", NULL) && !answer_ok(end)) {
+		src->exit = daemon_error(end, src->o);
+	} else if (!end || !json_object_object_get_ex(end, "lines", &n) ||
+		   !json_object_is_type(n, json_type_int) ||
+		   json_object_get_int64(n) != (int64_t)src->rows) {
+		fprintf(stderr,
+			"shmwatch: bad answer from shmwatchd at %s: %zu holder lines, then "
+			"%.80s\n",
+			src->path, src->rows, *line);
+		src->exit = EXIT_DAEMON;
+	}
+	json_object_put(end);
+	return src->exit ? -1 : 1;
 }
 
-/* who "lines": the header answer says how many rows follow it. */
 static int print_who_lines(struct shmw_client *c, const char *path, json_object *ans,
 			   const struct opts *o)
 {
-	struct line_src src = {.c = c, .deadline = shmw_client_deadline(c)};
-	json_object *n;
+	struct line_src src = {.c = c, .path = path, .o = o, .deadline = shmw_client_deadline(c)};
 	int ret;
 
-	if (!json_object_object_get_ex(ans, "lines", &n) ||
-	    !json_object_is_type(n, json_type_int) || json_object_get_int64(n) < 0) {
-		fprintf(stderr, "shmwatch: bad answer from shmwatchd at %s: no \"lines\" count\n",
-			path);
-		return EXIT_DAEMON;
-	}
-	ret = shmw_table_who_lines(stdout, ans, (size_t)json_object_get_int64(n), next_line, &src,
-				   &o->table);
+	ret = shmw_table_who_lines(stdout, ans, next_line, &src, &o->table);
 	if (ret == SHMW_TABLE_ESOURCE)
-		return client_error(path, src.status, errno, src.err);
+		return src.exit;
 	if (ret) {
 		fprintf(stderr, "shmwatch: cannot write output: %m\n");
 		return EXIT_DAEMON;

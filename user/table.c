@@ -14,8 +14,8 @@
 
 #define COL_GAP	  2 /* spaces between columns */
 #define MAX_COLS  9
-#define OUT_BATCH (32u << 10) /* bytes of lines written at once */
-#define CELL_MAX  64	      /* room for any formatted number or time; strings are copied whole */
+#define OUT_BATCH (8u << 10) /* bytes of lines written at once */
+#define CELL_MAX  64	     /* room for any formatted number or time; strings are copied whole */
 
 struct col {
 	const char *head;
@@ -27,10 +27,11 @@ struct col {
  * with their display widths: a malloc per cell and measuring each twice cost more than
  * everything else in printing a table of thousands of holders. */
 struct cell {
-	uint32_t off; /* into arena, NUL-terminated */
-	uint32_t len;
-	uint32_t width;
+	uint32_t off;	/* into arena, NUL-terminated */
+	uint16_t len;	/* CELL_LONG: measure it */
+	uint16_t width; /* CELL_LONG: measure it */
 };
+#define CELL_LONG UINT16_MAX /* small cells: thousands of rows are less memory to fault in */
 
 struct tbl {
 	const struct col *cols;
@@ -191,8 +192,8 @@ static void tbl_add_n(struct tbl *t, const char *const *vals, const size_t *lens
 		}
 		d[n] = '\0';
 		row[c].off = (uint32_t)alen;
-		row[c].len = (uint32_t)n;
-		row[c].width = (uint32_t)w;
+		row[c].len = n < CELL_LONG && w < CELL_LONG ? (uint16_t)n : CELL_LONG;
+		row[c].width = n < CELL_LONG && w < CELL_LONG ? (uint16_t)w : CELL_LONG;
 		if (w > t->width[c])
 			t->width[c] = w;
 		if (n > t->bytes[c])
@@ -296,6 +297,10 @@ static int tbl_print(FILE *out, struct tbl *t, bool headers)
 			strs[c] = t->arena + row[c].off;
 			lens[c] = row[c].len;
 			widths[c] = row[c].width;
+			if (lens[c] == CELL_LONG) {
+				lens[c] = strlen(strs[c]);
+				widths[c] = disp_width(strs[c]);
+			}
 		}
 		if ((size_t)(buf + bufsize - p) < linelen) {
 			fwrite(buf, 1, (size_t)(p - buf), out);
@@ -707,14 +712,15 @@ static const char *int_cell(char *buf, const char *s)
 
 #define LINE_FIELDS 32 /* later columns are ignored */
 
-int shmw_table_who_lines(FILE *out, json_object *ans, size_t nlines, shmw_table_line_fn next,
-			 void *arg, const struct shmw_table_opts *o)
+int shmw_table_who_lines(FILE *out, json_object *ans, shmw_table_line_fn next, void *arg,
+			 const struct shmw_table_opts *o)
 {
 	static const char *const names[6] = {"pid", "user", "comm", "since", "how", "vmas"};
 	json_object *cols = field(ans, "columns");
 	int at[6] = {-1, -1, -1, -1, -1, -1};
 	struct local_cache lc = {0};
 	char b[5][CELL_MAX];
+	int64_t hint;
 	struct tbl t;
 
 	for (size_t c = 0; c < array_len(cols) && c < LINE_FIELDS; c++)
@@ -722,17 +728,24 @@ int shmw_table_who_lines(FILE *out, json_object *ans, size_t nlines, shmw_table_
 			if (!strcmp(str_of(json_object_array_get_idx(cols, c)), names[k]))
 				at[k] = (int)c;
 	tbl_init(&t, who_cols, 6, NULL);
-	/* ~60 bytes a row; a wrong count only costs memory up to this bound. */
-	tbl_reserve(&t, nlines < 65536 ? nlines : 65536, (nlines < 65536 ? nlines : 65536) * 64);
+	/* The kernel's nattch is about the number of rows to come: room for them at once, ~60
+	 * bytes each (a wrong guess only costs memory up to this bound, or copies). */
+	if (get_int(ans, "nattch", &hint) && hint > 0)
+		tbl_reserve(&t, hint < 65536 ? (size_t)hint : 65536,
+			    (hint < 65536 ? (size_t)hint : 65536) * 64);
 	/* Every row is read before anything is printed: a connection lost in the middle leaves
 	 * no half table. */
-	for (size_t i = 0; i < nlines; i++) {
+	for (;;) {
 		char *line, *f[LINE_FIELDS];
 		const char *v[6], *row[6];
 		size_t len, nf = 0, flen[LINE_FIELDS], vlen[6], rlen[6];
 		bool plain[6], escaped;
 
-		if (next(arg, &line, &len)) {
+		int got = next(arg, &line, &len);
+
+		if (got > 0)
+			break;
+		if (got < 0) {
 			tbl_free(&t);
 			return SHMW_TABLE_ESOURCE;
 		}

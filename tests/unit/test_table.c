@@ -145,8 +145,10 @@ static int next_row(void *arg, char **line, size_t *len)
 	struct lines_src *src = arg;
 	char *nl;
 
-	if (++src->given == src->fail_at || !src->p || !(nl = strchr(src->p, '\n')))
+	if (++src->given == src->fail_at)
 		return -1;
+	if (!src->p || !(nl = strchr(src->p, '\n')))
+		return 1;
 	*nl = '\0';
 	*line = src->p;
 	*len = (size_t)(nl - src->p);
@@ -154,9 +156,9 @@ static int next_row(void *arg, char **line, size_t *len)
 	return 0;
 }
 
-/* Runs shmw_table_who_lines on the header JSON and the rows text (nlines of it). */
-static const char *render_lines(const char *header, const char *rows, size_t nlines,
-				bool no_headers, bool human, size_t fail_at, int *ret)
+/* Runs shmw_table_who_lines on the header JSON and the rows text. */
+static const char *render_lines(const char *header, const char *rows, bool no_headers, bool human,
+				size_t fail_at, int *ret)
 {
 	static char *out;
 	struct shmw_table_opts o = {.no_headers = no_headers, .human = human};
@@ -176,7 +178,7 @@ static const char *render_lines(const char *header, const char *rows, size_t nli
 		free(src.buf);
 		return "(setup failed)";
 	}
-	*ret = shmw_table_who_lines(f, obj, nlines, next_row, &src, &o);
+	*ret = shmw_table_who_lines(f, obj, next_row, &src, &o);
 	fclose(f);
 	json_object_put(obj);
 	free(src.buf);
@@ -186,7 +188,7 @@ static const char *render_lines(const char *header, const char *rows, size_t nli
 static const char lines_header[] =
     "{\"ok\":true,\"shmid\":393216,\"ns\":4026531839,\"key\":305441741,"
     "\"size\":303038464,\"status\":\"dest\",\"key_now\":0,\"nattch\":1,"
-    "\"columns\":[\"pid\",\"user\",\"comm\",\"since\",\"how\",\"vmas\"],\"lines\":2}";
+    "\"columns\":[\"pid\",\"user\",\"comm\",\"since\",\"how\",\"vmas\"]}";
 
 /* who asked with "lines": the same table from text rows; escapes decoded, then sanitized. */
 static void test_who_lines(void)
@@ -198,15 +200,15 @@ static void test_who_lines(void)
 			       "1234\tpg\tpostgres\t2026-11-28T09:03:57.123456Z\tshmat\t2\n"
 			       "4194304\tverylongusername\ta-very-long-com\t"
 			       "2026-11-28T10:00:00.000000Z\tfork\t12\n",
-			       2, false, true, 0, &ret),
+			       false, true, 0, &ret),
 		  "shmid 393216  key 0x1234abcd  size 289M  status dest  nattch 1\n"
 		  "    PID  USER              COMM             SINCE                HOW    VMAS\n"
 		  "   1234  pg                postgres         2026-11-28 09:03:57  shmat     2\n"
 		  "4194304  verylongusername  a-very-long-com  2026-11-28 10:00:00  fork     12\n");
 	CHECK_STR("who lines: other order, unknown and missing columns, short rows",
 		  render_lines("{\"ok\":true,\"columns\":[\"vmas\",\"new\",\"pid\",\"comm\"],"
-			       "\"lines\":3}",
-			       "3\tx\t7\tev\\x1bl\n4\n\n", 3, true, false, 0, &ret),
+			       "}",
+			       "3\tx\t7\tev\\x1bl\n4\n\n", true, false, 0, &ret),
 		  "7  -  ev?l  -  -  3\n"
 		  "-  -  -     -  -  4\n"
 		  "-  -  -     -  -  -\n");
@@ -214,17 +216,17 @@ static void test_who_lines(void)
 		  render_lines(lines_header,
 			       "07\tu\\x5cv\ta\\x09b\\x0ac\\x7fd\t-\tshmat\t-0\n"
 			       "-5\t\xc3\xa9t\xc3\xa9\tx\\\\y\\xZZ\\x4\tnot a time\tfork\t1x\n",
-			       2, true, false, 0, &ret),
+			       true, false, 0, &ret),
 		  " 7  u\\v  a?b?c?d      -           shmat  0\n"
 		  "-5  \xc3\xa9t\xc3\xa9  x\\\\y\\xZZ\\x4  not a time  fork   -\n");
 	CHECK_STR("who lines: no holders",
 		  render_lines("{\"ok\":true,\"shmid\":5,\"key\":0,\"size\":100,\"status\":"
-			       "\"active\",\"nattch\":-1,\"columns\":[\"pid\"],\"lines\":0}",
-			       "", 0, false, false, 0, &ret),
+			       "\"active\",\"nattch\":-1,\"columns\":[\"pid\"]}",
+			       "", false, false, 0, &ret),
 		  "shmid 5  key 0x00000000  size 100  status active  nattch ?\n"
 		  "PID  USER  COMM  SINCE  HOW  VMAS\n");
-	render_lines(lines_header, "1\tu\tc\t-\tshmat\t1\n2\tu\tc\t-\tshmat\t1\n", 2, false, false,
-		     2, &ret);
+	render_lines(lines_header, "1\tu\tc\t-\tshmat\t1\n2\tu\tc\t-\tshmat\t1\n", false, false, 2,
+		     &ret);
 	CHECK_INT("who lines: a failing source is reported as such", ret, SHMW_TABLE_ESOURCE);
 }
 
@@ -293,13 +295,13 @@ static void test_who_many(void)
 	{
 		char *hdr = NULL;
 
-		if (asprintf(&hdr,
-			     "%s\"columns\":[\"pid\",\"user\",\"comm\",\"since\",\"how\",\"vmas\"],"
-			     "\"lines\":3000}",
-			     head) < 0)
+		if (asprintf(
+			&hdr,
+			"%s\"columns\":[\"pid\",\"user\",\"comm\",\"since\",\"how\",\"vmas\"]}",
+			head) < 0)
 			hdr = NULL;
 		CHECK_STR("who many: lines as holders",
-			  hdr ? render_lines(hdr, lines, 3000, false, false, 0, &ret) : "(oom)",
+			  hdr ? render_lines(hdr, lines, false, false, 0, &ret) : "(oom)",
 			  want ? want : "");
 		free(hdr);
 	}
