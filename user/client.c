@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #define BUF_INITIAL (64u << 10)
+#define READ_MAX    (16u << 10)
 /* Room for the longest accepted line, its newline and one more read's worth of the next. */
 #define BUF_LIMIT (SHMW_CLIENT_LINE_MAX + 1 + BUF_INITIAL)
 
@@ -287,7 +288,10 @@ static int read_line_until(struct shmw_client *c, uint64_t deadline, int timeout
 			ret = wait_readable(c, deadline, timeout_ms, err, errlen);
 		if (ret)
 			return ret;
-		n = read(c->fd, c->buf + c->len, c->cap - c->len);
+		/* At most READ_MAX at a time: lines are taken from the front as they come, so
+		 * the buffer's first pages serve again instead of new ones being faulted in. */
+		n = read(c->fd, c->buf + c->len,
+			 c->cap - c->len < READ_MAX ? c->cap - c->len : READ_MAX);
 		if (n > 0) {
 			c->len += (size_t)n;
 		} else if (n == 0) {
