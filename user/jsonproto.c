@@ -690,6 +690,7 @@ void shmw_jbuf_tsv(struct shmw_jbuf *b, const char *s)
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	size_t n = strlen((const char *)p), i = 0, run = 0;
 
+	/* Runs of 0 bytes are not written: b may have no buffer yet (no memcpy to NULL). */
 	while (i < n) {
 		size_t k;
 
@@ -697,7 +698,8 @@ void shmw_jbuf_tsv(struct shmw_jbuf *b, const char *s)
 			i++;
 			continue;
 		}
-		shmw_jbuf_raw(b, (const char *)p + run, i - run);
+		if (i > run)
+			shmw_jbuf_raw(b, (const char *)p + run, i - run);
 		k = utf8_len(p + i, n - i);
 		if (!k) {
 			shmw_jbuf_lit(b, "\xef\xbf\xbd"); /* U+FFFD, as shmw_jbuf_str */
@@ -712,7 +714,8 @@ void shmw_jbuf_tsv(struct shmw_jbuf *b, const char *s)
 		i += k;
 		run = i;
 	}
-	shmw_jbuf_raw(b, (const char *)p + run, i - run);
+	if (i > run)
+		shmw_jbuf_raw(b, (const char *)p + run, i - run);
 }
 
 /* n as exactly w digits at p. */
