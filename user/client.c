@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #define BUF_INITIAL (64u << 10)
+#define READ_MAX    (16u << 10)
 /* Room for the longest accepted line, its newline and one more read's worth of the next. */
 #define BUF_LIMIT (SHMW_CLIENT_LINE_MAX + 1 + BUF_INITIAL)
 
@@ -250,12 +251,16 @@ static int wait_readable(struct shmw_client *c, uint64_t deadline, int timeout_m
 	}
 }
 
-/* Receives until buf holds a whole line; returns it in place (NUL-terminated, no newline). */
-static int read_line(struct shmw_client *c, int timeout_ms, char **line, size_t *linelen, char *err,
-		     size_t errlen)
+static uint64_t deadline_of(int timeout_ms)
 {
-	uint64_t deadline = timeout_ms > 0 ? mono_ms() + (uint64_t)timeout_ms : 0;
+	return timeout_ms > 0 ? mono_ms() + (uint64_t)timeout_ms : 0;
+}
 
+/* Receives until buf holds a whole line; returns it in place (NUL-terminated, no newline). The
+ * deadline (0: none) is absolute; timeout_ms only words the message. */
+static int read_line_until(struct shmw_client *c, uint64_t deadline, int timeout_ms, char **line,
+			   size_t *linelen, char *err, size_t errlen)
+{
 	for (;;) {
 		size_t pending = c->len - c->start;
 		char *nl = pending > c->scanned
@@ -283,7 +288,10 @@ static int read_line(struct shmw_client *c, int timeout_ms, char **line, size_t 
 			ret = wait_readable(c, deadline, timeout_ms, err, errlen);
 		if (ret)
 			return ret;
-		n = read(c->fd, c->buf + c->len, c->cap - c->len);
+		/* At most READ_MAX at a time: lines are taken from the front as they come, so
+		 * the buffer's first pages serve again instead of new ones being faulted in. */
+		n = read(c->fd, c->buf + c->len,
+			 c->cap - c->len < READ_MAX ? c->cap - c->len : READ_MAX);
 		if (n > 0) {
 			c->len += (size_t)n;
 		} else if (n == 0) {
@@ -300,6 +308,28 @@ static int read_line(struct shmw_client *c, int timeout_ms, char **line, size_t 
 	}
 	return fail(err, errlen, SHMW_CLIENT_EPROTO, "answer line longer than %u bytes",
 		    SHMW_CLIENT_LINE_MAX);
+}
+
+static int read_line(struct shmw_client *c, int timeout_ms, char **line, size_t *linelen, char *err,
+		     size_t errlen)
+{
+	return read_line_until(c, deadline_of(timeout_ms), timeout_ms, line, linelen, err, errlen);
+}
+
+uint64_t shmw_client_deadline(const struct shmw_client *c)
+{
+	return deadline_of(c->timeout_ms);
+}
+
+int shmw_client_read_text(struct shmw_client *c, uint64_t deadline, char **line, size_t *len,
+			  char *err, size_t errlen)
+{
+	int ret = read_line_until(c, deadline, c->timeout_ms, line, len, err, errlen);
+
+	if (ret == SHMW_CLIENT_EOF)
+		return fail(err, errlen, SHMW_CLIENT_EHANGUP,
+			    "connection closed in the middle of an answer");
+	return ret;
 }
 
 static int parse_object(const char *line, size_t len, json_object **obj, char *err, size_t errlen)

@@ -70,6 +70,16 @@ int shmw_client_call(struct shmw_client *c, const struct shmw_request *req, json
 		     char **raw, char *err, size_t errlen);
 
 /*
+ * For answers followed by text lines (who "lines", docs/protocol.md): the next line as it came,
+ * without its newline, NUL-terminated, in place: valid (and writable) until the next read on c.
+ * deadline is from shmw_client_deadline(), taken once for all the lines of an answer. A hangup
+ * is SHMW_CLIENT_EHANGUP; lines longer than SHMW_CLIENT_LINE_MAX are SHMW_CLIENT_EPROTO.
+ */
+uint64_t shmw_client_deadline(const struct shmw_client *c);
+int shmw_client_read_text(struct shmw_client *c, uint64_t deadline, char **line, size_t *len,
+			  char *err, size_t errlen);
+
+/*
  * For benchmarks: one request and its answer, timed with CLOCK_MONOTONIC from just before the
  * send to the arrival of the answer's newline (JSON parsing excluded). *rtt_ns is set on 0.
  * Returns SHMW_CLIENT_EPROTO also when the answer is "ok":false.

@@ -18,7 +18,18 @@
  * integer") as long as they are shallower than this. */
 #define REQ_MAX_DEPTH 8
 
-enum field_id { F_CMD, F_SHMID, F_NS, F_PID, F_LAST, F_FOLLOW, F_CONTAINER, F_ROWS, F_COUNT };
+enum field_id {
+	F_CMD,
+	F_SHMID,
+	F_NS,
+	F_PID,
+	F_LAST,
+	F_FOLLOW,
+	F_CONTAINER,
+	F_ROWS,
+	F_LINES,
+	F_COUNT
+};
 
 struct field_spec {
 	const char *name;
@@ -35,6 +46,7 @@ static const struct field_spec fields[F_COUNT] = {
     [F_FOLLOW] = {"follow", json_type_boolean, 0, 1},
     [F_CONTAINER] = {"container", json_type_string, 1, 64}, /* min/max: length */
     [F_ROWS] = {"rows", json_type_boolean, 0, 1},
+    [F_LINES] = {"lines", json_type_boolean, 0, 1},
 };
 
 #define BIT(f) (1u << (f))
@@ -45,7 +57,8 @@ static const struct cmd_spec {
 	unsigned allowed;  /* fields the command accepts, cmd included */
 	unsigned required; /* fields it cannot do without */
 } cmds[] = {
-    {SHMW_CMD_WHO, "who", BIT(F_CMD) | BIT(F_SHMID) | BIT(F_NS) | BIT(F_CONTAINER) | BIT(F_ROWS),
+    {SHMW_CMD_WHO, "who",
+     BIT(F_CMD) | BIT(F_SHMID) | BIT(F_NS) | BIT(F_CONTAINER) | BIT(F_ROWS) | BIT(F_LINES),
      BIT(F_CMD) | BIT(F_SHMID)},
     {SHMW_CMD_PS, "ps", BIT(F_CMD) | BIT(F_PID), BIT(F_CMD) | BIT(F_PID)},
     {SHMW_CMD_LS, "ls", BIT(F_CMD) | BIT(F_NS) | BIT(F_CONTAINER), BIT(F_CMD)},
@@ -280,6 +293,7 @@ static int request_from_object(struct json_object *obj, struct shmw_request *req
 	req->last = (uint32_t)vals[F_LAST];
 	req->follow = vals[F_FOLLOW] != 0;
 	req->rows = vals[F_ROWS] != 0;
+	req->lines = vals[F_LINES] != 0;
 	if (seen & BIT(F_CONTAINER)) {
 		struct json_object *cv;
 
@@ -431,6 +445,8 @@ char *shmw_request_format(const struct shmw_request *req)
 			bad |= add(obj, "container", json_object_new_string(req->container));
 		if (req->rows)
 			bad |= add(obj, "rows", json_object_new_boolean(1));
+		if (req->lines)
+			bad |= add(obj, "lines", json_object_new_boolean(1));
 		break;
 	case SHMW_CMD_PS:
 		bad |= add(obj, "pid", json_object_new_int64(req->pid));
@@ -668,6 +684,40 @@ void shmw_jbuf_str(struct shmw_jbuf *b, const char *s)
 	shmw_jbuf_lit(b, "\"");
 }
 
+void shmw_jbuf_tsv(struct shmw_jbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)p), i = 0, run = 0;
+
+	/* Runs of 0 bytes are not written: b may have no buffer yet (no memcpy to NULL). */
+	while (i < n) {
+		size_t k;
+
+		if (p[i] >= ' ' && p[i] < 0x80 && p[i] != '\\') {
+			i++;
+			continue;
+		}
+		if (i > run)
+			shmw_jbuf_raw(b, (const char *)p + run, i - run);
+		k = utf8_len(p + i, n - i);
+		if (!k) {
+			shmw_jbuf_lit(b, "\xef\xbf\xbd"); /* U+FFFD, as shmw_jbuf_str */
+			k = 1;
+		} else if (k > 1) {
+			shmw_jbuf_raw(b, (const char *)p + i, k);
+		} else {
+			char esc[4] = {'\\', 'x', hex[p[i] >> 4], hex[p[i] & 0xf]};
+
+			shmw_jbuf_raw(b, esc, 4);
+		}
+		i += k;
+		run = i;
+	}
+	if (i > run)
+		shmw_jbuf_raw(b, (const char *)p + run, i - run);
+}
+
 /* n as exactly w digits at p. */
 static void put_digits(char *p, uint32_t n, int w)
 {
@@ -677,7 +727,7 @@ static void put_digits(char *p, uint32_t n, int w)
 	}
 }
 
-void shmw_jbuf_time(struct shmw_jbuf *b, uint64_t real_ns)
+void shmw_fmt_time_quoted(char t[30], uint64_t real_ns)
 {
 	uint64_t sec = real_ns / 1000000000ull, days = sec / 86400;
 	uint32_t sod = (uint32_t)(sec % 86400), usec = (uint32_t)(real_ns % 1000000000ull / 1000);
@@ -690,8 +740,8 @@ void shmw_jbuf_time(struct shmw_jbuf *b, uint64_t real_ns)
 	uint32_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
 	uint32_t m = mp < 10 ? mp + 3 : mp - 9;
 	uint64_t y = yoe + era * 400 + (m <= 2);
-	char t[30] = "\"0000-00-00T00:00:00.000000Z\"";
 
+	memcpy(t, "\"0000-00-00T00:00:00.000000Z\"", 30);
 	put_digits(t + 1, (uint32_t)y, 4); /* years < 10000: uint64_t ns end in 2554 */
 	put_digits(t + 6, m, 2);
 	put_digits(t + 9, d, 2);
@@ -699,5 +749,20 @@ void shmw_jbuf_time(struct shmw_jbuf *b, uint64_t real_ns)
 	put_digits(t + 15, sod / 60 % 60, 2);
 	put_digits(t + 18, sod % 60, 2);
 	put_digits(t + 21, usec, 6);
+}
+
+void shmw_jbuf_time(struct shmw_jbuf *b, uint64_t real_ns)
+{
+	char t[30];
+
+	shmw_fmt_time_quoted(t, real_ns);
 	shmw_jbuf_raw(b, t, 29);
+}
+
+void shmw_jbuf_time_bare(struct shmw_jbuf *b, uint64_t real_ns)
+{
+	char t[30];
+
+	shmw_fmt_time_quoted(t, real_ns);
+	shmw_jbuf_raw(b, t + 1, 27);
 }

@@ -30,6 +30,7 @@ struct shmw_request {
 	uint32_t last;	    /* events: 0..SHMW_EVENTS_LAST_MAX */
 	bool follow;	    /* events */
 	bool rows;	    /* who: holders as rows of the table's columns (docs/protocol.md) */
+	bool lines;	    /* who: those rows as text lines after the answer (docs/protocol.md) */
 	char container[65]; /* who, ls: only holders in containers whose id starts so ("": all) */
 };
 
@@ -83,6 +84,14 @@ void shmw_jbuf_u64(struct shmw_jbuf *b, uint64_t v);
 void shmw_jbuf_i64(struct shmw_jbuf *b, int64_t v);
 /* s as a JSON string, quoted, cleaned as shmw_json_string cleans it (NULL: ""). */
 void shmw_jbuf_str(struct shmw_jbuf *b, const char *s);
+/* s as a value of a text row (docs/protocol.md, who "lines"): bytes as they are but for
+ * backslash and control bytes, written \xHH, and bytes that begin no valid UTF-8 sequence,
+ * written as U+FFFD (as shmw_jbuf_str cleans them). NULL: "". */
+void shmw_jbuf_tsv(struct shmw_jbuf *b, const char *s);
 /* CLOCK_REALTIME ns as a quoted RFC 3339 time, exactly as shmw_fmt_rfc3339 writes it. */
 void shmw_jbuf_time(struct shmw_jbuf *b, uint64_t real_ns);
+/* The same without the quotes. */
+void shmw_jbuf_time_bare(struct shmw_jbuf *b, uint64_t real_ns);
+/* The quoted time (29 bytes) into t, NUL-terminated. */
+void shmw_fmt_time_quoted(char t[30], uint64_t real_ns);
 #endif

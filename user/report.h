@@ -28,12 +28,22 @@ struct shmw_who_filter {
 	const char *container; /* NULL or "": any; else only holders in a container whose id
 				* starts with it */
 	bool rows;	       /* holders as "rows" under "columns" instead of "holders" */
+	bool lines;	       /* holders as text lines after the answer line (docs/protocol.md) */
+	/* lines: b is handed to flush (which sends and empties it) whenever it holds chunk
+	 * bytes (0: SHMW_WHO_CHUNK), so the client reads the first rows while the rest are
+	 * written; NULL: everything stays in b. Not called once b is out of memory. */
+	void (*flush)(void *arg, struct shmw_jbuf *b);
+	void *flush_arg;
+	size_t chunk;
 };
+#define SHMW_WHO_CHUNK (16u << 10)
 /* The `who` answer line (newline included) appended to b: the text json-c would write for
  * shmw_report_who(st, ns, shmid, k) with the holders f lets through, then, for a client that
  * is not an admin, "hidden_holders". With f->rows, "holders" is replaced by "columns" and
- * "rows": one array per holder, the columns of the table only. Written directly: no tree, no /proc
- * but the first look at a holder (shmw_procx_get), ~0.3 us per holder. */
+ * "rows": one array per holder, the columns of the table only. With f->lines, the answer line
+ * ends after "columns"; one text line per holder of those columns follows, then the line
+ * {"lines":N} (with "hidden_holders"). Written directly: no tree, no /proc but the first look
+ * at a holder (shmw_procx_get), ~0.3 us per holder. */
 void shmw_report_who_line(struct shmw_jbuf *b, const struct shmw_state *st, uint32_t ns,
 			  int32_t shmid, const struct shmw_kseg *k,
 			  const struct shmw_who_filter *f);

@@ -83,6 +83,13 @@ static void filter_holders(struct shmw_conn *c, json_object *o)
 	}
 }
 
+/* Sends what a "lines" answer has so far (report.h). */
+static void who_flush(void *arg, struct shmw_jbuf *b)
+{
+	shmw_conn_send(arg, b->p, b->len);
+	b->len = 0;
+}
+
 /* The who answer, written directly (report.h): answers with thousands of holders. */
 static void send_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r,
 		     uint32_t ns, const struct shmw_kseg *k)
@@ -92,6 +99,9 @@ static void send_who(struct shmw_daemon *d, struct shmw_conn *c, const struct sh
 	    .uid = shmw_conn_uid(c),
 	    .container = r->container,
 	    .rows = r->rows,
+	    .lines = r->lines,
+	    .flush = who_flush,
+	    .flush_arg = c,
 	};
 	struct shmw_jbuf b = {0};
 

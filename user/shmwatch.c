@@ -359,9 +359,9 @@ static void build_request(const struct opts *o, struct shmw_request *req)
 		if (o->container)
 			snprintf(req->container, sizeof(req->container), "%s", o->container);
 		/* A table needs 6 columns of each holder, not the whole objects: parsing those
-		 * was most of the time of `shmwatch who` on a busy segment. --json gets the
-		 * answer as documented. */
-		req->rows = o->cmd == SHMW_CMD_WHO && !o->json;
+		 * with json-c was most of the time of `shmwatch who` on a busy segment, so they
+		 * come as text lines after the answer. --json gets the answer as documented. */
+		req->lines = o->cmd == SHMW_CMD_WHO && !o->json;
 	} else if (o->cmd == SHMW_CMD_PS) {
 		req->pid = (int32_t)o->arg;
 	} else if (o->cmd == SHMW_CMD_EVENTS) {
@@ -539,6 +539,66 @@ static int print_table(json_object *ans, const struct opts *o)
 	return EXIT_DAEMON;
 }
 
+/* The source of the text rows of a who "lines" answer, for shmw_table_who_lines: rows until
+ * the closing {"lines":N} (docs/protocol.md). */
+struct line_src {
+	struct shmw_client *c;
+	const char *path;
+	const struct opts *o;
+	uint64_t deadline;
+	size_t rows;
+	int exit; /* when the source failed: the exit status, the message already printed */
+};
+
+static int next_line(void *arg, char **line, size_t *len)
+{
+	struct line_src *src = arg;
+	json_object *end, *n;
+	char err[256];
+	int ret;
+
+	ret = shmw_client_read_text(src->c, src->deadline, line, len, err, sizeof(err));
+	if (ret) {
+		src->exit = client_error(src->path, ret, errno, err);
+		return -1;
+	}
+	if (**line != '{') {
+		src->rows++;
+		return 0;
+	}
+	/* The closing line: the number of rows, or an error that came up while writing them. */
+	end = json_tokener_parse(*line);
+	if (end && json_object_object_get_ex(end, "ok", NULL) && !answer_ok(end)) {
+		src->exit = daemon_error(end, src->o);
+	} else if (!end || !json_object_object_get_ex(end, "lines", &n) ||
+		   !json_object_is_type(n, json_type_int) ||
+		   json_object_get_int64(n) != (int64_t)src->rows) {
+		fprintf(stderr,
+			"shmwatch: bad answer from shmwatchd at %s: %zu holder lines, then "
+			"%.80s\n",
+			src->path, src->rows, *line);
+		src->exit = EXIT_DAEMON;
+	}
+	json_object_put(end);
+	return src->exit ? -1 : 1;
+}
+
+static int print_who_lines(struct shmw_client *c, const char *path, json_object *ans,
+			   const struct opts *o)
+{
+	struct line_src src = {.c = c, .path = path, .o = o, .deadline = shmw_client_deadline(c)};
+	int ret;
+
+	ret = shmw_table_who_lines(stdout, ans, next_line, &src, &o->table);
+	if (ret == SHMW_TABLE_ESOURCE)
+		return src.exit;
+	if (ret) {
+		fprintf(stderr, "shmwatch: cannot write output: %m\n");
+		return EXIT_DAEMON;
+	}
+	return 0;
+}
+
 /* One request, one answer: every command except events -f. */
 static int run_once(struct shmw_client *c, const char *path, const struct opts *o)
 {
@@ -550,12 +610,14 @@ static int run_once(struct shmw_client *c, const char *path, const struct opts *
 
 	build_request(o, &req);
 	ret = shmw_client_call(c, &req, &ans, &raw, err, sizeof(err));
-	if (!ret && req.rows && !answer_ok(ans) &&
-	    !strcmp(str_field(ans, "code") ?: "", "bad_request")) {
-		/* A daemon older than "rows" refuses the field: ask it the old way. */
+	while (!ret && (req.lines || req.rows) && !answer_ok(ans) &&
+	       !strcmp(str_field(ans, "code") ?: "", "bad_request")) {
+		/* A daemon older than "lines" refuses the field: ask it for "rows", and one older
+		 * than those the old way. */
 		json_object_put(ans);
 		free(raw);
-		req.rows = false;
+		req.rows = req.lines;
+		req.lines = false;
 		ret = shmw_client_call(c, &req, &ans, &raw, err, sizeof(err));
 	}
 	if (ret)
@@ -568,6 +630,8 @@ static int run_once(struct shmw_client *c, const char *path, const struct opts *
 	if (!answer_ok(ans)) {
 		flush_stdout(); /* the JSON answer goes out before the message on stderr */
 		ret = daemon_error(ans, o);
+	} else if (req.lines) {
+		ret = print_who_lines(c, path, ans, o);
 	} else if (!o->json) {
 		ret = print_table(ans, o);
 	}

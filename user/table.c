@@ -12,9 +12,10 @@
 
 #include "timefmt.h"
 
-#define COL_GAP	 2 /* spaces between columns */
-#define MAX_COLS 9
-#define CELL_MAX 64 /* room for any formatted number or time; strings are copied whole */
+#define COL_GAP	  2 /* spaces between columns */
+#define MAX_COLS  9
+#define OUT_BATCH (8u << 10) /* bytes of lines written at once */
+#define CELL_MAX  64	     /* room for any formatted number or time; strings are copied whole */
 
 struct col {
 	const char *head;
@@ -22,14 +23,27 @@ struct col {
 	size_t min; /* fixed minimum width, for streamed rows */
 };
 
-/* A table collects rows first, so widths can come from the content. */
+/* A table collects rows first, so widths can come from the content. Cells live in one arena
+ * with their display widths: a malloc per cell and measuring each twice cost more than
+ * everything else in printing a table of thousands of holders. */
+struct cell {
+	uint32_t off;	/* into arena, NUL-terminated */
+	uint16_t len;	/* CELL_LONG: measure it */
+	uint16_t width; /* CELL_LONG: measure it */
+};
+#define CELL_LONG UINT16_MAX /* small cells: thousands of rows are less memory to fault in */
+
 struct tbl {
 	const struct col *cols;
 	size_t ncols;
-	bool *hide;   /* per column; NULL: all shown */
-	char **cells; /* nrows * ncols, owned */
+	bool *hide;	    /* per column; NULL: all shown */
+	struct cell *cells; /* nrows * ncols */
 	size_t nrows, caprows;
-	bool nomem; /* sticky: callers add rows without checking each one */
+	char *arena;
+	size_t alen, acap;
+	size_t width[MAX_COLS]; /* the widest cell of each column */
+	size_t bytes[MAX_COLS]; /* and the longest in bytes */
+	bool nomem;		/* sticky: callers add rows without checking each one */
 };
 
 /* Display width: UTF-8 continuation bytes take no column (close enough for comm/user). */
@@ -45,6 +59,11 @@ static size_t disp_width(const char *s)
 
 /* comm is chosen by whoever runs the process: never let it send escape sequences to a
  * terminal or break the line structure. */
+static bool is_unsafe(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
 static char *sanitized_dup(const char *s)
 {
 	char *d = strdup(s ? s : "-");
@@ -52,7 +71,7 @@ static char *sanitized_dup(const char *s)
 	if (!d)
 		return NULL;
 	for (char *p = d; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+		if (is_unsafe((unsigned char)*p))
 			*p = '?';
 	return d;
 }
@@ -63,46 +82,131 @@ static void tbl_init(struct tbl *t, const struct col *cols, size_t ncols, bool *
 	t->cols = cols;
 	t->ncols = ncols;
 	t->hide = hide;
+	t->nomem = ncols > MAX_COLS; /* reported as EINVAL by tbl_print */
 }
 
 static void tbl_free(struct tbl *t)
 {
-	for (size_t i = 0; i < t->nrows * t->ncols; i++)
-		free(t->cells[i]);
 	free(t->cells);
+	free(t->arena);
 	t->cells = NULL;
-	t->nrows = t->caprows = 0;
+	t->arena = NULL;
+	t->nrows = t->caprows = t->alen = t->acap = 0;
 }
 
-/* Adds one row of ncols strings (copied). On ENOMEM the table remembers and drops the row. */
-static void tbl_add(struct tbl *t, const char *const *vals)
+static bool tbl_grow_rows(struct tbl *t, size_t rows)
 {
-	char **row;
+	struct cell *nc;
+
+	if (rows <= t->caprows)
+		return true;
+	nc = reallocarray(t->cells, rows * t->ncols, sizeof(*nc));
+	if (!nc)
+		return false;
+	t->cells = nc;
+	t->caprows = rows;
+	return true;
+}
+
+static bool tbl_grow_arena(struct tbl *t, size_t bytes)
+{
+	char *na;
+
+	if (bytes <= t->acap)
+		return true;
+	if (bytes > UINT32_MAX) /* offsets are 32-bit: 4 GiB of table is not for people */
+		return false;
+	na = realloc(t->arena, bytes);
+	if (!na)
+		return false;
+	t->arena = na;
+	t->acap = bytes;
+	return true;
+}
+
+/* Room for rows rows of about bytes bytes in all, when the caller knows; only saves copies. */
+static void tbl_reserve(struct tbl *t, size_t rows, size_t bytes)
+{
+	if (!t->nomem && (!tbl_grow_rows(t, rows) || !tbl_grow_arena(t, bytes)))
+		t->nomem = true;
+}
+
+/* Whether s holds only bytes 0x20..0x7e, whose width is their number and which need no
+ * sanitizing: the common case, tested 8 bytes at a time (hasless/haszero of "Bit Twiddling
+ * Hacks": exact as to whether any byte matches). */
+static bool printable_ascii(const unsigned char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t acc = 0;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, del;
+
+		memcpy(&x, s + i, 8);
+		del = x ^ (ones * 0x7f);
+		acc |= x | ((x - ones * 0x20) & ~x) | ((del - ones) & ~del);
+	}
+	if (acc & highs)
+		return false;
+	for (; i < n; i++)
+		if (s[i] < 0x20 || s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* Adds one row of ncols strings (copied; NULL is "-") of lens bytes (NULL: measured here), those
+ * the caller knows to be printable ASCII marked in plain (NULL: none). On ENOMEM the table
+ * remembers and drops the row. */
+static void tbl_add_n(struct tbl *t, const char *const *vals, const size_t *lens, const bool *plain)
+{
+	struct cell *row;
+	size_t alen = t->alen;
 
 	if (t->nomem)
 		return;
-	if (t->nrows == t->caprows) {
-		size_t ncap = t->caprows ? t->caprows * 2 : 16;
-		char **nc = reallocarray(t->cells, ncap * t->ncols, sizeof(*nc));
-
-		if (!nc) {
-			t->nomem = true;
-			return;
-		}
-		t->cells = nc;
-		t->caprows = ncap;
+	if (t->nrows == t->caprows && !tbl_grow_rows(t, t->caprows ? t->caprows * 2 : 16)) {
+		t->nomem = true;
+		return;
 	}
 	row = t->cells + t->nrows * t->ncols;
 	for (size_t c = 0; c < t->ncols; c++) {
-		row[c] = sanitized_dup(vals[c]);
-		if (!row[c]) {
-			while (c-- > 0)
-				free(row[c]);
+		const unsigned char *s = (const unsigned char *)(vals[c] ? vals[c] : "-");
+		size_t n = vals[c] && lens ? lens[c] : strlen((const char *)s), w = 0;
+		char *d;
+
+		if (t->acap - alen < n + 1 &&
+		    !tbl_grow_arena(t, (t->acap > n ? t->acap : n + 1) * 2 + 4096)) {
 			t->nomem = true;
 			return;
 		}
+		d = t->arena + alen;
+		if ((plain && plain[c]) || printable_ascii(s, n)) {
+			memcpy(d, s, n);
+			w = n;
+		} else {
+			for (size_t i = 0; i < n; i++) {
+				d[i] = is_unsafe(s[i]) ? '?' : (char)s[i];
+				w += (s[i] & 0xc0) != 0x80;
+			}
+		}
+		d[n] = '\0';
+		row[c].off = (uint32_t)alen;
+		row[c].len = n < CELL_LONG && w < CELL_LONG ? (uint16_t)n : CELL_LONG;
+		row[c].width = n < CELL_LONG && w < CELL_LONG ? (uint16_t)w : CELL_LONG;
+		if (w > t->width[c])
+			t->width[c] = w;
+		if (n > t->bytes[c])
+			t->bytes[c] = n;
+		alen += n + 1;
 	}
+	t->alen = alen;
 	t->nrows++;
+}
+
+static void tbl_add(struct tbl *t, const char *const *vals)
+{
+	tbl_add_n(t, vals, NULL, NULL);
 }
 
 static bool tbl_shown(const struct tbl *t, size_t c)
@@ -110,77 +214,102 @@ static bool tbl_shown(const struct tbl *t, size_t c)
 	return !t->hide || !t->hide[c];
 }
 
-/* n blanks: printf("%*s") per cell was the largest cost of printing a long table. */
-static void put_blanks(FILE *out, size_t n)
+/* One line at line (room for every shown width, the gaps and the newline); returns its end. The
+ * lines go out in batches: a stdio call per cell and per run of blanks was most of the time of
+ * a long table. */
+static char *print_row(const struct tbl *t, const size_t *width, size_t last,
+		       const char *const *strs, const size_t *lens, const size_t *widths,
+		       char *line)
 {
-	static const char blanks[] = "                                ";
-
-	while (n > 0) {
-		size_t k = n < sizeof(blanks) - 1 ? n : sizeof(blanks) - 1;
-
-		fwrite(blanks, 1, k, out);
-		n -= k;
-	}
-}
-
-static void print_row(FILE *out, const struct tbl *t, const size_t *width, const char *const *row)
-{
-	size_t last = 0;
+	char *p = line;
 	bool first = true;
 
-	for (size_t c = 0; c < t->ncols; c++)
-		if (tbl_shown(t, c))
-			last = c;
-	for (size_t c = 0; c < t->ncols; c++) {
-		size_t pad;
+	for (size_t c = 0; c <= last; c++) {
+		size_t n, pad;
 
 		if (!tbl_shown(t, c))
 			continue;
-		if (!first)
-			put_blanks(out, COL_GAP);
+		if (!first) {
+			memset(p, ' ', COL_GAP);
+			p += COL_GAP;
+		}
 		first = false;
-		pad = width[c] > disp_width(row[c]) ? width[c] - disp_width(row[c]) : 0;
+		n = lens[c];
+		pad = width[c] > widths[c] ? width[c] - widths[c] : 0;
 		if (t->cols[c].right) {
-			put_blanks(out, pad);
-			fputs(row[c], out);
-		} else if (c == last) { /* no trailing blanks */
-			fputs(row[c], out);
-		} else {
-			fputs(row[c], out);
-			put_blanks(out, pad);
+			memset(p, ' ', pad);
+			p += pad;
+		}
+		memcpy(p, strs[c], n);
+		p += n;
+		if (!t->cols[c].right && c != last) { /* no trailing blanks */
+			memset(p, ' ', pad);
+			p += pad;
 		}
 	}
-	fputc('\n', out);
+	*p++ = '\n';
+	return p;
 }
 
 /* Prints and frees the table. */
 static int tbl_print(FILE *out, struct tbl *t, bool headers)
 {
-	const char *heads[MAX_COLS];
-	size_t width[MAX_COLS];
+	const char *strs[MAX_COLS];
+	size_t width[MAX_COLS], widths[MAX_COLS], lens[MAX_COLS], last = 0, linelen = 1, bufsize;
+	char *buf, *p;
 	int ret = 0;
 
-	if (t->nomem || t->ncols > MAX_COLS) {
-		errno = t->nomem ? ENOMEM : EINVAL;
+	if (t->nomem) {
+		errno = t->ncols > MAX_COLS ? EINVAL : ENOMEM;
 		tbl_free(t);
 		return -1;
 	}
 	for (size_t c = 0; c < t->ncols; c++) {
-		heads[c] = t->cols[c].head;
+		strs[c] = t->cols[c].head;
+		lens[c] = strlen(strs[c]);
+		widths[c] = disp_width(strs[c]);
 		width[c] = t->cols[c].min;
-		if (headers && disp_width(heads[c]) > width[c])
-			width[c] = disp_width(heads[c]);
-		for (size_t r = 0; r < t->nrows; r++) {
-			size_t w = disp_width(t->cells[r * t->ncols + c]);
-
-			if (w > width[c])
-				width[c] = w;
+		if (headers && widths[c] > width[c])
+			width[c] = widths[c];
+		if (t->width[c] > width[c])
+			width[c] = t->width[c];
+		if (tbl_shown(t, c)) {
+			last = c;
+			/* A cell's bytes and its padding (at most the column's width). */
+			linelen +=
+			    COL_GAP + width[c] + (t->bytes[c] > lens[c] ? t->bytes[c] : lens[c]);
 		}
 	}
+	bufsize = linelen + OUT_BATCH;
+	buf = malloc(bufsize);
+	if (!buf) {
+		tbl_free(t);
+		errno = ENOMEM;
+		return -1;
+	}
+	p = buf;
 	if (headers)
-		print_row(out, t, width, heads);
-	for (size_t r = 0; r < t->nrows; r++)
-		print_row(out, t, width, (const char *const *)t->cells + r * t->ncols);
+		p = print_row(t, width, last, strs, lens, widths, p);
+	for (size_t r = 0; r < t->nrows; r++) {
+		const struct cell *row = t->cells + r * t->ncols;
+
+		for (size_t c = 0; c < t->ncols; c++) {
+			strs[c] = t->arena + row[c].off;
+			lens[c] = row[c].len;
+			widths[c] = row[c].width;
+			if (lens[c] == CELL_LONG) {
+				lens[c] = strlen(strs[c]);
+				widths[c] = disp_width(strs[c]);
+			}
+		}
+		if ((size_t)(buf + bufsize - p) < linelen) {
+			fwrite(buf, 1, (size_t)(p - buf), out);
+			p = buf;
+		}
+		p = print_row(t, width, last, strs, lens, widths, p);
+	}
+	fwrite(buf, 1, (size_t)(p - buf), out);
+	free(buf);
 	tbl_free(t);
 	if (ferror(out)) {
 		ret = -1;
@@ -470,6 +599,198 @@ int shmw_table_who(FILE *out, json_object *ans, const struct shmw_table_opts *o)
 		};
 
 		tbl_add(&t, row);
+	}
+	return tbl_print(out, &t, !o->no_headers);
+}
+
+/* who asked with "lines": the holders as text rows after the answer (docs/protocol.md). */
+
+/* Local times by the second, a few remembered: holders attach in bursts, and localtime_r is
+ * as costly as the rest of a row. Exact: each second is converted on its own. */
+#define LOCAL_CACHE 16
+
+struct local_cache {
+	struct {
+		bool valid;
+		uint64_t sec;
+		char s[20];
+	} e[LOCAL_CACHE];
+	bool last_valid; /* the last time parsed: its text up to the seconds */
+	char last[19];
+	uint64_t last_sec;
+};
+
+static bool all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* s of len bytes. */
+static const char *local_time(struct local_cache *lc, const char *s, size_t len)
+{
+	uint64_t ns, sec;
+	size_t i;
+
+	/* What the daemon writes, "YYYY-MM-DDThh:mm:ss.uuuuuuZ", with the seconds of the last
+	 * time parsed: the same second, no need to parse it again. */
+	if (lc->last_valid && len == 27 && !memcmp(s, lc->last, 19) && s[19] == '.' &&
+	    all_digits(s + 20, 6) && s[26] == 'Z')
+		return lc->e[lc->last_sec % LOCAL_CACHE].s;
+	if (shmw_parse_rfc3339(s, &ns))
+		return s; /* as time_of: an unparsable time is shown as it came */
+	sec = ns / 1000000000u;
+	i = sec % LOCAL_CACHE;
+	if (lc->e[i].valid && lc->e[i].sec == sec)
+		return lc->e[i].s;
+	if (shmw_fmt_local(lc->e[i].s, sizeof(lc->e[i].s), ns)) {
+		lc->e[i].valid = lc->last_valid = false;
+		return s;
+	}
+	lc->e[i].valid = true;
+	lc->e[i].sec = sec;
+	/* Only the shape above is taken as its seconds, and only when its offset is Z. */
+	lc->last_valid = len == 27 && s[26] == 'Z';
+	if (lc->last_valid) {
+		memcpy(lc->last, s, 19);
+		lc->last_sec = sec;
+	}
+	return lc->e[i].s;
+}
+
+/* \xHH back to its byte, in place; a backslash starting anything else stays. */
+static void unescape(char *s)
+{
+	static const signed char hexval[256] = {
+	    ['0'] = 1,	['1'] = 2,  ['2'] = 3,	['3'] = 4,  ['4'] = 5,	['5'] = 6,
+	    ['6'] = 7,	['7'] = 8,  ['8'] = 9,	['9'] = 10, ['a'] = 11, ['b'] = 12,
+	    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
+	    ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+	};
+	char *d = strchr(s, '\\');
+
+	if (!d)
+		return;
+	for (s = d; *s; s++) {
+		/* Short-circuit: s[3] is read only when s[2] is a digit, so never past the NUL. */
+		if (s[0] == '\\' && s[1] == 'x' && hexval[(unsigned char)s[2]] &&
+		    hexval[(unsigned char)s[3]]) {
+			*d++ = (char)((hexval[(unsigned char)s[2]] - 1) << 4 |
+				      (hexval[(unsigned char)s[3]] - 1));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
+}
+
+/* An integer column: the digits as they came when they are what "%" PRId64 would print, else
+ * the number reprinted, or "-" when it is none (as int_of for a value that is no integer). */
+static const char *int_cell(char *buf, const char *s)
+{
+	const char *p = s + (*s == '-');
+	size_t n = 0;
+	char *end;
+	long long v;
+
+	while (p[n] >= '0' && p[n] <= '9')
+		n++;
+	if (n == 0 || p[n])
+		return "-";
+	if (n < 19 && (p[0] != '0' || n == 1) && (p == s || p[0] != '0'))
+		return s;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end)
+		return "-";
+	snprintf(buf, CELL_MAX, "%lld", v);
+	return buf;
+}
+
+#define LINE_FIELDS 32 /* later columns are ignored */
+
+int shmw_table_who_lines(FILE *out, json_object *ans, shmw_table_line_fn next, void *arg,
+			 const struct shmw_table_opts *o)
+{
+	static const char *const names[6] = {"pid", "user", "comm", "since", "how", "vmas"};
+	json_object *cols = field(ans, "columns");
+	int at[6] = {-1, -1, -1, -1, -1, -1};
+	struct local_cache lc = {0};
+	char b[5][CELL_MAX];
+	int64_t hint;
+	struct tbl t;
+
+	for (size_t c = 0; c < array_len(cols) && c < LINE_FIELDS; c++)
+		for (int k = 0; k < 6; k++)
+			if (!strcmp(str_of(json_object_array_get_idx(cols, c)), names[k]))
+				at[k] = (int)c;
+	tbl_init(&t, who_cols, 6, NULL);
+	/* The kernel's nattch is about the number of rows to come: room for them at once, ~60
+	 * bytes each (a wrong guess only costs memory up to this bound, or copies). */
+	if (get_int(ans, "nattch", &hint) && hint > 0)
+		tbl_reserve(&t, hint < 65536 ? (size_t)hint : 65536,
+			    (hint < 65536 ? (size_t)hint : 65536) * 64);
+	/* Every row is read before anything is printed: a connection lost in the middle leaves
+	 * no half table. */
+	for (;;) {
+		char *line, *f[LINE_FIELDS];
+		const char *v[6], *row[6];
+		size_t len, nf = 0, flen[LINE_FIELDS], vlen[6], rlen[6];
+		bool plain[6], escaped;
+
+		int got = next(arg, &line, &len);
+
+		if (got > 0)
+			break;
+		if (got < 0) {
+			tbl_free(&t);
+			return SHMW_TABLE_ESOURCE;
+		}
+		escaped = memchr(line, '\\', len) != NULL;
+		for (char *p = line, *end = line + len; nf < LINE_FIELDS;) {
+			char *tab = memchr(p, '\t', (size_t)(end - p));
+
+			f[nf] = p;
+			flen[nf++] = (size_t)((tab ? tab : end) - p);
+			if (!tab)
+				break;
+			*tab = '\0';
+			p = tab + 1;
+		}
+		for (int k = 0; k < 6; k++) {
+			v[k] = at[k] >= 0 && (size_t)at[k] < nf ? f[at[k]] : NULL;
+			vlen[k] = v[k] ? flen[at[k]] : 0;
+			plain[k] = !v[k];
+			if (v[k] && escaped) {
+				unescape(f[at[k]]);
+				vlen[k] = strlen(v[k]);
+			}
+		}
+		row[0] = v[0] ? int_cell(b[0], v[0]) : "-";
+		row[1] = v[1];
+		row[2] = v[2];
+		row[3] = v[3] ? local_time(&lc, v[3], vlen[3]) : "-";
+		row[4] = v[4];
+		row[5] = v[5] ? int_cell(b[1], v[5]) : "-";
+		/* Cells that are the field itself keep its length; the others are measured. What
+		 * int_cell and local_time make is ASCII digits and punctuation; a time shown as it
+		 * came is the field itself. */
+		for (int k = 0; k < 6; k++) {
+			rlen[k] = row[k] == v[k] ? vlen[k] : strlen(row[k]);
+			if (row[k] != v[k])
+				plain[k] = true;
+		}
+		tbl_add_n(&t, row, rlen, plain);
+	}
+	if (!o->no_headers && print_summary(out, "shmid %s  key %s  size %s  status %s  nattch %s",
+					    fmt_int(b[0], ans, "shmid"), fmt_key(b[1], ans),
+					    fmt_size_field(b[2], ans, "size", o->human),
+					    get_str(ans, "status"), fmt_nattch(b[3], ans))) {
+		tbl_free(&t);
+		return -1;
 	}
 	return tbl_print(out, &t, !o->no_headers);
 }

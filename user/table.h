@@ -26,6 +26,15 @@ int shmw_fmt_size(char *buf, size_t len, uint64_t bytes, bool human);
 
 /* `who`: "shmid N  key 0x...  size S  status S  nattch N", then PID USER COMM SINCE HOW VMAS. */
 int shmw_table_who(FILE *out, json_object *answer, const struct shmw_table_opts *o);
+/* `who` asked with "lines" (docs/protocol.md): the same table from answer, the answer line,
+ * and the text rows after it, which next gives one by one (in place, writable): it returns 0
+ * with a row, 1 after the last, or -1 when it cannot. All rows are read before anything is
+ * printed. Returns as the others, or SHMW_TABLE_ESOURCE when next failed (the caller knows
+ * why). */
+typedef int (*shmw_table_line_fn)(void *arg, char **line, size_t *len);
+#define SHMW_TABLE_ESOURCE (-2)
+int shmw_table_who_lines(FILE *out, json_object *answer, shmw_table_line_fn next, void *arg,
+			 const struct shmw_table_opts *o);
 /* `ps`: "pid N  comm S  user S", then [NS] SHMID KEY SIZE STATUS SINCE HOW VMAS (NS only when
  * the segments come from more than one IPC namespace). */
 int shmw_table_ps(FILE *out, json_object *answer, const struct shmw_table_opts *o);

@@ -19,6 +19,15 @@ at_once check_who "who at once after start" "$ID"
 at_once check_ps "ps at once: split parent" "$A"
 at_once check_ps "ps at once: CLONE_VM sibling" "$BS"
 at_once check_ls "ls at once"
+# The table (its rows come as text lines after the answer, docs/protocol.md) shows what --json
+# says, holder by holder in the same order: PID USER COMM, HOW VMAS (SINCE is local time).
+table_is_json() {
+	sw who "$1" >"$T/who.table" && sw --json who "$1" >"$T/who.json" || return 1
+	awk 'NR > 2 { print $1, $2, $3, $6, $7 }' "$T/who.table" >"$T/who.t"
+	"$JSONX" 'holders[]' pid user comm how vmas <"$T/who.json" >"$T/who.j" || return 1
+	[ "$(wc -l <"$T/who.t")" -eq 4 ] && cmp -s "$T/who.t" "$T/who.j"
+}
+check "who table rows are the --json holders" table_is_json "$ID"
 for p in $A $AC $B $BS; do
 	at_once check_eq "holder $p how is seed" seed who_holder_field "$ID" "$p" how
 done

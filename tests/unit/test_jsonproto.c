@@ -444,6 +444,66 @@ static void test_rows_field(void)
 	free(line);
 }
 
+static void test_lines_field(void)
+{
+	struct shmw_request r;
+	char err[256], *line;
+	const char *ok = "{\"cmd\":\"who\",\"shmid\":1,\"lines\":true}";
+
+	CHECK("lines: accepted for who",
+	      shmw_request_parse(ok, strlen(ok), &r, err, sizeof(err)) == 0 && r.lines && !r.rows);
+	CHECK("lines: must be a boolean",
+	      shmw_request_parse("{\"cmd\":\"who\",\"shmid\":1,\"lines\":1}",
+				 strlen("{\"cmd\":\"who\",\"shmid\":1,\"lines\":1}"), &r, err,
+				 sizeof(err)) < 0);
+	CHECK("lines: not for ls", shmw_request_parse("{\"cmd\":\"ls\",\"lines\":true}",
+						      strlen("{\"cmd\":\"ls\",\"lines\":true}"), &r,
+						      err, sizeof(err)) < 0);
+	memset(&r, 0, sizeof(r));
+	r.cmd = SHMW_CMD_WHO;
+	r.shmid = 3;
+	r.lines = true;
+	line = shmw_request_format(&r);
+	CHECK_STR("lines: formatted", line, "{\"cmd\":\"who\",\"shmid\":3,\"lines\":true}\n");
+	free(line);
+}
+
+static const char *tsv(const char *in)
+{
+	static struct shmw_jbuf b;
+
+	shmw_jbuf_free(&b);
+	memset(&b, 0, sizeof(b));
+	shmw_jbuf_tsv(&b, in);
+	shmw_jbuf_raw(&b, "", 1);
+	return b.oom ? NULL : b.p;
+}
+
+/* Text row values: no tab, newline or other control byte survives, a backslash is escaped,
+ * bytes starting no UTF-8 sequence become U+FFFD as in JSON strings. */
+static void test_jbuf_tsv(void)
+{
+	char all[256];
+	int bad = 0;
+
+	CHECK_STR("tsv plain", tsv("postgres: writer"), "postgres: writer");
+	CHECK_STR("tsv NULL", tsv(NULL), "");
+	CHECK_STR("tsv controls", tsv("a\tb\nc\rd\x1b\x7f"), "a\\x09b\\x0ac\\x0dd\\x1b\x7f");
+	CHECK_STR("tsv backslash", tsv("x\\x41"), "x\\x5cx41");
+	CHECK_STR("tsv UTF-8 kept", tsv("\xc3\xa9t\xc3\xa9"), "\xc3\xa9t\xc3\xa9");
+	CHECK_STR("tsv invalid UTF-8",
+		  tsv("a\xff"
+		      "b\xc3"),
+		  "a\xef\xbf\xbd"
+		  "b\xef\xbf\xbd");
+	for (int i = 1; i < 256; i++)
+		all[i - 1] = (char)i;
+	all[255] = '\0';
+	for (const char *p = tsv(all); p && *p; p++)
+		bad += (unsigned char)*p < 0x20;
+	CHECK_INT("tsv: no control byte out of 255", bad, 0);
+}
+
 static void test_jbuf(void)
 {
 	char in[8], name[64];
@@ -521,5 +581,7 @@ int main(void)
 	test_reject();
 	test_jbuf();
 	test_rows_field();
+	test_lines_field();
+	test_jbuf_tsv();
 	return CHECK_DONE();
 }

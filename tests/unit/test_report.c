@@ -2,6 +2,7 @@
 /* Unit tests for user/report.c: the JSON of events and of who/ps/ls answers (docs/protocol.md).
  * Every object is printed and parsed back with json-c, then checked field by field: field order
  * is not part of the protocol. */
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -699,6 +700,16 @@ static json_object *who_parsed(uint32_t ns, int32_t shmid, const struct shmw_kse
 	return o;
 }
 
+/* A flush for "lines" answers: appends b to arg and empties it. */
+static int flushes;
+
+static void collect(void *arg, struct shmw_jbuf *b)
+{
+	shmw_jbuf_raw(arg, b->p, b->len);
+	b->len = 0;
+	flushes++;
+}
+
 /* The answer written directly is the text json-c writes for shmw_report_who, byte for byte. */
 static void test_who_line(void)
 {
@@ -777,6 +788,96 @@ static void test_who_line(void)
 		CHECK("who rows: the holders' columns", same);
 		json_object_put(o);
 		json_object_put(full);
+	}
+	/* Lines: the answer line, one text row per holder with the rows' values, the count. */
+	{
+		struct shmw_who_filter rows = {.all = true, .rows = true};
+		struct shmw_who_filter lines = {.all = true, .lines = true};
+		json_object *ro = who_parsed(NS1, 5, &k5, &rows), *rs = field(ro, "rows");
+		char *t = who_text(NS1, 5, &k5, &lines), *nl = t ? strchr(t, '\n') : NULL, *p;
+		json_object *o, *end = NULL;
+		bool same = rs != NULL;
+		size_t n = 0;
+
+		if (nl)
+			*nl = '\0';
+		o = t ? json_tokener_parse(t) : NULL;
+		CHECK("who lines: answer line parses", o != NULL);
+		CHECK("who lines: no holders, no rows", o && !has(o, "holders") && !has(o, "rows"));
+		CHECK_STR(
+		    "who lines: columns",
+		    json_object_to_json_string_ext(field(o, "columns"), JSON_C_TO_STRING_PLAIN),
+		    "[\"pid\",\"user\",\"comm\",\"since\",\"how\",\"vmas\"]");
+		CHECK_INT("who lines: answer as with rows", num(o, "nattch"), num(ro, "nattch"));
+		for (p = nl ? nl + 1 : NULL; same && p && *p && *p != '{'; n++) {
+			json_object *r = json_object_array_get_idx(rs, n);
+			char *e = strchr(p, '\n'), want[256];
+
+			if (!r || !e) {
+				same = false;
+				break;
+			}
+			*e = '\0';
+			snprintf(want, sizeof(want), "%" PRId64 "\t%s\t%s\t%s\t%s\t%" PRId64,
+				 json_object_get_int64(json_object_array_get_idx(r, 0)),
+				 json_object_get_string(json_object_array_get_idx(r, 1)),
+				 json_object_get_string(json_object_array_get_idx(r, 2)),
+				 json_object_get_string(json_object_array_get_idx(r, 3)),
+				 json_object_get_string(json_object_array_get_idx(r, 4)),
+				 json_object_get_int64(json_object_array_get_idx(r, 5)));
+			same = !strcmp(p, want);
+			if (!same)
+				printf("  line %zu: \"%s\", want \"%s\"\n", n, p, want);
+			p = e + 1;
+		}
+		CHECK("who lines: the rows' values, as text",
+		      same && rs && n == json_object_array_length(rs) && n > 0);
+		if (same && p && *p == '{') {
+			char *e = strchr(p, '\n');
+
+			if (e && !e[1]) {
+				*e = '\0';
+				end = json_tokener_parse(p);
+			}
+		}
+		CHECK_INT("who lines: closing line with the count, last",
+			  end ? num(end, "lines") : -1, (int64_t)n);
+		json_object_put(end);
+		json_object_put(o);
+		json_object_put(ro);
+		free(t);
+	}
+	/* Not an admin: the hidden holders are counted on the closing line. */
+	{
+		struct shmw_who_filter mine = {.uid = 4242, .lines = true};
+		char *t = who_text(NS1, 5, &k5, &mine), *last = NULL;
+		json_object *end;
+
+		for (char *q = t; q && *q; q = strchr(q, '\n') + 1)
+			last = q;
+		end = last ? json_tokener_parse(last) : NULL;
+		CHECK("who lines uid 4242: one row, two hidden",
+		      end && num(end, "lines") == 1 && num(end, "hidden_holders") == 2);
+		json_object_put(end);
+		free(t);
+	}
+	/* Handed out in chunks as they fill, the same bytes in all. */
+	{
+		struct shmw_who_filter lines = {.all = true, .lines = true};
+		struct shmw_jbuf sent = {0}, rest = {0};
+		char *whole = who_text(NS1, 5, &k5, &lines);
+
+		lines.flush = collect;
+		lines.flush_arg = &sent;
+		lines.chunk = 1;
+		shmw_report_who_line(&rest, &st, NS1, 5, &k5, &lines);
+		CHECK_INT("who lines: a flush per row", (int64_t)flushes, 3);
+		shmw_jbuf_raw(&sent, rest.p, rest.len);
+		shmw_jbuf_raw(&sent, "", 1);
+		CHECK_STR("who lines: chunks make the same text", sent.oom ? NULL : sent.p, whole);
+		shmw_jbuf_free(&sent);
+		shmw_jbuf_free(&rest);
+		free(whole);
 	}
 	/* No holder of these test pids runs in a container. */
 	{

@@ -134,6 +134,183 @@ static void test_who_rows(void)
 		  "-  -  -     -  -  -\n");
 }
 
+/* The text rows of a who "lines" answer, given one by one from a copy of text. */
+struct lines_src {
+	char *buf, *p;
+	size_t given, fail_at; /* fail_at: the source fails at that row (0: never) */
+};
+
+static int next_row(void *arg, char **line, size_t *len)
+{
+	struct lines_src *src = arg;
+	char *nl;
+
+	if (++src->given == src->fail_at)
+		return -1;
+	if (!src->p || !(nl = strchr(src->p, '\n')))
+		return 1;
+	*nl = '\0';
+	*line = src->p;
+	*len = (size_t)(nl - src->p);
+	src->p = nl + 1;
+	return 0;
+}
+
+/* Runs shmw_table_who_lines on the header JSON and the rows text. */
+static const char *render_lines(const char *header, const char *rows, bool no_headers, bool human,
+				size_t fail_at, int *ret)
+{
+	static char *out;
+	struct shmw_table_opts o = {.no_headers = no_headers, .human = human};
+	struct lines_src src = {.fail_at = fail_at};
+	json_object *obj = json_tokener_parse(header);
+	size_t len;
+	FILE *f;
+
+	free(out);
+	out = NULL;
+	if (!obj)
+		return "(bad test JSON)";
+	src.buf = src.p = strdup(rows);
+	f = open_memstream(&out, &len);
+	if (!f || !src.buf) {
+		json_object_put(obj);
+		free(src.buf);
+		return "(setup failed)";
+	}
+	*ret = shmw_table_who_lines(f, obj, next_row, &src, &o);
+	fclose(f);
+	json_object_put(obj);
+	free(src.buf);
+	return *ret ? "(table function failed)" : out;
+}
+
+static const char lines_header[] =
+    "{\"ok\":true,\"shmid\":393216,\"ns\":4026531839,\"key\":305441741,"
+    "\"size\":303038464,\"status\":\"dest\",\"key_now\":0,\"nattch\":1,"
+    "\"columns\":[\"pid\",\"user\",\"comm\",\"since\",\"how\",\"vmas\"]}";
+
+/* who asked with "lines": the same table from text rows; escapes decoded, then sanitized. */
+static void test_who_lines(void)
+{
+	int ret = 0;
+
+	CHECK_STR("who lines table",
+		  render_lines(lines_header,
+			       "1234\tpg\tpostgres\t2026-11-28T09:03:57.123456Z\tshmat\t2\n"
+			       "4194304\tverylongusername\ta-very-long-com\t"
+			       "2026-11-28T10:00:00.000000Z\tfork\t12\n",
+			       false, true, 0, &ret),
+		  "shmid 393216  key 0x1234abcd  size 289M  status dest  nattch 1\n"
+		  "    PID  USER              COMM             SINCE                HOW    VMAS\n"
+		  "   1234  pg                postgres         2026-11-28 09:03:57  shmat     2\n"
+		  "4194304  verylongusername  a-very-long-com  2026-11-28 10:00:00  fork     12\n");
+	CHECK_STR("who lines: other order, unknown and missing columns, short rows",
+		  render_lines("{\"ok\":true,\"columns\":[\"vmas\",\"new\",\"pid\",\"comm\"],"
+			       "}",
+			       "3\tx\t7\tev\\x1bl\n4\n\n", true, false, 0, &ret),
+		  "7  -  ev?l  -  -  3\n"
+		  "-  -  -     -  -  4\n"
+		  "-  -  -     -  -  -\n");
+	CHECK_STR("who lines: escapes, tabs and newlines in comm, UTF-8, odd values",
+		  render_lines(lines_header,
+			       "07\tu\\x5cv\ta\\x09b\\x0ac\\x7fd\t-\tshmat\t-0\n"
+			       "-5\t\xc3\xa9t\xc3\xa9\tx\\\\y\\xZZ\\x4\tnot a time\tfork\t1x\n",
+			       true, false, 0, &ret),
+		  " 7  u\\v  a?b?c?d      -           shmat  0\n"
+		  "-5  \xc3\xa9t\xc3\xa9  x\\\\y\\xZZ\\x4  not a time  fork   -\n");
+	CHECK_STR("who lines: no holders",
+		  render_lines("{\"ok\":true,\"shmid\":5,\"key\":0,\"size\":100,\"status\":"
+			       "\"active\",\"nattch\":-1,\"columns\":[\"pid\"]}",
+			       "", false, false, 0, &ret),
+		  "shmid 5  key 0x00000000  size 100  status active  nattch ?\n"
+		  "PID  USER  COMM  SINCE  HOW  VMAS\n");
+	render_lines(lines_header, "1\tu\tc\t-\tshmat\t1\n2\tu\tc\t-\tshmat\t1\n", false, false, 2,
+		     &ret);
+	CHECK_INT("who lines: a failing source is reported as such", ret, SHMW_TABLE_ESOURCE);
+}
+
+/* Many holders, every form: "holders" objects, "rows" arrays and "lines" text print the same
+ * bytes, with times across a day change (one cached second must not leak into the next). */
+static void test_who_many(void)
+{
+	const char *head = "{\"ok\":true,\"shmid\":7,\"key\":1,\"size\":4096,\"status\":\"active\","
+			   "\"nattch\":3000,";
+	char *holders = NULL, *rows = NULL, *lines = NULL, *want = NULL;
+	size_t hl, rl, ll;
+	FILE *h = open_memstream(&holders, &hl), *r = open_memstream(&rows, &rl),
+	     *l = open_memstream(&lines, &ll);
+	int ret = 0;
+
+	if (!h || !r || !l) {
+		CHECK("who many: setup", false);
+		return;
+	}
+	fprintf(h, "%s\"holders\":[", head);
+	fprintf(r,
+		"%s\"columns\":[\"pid\",\"user\",\"comm\",\"since\",\"how\",\"vmas\"],\"rows\":[",
+		head);
+	for (int i = 0; i < 3000; i++) {
+		/* 86395 + i / 7: seconds on both sides of midnight, several rows each. */
+		unsigned s = 1764288000u + 86395 + (unsigned)i / 7, us = (unsigned)i * 37 % 1000000;
+		time_t t = (time_t)s;
+		struct tm tm;
+		char since[64], comm[32], user[16];
+		const char *how = i % 3 ? "shmat" : "fork";
+
+		gmtime_r(&t, &tm);
+		snprintf(since, sizeof(since), "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, us);
+		snprintf(comm, sizeof(comm), "worker-%d", i * 7919 % 100000);
+		snprintf(user, sizeof(user), "u%d", i % 11 ? 1000 : 42);
+		fprintf(h,
+			"%s{\"pid\":%d,\"comm\":\"%s\",\"user\":\"%s\",\"since\":\"%s\","
+			"\"how\":\"%s\",\"vmas\":%d}",
+			i ? "," : "", 100 + i * 13, comm, user, since, how, 1 + i % 5 * i);
+		fprintf(r, "%s[%d,\"%s\",\"%s\",\"%s\",\"%s\",%d]", i ? "," : "", 100 + i * 13,
+			user, comm, since, how, 1 + i % 5 * i);
+		fprintf(l, "%d\t%s\t%s\t%s\t%s\t%d\n", 100 + i * 13, user, comm, since, how,
+			1 + i % 5 * i);
+	}
+	fputs("]}", h);
+	fputs("]}", r);
+	fclose(h);
+	fclose(r);
+	fclose(l);
+	want = strdup(render(shmw_table_who, holders, false, false));
+	{
+		size_t nl = 0;
+
+		for (const char *c = want; c && *c; c++)
+			nl += *c == '\n';
+		CHECK(
+		    "who many: the holders table has every row, across midnight",
+		    nl == 3002 &&
+			strstr(want, "\n  100  u42    worker-0      2025-11-28 23:59:55  fork ") &&
+			strstr(want, "2025-11-28 23:59:59") && strstr(want, "2025-11-29 00:00:00"));
+	}
+	CHECK_STR("who many: rows as holders", render(shmw_table_who, rows, false, false),
+		  want ? want : "");
+	{
+		char *hdr = NULL;
+
+		if (asprintf(
+			&hdr,
+			"%s\"columns\":[\"pid\",\"user\",\"comm\",\"since\",\"how\",\"vmas\"]}",
+			head) < 0)
+			hdr = NULL;
+		CHECK_STR("who many: lines as holders",
+			  hdr ? render_lines(hdr, lines, false, false, 0, &ret) : "(oom)",
+			  want ? want : "");
+		free(hdr);
+	}
+	free(want);
+	free(holders);
+	free(rows);
+	free(lines);
+}
+
 /* A comm is whatever the process chose: escape sequences must not reach the terminal, and
  * missing fields must not crash or shift columns. */
 static void test_hostile_and_missing(void)
@@ -463,6 +640,8 @@ int main(void)
 	test_sizes();
 	test_who();
 	test_who_rows();
+	test_who_lines();
+	test_who_many();
 	test_hostile_and_missing();
 	test_ls();
 	test_ps();
