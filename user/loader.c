@@ -60,11 +60,10 @@ static bool is_range_prog(const char *sec)
 	       !strstr(sec, "_shmget");
 }
 
-/* Tracepoints that share a program with the one its section names (bpf/shmwatch.bpf.c
- * enter_split and exit_range): one program verified instead of one per call. */
-static const char *const split_calls[] = {"pkey_mprotect", "mlock", "mlock2",	       "munlock",
-					  "mbind",	   "mseal", "remap_file_pages"};
-static const char *const range_exits[] = {"mremap",	   "mmap",    "shmdt", "mprotect",
+/* Tracepoints that share a program with the one its section names (sys_enter_munmap and
+ * sys_exit_munmap: bpf/shmwatch.bpf.c enter_range and exit_range): one program verified
+ * instead of one per call. */
+static const char *const range_calls[] = {"mremap",	   "mmap",    "shmdt", "mprotect",
 					  "pkey_mprotect", "madvise", "mlock", "mlock2",
 					  "munlock",	   "mbind",   "mseal", "remap_file_pages"};
 
@@ -200,6 +199,11 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 	skel->rodata->shm_mmap_addr = b->shm_mmap_addr;
 	/* SHMWATCH_NO_VMA_ITER=1 takes the older kernels' path here too, to test it. */
 	skel->rodata->no_vma_iter = getenv("SHMWATCH_NO_VMA_ITER") != NULL;
+	skel->rodata->nr_munmap = SYS_munmap;
+	skel->rodata->nr_mremap = SYS_mremap;
+	skel->rodata->nr_mmap = SYS_mmap;
+	skel->rodata->nr_madvise = SYS_madvise;
+	skel->rodata->nr_shmdt = SYS_shmdt;
 	skel->rodata->nr_remap_file_pages = SYS_remap_file_pages;
 	skel->rodata->shm_close_addr = b->shm_close_addr;
 	skel->rodata->fentry_mode = mode == SHMW_MODE_FENTRY;
@@ -225,11 +229,11 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 		goto fail;
 	}
 	if (mode == SHMW_MODE_TRACEPOINT) {
-		ret = attach_more(b, skel->progs.enter_split, "enter", split_calls,
-				  sizeof(split_calls) / sizeof(split_calls[0]));
+		size_t n = sizeof(range_calls) / sizeof(range_calls[0]);
+
+		ret = attach_more(b, skel->progs.enter_range, "enter", range_calls, n);
 		if (!ret)
-			ret = attach_more(b, skel->progs.exit_range, "exit", range_exits,
-					  sizeof(range_exits) / sizeof(range_exits[0]));
+			ret = attach_more(b, skel->progs.exit_range, "exit", range_calls, n);
 		if (ret) {
 			snprintf(err, errlen, "cannot attach BPF programs: %s", strerror(-ret));
 			goto fail;
