@@ -179,6 +179,30 @@ static int probe_features(char *err, size_t errlen)
 	return shmw_features_missing(&f, err, errlen) ? -ENOTSUP : 0;
 }
 
+/*
+ * --mode auto's look (0.2 ms) before trying fentry mode (~50 ms: a second open of the object,
+ * its maps, its first programs): a one-instruction fexit program with no target. A kernel that
+ * allows fentry refuses that one for its missing target (EINVAL); the capability checks that
+ * come before (EPERM) pass for the tp_btf programs of tracepoint mode too. EPERM thus means the
+ * kernel refuses fexit programs as such, before it looks at what they trace (our 6.18 hosts):
+ * ours would be refused the same way. Returns EPERM then, else 0 (try fentry mode).
+ */
+static int fexit_refused(void)
+{
+	const struct bpf_insn insns[] = {
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+	    {.code = BPF_JMP | BPF_EXIT},
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_TRACE_FEXIT);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", insns, 2, &o);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return errno == EPERM ? EPERM : 0;
+}
+
 /* Opens, sizes, loads and attaches the programs of one mode (fentry or tracepoint). On failure
  * returns -errno with the reason in err, stage ("load", "attach") in *stage, and leaves nothing
  * behind. */
@@ -312,6 +336,11 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 			stage = "setup";
 			snprintf(err, errlen, "cannot find shm_close in /proc/kallsyms: %s",
 				 strerror(-ret));
+		} else if (opts->mode == SHMW_MODE_AUTO && fexit_refused()) {
+			ret = -EPERM;
+			stage = "load of a probe fexit program";
+			snprintf(err, errlen, "the kernel refuses an fexit program with no target");
+			phase("fentry mode refused (probe)");
 		} else {
 			probing = opts->mode == SHMW_MODE_AUTO;
 			ret = load_mode(b, opts, SHMW_MODE_FENTRY, sample_cb, ctx, &stage, err,
@@ -332,10 +361,11 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 			char why[256];
 
 			snprintf(why, sizeof(why), "%s", err);
-			snprintf(err, errlen,
-				 "fentry mode refused by this kernel at %s: %s (--mode auto falls "
-				 "back to tracepoint mode; run with -v for libbpf's log)",
-				 stage, why);
+			snprintf(
+			    err, errlen,
+			    "fentry mode refused by this kernel at %s (%s): %s (--mode auto falls "
+			    "back to tracepoint mode; run with -v for libbpf's log)",
+			    stage, errname(-ret), why);
 			return ret;
 		}
 		log_debug("fentry mode refused at %s (%s): %s", stage, errname(-ret), err);
