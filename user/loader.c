@@ -214,6 +214,7 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 	int ret;
 
 	*stage = "open";
+	phase("opening the BPF object");
 	skel = shmwatch__open();
 	if (!skel) {
 		ret = -errno;
@@ -240,12 +241,14 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 		goto fail;
 	}
 	select_programs(skel, mode);
+	phase("BPF object opened");
 	*stage = "load";
 	ret = shmwatch__load(skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot load BPF programs: %s", strerror(-ret));
 		goto fail;
 	}
+	phase("BPF programs loaded");
 	*stage = "attach";
 	ret = shmwatch__attach(skel);
 	if (ret) {
