@@ -29,14 +29,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by user space before load. */
 const volatile __u64 shm_mmap_addr = 0; /* &shm_mmap, from /proc/kallsyms */
 const volatile __u32 no_vma_iter = 0;	/* 1: ask user space for walks even where we can walk */
-/* The numbers of the calls enter_range (attached to all of them) tells apart: the loader's,
- * from <sys/syscall.h>. Any other call it sees only cuts VMAs (mprotect, mlock, ...). */
-const volatile long nr_munmap = -1;
-const volatile long nr_mremap = -1;
-const volatile long nr_mmap = -1;
-const volatile long nr_madvise = -1;
-const volatile long nr_shmdt = -1;
-const volatile long nr_remap_file_pages = -1;
 
 #include "vma.bpf.h"
 
@@ -886,84 +878,10 @@ out:
 	return 0;
 }
 
-/* The exit of every call counted by range (munmap, mremap, mmap, the splitters, shmdt): one
- * program, attached by the loader to each of their sys_exit tracepoints (user/loader.c), as
- * enter_range to their sys_enter ones. */
-SEC("tracepoint/syscalls/sys_exit_munmap")
-int exit_range(struct trace_event_raw_sys_exit *ctx)
-{
-	return range_exit(ctx->ret);
-}
+/* ---- shmat ---- */
 
-#define MADV_DONTFORK 10
-
-/*
- * The enter of every call counted by range: munmap, mremap, mmap, shmdt, madvise and the calls
- * that can only cut VMAs (change flags on part of one: mprotect, pkey_mprotect, mlock, mlock2,
- * munlock, mbind, mseal, remap_file_pages). One program, told apart by the syscall number and
- * attached by the loader to each call's sys_enter tracepoint (user/loader.c): each program
- * costs start-up time to verify.
- *
- * The kernel refuses to attach a program whose ctx loads reach beyond a tracepoint's record
- * (shmdt has one argument): only id is loaded from it, the arguments come in one probe read of
- * the six slots the kernel passes every syscall program (perf_call_bpf_enter); slots past a
- * call's own arguments are read but never used.
- */
-SEC("tracepoint/syscalls/sys_enter_munmap")
-int enter_range(struct trace_event_raw_sys_enter *ctx)
-{
-	struct range_args ra = {.cause = SHMW_CAUSE_SPLIT};
-	/* The kernel passes the number as an int followed by 4 bytes of padding, which are not
-	 * cleared (perf_call_bpf_enter): the long that vmlinux.h declares has garbage on top. */
-	int id = (int)ctx->id;
-	__u64 a[6];
-
-	/* mmap without MAP_FIXED, the common case, is ruled out before anything else. */
-	if (bpf_probe_read_kernel(a, sizeof(a), (void *)ctx->args))
-		return 0;
-	ra.start = a[0];
-	ra.len = a[1];
-	if (id == nr_mmap) {
-		/* Only MAP_FIXED can replace existing mappings (MAP_FIXED_NOREPLACE fails). */
-		if (!(a[3] & MAP_FIXED))
-			return 0;
-		ra.cause = SHMW_CAUSE_MUNMAP;
-		ra.flags = RE_NEWVMA;
-	} else if (id == nr_munmap) {
-		ra.cause = SHMW_CAUSE_MUNMAP;
-	} else if (id == nr_mremap) {
-		ra.len = a[1] ? a[1] : 1;
-		ra.cause = SHMW_CAUSE_MREMAP;
-		ra.start2 = a[4];
-		ra.len2 = (a[3] & MREMAP_FIXED) ? a[2] : 0;
-		ra.newlen = a[2];
-	} else if (id == nr_shmdt) {
-		/* shmdt removes the VMAs of the segment attached at addr within its size. With
-		 * the iterator, one walk learns the size from the VMA at addr and counts the
-		 * range; without it, probes follow the attachment's pieces (count_shmdt). */
-		ra.start = a[0] & PAGE_MASK_4K;
-		ra.len = 4096;
-		ra.cause = SHMW_CAUSE_SHMDT;
-	} else if (id == nr_remap_file_pages) {
-		/* Since 3.16 an emulation: mmap(MAP_FIXED) of the VMA's own file over [start,
-		 * start + size), both rounded down to pages (mm/mmap.c), so what was there
-		 * goes and one new VMA comes. Its cause stays a split. */
-		ra.start = a[0] & PAGE_MASK_4K;
-		ra.len = a[1] & PAGE_MASK_4K;
-		ra.flags = RE_UNMAP | RE_NEWVMA;
-	} else if (id == nr_madvise) {
-		/* Most advice never cuts (MADV_DONTNEED, WILLNEED, ...): those are counted as
-		 * splits that did not happen. MADV_DONTFORK makes fork skip the VMAs. */
-		if (a[2] == MADV_DONTFORK)
-			ra.flags = RE_DONTFORK;
-	}
-	return range_enter(&ra);
-}
-
-/* ---- shmat, shmdt, shmctl ---- */
-
-SEC("tracepoint/syscalls/sys_enter_shmat")
-int enter_shmat(struct trace_event_raw_sys_enter *ctx)
+/* flags: shmat's third argument. */
+static __always_inline int shmat_enter(__u64 addr, __u64 flags)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 mm = current_mm(task);
@@ -985,14 +903,13 @@ int enter_shmat(struct trace_event_raw_sys_enter *ctx)
 	if (!op)
 		return 0;
 	op->mm = mm;
-	op->remap = (ctx->args[2] & SHM_REMAP) && ctx->args[1];
+	op->remap = (flags & SHM_REMAP) && addr;
 	__sync_fetch_and_add(&rec->inflight, 1);
 	mark_changed(rec);
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_shmat")
-int exit_shmat(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int shmat_exit(long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tid = current_tid(), tgid = current_tgid();
@@ -1001,7 +918,6 @@ int exit_shmat(struct trace_event_raw_sys_exit *ctx)
 	struct range_op *op;
 	struct shmw_mm *rec;
 	struct vma_hit hit = {};
-	long ret = ctx->ret;
 	bool remap = false;
 
 	op = bpf_map_lookup_elem(&ops, &tid);
@@ -1052,6 +968,91 @@ out:
 	}
 	return 0;
 }
+
+/* ---- the program on every VMA-changing syscall ---- */
+
+#define MADV_DONTFORK 10
+
+/*
+ * Every syscall that can add, remove or cut SysV VMAs, at its entry and its exit: one program,
+ * attached by the loader to each call's two tracepoints with a cookie that names the call
+ * (SHMW_CALL_*; user/loader.c). One program is verified once, and the functions it shares
+ * (counting, applying) once for all: start-up time is mostly verification.
+ *
+ * Counted by range (range_enter, range_exit): munmap, mremap, mmap(MAP_FIXED), shmdt, madvise,
+ * remap_file_pages and the calls that can only cut VMAs (change flags on part of one:
+ * mprotect, pkey_mprotect, mlock, mlock2, munlock, mbind, mseal). shmat looks up the one VMA
+ * it made instead.
+ *
+ * The kernel refuses to attach a program whose ctx loads reach beyond a tracepoint's record
+ * (shmdt has one argument; an exit record has id and ret): only the 8 bytes at offset 16
+ * (ret, or the first argument) are loaded from it; the arguments come in one probe read of the
+ * six slots the kernel passes every syscall program (perf_call_bpf_enter). Slots past a call's
+ * own arguments are read but never used.
+ */
+SEC("tracepoint/syscalls/sys_enter_munmap")
+int on_vma_call(struct trace_event_raw_sys_exit *ctx)
+{
+	struct range_args ra = {.cause = SHMW_CAUSE_SPLIT};
+	__u64 call = bpf_get_attach_cookie(ctx);
+	__u64 a[6];
+
+	if (call & SHMW_CALL_EXIT) {
+		if (call == (SHMW_CALL_SHMAT | SHMW_CALL_EXIT))
+			return shmat_exit(ctx->ret);
+		return range_exit(ctx->ret);
+	}
+	if (bpf_probe_read_kernel(a, sizeof(a), (void *)ctx + 16))
+		return 0;
+	ra.start = a[0];
+	ra.len = a[1];
+	switch (call) {
+	case SHMW_CALL_SHMAT:
+		return shmat_enter(a[1], a[2]);
+	case SHMW_CALL_MMAP:
+		/* Only MAP_FIXED can replace existing mappings (MAP_FIXED_NOREPLACE fails). */
+		if (!(a[3] & MAP_FIXED))
+			return 0;
+		ra.cause = SHMW_CAUSE_MUNMAP;
+		ra.flags = RE_NEWVMA;
+		break;
+	case SHMW_CALL_MUNMAP:
+		ra.cause = SHMW_CAUSE_MUNMAP;
+		break;
+	case SHMW_CALL_MREMAP:
+		ra.len = a[1] ? a[1] : 1;
+		ra.cause = SHMW_CAUSE_MREMAP;
+		ra.start2 = a[4];
+		ra.len2 = (a[3] & MREMAP_FIXED) ? a[2] : 0;
+		ra.newlen = a[2];
+		break;
+	case SHMW_CALL_SHMDT:
+		/* shmdt removes the VMAs of the segment attached at addr within its size. With
+		 * the iterator, one walk learns the size from the VMA at addr and counts the
+		 * range; without it, probes follow the attachment's pieces (count_shmdt). */
+		ra.start = a[0] & PAGE_MASK_4K;
+		ra.len = 4096;
+		ra.cause = SHMW_CAUSE_SHMDT;
+		break;
+	case SHMW_CALL_REMAP_FILE_PAGES:
+		/* Since 3.16 an emulation: mmap(MAP_FIXED) of the VMA's own file over [start,
+		 * start + size), both rounded down to pages (mm/mmap.c), so what was there
+		 * goes and one new VMA comes. Its cause stays a split. */
+		ra.start = a[0] & PAGE_MASK_4K;
+		ra.len = a[1] & PAGE_MASK_4K;
+		ra.flags = RE_UNMAP | RE_NEWVMA;
+		break;
+	case SHMW_CALL_MADVISE:
+		/* Most advice never cuts (MADV_DONTNEED, WILLNEED, ...): those are counted as
+		 * splits that did not happen. MADV_DONTFORK makes fork skip the VMAs. */
+		if (a[2] == MADV_DONTFORK)
+			ra.flags = RE_DONTFORK;
+		break;
+	}
+	return range_enter(&ra);
+}
+
+/* ---- shmctl, shmget ---- */
 
 SEC("tracepoint/syscalls/sys_enter_shmctl")
 int enter_shmctl(struct trace_event_raw_sys_enter *ctx)

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -60,32 +59,51 @@ static bool is_range_prog(const char *sec)
 	       !strstr(sec, "_shmget");
 }
 
-/* Tracepoints that share a program with the one its section names (sys_enter_munmap and
- * sys_exit_munmap: bpf/shmwatch.bpf.c enter_range and exit_range): one program verified
- * instead of one per call. */
-static const char *const range_calls[] = {"mremap",	   "mmap",    "shmdt", "mprotect",
-					  "pkey_mprotect", "madvise", "mlock", "mlock2",
-					  "munlock",	   "mbind",   "mseal", "remap_file_pages"};
+/* The syscalls on_vma_call runs on (bpf/shmwatch.bpf.c), at entry and exit, each with its
+ * cookie: one program verified instead of one per call. */
+static const struct {
+	const char *name;
+	enum shmw_call call;
+} vma_calls[] = {
+    {"munmap", SHMW_CALL_MUNMAP},
+    {"mremap", SHMW_CALL_MREMAP},
+    {"mmap", SHMW_CALL_MMAP},
+    {"madvise", SHMW_CALL_MADVISE},
+    {"remap_file_pages", SHMW_CALL_REMAP_FILE_PAGES},
+    {"shmat", SHMW_CALL_SHMAT},
+    {"shmdt", SHMW_CALL_SHMDT},
+    {"mprotect", SHMW_CALL_SPLIT},
+    {"pkey_mprotect", SHMW_CALL_SPLIT},
+    {"mlock", SHMW_CALL_SPLIT},
+    {"mlock2", SHMW_CALL_SPLIT},
+    {"munlock", SHMW_CALL_SPLIT},
+    {"mbind", SHMW_CALL_SPLIT},
+    {"mseal", SHMW_CALL_SPLIT},
+};
 
-/* Attaches prog to syscalls/sys_PREFIX_NAME for each name this kernel has (no mseal before 6.10:
- * then the call cannot happen). */
-static int attach_more(struct shmw_bpf *b, struct bpf_program *prog, const char *prefix,
-		       const char *const *names, size_t n)
+/* Attaches prog to sys_enter_NAME and sys_exit_NAME of each call this kernel has (no mseal
+ * before 6.10: then the call cannot happen). */
+static int attach_vma_calls(struct shmw_bpf *b, struct bpf_program *prog)
 {
 	char tp[64];
 
-	for (size_t i = 0; i < n; i++) {
-		struct bpf_link *l;
+	for (size_t i = 0; i < sizeof(vma_calls) / sizeof(vma_calls[0]); i++) {
+		for (int exit = 0; exit < 2; exit++) {
+			LIBBPF_OPTS(bpf_tracepoint_opts, o);
+			struct bpf_link *l;
 
-		snprintf(tp, sizeof(tp), "sys_%s_%s", prefix, names[i]);
-		if (!tracepoint_exists("syscalls", tp))
-			continue;
-		if (b->nlinks == SHMW_MAX_LINKS)
-			return -E2BIG;
-		l = bpf_program__attach_tracepoint(prog, "syscalls", tp);
-		if (!l)
-			return -errno;
-		b->links[b->nlinks++] = l;
+			snprintf(tp, sizeof(tp), "sys_%s_%s", exit ? "exit" : "enter",
+				 vma_calls[i].name);
+			if (!tracepoint_exists("syscalls", tp))
+				continue;
+			if (b->nlinks == SHMW_MAX_LINKS)
+				return -E2BIG;
+			o.bpf_cookie = vma_calls[i].call | (exit ? SHMW_CALL_EXIT : 0);
+			l = bpf_program__attach_tracepoint_opts(prog, "syscalls", tp, &o);
+			if (!l)
+				return -errno;
+			b->links[b->nlinks++] = l;
+		}
 	}
 	return 0;
 }
@@ -224,12 +242,6 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 	skel->rodata->shm_mmap_addr = b->shm_mmap_addr;
 	/* SHMWATCH_NO_VMA_ITER=1 takes the older kernels' path here too, to test it. */
 	skel->rodata->no_vma_iter = getenv("SHMWATCH_NO_VMA_ITER") != NULL;
-	skel->rodata->nr_munmap = SYS_munmap;
-	skel->rodata->nr_mremap = SYS_mremap;
-	skel->rodata->nr_mmap = SYS_mmap;
-	skel->rodata->nr_madvise = SYS_madvise;
-	skel->rodata->nr_shmdt = SYS_shmdt;
-	skel->rodata->nr_remap_file_pages = SYS_remap_file_pages;
 	skel->rodata->shm_close_addr = b->shm_close_addr;
 	skel->rodata->fentry_mode = mode == SHMW_MODE_FENTRY;
 	if (bpf_map__set_max_entries(skel->maps.mms, opts->max_mms) ||
@@ -241,6 +253,8 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 		goto fail;
 	}
 	select_programs(skel, mode);
+	/* Attached with cookies below, not by the skeleton to its section's tracepoint. */
+	bpf_program__set_autoattach(skel->progs.on_vma_call, false);
 	phase("BPF object opened");
 	*stage = "load";
 	ret = shmwatch__load(skel);
@@ -256,11 +270,7 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 		goto fail;
 	}
 	if (mode == SHMW_MODE_TRACEPOINT) {
-		size_t n = sizeof(range_calls) / sizeof(range_calls[0]);
-
-		ret = attach_more(b, skel->progs.enter_range, "enter", range_calls, n);
-		if (!ret)
-			ret = attach_more(b, skel->progs.exit_range, "exit", range_calls, n);
+		ret = attach_vma_calls(b, skel->progs.on_vma_call);
 		if (ret) {
 			snprintf(err, errlen, "cannot attach BPF programs: %s", strerror(-ret));
 			goto fail;
