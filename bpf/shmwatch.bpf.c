@@ -1002,6 +1002,16 @@ int on_vma_call(struct trace_event_raw_sys_exit *ctx)
 			return shmat_exit(ctx->ret);
 		return range_exit(ctx->ret);
 	}
+	if (call == SHMW_CALL_SHMDT) {
+		/* shmdt removes the VMAs of the segment attached at addr within its size. With
+		 * the iterator, one walk learns the size from the VMA at addr and counts the
+		 * range; without it, probes follow the attachment's pieces (count_shmdt). Its
+		 * one argument is where exit records have ret: no probe read. */
+		ra.start = (__u64)ctx->ret & PAGE_MASK_4K;
+		ra.len = 4096;
+		ra.cause = SHMW_CAUSE_SHMDT;
+		return range_enter(&ra);
+	}
 	if (bpf_probe_read_kernel(a, sizeof(a), (void *)ctx + 16))
 		return 0;
 	ra.start = a[0];
@@ -1025,14 +1035,6 @@ int on_vma_call(struct trace_event_raw_sys_exit *ctx)
 		ra.start2 = a[4];
 		ra.len2 = (a[3] & MREMAP_FIXED) ? a[2] : 0;
 		ra.newlen = a[2];
-		break;
-	case SHMW_CALL_SHMDT:
-		/* shmdt removes the VMAs of the segment attached at addr within its size. With
-		 * the iterator, one walk learns the size from the VMA at addr and counts the
-		 * range; without it, probes follow the attachment's pieces (count_shmdt). */
-		ra.start = a[0] & PAGE_MASK_4K;
-		ra.len = 4096;
-		ra.cause = SHMW_CAUSE_SHMDT;
 		break;
 	case SHMW_CALL_REMAP_FILE_PAGES:
 		/* Since 3.16 an emulation: mmap(MAP_FIXED) of the VMA's own file over [start,
