@@ -29,9 +29,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by user space before load. */
 const volatile __u64 shm_mmap_addr = 0; /* &shm_mmap, from /proc/kallsyms */
 const volatile __u32 no_vma_iter = 0;	/* 1: ask user space for walks even where we can walk */
-/* remap_file_pages' number, which enter_split (attached to every splitter) must tell apart:
- * the loader's, from <sys/syscall.h>. */
-const volatile long nr_remap_file_pages = -1;
 
 #include "vma.bpf.h"
 
@@ -659,13 +656,24 @@ __noinline int exact_enter(struct range_op *op, struct shmw_mm *rec, struct shmw
 	return acc->nsegs ? 1 : 0;
 }
 
-/* flags: RE_*. shmdt with the iterator: the range is the attach's size from addr, learnt from
- * the VMA at addr by the walk. */
-static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u64 start2,
-				       __u64 len2, __u64 newlen, __u32 flags)
+/* What enter_range read of a call: its range(s) and how to count it. */
+struct range_args {
+	__u64 start, len;
+	__u64 start2, len2; /* mremap's destination (MREMAP_FIXED), or 0 */
+	__u64 newlen;	    /* mremap's new length */
+	__u32 cause;
+	__u32 flags; /* RE_* */
+};
+
+/* shmdt with the iterator: the range is the attach's size from addr, learnt from the VMA at addr
+ * by the walk. Global: verified once with whatever arguments, not once per kind of call (each
+ * constant cause would be a path of its own through the walks). */
+__noinline int range_enter(struct range_args *ra)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 mm = current_mm(task);
+	__u64 start, len, start2, len2, newlen;
+	__u32 cause, flags;
 	struct scratch *sc;
 	struct shmw_mm *rec;
 	struct range_op *op;
@@ -673,8 +681,15 @@ static __always_inline int range_enter(__u64 start, __u64 len, __u32 cause, __u6
 	__u64 hi, hi2;
 	bool shmdt;
 
-	if (!mm)
+	if (!mm || !ra)
 		return 0;
+	start = ra->start;
+	len = ra->len;
+	start2 = ra->start2;
+	len2 = ra->len2;
+	newlen = ra->newlen;
+	cause = ra->cause;
+	flags = ra->flags;
 	rec = bpf_map_lookup_elem(&mms, &mm);
 	if (!rec && !seeding)
 		return 0; /* holds nothing: the fast path for nearly every process */
@@ -962,72 +977,10 @@ out:
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_munmap")
-int enter_munmap(struct trace_event_raw_sys_enter *ctx)
-{
-	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_MUNMAP, 0, 0, 0, 0);
-}
+/* ---- shmat ---- */
 
-/* The exit of every call counted by range (munmap, mremap, mmap, the splitters, shmdt): one
- * program, attached by the loader to each of their sys_exit tracepoints (user/loader.c), as the
- * splitters' enter below. Each program costs start-up time to verify. */
-SEC("tracepoint/syscalls/sys_exit_munmap")
-int exit_range(struct trace_event_raw_sys_exit *ctx)
-{
-	return range_exit(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_enter_mremap")
-int enter_mremap(struct trace_event_raw_sys_enter *ctx)
-{
-	__u64 flags = ctx->args[3];
-	__u64 old_len = ctx->args[1] ? ctx->args[1] : 1;
-
-	return range_enter(ctx->args[0], old_len, SHMW_CAUSE_MREMAP, ctx->args[4],
-			   (flags & MREMAP_FIXED) ? ctx->args[2] : 0, ctx->args[2], 0);
-}
-
-SEC("tracepoint/syscalls/sys_enter_mmap")
-int enter_mmap(struct trace_event_raw_sys_enter *ctx)
-{
-	/* Only MAP_FIXED can replace existing mappings (MAP_FIXED_NOREPLACE fails instead). */
-	if (!(ctx->args[3] & MAP_FIXED))
-		return 0;
-	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_MUNMAP, 0, 0, 0, RE_NEWVMA);
-}
-
-/* Calls that can only cut VMAs (change flags on part of one): mprotect, pkey_mprotect, mlock,
- * mlock2, munlock, mbind, mseal, remap_file_pages. One program, attached to each; madvise has
- * its own (below). */
-SEC("tracepoint/syscalls/sys_enter_mprotect")
-int enter_split(struct trace_event_raw_sys_enter *ctx)
-{
-	/* Start and length come first in each; remap_file_pages does more than cut. */
-	if (ctx->id == nr_remap_file_pages)
-		/* Since 3.16 an emulation: mmap(MAP_FIXED) of the VMA's own file over [start,
-		 * start + size), both rounded down to pages (mm/mmap.c), so what was there
-		 * goes and one new VMA comes. */
-		return range_enter(ctx->args[0] & PAGE_MASK_4K, ctx->args[1] & PAGE_MASK_4K,
-				   SHMW_CAUSE_SPLIT, 0, 0, 0, RE_UNMAP | RE_NEWVMA);
-	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_SPLIT, 0, 0, 0, 0);
-}
-
-/* A program of its own: it reads a third argument, and the kernel refuses to attach a program
- * that reads beyond a tracepoint's record (mlock has two arguments). */
-#define MADV_DONTFORK 10
-SEC("tracepoint/syscalls/sys_enter_madvise")
-int enter_madvise(struct trace_event_raw_sys_enter *ctx)
-{
-	/* Most advice never cuts (MADV_DONTNEED, WILLNEED, ...): those are counted as splits
-	 * that did not happen. MADV_DONTFORK makes fork skip the VMAs. */
-	return range_enter(ctx->args[0], ctx->args[1], SHMW_CAUSE_SPLIT, 0, 0, 0,
-			   ctx->args[2] == MADV_DONTFORK ? RE_DONTFORK : 0);
-}
-
-/* ---- shmat, shmdt, shmctl ---- */
-
-SEC("tracepoint/syscalls/sys_enter_shmat")
-int enter_shmat(struct trace_event_raw_sys_enter *ctx)
+/* flags: shmat's third argument. */
+static __always_inline int shmat_enter(__u64 addr, __u64 flags)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 mm = current_mm(task);
@@ -1049,14 +1002,13 @@ int enter_shmat(struct trace_event_raw_sys_enter *ctx)
 	if (!op)
 		return 0;
 	op->mm = mm;
-	op->remap = (ctx->args[2] & SHM_REMAP) && ctx->args[1];
+	op->remap = (flags & SHM_REMAP) && addr;
 	__sync_fetch_and_add(&rec->inflight, 1);
 	mark_changed(rec);
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_shmat")
-int exit_shmat(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int shmat_exit(long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tid = current_tid(), tgid = current_tgid();
@@ -1065,7 +1017,6 @@ int exit_shmat(struct trace_event_raw_sys_exit *ctx)
 	struct range_op *op;
 	struct shmw_mm *rec;
 	struct vma_hit hit = {};
-	long ret = ctx->ret;
 	bool remap = false;
 
 	op = bpf_map_lookup_elem(&ops, &tid);
@@ -1117,14 +1068,92 @@ out:
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_shmdt")
-int enter_shmdt(struct trace_event_raw_sys_enter *ctx)
+/* ---- the program on every VMA-changing syscall ---- */
+
+#define MADV_DONTFORK 10
+
+/*
+ * Every syscall that can add, remove or cut SysV VMAs, at its entry and its exit: one program,
+ * attached by the loader to each call's two tracepoints with a cookie that names the call
+ * (SHMW_CALL_*; user/loader.c). One program is verified once, and the functions it shares
+ * (counting, applying) once for all: start-up time is mostly verification.
+ *
+ * Counted by range (range_enter, range_exit): munmap, mremap, mmap(MAP_FIXED), shmdt, madvise,
+ * remap_file_pages and the calls that can only cut VMAs (change flags on part of one:
+ * mprotect, pkey_mprotect, mlock, mlock2, munlock, mbind, mseal). shmat looks up the one VMA
+ * it made instead.
+ *
+ * The kernel refuses to attach a program whose ctx loads reach beyond a tracepoint's record
+ * (shmdt has one argument; an exit record has id and ret): only the 8 bytes at offset 16
+ * (ret, or the first argument) are loaded from it; the arguments come in one probe read of the
+ * six slots the kernel passes every syscall program (perf_call_bpf_enter). Slots past a call's
+ * own arguments are read but never used.
+ */
+SEC("tracepoint/syscalls/sys_enter_munmap")
+int on_vma_call(struct trace_event_raw_sys_exit *ctx)
 {
-	/* shmdt removes the VMAs of the segment attached at addr within its size. With the
-	 * iterator, one walk learns the size from the VMA at addr and counts the range;
-	 * without it, probes follow the attachment's pieces from addr (count_shmdt). */
-	return range_enter(ctx->args[0] & PAGE_MASK_4K, 4096, SHMW_CAUSE_SHMDT, 0, 0, 0, 0);
+	struct range_args ra = {.cause = SHMW_CAUSE_SPLIT};
+	__u64 call = bpf_get_attach_cookie(ctx);
+	__u64 a[6];
+
+	if (call & SHMW_CALL_EXIT) {
+		if (call == (SHMW_CALL_SHMAT | SHMW_CALL_EXIT))
+			return shmat_exit(ctx->ret);
+		return range_exit(ctx->ret);
+	}
+	if (call == SHMW_CALL_SHMDT) {
+		/* shmdt removes the VMAs of the segment attached at addr within its size. With
+		 * the iterator, one walk learns the size from the VMA at addr and counts the
+		 * range; without it, probes follow the attachment's pieces (count_shmdt). Its
+		 * one argument is where exit records have ret: no probe read. */
+		ra.start = (__u64)ctx->ret & PAGE_MASK_4K;
+		ra.len = 4096;
+		ra.cause = SHMW_CAUSE_SHMDT;
+		return range_enter(&ra);
+	}
+	if (bpf_probe_read_kernel(a, sizeof(a), (void *)ctx + 16))
+		return 0;
+	ra.start = a[0];
+	ra.len = a[1];
+	switch (call) {
+	case SHMW_CALL_SHMAT:
+		return shmat_enter(a[1], a[2]);
+	case SHMW_CALL_MMAP:
+		/* Only MAP_FIXED can replace existing mappings (MAP_FIXED_NOREPLACE fails). */
+		if (!(a[3] & MAP_FIXED))
+			return 0;
+		ra.cause = SHMW_CAUSE_MUNMAP;
+		ra.flags = RE_NEWVMA;
+		break;
+	case SHMW_CALL_MUNMAP:
+		ra.cause = SHMW_CAUSE_MUNMAP;
+		break;
+	case SHMW_CALL_MREMAP:
+		ra.len = a[1] ? a[1] : 1;
+		ra.cause = SHMW_CAUSE_MREMAP;
+		ra.start2 = a[4];
+		ra.len2 = (a[3] & MREMAP_FIXED) ? a[2] : 0;
+		ra.newlen = a[2];
+		break;
+	case SHMW_CALL_REMAP_FILE_PAGES:
+		/* Since 3.16 an emulation: mmap(MAP_FIXED) of the VMA's own file over [start,
+		 * start + size), both rounded down to pages (mm/mmap.c), so what was there
+		 * goes and one new VMA comes. Its cause stays a split. */
+		ra.start = a[0] & PAGE_MASK_4K;
+		ra.len = a[1] & PAGE_MASK_4K;
+		ra.flags = RE_UNMAP | RE_NEWVMA;
+		break;
+	case SHMW_CALL_MADVISE:
+		/* Most advice never cuts (MADV_DONTNEED, WILLNEED, ...): those are counted as
+		 * splits that did not happen. MADV_DONTFORK makes fork skip the VMAs. */
+		if (a[2] == MADV_DONTFORK)
+			ra.flags = RE_DONTFORK;
+		break;
+	}
+	return range_enter(&ra);
 }
+
+/* ---- shmctl, shmget ---- */
 
 SEC("tracepoint/syscalls/sys_enter_shmctl")
 int enter_shmctl(struct trace_event_raw_sys_enter *ctx)

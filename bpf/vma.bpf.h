@@ -15,6 +15,7 @@ extern int bpf_iter_task_vma_new(struct bpf_iter_task_vma *it, struct task_struc
 				 __u64 addr) __weak __ksym;
 extern struct vm_area_struct *bpf_iter_task_vma_next(struct bpf_iter_task_vma *it) __weak __ksym;
 extern void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma *it) __weak __ksym;
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __weak __ksym; /* 6.2+ */
 
 /*
  * libbpf 1.2's bpf_ksym_exists(), which 1.1 lacks: a weak ksym the kernel does not have is
@@ -32,6 +33,21 @@ extern void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma *it) __weak __ksy
 static __always_inline bool have_vma_iter(void)
 {
 	return !no_vma_iter && shmw_ksym_exists(bpf_iter_task_vma_new);
+}
+
+/*
+ * The VMA as an untrusted pointer (where the kernel has bpf_rdonly_cast): loads through it stay
+ * direct (exception-handled) loads, but the verifier no longer asks, at each visit of each load
+ * of a pointer field from a trusted VMA, whether the kernel declares that field trusted: four
+ * searches by name through the whole kernel BTF (btf_nested_type_is_trusted), a third of the
+ * load time on 6.18. Nothing loaded from it goes to a kfunc: trust buys us nothing. The verifier
+ * turns the call into a move.
+ */
+static __always_inline struct vm_area_struct *vma_plain(struct vm_area_struct *vma)
+{
+	if (!shmw_ksym_exists(bpf_rdonly_cast))
+		return vma;
+	return bpf_rdonly_cast(vma, bpf_core_type_id_kernel(struct vm_area_struct));
 }
 
 /* Per-segment VMA counts over a walk. Lives in map memory: counters kept on the stack inside
@@ -162,7 +178,7 @@ static __always_inline int acc_file(struct shmw_acc *acc, __u64 file_addr)
 
 static __always_inline int acc_vma(struct shmw_acc *acc, struct vm_area_struct *vma)
 {
-	struct file *file = vma->vm_file;
+	struct file *file = vma_plain(vma)->vm_file;
 
 	/* Direct loads (a few ns) rule out the other VMAs before acc_file, whose probe reads
 	 * cost tens of ns each: a fork's walk passes every VMA of the child here. */
@@ -179,7 +195,7 @@ static __always_inline int acc_vma(struct shmw_acc *acc, struct vm_area_struct *
  */
 static __always_inline int acc_vma_walk(struct shmw_acc *acc, struct vm_area_struct *vma)
 {
-	struct file *file = vma->vm_file;
+	struct file *file = vma->vm_file; /* vma: vma_plain's */
 	struct shm_file_data *sfd;
 
 	if (!file || (__u64)file->f_op->mmap != shm_mmap_addr)
@@ -205,7 +221,11 @@ static __always_inline void walk_range(struct task_struct *task, struct shmw_acc
 	if (bpf_iter_task_vma_new(&it, task, *lo))
 		acc->overflow = ACC_BUSY;
 	while ((vma = bpf_iter_task_vma_next(&it))) {
-		__u64 start = vma->vm_start, end = vma->vm_end;
+		__u64 start, end;
+
+		vma = vma_plain(vma);
+		start = vma->vm_start;
+		end = vma->vm_end;
 
 		if (start >= *hi)
 			break;
@@ -235,7 +255,7 @@ static __always_inline void walk_task(struct task_struct *task, struct shmw_acc 
 	if (bpf_iter_task_vma_new(&it, task, 0))
 		acc->overflow = ACC_BUSY;
 	while ((vma = bpf_iter_task_vma_next(&it)))
-		acc_vma_walk(acc, vma);
+		acc_vma_walk(acc, vma_plain(vma));
 	bpf_iter_task_vma_destroy(&it);
 }
 
@@ -268,9 +288,11 @@ struct shm_hit {
 
 static long shm_hit_cb(struct task_struct *task, struct vm_area_struct *vma, struct shm_hit *h)
 {
-	struct file *file = vma->vm_file;
 	struct shm_file_data *sfd;
+	struct file *file;
 
+	vma = vma_plain(vma);
+	file = vma->vm_file;
 	h->vma.start = vma->vm_start;
 	h->vma.end = vma->vm_end;
 	if (!file || (__u64)file->f_op->mmap != shm_mmap_addr)

@@ -167,4 +167,19 @@ struct shmw_seed_result {
 };
 _Static_assert(sizeof(struct shmw_seed_result) == 16, "shmw_seed_result layout is ABI");
 
+/* The attach cookie of the one program on the syscalls that can change VMAs (bpf/shmwatch.bpf.c
+ * on_vma_call), set by the loader per tracepoint: which call, at its entry or (| SHMW_CALL_EXIT)
+ * its exit. */
+enum shmw_call {
+	SHMW_CALL_SPLIT = 0, /* mprotect, pkey_mprotect, mlock, mlock2, munlock, mbind, mseal */
+	SHMW_CALL_MUNMAP,
+	SHMW_CALL_MREMAP,
+	SHMW_CALL_MMAP,
+	SHMW_CALL_MADVISE,
+	SHMW_CALL_REMAP_FILE_PAGES,
+	SHMW_CALL_SHMDT,
+	SHMW_CALL_SHMAT,
+};
+#define SHMW_CALL_EXIT 0x100
+
 #endif /* SHMWATCH_ABI_H */

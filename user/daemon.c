@@ -381,6 +381,18 @@ static int sync_from_maps(struct shmw_daemon *d, uint32_t cause, uint64_t *chang
 	return 0;
 }
 
+/* Start-up phases at debug level, in ms since the daemon started (README, "Start-up"). */
+static void seed_phase(const struct shmw_daemon *d, const char *what)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	log_debug(
+	    "start-up: %s after %.1f ms", what,
+	    (double)((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - d->started_mono) /
+		1e6);
+}
+
 int shmw_daemon_seed(struct shmw_daemon *d)
 {
 	uint32_t cause = SHMW_CAUSE_SEED;
@@ -391,7 +403,7 @@ int shmw_daemon_seed(struct shmw_daemon *d)
 	 * this seed): a write per line was most of a busy daemon's time. */
 	shmw_eventlog_buffer(d->log, LOG_BATCH);
 	ret = shmw_seed_all(&d->bpf, SEED_RETRIES);
-
+	seed_phase(d, "every task walked");
 	if (ret < 0) {
 		log_err("start-up walk failed: %s", strerror(-ret));
 		return ret;
@@ -410,10 +422,13 @@ int shmw_daemon_seed(struct shmw_daemon *d)
 		cause = SHMW_CAUSE_RESYNC;
 		log_info("replayed %ld holder events from %s", replayed, d->opts.log_path);
 	}
+	seed_phase(d, "event log replayed");
 	ret = sync_from_maps(d, cause, NULL, NULL);
 	if (ret)
 		return ret;
+	seed_phase(d, "state read from the maps");
 	shmw_daemon_reconcile(d, true);
+	seed_phase(d, "reconciled with /proc/sysvipc/shm");
 	shmw_bpf_stats(&d->bpf, d->bpf_stats);
 	shmw_eventlog_flush(d->log);
 	return 0;

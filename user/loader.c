@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -60,33 +59,51 @@ static bool is_range_prog(const char *sec)
 	       !strstr(sec, "_shmget");
 }
 
-/* Tracepoints that share a program with the one its section names (bpf/shmwatch.bpf.c
- * enter_split and exit_range): one program verified instead of one per call. */
-static const char *const split_calls[] = {"pkey_mprotect", "mlock", "mlock2",	       "munlock",
-					  "mbind",	   "mseal", "remap_file_pages"};
-static const char *const range_exits[] = {"mremap",	   "mmap",    "shmdt", "mprotect",
-					  "pkey_mprotect", "madvise", "mlock", "mlock2",
-					  "munlock",	   "mbind",   "mseal", "remap_file_pages"};
+/* The syscalls on_vma_call runs on (bpf/shmwatch.bpf.c), at entry and exit, each with its
+ * cookie: one program verified instead of one per call. */
+static const struct {
+	const char *name;
+	enum shmw_call call;
+} vma_calls[] = {
+    {"munmap", SHMW_CALL_MUNMAP},
+    {"mremap", SHMW_CALL_MREMAP},
+    {"mmap", SHMW_CALL_MMAP},
+    {"madvise", SHMW_CALL_MADVISE},
+    {"remap_file_pages", SHMW_CALL_REMAP_FILE_PAGES},
+    {"shmat", SHMW_CALL_SHMAT},
+    {"shmdt", SHMW_CALL_SHMDT},
+    {"mprotect", SHMW_CALL_SPLIT},
+    {"pkey_mprotect", SHMW_CALL_SPLIT},
+    {"mlock", SHMW_CALL_SPLIT},
+    {"mlock2", SHMW_CALL_SPLIT},
+    {"munlock", SHMW_CALL_SPLIT},
+    {"mbind", SHMW_CALL_SPLIT},
+    {"mseal", SHMW_CALL_SPLIT},
+};
 
-/* Attaches prog to syscalls/sys_PREFIX_NAME for each name this kernel has (no mseal before 6.10:
- * then the call cannot happen). */
-static int attach_more(struct shmw_bpf *b, struct bpf_program *prog, const char *prefix,
-		       const char *const *names, size_t n)
+/* Attaches prog to sys_enter_NAME and sys_exit_NAME of each call this kernel has (no mseal
+ * before 6.10: then the call cannot happen). */
+static int attach_vma_calls(struct shmw_bpf *b, struct bpf_program *prog)
 {
 	char tp[64];
 
-	for (size_t i = 0; i < n; i++) {
-		struct bpf_link *l;
+	for (size_t i = 0; i < sizeof(vma_calls) / sizeof(vma_calls[0]); i++) {
+		for (int exit = 0; exit < 2; exit++) {
+			LIBBPF_OPTS(bpf_tracepoint_opts, o);
+			struct bpf_link *l;
 
-		snprintf(tp, sizeof(tp), "sys_%s_%s", prefix, names[i]);
-		if (!tracepoint_exists("syscalls", tp))
-			continue;
-		if (b->nlinks == SHMW_MAX_LINKS)
-			return -E2BIG;
-		l = bpf_program__attach_tracepoint(prog, "syscalls", tp);
-		if (!l)
-			return -errno;
-		b->links[b->nlinks++] = l;
+			snprintf(tp, sizeof(tp), "sys_%s_%s", exit ? "exit" : "enter",
+				 vma_calls[i].name);
+			if (!tracepoint_exists("syscalls", tp))
+				continue;
+			if (b->nlinks == SHMW_MAX_LINKS)
+				return -E2BIG;
+			o.bpf_cookie = vma_calls[i].call | (exit ? SHMW_CALL_EXIT : 0);
+			l = bpf_program__attach_tracepoint_opts(prog, "syscalls", tp, &o);
+			if (!l)
+				return -errno;
+			b->links[b->nlinks++] = l;
+		}
 	}
 	return 0;
 }
@@ -180,6 +197,30 @@ static int probe_features(char *err, size_t errlen)
 	return shmw_features_missing(&f, err, errlen) ? -ENOTSUP : 0;
 }
 
+/*
+ * --mode auto's look (0.2 ms) before trying fentry mode (~50 ms: a second open of the object,
+ * its maps, its first programs): a one-instruction fexit program with no target. A kernel that
+ * allows fentry refuses that one for its missing target (EINVAL); the capability checks that
+ * come before (EPERM) pass for the tp_btf programs of tracepoint mode too. EPERM thus means the
+ * kernel refuses fexit programs as such, before it looks at what they trace (our 6.18 hosts):
+ * ours would be refused the same way. Returns EPERM then, else 0 (try fentry mode).
+ */
+static int fexit_refused(void)
+{
+	const struct bpf_insn insns[] = {
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+	    {.code = BPF_JMP | BPF_EXIT},
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_TRACE_FEXIT);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", insns, 2, &o);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return errno == EPERM ? EPERM : 0;
+}
+
 /* Opens, sizes, loads and attaches the programs of one mode (fentry or tracepoint). On failure
  * returns -errno with the reason in err, stage ("load", "attach") in *stage, and leaves nothing
  * behind. */
@@ -191,6 +232,7 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 	int ret;
 
 	*stage = "open";
+	phase("opening the BPF object");
 	skel = shmwatch__open();
 	if (!skel) {
 		ret = -errno;
@@ -200,7 +242,6 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 	skel->rodata->shm_mmap_addr = b->shm_mmap_addr;
 	/* SHMWATCH_NO_VMA_ITER=1 takes the older kernels' path here too, to test it. */
 	skel->rodata->no_vma_iter = getenv("SHMWATCH_NO_VMA_ITER") != NULL;
-	skel->rodata->nr_remap_file_pages = SYS_remap_file_pages;
 	skel->rodata->shm_close_addr = b->shm_close_addr;
 	skel->rodata->fentry_mode = mode == SHMW_MODE_FENTRY;
 	if (bpf_map__set_max_entries(skel->maps.mms, opts->max_mms) ||
@@ -215,12 +256,16 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 		goto fail;
 	}
 	select_programs(skel, mode);
+	/* Attached with cookies below, not by the skeleton to its section's tracepoint. */
+	bpf_program__set_autoattach(skel->progs.on_vma_call, false);
+	phase("BPF object opened");
 	*stage = "load";
 	ret = shmwatch__load(skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot load BPF programs: %s", strerror(-ret));
 		goto fail;
 	}
+	phase("BPF programs loaded");
 	*stage = "attach";
 	ret = shmwatch__attach(skel);
 	if (ret) {
@@ -228,11 +273,7 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 		goto fail;
 	}
 	if (mode == SHMW_MODE_TRACEPOINT) {
-		ret = attach_more(b, skel->progs.enter_split, "enter", split_calls,
-				  sizeof(split_calls) / sizeof(split_calls[0]));
-		if (!ret)
-			ret = attach_more(b, skel->progs.exit_range, "exit", range_exits,
-					  sizeof(range_exits) / sizeof(range_exits[0]));
+		ret = attach_vma_calls(b, skel->progs.on_vma_call);
 		if (ret) {
 			snprintf(err, errlen, "cannot attach BPF programs: %s", strerror(-ret));
 			goto fail;
@@ -311,6 +352,11 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 			stage = "setup";
 			snprintf(err, errlen, "cannot find shm_close in /proc/kallsyms: %s",
 				 strerror(-ret));
+		} else if (opts->mode == SHMW_MODE_AUTO && fexit_refused()) {
+			ret = -EPERM;
+			stage = "load of a probe fexit program";
+			snprintf(err, errlen, "the kernel refuses an fexit program with no target");
+			phase("fentry mode refused (probe)");
 		} else {
 			probing = opts->mode == SHMW_MODE_AUTO;
 			ret = load_mode(b, opts, SHMW_MODE_FENTRY, sample_cb, ctx, &stage, err,
@@ -331,10 +377,11 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 			char why[256];
 
 			snprintf(why, sizeof(why), "%s", err);
-			snprintf(err, errlen,
-				 "fentry mode refused by this kernel at %s: %s (--mode auto falls "
-				 "back to tracepoint mode; run with -v for libbpf's log)",
-				 stage, why);
+			snprintf(
+			    err, errlen,
+			    "fentry mode refused by this kernel at %s (%s): %s (--mode auto falls "
+			    "back to tracepoint mode; run with -v for libbpf's log)",
+			    stage, errname(-ret), why);
 			return ret;
 		}
 		log_debug("fentry mode refused at %s (%s): %s", stage, errname(-ret), err);

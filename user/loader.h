@@ -11,7 +11,7 @@
 
 struct shmwatch; /* the skeleton */
 
-#define SHMW_MAX_LINKS 24
+#define SHMW_MAX_LINKS 32
 
 /* How attachments are counted (README.md, "Modes"). */
 enum shmw_mode {

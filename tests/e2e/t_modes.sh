@@ -55,7 +55,10 @@ else
 	wait "$FP"
 	check_eq "--mode fentry refused: exit status 1" 1 echo $?
 	check "--mode fentry refused: the error says so" grep -q \
-		'^shmwatchd: error: fentry mode refused by this kernel at [a-z]*: ' "$T/fentry.log"
+		'^shmwatchd: error: fentry mode refused by this kernel at [a-z]* (E[A-Z0-9]*): ' \
+		"$T/fentry.log"
+	REFUSED=$(sed -n 's/^shmwatchd: error: fentry mode refused by this kernel at [a-z]* (\(E[A-Z0-9]*\)): .*/\1/p' \
+		"$T/fentry.log")
 	check "--mode fentry refused: nothing serves the socket" sh -c "! '$SHMWATCH' --socket \
 		'$T/sock' status >/dev/null 2>&1"
 fi
@@ -68,10 +71,15 @@ if [ "$FENTRY" = allowed ]; then
 		status_field mode_reason
 else
 	check_eq "--mode auto: falls back to tracepoint" tracepoint status_field mode
-	reason_ok() { status_field mode_reason | grep -q '^fentry refused: E[A-Z0-9]* at [a-z]*\($\|; \)'; }
+	# Where the kernel refuses every fexit program (EPERM), a probe program says so without
+	# trying ours (user/loader.c fexit_refused); it must predict what --mode fentry met.
+	AT='at [a-z]*\( of a probe fexit program\)\?'
+	reason_ok() { status_field mode_reason | grep -q "^fentry refused: E[A-Z0-9]* $AT\(\$\|; \)"; }
 	check "--mode auto: the reason names the refusal ($(status_field mode_reason))" reason_ok
+	refusal() { status_field mode_reason | sed -n 's/^fentry refused: \(E[A-Z0-9]*\) .*/\1/p'; }
+	check_eq "--mode auto: the refusal is the one --mode fentry met" "$REFUSED" refusal
 	check "--mode auto: so does the start-up log" grep -q \
-		'BPF loaded: tracepoint mode (fentry refused: E[A-Z0-9]* at [a-z]*[);]' "$T/daemon.log"
+		"BPF loaded: tracepoint mode (fentry refused: E[A-Z0-9]* $AT[);]" "$T/daemon.log"
 	check_eq "--mode auto: metrics say tracepoint" tracepoint metrics_mode
 	check "--mode auto: the refusal is no libbpf warning" sh -c "! grep -q 'warning: libbpf' '$T/daemon.log'"
 fi
