@@ -337,7 +337,10 @@ static void emit(__u32 tc, __u64 mm, struct shmw_mm *rec, struct ev_seg *seg, __
 	}
 	if (e->ts - last_wakeup >= WAKE_NS) {
 		last_wakeup = e->ts;
-		bpf_ringbuf_submit(e, 0);
+		/* Forced: the default wakes only a consumer that has read everything before this
+		 * record, and one sent without a wakeup may be unread (the daemon asleep): then
+		 * no later record would wake it, and the ring filled until its next tick. */
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	} else {
 		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	}

@@ -49,6 +49,8 @@ static const char usage[] =
     "                          counting points), tracepoint (syscall tracepoints and VMA\n"
     "                          recounts), or auto (default: fentry where the kernel\n"
     "                          allows it, else tracepoint); 'shmwatch status' says which\n"
+    "      --priority-boost N  run at nice -N (default 5; like auditd's priority_boost; 0: as\n"
+    "                          started): a daemon that keeps up loses no events\n"
     "  -v, --verbose           debug logging (libbpf and verifier messages too)\n"
     "  -h, --help              this help\n"
     "  -V, --version           version\n"
@@ -115,7 +117,8 @@ enum {
 	OPT_METRICS_INTERVAL,
 	OPT_VERIFY_INTERVAL,
 	OPT_ADMIN_GROUP,
-	OPT_MODE
+	OPT_MODE,
+	OPT_PRIORITY_BOOST
 };
 
 int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
@@ -140,6 +143,7 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 	    {"verify-interval", required_argument, NULL, OPT_VERIFY_INTERVAL},
 	    {"admin-group", required_argument, NULL, OPT_ADMIN_GROUP},
 	    {"mode", required_argument, NULL, OPT_MODE},
+	    {"priority-boost", required_argument, NULL, OPT_PRIORITY_BOOST},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -164,6 +168,7 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 	o->alert_timeout = 10;
 	o->metrics_interval = 5;
 	o->verify_interval = 3600;
+	o->priority_boost = 5;
 	o->verbosity = LOG_INFO;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:l:vhV", lopts, NULL)) != -1) {
@@ -273,6 +278,11 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 			if (parse_num("--verify-interval", optarg, 0, 10u * 365 * 86400, &v))
 				return 2;
 			o->verify_interval = v;
+			break;
+		case OPT_PRIORITY_BOOST:
+			if (parse_num("--priority-boost", optarg, 0, 20, &v))
+				return 2;
+			o->priority_boost = v;
 			break;
 		case OPT_MODE:
 			if (shmw_mode_parse(optarg, &o->mode)) {

@@ -28,6 +28,7 @@ struct shmw_daemon_opts {
 	uint32_t verify_interval;  /* seconds; 0: only on request */
 	const char *admin_group;   /* members see every process, like root */
 	enum shmw_mode mode;	   /* --mode; SHMW_MODE_AUTO by default */
+	uint32_t priority_boost;   /* nice -N at start; 0: unchanged */
 	int verbosity;
 };
 

@@ -25,4 +25,16 @@ numbers_ok() {
 check "status: counters are numbers" numbers_ok
 check_eq "status: version as --version says" "$("$SHMWATCHD" --version | awk '{ print $NF }')" \
 	status_field version
+# --priority-boost: nice -N relative to how it was started (default 5; 0 leaves it).
+nice_of() { awk '{ print $19 }' "/proc/$1/stat"; }
+boosted() { # EXPECTED-NICE
+	[ "$(nice_of "$DPID")" = "$1" ]
+}
+own=$(nice_of $$)
+want=$((own - 5 < -20 ? -20 : own - 5))
+check "status: the daemon runs at nice $want (--priority-boost 5 by default)" boosted "$want"
+stop_daemon
+start_daemon --priority-boost 0 || finish
+check "status: --priority-boost 0 leaves the nice value ($own)" boosted "$own"
+
 finish
