@@ -298,14 +298,16 @@ EOF
 		fail "systemctl status shows no STATUS= text"
 	fi
 
-	# The sandbox as the kernel sees it. The bounding set: the unit's six capabilities at most
-	# (CAP_IPC_OWNER 15, SYS_PTRACE 19, SYS_ADMIN 21, SYSLOG 34, PERFMON 38, BPF 39).
+	# The sandbox as the kernel sees it. The bounding set: the unit's seven capabilities at most
+	# (CAP_IPC_OWNER 15, SYS_PTRACE 19, SYS_ADMIN 21, SYS_NICE 23, SYSLOG 34, PERFMON 38, BPF 39).
 	bnd=$(awk '/^CapBnd:/ { print $2 }' "/proc/$MAIN/status")
-	if [ -n "$bnd" ] && [ $((0x$bnd & ~0x000000c400288000)) = 0 ]; then
+	if [ -n "$bnd" ] && [ $((0x$bnd & ~0x000000c400a88000)) = 0 ]; then
 		pass "bounding set $bnd: within the unit's CapabilityBoundingSet"
 	else
-		fail "bounding set '$bnd' has more than the unit's capabilities (c400288000)"
+		fail "bounding set '$bnd' has more than the unit's capabilities (c400a88000)"
 	fi
+	same "nice -5 (--priority-boost; CAP_SYS_NICE in the bounding set)" "-5" \
+		"$(awk '{ print $19 }' "/proc/$MAIN/stat")"
 	same "no_new_privs and a seccomp filter" "NoNewPrivs: 1 Seccomp: 2" \
 		"$(awk '/^(NoNewPrivs|Seccomp):/ { printf "%s%s %s", sep, $1, $2; sep = " " }' \
 			"/proc/$MAIN/status")"
