@@ -135,7 +135,8 @@ int main(int argc, char **argv)
 	if (d.opts.priority_boost) {
 		errno = 0;
 		if (nice(-(int)d.opts.priority_boost) == -1 && errno)
-			log_warn("--priority-boost: cannot raise the priority: %s", strerror(errno));
+			log_warn("--priority-boost: cannot raise the priority: %s",
+				 strerror(errno));
 	}
 	d.started_real = shmw_now_real();
 	d.started_mono = mono_ns();
