@@ -534,7 +534,7 @@ add_loop_row fork "floor: fork+exit, non-holder, empty programs" "" floor
 read -r LOST MAXRATE WHERE <<<"$(awk '{ lost += $3; l[$1] += $3; r = ($2 + $3) / ($4 / 1e9)
 	if (r > max) max = r } END { w = ""; for (k in l) if (l[k]) w = w (w ? "," : "") k "=" l[k]
 	printf "%d %.0f %s\n", lost, max, w ? w : "-" }' "$T/loop.events")"
-row "event cost" "events lost, default ring (4 MiB)" "" "$LOST lost" \
+row "event cost" "events lost, default ring (2 MiB)" "" "$LOST lost" \
 	"peak $(awk -v r="$MAXRATE" 'BEGIN { printf "%.0fk", r / 1000 }') events/s; lost in: $WHERE" "" "0" \
 	"$(verdict "$LOST" "==" 0)"
 start_daemon

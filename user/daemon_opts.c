@@ -25,7 +25,7 @@ static const char usage[] =
     "      --max-holders N     address spaces holding segments the BPF map can track\n"
     "                          (default 16384)\n"
     "      --max-sharers N     vfork children/CLONE_VM siblings of holders (default 4096)\n"
-    "      --ring-size BYTES   BPF ring buffer, a power of two >= 4096 (default 4M)\n"
+    "      --ring-size BYTES   BPF ring buffer, a power of two >= 4096 (default 2M)\n"
     "      --recent N          event lines kept for 'shmwatch events -n' (default 4096)\n"
     "      --max-clients N     concurrent client connections (default 1024)\n"
     "      --admin-group NAME  members see every process, as root does; other users see\n"
@@ -159,7 +159,7 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 	o->log_keep = 5;
 	o->max_mms = 16384;
 	o->max_sharers = 4096;
-	o->ring_bytes = 4 << 20;
+	o->ring_bytes = 2 << 20; /* 0 lost at 300k events/s (README.md, Benchmark); mapped twice */
 	o->recent = 4096;
 	o->max_clients = 1024;
 	o->linger_after = 60;
