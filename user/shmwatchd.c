@@ -131,7 +131,8 @@ int main(int argc, char **argv)
 	shmw_log_init("shmwatchd", d.opts.verbosity);
 	/* Under load (a storm of attaches on every CPU) a daemon with a fair share falls behind the
 	 * ring buffer and loses events, which it then repairs by walking every task: measured on
-	 * 2 CPUs, nice -5 kept up where nice 0 lost 1-15% (README.md, Benchmark). */
+	 * 2 CPUs (with the forced wakeups of bpf/shmwatch.bpf.c emit), nice -5 kept up where nice 0
+	 * lost 1-15% (README.md, Benchmark). */
 	if (d.opts.priority_boost) {
 		errno = 0;
 		if (nice(-(int)d.opts.priority_boost) == -1 && errno)
