@@ -56,7 +56,7 @@ COMMON_SRCS := user/jsonproto.c user/timefmt.c user/log.c
 DAEMON_SRCS := user/shmwatchd.c user/daemon_opts.c user/daemon.c user/requests.c user/loop.c \
 	       user/loader.c user/kfeatures.c user/kallsyms.c user/ksym_bpf.c \
 	       user/mounts.c user/state.c user/seed.c user/server.c user/eventlog.c \
-	       user/segtable.c user/report.c user/procinfo.c user/lifecycle.c user/alerts.c \
+	       user/segtable.c user/mapread.c user/report.c user/procinfo.c user/lifecycle.c user/alerts.c \
 	       user/alert_exec.c user/metrics.c user/privs.c user/replay.c user/rescan.c \
 	       user/evline.c
 CLIENT_SRCS := user/shmwatch.c user/client.c user/table.c

@@ -107,7 +107,7 @@ json_object *shmw_alerts_linger_json(struct shmw_daemon *d, const struct shmw_ls
 	add(o, "nattch", json_object_new_int64(s->nattch));
 	if (s->rmid_known)
 		add_actor(o, "rmid_", &s->remover);
-	add(o, "repeat", u64(s->repeats));
+	add(o, "repeat", u64(s->repeats ? s->repeats - 1 : 0)); /* the last alert sent */
 	add(o, "holders", holders_json(d, s));
 	return o;
 }

@@ -24,7 +24,11 @@ static const char usage[] =
     "      --log-keep N        rotated logs to keep (default 5)\n"
     "      --max-holders N     address spaces holding segments the BPF map can track\n"
     "                          (default 16384)\n"
-    "      --max-sharers N     vfork children/CLONE_VM siblings of holders (default 4096)\n"
+    "      --max-holdings N    (address space, segment) pairs the BPF maps can track\n"
+    "                          (default 262144; memory only as used)\n"
+    "      --max-segments N    segments the BPF side knows, held or not (default 65536)\n"
+    "      --max-sharers N     processes sharing another's address space: vfork children,\n"
+    "                          CLONE_VM siblings (default 4096)\n"
     "      --ring-size BYTES   BPF ring buffer, a power of two >= 4096 (default 2M)\n"
     "      --recent N          event lines kept for 'shmwatch events -n' (default 4096)\n"
     "      --max-clients N     concurrent client connections (default 1024)\n"
@@ -118,7 +122,9 @@ enum {
 	OPT_VERIFY_INTERVAL,
 	OPT_ADMIN_GROUP,
 	OPT_MODE,
-	OPT_PRIORITY_BOOST
+	OPT_PRIORITY_BOOST,
+	OPT_MAX_HOLDINGS,
+	OPT_MAX_SEGS
 };
 
 int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
@@ -130,6 +136,8 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 	    {"log-keep", required_argument, NULL, OPT_LOG_KEEP},
 	    {"max-holders", required_argument, NULL, OPT_MAX_MMS},
 	    {"max-sharers", required_argument, NULL, OPT_MAX_SHARERS},
+	    {"max-holdings", required_argument, NULL, OPT_MAX_HOLDINGS},
+	    {"max-segments", required_argument, NULL, OPT_MAX_SEGS},
 	    {"ring-size", required_argument, NULL, OPT_RING},
 	    {"recent", required_argument, NULL, OPT_RECENT},
 	    {"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
@@ -159,6 +167,8 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 	o->log_keep = 5;
 	o->max_mms = 16384;
 	o->max_sharers = 4096;
+	o->max_holdings = 1 << 18;
+	o->max_segs = 1 << 16;
 	o->ring_bytes = 2 << 20; /* 0 lost at 300k events/s (README.md, Benchmark); mapped twice */
 	o->recent = 4096;
 	o->max_clients = 1024;
@@ -202,6 +212,16 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 			if (parse_num("--max-holders", optarg, 16, 1 << 22, &v))
 				return 2;
 			o->max_mms = v;
+			break;
+		case OPT_MAX_HOLDINGS:
+			if (parse_num("--max-holdings", optarg, 16, 1 << 24, &v))
+				return 2;
+			o->max_holdings = v;
+			break;
+		case OPT_MAX_SEGS:
+			if (parse_num("--max-segments", optarg, 16, 1 << 24, &v))
+				return 2;
+			o->max_segs = v;
 			break;
 		case OPT_MAX_SHARERS:
 			if (parse_num("--max-sharers", optarg, 16, 1 << 22, &v))

@@ -15,6 +15,8 @@ struct shmw_daemon_opts {
 	uint32_t log_keep;
 	uint32_t max_mms;
 	uint32_t max_sharers;
+	uint32_t max_holdings;
+	uint32_t max_segs;
 	uint32_t ring_bytes;
 	uint32_t recent; /* event lines kept for `events -n` */
 	uint32_t max_clients;

@@ -46,6 +46,7 @@ static void absorb(struct shmw_lseg *s, const struct shmw_kseg *k, uint64_t now)
 		s->key = k->key;
 	s->size = k->size;
 	s->perms = k->perms & 0777;
+	s->locked = (k->perms & SHMW_SHM_LOCKED) != 0;
 	s->uid = k->uid;
 	s->cpid = k->cpid;
 	s->lpid = k->lpid;
@@ -89,6 +90,9 @@ static struct shmw_lseg *create(struct shmw_life *l, uint32_t ns, const struct s
 	} else {
 		s->creator.pid = (uint32_t)k->cpid;
 		s->creator.uid = k->cuid;
+		/* Found in the kernel's table: its creator is named if it still runs. */
+		if (l->comm_of && k->cpid > 0 && l->comm_of(l->ctx, (uint32_t)k->cpid, s->creator.comm))
+			s->creator_known = true;
 	}
 	absorb(s, k, now);
 	HASH_ADD(hh, l->segs, ns, sizeof(struct seg_id), s);
@@ -163,57 +167,83 @@ void shmw_life_reconcile(struct shmw_life *l, uint32_t ns, const struct shmw_kse
 	}
 }
 
-void shmw_life_shmget(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
-		      const struct shmw_actor *by, uint64_t now)
+void shmw_life_created(struct shmw_life *l, uint32_t ns, const struct shmw_kseg *k,
+		       const struct shmw_actor *by, uint64_t now)
 {
-	struct shmw_lseg *s;
+	struct shmw_lseg *s = shmw_life_find(l, ns, k->shmid);
 
-	if (!k)
-		return; /* already gone again: nothing to keep */
-	s = follow(l, ns, shmid, k, now);
+	/* BPF tells a segment it saw made: one we still had under this shmid is gone (BPF says
+	 * so first when it saw that; otherwise it went where nothing could see it). */
 	if (s)
-		absorb(s, k, now); /* shmget of an existing key */
-	else
-		create(l, ns, k, by, "shmget", now);
+		destroy(l, s, 0, "vanished", NULL, now);
+	create(l, ns, k, by, "shmget", now);
 }
 
-void shmw_life_rmid(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
+void shmw_life_rmid(struct shmw_life *l, uint32_t ns, const struct shmw_kseg *k,
 		    const struct shmw_actor *by, uint32_t holders, uint64_t now)
 {
-	struct shmw_lseg *s = follow(l, ns, shmid, k, now);
+	struct shmw_lseg *s = shmw_life_find(l, ns, k->shmid);
 	struct shmw_life_info info = {.by = by, .now = now};
 
-	if (!s) {
-		if (!k)
-			return; /* created and removed between two looks: nothing to say */
+	if (!s)
 		s = create(l, ns, k, NULL, "found", now);
-	}
 	s->dest = true;
 	s->dest_since = now;
 	s->rmid_known = true;
 	s->remover = *by;
 	s->holders_at_rmid = holders;
+	s->missing_since = 0;
 	emit(l, SHMW_LIFE_RMID, s, &info);
-	if (!k)
-		destroy(l, s, 0, "rmid", by, now); /* nobody held it: gone at once */
-	else
-		absorb(s, k, now);
 }
 
-void shmw_life_released(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
-			uint32_t cause, const struct shmw_actor *by, uint64_t now)
+void shmw_life_destroyed(struct shmw_life *l, uint32_t ns, int32_t shmid, uint32_t cause,
+			 const char *cause_name, const struct shmw_actor *by, uint64_t now)
 {
-	struct shmw_lseg *s = follow(l, ns, shmid, k, now);
+	struct shmw_lseg *s = shmw_life_find(l, ns, shmid);
+
+	if (s)
+		destroy(l, s, cause, cause_name, by, now);
+}
+
+void shmw_life_released(struct shmw_life *l, uint32_t ns, int32_t shmid, uint64_t now)
+{
+	struct shmw_lseg *s = shmw_life_find(l, ns, shmid);
 
 	if (!s)
 		return;
-	if (!k) {
-		destroy(l, s, cause, NULL, by, now);
+	s->nattch = 0;
+	if (!s->unheld_since)
+		s->unheld_since = now; /* the kernel's dtime has whole seconds only */
+}
+
+void shmw_life_restore(struct shmw_life *l, const struct shmw_lseg *from)
+{
+	struct shmw_lseg *s = shmw_life_find(l, from->ns, from->shmid);
+
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			abort();
+		*s = *from;
+		HASH_ADD(hh, l->segs, ns, sizeof(struct seg_id), s);
 		return;
 	}
-	if (k->nattch == 0)
-		s->unheld_since = now; /* the kernel's dtime has whole seconds only */
-	absorb(s, k, now);
+	{
+		UT_hash_handle hh = s->hh;
+
+		*s = *from;
+		s->hh = hh;
+	}
+}
+
+void shmw_life_forget(struct shmw_life *l, uint32_t ns, int32_t shmid)
+{
+	struct shmw_lseg *s = shmw_life_find(l, ns, shmid);
+
+	if (s) {
+		HASH_DELETE(hh, l->segs, s);
+		free(s);
+	}
 }
 
 void shmw_life_held(struct shmw_life *l, uint32_t ns, int32_t shmid, int64_t nattch)
@@ -263,9 +293,9 @@ void shmw_life_tick(struct shmw_life *l, uint64_t now)
 				s->next_alert = now;
 			}
 			if (s->lingering && now >= s->next_alert) {
+				s->repeats++; /* this alert is number repeats - 1 */
 				emit(l, SHMW_LIFE_LINGER, s, &info);
 				l->lingers++;
-				s->repeats++;
 				s->next_alert =
 				    l->opts.realert ? now + l->opts.realert : UINT64_MAX;
 			}

@@ -52,7 +52,8 @@ static const char *const alert_names[SHMW_MA_NALERTS] = {
 static const char *const map_names[SHMW_MM_NMAPS] = {
     [SHMW_MM_MMS] = "mms",
     [SHMW_MM_SHARERS] = "sharers",
-    [SHMW_MM_MMS_BIG] = "mms_big",
+    [SHMW_MM_HOLDS] = "holds",
+    [SHMW_MM_SEGS] = "segs",
 };
 
 /* HELP text: backslash and newline escaped. */
@@ -193,10 +194,13 @@ static void render(FILE *f, const struct shmw_metrics *m)
 	       m->rescans);
 	single(f, P "bpf_map_full_total", "counter",
 	       "BPF map updates that failed because the map was full.", m->map_full);
-	single(f, P "mm_slot_overflows_total", "counter",
-	       "Times an address space held more segments than shmwatch tracks per address "
-	       "space.",
-	       m->mm_overflows);
+	single(f, P "mm_incomplete_total", "counter",
+	       "Times the kernel side could not keep an address space's counts (a BPF map full, "
+	       "its record busy on another CPU, a miscount): that address space was walked again.",
+	       m->mm_incomplete);
+	single(f, P "ipc_namespaces", "gauge",
+	       "IPC namespaces known (each with a process in it, or segments held from elsewhere).",
+	       m->namespaces);
 	labelled(f, P "bpf_map_entries", "gauge", "Entries in a BPF map.", "map", map_names,
 		 m->map_entries, SHMW_MM_NMAPS);
 	labelled(f, P "bpf_map_max_entries", "gauge",

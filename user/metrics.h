@@ -9,7 +9,7 @@
  *   segments{status}  segment_bytes{status}  attachments  holder_processes
  *   lingering_segments  lingering_oldest_seconds  orphan_segments
  *   events_total{event}  events_lost_total  resyncs_total  rescans_total  bpf_map_full_total
- *   mm_slot_overflows_total  bpf_map_entries{map}  bpf_map_max_entries{map}  clients
+ *   mm_incomplete_total  ipc_namespaces  bpf_map_entries{map}  bpf_map_max_entries{map}  clients
  *   alerts_total{alert}  alert_hooks_started_total  alert_hooks_finished_total{result}
  *   alert_hooks_refused_total  alert_hooks_spawn_errors_total  alert_hooks_running
  *   start_time_seconds  info{version,mode}
@@ -44,7 +44,7 @@ enum shmw_metrics_event {
 enum shmw_metrics_alert { SHMW_MA_LINGER, SHMW_MA_LINGER_END, SHMW_MA_ORPHAN, SHMW_MA_NALERTS };
 
 /* The BPF maps whose fill level matters: when one is full, tracking degrades to resyncs. */
-enum shmw_metrics_map { SHMW_MM_MMS, SHMW_MM_SHARERS, SHMW_MM_MMS_BIG, SHMW_MM_NMAPS };
+enum shmw_metrics_map { SHMW_MM_MMS, SHMW_MM_SHARERS, SHMW_MM_HOLDS, SHMW_MM_SEGS, SHMW_MM_NMAPS };
 
 struct shmw_metrics {
 	/* Gauges: the state now. */
@@ -57,7 +57,8 @@ struct shmw_metrics {
 	uint64_t orphans;			 /* active, nobody held it for --orphan-after */
 	uint64_t map_entries[SHMW_MM_NMAPS];
 	uint64_t map_max_entries[SHMW_MM_NMAPS];
-	uint64_t clients; /* connected clients */
+	uint64_t clients;    /* connected clients */
+	uint64_t namespaces; /* IPC namespaces known */
 
 	/* Counters: since the daemon started. */
 	uint64_t events[SHMW_ME_NEVENTS];
@@ -65,7 +66,7 @@ struct shmw_metrics {
 	uint64_t resyncs;      /* full or partial rewalks of processes */
 	uint64_t rescans;      /* walks of one address space asked for by BPF */
 	uint64_t map_full;     /* BPF map updates that failed because the map was full */
-	uint64_t mm_overflows; /* an address space held more segments than it has slots */
+	uint64_t mm_incomplete; /* BPF could not keep an address space's counts: walked again */
 	uint64_t alerts[SHMW_MA_NALERTS];
 	struct shmw_hook_stats hooks; /* all 0 without --alert-exec */
 

@@ -18,7 +18,6 @@
 #include "server.h"
 #include "timefmt.h"
 
-#define MAX_NS 64
 
 static void send_json(struct shmw_conn *c, json_object *o)
 {
@@ -123,7 +122,7 @@ static bool ns_listed(const uint32_t *v, size_t n, uint32_t ns)
 
 static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
 {
-	uint32_t cands[MAX_NS], known[MAX_NS];
+	uint32_t *cands = NULL, *known = NULL;
 	size_t ncands, nknown;
 	struct shmw_kseg k;
 	int ret;
@@ -140,17 +139,25 @@ static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw
 	}
 	/* Which namespaces have this shmid: the ones we see holders in, and the kernel tables
 	 * of the namespaces we know a way into. */
-	ncands = shmw_state_namespaces_of(&d->state, (uint32_t)r->shmid, cands, MAX_NS);
-	if (ncands > MAX_NS)
-		ncands = MAX_NS;
-	nknown = shmw_ns_known(known, MAX_NS);
-	for (size_t i = 0; i < nknown && ncands < MAX_NS; i++) {
+	nknown = shmw_ns_list(&known);
+	ncands = shmw_state_namespaces_of(&d->state, (uint32_t)r->shmid, NULL, 0);
+	cands = malloc((ncands + nknown + 1) * sizeof(*cands));
+	if (!cands || !known) {
+		free(cands);
+		free(known);
+		send_error(c, "internal", "out of memory");
+		return;
+	}
+	ncands = shmw_state_namespaces_of(&d->state, (uint32_t)r->shmid, cands, ncands);
+	for (size_t i = 0; i < nknown; i++) {
 		if (ns_listed(cands, ncands, known[i]))
 			continue;
 		if (shmw_segtable_find(known[i], r->shmid, &k) == 0)
 			cands[ncands++] = known[i];
 	}
+	free(known);
 	if (ncands == 0) {
+		free(cands);
 		send_error(c, "no_such_segment", "no segment with shmid %d", r->shmid);
 		return;
 	}
@@ -174,11 +181,13 @@ static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw
 		json_object_object_add(o, "code", json_object_new_string("ambiguous"));
 		json_object_object_add(o, "error", json_object_new_string(msg));
 		json_object_object_add(o, "namespaces", arr);
+		free(cands);
 		send_json(c, o);
 		return;
 	}
 	ret = shmw_segtable_find(cands[0], r->shmid, &k);
 	send_who(d, c, r, cands[0], ret ? NULL : &k);
+	free(cands);
 }
 
 /* One /proc/PID file for a process that holds nothing: not a scan. */
@@ -280,11 +289,18 @@ static void ls_in_container(struct shmw_daemon *d, json_object *o, const char *p
 static void do_ls(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
 {
 	json_object *o;
-	uint32_t nss[MAX_NS], used[MAX_NS];
+	uint32_t *nss, *used;
 	struct shmw_kseg *all = NULL;
 	size_t nns, nused = 0, nall = 0;
 
-	nns = shmw_ns_known(nss, MAX_NS);
+	nns = shmw_ns_list(&nss);
+	used = malloc((nns + 1) * sizeof(*used));
+	if (!nss || !used) {
+		free(nss);
+		free(used);
+		send_error(c, "internal", "out of memory");
+		return;
+	}
 	for (size_t i = 0; i < nns; i++) {
 		struct shmw_kseg *v, *grown;
 		size_t n;
@@ -298,6 +314,8 @@ static void do_ls(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_
 		if (!grown) {
 			free(v);
 			free(all);
+			free(nss);
+			free(used);
 			send_error(c, "internal", "out of memory");
 			return;
 		}
@@ -311,6 +329,8 @@ static void do_ls(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_
 		qsort(all, nall, sizeof(*all), by_ns_shmid);
 	o = shmw_report_ls(&d->state, all, nall, used, nused);
 	free(all);
+	free(nss);
+	free(used);
 	if (r->container[0])
 		ls_in_container(d, o, r->container);
 	send_json(c, o);

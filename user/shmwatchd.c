@@ -194,6 +194,8 @@ int main(int argc, char **argv)
 	bo.mode = d.opts.mode;
 	bo.max_mms = d.opts.max_mms;
 	bo.max_sharers = d.opts.max_sharers;
+	bo.max_holdings = d.opts.max_holdings;
+	bo.max_segs = d.opts.max_segs;
 	bo.ring_bytes = d.opts.ring_bytes;
 	ret = shmw_bpf_start(&d.bpf, &bo, shmw_daemon_on_sample, &d, err, sizeof(err));
 	if (ret) {

@@ -338,15 +338,18 @@ static void fill(struct shmw_metrics *m)
 	m->map_max_entries[SHMW_MM_MMS] = 16384;
 	m->map_entries[SHMW_MM_SHARERS] = 2;
 	m->map_max_entries[SHMW_MM_SHARERS] = 4096;
-	m->map_entries[SHMW_MM_MMS_BIG] = 3;
-	m->map_max_entries[SHMW_MM_MMS_BIG] = 16384;
+	m->map_entries[SHMW_MM_HOLDS] = 3;
+	m->map_max_entries[SHMW_MM_HOLDS] = 262144;
+	m->map_entries[SHMW_MM_SEGS] = 7;
+	m->map_max_entries[SHMW_MM_SEGS] = 65536;
+	m->namespaces = 9;
 	m->clients = 1;
 	for (int i = 0; i < SHMW_ME_NEVENTS; i++)
 		m->events[i] = 100 + (uint64_t)i;
 	m->events_lost = UINT64_MAX;
 	m->resyncs = 4;
 	m->map_full = 5;
-	m->mm_overflows = 6;
+	m->mm_incomplete = 6;
 	m->alerts[SHMW_MA_LINGER] = 3;
 	m->alerts[SHMW_MA_LINGER_END] = 2;
 	m->alerts[SHMW_MA_ORPHAN] = 1;
@@ -411,15 +414,18 @@ static void test_render(void)
 	      strstr(text, "\nshmwatch_events_lost_total 18446744073709551615\n") != NULL);
 	CHECK_INT("resyncs", get(&e, "shmwatch_resyncs_total"), 4);
 	CHECK_INT("map full", get(&e, "shmwatch_bpf_map_full_total"), 5);
-	CHECK_INT("overflows", get(&e, "shmwatch_mm_slot_overflows_total"), 6);
+	CHECK_INT("incomplete counts", get(&e, "shmwatch_mm_incomplete_total"), 6);
+	CHECK_INT("namespaces", get(&e, "shmwatch_ipc_namespaces"), 9);
 	CHECK_INT("map mms entries", get(&e, "shmwatch_bpf_map_entries{map=\"mms\"}"), 40);
 	CHECK_INT("map mms max", get(&e, "shmwatch_bpf_map_max_entries{map=\"mms\"}"), 16384);
 	CHECK_INT("map sharers entries", get(&e, "shmwatch_bpf_map_entries{map=\"sharers\"}"), 2);
 	CHECK_INT("map sharers max", get(&e, "shmwatch_bpf_map_max_entries{map=\"sharers\"}"),
 		  4096);
-	CHECK_INT("map mms_big entries", get(&e, "shmwatch_bpf_map_entries{map=\"mms_big\"}"), 3);
-	CHECK_INT("map mms_big max", get(&e, "shmwatch_bpf_map_max_entries{map=\"mms_big\"}"),
-		  16384);
+	CHECK_INT("map holds entries", get(&e, "shmwatch_bpf_map_entries{map=\"holds\"}"), 3);
+	CHECK_INT("map holds max", get(&e, "shmwatch_bpf_map_max_entries{map=\"holds\"}"),
+		  262144);
+	CHECK_INT("map segs entries", get(&e, "shmwatch_bpf_map_entries{map=\"segs\"}"), 7);
+	CHECK_INT("map segs max", get(&e, "shmwatch_bpf_map_max_entries{map=\"segs\"}"), 65536);
 	CHECK_INT("clients", get(&e, "shmwatch_clients"), 1);
 	CHECK_INT("alerts linger", get(&e, "shmwatch_alerts_total{alert=\"linger\"}"), 3);
 	CHECK_INT("alerts linger_end", get(&e, "shmwatch_alerts_total{alert=\"linger_end\"}"), 2);
