@@ -217,7 +217,8 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 	       -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	       -DSHMW_VERSION='"$(VERSION)"' -Iinclude -Iuser -Itests/fuzz $(JSON_CFLAGS)
 FUZZ_SRCS_request := user/jsonproto.c
-FUZZ_SRCS_event := user/state.c user/report.c user/procinfo.c user/timefmt.c user/jsonproto.c user/evline.c
+FUZZ_SRCS_event := user/state.c user/report.c user/procinfo.c user/timefmt.c user/jsonproto.c user/evline.c \
+		    user/segtable.c
 FUZZ_SRCS_sysvipc := user/segtable.c
 .PHONY: fuzz fuzz-run
 fuzz: $(FUZZ_BINS)

@@ -8,11 +8,11 @@
 #define SHMW_COMMON_BPF_H
 
 /* errno values and limits (asm-generic), and the kernel constants we test against. */
-#define SHMW_ENOENT 2
-#define SHMW_E2BIG  7
-#define SHMW_EBUSY  16
-#define MAX_ERRNO   4095
-#define SHMW_PAGE   4096ULL
+#define SHMW_ENOENT  2
+#define SHMW_E2BIG   7
+#define SHMW_EBUSY   16
+#define MAX_ERRNO    4095
+#define SHMW_PAGE    4096ULL
 #define PAGE_MASK_4K (~(SHMW_PAGE - 1))
 
 #define IPC_RMID      0
@@ -135,7 +135,6 @@ struct ev_seg {
 	__u32 flags;
 	__u32 pad;
 };
-
 
 /*
  * Records being built, per CPU. The 512-byte stack holds one whole call chain (fork, each of

@@ -25,15 +25,15 @@
 #define SHMW_FENTRY_BPF_H
 
 /* x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl) that change SysV VMAs. */
-#define NR_mmap		    9
-#define NR_munmap	    11
-#define NR_mremap	    25
-#define NR_shmat	    30
-#define NR_execve	    59
-#define NR_exit		    60
-#define NR_shmdt	    67
-#define NR_exit_group	    231
-#define NR_execveat	    322
+#define NR_mmap	      9
+#define NR_munmap     11
+#define NR_mremap     25
+#define NR_shmat      30
+#define NR_execve     59
+#define NR_exit	      60
+#define NR_shmdt      67
+#define NR_exit_group 231
+#define NR_execveat   322
 
 /* The syscall current is in, or -1 where we cannot tell (other architectures). */
 static __always_inline long syscall_nr(struct task_struct *task)
@@ -152,8 +152,7 @@ int BPF_PROG(fx_shm_close, struct vm_area_struct *vma)
 }
 
 /* sched_process_fork in fentry mode: the child's record, counted by dup_mmap, gets its pid. */
-static __noinline int fentry_adopt(struct task_struct *parent, struct task_struct *child,
-					__u64 cmm)
+static __noinline int fentry_adopt(struct task_struct *parent, struct task_struct *child, __u64 cmm)
 {
 	struct each_ctx c = {.mm = cmm, .kind = EACH_ADOPT, .cause = SHMW_CAUSE_FORK};
 	struct shmw_mm *rec;
@@ -169,7 +168,7 @@ static __noinline int fentry_adopt(struct task_struct *parent, struct task_struc
 	mm_unflag(rec, SHMW_MM_FORKING);
 	mm_flag(rec, SHMW_MM_SEEDED);
 	c.actor = BPF_CORE_READ(parent, tgid);
-	if (!mm_trylock(rec)) {
+	if (!mm_lock(rec)) {
 		mm_incomplete(rec, cmm, SHMW_CAUSE_FORK, SHMW_STAT_BUSY);
 		return 0;
 	}

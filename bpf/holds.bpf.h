@@ -71,9 +71,26 @@ static __always_inline void mm_unflag(struct shmw_mm *rec, __u32 f)
 	__sync_fetch_and_and(&rec->flags, ~f);
 }
 
+#define MM_LOCK_TRIES 256
+
 static __always_inline bool mm_trylock(struct shmw_mm *rec)
 {
 	return __sync_val_compare_and_swap(&rec->lock, 0, 1) == 0;
+}
+
+/* The lock, waiting a little for another CPU's change of the same mm (a microsecond or so:
+ * one holding; a walk's install of a big mm takes longer, and then the caller gives up). Global:
+ * verified once. */
+__noinline int mm_lock(struct shmw_mm *rec)
+{
+	int i;
+
+	if (!rec)
+		return 0;
+	for (i = 0; i < MM_LOCK_TRIES; i++)
+		if (__sync_val_compare_and_swap(&rec->lock, 0, 1) == 0)
+			return 1;
+	return 0;
 }
 
 static __always_inline void mm_unlock(struct shmw_mm *rec)
@@ -228,7 +245,7 @@ static __always_inline void rescan_once(struct shmw_mm *rec, __u64 mm, __u32 cau
 
 /* Appends segment key to rec's list and makes its holds entry (nvma 0). Lock held. */
 static __noinline struct shmw_hold *hold_add(struct shmw_mm *rec, struct shmw_hold_key *key,
-						  __u32 how)
+					     __u32 how)
 {
 	struct shmw_list_key lk = {.mm = key->mm, .idx = rec->nsegs};
 	struct shmw_list_val lv = {.ns = key->ns, .shmid = key->shmid};
@@ -259,7 +276,8 @@ static __noinline void hold_del(struct shmw_mm *rec, struct shmw_hold_key *key, 
 		lk.idx = last;
 		lv = bpf_map_lookup_elem(&mm_list, &lk);
 		if (lv) {
-			struct shmw_hold_key moved = {.mm = key->mm, .ns = lv->ns, .shmid = lv->shmid};
+			struct shmw_hold_key moved = {
+			    .mm = key->mm, .ns = lv->ns, .shmid = lv->shmid};
 			struct shmw_list_key to = {.mm = key->mm, .idx = idx};
 			struct shmw_hold *mh = bpf_map_lookup_elem(&holds, &moved);
 
@@ -355,7 +373,7 @@ __noinline int hold_apply(struct shmw_mm *rec, struct acc_seg *a, int delta, str
 
 	if (!rec || !a || !op || !delta)
 		return 0;
-	if (!mm_trylock(rec)) {
+	if (!mm_lock(rec)) {
 		mm_incomplete(rec, op->mm, op->cause, SHMW_STAT_BUSY);
 		return -1;
 	}
@@ -551,7 +569,7 @@ __noinline int hold_stage(struct shmw_mm *rec, __u64 mm, struct acc_seg *a, __u6
 	key.shmid = a->shmid;
 	h = bpf_map_lookup_elem(&holds, &key);
 	if (!h) {
-		if (!mm_trylock(rec))
+		if (!mm_lock(rec))
 			return -1;
 		h = hold_add(rec, &key, SHMW_CAUSE_SEED);
 		mm_unlock(rec);

@@ -221,7 +221,7 @@ static __noinline int fork_child(struct task_struct *parent, struct task_struct 
 	if (prec &&
 	    (prec->flags & (SHMW_MM_SEEDED | SHMW_MM_RESCAN | SHMW_MM_DONTCOPY |
 			    SHMW_MM_OVERFLOW)) == SHMW_MM_SEEDED &&
-	    !prec->inflight && mm_trylock(prec)) {
+	    !prec->inflight && mm_lock(prec)) {
 		/* The parent's counts are exact and nothing is changing them (dup_mmap ran
 		 * under its mmap lock), and it maps no VMA fork skips: the child has them all.
 		 * O(what it holds), not O(its VMAs). */
@@ -249,7 +249,7 @@ static __noinline int fork_child(struct task_struct *parent, struct task_struct 
 	c.mm = cmm;
 	c.kind = EACH_INSTALL;
 	c.wgen = next_version();
-	if (fork_walk(child, cmm, crec, c.wgen) || !mm_trylock(crec)) {
+	if (fork_walk(child, cmm, crec, c.wgen) || !mm_lock(crec)) {
 		mm_incomplete(crec, cmm, SHMW_CAUSE_FORK, SHMW_STAT_OVERFLOW);
 		return 0;
 	}
@@ -351,7 +351,6 @@ int BPF_PROG(on_exit_mmap, struct mm_struct *mm_ptr)
 	__u64 mm = ptr_val(mm_ptr), cur_mm = task_mm(cur);
 	struct each_ctx c = {.mm = mm, .kind = EACH_DROP};
 	struct shmw_mm *rec;
-	int i;
 
 	rec = bpf_map_lookup_elem(&mms, &mm);
 	if (!rec)
@@ -361,8 +360,7 @@ int BPF_PROG(on_exit_mmap, struct mm_struct *mm_ptr)
 									    : SHMW_CAUSE_EXIT;
 	c.actor = rec->tgid;
 	/* Nothing else can use a dying mm; a walk user space asked for may still be installing. */
-	for (i = 0; i < 64 && !mm_trylock(rec); i++)
-		;
+	mm_lock(rec);
 	mm_each(rec, &c);
 	bpf_map_delete_elem(&mms, &mm);
 	return 0;

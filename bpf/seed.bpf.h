@@ -50,7 +50,7 @@ __noinline int seed_finish(struct seed_state *st)
 	if (!rec)
 		goto done; /* no SysV VMA, and no record: nothing held, nothing to say */
 	raced = st->busy || st->inflight || rec->changes != st->changes || rec->inflight;
-	if (!mm_trylock(rec)) {
+	if (!mm_lock(rec)) {
 		stat_inc(SHMW_STAT_SEED_RETRY);
 		goto done; /* what it staged is dropped by the next walk's install */
 	}
@@ -67,8 +67,10 @@ __noinline int seed_finish(struct seed_state *st)
 	    !bpf_map_lookup_elem(&sharers, &tgid)) {
 		/* Another process already walked this mm: this one shares it (a vfork child
 		 * from before we started). */
-		struct shmw_sharer sh = {.mm = mm, .since = bpf_ktime_get_boot_ns(),
-					 .uid = st->who.uid, .owner = rec->tgid};
+		struct shmw_sharer sh = {.mm = mm,
+					 .since = bpf_ktime_get_boot_ns(),
+					 .uid = st->who.uid,
+					 .owner = rec->tgid};
 
 		__builtin_memcpy(sh.comm, st->who.comm, SHMW_COMM_LEN);
 		sharer_put(tgid, &sh);
@@ -146,7 +148,8 @@ int seed_walk(struct bpf_iter__task_vma *ctx)
 }
 
 /* Every process (thread group leader) with its IPC namespace: the namespaces that exist, and
- * a way into each (user space keeps one per namespace). ns_only, when set, keeps one namespace's. */
+ * a way into each (user space keeps one per namespace). ns_only, when set, keeps one namespace's.
+ */
 __u32 ns_only = 0;
 
 SEC("iter/task")

@@ -83,7 +83,8 @@ static __always_inline __u64 xa_load(struct idr *idr, __u32 idx)
 
 		if (shift > 30 || (i == 0 && (idx >> shift) > XA_CHUNK_MASK))
 			return 0;
-		bpf_probe_read_kernel(&slot, sizeof(slot), &n->slots[(idx >> shift) & XA_CHUNK_MASK]);
+		bpf_probe_read_kernel(&slot, sizeof(slot),
+				      &n->slots[(idx >> shift) & XA_CHUNK_MASK]);
 		e = (__u64)slot;
 		if (!xa_is_node(e))
 			break;
@@ -182,8 +183,7 @@ static __always_inline void seg_destroyed(struct shmw_seg_key *k, struct shmw_se
 }
 
 /* A segment's entry from what the kernel says of it now (kseg_find), or zeroed. */
-static __always_inline void seg_val_init(struct shmw_seg_val *v, const struct kseg *ks,
-					 __u64 nsptr)
+static __always_inline void seg_val_init(struct shmw_seg_val *v, const struct kseg *ks, __u64 nsptr)
 {
 	__builtin_memset(v, 0, sizeof(*v));
 	v->nsptr = nsptr;
@@ -234,7 +234,8 @@ __noinline int seg_ensure(struct acc_seg *a)
 		t->init.size = a->size;
 		t->init.key = a->key;
 	}
-	if (bpf_map_update_elem(&segs, &k, &t->init, BPF_NOEXIST) && !bpf_map_lookup_elem(&segs, &k)) {
+	if (bpf_map_update_elem(&segs, &k, &t->init, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&segs, &k)) {
 		stat_inc(SHMW_STAT_MAP_FULL);
 		return -1;
 	}

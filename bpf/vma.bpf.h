@@ -225,7 +225,7 @@ static __always_inline int acc_vma_walk(struct shmw_acc *acc, struct vm_area_str
  * at the start also stretches the range to that segment's size from there.
  */
 static __noinline void walk_range(struct task_struct *task, struct shmw_acc *acc, __u64 *lo,
-				       __u64 *hi, __u64 sized_from)
+				  __u64 *hi, __u64 sized_from)
 {
 	struct bpf_iter_task_vma it;
 	struct vm_area_struct *vma;
@@ -314,7 +314,7 @@ static long shm_hit_cb(struct task_struct *task, struct vm_area_struct *vma, str
  * bounds.
  */
 static __noinline long find_shm_at(struct task_struct *task, __u64 addr, struct shmw_acc *acc,
-					struct vma_hit *hit)
+				   struct vma_hit *hit)
 {
 	struct shm_hit h = {};
 	long err;

@@ -19,7 +19,7 @@ _shmwatch_commands='who ps ls status events lingering orphans metrics verify'
 _shmwatch_options='--socket --json --no-headers -h --human --timeout --help --version'
 _shmwatch_who_options='--ns'
 _shmwatch_events_options='-f --follow -n --last'
-_shmwatchd_options='-s --socket -l --log-file --log-max-bytes --log-keep --max-holders
+_shmwatchd_options='-s --socket -l --log-file --log-max-bytes --log-keep --max-holders --max-holdings --max-segments
 --max-sharers --ring-size --recent --max-clients --admin-group --linger-after --realert
 --orphan-after --alert-exec --alert-timeout --metrics-file --metrics-interval --verify-interval
 --mode --priority-boost -v --verbose -h --help -V --version'
@@ -195,7 +195,7 @@ _shmwatchd()
 		_shmwatch_reply 'auto fentry tracepoint'
 		return
 		;;
-	--log-max-bytes | --log-keep | --max-holders | --max-sharers | --ring-size | --recent | \
+	--log-max-bytes | --log-keep | --max-holders | --max-holdings | --max-segments | --max-sharers | --ring-size | --recent | \
 		--max-clients | --linger-after | --realert | --orphan-after | --alert-timeout | \
 		--metrics-interval | --verify-interval | --priority-boost)
 		return

@@ -15,18 +15,18 @@
 
 /* What changed (shmw_event.type). */
 enum shmw_event_type {
-	SHMW_EV_ATTACH = 1,  /* an mm gained its first VMA of a segment */
-	SHMW_EV_DETACH = 2,  /* an mm lost its last VMA of a segment */
-	SHMW_EV_VMAS = 3,    /* VMA count changed, holder unchanged (split, 2nd shmat) */
-	SHMW_EV_RMID = 4,    /* shmctl(IPC_RMID) succeeded; aux = address spaces holding it */
-	SHMW_EV_OWNER = 5,   /* the pid named for an mm changed (CLONE_VM sibling took over) */
-	SHMW_EV_SHARE = 6,   /* another process started using a holder's mm (vfork, CLONE_VM) */
-	SHMW_EV_UNSHARE = 7, /* ... and stopped (exec or exit) */
+	SHMW_EV_ATTACH = 1,   /* an mm gained its first VMA of a segment */
+	SHMW_EV_DETACH = 2,   /* an mm lost its last VMA of a segment */
+	SHMW_EV_VMAS = 3,     /* VMA count changed, holder unchanged (split, 2nd shmat) */
+	SHMW_EV_RMID = 4,     /* shmctl(IPC_RMID) succeeded; aux = address spaces holding it */
+	SHMW_EV_OWNER = 5,    /* the pid named for an mm changed (CLONE_VM sibling took over) */
+	SHMW_EV_SHARE = 6,    /* another process started using a holder's mm (vfork, CLONE_VM) */
+	SHMW_EV_UNSHARE = 7,  /* ... and stopped (exec or exit) */
 	SHMW_EV_OVERFLOW = 8, /* BPF could not keep an mm's counts (a map full, a busy record):
 			       * user space walks the mm again */
 	SHMW_EV_CREATE = 9,   /* shmget created a segment; aux = its mode, gen = its shm_ctime */
-	SHMW_EV_RESCAN = 10, /* BPF could not count a change (no VMA iterator, before 6.7): user
-			      * space walks the mm now and logs what differs with this cause */
+	SHMW_EV_RESCAN = 10,  /* BPF could not count a change (no VMA iterator, before 6.7): user
+			       * space walks the mm now and logs what differs with this cause */
 	SHMW_EV_DESTROY = 11, /* the kernel freed a segment; cause: what released it (shmdt,
 			       * exit, ..., shmctl for IPC_RMID of an unheld one), actor: who */
 	SHMW_EV_IDENT = 12,   /* a named or sharing process changed uid or name: pid, uid, comm */
@@ -70,14 +70,14 @@ struct shmw_event {
 	__u32 cause;   /* enum shmw_cause */
 	__u32 ns;      /* IPC namespace inode number of the segment */
 	__u32 shmid;
-	__u32 key;   /* key the segment was created with (from the SYSV%08x name) */
-	__u32 nvma;  /* VMAs of this segment in this mm after the change */
-	__u32 pid;   /* tgid named for the mm (or the actor, for lifecycle events) */
-	__u32 actor; /* tgid whose action caused it (fork parent, remover, sharer) */
-	__u32 uid;   /* effective uid of pid */
-	__u32 how;   /* enum shmw_cause: how the holder first got the attachment */
-	__u32 aux;   /* RMID: holders; CREATE: mode */
-	__u32 flags; /* SHMW_EVF_* */
+	__u32 key;     /* key the segment was created with (from the SYSV%08x name) */
+	__u32 nvma;    /* VMAs of this segment in this mm after the change */
+	__u32 pid;     /* tgid named for the mm (or the actor, for lifecycle events) */
+	__u32 actor;   /* tgid whose action caused it (fork parent, remover, sharer) */
+	__u32 uid;     /* effective uid of pid */
+	__u32 how;     /* enum shmw_cause: how the holder first got the attachment */
+	__u32 aux;     /* RMID: holders; CREATE: mode */
+	__u32 flags;   /* SHMW_EVF_* */
 	__u32 task_ns; /* IPC namespace of the actor (a way into that namespace) */
 	__u32 pad;
 	char comm[SHMW_COMM_LEN];
@@ -137,8 +137,8 @@ struct shmw_mm {
 	__u64 born;	/* version when the record was made: an mm_struct address is reused */
 	__u32 inflight; /* VMA-changing syscalls between enter and exit */
 	__u32 flags;
-	__u32 tgid; /* pid named for this mm: the process that made it, while it uses it */
-	__u32 uid;  /* its effective uid */
+	__u32 tgid;	/* pid named for this mm: the process that made it, while it uses it */
+	__u32 uid;	/* its effective uid */
 	__u32 nsharers; /* sharers map entries naming this mm: at 0 an exit skips a search */
 	__u32 nsegs;	/* length of its list in mm_list */
 	__u32 lock;	/* 1 while a program changes its holdings (holds.bpf.h) */

@@ -174,7 +174,7 @@ static const char *destroy_cause(const struct shmw_event *ev)
 		return "vanished"; /* seen gone only when its shmid came back */
 	if (ev->cause == SHMW_CAUSE_SHMCTL)
 		return "rmid"; /* IPC_RMID of a segment nothing mapped */
-	return NULL; /* the detach's own cause: shmdt, exit, exec, munmap, ... */
+	return NULL;	       /* the detach's own cause: shmdt, exit, exec, munmap, ... */
 }
 
 /* The lifecycle records (create, rmid, destroy) and the last release of a segment. */
@@ -286,8 +286,8 @@ static void on_event(struct shmw_daemon *d, const struct shmw_event *ev)
 		return;
 	case SHMW_EV_OVERFLOW:
 		/* The mm holds more than BPF could count, or we never saw it gain a VMA. */
-		log_info("pid %u (%.16s): counts incomplete after %s (%s), walking it again", ev->pid,
-			 ev->comm, shmw_cause_name(ev->cause), incomplete_why(ev->aux));
+		log_info("pid %u (%.16s): counts incomplete after %s (%s), walking it again",
+			 ev->pid, ev->comm, shmw_cause_name(ev->cause), incomplete_why(ev->aux));
 		shmw_daemon_queue_walk(d, ev->pid);
 		return;
 	case SHMW_EV_OWNER:
@@ -412,10 +412,12 @@ static int sync_from_maps(struct shmw_daemon *d, uint32_t cause, uint64_t *chang
 	if (ret)
 		return ret;
 	d->seed_pending = s.unseeded;
-	/* Unseeded, or waiting for a walk whose tries all raced: BPF asks once per pending walk
-	 * (rescan_once), so the next tick walks them again. */
+	/* Unseeded, waiting for a walk whose tries all raced (BPF asks once per pending walk:
+	 * rescan_once), or counts BPF could not keep (its overflow record may be among the lost
+	 * ones): the next tick walks them again. */
 	for (size_t i = 0; i < s.n; i++)
-		if ((!(s.recs[i].flags & SHMW_MM_SEEDED) || (s.recs[i].flags & SHMW_MM_RESCAN)) &&
+		if ((!(s.recs[i].flags & SHMW_MM_SEEDED) ||
+		     (s.recs[i].flags & (SHMW_MM_RESCAN | SHMW_MM_OVERFLOW))) &&
 		    s.recs[i].tgid)
 			shmw_daemon_queue_walk(d, s.recs[i].tgid);
 	shmw_state_sync(&d->state, s.keys, s.recs, s.n, s.sharer_tgids, s.sharers, s.nsharers,
@@ -663,7 +665,9 @@ static void resync(struct shmw_daemon *d, bool walk_all, const char *why, json_o
 		log_err("resync failed: %s", strerror(-ret));
 		return;
 	}
-	d->resyncs++;
+	d->resync_passes++;
+	if (changes)
+		d->resyncs++; /* a pass that repaired something */
 	if (changes)
 		log_warn("resync (%s): %llu differences repaired", why,
 			 (unsigned long long)changes);
@@ -800,7 +804,8 @@ char *shmw_daemon_metrics(struct shmw_daemon *d)
 	m.map_entries[SHMW_MM_HOLDS] =
 	    map_count(shmw_bpf_holds_fd(&d->bpf), sizeof(struct shmw_hold_key));
 	m.map_max_entries[SHMW_MM_HOLDS] = d->opts.max_holdings;
-	m.map_entries[SHMW_MM_SEGS] = map_count(shmw_bpf_segs_fd(&d->bpf), sizeof(struct shmw_seg_key));
+	m.map_entries[SHMW_MM_SEGS] =
+	    map_count(shmw_bpf_segs_fd(&d->bpf), sizeof(struct shmw_seg_key));
 	m.map_max_entries[SHMW_MM_SEGS] = d->opts.max_segs;
 	m.map_entries[SHMW_MM_SHARERS] = map_count(shmw_bpf_sharers_fd(&d->bpf), 4);
 	m.map_max_entries[SHMW_MM_SHARERS] = d->opts.max_sharers;

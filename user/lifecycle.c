@@ -91,7 +91,8 @@ static struct shmw_lseg *create(struct shmw_life *l, uint32_t ns, const struct s
 		s->creator.pid = (uint32_t)k->cpid;
 		s->creator.uid = k->cuid;
 		/* Found in the kernel's table: its creator is named if it still runs. */
-		if (l->comm_of && k->cpid > 0 && l->comm_of(l->ctx, (uint32_t)k->cpid, s->creator.comm))
+		if (l->comm_of && k->cpid > 0 &&
+		    l->comm_of(l->ctx, (uint32_t)k->cpid, s->creator.comm))
 			s->creator_known = true;
 	}
 	absorb(s, k, now);

@@ -29,8 +29,8 @@ struct shmw_bpf_opts {
 	uint32_t max_mms;      /* address spaces holding segments */
 	uint32_t max_holdings; /* (address space, segment) pairs */
 	uint32_t max_segs;     /* segments known, held or not */
-	uint32_t max_sharers; /* vfork children / CLONE_VM siblings of holders */
-	uint32_t ring_bytes;  /* ring buffer size, power of two */
+	uint32_t max_sharers;  /* vfork children / CLONE_VM siblings of holders */
+	uint32_t ring_bytes;   /* ring buffer size, power of two */
 };
 
 struct shmw_bpf {

@@ -185,8 +185,8 @@ static void render(FILE *f, const struct shmw_metrics *m)
 	       "triggers a resync.",
 	       m->events_lost);
 	single(f, P "resyncs_total", "counter",
-	       "Rewalks of process memory maps that repair the state after lost events or a full "
-	       "map.",
+	       "Passes that walked processes again (after lost events, a full map, verify) and "
+	       "found and repaired differences.",
 	       m->resyncs);
 	single(f, P "rescans_total", "counter",
 	       "Walks of one address space that the kernel side asked for because it could not "

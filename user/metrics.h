@@ -62,10 +62,10 @@ struct shmw_metrics {
 
 	/* Counters: since the daemon started. */
 	uint64_t events[SHMW_ME_NEVENTS];
-	uint64_t events_lost;  /* ring buffer full: records dropped in the kernel */
-	uint64_t resyncs;      /* full or partial rewalks of processes */
-	uint64_t rescans;      /* walks of one address space asked for by BPF */
-	uint64_t map_full;     /* BPF map updates that failed because the map was full */
+	uint64_t events_lost;	/* ring buffer full: records dropped in the kernel */
+	uint64_t resyncs;	/* full or partial rewalks of processes */
+	uint64_t rescans;	/* walks of one address space asked for by BPF */
+	uint64_t map_full;	/* BPF map updates that failed because the map was full */
 	uint64_t mm_incomplete; /* BPF could not keep an address space's counts: walked again */
 	uint64_t alerts[SHMW_MA_NALERTS];
 	struct shmw_hook_stats hooks; /* all 0 without --alert-exec */

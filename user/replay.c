@@ -53,7 +53,6 @@ static uint64_t boot_ns_of(const char *t)
 	return real > booted ? real - booted : 0;
 }
 
-
 /* A perms string ("0640") as the number. */
 static uint32_t perms_of(const char *p)
 {

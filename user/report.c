@@ -212,9 +212,7 @@ uint32_t shmw_report_nholders(const struct shmw_state *st, const struct shmw_seg
 
 static const char *status_of(const struct shmw_kseg *k)
 {
-	if (!k)
-		return "gone";
-	return (k->perms & SHMW_SHM_DEST) ? "dest" : "active";
+	return k ? shmw_kseg_status(k->perms) : "gone";
 }
 
 static void perms_json(json_object *o, uint32_t perms)

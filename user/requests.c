@@ -18,7 +18,6 @@
 #include "server.h"
 #include "timefmt.h"
 
-
 static void send_json(struct shmw_conn *c, json_object *o)
 {
 	size_t len;
@@ -244,11 +243,9 @@ static void do_ps(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_
 		int32_t id = (int32_t)json_object_get_uint64(json_object_object_get(e, "shmid"));
 		bool found = shmw_segtable_find(ns, id, &k) == 0;
 
-		json_object_object_add(e, "status",
-				       json_object_new_string(!found ? "gone"
-							      : (k.perms & SHMW_SHM_DEST)
-								  ? "dest"
-								  : "active"));
+		json_object_object_add(
+		    e, "status",
+		    json_object_new_string(found ? shmw_kseg_status(k.perms) : "gone"));
 	}
 	send_json(c, o);
 }
@@ -368,6 +365,7 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 	json_object_object_add(o, "overflows", u64(st[SHMW_STAT_OVERFLOW]));
 	json_object_object_add(o, "seed_retries", u64(st[SHMW_STAT_SEED_RETRY]));
 	json_object_object_add(o, "resyncs", u64(d->resyncs));
+	json_object_object_add(o, "resync_passes", u64(d->resync_passes));
 	json_object_object_add(o, "rescans", u64(d->rescans));
 	json_object_object_add(o, "holders", u64(d->state.nholdings));
 	json_object_object_add(o, "mms", u64(shmw_state_nmms(&d->state)));

@@ -74,8 +74,8 @@ static int mm_cmp(const void *a, const void *b)
 }
 
 /* Rows of a map as an array of (key, value) pairs of one struct, sorted with cmp. */
-static int read_rows(int fd, size_t ks, size_t vs, size_t row, int (*cmp)(const void *, const void *),
-		     void **out, size_t *n)
+static int read_rows(int fd, size_t ks, size_t vs, size_t row,
+		     int (*cmp)(const void *, const void *), void **out, size_t *n)
 {
 	struct shmw_map_rows r;
 	char *rows;
@@ -133,8 +133,9 @@ int shmw_snapshot_take(struct shmw_bpf *b, struct shmw_snapshot *s)
 
 	memset(s, 0, sizeof(*s));
 	s->version = shmw_bpf_version(b);
-	ret = read_rows(shmw_bpf_segs_fd(b), sizeof(struct shmw_seg_key),
-			sizeof(struct shmw_seg_val), sizeof(*segs), seg_cmp, (void **)&segs, &nsegs);
+	ret =
+	    read_rows(shmw_bpf_segs_fd(b), sizeof(struct shmw_seg_key), sizeof(struct shmw_seg_val),
+		      sizeof(*segs), seg_cmp, (void **)&segs, &nsegs);
 	if (!ret)
 		ret = read_rows(shmw_bpf_mms_fd(b), 8, sizeof(struct shmw_mm), sizeof(*mms), mm_cmp,
 				(void **)&mms, &nmms);

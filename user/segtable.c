@@ -303,3 +303,18 @@ size_t shmw_ns_count(void)
 {
 	return HASH_COUNT(known);
 }
+
+const char *shmw_kseg_status(uint32_t perms)
+{
+	/* As ipcs -m and lsipc -m name them; "active" when neither. */
+	switch (perms & (SHMW_SHM_DEST | SHMW_SHM_LOCKED)) {
+	case SHMW_SHM_DEST | SHMW_SHM_LOCKED:
+		return "dest,locked";
+	case SHMW_SHM_DEST:
+		return "dest";
+	case SHMW_SHM_LOCKED:
+		return "locked";
+	default:
+		return "active";
+	}
+}

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define SHMW_SHM_DEST   01000 /* perms bit: marked for destruction */
+#define SHMW_SHM_DEST	01000 /* perms bit: marked for destruction */
 #define SHMW_SHM_LOCKED 02000 /* perms bit: SHM_LOCK, pages pinned */
 
 struct shmw_kseg {
@@ -29,6 +29,8 @@ struct shmw_kseg {
 
 /* Parses one data line of /proc/sysvipc/shm. Returns 0 or -EINVAL. */
 int shmw_kseg_parse(const char *line, struct shmw_kseg *out);
+/* A segment's status from its mode bits: "active", "dest", "locked" or "dest,locked". */
+const char *shmw_kseg_status(uint32_t perms);
 
 /* Our own IPC namespace's inode number. */
 uint32_t shmw_ns_self(void);

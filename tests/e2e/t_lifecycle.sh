@@ -29,7 +29,8 @@ start_daemon --linger-after 1 || finish
 check_eq "log: create cause seed, creator = the kernel's cpid" \
 	"seed $(kseg_col "$ID0" cpid) 0 $(user_of 0) 0640 $(printf '%d' "$K0") 8192" \
 	ev_field create "$ID0" "" cause pid uid user perms key size
-check_eq "log: seed create: comm \"\" (creator not known)" "" ev_field create "$ID0" "" comm
+check_eq "log: seed create names the creator, alive, by its name" "seeder" \
+	ev_field create "$ID0" "" comm
 check_eq "log: seed generation = the kernel's shm_ctime" "$(kseg_col "$ID0" ctime)" \
 	ev_field create "$ID0" "" generation
 check_eq "log: the creator pid is the seeding process" "$S0" ev_field create "$ID0" "" pid

@@ -283,8 +283,13 @@ static void test_ipc_set_keeps_segment(void)
 static void test_restore_and_forget(void)
 {
 	struct shmw_life_opts o = {.linger_after = 10 * S};
-	struct shmw_lseg s = {.ns = NS, .shmid = 8, .generation = 900, .key = 0x42,
-			      .dest = true, .dest_since = 950 * S, .rmid_known = true};
+	struct shmw_lseg s = {.ns = NS,
+			      .shmid = 8,
+			      .generation = 900,
+			      .key = 0x42,
+			      .dest = true,
+			      .dest_since = 950 * S,
+			      .rmid_known = true};
 	struct shmw_kseg k = kseg(8, 900, 1, true);
 	struct shmw_life l;
 	const struct shmw_lseg *got;

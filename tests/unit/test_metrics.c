@@ -422,8 +422,7 @@ static void test_render(void)
 	CHECK_INT("map sharers max", get(&e, "shmwatch_bpf_map_max_entries{map=\"sharers\"}"),
 		  4096);
 	CHECK_INT("map holds entries", get(&e, "shmwatch_bpf_map_entries{map=\"holds\"}"), 3);
-	CHECK_INT("map holds max", get(&e, "shmwatch_bpf_map_max_entries{map=\"holds\"}"),
-		  262144);
+	CHECK_INT("map holds max", get(&e, "shmwatch_bpf_map_max_entries{map=\"holds\"}"), 262144);
 	CHECK_INT("map segs entries", get(&e, "shmwatch_bpf_map_entries{map=\"segs\"}"), 7);
 	CHECK_INT("map segs max", get(&e, "shmwatch_bpf_map_max_entries{map=\"segs\"}"), 65536);
 	CHECK_INT("clients", get(&e, "shmwatch_clients"), 1);
