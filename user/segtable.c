@@ -168,7 +168,8 @@ static int ns_open(uint32_t ns)
 }
 
 /* Runs fn in namespace ns. setns(CLONE_NEWIPC) is allowed in a single-threaded process;
- * an fd opened inside keeps showing that namespace after we return (KERNEL-FACTS 5). */
+ * an fd opened inside keeps showing that namespace after we return (docs/design.md, "IPC
+ * namespaces"). */
 static int in_ns(uint32_t ns, int (*fn)(void *), void *arg)
 {
 	int self_fd, ns_fd, ret, back;

@@ -14,7 +14,7 @@
 #
 # Kernel truth is the oracle: check_who, check_ps and check_ls poll until what shmwatch says equals
 # what shmw-oracle reads from /proc (maps, map_files, sysvipc/shm), and print both on a mismatch.
-# expect_kernel asserts what the kernel itself must show (KERNEL-FACTS.md), so that a comparison
+# expect_kernel asserts what the kernel itself must show (docs/design.md), so that a comparison
 # can never pass on two empty sides by accident.
 #
 # Environment: SHMW_BUILD (build dir, default ../../build), SHMW_TMP (an empty dir for this
@@ -446,7 +446,7 @@ expect_kernel() {
 		return 0
 	fi
 	_kernel_is "$2" "$3" "$4" "${5:-}"
-	fail "$1: kernel state (test setup or KERNEL-FACTS wrong)" "want nattch=$3 holders=$4" \
+	fail "$1: kernel state (test setup or docs/design.md wrong)" "want nattch=$3 holders=$4" \
 		"got  $_ke_got"
 	return 1
 }
