@@ -427,6 +427,28 @@ struct each_ctx {
 	__u32 quiet;  /* hold_op.quiet */
 };
 
+/* What each_one works with per holding, per CPU rather than on the stack: the chain from a walk
+ * through the loop to emit() must fit 512 bytes. Loops do not nest. */
+struct each_tmp {
+	struct acc_seg a;
+	struct hold_op op;
+	struct shmw_hold_key key;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct each_tmp);
+} each_tmps SEC(".maps");
+
+static __always_inline struct each_tmp *each_tmp(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&each_tmps, &zero);
+}
+
 /* The holding at list position idx of mm, and its segment (a: ns and shmid only; seg_ensure fills
  * the rest from the segs map). */
 static __always_inline struct shmw_hold *hold_at(__u64 mm, __u32 idx, struct acc_seg *a)
@@ -464,38 +486,42 @@ __noinline int adopt_one(struct shmw_mm *rec, struct shmw_hold *h, struct acc_se
 }
 
 /* One holding of an each loop (see enum each_kind). Global: its frame stays off the loop's. */
-__noinline int each_one(struct shmw_mm *rec, struct shmw_hold *h, struct acc_seg *a, __u32 idx,
-			struct each_ctx *c)
+__noinline int each_one(struct shmw_mm *rec, struct shmw_hold *h, __u32 idx, struct each_ctx *c)
 {
-	struct hold_op op = {};
-	struct shmw_hold_key key;
+	struct each_tmp *t = each_tmp();
+	struct shmw_hold_key *key;
+	struct hold_op *op;
 	struct shmw_mm *crec;
 	struct shmw_hold *ch;
+	struct acc_seg *a;
 	__u32 want;
 
-	if (!rec || !h || !a || !c)
+	if (!rec || !h || !c || !t)
 		return 1;
-	op.mm = c->mm;
-	op.cause = c->cause;
-	op.actor = c->actor;
-	op.quiet = c->quiet;
-	key.mm = c->mm;
-	key.ns = a->ns;
-	key.shmid = a->shmid;
+	a = &t->a;
+	op = &t->op;
+	key = &t->key;
+	op->mm = c->mm;
+	op->cause = c->cause;
+	op->actor = c->actor;
+	op->quiet = c->quiet;
+	key->mm = c->mm;
+	key->ns = a->ns;
+	key->shmid = a->shmid;
 	switch (c->kind) {
 	case EACH_DROP:
-		hold_set(rec, h, a, 0, &op);
+		hold_set(rec, h, a, 0, op);
 		return 0;
 	case EACH_INSTALL:
 		want = h->wgen == c->wgen ? h->wcount : 0;
 		if (want != h->nvma)
-			hold_set(rec, h, a, want, &op);
+			hold_set(rec, h, a, want, op);
 		else if (!want) /* staged and not found again, never held */
-			hold_del(rec, &key, idx);
+			hold_del(rec, key, idx);
 		return 0;
 	case EACH_DISCARD:
 		if (!h->nvma)
-			hold_del(rec, &key, idx);
+			hold_del(rec, key, idx);
 		return 0;
 	case EACH_ADOPT:
 		if (h->nvma)
@@ -508,14 +534,14 @@ __noinline int each_one(struct shmw_mm *rec, struct shmw_hold *h, struct acc_seg
 		crec = bpf_map_lookup_elem(&mms, &c->mm2);
 		if (!crec)
 			return 1;
-		key.mm = c->mm2;
-		ch = hold_add(crec, &key, c->cause);
+		key->mm = c->mm2;
+		ch = hold_add(crec, key, c->cause);
 		if (!ch) {
 			c->failed = 1;
 			return 1;
 		}
-		op.mm = c->mm2;
-		hold_set(crec, ch, a, want, &op);
+		op->mm = c->mm2;
+		hold_set(crec, ch, a, want, op);
 		return 0;
 	}
 	return 1;
@@ -523,9 +549,9 @@ __noinline int each_one(struct shmw_mm *rec, struct shmw_hold *h, struct acc_seg
 
 static long each_cb(__u32 i, struct each_ctx *c)
 {
+	struct each_tmp *t;
 	struct shmw_mm *rec;
 	struct shmw_hold *h;
-	struct acc_seg a;
 	__u32 idx;
 
 	/* Loops that remove go from the end: a removal moves the last entry into its place,
@@ -534,10 +560,13 @@ static long each_cb(__u32 i, struct each_ctx *c)
 	rec = bpf_map_lookup_elem(&mms, &c->mm);
 	if (!rec)
 		return 1;
-	h = hold_at(c->mm, idx, &a);
+	t = each_tmp();
+	if (!t)
+		return 1;
+	h = hold_at(c->mm, idx, &t->a);
 	if (!h)
 		return 0;
-	return each_one(rec, h, &a, idx, c) ? 1 : 0;
+	return each_one(rec, h, idx, c) ? 1 : 0;
 }
 
 /* Runs kind over rec's holdings. Lock held (and the child's too, for EACH_COPY). */

@@ -23,6 +23,7 @@ struct seed_state {
 	__u32 dontcopy; /* one of them is VM_DONTCOPY */
 	__u32 pad;
 	struct who who;
+	struct acc_seg a; /* the VMA at hand (off the stack: see struct each_ctx) */
 };
 
 struct {
@@ -31,6 +32,19 @@ struct {
 	__type(key, __u32);
 	__type(value, struct seed_state);
 } seed_heap SEC(".maps");
+
+/* The walked task shares a record's mm with its maker (owner). Its own function: its entry is
+ * built off the stack of the install that follows. */
+static __noinline void seed_sharer(struct seed_state *st, __u32 owner)
+{
+	struct shmw_sharer sh = {.mm = st->mm,
+				 .since = bpf_ktime_get_boot_ns(),
+				 .uid = st->who.uid,
+				 .owner = owner};
+
+	__builtin_memcpy(sh.comm, st->who.comm, SHMW_COMM_LEN);
+	sharer_put(st->who.tgid, &sh);
+}
 
 /* Installs the walked counts when nothing changed the mm during the walk. Global: the
  * iterator calls it from two places. */
@@ -67,13 +81,7 @@ __noinline int seed_finish(struct seed_state *st)
 	    !bpf_map_lookup_elem(&sharers, &tgid)) {
 		/* Another process already walked this mm: this one shares it (a vfork child
 		 * from before we started). */
-		struct shmw_sharer sh = {.mm = mm,
-					 .since = bpf_ktime_get_boot_ns(),
-					 .uid = st->who.uid,
-					 .owner = rec->tgid};
-
-		__builtin_memcpy(sh.comm, st->who.comm, SHMW_COMM_LEN);
-		sharer_put(tgid, &sh);
+		seed_sharer(st, rec->tgid);
 	}
 	c.wgen = st->wgen;
 	mm_each(rec, &c);
@@ -104,7 +112,6 @@ int seed_walk(struct bpf_iter__task_vma *ctx)
 	struct vm_area_struct *vma = ctx->vma;
 	struct seed_state *st;
 	struct shmw_mm *rec;
-	struct acc_seg a;
 	__u32 zero = 0;
 	__u64 mm;
 
@@ -130,7 +137,7 @@ int seed_walk(struct bpf_iter__task_vma *ctx)
 		st->dontcopy = 0;
 		st->busy = 0;
 	}
-	if (!seg_of_vma(&a, vma_plain(vma)))
+	if (!seg_of_vma(&st->a, vma_plain(vma)))
 		return 0;
 	if (vma->vm_start < st->lo)
 		st->lo = vma->vm_start;
@@ -142,7 +149,7 @@ int seed_walk(struct bpf_iter__task_vma *ctx)
 	rec = bpf_map_lookup_elem(&mms, &mm);
 	if (!rec)
 		rec = mm_create(mm, &st->who, 0);
-	if (hold_stage(rec, mm, &a, st->wgen))
+	if (hold_stage(rec, mm, &st->a, st->wgen))
 		st->busy = 1;
 	return 0;
 }
