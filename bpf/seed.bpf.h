@@ -37,10 +37,8 @@ struct {
  * built off the stack of the install that follows. */
 static __noinline void seed_sharer(struct seed_state *st, __u32 owner)
 {
-	struct shmw_sharer sh = {.mm = st->mm,
-				 .since = bpf_ktime_get_boot_ns(),
-				 .uid = st->who.uid,
-				 .owner = owner};
+	struct shmw_sharer sh = {
+	    .mm = st->mm, .since = bpf_ktime_get_boot_ns(), .uid = st->who.uid, .owner = owner};
 
 	__builtin_memcpy(sh.comm, st->who.comm, SHMW_COMM_LEN);
 	sharer_put(st->who.tgid, &sh);

@@ -18,6 +18,7 @@
  *   PID threads N                threads started;  PID thread-exited N  (N left)
  *   PID ns INUM                  after unshare-ipc;  PID next-id N after next-id
  *   PID rmid-forced N            after rmid-forced;  PID name NAME after name
+ *   PID uids R E S               after setresuid: the real, effective and saved uid
  *   PID at-ms TIME               after at-ms: the realtime clock then (s.nanoseconds)
  *   PID split ADDR LEN WHAT      after mprotect-half, mprotect-page, munmap-page, dofork-half
  *   PID moved OLD NEW            after mremap-move
@@ -67,6 +68,8 @@
  *   next-id N         write N to /proc/sys/kernel/shm_next_id (refused in the root namespace)
  *   rmid-forced N     write N to /proc/sys/kernel/shm_rmid_forced (refused in the root namespace)
  *   name NAME         prctl(PR_SET_NAME, NAME): the comm the kernel (and shmwatch) reports
+ *   setresuid R E S   setresuid(R, E, S): real, effective and saved uid (-1 keeps one); writes
+ *                     "PID uids R E S" with the uids it has after
  *   at-ms N           sleep until the realtime clock is N ms (0-999) past a whole second, so
  *                     that the next op happens late (or early) in a second: shm_ctime, shm_dtime
  *                     are whole seconds
@@ -585,6 +588,16 @@ int main(int argc, char **argv)
 			if (prctl(PR_SET_NAME, name, 0, 0, 0) < 0)
 				die("prctl(PR_SET_NAME, %s): %s", name, strerror(errno));
 			say("name %s", name);
+		} else if (strcmp(op, "setresuid") == 0) {
+			long r = strtol(need_arg(++i, argc, argv, op), NULL, 10);
+			long e = strtol(need_arg(++i, argc, argv, op), NULL, 10);
+			long s = strtol(need_arg(++i, argc, argv, op), NULL, 10);
+			uid_t ru, eu, su;
+
+			if (setresuid((uid_t)r, (uid_t)e, (uid_t)s) < 0)
+				die("setresuid(%ld, %ld, %ld): %s", r, e, s, strerror(errno));
+			getresuid(&ru, &eu, &su);
+			say("uids %u %u %u", ru, eu, su);
 		} else if (strcmp(op, "pause") == 0) {
 			say("paused %d", ++npause);
 			wait_usr1();
