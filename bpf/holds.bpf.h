@@ -489,6 +489,7 @@ __noinline int adopt_one(struct shmw_mm *rec, struct shmw_hold *h, struct acc_se
 __noinline int each_one(struct shmw_mm *rec, struct shmw_hold *h, __u32 idx, struct each_ctx *c)
 {
 	struct each_tmp *t = each_tmp();
+	__u64 mm2;
 	struct shmw_hold_key *key;
 	struct hold_op *op;
 	struct shmw_mm *crec;
@@ -531,7 +532,8 @@ __noinline int each_one(struct shmw_mm *rec, struct shmw_hold *h, __u32 idx, str
 		if (!h->nvma)
 			return 0;
 		want = h->nvma;
-		crec = bpf_map_lookup_elem(&mms, &c->mm2);
+		mm2 = c->mm2; /* a map key on the stack: 6.1 refuses one in c's memory */
+		crec = bpf_map_lookup_elem(&mms, &mm2);
 		if (!crec)
 			return 1;
 		key->mm = c->mm2;

@@ -232,13 +232,5 @@ as_user() {
 	_auu=$1
 	_aug=$2
 	shift 2
-	if [ "${1:-}" = --groups ]; then
-		_augs=$2
-		shift 2
-		setpriv --reuid="$_auu" --regid="$_aug" --groups="$_augs" --inh-caps=-all \
-			--bounding-set=-all -- "$@"
-	else
-		setpriv --reuid="$_auu" --regid="$_aug" --clear-groups --inh-caps=-all \
-			--bounding-set=-all -- "$@"
-	fi
+	"$SHMW_BUILD/tests/shmw-runas" "$_auu" "$_aug" "$@"
 }

@@ -15,15 +15,6 @@
 
 NUID=65534
 NGID=65534
-if ! command -v setpriv >/dev/null 2>&1; then
-	if [ "${CI:-}" = true ]; then
-		fail "setpriv (util-linux) is missing"
-		finish
-	fi
-	skip "setpriv (util-linux) is needed to ask as another user"
-	exit 0
-fi
-
 # A socket the other user can reach, and a copy of the client it can run.
 SD=$(mktemp -d "${TMPDIR:-/tmp}/shmw-ident.XXXXXX") || exit 1
 chmod 755 "$SD"
