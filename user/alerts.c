@@ -155,7 +155,9 @@ static void journal_linger(const struct shmw_lseg *s, json_object *alert, uint64
 	json_object *holders = json_object_object_get(alert, "holders");
 	size_t n = holders ? json_object_array_length(holders) : 0;
 	char msg[1024], size[32], f_shmid[32], f_ns[32], f_pid[32], f_age[32];
-	const char *fields[6] = {f_shmid, f_ns, f_pid, f_age, NULL, NULL};
+	char f_comm[64], f_user[300];
+	const char *fields[] = {f_shmid, f_ns, f_pid, f_age, f_comm, f_user, NULL};
+	json_object *first = n ? json_object_array_get_idx(holders, 0) : NULL;
 	size_t off;
 
 	human(size, sizeof(size), s->size);
@@ -179,9 +181,12 @@ static void journal_linger(const struct shmw_lseg *s, json_object *alert, uint64
 	snprintf(f_shmid, sizeof(f_shmid), "SHMID=%d", s->shmid);
 	snprintf(f_ns, sizeof(f_ns), "IPC_NS=%u", s->ns);
 	snprintf(f_pid, sizeof(f_pid), "HOLDER_PID=%s",
-		 n ? json_object_get_string(
-			 json_object_object_get(json_object_array_get_idx(holders, 0), "pid"))
-		   : "");
+		 first ? json_object_get_string(json_object_object_get(first, "pid")) : "");
+	/* The holder's name and user as it chose them: the log escapes them (log.h). */
+	snprintf(f_comm, sizeof(f_comm), "HOLDER_COMM=%s",
+		 first ? json_object_get_string(json_object_object_get(first, "comm")) : "");
+	snprintf(f_user, sizeof(f_user), "HOLDER_USER=%s",
+		 first ? json_object_get_string(json_object_object_get(first, "user")) : "");
 	snprintf(f_age, sizeof(f_age), "DEST_FOR_S=%llu",
 		 (unsigned long long)secs_between(s->dest_since, now));
 	shmw_log_fields(LOG_WARNING, msg, fields);

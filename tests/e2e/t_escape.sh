@@ -55,7 +55,7 @@ check "setup: the event log exists under its odd name" test -s "$LOG"
 ready_line_escaped() {
 	grep -F 'ready: ' "$T/daemon.log" | grep -q -F 'ev\x1b[1m\n\xff.jsonl'
 }
-check_poll "start-up line: the log path escaped (\\x1b, \\n, \\xff)" 5 ready_line_escaped
+check_poll "start-up line: the log path with its ESC, newline and 0xff escaped" 5 ready_line_escaped
 
 : >"$SD/nb/w.out"
 chmod 666 "$SD/nb/w.out"
