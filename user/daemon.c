@@ -560,8 +560,7 @@ static void tick(struct shmw_daemon *d)
 		int ret = text ? shmw_metrics_write_file(d->opts.metrics_file, text) : -ENOMEM;
 
 		d->last_metrics = mono;
-		if (ret)
-			log_warn("--metrics-file %s: %s", d->opts.metrics_file, strerror(-ret));
+		shmw_metrics_file_result(d->opts.metrics_file, ret);
 		free(text);
 	}
 	if (shmw_bpf_stats(&d->bpf, now))
@@ -676,6 +675,8 @@ char *shmw_daemon_metrics(struct shmw_daemon *d)
 	m.alerts[SHMW_MA_ORPHAN] = d->ev_counts[SHMW_ME_ORPHAN];
 	if (d->hooks)
 		shmw_hooks_stats(d->hooks, &m.hooks);
+	m.log_errors = shmw_eventlog_errors(d->log);
+	m.log_cuts = shmw_eventlog_cuts(d->log);
 	m.start_time_s = (double)d->started_real / 1e9;
 	m.version = SHMW_VERSION;
 	m.mode = d->bpf.mode;

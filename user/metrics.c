@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #define P "shmwatch_"
 
 static const char *const status_names[SHMW_MS_NSTATUS] = {
@@ -221,6 +222,14 @@ static void render(FILE *f, const struct shmw_metrics *m)
 	       "failed).",
 	       h->spawn_errors);
 	single(f, P "alert_hooks_running", "gauge", "--alert-exec hooks running now.", h->running);
+	single(f, P "log_write_errors_total", "counter",
+	       "Event log lines that could not be written (a full disk, an I/O error, a reader "
+	       "that stopped reading the log's pipe).",
+	       m->log_errors);
+	single(f, P "log_partial_lines_cut_total", "counter",
+	       "Writes of the event log that a full disk took only in part: the file was cut back "
+	       "to its last whole line (the lines lost are in log_write_errors_total).",
+	       m->log_cuts);
 	family(f, P "start_time_seconds", "gauge",
 	       "When the daemon started, in seconds since the Unix epoch.");
 	sample_double(f, P "start_time_seconds", m->start_time_s);
@@ -310,4 +319,59 @@ int shmw_metrics_write_file(const char *path, const char *text)
 		unlink(tmp);
 	free(tmp);
 	return err;
+}
+
+int shmw_metrics_check_path(const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		snprintf(err, errlen, "%s is a symbolic link: not followed (give the file's own path)",
+			 path);
+		return -ELOOP;
+	}
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (stat(dir, &st) < 0) {
+		int e = errno;
+
+		if (e == ENOENT)
+			snprintf(err, errlen, "directory %s does not exist (it is not created)", dir);
+		else
+			snprintf(err, errlen, "directory %s: %s", dir, strerror(e));
+		return -e;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a directory", dir);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+void shmw_metrics_file_result(const char *path, int ret)
+{
+	/* One daemon writes one metrics file. */
+	static bool failing;
+
+	if (!ret) {
+		if (failing)
+			log_info("--metrics-file %s: written again", path);
+		failing = false;
+		return;
+	}
+	if (failing)
+		return;
+	failing = true;
+	if (ret == -ELOOP)
+		log_warn("--metrics-file %s: a symbolic link is in the way of its temporary file "
+			 "(%s.tmp.%d): not followed; not writing it (further failures are not "
+			 "logged)",
+			 path, path, (int)getpid());
+	else
+		log_warn("--metrics-file %s: %s (further failures are not logged)", path,
+			 strerror(-ret));
 }

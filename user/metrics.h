@@ -12,10 +12,11 @@
  *   mm_slot_overflows_total  bpf_map_entries{map}  bpf_map_max_entries{map}  clients
  *   alerts_total{alert}  alert_hooks_started_total  alert_hooks_finished_total{result}
  *   alert_hooks_refused_total  alert_hooks_spawn_errors_total  alert_hooks_running
- *   start_time_seconds  info{version,mode}
+ *   log_write_errors_total  log_partial_lines_cut_total  start_time_seconds  info{version,mode}
  */
 #ifndef SHMW_METRICS_H
 #define SHMW_METRICS_H
+#include <stddef.h>
 #include <stdint.h>
 
 #include "alert_exec.h" /* struct shmw_hook_stats */
@@ -68,6 +69,8 @@ struct shmw_metrics {
 	uint64_t mm_overflows; /* an address space held more segments than it has slots */
 	uint64_t alerts[SHMW_MA_NALERTS];
 	struct shmw_hook_stats hooks; /* all 0 without --alert-exec */
+	uint64_t log_errors;	      /* event log lines not written (full disk, I/O errors) */
+	uint64_t log_cuts;	      /* writes cut back to the last whole line */
 
 	double start_time_s; /* Unix time the daemon started, seconds */
 	const char *version; /* NULL: "" */
@@ -87,4 +90,12 @@ char *shmw_metrics_render(const struct shmw_metrics *m);
  * one, never a part. Returns 0 or -errno; on failure path is untouched and the temp file gone.
  */
 int shmw_metrics_write_file(const char *path, const char *text);
+/* At start-up: can path be written so? Its directory must exist (none is made) and path must
+ * not be a symbolic link (it would be replaced, not followed: refused, so that a planted link
+ * is noticed). 0, or -errno with the reason in err. */
+int shmw_metrics_check_path(const char *path, char *err, size_t errlen);
+/* Logs what a shmw_metrics_write_file() of path returned: a failure once per streak of them
+ * (a warning naming the reason; a symlink in the way of the temporary file said as such), and
+ * the end of a streak. */
+void shmw_metrics_file_result(const char *path, int ret);
 #endif

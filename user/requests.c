@@ -356,6 +356,7 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 	json_object_object_add(o, "clients_dropped", u64(shmw_server_dropped(d->server)));
 	json_object_object_add(o, "log_file", json_object_new_string(d->opts.log_path));
 	json_object_object_add(o, "log_errors", u64(shmw_eventlog_errors(d->log)));
+	json_object_object_add(o, "log_lines_cut", u64(shmw_eventlog_cuts(d->log)));
 	json_object_object_add(o, "socket", json_object_new_string(d->opts.socket_path));
 	send_json(c, o);
 }

@@ -405,8 +405,8 @@ static int mkdir_p(char *dir)
 	return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -errno;
 }
 
-struct shmw_server *shmw_server_open(const char *path, uint32_t max_clients, shmw_request_fn fn,
-				     void *ctx, char *err, size_t errlen)
+struct shmw_server *shmw_server_open(const char *path, bool make_dir, uint32_t max_clients,
+				     shmw_request_fn fn, void *ctx, char *err, size_t errlen)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	struct shmw_server *s;
@@ -430,10 +430,17 @@ struct shmw_server *shmw_server_open(const char *path, uint32_t max_clients, shm
 		return NULL;
 	}
 	snprintf(dir, sizeof(dir), "%s", path);
-	ret = mkdir_p(dirname(dir));
+	/* Only the default directory is made: a mistyped --socket fails, naming the directory. */
+	ret = make_dir ? mkdir_p(dirname(dir)) : 0;
 	if (ret) {
 		snprintf(err, errlen, "cannot create the directory of %s: %s", path,
 			 strerror(-ret));
+		return NULL;
+	}
+	if (!make_dir && stat(dirname(dir), &st) < 0 && errno == ENOENT) {
+		snprintf(err, errlen, "cannot listen on %s: directory %s does not exist (only the "
+			 "default directory is created)", path, dir);
+		errno = ENOENT;
 		return NULL;
 	}
 	/* Only a socket may be replaced: a mistyped --socket must not delete a file. */

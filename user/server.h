@@ -20,9 +20,10 @@ typedef void (*shmw_request_fn)(void *ctx, struct shmw_conn *c, const char *line
 void shmw_server_set_admin_group(struct shmw_server *s, gid_t gid);
 
 /* Refuses (-EADDRINUSE, with the running daemon's pid in err) when a daemon answers on
- * path; removes a stale socket file otherwise. */
-struct shmw_server *shmw_server_open(const char *path, uint32_t max_clients, shmw_request_fn fn,
-				     void *ctx, char *err, size_t errlen);
+ * path; removes a stale socket file otherwise. The directory of path is created (mode 0755)
+ * only with make_dir (the default path); a missing one is an error otherwise. */
+struct shmw_server *shmw_server_open(const char *path, bool make_dir, uint32_t max_clients,
+				     shmw_request_fn fn, void *ctx, char *err, size_t errlen);
 void shmw_server_close(struct shmw_server *s);
 /* Closes clients marked for closing; call after each loop round. */
 void shmw_server_reap(struct shmw_server *s);

@@ -22,6 +22,7 @@
 #include "eventlog.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "privs.h"
 #include "requests.h"
 #include "server.h"
@@ -170,8 +171,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* The socket first: a second daemon is refused before it touches BPF or the log. */
-	d.server = shmw_server_open(d.opts.socket_path, d.opts.max_clients, shmw_requests_handle,
-				    &d, err, sizeof(err));
+	d.server = shmw_server_open(d.opts.socket_path,
+				    !strcmp(d.opts.socket_path, SHMW_DEFAULT_SOCKET),
+				    d.opts.max_clients, shmw_requests_handle, &d, err, sizeof(err));
 	if (!d.server) {
 		log_err("%s", err);
 		goto out;
@@ -185,10 +187,16 @@ int main(int argc, char **argv)
 		}
 		shmw_server_set_admin_group(d.server, g->gr_gid);
 	}
-	d.log = shmw_eventlog_open(d.opts.log_path, d.opts.log_max_bytes, d.opts.log_keep, err,
-				   sizeof(err));
+	/* Only the default directory is made: a mistyped --log-file fails, naming it. */
+	d.log = shmw_eventlog_open(d.opts.log_path, d.opts.log_max_bytes, d.opts.log_keep,
+				   strcmp(d.opts.log_path, SHMW_DEFAULT_LOG) ? 0 : SHMW_EVENTLOG_MKDIR,
+				   err, sizeof(err));
 	if (!d.log) {
 		log_err("event log: %s", err);
+		goto out;
+	}
+	if (d.opts.metrics_file && shmw_metrics_check_path(d.opts.metrics_file, err, sizeof(err))) {
+		log_err("--metrics-file: %s", err);
 		goto out;
 	}
 	bo.mode = d.opts.mode;
