@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Lifecycle events to their channels (see alerts.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "alert_exec.h"
@@ -208,6 +209,27 @@ static void journal_orphan(const struct shmw_lseg *s, uint64_t now)
 	shmw_log_fields(LOG_WARNING, msg, fields);
 }
 
+/* Reports what shmw_hooks_run() did with an alert. Drops come in floods (thousands of
+ * segments lingering at once): counted (shmwatch_alert_hooks_dropped_total) and logged at most
+ * once a minute. One daemon, one hook runner: the limit is kept here. */
+static void hook_result(struct shmw_daemon *d, const struct shmw_lseg *s, int ret)
+{
+	static struct shmw_log_limit drops;
+	uint64_t skipped;
+
+	if (ret == -EBUSY) {
+		if (shmw_log_limited(&drops, &skipped))
+			log_warn("--alert-exec: every hook slot is taken and the queue is full "
+				 "(--alert-queue %u): alert for shmid %d dropped (%llu more dropped "
+				 "before; counted in shmwatch_alert_hooks_dropped_total, logged at "
+				 "most once a minute)",
+				 d->opts.alert_queue, s->shmid, (unsigned long long)skipped);
+		return;
+	}
+	if (ret < 0)
+		log_warn("--alert-exec for shmid %d not run: %s", s->shmid, strerror(-ret));
+}
+
 /* Runs the hook with the alert on stdin and the essentials in the environment. */
 static void hook(struct shmw_daemon *d, const char *event, const struct shmw_lseg *s,
 		 const char *json)
@@ -224,8 +246,7 @@ static void hook(struct shmw_daemon *d, const char *event, const struct shmw_lse
 	snprintf(e_key, sizeof(e_key), "SHMWATCH_KEY=0x%08x", s->key);
 	snprintf(e_size, sizeof(e_size), "SHMWATCH_SIZE=%llu", (unsigned long long)s->size);
 	ret = shmw_hooks_run(d->hooks, json, strlen(json), env);
-	if (ret)
-		log_warn("--alert-exec for shmid %d not run: %s", s->shmid, strerror(-ret));
+	hook_result(d, s, ret);
 }
 
 void shmw_alerts_on_life(void *ctx, enum shmw_life_event ev, const struct shmw_lseg *s,

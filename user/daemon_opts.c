@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include "alert_exec.h"
 #include "daemon_opts.h"
 #include "loader.h"
 
@@ -39,6 +40,8 @@ static const char usage[] =
     "      --alert-exec CMD    run '/bin/sh -c CMD' for each linger, linger_end and orphan\n"
     "                          alert, the alert as JSON on stdin and SHMWATCH_* variables\n"
     "      --alert-timeout SECONDS  kill a hook still running after this (default 10)\n"
+    "      --alert-queue N     alerts that wait while 8 hooks run (default 10000, and\n"
+    "                          16 MiB); more are dropped, counted and logged once\n"
     "      --metrics-file PATH rewrite Prometheus metrics to PATH atomically (for\n"
     "                          node_exporter's textfile collector)\n"
     "      --metrics-interval SECONDS  how often (default 5)\n"
@@ -113,6 +116,7 @@ enum {
 	OPT_ORPHAN,
 	OPT_ALERT_EXEC,
 	OPT_ALERT_TIMEOUT,
+	OPT_ALERT_QUEUE,
 	OPT_METRICS_FILE,
 	OPT_METRICS_INTERVAL,
 	OPT_VERIFY_INTERVAL,
@@ -138,6 +142,7 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 	    {"orphan-after", required_argument, NULL, OPT_ORPHAN},
 	    {"alert-exec", required_argument, NULL, OPT_ALERT_EXEC},
 	    {"alert-timeout", required_argument, NULL, OPT_ALERT_TIMEOUT},
+	    {"alert-queue", required_argument, NULL, OPT_ALERT_QUEUE},
 	    {"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
 	    {"metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL},
 	    {"verify-interval", required_argument, NULL, OPT_VERIFY_INTERVAL},
@@ -166,6 +171,7 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 	o->realert = 600;
 	o->orphan_after = 3600;
 	o->alert_timeout = 10;
+	o->alert_queue = 10000; /* 5000 segments lingering at once all run their hook */
 	o->metrics_interval = 5;
 	o->verify_interval = 3600;
 	o->priority_boost = 5;
@@ -253,6 +259,11 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 			if (parse_num("--alert-timeout", optarg, 1, 3600, &v))
 				return 2;
 			o->alert_timeout = v;
+			break;
+		case OPT_ALERT_QUEUE:
+			if (parse_num("--alert-queue", optarg, 0, SHMW_HOOKS_MAX_QUEUED, &v))
+				return 2;
+			o->alert_queue = v;
 			break;
 		case OPT_METRICS_FILE:
 			if (!*optarg) {

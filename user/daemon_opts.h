@@ -23,6 +23,7 @@ struct shmw_daemon_opts {
 	uint32_t orphan_after; /* seconds; 0: no orphan alerts */
 	const char *alert_exec;
 	uint32_t alert_timeout; /* seconds */
+	uint32_t alert_queue;	/* alerts waiting for a hook slot, at most */
 	const char *metrics_file;
 	uint32_t metrics_interval; /* seconds */
 	uint32_t verify_interval;  /* seconds; 0: only on request */

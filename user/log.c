@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Without this, sd-journal.h turns sd_journal_sendv into a macro for the _with_location
@@ -330,4 +331,22 @@ void shmw_log_lines(int level, const char *text)
 void shmw_log_journal_for_tests(int (*sendv)(const struct iovec *iov, int n))
 {
 	g.journal_sendv = sendv;
+}
+
+bool shmw_log_limited(struct shmw_log_limit *l, uint64_t *skipped)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (l->next_ns && now < l->next_ns) {
+		l->skipped++;
+		return false;
+	}
+	l->next_ns = now + SHMW_LOG_LIMIT_S * 1000000000ull;
+	if (skipped)
+		*skipped = l->skipped;
+	l->skipped = 0;
+	return true;
 }

@@ -5,6 +5,8 @@
 #ifndef SHMW_LOG_H
 #define SHMW_LOG_H
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <syslog.h> /* LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG */
 
 /* verbosity: the highest level printed (LOG_INFO by default, LOG_DEBUG with -v). */
@@ -17,6 +19,16 @@ int shmw_log_level(void);
  * is the journal, otherwise appended to the stderr line as SHMID=5 (values with spaces or
  * quotes are quoted). msg is not a format string. */
 void shmw_log_fields(int level, const char *msg, const char *const *fields);
+
+/* A message that can come in floods (thousands of clients refused, of alerts dropped): logged
+ * at most once per interval. shmw_log_limited() says whether to log now; *skipped gets how many
+ * calls were not logged since the last one that was (the message can say so). */
+struct shmw_log_limit {
+	uint64_t next_ns; /* CLOCK_MONOTONIC; 0: log the next one */
+	uint64_t skipped;
+};
+#define SHMW_LOG_LIMIT_S 60
+bool shmw_log_limited(struct shmw_log_limit *l, uint64_t *skipped);
 
 /* Text of several lines from a trusted source (libbpf's verifier log): one entry per line. */
 void shmw_log_lines(int level, const char *text);

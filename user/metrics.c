@@ -215,13 +215,18 @@ static void render(FILE *f, const struct shmw_metrics *m)
 		 "--alert-exec hooks that ended: exit status 0, non-zero exit or killed by a "
 		 "signal, or killed by shmwatchd after the timeout.",
 		 "result", results, finished, 3);
-	single(f, P "alert_hooks_refused_total", "counter",
-	       "--alert-exec hooks not started because too many were running.", h->refused);
+	single(f, P "alert_hooks_dropped_total", "counter",
+	       "Alerts whose --alert-exec hook never ran: every hook slot was taken and the queue "
+	       "(--alert-queue) was full.",
+	       h->dropped);
 	single(f, P "alert_hooks_spawn_errors_total", "counter",
 	       "--alert-exec hooks that could not be started (out of memory, fork or exec "
 	       "failed).",
 	       h->spawn_errors);
 	single(f, P "alert_hooks_running", "gauge", "--alert-exec hooks running now.", h->running);
+	single(f, P "alert_hooks_queued", "gauge",
+	       "Alerts waiting for a free --alert-exec slot now (at most --alert-queue).",
+	       h->queued);
 	single(f, P "log_write_errors_total", "counter",
 	       "Event log lines that could not be written (a full disk, an I/O error, a reader "
 	       "that stopped reading the log's pipe).",

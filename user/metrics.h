@@ -11,7 +11,8 @@
  *   events_total{event}  events_lost_total  resyncs_total  rescans_total  bpf_map_full_total
  *   mm_slot_overflows_total  bpf_map_entries{map}  bpf_map_max_entries{map}  clients
  *   alerts_total{alert}  alert_hooks_started_total  alert_hooks_finished_total{result}
- *   alert_hooks_refused_total  alert_hooks_spawn_errors_total  alert_hooks_running
+ *   alert_hooks_dropped_total  alert_hooks_spawn_errors_total  alert_hooks_running
+ *   alert_hooks_queued
  *   log_write_errors_total  log_partial_lines_cut_total  start_time_seconds  info{version,mode}
  */
 #ifndef SHMW_METRICS_H

@@ -153,7 +153,8 @@ int main(int argc, char **argv)
 		shmw_life_init(&d.life, &lo, shmw_alerts_on_life, &d);
 	}
 	if (d.opts.alert_exec) {
-		d.hooks = shmw_hooks_new(d.opts.alert_exec, d.opts.alert_timeout, 8);
+		d.hooks =
+		    shmw_hooks_new(d.opts.alert_exec, d.opts.alert_timeout, 8, d.opts.alert_queue);
 		if (!d.hooks) {
 			log_err("--alert-exec: %s", strerror(errno));
 			return 1;

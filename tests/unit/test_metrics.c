@@ -354,9 +354,10 @@ static void fill(struct shmw_metrics *m)
 					    .succeeded = 3,
 					    .failed = 1,
 					    .timed_out = 1,
-					    .refused = 2,
+					    .dropped = 2,
 					    .spawn_errors = 1,
-					    .running = 1};
+					    .running = 1,
+					    .queued = 4};
 	m->log_errors = 17;
 	m->log_cuts = 2;
 	m->start_time_s = 1764320400.25;
@@ -433,7 +434,8 @@ static void test_render(void)
 		  get(&e, "shmwatch_alert_hooks_finished_total{result=\"failure\"}"), 1);
 	CHECK_INT("hooks timeout",
 		  get(&e, "shmwatch_alert_hooks_finished_total{result=\"timeout\"}"), 1);
-	CHECK_INT("hooks refused", get(&e, "shmwatch_alert_hooks_refused_total"), 2);
+	CHECK_INT("hooks dropped", get(&e, "shmwatch_alert_hooks_dropped_total"), 2);
+	CHECK_INT("hooks queued", get(&e, "shmwatch_alert_hooks_queued"), 4);
 	CHECK_INT("hooks spawn errors", get(&e, "shmwatch_alert_hooks_spawn_errors_total"), 1);
 	CHECK_INT("hooks running", get(&e, "shmwatch_alert_hooks_running"), 1);
 	CHECK_INT("log write errors", get(&e, "shmwatch_log_write_errors_total"), 17);
