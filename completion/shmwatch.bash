@@ -20,7 +20,8 @@ _shmwatch_options='--socket --json --no-headers -h --human --timeout --help --ve
 _shmwatch_who_options='--ns'
 _shmwatch_events_options='-f --follow -n --last'
 _shmwatchd_options='-s --socket -l --log-file --log-max-bytes --log-keep --max-holders
---max-sharers --ring-size --recent --max-clients --admin-group --linger-after --realert
+--max-sharers --ring-size --recent --max-clients --max-clients-per-user --admin-reserve
+--client-timeout --admin-group --linger-after --realert
 --orphan-after --alert-exec --alert-timeout --alert-queue --metrics-file --metrics-interval
 --verify-interval --mode --priority-boost -v --verbose -h --help -V --version'
 
@@ -197,7 +198,7 @@ _shmwatchd()
 		;;
 	--log-max-bytes | --log-keep | --max-holders | --max-sharers | --ring-size | --recent | \
 		--max-clients | --linger-after | --realert | --orphan-after | --alert-timeout | \
-		--alert-queue | \
+		--alert-queue | --max-clients-per-user | --admin-reserve | --client-timeout | \
 		--metrics-interval | --verify-interval | --priority-boost)
 		return
 		;;

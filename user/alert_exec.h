@@ -20,10 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHMW_HOOKS_MAX_RUNNING 1024	     /* upper bound for max_running */
-#define SHMW_HOOKS_MAX_QUEUED  (1u << 20)    /* upper bound for max_queued */
+#define SHMW_HOOKS_MAX_RUNNING 1024	    /* upper bound for max_running */
+#define SHMW_HOOKS_MAX_QUEUED  (1u << 20)   /* upper bound for max_queued */
 #define SHMW_HOOKS_QUEUE_BYTES (16ul << 20) /* waiting alerts hold at most this much memory */
-#define SHMW_HOOK_QUEUED       1	     /* shmw_hooks_run(): waits for a free slot */
+#define SHMW_HOOK_QUEUED       1	    /* shmw_hooks_run(): waits for a free slot */
 
 /* Counters since shmw_hooks_new(). started == succeeded + failed + timed_out + running. Every
  * alert given to shmw_hooks_run() (with valid arguments) ends up started, a spawn error,

@@ -219,11 +219,12 @@ static void hook_result(struct shmw_daemon *d, const struct shmw_lseg *s, int re
 
 	if (ret == -EBUSY) {
 		if (shmw_log_limited(&drops, &skipped))
-			log_warn("--alert-exec: every hook slot is taken and the queue is full "
-				 "(--alert-queue %u): alert for shmid %d dropped (%llu more dropped "
-				 "before; counted in shmwatch_alert_hooks_dropped_total, logged at "
-				 "most once a minute)",
-				 d->opts.alert_queue, s->shmid, (unsigned long long)skipped);
+			log_warn(
+			    "--alert-exec: every hook slot is taken and the queue is full "
+			    "(--alert-queue %u): alert for shmid %d dropped (%llu more dropped "
+			    "before; counted in shmwatch_alert_hooks_dropped_total, logged at "
+			    "most once a minute)",
+			    d->opts.alert_queue, s->shmid, (unsigned long long)skipped);
 		return;
 	}
 	if (ret < 0)

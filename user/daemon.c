@@ -664,6 +664,16 @@ char *shmw_daemon_metrics(struct shmw_daemon *d)
 	m.map_max_entries[SHMW_MM_MMS_BIG] = d->opts.max_mms;
 	m.map_max_entries[SHMW_MM_SHARERS] = d->opts.max_sharers;
 	m.clients = d->server ? shmw_server_nclients(d->server) : 0;
+	{
+		struct shmw_server_stats ss;
+
+		shmw_server_stats(d->server, &ss);
+		m.clients_dropped[SHMW_MD_REFUSED] = ss.refused;
+		m.clients_dropped[SHMW_MD_TIMEOUT] = ss.timed_out;
+		m.clients_dropped[SHMW_MD_BEHIND] = ss.behind;
+		m.client_unsent_bytes[SHMW_MC_ADMIN] = ss.unsent_admin;
+		m.client_unsent_bytes[SHMW_MC_USER] = ss.unsent_users;
+	}
 	memcpy(m.events, d->ev_counts, sizeof(m.events));
 	m.events_lost = st[SHMW_STAT_LOST];
 	m.resyncs = d->resyncs;

@@ -50,6 +50,17 @@ static const char *const alert_names[SHMW_MA_NALERTS] = {
     [SHMW_MA_ORPHAN] = "orphan",
 };
 
+static const char *const drop_names[SHMW_MD_NREASONS] = {
+    [SHMW_MD_REFUSED] = "refused",
+    [SHMW_MD_TIMEOUT] = "timeout",
+    [SHMW_MD_BEHIND] = "behind",
+};
+
+static const char *const class_names[SHMW_MC_NCLASSES] = {
+    [SHMW_MC_ADMIN] = "admin",
+    [SHMW_MC_USER] = "user",
+};
+
 static const char *const map_names[SHMW_MM_NMAPS] = {
     [SHMW_MM_MMS] = "mms",
     [SHMW_MM_SHARERS] = "sharers",
@@ -205,6 +216,15 @@ static void render(FILE *f, const struct shmw_metrics *m)
 		 "reached.",
 		 "map", map_names, m->map_max_entries, SHMW_MM_NMAPS);
 	single(f, P "clients", "gauge", "Clients connected to the daemon socket.", m->clients);
+	labelled(f, P "clients_dropped_total", "counter",
+		 "Clients the daemon closed itself: refused at connect (--max-clients, "
+		 "--max-clients-per-user, --admin-reserve), idle or not reading for "
+		 "--client-timeout, or past a bound of unsent bytes.",
+		 "reason", drop_names, m->clients_dropped, SHMW_MD_NREASONS);
+	labelled(f, P "client_unsent_bytes", "gauge",
+		 "Memory holding answers not yet read by clients: of root and the admin group "
+		 "(at most 64 MiB), of other users (at most 16 MiB).",
+		 "class", class_names, m->client_unsent_bytes, SHMW_MC_NCLASSES);
 	labelled(f, P "alerts_total", "counter",
 		 "Alerts raised (logged, and run through --alert-exec when set), by type; "
 		 "linger_end is the all-clear for a linger alert.",
@@ -333,8 +353,8 @@ int shmw_metrics_check_path(const char *path, char *err, size_t errlen)
 	struct stat st;
 
 	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-		snprintf(err, errlen, "%s is a symbolic link: not followed (give the file's own path)",
-			 path);
+		snprintf(err, errlen,
+			 "%s is a symbolic link: not followed (give the file's own path)", path);
 		return -ELOOP;
 	}
 	if (!slash)
@@ -345,7 +365,8 @@ int shmw_metrics_check_path(const char *path, char *err, size_t errlen)
 		int e = errno;
 
 		if (e == ENOENT)
-			snprintf(err, errlen, "directory %s does not exist (it is not created)", dir);
+			snprintf(err, errlen, "directory %s does not exist (it is not created)",
+				 dir);
 		else
 			snprintf(err, errlen, "directory %s: %s", dir, strerror(e));
 		return -e;

@@ -10,6 +10,7 @@
  *   lingering_segments  lingering_oldest_seconds  orphan_segments
  *   events_total{event}  events_lost_total  resyncs_total  rescans_total  bpf_map_full_total
  *   mm_slot_overflows_total  bpf_map_entries{map}  bpf_map_max_entries{map}  clients
+ *   clients_dropped_total{reason}  client_unsent_bytes{class}
  *   alerts_total{alert}  alert_hooks_started_total  alert_hooks_finished_total{result}
  *   alert_hooks_dropped_total  alert_hooks_spawn_errors_total  alert_hooks_running
  *   alert_hooks_queued
@@ -45,6 +46,13 @@ enum shmw_metrics_event {
 /* Alerts raised: logged, and given to --alert-exec when set. linger_end is the all-clear. */
 enum shmw_metrics_alert { SHMW_MA_LINGER, SHMW_MA_LINGER_END, SHMW_MA_ORPHAN, SHMW_MA_NALERTS };
 
+/* Clients the daemon closed itself, by reason: refused at connect (--max-clients,
+ * --max-clients-per-user, --admin-reserve), closed after --client-timeout, dropped past a bound
+ * of unsent bytes. */
+enum shmw_metrics_drop { SHMW_MD_REFUSED, SHMW_MD_TIMEOUT, SHMW_MD_BEHIND, SHMW_MD_NREASONS };
+/* Root and the admin group, other users. */
+enum shmw_metrics_class { SHMW_MC_ADMIN, SHMW_MC_USER, SHMW_MC_NCLASSES };
+
 /* The BPF maps whose fill level matters: when one is full, tracking degrades to resyncs. */
 enum shmw_metrics_map { SHMW_MM_MMS, SHMW_MM_SHARERS, SHMW_MM_MMS_BIG, SHMW_MM_NMAPS };
 
@@ -59,7 +67,8 @@ struct shmw_metrics {
 	uint64_t orphans;			 /* active, nobody held it for --orphan-after */
 	uint64_t map_entries[SHMW_MM_NMAPS];
 	uint64_t map_max_entries[SHMW_MM_NMAPS];
-	uint64_t clients; /* connected clients */
+	uint64_t clients;				/* connected clients */
+	uint64_t client_unsent_bytes[SHMW_MC_NCLASSES]; /* buffers of unsent answers */
 
 	/* Counters: since the daemon started. */
 	uint64_t events[SHMW_ME_NEVENTS];
@@ -69,6 +78,7 @@ struct shmw_metrics {
 	uint64_t map_full;     /* BPF map updates that failed because the map was full */
 	uint64_t mm_overflows; /* an address space held more segments than it has slots */
 	uint64_t alerts[SHMW_MA_NALERTS];
+	uint64_t clients_dropped[SHMW_MD_NREASONS];
 	struct shmw_hook_stats hooks; /* all 0 without --alert-exec */
 	uint64_t log_errors;	      /* event log lines not written (full disk, I/O errors) */
 	uint64_t log_cuts;	      /* writes cut back to the last whole line */

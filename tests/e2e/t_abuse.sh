@@ -5,7 +5,7 @@
 #    (32 by default), the rest are answered busy and closed, and that is logged once; root's
 #    status answers all along; the idle ones are closed --client-timeout seconds later and
 #    counted (status clients_timed_out);
-#  - one user opens 1000 connections that each ask for its last 10000 events (over 1 MB an
+#  - one user opens 1000 connections that each ask for its last 10000 events (over 2 MB an
 #    answer) and never read: root's status answers within a second, the daemon's peak RSS grows
 #    by at most 32 MB (shmwatchd(8), "Limits": at most 16 MiB of unsent answers for all users
 #    but root and the admin group), and the stalled connections are dropped after the timeout;
@@ -61,11 +61,18 @@ start_daemon_ab() {
 	fi
 }
 
-# as UID CMD...: CMD as that uid (gid the same), no groups, no capabilities.
+# as UID CMD...: CMD as that uid (gid the same), no groups, no capabilities. In the background
+# as (asx UID CMD...) &: the subshell becomes CMD, so that $! is its pid.
 as() {
 	_asu=$1
 	shift
 	as_user "$_asu" "$_asu" "$@"
+}
+asx() {
+	_asu=$1
+	shift
+	exec setpriv --reuid="$_asu" --regid="$_asu" --clear-groups --inh-caps=-all \
+		--bounding-set=-all -- "$@"
 }
 
 clients_now() { status_field clients; }
@@ -94,9 +101,10 @@ bad_opt "--admin-reserve as large as --max-clients is a usage error" --admin-res
 check "no socket left by refused options" test ! -e "$SD/run/o.sock"
 
 # ---- 1030 idle connections of one user -----------------------------------------------------------
-start_daemon_ab --client-timeout 3 || finish
+# --recent 20000: the user's own events fill a 10000-event answer (over 2 MB) below.
+start_daemon_ab --client-timeout 3 --recent 20000 || finish
 D0=$(status_field clients_dropped)
-as "$NUID" "$NCLIENTS" idle "$SOCK" 1030 1 >"$T/idle.out" 2>"$T/idle.err" &
+(asx "$NUID" "$NCLIENTS" idle "$SOCK" 1030 1) >"$T/idle.out" 2>"$T/idle.err" &
 IDLE=$!
 echo "$IDLE" >>"$T/pids"
 wait_until "the idle connections to be made" grep -q '^connected' "$T/idle.out"
@@ -122,20 +130,21 @@ check_eq "the idle client saw its 32 connections closed by the daemon" "closed 3
 check_rc "root's status answers after the idle client" 0 sw status
 
 # ---- 1000 connections that ask and never read ----------------------------------------------------
-# The user's own events (recent lines it may see): a storm of shmat+shmdt of its own segment.
+# The user's own events (recent lines it may see): a storm of shmat+shmdt of its own segment,
+# 12000 events.
 : >"$SD/nb/st.out"
 chmod 666 "$SD/nb/st.out"
-as "$NUID" "$NHOLD" --ready "$SD/nb/st.out" create private 4096 storm 3000 >"$T/st.log" 2>&1 &
+(asx "$NUID" "$NHOLD" --ready "$SD/nb/st.out" create private 4096 storm 6000) >"$T/st.log" 2>&1 &
 ST=$!
 echo "$ST" >>"$T/pids"
 wait_until "the user's storm to end" grep -q ' ready' "$SD/nb/st.out"
 answer_bytes() { as "$NUID" "$NSW" --socket "$SOCK" --json events -n 10000 | wc -c; }
 ANS=$(answer_bytes)
-check "setup: the user's events answer is over 1 MB ($ANS bytes)" test "$ANS" -gt 1000000
+check "setup: the user's events answer is over 2 MB ($ANS bytes)" test "$ANS" -gt 2000000
 DR0=$(status_field clients_dropped)
 RSS0=$(rss_kb)
-as "$NUID" "$NCLIENTS" hog "$SOCK" 1000 1 '{"cmd":"events","last":10000}' >"$T/hog.out" \
-	2>"$T/hog.err" &
+(asx "$NUID" "$NCLIENTS" hog "$SOCK" 1000 1 '{"cmd":"events","last":10000}') \
+	>"$T/hog.out" 2>"$T/hog.err" &
 HOG=$!
 echo "$HOG" >>"$T/pids"
 wait_until "the hog to send its requests" grep -q '^sent' "$T/hog.out"
@@ -170,7 +179,7 @@ stop_daemon
 start_daemon_ab --max-clients 100 --client-timeout 60 || finish
 OPEN=0
 for u in 65534 65533 65532 65531; do
-	as "$u" "$NCLIENTS" idle "$SOCK" 32 1 >"$T/idle.$u" 2>"$T/idle.$u.err" &
+	(asx "$u" "$NCLIENTS" idle "$SOCK" 32 1) >"$T/idle.$u" 2>"$T/idle.$u.err" &
 	echo "$!" >"$T/idle.$u.pid"
 	echo "$!" >>"$T/pids"
 	wait_until "uid $u's connections" grep -q '^connected' "$T/idle.$u"

@@ -644,8 +644,8 @@ static void test_write_file(void)
 			  0);
 		unlink(path);
 		CHECK("symlink setup 2", symlink(target, path) == 0);
-		CHECK_INT("check a symlink: refused", shmw_metrics_check_path(path, err, sizeof(err)),
-			  -ELOOP);
+		CHECK_INT("check a symlink: refused",
+			  shmw_metrics_check_path(path, err, sizeof(err)), -ELOOP);
 		CHECK("check a symlink: the reason says so", strstr(err, "symbolic link") != NULL);
 		unlink(path);
 		CHECK_INT("check a missing directory",
