@@ -190,6 +190,7 @@ $(OUTPUT)/shmwatch: $(CLIENT_OBJS) $(COMMON_OBJS)
 UNIT_DEPS_report := $(OUTPUT)/user/state.o $(OUTPUT)/user/procinfo.o $(OUTPUT)/user/segtable.o
 UNIT_DEPS_state := $(OUTPUT)/user/procinfo.o
 UNIT_DEPS_evline := $(OUTPUT)/user/report.o $(UNIT_DEPS_report)
+UNIT_DEPS_server := $(OUTPUT)/user/loop.o
 .SECONDEXPANSION:
 $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(OUTPUT)/user/%.o $(COMMON_OBJS) \
 		$$(UNIT_DEPS_$$*) | $(OUTPUT)/tests

@@ -222,8 +222,9 @@ static void render(FILE *f, const struct shmw_metrics *m)
 		 "--client-timeout, or past a bound of unsent bytes.",
 		 "reason", drop_names, m->clients_dropped, SHMW_MD_NREASONS);
 	labelled(f, P "client_unsent_bytes", "gauge",
-		 "Memory holding answers not yet read by clients: of root and the admin group "
-		 "(at most 64 MiB), of other users (at most 16 MiB).",
+		 "Memory of the buffers of answers to clients (unsent bytes and room for more): "
+		 "of root's and the admin group's (at most 64 MiB), of other users' (at most "
+		 "16 MiB).",
 		 "class", class_names, m->client_unsent_bytes, SHMW_MC_NCLASSES);
 	labelled(f, P "alerts_total", "counter",
 		 "Alerts raised (logged, and run through --alert-exec when set), by type; "

@@ -154,9 +154,9 @@ static void drop_behind(struct shmw_conn *c, size_t pending, const char *why)
 	uint64_t skipped;
 
 	if (shmw_log_limited(&c->srv->log_behind, &skipped))
-		log_warn("client pid %d (uid %u) fell %zu bytes behind: dropping it (%s; counted "
-			 "in clients_dropped, logged at most once a minute; %llu since the last "
-			 "message)",
+		log_warn("client pid %d (uid %u) fell behind: dropping it (%zu bytes unsent, %s; "
+			 "counted in clients_dropped, logged at most once a minute; %llu since the "
+			 "last message)",
 			 (int)c->cred.pid, (unsigned)c->cred.uid, pending, why,
 			 (unsigned long long)skipped);
 	c->srv->behind++;
@@ -479,16 +479,21 @@ static void accept_ready(struct shmw_watch *w, uint32_t events)
 				continue;
 			}
 		}
-		c = calloc(1, sizeof(*c));
 		if (!u && !privileged) {
 			u = calloc(1, sizeof(*u));
-			if (u) {
-				u->uid = cred.uid;
-				HASH_ADD(hh, s->users, uid, sizeof(u->uid), u);
+			if (!u) {
+				close(fd);
+				continue;
 			}
+			u->uid = cred.uid;
+			HASH_ADD(hh, s->users, uid, sizeof(u->uid), u);
 		}
-		if (!c || (!privileged && !u)) {
-			free(c);
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			if (u && !u->n) {
+				HASH_DEL(s->users, u);
+				free(u);
+			}
 			close(fd);
 			continue;
 		}
