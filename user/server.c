@@ -52,6 +52,9 @@ struct shmw_conn {
 	uint64_t last_ns; /* CLOCK_MONOTONIC_COARSE: connected, last request, last bytes sent */
 	bool follow;
 	bool privileged;
+	/* The class whose limits and budget this connection counts against, as decided at
+	 * connect; kept apart from privileged, which decides what it may see. */
+	bool admin_class;
 	bool dead;
 	bool paused;	       /* answers unsent: not reading requests (epoll waits for EPOLLOUT) */
 	bool discarding;       /* skipping the rest of an over-long line */
@@ -107,7 +110,7 @@ static void conn_kill(struct shmw_conn *c)
 
 static uint64_t *class_bytes(struct shmw_conn *c)
 {
-	return c->privileged ? &c->srv->admin_bytes : &c->srv->user_bytes;
+	return c->admin_class ? &c->srv->admin_bytes : &c->srv->user_bytes;
 }
 
 /* Waits for the client to read (paused) or to ask (not paused). */
@@ -166,9 +169,9 @@ static void drop_behind(struct shmw_conn *c, size_t pending, const char *why)
 void shmw_conn_send(struct shmw_conn *c, const char *data, size_t len)
 {
 	size_t limit = c->follow       ? FOLLOW_LIMIT
-		       : c->privileged ? ADMIN_ANSWER_LIMIT
+		       : c->admin_class ? ADMIN_ANSWER_LIMIT
 				       : USER_ANSWER_LIMIT;
-	uint64_t total = c->privileged ? ADMIN_TOTAL_LIMIT : USER_TOTAL_LIMIT;
+	uint64_t total = c->admin_class ? ADMIN_TOTAL_LIMIT : USER_TOTAL_LIMIT;
 	size_t pending = c->outlen - c->outoff;
 	uint64_t *bytes = class_bytes(c);
 
@@ -177,7 +180,7 @@ void shmw_conn_send(struct shmw_conn *c, const char *data, size_t len)
 	if (pending + len > limit) {
 		drop_behind(c, pending,
 			    c->follow	    ? "a follower past 4 MiB"
-			    : c->privileged ? "an answer past 64 MiB"
+			    : c->admin_class ? "an answer past 64 MiB"
 					    : "an answer past 16 MiB");
 		return;
 	}
@@ -198,7 +201,7 @@ void shmw_conn_send(struct shmw_conn *c, const char *data, size_t len)
 			cap = (need + BUF_KEEP - 1) / BUF_KEEP * BUF_KEEP;
 		if (*bytes - c->outcap + cap > total) {
 			drop_behind(c, pending,
-				    c->privileged
+				    c->admin_class
 					? "root's and the admin group's clients hold 64 MiB"
 					: "other users' clients hold 16 MiB");
 			return;
@@ -500,6 +503,7 @@ static void accept_ready(struct shmw_watch *w, uint32_t events)
 		c->srv = s;
 		c->cred = cred;
 		c->privileged = privileged;
+		c->admin_class = privileged;
 		c->last_ns = coarse_ns();
 		c->w.fd = fd;
 		c->w.fn = conn_io;
@@ -539,7 +543,7 @@ void shmw_server_reap(struct shmw_server *s)
 		if (c->next)
 			c->next->pprev = c->pprev;
 		*class_bytes(c) -= c->outcap;
-		if (!c->privileged) {
+		if (!c->admin_class) {
 			struct user_conns *u = user_of(s, c->cred.uid);
 
 			if (u && --u->n == 0) {

@@ -71,8 +71,7 @@ as() {
 asx() {
 	_asu=$1
 	shift
-	exec setpriv --reuid="$_asu" --regid="$_asu" --clear-groups --inh-caps=-all \
-		--bounding-set=-all -- "$@"
+	as_user_exec "$_asu" "$_asu" "$@"
 }
 
 clients_now() { status_field clients; }
@@ -134,7 +133,7 @@ check_rc "root's status answers after the idle client" 0 sw status
 # 12000 events.
 : >"$SD/nb/st.out"
 chmod 666 "$SD/nb/st.out"
-(asx "$NUID" "$NHOLD" --ready "$SD/nb/st.out" create private 4096 storm 6000) >"$T/st.log" 2>&1 &
+(asx "$NUID" "$NHOLD" --ready "$SD/nb/st.out" create private 4096 storm 6000 rmid) >"$T/st.log" 2>&1 &
 ST=$!
 echo "$ST" >>"$T/pids"
 wait_until "the user's storm to end" grep -q ' ready' "$SD/nb/st.out"

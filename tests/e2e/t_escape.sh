@@ -36,8 +36,9 @@ cp "$HOLD" "$WEIRD_EXE"
 chmod 755 "$WEIRD_EXE"
 # comm (15 bytes at most): newline, a clear-screen sequence, CR, byte 0xff, then x.
 NAME=$(printf '\n\033[2J\r\377x')
+# The progress file is kept in $T for reap (the other user's directory goes first).
 # shellcheck disable=SC2154 # _es_rc is set by the trap itself
-trap '_es_rc=$?; rm -rf "$SD"; (exit $_es_rc); _cleanup' EXIT
+trap '_es_rc=$?; rm -f "$T/w.out"; cp "$SD/nb/w.out" "$T/" 2>/dev/null; rm -rf "$SD"; (exit $_es_rc); _cleanup' EXIT
 
 # The event log path: ESC, a newline and 0xff (start-up lines name it).
 LOG="$T/ev${ESC}[1m
@@ -60,8 +61,8 @@ check_poll "start-up line: the log path with its ESC, newline and 0xff escaped" 
 : >"$SD/nb/w.out"
 chmod 666 "$SD/nb/w.out"
 ln -s "$SD/nb/w.out" "$T/w.out"
-as_user "$NUID" "$NUID" "$WEIRD_EXE" --ready "$SD/nb/w.out" name "$NAME" create private 4096 \
-	attach rmid >"$T/w.log" 2>&1 &
+(as_user_exec "$NUID" "$NUID" "$WEIRD_EXE" --ready "$SD/nb/w.out" name "$NAME" create private \
+	4096 attach rmid) >"$T/w.log" 2>&1 &
 echo "$!" >>"$T/pids"
 wait_until "the other user's holder" grep -q ' rmid ' "$SD/nb/w.out" || finish
 ID=$(hval w shmid)

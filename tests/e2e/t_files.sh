@@ -10,7 +10,8 @@
 #  - on a full file system (a 64 kB tmpfs; the other user makes the events) the event log is
 #    left with whole JSON lines only; the lines that could not be written are counted (status
 #    log_errors, metric shmwatch_log_write_errors_total) and a line cut short is cut back
-#    (shmwatch_log_partial_lines_cut_total); once there is room again whole lines follow.
+#    (shmwatch_log_partial_lines_cut_total); once there is room again (the tmpfs grown) whole
+#    lines follow.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=lib_robust.sh
@@ -135,7 +136,7 @@ if ! mount -t tmpfs -o size=64k,mode=755 shmw-full "$FULL"; then
 	finish
 fi
 MOUNTED=1
-head -c 32768 /dev/zero >"$FULL/filler"
+head -c 16384 /dev/zero >"$FULL/filler"
 "$SHMWATCHD" --socket "$SOCK" --log-file "$FULL/events.jsonl" >"$T/daemon.log" 2>&1 &
 DPID=$!
 echo "$DPID" >>"$T/pids"
@@ -147,7 +148,8 @@ fi
 E0=$(status_field log_errors)
 : >"$SD/nb/st.out"
 chown "$NUID:$NUID" "$SD/nb/st.out"
-nobody "$NHOLD" --ready "$SD/nb/st.out" create private 4096 storm 1000 >"$T/st.log" 2>&1 &
+(as_user_exec "$NUID" "$NUID" "$NHOLD" --ready "$SD/nb/st.out" create private 4096 storm 1000 \
+	rmid) >"$T/st.log" 2>&1 &
 echo "$!" >>"$T/pids"
 wait_until "the other user's storm to end" grep -q ' ready' "$SD/nb/st.out" || finish
 check_poll "the disk fills: status log_errors grows" 10 status_gt log_errors "$E0"
@@ -162,7 +164,10 @@ check "every line of the full log is JSON" all_json "$FULL/events.jsonl"
 # The fs is full inside a line unless its last page ended exactly with one.
 check "a line cut short was cut back and counted (or the log ended at a page boundary)" \
 	sh -c "[ '${CUT:-0}' -ge 1 ] || [ \$(($SIZE % 4096)) = 0 ]"
+# Room again (plenty: the daemon logs every process of the machine, and other workloads may
+# fill a few kB at once).
 rm -f "$FULL/filler"
+mount -o remount,size=4m "$FULL" || fail "setup: grow the tmpfs to 4 MB"
 hold b create "$(new_key)" 4096 attach detach || finish
 BID=$(hval b shmid)
 in_full_log() { grep -q -e "\"shmid\":$BID," "$FULL/events.jsonl"; }

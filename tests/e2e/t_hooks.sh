@@ -63,7 +63,7 @@ lingerer() {
 		: >"$SD/nb/$1.$_p.out"
 		chmod 666 "$SD/nb/$1.$_p.out"
 		# shellcheck disable=SC2086
-		as_user "$NUID" "$NUID" "$NHOLD" --ready "$SD/nb/$1.$_p.out" $_ops \
+		(as_user_exec "$NUID" "$NUID" "$NHOLD" --ready "$SD/nb/$1.$_p.out" $_ops) \
 			>"$T/$1.$_p.log" 2>&1 &
 		echo "$!" >>"$T/pids"
 		echo "$!" >>"$T/$1.pids"
