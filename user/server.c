@@ -168,9 +168,9 @@ static void drop_behind(struct shmw_conn *c, size_t pending, const char *why)
 
 void shmw_conn_send(struct shmw_conn *c, const char *data, size_t len)
 {
-	size_t limit = c->follow       ? FOLLOW_LIMIT
+	size_t limit = c->follow	? FOLLOW_LIMIT
 		       : c->admin_class ? ADMIN_ANSWER_LIMIT
-				       : USER_ANSWER_LIMIT;
+					: USER_ANSWER_LIMIT;
 	uint64_t total = c->admin_class ? ADMIN_TOTAL_LIMIT : USER_TOTAL_LIMIT;
 	size_t pending = c->outlen - c->outoff;
 	uint64_t *bytes = class_bytes(c);
@@ -179,9 +179,9 @@ void shmw_conn_send(struct shmw_conn *c, const char *data, size_t len)
 		return;
 	if (pending + len > limit) {
 		drop_behind(c, pending,
-			    c->follow	    ? "a follower past 4 MiB"
+			    c->follow	     ? "a follower past 4 MiB"
 			    : c->admin_class ? "an answer past 64 MiB"
-					    : "an answer past 16 MiB");
+					     : "an answer past 16 MiB");
 		return;
 	}
 	if (c->outoff && c->outlen + len > c->outcap) {
@@ -301,7 +301,7 @@ static void reply_error(struct shmw_conn *c, const char *code, const char *msg)
 }
 
 /*
- * Reads at most one request line and hands it over. One a turn of the loop: a client that
+ * Reads at most one request line and hands it over. One per turn of the loop: a client that
  * sends hundreds at once waits its turn like every other client (the rest stays in its socket,
  * and epoll says so again). Lines are taken with MSG_PEEK first, so that no byte past the
  * newline leaves the socket.
@@ -317,9 +317,9 @@ static void conn_read(struct shmw_conn *c)
 			return;
 		if (n < 0 && errno == EINTR)
 			continue;
+		/* EOF (nothing is unsent, or it would not be reading), or an error. */
 		if (n <= 0) {
-			conn_kill(
-			    c); /* EOF (nothing is unsent: it would not be reading) or error */
+			conn_kill(c);
 			return;
 		}
 		nl = memchr(at, '\n', (size_t)n);
