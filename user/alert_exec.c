@@ -332,7 +332,8 @@ static struct queued *copy_alert(const char *json, size_t len, const char *const
 	q->next = NULL;
 	q->bytes = bytes;
 	q->len = len;
-	memcpy(q->data, json, len);
+	if (len) /* json may be NULL then */
+		memcpy(q->data, json, len);
 	/* The pointer array after the JSON, aligned; the strings after it. */
 	p = q->data + len;
 	p += (sizeof(char *) - (uintptr_t)p % sizeof(char *)) % sizeof(char *);
