@@ -51,7 +51,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 	      -Iinclude -Ivmlinux/$(ARCH)
 
 # Pure user-space logic shared by daemon, client and unit tests.
-COMMON_SRCS := user/jsonproto.c user/timefmt.c user/log.c
+COMMON_SRCS := user/jsonproto.c user/timefmt.c user/log.c user/escape.c
 # Daemon-only pieces.
 DAEMON_SRCS := user/shmwatchd.c user/daemon_opts.c user/daemon.c user/requests.c user/loop.c \
 	       user/loader.c user/kfeatures.c user/kallsyms.c user/ksym_bpf.c \
@@ -190,6 +190,7 @@ $(OUTPUT)/shmwatch: $(CLIENT_OBJS) $(COMMON_OBJS)
 UNIT_DEPS_report := $(OUTPUT)/user/state.o $(OUTPUT)/user/procinfo.o $(OUTPUT)/user/segtable.o
 UNIT_DEPS_state := $(OUTPUT)/user/procinfo.o
 UNIT_DEPS_evline := $(OUTPUT)/user/report.o $(UNIT_DEPS_report)
+UNIT_DEPS_server := $(OUTPUT)/user/loop.o
 .SECONDEXPANSION:
 $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(OUTPUT)/user/%.o $(COMMON_OBJS) \
 		$$(UNIT_DEPS_$$*) | $(OUTPUT)/tests

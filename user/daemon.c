@@ -712,8 +712,7 @@ static void tick(struct shmw_daemon *d)
 		int ret = text ? shmw_metrics_write_file(d->opts.metrics_file, text) : -ENOMEM;
 
 		d->last_metrics = mono;
-		if (ret)
-			log_warn("--metrics-file %s: %s", d->opts.metrics_file, strerror(-ret));
+		shmw_metrics_file_result(d->opts.metrics_file, ret);
 		free(text);
 	}
 	if (shmw_bpf_stats(&d->bpf, now))
@@ -810,6 +809,16 @@ char *shmw_daemon_metrics(struct shmw_daemon *d)
 	m.map_entries[SHMW_MM_SHARERS] = map_count(shmw_bpf_sharers_fd(&d->bpf), 4);
 	m.map_max_entries[SHMW_MM_SHARERS] = d->opts.max_sharers;
 	m.clients = d->server ? shmw_server_nclients(d->server) : 0;
+	{
+		struct shmw_server_stats ss;
+
+		shmw_server_stats(d->server, &ss);
+		m.clients_dropped[SHMW_MD_REFUSED] = ss.refused;
+		m.clients_dropped[SHMW_MD_TIMEOUT] = ss.timed_out;
+		m.clients_dropped[SHMW_MD_BEHIND] = ss.behind;
+		m.client_unsent_bytes[SHMW_MC_ADMIN] = ss.unsent_admin;
+		m.client_unsent_bytes[SHMW_MC_USER] = ss.unsent_users;
+	}
 	memcpy(m.events, d->ev_counts, sizeof(m.events));
 	m.events_lost = st[SHMW_STAT_LOST];
 	m.resyncs = d->resyncs;
@@ -822,6 +831,8 @@ char *shmw_daemon_metrics(struct shmw_daemon *d)
 	m.alerts[SHMW_MA_ORPHAN] = d->ev_counts[SHMW_ME_ORPHAN];
 	if (d->hooks)
 		shmw_hooks_stats(d->hooks, &m.hooks);
+	m.log_errors = shmw_eventlog_errors(d->log);
+	m.log_cuts = shmw_eventlog_cuts(d->log);
 	m.start_time_s = (double)d->started_real / 1e9;
 	m.version = SHMW_VERSION;
 	m.mode = d->bpf.mode;

@@ -32,7 +32,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		return 0;
 	if (n && msg[n - 1] == '\n')
 		msg[n - 1] = 0;
-	shmw_log(prio, "%s", msg); /* has "libbpf: " */
+	shmw_log_lines(prio, msg); /* has "libbpf: "; the verifier log has many lines */
 	free(msg);
 	return 0;
 }

@@ -372,8 +372,16 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 	json_object_object_add(o, "segments", u64(shmw_state_nsegs(&d->state)));
 	json_object_object_add(o, "clients", u64(shmw_server_nclients(d->server)));
 	json_object_object_add(o, "clients_dropped", u64(shmw_server_dropped(d->server)));
+	{
+		struct shmw_server_stats ss;
+
+		shmw_server_stats(d->server, &ss);
+		json_object_object_add(o, "clients_refused", u64(ss.refused));
+		json_object_object_add(o, "clients_timed_out", u64(ss.timed_out));
+	}
 	json_object_object_add(o, "log_file", json_object_new_string(d->opts.log_path));
 	json_object_object_add(o, "log_errors", u64(shmw_eventlog_errors(d->log)));
+	json_object_object_add(o, "log_lines_cut", u64(shmw_eventlog_cuts(d->log)));
 	json_object_object_add(o, "socket", json_object_new_string(d->opts.socket_path));
 	send_json(c, o);
 }

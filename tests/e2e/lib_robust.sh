@@ -226,6 +226,16 @@ verify_mine() {
 
 # ---- users ----------------------------------------------------------------------------------------
 
+# as_user_exec UID GID CMD...: as_user (no other groups), the shell replaced by CMD: in the
+# background as (as_user_exec UID GID CMD...) &, so that $! is CMD's own pid (to signal it, and
+# for reap to kill it).
+as_user_exec() {
+	_aue=$1
+	_aug=$2
+	shift 2
+	exec "$SHMW_BUILD/tests/shmw-runas" "$_aue" "$_aug" "$@"
+}
+
 # as_user UID GID [--groups G,...] CMD...: runs CMD with that uid/gid and no other groups (or
 # these), with no capabilities.
 as_user() {

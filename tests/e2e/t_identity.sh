@@ -18,7 +18,7 @@ NGID=65534
 # A socket the other user can reach, and a copy of the client it can run.
 SD=$(mktemp -d "${TMPDIR:-/tmp}/shmw-ident.XXXXXX") || exit 1
 chmod 755 "$SD"
-mkdir "$SD/bin"
+mkdir "$SD/bin" "$SD/run"
 cp "$SHMWATCH" "$SD/bin/"
 chmod 755 "$SD/bin" "$SD/bin/"*
 NSW=$SD/bin/$(basename "$SHMWATCH")

@@ -317,8 +317,9 @@ EOF
 
 	# The linger alert: journal, hook, and the other user's executable.
 	if poll 15 sh -c "nsenter -t $MPID -m journalctl -D /run/log/journal --no-pager -o export \
-		SYSLOG_IDENTIFIER=shmwatchd SHMID=$O_ID 2>/dev/null | grep -q '^DEST_FOR_S='"; then
-		ent=$(jc -o export SYSLOG_IDENTIFIER=shmwatchd SHMID="$O_ID" 2>&1 |
+		SYSLOG_IDENTIFIER=shmwatchd SHMID=$O_ID IPC_NS=$O_NS 2>/dev/null | grep -q '^DEST_FOR_S='"; then
+		# IPC_NS too: other workloads' namespaces may have a segment with the same shmid.
+		ent=$(jc -o export SYSLOG_IDENTIFIER=shmwatchd SHMID="$O_ID" IPC_NS="$O_NS" 2>&1 |
 			awk 'BEGIN { RS = ""; FS = "\n" } /\nDEST_FOR_S=/ { print; exit }')
 		missing=
 		for f in PRIORITY=4 "SHMID=$O_ID" "IPC_NS=$O_NS" "HOLDER_PID=$O_PID" _TRANSPORT=journal; do

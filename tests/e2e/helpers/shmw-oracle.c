@@ -18,6 +18,9 @@
  *	recycled). Exit 0 if removed or absent.
  *   shmw-oracle alive PID
  *	exit 0 if PID exists and is not a zombie, 1 otherwise.
+ *   shmw-oracle fds
+ *	the file descriptors open in this process (as exec'd: what its parent left it), in
+ *	ascending order on one line ("0 1 2"). For --alert-exec hooks: `exec shmw-oracle fds`.
  *
  * Namespaces default to our own. Exit 4 when a mapping cannot be attributed (see below), 3 on
  * usage errors, 2 on system errors.
@@ -537,6 +540,38 @@ static int cmd_rmid(int id, int check_key, uint32_t key)
 	return 0;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+static int cmd_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int fds[1024], n = 0;
+
+	if (!d) {
+		perror("/proc/self/fd");
+		return 2;
+	}
+	while ((e = readdir(d)) && n < 1024) {
+		int fd;
+
+		if (e->d_name[0] == '.')
+			continue;
+		fd = atoi(e->d_name);
+		if (fd != dirfd(d))
+			fds[n++] = fd;
+	}
+	closedir(d);
+	qsort(fds, (size_t)n, sizeof(fds[0]), cmp_int);
+	for (int i = 0; i < n; i++)
+		printf("%s%d", i ? " " : "", fds[i]);
+	printf("\n");
+	return fflush(stdout) ? 2 : 0;
+}
+
 static int cmd_alive(int pid)
 {
 	char path[64], buf[512], *p;
@@ -560,7 +595,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: shmw-oracle holders SHMID [--ns INUM] [--vmas]\n"
 			"       shmw-oracle seg SHMID [--ns INUM]\n"
-			"       shmw-oracle ps PID | all | alive PID\n"
+			"       shmw-oracle ps PID | all | alive PID | fds\n"
 			"       shmw-oracle rmid SHMID [--key KEY]\n");
 	exit(3);
 }
@@ -587,6 +622,11 @@ int main(int argc, char **argv)
 			check_key = 1;
 		}
 		return cmd_rmid(id, check_key, key);
+	}
+	if (strcmp(cmd, "fds") == 0) {
+		if (argc != 2)
+			usage();
+		return cmd_fds();
 	}
 	if (strcmp(cmd, "alive") == 0) {
 		if (argc != 3)
