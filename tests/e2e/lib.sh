@@ -828,28 +828,35 @@ life() {
 # own clock, not steps of the kernel's.
 SEQ_SKIP="linger linger_end orphan"
 
-# seq_lines NS IDFILE [SKIP]: for each shmid of IDFILE (one a line, first field) that the log has
-# lines about in namespace NS, one line "SHMID TOKEN...": a TOKEN EVENT:CAUSE:PID for each of
+# seq_pairs PAIRFILE [SKIP]: for each segment "NS SHMID" of PAIRFILE (its first two fields) that
+# the log has lines about, one line "NS SHMID TOKEN...": a TOKEN EVENT:CAUSE:PID for each of
 # those lines, in log order (rotated files first; "-" for a field the line has not). EVENTs in
 # SKIP (a space-separated list; default $SEQ_SKIP, "" for none) are left out. One pass over the
 # log, however many segments: scenarios check hundreds.
-seq_lines() {
-	awk '{ print "\"shmid\":" $1 ","; print "\"shmid\":" $1 "}"; print "\"shmid\": " $1 "," }' \
-		"$2" >"$T/seq.pat"
+seq_pairs() {
+	awk '{ print "\"shmid\":" $2 ","; print "\"shmid\":" $2 "}"; print "\"shmid\": " $2 "," }' \
+		"$1" >"$T/seq.pat"
 	log_files | while read -r _sf; do
 		grep -h -F -f "$T/seq.pat" "$_sf"
 	done >"$T/seq.sel"
 	[ -s "$T/seq.sel" ] || return 0
-	"$JSONX" . ns shmid event cause pid <"$T/seq.sel" | awk -v ns="$1" \
-		-v skip=" ${3-$SEQ_SKIP} " '
-		NR == FNR { want[$1] = 1; next }
-		$1 != ns || !($2 in want) || index(skip, " " $3 " ") { next }
+	"$JSONX" . ns shmid event cause pid <"$T/seq.sel" | awk -v skip=" ${2-$SEQ_SKIP} " '
+		NR == FNR { want[$1 " " $2] = 1; next }
+		!(($1 " " $2) in want) || index(skip, " " $3 " ") { next }
 		{
+			k = $1 " " $2
 			c = ($4 == "<none>") ? "-" : $4; p = ($5 == "<none>") ? "-" : $5
-			if (!($2 in s)) order[n++] = $2
-			s[$2] = s[$2] " " $3 ":" c ":" p
+			if (!(k in s)) order[n++] = k
+			s[k] = s[k] " " $3 ":" c ":" p
 		}
-		END { for (i = 0; i < n; i++) print order[i] s[order[i]] }' "$2" -
+		END { for (i = 0; i < n; i++) print order[i] s[order[i]] }' "$1" -
+}
+
+# seq_lines NS IDFILE [SKIP]: seq_pairs for the shmids of IDFILE (first field) in namespace NS,
+# as "SHMID TOKEN..." lines.
+seq_lines() {
+	awk -v ns="$1" '{ print ns, $1 }' "$2" >"$T/seq.pairs"
+	seq_pairs "$T/seq.pairs" "${3-$SEQ_SKIP}" | cut -d' ' -f2-
 }
 
 # seq_of SHMID [NS] [SKIP]: the tokens of one segment (seq_lines), on one line.
@@ -869,19 +876,20 @@ check_seq() {
 	check_eq "$_csn" "$_csw" seq_of "$@"
 }
 
-# _seqs_ok NS WANTFILE [SKIP]: every segment of WANTFILE ("SHMID TOKEN..." lines) has exactly
-# those lines; leaves the differences in $T/seqs.diff ("SHMID<TAB>WANT<TAB>GOT" lines).
+# _seqs_ok WANTFILE [SKIP]: every segment of WANTFILE ("NS SHMID TOKEN..." lines) has exactly
+# those lines; leaves the differences in $T/seqs.diff ("NS SHMID<TAB>WANT<TAB>GOT" lines).
 _seqs_ok() {
-	seq_lines "$1" "$2" "${3-$SEQ_SKIP}" >"$T/seqs.got"
-	awk 'NR == FNR { id = $1; $1 = ""; sub(/^ /, ""); got[id] = $0; next }
-		{ id = $1; $1 = ""; sub(/^ /, ""); g = (id in got) ? got[id] : "(no lines)"
-		  if (g != $0) printf "%s\t%s\t%s\n", id, $0, g }' "$T/seqs.got" "$2" >"$T/seqs.diff"
+	seq_pairs "$1" "${2-$SEQ_SKIP}" >"$T/seqs.got"
+	awk 'NR == FNR { k = $1 " " $2; $1 = $2 = ""; sub(/^ +/, ""); got[k] = $0; next }
+		{ k = $1 " " $2; $1 = $2 = ""; sub(/^ +/, ""); g = (k in got) ? got[k] : "(no lines)"
+		  if (g != $0) printf "%s\t%s\t%s\n", k, $0, g }' "$T/seqs.got" "$1" >"$T/seqs.diff"
 	[ ! -s "$T/seqs.diff" ]
 }
 
-# check_seqs NAME NS WANTFILE [SKIP]: check_seq for many segments at once: WANTFILE has one line
-# "SHMID TOKEN..." per segment. On failure: how many differ, and the first 5 (want, got).
-check_seqs() {
+# check_seqs_ns NAME WANTFILE [SKIP]: check_seq for many segments at once, in any namespaces:
+# WANTFILE has one line "NS SHMID TOKEN..." per segment. On failure: how many differ, and the
+# first 5 (want, got).
+check_seqs_ns() {
 	_cssn=$1
 	shift
 	if poll "$SHMW_WAIT" _seqs_ok "$@"; then
@@ -889,9 +897,16 @@ check_seqs() {
 		return 0
 	fi
 	_seqs_ok "$@"
-	fail "$_cssn" "$(wc -l <"$T/seqs.diff" | tr -d ' ') of $(wc -l <"$2" | tr -d ' ') segments differ; the first ones:" \
-		"$(head -n 5 "$T/seqs.diff" | awk -F '\t' '{ printf "shmid %s\n  want: %s\n  got:  %s\n", $1, $2, $3 }')"
+	fail "$_cssn" "$(wc -l <"$T/seqs.diff" | tr -d ' ') of $(wc -l <"$1" | tr -d ' ') segments differ; the first ones:" \
+		"$(head -n 5 "$T/seqs.diff" | awk -F '\t' '{ printf "ns, shmid %s\n  want: %s\n  got:  %s\n", $1, $2, $3 }')"
 	return 1
+}
+
+# check_seqs NAME NS WANTFILE [SKIP]: check_seqs_ns for segments of one namespace: WANTFILE has
+# one line "SHMID TOKEN..." per segment.
+check_seqs() {
+	awk -v ns="$2" '{ print ns, $0 }' "$3" >"$T/seqs.want"
+	check_seqs_ns "$1" "$T/seqs.want" "${4-$SEQ_SKIP}"
 }
 
 # kseg_left IDFILE: how many of the shmids of IDFILE (first field) our namespace's
