@@ -63,7 +63,7 @@ expect_kernel "kernel: Y still there" "$Y" 0 "" "$NS"
 check_who "who --ns: X after the first process left" "$X" "$NS"
 at_once check_who "who --ns: Y after the first process left" "$Y" "$NS"
 at_once check_eq "who --ns: X is dest, nattch 1" "dest 1" who_status "$X" "$NS"
-check "log: a linger alert for X" poll 5 ev_has linger "$X" "$NS"
+check "log: a linger alert for X" poll "$SHMW_WAIT" ev_has linger "$X" "$NS"
 at_once check_eq "linger: names B alone" "$B 1" \
 	ev_field linger "$X" "$NS" 'holders[0].pid' 'len(holders)'
 let_time_pass 2
@@ -90,7 +90,7 @@ at_once check_eq "ls: the namespace's segments after X" "$(k_ls_ns "$NS")" ls_ns
 
 # B exits: the namespace's last process. The kernel frees it, and Y and Z with it.
 hend b || finish
-check "log: Y destroyed (vanished) once its namespace is gone" poll 5 ev_has destroy "$Y" "$NS"
+check "log: Y destroyed (vanished) once its namespace is gone" poll "$SHMW_WAIT" ev_has destroy "$Y" "$NS"
 at_once check_eq "log: Y's life: create, destroy(vanished)" \
 	"create:shmget:$A destroy:vanished" life_nopid "$Y" "$NS"
 at_once check_eq "log: Z's life: create, destroy(vanished)" \

@@ -108,7 +108,7 @@ if ! poll 30 all_at paused 2; then
 	finish
 fi
 check_rows "ls: each of the $N segments marked for destruction" "$N"
-check "log: a linger alert for each of the $N, naming its holder alone" poll 10 same_lingers
+check "log: a linger alert for each of the $N, naming its holder alone" poll $((SHMW_WAIT * 2)) same_lingers
 if ! same_lingers; then
 	echo "NOTE $TEST_NAME: $(linger_rows | wc -l | tr -d ' ') of $N have a linger alert"
 fi

@@ -96,7 +96,7 @@ at_once check_eq "ls: one holder for each of the 65" 65 holders_sum "$T/a.ids"
 hold r name remover use "$A1" rmid || finish
 R=$(hpid r)
 expect_kernel "kernel: the 1st is marked and still held" "$A1" 1 "$A"
-check "log: a linger alert for the 1st segment" poll 5 ev_has linger "$A1"
+check "log: a linger alert for the 1st segment" poll "$SHMW_WAIT" ev_has linger "$A1"
 at_once check_eq "linger: names its holder (pid, comm, role) and its remover" "$A sixtyfive owner $R 1" \
 	ev_field linger "$A1" "" 'holders[0].pid' 'holders[0].comm' 'holders[0].role' rmid_pid \
 	'len(holders)'

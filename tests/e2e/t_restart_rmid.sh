@@ -45,7 +45,7 @@ A=$(hpid a)
 hold r name remover use "$ID" rmid || finish
 R=$(hpid r)
 expect_kernel "kernel: marked, held by the holder" "$ID" 1 "$H"
-check "log: the first daemon's linger alert" poll 5 ev_has linger "$ID"
+check "log: the first daemon's linger alert" poll "$SHMW_WAIT" ev_has linger "$ID"
 check_eq "log: rmid by the remover" "$R remover" ev_field rmid "$ID" "" pid comm
 RT=$(ev_field rmid "$ID" "" time)
 G=$(ev_field create "$ID" "" generation)

@@ -40,7 +40,7 @@ at_once check_eq "log: the seeded create names the creator's comm (alive, holdin
 hold h name holder create "$(new_key)" 8192 attach || finish
 IDH=$(hval h shmid)
 hold r name remover use "$IDH" rmid || finish
-check "log: a linger alert" poll 5 ev_has linger "$IDH"
+check "log: a linger alert" poll "$SHMW_WAIT" ev_has linger "$IDH"
 at_once check_eq "log: one linger alert, repeat 0 (--realert 600)" 0 \
 	sh -c "echo \$(grep -F '\"shmid\":$IDH,' '$T/events.jsonl' | grep -F '\"event\":\"linger\"' |
 		'$JSONX' . repeat)"

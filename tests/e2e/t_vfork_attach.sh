@@ -33,7 +33,7 @@ lingering_pids() {
 # the ones after it about the same state look once (at_once), so that a scenario that fails
 # every check still ends within its time limit (15 s a poll under qemu).
 check_named() {
-	check "$1: a linger alert" poll 5 ev_has linger "$2"
+	check "$1: a linger alert" poll "$SHMW_WAIT" ev_has linger "$2"
 	at_once check_eq "$1: the linger alert names the parent alone (pid comm role)" "$3 $4 owner;" \
 		linger_holders "$2"
 	at_once check_eq "$1: with the parent's exe and cmdline" \
