@@ -94,6 +94,7 @@ if check_rows "ls: each of the $N segments, as the kernel has it (held, active)"
 	echo "NOTE $TEST_NAME: ls complete $(((T2 - T1) * 10)) ms after the last namespace was made"
 fi
 for k in 1 65 "$N"; do
+	# shellcheck disable=SC2046 # "NS SHMID PID" into $1 $2 $3
 	set -- $(sed -n "${k}p" "$T/mine")
 	at_once check_who "who --ns of the segment of namespace number $k" "$2" "$1"
 done
@@ -102,6 +103,7 @@ awk '{ printf "%s %s create:shmget:%s attach:shmat:%s\n", $1, $2, $3, $3 }' "$T/
 check_seqs_ns "log: create and attach of each of the $N, in order" "$T/want.created"
 
 # Each marks its segment for destruction, still holding it.
+# shellcheck disable=SC2046 # one pid a word
 kill -USR1 $(awk '$2 == "fanout-child" { print $3 }' "$T/f.out")
 if ! poll 30 all_at paused 2; then
 	fail "IPC_RMID in $N namespaces: only $(hcount f paused 2) did it in 30 s"
@@ -130,6 +132,7 @@ at_once check "metrics: at least $N segments marked for destruction" metric_at_l
 	'shmwatch_segments{status="dest"}' "$N"
 
 # Each exits: its segment goes with it, and its namespace.
+# shellcheck disable=SC2046 # one pid a word
 kill -USR1 $(awk '$2 == "fanout-child" { print $3 }' "$T/f.out")
 if ! poll 30 all_at exiting; then
 	fail "exit in $N namespaces: only $(hcount f exiting) exited in 30 s"

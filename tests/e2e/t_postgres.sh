@@ -75,6 +75,7 @@ pg_cleanup() {
 	cp "$PGD/server.log" "$T/server.log" 2>/dev/null
 	rm -rf "$PGD"
 }
+# shellcheck disable=SC2154 # _pgrc is set in the trap itself
 trap '_pgrc=$?; pg_cleanup; (exit $_pgrc); _cleanup' EXIT
 
 # register: the running postmaster and its segment go where the runner's reaper finds them

@@ -19,6 +19,7 @@
 gens() { ev_lines create "$1" "$2" | "$JSONX" . generation | tr '\n' ' ' | sed 's/ $//'; }
 # two_gens SHMID NS: two create lines with different generations.
 two_gens() {
+	# shellcheck disable=SC2046 # one generation a word
 	set -- $(gens "$1" "$2")
 	[ $# = 2 ] && [ "$1" != "$2" ]
 }
