@@ -71,18 +71,22 @@ HELPER_BINS := $(patsubst tests/e2e/helpers/%.c,$(OUTPUT)/tests/%,$(HELPER_SRCS)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run test unit e2e bench deps vmlinux format format-check clean install uninstall
+.PHONY: all run test unit e2e bench deps test-deps vmlinux format format-check clean install uninstall
 
 all: $(OUTPUT)/shmwatchd $(OUTPUT)/shmwatch
 
 deps:
 	$(Q)./scripts/install-deps.sh
 
+# What `make run` needs and what only the tests need (postgresql-15 for t_postgres).
+test-deps:
+	$(Q)./scripts/install-deps.sh --test
+
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(OUTPUT)/shmwatchd $(ARGS)
 
-test: deps
+test: test-deps
 	$(Q)$(MAKE) --no-print-directory all tests-bin
 	$(Q)./tests/run.sh $(OUTPUT)
 

@@ -802,3 +802,116 @@ sw_ok() {
 	fi
 	echo "$_swo"
 }
+
+# ---- the order of a segment's lines -----------------------------------------------------------
+
+# first_shmid NAME: the first segment NAME created or used (hval gives the last).
+first_shmid() {
+	awk '$2 == "shmid" { print $3; exit }' "$T/$1.out"
+}
+
+# hcount NAME TAG [VALUE]: how many TAG lines (with VALUE in field 3) NAME's processes wrote
+# (after fanout: one for each child that got there).
+hcount() {
+	awk -v t="$2" -v v="${3:-}" '$2 == t && (v == "" || $3 == v) { n++ } END { print n + 0 }' \
+		"$T/$1.out"
+}
+
+# life SHMID [NS]: the lifecycle events of SHMID, in log order, on one line.
+life() {
+	log_about "$1" | "$JSONX" . event shmid ns | awk -v s="$1" -v n="${2:-$SELF_NS}" '
+		$2 == s && $3 == n && ($1 == "create" || $1 == "rmid" || $1 == "destroy" ||
+		$1 == "linger" || $1 == "linger_end" || $1 == "orphan") { printf "%s%s", sep, $1; sep = " " }'
+}
+
+# SEQ_SKIP: the events seq_lines leaves out by default: alerts, which the daemon raises on its
+# own clock, not steps of the kernel's.
+SEQ_SKIP="linger linger_end orphan"
+
+# seq_pairs PAIRFILE [SKIP]: for each segment "NS SHMID" of PAIRFILE (its first two fields) that
+# the log has lines about, one line "NS SHMID TOKEN...": a TOKEN EVENT:CAUSE:PID for each of
+# those lines, in log order (rotated files first; "-" for a field the line has not). EVENTs in
+# SKIP (a space-separated list; default $SEQ_SKIP, "" for none) are left out. One pass over the
+# log, however many segments: scenarios check hundreds.
+seq_pairs() {
+	awk '{ print "\"shmid\":" $2 ","; print "\"shmid\":" $2 "}"; print "\"shmid\": " $2 "," }' \
+		"$1" >"$T/seq.pat"
+	log_files | while read -r _sf; do
+		grep -h -F -f "$T/seq.pat" "$_sf"
+	done >"$T/seq.sel"
+	[ -s "$T/seq.sel" ] || return 0
+	"$JSONX" . ns shmid event cause pid <"$T/seq.sel" | awk -v skip=" ${2-$SEQ_SKIP} " '
+		NR == FNR { want[$1 " " $2] = 1; next }
+		!(($1 " " $2) in want) || index(skip, " " $3 " ") { next }
+		{
+			k = $1 " " $2
+			c = ($4 == "<none>") ? "-" : $4; p = ($5 == "<none>") ? "-" : $5
+			if (!(k in s)) order[n++] = k
+			s[k] = s[k] " " $3 ":" c ":" p
+		}
+		END { for (i = 0; i < n; i++) print order[i] s[order[i]] }' "$1" -
+}
+
+# seq_lines NS IDFILE [SKIP]: seq_pairs for the shmids of IDFILE (first field) in namespace NS,
+# as "SHMID TOKEN..." lines.
+seq_lines() {
+	awk -v ns="$1" '{ print ns, $1 }' "$2" >"$T/seq.pairs"
+	seq_pairs "$T/seq.pairs" "${3-$SEQ_SKIP}" | cut -d' ' -f2-
+}
+
+# seq_of SHMID [NS] [SKIP]: the tokens of one segment (seq_lines), on one line.
+seq_of() {
+	echo "$1" >"$T/seq.one"
+	seq_lines "${2:-$SELF_NS}" "$T/seq.one" "${3-$SEQ_SKIP}" | awk '{ $1 = ""; sub(/^ /, ""); print }'
+}
+
+# check_seq NAME WANT SHMID [NS] [SKIP]: polls until the log's lines about the segment are exactly
+# WANT, in that order: "create:shmget:PID attach:shmat:PID rmid:shmctl:PID ...", the kernel's
+# order of what happened to it, each line with its cause and the process it names (the remover
+# for rmid, the releaser for destroy).
+check_seq() {
+	_csn=$1
+	_csw=$2
+	shift 2
+	check_eq "$_csn" "$_csw" seq_of "$@"
+}
+
+# _seqs_ok WANTFILE [SKIP]: every segment of WANTFILE ("NS SHMID TOKEN..." lines) has exactly
+# those lines; leaves the differences in $T/seqs.diff ("NS SHMID<TAB>WANT<TAB>GOT" lines).
+_seqs_ok() {
+	seq_pairs "$1" "${2-$SEQ_SKIP}" >"$T/seqs.got"
+	awk 'NR == FNR { k = $1 " " $2; $1 = $2 = ""; sub(/^ +/, ""); got[k] = $0; next }
+		{ k = $1 " " $2; $1 = $2 = ""; sub(/^ +/, ""); g = (k in got) ? got[k] : "(no lines)"
+		  if (g != $0) printf "%s\t%s\t%s\n", k, $0, g }' "$T/seqs.got" "$1" >"$T/seqs.diff"
+	[ ! -s "$T/seqs.diff" ]
+}
+
+# check_seqs_ns NAME WANTFILE [SKIP]: check_seq for many segments at once, in any namespaces:
+# WANTFILE has one line "NS SHMID TOKEN..." per segment. On failure: how many differ, and the
+# first 5 (want, got).
+check_seqs_ns() {
+	_cssn=$1
+	shift
+	if poll "$SHMW_WAIT" _seqs_ok "$@"; then
+		pass "$_cssn"
+		return 0
+	fi
+	_seqs_ok "$@"
+	fail "$_cssn" "$(wc -l <"$T/seqs.diff" | tr -d ' ') of $(wc -l <"$1" | tr -d ' ') segments differ; the first ones:" \
+		"$(head -n 5 "$T/seqs.diff" | awk -F '\t' '{ printf "ns, shmid %s\n  want: %s\n  got:  %s\n", $1, $2, $3 }')"
+	return 1
+}
+
+# check_seqs NAME NS WANTFILE [SKIP]: check_seqs_ns for segments of one namespace: WANTFILE has
+# one line "SHMID TOKEN..." per segment.
+check_seqs() {
+	awk -v ns="$2" '{ print ns, $0 }' "$3" >"$T/seqs.want"
+	check_seqs_ns "$1" "$T/seqs.want" "${4-$SEQ_SKIP}"
+}
+
+# kseg_left IDFILE: how many of the shmids of IDFILE (first field) our namespace's
+# /proc/sysvipc/shm still lists (the kernel's own table: no mapping to attribute).
+kseg_left() {
+	awk 'NR == FNR { id[$1] = 1; next } FNR > 1 && ($2 in id) { n++ } END { print n + 0 }' \
+		"$1" /proc/sysvipc/shm
+}

@@ -8,17 +8,6 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# first_shmid NAME: the first segment NAME created or used (hval gives the last).
-first_shmid() {
-	awk '$2 == "shmid" { print $3; exit }' "$T/$1.out"
-}
-# life SHMID [NS]: the lifecycle events of SHMID, in log order, on one line.
-life() {
-	log_about "$1" | "$JSONX" . event shmid ns | awk -v s="$1" -v n="${2:-$SELF_NS}" '
-		$2 == s && $3 == n && ($1 == "create" || $1 == "rmid" || $1 == "destroy" ||
-		$1 == "linger" || $1 == "linger_end" || $1 == "orphan") { printf "%s%s", sep, $1; sep = " " }'
-}
-
 # A segment that exists before the daemon starts: create, cause seed, creator from the kernel.
 K0=$(new_key)
 hold seed name seeder create "$K0" 8192 || finish

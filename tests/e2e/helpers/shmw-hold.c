@@ -22,7 +22,15 @@
  *   PID at-ms TIME               after at-ms: the realtime clock then (s.nanoseconds)
  *   PID split ADDR LEN WHAT      after mprotect-half, mprotect-page, munmap-page, dofork-half
  *   PID moved OLD NEW            after mremap-move
- *   PID rmid ID                  after rmid
+ *   PID rmid ID                  after rmid;  PID rmid-all N  after rmid-all
+ *   PID locked ID                after lock;  PID unlocked ID after unlock
+ *   PID signalled PID2           after signal
+ *   PID clock TIME               after clock: the realtime clock then (s.nanoseconds)
+ *   PID vfork-attached ADDR      written by a vfork-attach child after its shmat
+ *   PID sibling-attached ADDR    clone-vm-attach: the original's line once the sibling attached
+ *   PID fanout-child CPID        fanout: the parent's line for each child; the child's own
+ *                                first line is "CPID fanned-out K PPID" (K: its index, 0..N-1)
+ *   PID fanned N                 fanout: the parent forked all N children
  *   PID set-mode MODE            after set-mode (MODE as %04o)
  *   PID exec PATH                just before execve
  *   PID paused N                 pause number N (1, 2, ...) is waiting for SIGUSR1
@@ -30,12 +38,35 @@
  *   PID exiting                  just before exit(0) (exit op, or SIGUSR1 while ready)
  *   PID error TEXT               an op failed; the process exits 1
  *
- * Ops:
+ * Ops (one after the other with no pause between them, unless "pause"; a number written N+i
+ * is N plus the index of the fanout child that runs it, N itself outside fanout):
  *   create KEY SIZE   shmget(KEY, SIZE, IPC_CREAT|IPC_EXCL|0640); KEY may be "private"
+ *   create-many N SIZE  N times: shmget(IPC_PRIVATE, SIZE) and shmat it ("shmid" and "attach"
+ *                     lines for each); the last one is the current segment
  *   use SHMID         operate on an existing segment
  *   attach [ro]       shmat (SHM_RDONLY with "ro"); pushes the address
  *   detach            shmdt the last pushed address (pops it)
  *   rmid              shmctl(IPC_RMID) on the current segment
+ *   rmid-all          shmctl(IPC_RMID) on every segment this process created (those already
+ *                     gone are skipped)
+ *   lock, unlock      shmctl(SHM_LOCK), shmctl(SHM_UNLOCK) on the current segment
+ *   signal PID        send SIGUSR1 to PID (a paused shmw-hold goes on at once: two processes'
+ *                     calls back to back)
+ *   clock             write the realtime clock
+ *   vfork-attach      vfork; the child shmat's the current segment (into the parent's address
+ *                     space, which it shares), writes "vfork-child", blocks until SIGUSR1, then
+ *                     _exit(0); the parent keeps the attachment (pushed) and goes on
+ *   vfork-attach-exec PATH ARGS...  the same, but the child execs PATH after SIGUSR1; the parent
+ *                     writes "PID vfork-exec CPID" and goes on to "ready" (the rest of argv is
+ *                     the child's)
+ *   clone-vm-attach   clone(CLONE_VM|SIGCHLD) a sibling that shmat's the current segment (into
+ *                     the shared address space) and blocks (SIGUSR1: exit_group 0); the original
+ *                     keeps the attachment (pushed) and goes on
+ *   clone-vm-attach-exec PATH ARGS...  the same, but the sibling execs PATH after SIGUSR1; the
+ *                     original goes on to "ready" (the rest of argv is the sibling's)
+ *   join-ipc PID      setns into the IPC namespace of PID
+ *   fanout N          fork N children; each runs the ops that follow (with its own index for
+ *                     N+i), the parent runs none of them: it waits for SIGUSR1, then exits
  *   set-mode MODE     shmctl(IPC_SET) of the current segment with permissions MODE (octal, 0600):
  *                     the kernel sets shm_ctime to now
  *   fork              fork; the child keeps what it inherited and blocks (SIGUSR1: exit 0)
@@ -99,7 +130,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_ATTACH  64
 #define MAX_THREADS 64
 #define ROOT_IPC_NS 4026531839UL /* 0xEFFFFFFF, PROC_IPC_INIT_INO */
 
@@ -109,9 +139,18 @@ static int out_fd = STDOUT_FILENO;
 #include "report.h"
 static int cur_shmid = -1;
 static size_t cur_size;
-static void *attach_addr[MAX_ATTACH];
-static size_t attach_len[MAX_ATTACH];
-static int nattach;
+/* Attachments, a stack (detach pops): as many as the kernel allows (create-many). */
+static void **attach_addr;
+static size_t *attach_len;
+static int nattach, cap_attach;
+/* Segments this process created (rmid-all). */
+static int *created;
+static int ncreated, cap_created;
+/* fanout: this child's index, for N+i arguments (0 outside fanout). */
+static long fan_index;
+/* Written by a vfork-attach child or a clone-vm-attach sibling, which share our memory. */
+static void *volatile shared_addr;
+static volatile int shared_done;
 /* reserve: attachments go side by side from run_next; the run starts at run_first. */
 static char *run_next;
 static int run_first = -1;
@@ -177,6 +216,175 @@ static void need_attach(const char *op)
 {
 	if (nattach == 0)
 		die("op %s needs an attachment", op);
+}
+
+static void *xgrow(void *p, int *cap, size_t elem)
+{
+	*cap = *cap ? *cap * 2 : 64;
+	p = realloc(p, (size_t)*cap * elem);
+	if (!p)
+		die("out of memory");
+	return p;
+}
+
+/* Pushes an attachment of the current segment at A. */
+static void push_attach(void *a)
+{
+	if (nattach == cap_attach) {
+		int cap = cap_attach;
+
+		attach_addr = xgrow(attach_addr, &cap, sizeof(*attach_addr));
+		attach_len = xgrow(attach_len, &cap_attach, sizeof(*attach_len));
+	}
+	attach_addr[nattach] = a;
+	attach_len[nattach++] = (cur_size + page_size - 1) / page_size * page_size;
+}
+
+static void create_segment(key_t key, long size)
+{
+	cur_shmid = shmget(key, size, IPC_CREAT | IPC_EXCL | 0640);
+	if (cur_shmid < 0)
+		die("shmget(0x%08x, %ld): %s", (unsigned)key, size, strerror(errno));
+	if (ncreated == cap_created)
+		created = xgrow(created, &cap_created, sizeof(*created));
+	created[ncreated++] = cur_shmid;
+}
+
+/* NUMBER, or NUMBER+i: plus this fanout child's index. */
+static long parse_num_i(const char *s, long min, long max, const char *what)
+{
+	size_t n = strlen(s);
+	char buf[64];
+	long v;
+
+	if (n < 3 || strcmp(s + n - 2, "+i") != 0)
+		return parse_num(s, min, max, what);
+	if (n - 2 >= sizeof(buf))
+		die("bad %s '%s'", what, s);
+	memcpy(buf, s, n - 2);
+	buf[n - 2] = 0;
+	v = parse_num(buf, min, max, what);
+	if (v > max - fan_index)
+		die("%s '%s' is out of range for child %ld", what, s, fan_index);
+	return v + fan_index;
+}
+
+/* vfork-attach(-exec): the child attaches the current segment into the address space it
+ * shares with us; argv (when not NULL) is what it execs once told to go on. */
+static __attribute__((noinline)) void do_vfork_attach(char **argv)
+{
+	pid_t c;
+
+	shared_addr = NULL;
+	c = vfork();
+	if (c < 0)
+		die("vfork: %s", strerror(errno));
+	if (c == 0) {
+		/* Shares our memory and stack: system calls and say() only, then exec or _exit. */
+		siginfo_t si;
+		void *a = shmat(cur_shmid, NULL, 0);
+
+		if (a == (void *)-1) {
+			say("error vfork child: shmat(%d) failed", cur_shmid);
+			_exit(1);
+		}
+		shared_addr = a;
+		say("vfork-attached %p", a);
+		say("vfork-child %ld", (long)syscall(SYS_getpid));
+		while (syscall(SYS_rt_sigtimedwait, &usr1_set, &si, NULL, 8) != SIGUSR1)
+			;
+		if (argv)
+			execv(argv[0], argv);
+		_exit(argv ? 127 : 0);
+	}
+	/* Resumed: the child has exec'd or exited; its attachment stays in our address space. */
+	if (!shared_addr)
+		die("vfork-attach: the child could not attach");
+	push_attach(shared_addr);
+	if (argv) {
+		say("vfork-exec %ld", (long)c);
+	} else {
+		if (waitpid(c, NULL, 0) < 0 && errno != ECHILD)
+			die("waitpid: %s", strerror(errno));
+		say("vfork-done %ld", (long)c);
+	}
+}
+
+struct sibling_arg {
+	int shmid;
+	char **argv; /* exec after SIGUSR1, or NULL: exit_group(0) */
+};
+
+/* The clone-vm-attach sibling: same address space, no TLS of its own, so raw system calls. */
+static int sibling_attach_main(void *arg)
+{
+	struct sibling_arg *sa = arg;
+	long a = syscall(SYS_shmat, sa->shmid, NULL, 0);
+
+	shared_addr = (void *)a;
+	shared_done = 1;
+	for (;;) {
+		siginfo_t si;
+
+		if (syscall(SYS_rt_sigtimedwait, &usr1_set, &si, NULL, 8) != SIGUSR1)
+			continue;
+		if (sa->argv)
+			syscall(SYS_execve, sa->argv[0], sa->argv, environ);
+		syscall(SYS_exit_group, sa->argv ? 127 : 0);
+	}
+	return 0;
+}
+
+static void do_clone_vm_attach(char **argv)
+{
+	static struct sibling_arg sa;
+	size_t stack_len = 64 * 1024;
+	char *stack = mmap(NULL, stack_len, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	struct timespec ms = {0, 1000000};
+	pid_t c;
+
+	if (stack == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	if (cur_shmid < 0)
+		die("clone-vm-attach: no segment (create or use first)");
+	sa.shmid = cur_shmid;
+	sa.argv = argv;
+	shared_done = 0;
+	c = clone(sibling_attach_main, stack + stack_len, CLONE_VM | SIGCHLD, &sa);
+	if (c < 0)
+		die("clone: %s", strerror(errno));
+	say("sibling %ld", (long)c);
+	for (int k = 0; !shared_done; k++) {
+		if (k == 10000)
+			die("clone-vm-attach: the sibling did not attach in 10 s");
+		nanosleep(&ms, NULL);
+	}
+	if (shared_addr == (void *)-1)
+		die("clone-vm-attach: the sibling's shmat(%d) failed", cur_shmid);
+	push_attach(shared_addr);
+	say("sibling-attached %p", shared_addr);
+}
+
+/* fanout: returns in each child (which runs the ops that follow); the parent never returns. */
+static void do_fanout(long n)
+{
+	for (long k = 0; k < n; k++) {
+		pid_t c = fork();
+
+		if (c < 0)
+			die("fork: %s", strerror(errno));
+		if (c == 0) {
+			fan_index = k;
+			say("fanned-out %ld %ld", k, (long)getppid());
+			return;
+		}
+		say("fanout-child %ld", (long)c);
+	}
+	say("fanned %ld", n);
+	wait_usr1();
+	say("exiting");
+	exit(0);
 }
 
 static void *thread_main(void *arg)
@@ -344,16 +552,28 @@ int main(int argc, char **argv)
 
 		if (strcmp(op, "create") == 0) {
 			const char *k = need_arg(++i, argc, argv, op);
-			long size = parse_num(need_arg(++i, argc, argv, op), 1, LONG_MAX, "size");
+			long size = parse_num_i(need_arg(++i, argc, argv, op), 1, LONG_MAX, "size");
 			key_t key = strcmp(k, "private") == 0
 					? IPC_PRIVATE
-					: (key_t)(uint32_t)parse_num(k, 0, 0xffffffffL, "key");
+					: (key_t)(uint32_t)parse_num_i(k, 0, 0xffffffffL, "key");
 
-			cur_shmid = shmget(key, size, IPC_CREAT | IPC_EXCL | 0640);
-			if (cur_shmid < 0)
-				die("shmget(0x%08x, %ld): %s", (unsigned)key, size,
-				    strerror(errno));
+			create_segment(key, size);
 			report_segment();
+		} else if (strcmp(op, "create-many") == 0) {
+			long n = parse_num(need_arg(++i, argc, argv, op), 1, 1000000, "count");
+			long size = parse_num_i(need_arg(++i, argc, argv, op), 1, LONG_MAX, "size");
+
+			for (long k = 0; k < n; k++) {
+				void *a;
+
+				create_segment(IPC_PRIVATE, size);
+				report_segment();
+				a = shmat(cur_shmid, NULL, 0);
+				if (a == (void *)-1)
+					die("shmat(%d): %s", cur_shmid, strerror(errno));
+				push_attach(a);
+				say("attach %p", a);
+			}
 		} else if (strcmp(op, "use") == 0) {
 			cur_shmid =
 			    (int)parse_num(need_arg(++i, argc, argv, op), 0, INT_MAX, "shmid");
@@ -366,13 +586,10 @@ int main(int argc, char **argv)
 				i++;
 			if (cur_shmid < 0)
 				die("attach: no segment (create or use first)");
-			if (nattach == MAX_ATTACH)
-				die("attach: too many attachments");
 			a = shmat(cur_shmid, run_next, ro ? SHM_RDONLY : 0);
 			if (a == (void *)-1)
 				die("shmat(%d): %s", cur_shmid, strerror(errno));
-			attach_addr[nattach] = a;
-			attach_len[nattach++] = (cur_size + page_size - 1) / page_size * page_size;
+			push_attach(a);
 			if (run_next)
 				run_next += attach_len[nattach - 1];
 			say("attach %p", a);
@@ -420,6 +637,66 @@ int main(int argc, char **argv)
 			if (shmctl(cur_shmid, IPC_RMID, NULL) < 0)
 				die("shmctl(%d, IPC_RMID): %s", cur_shmid, strerror(errno));
 			say("rmid %d", cur_shmid);
+		} else if (strcmp(op, "rmid-all") == 0) {
+			int n = 0;
+
+			for (int k = 0; k < ncreated; k++) {
+				if (shmctl(created[k], IPC_RMID, NULL) == 0)
+					n++;
+				else if (errno != EINVAL && errno != EIDRM)
+					die("shmctl(%d, IPC_RMID): %s", created[k],
+					    strerror(errno));
+			}
+			say("rmid-all %d", n);
+		} else if (strcmp(op, "lock") == 0 || strcmp(op, "unlock") == 0) {
+			int lock = op[0] == 'l';
+
+			if (shmctl(cur_shmid, lock ? SHM_LOCK : SHM_UNLOCK, NULL) < 0)
+				die("shmctl(%d, %s): %s", cur_shmid,
+				    lock ? "SHM_LOCK" : "SHM_UNLOCK", strerror(errno));
+			say("%s %d", lock ? "locked" : "unlocked", cur_shmid);
+		} else if (strcmp(op, "signal") == 0) {
+			long pid = parse_num(need_arg(++i, argc, argv, op), 2, INT_MAX, "pid");
+
+			if (kill((pid_t)pid, SIGUSR1) < 0)
+				die("kill(%ld, SIGUSR1): %s", pid, strerror(errno));
+			say("signalled %ld", pid);
+		} else if (strcmp(op, "clock") == 0) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_REALTIME, &now);
+			say("clock %lld.%09ld", (long long)now.tv_sec, now.tv_nsec);
+		} else if (strcmp(op, "vfork-attach") == 0) {
+			if (cur_shmid < 0)
+				die("vfork-attach: no segment (create or use first)");
+			do_vfork_attach(NULL);
+		} else if (strcmp(op, "vfork-attach-exec") == 0) {
+			need_arg(i + 1, argc, argv, op);
+			if (cur_shmid < 0)
+				die("vfork-attach-exec: no segment (create or use first)");
+			do_vfork_attach(&argv[i + 1]);
+			i = argc;
+		} else if (strcmp(op, "clone-vm-attach") == 0) {
+			do_clone_vm_attach(NULL);
+		} else if (strcmp(op, "clone-vm-attach-exec") == 0) {
+			need_arg(i + 1, argc, argv, op);
+			do_clone_vm_attach(&argv[i + 1]);
+			i = argc;
+		} else if (strcmp(op, "join-ipc") == 0) {
+			long pid = parse_num(need_arg(++i, argc, argv, op), 1, INT_MAX, "pid");
+			char path[64];
+			int fd;
+
+			snprintf(path, sizeof(path), "/proc/%ld/ns/ipc", pid);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				die("open %s: %s", path, strerror(errno));
+			if (setns(fd, CLONE_NEWIPC) < 0)
+				die("setns(%s): %s", path, strerror(errno));
+			close(fd);
+			say("ns %lu", ipc_ns_inum());
+		} else if (strcmp(op, "fanout") == 0) {
+			do_fanout(parse_num(need_arg(++i, argc, argv, op), 1, 100000, "count"));
 		} else if (strcmp(op, "set-mode") == 0) {
 			long mode = parse_num(need_arg(++i, argc, argv, op), 0, 0777, "mode");
 			struct shmid_ds ds;
@@ -556,7 +833,7 @@ int main(int argc, char **argv)
 				die("unshare(CLONE_NEWIPC): %s", strerror(errno));
 			say("ns %lu", ipc_ns_inum());
 		} else if (strcmp(op, "next-id") == 0) {
-			long n = parse_num(need_arg(++i, argc, argv, op), -1, INT_MAX, "id");
+			long n = parse_num_i(need_arg(++i, argc, argv, op), -1, INT_MAX, "id");
 
 			if (ipc_ns_inum() == ROOT_IPC_NS)
 				die("next-id: refusing to change the root IPC namespace");
