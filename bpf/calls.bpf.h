@@ -642,6 +642,24 @@ out:
  * six slots the kernel passes every syscall program (perf_call_bpf_enter). Slots past a call's
  * own arguments are read but never used.
  */
+/* The size of segment shmid of the current IPC namespace, as far as we know it (0: unknown). */
+static __always_inline __u64 seg_size(__u64 shmid)
+{
+	struct shmw_seg_key k = {.ns = task_ipc_ns(bpf_get_current_task_btf()), .shmid = shmid};
+	struct shmw_seg_val *v = bpf_map_lookup_elem(&segs, &k);
+
+	return v ? v->size : 0;
+}
+
+/* Whether this thread's shmat is being counted as a range (SHM_REMAP). */
+static __always_inline bool shmat_by_range(void)
+{
+	__u32 tid = current_tid();
+	struct range_op *op = bpf_map_lookup_elem(&ops, &tid);
+
+	return op && op->kind == OP_RANGE;
+}
+
 /* The entry half of on_vma_call: what the call will do, from its arguments. Its own function:
  * the exit half's longer call chain does not carry its frame. */
 static __noinline int vma_call_enter(struct trace_event_raw_sys_exit *ctx, __u64 call)
@@ -665,7 +683,15 @@ static __noinline int vma_call_enter(struct trace_event_raw_sys_exit *ctx, __u64
 	ra.len = a[1];
 	switch (call) {
 	case SHMW_CALL_SHMAT:
-		return shmat_enter(a[1], a[2]);
+		/* SHM_REMAP at an address replaces what is mapped there: counted like munmap of the
+		 * segment's size from there, with the new mapping found at the exit. */
+		ra.len = (a[2] & SHM_REMAP) && a[1] ? seg_size(a[0]) : 0;
+		if (!ra.len)
+			return shmat_enter(a[1], a[2]);
+		ra.start = a[1];
+		ra.cause = SHMW_CAUSE_SHMAT;
+		ra.flags = RE_NEWVMA;
+		break;
 	case SHMW_CALL_MMAP:
 		/* Only MAP_FIXED can replace existing mappings (MAP_FIXED_NOREPLACE fails). */
 		if (!(a[3] & MAP_FIXED))
@@ -706,7 +732,7 @@ int on_vma_call(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 call = bpf_get_attach_cookie(ctx);
 
-	if (call == (SHMW_CALL_SHMAT | SHMW_CALL_EXIT))
+	if (call == (SHMW_CALL_SHMAT | SHMW_CALL_EXIT) && !shmat_by_range())
 		return shmat_exit(ctx->ret);
 	if (call & SHMW_CALL_EXIT)
 		return range_exit(ctx->ret);

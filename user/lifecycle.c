@@ -69,6 +69,8 @@ static void absorb(struct shmw_lseg *s, const struct shmw_kseg *k, uint64_t now)
 		s->orphan_reported = false;
 }
 
+/* A segment new to us. Its generation is when it was made, in ns: the event's time when BPF saw
+ * it made (by != NULL), else the kernel's shm_ctime, which has whole seconds only. */
 static struct shmw_lseg *create(struct shmw_life *l, uint32_t ns, const struct shmw_kseg *k,
 				const struct shmw_actor *by, const char *cause, uint64_t now)
 {
@@ -79,7 +81,7 @@ static struct shmw_lseg *create(struct shmw_life *l, uint32_t ns, const struct s
 		abort(); /* wrong answers are worse than no daemon */
 	s->ns = ns;
 	s->shmid = k->shmid;
-	s->generation = k->ctime;
+	s->generation = by ? (int64_t)now : k->ctime * (int64_t)SHMW_NS_PER_SEC;
 	s->created = by ? now : (uint64_t)(k->ctime > 0 ? k->ctime : 0) * SHMW_NS_PER_SEC;
 	if (by) {
 		s->creator_known = true;
@@ -120,9 +122,18 @@ static void destroy(struct shmw_life *l, struct shmw_lseg *s, uint32_t cause,
  * shm_ctime alone does not tell: IPC_SET (a chmod or chown) updates it too. A segment keeps
  * its creator pid and size for life, and its key until marked; a new ctime with any of those
  * different is another segment. */
+/* Whether shm_ctime (seconds of the kernel's coarse clock) is s's making: its generation is when
+ * we saw it made (ns, a moment after) or the ctime itself. */
+static bool made_then(const struct shmw_lseg *s, int64_t ctime)
+{
+	int64_t sec = s->generation / (int64_t)SHMW_NS_PER_SEC;
+
+	return ctime == sec || ctime + 1 == sec;
+}
+
 static bool reused(const struct shmw_lseg *s, const struct shmw_kseg *k)
 {
-	if (k->ctime == s->generation)
+	if (made_then(s, k->ctime))
 		return false;
 	return k->cpid != s->cpid || k->size != s->size || (k->key && k->key != s->key);
 }

@@ -27,7 +27,8 @@ struct shmw_actor {
 struct shmw_lseg {
 	uint32_t ns;
 	int32_t shmid;
-	int64_t generation; /* shm_ctime when first seen: tells apart segments reusing a shmid */
+	int64_t generation; /* when it was made, ns since the epoch (whole seconds for segments
+			     * older than the daemon): tells apart segments reusing a shmid */
 	uint32_t key;	    /* as created (the kernel reports 0 once marked) */
 	uint64_t size;
 	uint32_t perms;

@@ -90,8 +90,8 @@ static void test_create_rmid_destroy(void)
 	CHECK_INT("create", count(SHMW_LIFE_CREATE), 1);
 	CHECK_STR("create cause shmget", last(SHMW_LIFE_CREATE)->cause, "shmget");
 	CHECK_INT("create names the creator", last(SHMW_LIFE_CREATE)->by_pid, 42);
-	CHECK_INT("create's generation is the event's ctime", last(SHMW_LIFE_CREATE)->generation,
-		  1000);
+	CHECK_INT("create's generation is when the event says it was made (ns)",
+		  last(SHMW_LIFE_CREATE)->generation, t0);
 	shmw_life_held(&l, NS, 7, 1);
 
 	/* Marked while attached: rmid, no destroy, the linger clock starts. The event carries
@@ -156,8 +156,10 @@ static void test_rmid_unattached_and_reuse(void)
 	shmw_life_reconcile(&l, NS, &k, 1, false, 1002 * S);
 	k = kseg(11, 777, 0, false);
 	shmw_life_created(&l, NS, &k, &a, 1003 * S);
-	CHECK_INT("reused id: old generation destroyed", last(SHMW_LIFE_DESTROY)->generation, 500);
-	CHECK_INT("reused id: new generation created", last(SHMW_LIFE_CREATE)->generation, 777);
+	CHECK_INT("reused id: old generation destroyed (the kernel's ctime, whole seconds)",
+		  last(SHMW_LIFE_DESTROY)->generation, 500 * S);
+	CHECK_INT("reused id: new generation created (the event's time)",
+		  last(SHMW_LIFE_CREATE)->generation, 1003 * S);
 	CHECK("new generation starts clean", !shmw_life_find(&l, NS, 11)->dest);
 	shmw_life_tick(&l, 2000 * S);
 	CHECK_INT("no linger for the new generation", count(SHMW_LIFE_LINGER), 0);
@@ -270,7 +272,7 @@ static void test_ipc_set_keeps_segment(void)
 	shmw_life_update(&l, NS, 5, &k, 1006 * S);
 	CHECK_INT("IPC_SET: no destroy", count(SHMW_LIFE_DESTROY), 0);
 	CHECK_INT("IPC_SET: no second create", count(SHMW_LIFE_CREATE), 1);
-	CHECK_INT("IPC_SET: generation kept", shmw_life_find(&l, NS, 5)->generation, 1000);
+	CHECK_INT("IPC_SET: generation kept", shmw_life_find(&l, NS, 5)->generation, 1000 * S);
 	CHECK_INT("IPC_SET: new mode seen", shmw_life_find(&l, NS, 5)->perms, 0600);
 	/* Another creator under the same id: another segment. */
 	k.ctime = 1010;
@@ -285,7 +287,7 @@ static void test_restore_and_forget(void)
 	struct shmw_life_opts o = {.linger_after = 10 * S};
 	struct shmw_lseg s = {.ns = NS,
 			      .shmid = 8,
-			      .generation = 900,
+			      .generation = 900 * S,
 			      .key = 0x42,
 			      .dest = true,
 			      .dest_since = 950 * S,
