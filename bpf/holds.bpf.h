@@ -56,6 +56,95 @@ struct {
  * search the map. shmw_mm.nsharers does the same per mm. */
 __u64 nsharers_all = 0;
 
+/* Sharers per owner (the tgid that made the mm they share): the exit of a process that made no
+ * mm others share, and a record made for an mm nobody shares, skip a search of the sharers map
+ * (a search visits every bucket: tens of microseconds). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u32);
+} owners SEC(".maps");
+
+static __always_inline void owners_add(__u32 owner, int d)
+{
+	__u32 *n = bpf_map_lookup_elem(&owners, &owner), one = 1;
+
+	if (d > 0) {
+		if (n)
+			__sync_fetch_and_add(n, 1);
+		else if (bpf_map_update_elem(&owners, &owner, &one, BPF_NOEXIST) &&
+			 (n = bpf_map_lookup_elem(&owners, &owner)))
+			__sync_fetch_and_add(n, 1);
+		return;
+	}
+	if (n && __sync_fetch_and_sub(n, 1) <= 1)
+		bpf_map_delete_elem(&owners, &owner);
+}
+
+static __always_inline bool owns_sharers(__u32 owner)
+{
+	return bpf_map_lookup_elem(&owners, &owner) != NULL;
+}
+
+static __always_inline void mm_sharers_add(__u64 mm, int d)
+{
+	struct shmw_mm *rec = bpf_map_lookup_elem(&mms, &mm);
+
+	if (!rec)
+		return;
+	if (d > 0)
+		__sync_fetch_and_add(&rec->nsharers, 1);
+	else if (rec->nsharers) /* a count too high only costs a search; never go below 0 */
+		__sync_fetch_and_sub(&rec->nsharers, 1);
+}
+
+/* Records tgid as a user of sh->mm. Returns 0, or -1 when the map is full. */
+static __always_inline int sharer_put(__u32 tgid, struct shmw_sharer *sh)
+{
+	struct shmw_sharer *old = bpf_map_lookup_elem(&sharers, &tgid);
+	__u32 oldowner;
+	__u64 oldmm;
+
+	if (old) {
+		oldmm = old->mm;
+		oldowner = old->owner;
+		if (bpf_map_update_elem(&sharers, &tgid, sh, BPF_ANY))
+			return -1;
+		if (oldmm != sh->mm) {
+			mm_sharers_add(oldmm, -1);
+			mm_sharers_add(sh->mm, 1);
+		}
+		if (oldowner != sh->owner) {
+			owners_add(oldowner, -1);
+			owners_add(sh->owner, 1);
+		}
+		return 0;
+	}
+	if (bpf_map_update_elem(&sharers, &tgid, sh, BPF_NOEXIST)) {
+		stat_inc(SHMW_STAT_MAP_FULL);
+		return -1;
+	}
+	__sync_fetch_and_add(&nsharers_all, 1);
+	mm_sharers_add(sh->mm, 1);
+	owners_add(sh->owner, 1);
+	return 0;
+}
+
+static __always_inline void sharer_del(__u32 tgid, __u64 mm)
+{
+	struct shmw_sharer *sh = bpf_map_lookup_elem(&sharers, &tgid);
+	__u32 owner = sh ? sh->owner : 0;
+
+	if (bpf_map_delete_elem(&sharers, &tgid))
+		return;
+	__sync_fetch_and_sub(&nsharers_all, 1);
+	mm_sharers_add(mm, -1);
+	if (owner)
+		owners_add(owner, -1);
+}
+
 static __always_inline void mark_changed(struct shmw_mm *rec)
 {
 	__sync_fetch_and_add(&rec->changes, 1);
@@ -174,8 +263,8 @@ static __noinline struct shmw_mm *mm_create(__u64 mm, const struct who *w, __u32
 		return NULL;
 	}
 	rec = bpf_map_lookup_elem(&mms, &mm);
-	if (!rec || !__sync_fetch_and_add(&nsharers_all, 0))
-		return rec;
+	if (!rec || !owns_sharers(w->tgid))
+		return rec; /* its maker has no sharers: the common case */
 	c.tell = (flags & SHMW_MM_SEEDED) != 0;
 	who_rec(&c.w, rec);
 	bpf_for_each_map_elem(&sharers, new_rec_sharer_cb, &c, 0);

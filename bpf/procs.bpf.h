@@ -12,51 +12,6 @@
 #ifndef SHMW_PROCS_BPF_H
 #define SHMW_PROCS_BPF_H
 
-static __always_inline void mm_sharers_add(__u64 mm, int d)
-{
-	struct shmw_mm *rec = bpf_map_lookup_elem(&mms, &mm);
-
-	if (!rec)
-		return;
-	if (d > 0)
-		__sync_fetch_and_add(&rec->nsharers, 1);
-	else if (rec->nsharers) /* a count too high only costs a search; never go below 0 */
-		__sync_fetch_and_sub(&rec->nsharers, 1);
-}
-
-/* Records tgid as a user of sh->mm. Returns 0, or -1 when the map is full. */
-static __always_inline int sharer_put(__u32 tgid, struct shmw_sharer *sh)
-{
-	struct shmw_sharer *old = bpf_map_lookup_elem(&sharers, &tgid);
-	__u64 oldmm;
-
-	if (old) {
-		oldmm = old->mm;
-		if (bpf_map_update_elem(&sharers, &tgid, sh, BPF_ANY))
-			return -1;
-		if (oldmm != sh->mm) {
-			mm_sharers_add(oldmm, -1);
-			mm_sharers_add(sh->mm, 1);
-		}
-		return 0;
-	}
-	if (bpf_map_update_elem(&sharers, &tgid, sh, BPF_NOEXIST)) {
-		stat_inc(SHMW_STAT_MAP_FULL);
-		return -1;
-	}
-	__sync_fetch_and_add(&nsharers_all, 1);
-	mm_sharers_add(sh->mm, 1);
-	return 0;
-}
-
-static __always_inline void sharer_del(__u32 tgid, __u64 mm)
-{
-	if (bpf_map_delete_elem(&sharers, &tgid))
-		return;
-	__sync_fetch_and_sub(&nsharers_all, 1);
-	mm_sharers_add(mm, -1);
-}
-
 /* ctx of the sharer searches: mm (and the leaving owner) in, a sharer of it out. */
 struct heir_ctx {
 	__u64 mm;
@@ -92,9 +47,10 @@ static __always_inline __u32 promote_heir(__u64 mm, __u32 owner, struct shmw_sha
 {
 	struct heir_ctx c = {.mm = mm, .owner = owner};
 	struct shmw_sharer *sh;
+	__u32 *left;
 
-	if (!__sync_fetch_and_add(&nsharers_all, 0))
-		return 0;
+	if (!owns_sharers(owner))
+		return 0; /* the common exit: it made nothing others share */
 	bpf_for_each_map_elem(&sharers, find_heir_cb, &c, 0);
 	if (!c.heir)
 		return 0;
@@ -104,6 +60,17 @@ static __always_inline __u32 promote_heir(__u64 mm, __u32 owner, struct shmw_sha
 	*out = *sh;
 	sharer_del(c.heir, c.mm);
 	bpf_for_each_map_elem(&sharers, set_owner_cb, &c, 0);
+	/* The counts follow: what the old owner has left (a process makes one mm at a time) is the
+	 * heir's now. Counted here, not in the callback: a counter the verifier follows through
+	 * every iteration makes the program too complex to load. */
+	left = bpf_map_lookup_elem(&owners, &owner);
+	if (left) {
+		__u32 n = *left;
+
+		bpf_map_delete_elem(&owners, &owner);
+		if (n)
+			bpf_map_update_elem(&owners, &c.heir, &n, BPF_ANY);
+	}
 	return c.heir;
 }
 
@@ -329,8 +296,7 @@ int BPF_PROG(on_exit, struct task_struct *task)
 		return 0;
 	}
 	if (mm) {
-		if (bpf_map_lookup_elem(&mms, &mm) || nsharers_all)
-			maker_leaves(mm, tgid);
+		maker_leaves(mm, tgid);
 		return 0;
 	}
 	/* Before 6.16 this tracepoint comes after exit_mm(): task->mm is NULL, and the mm this

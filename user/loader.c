@@ -239,6 +239,7 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 	    bpf_map__set_max_entries(skel->maps.mm_list, opts->max_holdings) ||
 	    bpf_map__set_max_entries(skel->maps.segs, opts->max_segs) ||
 	    bpf_map__set_max_entries(skel->maps.sharers, opts->max_sharers) ||
+	    bpf_map__set_max_entries(skel->maps.owners, opts->max_sharers) ||
 	    bpf_map__set_max_entries(skel->maps.events, opts->ring_bytes)) {
 		ret = -EINVAL;
 		snprintf(err, errlen, "bad map sizes");
