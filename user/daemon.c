@@ -264,6 +264,15 @@ static void on_event(struct shmw_daemon *d, const struct shmw_event *ev)
 			shmw_daemon_queue_walk(d, ev->pid);
 		return;
 	}
+	if (chg == SHMW_CHG_DETACH) {
+		struct shmw_mmst *m = mm_held(d, ev->mm);
+
+		/* It held more segments than its record has slots, so some are missing here, and
+		 * no event will bring them: a detach may have made room, which only a walk finds
+		 * (until then each walk finds as many as fit). */
+		if (m && (m->flags & SHMW_MM_OVERFLOW))
+			shmw_daemon_queue_walk(d, ev->pid);
+	}
 	shmw_daemon_report(d, ev, chg);
 }
 
