@@ -11,6 +11,8 @@ pkg-config uthash-dev libcap-dev lsof libclang-rt-14-dev"
 PKGS="$PKGS mandoc groff-base man-db systemd util-linux"
 # valgrind: memcheck of the daemon (tests/e2e/t_valgrind.sh; its shim needs valgrind/memcheck.h).
 PKGS="$PKGS valgrind"
+# logrotate: the event log rotated from outside with a postrotate SIGHUP (tests/e2e/t_logrotate.sh).
+PKGS="$PKGS logrotate"
 [ $# -gt 0 ] && PKGS="$*"
 missing=""
 for p in $PKGS; do
