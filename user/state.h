@@ -138,12 +138,14 @@ void shmw_snap_mm_of(struct shmw_snap_mm *out, const struct shmw_mm_rec *rec);
 
 /*
  * Makes the state equal to a snapshot of the BPF maps taken when the version counter was
- * `version`, reporting each difference through cb. Records not yet seeded are skipped.
+ * `version`, reporting each difference through cb. Records not yet seeded are skipped. how != 0:
+ * holdings new to the state are kept (and reported) as got by `how` at `since`, not as the
+ * snapshot has them.
  */
 void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys,
 		     const struct shmw_snap_mm *recs, size_t nrecs, const uint32_t *sharer_tgids,
 		     const struct shmw_sharer *sharers, size_t nsharers, uint64_t version,
-		     shmw_change_cb cb, void *ctx);
+		     uint32_t how, uint64_t since, shmw_change_cb cb, void *ctx);
 /* The same from whole records. Returns 0, or -ENOMEM (the state is then unchanged). */
 int shmw_state_sync_full(struct shmw_state *st, const uint64_t *mm_keys,
 			 const struct shmw_mm_rec *recs, size_t nrecs, const uint32_t *sharer_tgids,
