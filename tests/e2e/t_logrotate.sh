@@ -1,8 +1,8 @@
 #!/bin/sh
 # The event log's rotation (README.md, Event log; shmwatchd(8) --log-max-bytes, --log-keep,
 # SIGHUP):
-#  1. --log-max-bytes 16K --log-keep 3, and a storm of our own events: the log and exactly 3
-#     rotated files, none over 16 kB, each line whole JSON, mode 0640, and our events in
+#  1. --log-max-bytes 64K --log-keep 3, and a storm of our own events: the log and exactly 3
+#     rotated files, none over 64 kB, each line whole JSON, mode 0640, and our events in
 #     the kept files in order with none missing in between (a suffix of what happened).
 #  2. --log-keep 20: with room for all of them, every event of ours is in the files, in order,
 #     across the rotations.
@@ -60,57 +60,59 @@ files() {
 	[ -f "$LOG" ] && echo "$LOG"
 }
 
-# 1. Size rotation, 3 kept. 501 events of ours (about 115 kB) do not fit in 4 files of 16 kB:
+# 1. Size rotation, 3 kept. 3001 events of ours (about 700 kB) do not fit in 4 files of 64 kB:
 #    the first ones are rotated away. Other processes' events share the files: the kept files
 #    are read as soon as our last event is in them (snap), before more rotations push it out.
-start_daemon --log-max-bytes 16K --log-keep 3 || finish
-hold s create "$(new_key)" 4096 attach storm 250 || finish
+start_daemon --log-max-bytes 64K --log-keep 3 || finish
+hold s create "$(new_key)" 4096 attach storm 1500 || finish
 S=$(hpid s)
-storm_seq 250 >"$T/want1"
+storm_seq 1500 >"$T/want1"
 snap() {
 	mine "$S" "$LOG.3" "$LOG.2" "$LOG.1" "$LOG" >"$T/got1"
 	[ "$(tail -n 1 "$T/got1")" = "vmas shmdt 1" ]
 }
 check "the storm's last event is in the kept files" poll "$SHMW_WAIT" snap
 if is_suffix "$T/got1" "$T/want1"; then
-	pass "our events in the kept files: the last $(wc -l <"$T/got1" | tr -d ' ') of 501, in order, none missing"
+	pass "our events in the kept files: the last $(wc -l <"$T/got1" | tr -d ' ') of 3001, in order, none missing"
 else
 	fail "our events in the kept files are the last ones, in order, none missing" \
 		"got (oldest first):" "$(head -n 10 "$T/got1")" "... $(wc -l <"$T/got1") lines"
 fi
-check "the first ones were rotated away ($(wc -l <"$T/got1" | tr -d ' ') of 501 kept)" \
-	test "$(wc -l <"$T/got1")" -lt 501
+check "the first ones were rotated away ($(wc -l <"$T/got1" | tr -d ' ') of 3001 kept)" \
+	test "$(wc -l <"$T/got1")" -lt 3001
+hend s || finish
+stop_daemon
+# The files as the daemon left them (while it runs, a read may end inside a line being
+# written: the rest comes with the write).
 for n in 1 2 3; do
 	check "rotated file events.jsonl.$n exists" test -f "$LOG.$n"
 done
 check "--log-keep 3: no events.jsonl.4" test ! -e "$LOG.4"
 for f in "$LOG.3" "$LOG.2" "$LOG.1" "$LOG"; do
 	sz=$("$ORACLE" file "$f" | cut -d' ' -f3)
-	check "${f##*/}: $sz bytes, at most --log-max-bytes 16K" test "${sz:-99999}" -le 16384
+	check "${f##*/}: $sz bytes, at most --log-max-bytes 64K" test "${sz:-99999}" -le 65536
 	check "${f##*/}: every line whole JSON" whole_json "$f"
 	check_eq "${f##*/}: mode 0640" 0640 fmode "$f"
 done
-hend s || finish
-stop_daemon
 
 # 2. Room for everything: every event across the rotations.
 rm -f "$LOG" "$LOG".*
-start_daemon --log-max-bytes 16K --log-keep 20 || finish
-hold r create "$(new_key)" 4096 attach storm 60 || finish
+start_daemon --log-max-bytes 64K --log-keep 20 || finish
+hold r create "$(new_key)" 4096 attach storm 400 || finish
 R=$(hpid r)
-storm_seq 60 >"$T/want2"
-all_files() { files | tr '\n' ' '; }
+storm_seq 400 >"$T/want2"
 got_all() {
 	# shellcheck disable=SC2046
 	mine "$R" $(files) >"$T/got2"
 	[ "$(cat "$T/got2")" = "$(cat "$T/want2")" ]
 }
-check "rotated at least twice (files: $(all_files))" test -f "$LOG.2"
 if poll "$SHMW_WAIT" got_all; then
-	pass "all 121 events of ours in the files, in order, across $(files | wc -l | tr -d ' ') files"
+	pass "all 801 events of ours in the files, in order, across $(files | wc -l | tr -d ' ') files"
 else
-	fail "all 121 events of ours in the files, in order" "got:" "$(cat "$T/got2")"
+	fail "all 801 events of ours in the files, in order" "got:" "$(head -n 5 "$T/got2")" \
+		"... $(wc -l <"$T/got2" | tr -d ' ') lines"
 fi
+check "rotated at least twice ($(files | wc -l | tr -d ' ') files)" test -f "$LOG.2"
 hend r || finish
 stop_daemon
 
