@@ -17,21 +17,23 @@
 
 LOG=$T/events.jsonl
 
-# mine PID FILE...: "event cause vmas" of PID's holder lines in FILEs, in order.
+# mine PID FILE...: the causes of PID's holder lines by shmat or shmdt in FILEs, in order: each
+# call of the storm is one line, whatever count it carries (counting is other scenarios'
+# business; here a missing or doubled line is what matters). Lines by a resync are left out.
 mine() {
 	_mp=$1
 	shift
-	cat "$@" 2>/dev/null | grep -F "\"pid\":$_mp," | "$JSONX" . pid event cause vmas 2>/dev/null |
-		awk -v p="$_mp" '$1 == p && $2 ~ /^(attach|detach|vmas)$/ { print $2, $3, $4 }'
+	cat "$@" 2>/dev/null | grep -F "\"pid\":$_mp," | "$JSONX" . pid event cause 2>/dev/null |
+		awk -v p="$_mp" '$1 == p && $2 ~ /^(attach|detach|vmas)$/ && $3 ~ /^shm/ { print $3 }'
 }
 
 # storm_seq N: what a holder that attaches once then storms N shmat+shmdt pairs logs.
 storm_seq() {
-	echo "attach shmat 1"
+	echo shmat
 	_sq=0
 	while [ "$_sq" -lt "$1" ]; do
-		echo "vmas shmat 2"
-		echo "vmas shmdt 1"
+		echo shmat
+		echo shmdt
 		_sq=$((_sq + 1))
 	done
 }
@@ -69,7 +71,7 @@ S=$(hpid s)
 storm_seq 1500 >"$T/want1"
 snap() {
 	mine "$S" "$LOG.3" "$LOG.2" "$LOG.1" "$LOG" >"$T/got1"
-	[ "$(tail -n 1 "$T/got1")" = "vmas shmdt 1" ]
+	[ "$(tail -n 1 "$T/got1")" = shmdt ]
 }
 check "the storm's last event is in the kept files" poll "$SHMW_WAIT" snap
 if is_suffix "$T/got1" "$T/want1"; then
