@@ -65,7 +65,9 @@ files() {
 # 1. Size rotation, 3 kept. 3001 events of ours (about 700 kB) do not fit in 4 files of 64 kB:
 #    the first ones are rotated away. Other processes' events share the files: the kept files
 #    are read as soon as our last event is in them (snap), before more rotations push it out.
-start_daemon --log-max-bytes 64K --log-keep 3 || finish
+#    A big ring (16M): a storm elsewhere must not make the daemon lose ours. If it lost events
+#    anyway, resync lines stand for some of ours and the order says nothing about rotation.
+start_daemon --log-max-bytes 64K --log-keep 3 --ring-size 16M || finish
 hold s create "$(new_key)" 4096 attach storm 1500 || finish
 S=$(hpid s)
 storm_seq 1500 >"$T/want1"
@@ -73,15 +75,21 @@ snap() {
 	mine "$S" "$LOG.3" "$LOG.2" "$LOG.1" "$LOG" >"$T/got1"
 	[ "$(tail -n 1 "$T/got1")" = shmdt ]
 }
-check "the storm's last event is in the kept files" poll "$SHMW_WAIT" snap
-if is_suffix "$T/got1" "$T/want1"; then
-	pass "our events in the kept files: the last $(wc -l <"$T/got1" | tr -d ' ') of 3001, in order, none missing"
+poll "$SHMW_WAIT" snap
+LOST=$(status_field events_lost)
+if [ "$LOST" != 0 ]; then
+	skip "the daemon lost $LOST events to a storm elsewhere: our lines cannot be checked in order"
 else
-	fail "our events in the kept files are the last ones, in order, none missing" \
-		"got (oldest first):" "$(head -n 10 "$T/got1")" "... $(wc -l <"$T/got1") lines"
+	check "the storm's last event is in the kept files" snap
+	if is_suffix "$T/got1" "$T/want1"; then
+		pass "our events in the kept files: the last $(wc -l <"$T/got1" | tr -d ' ') of 3001, in order, none missing"
+	else
+		fail "our events in the kept files are the last ones, in order, none missing" \
+			"got (oldest first):" "$(head -n 10 "$T/got1")" "... $(wc -l <"$T/got1") lines"
+	fi
+	check "the first ones were rotated away ($(wc -l <"$T/got1" | tr -d ' ') of 3001 kept)" \
+		test "$(wc -l <"$T/got1")" -lt 3001
 fi
-check "the first ones were rotated away ($(wc -l <"$T/got1" | tr -d ' ') of 3001 kept)" \
-	test "$(wc -l <"$T/got1")" -lt 3001
 hend s || finish
 stop_daemon
 # The files as the daemon left them (while it runs, a read may end inside a line being
@@ -99,7 +107,7 @@ done
 
 # 2. Room for everything: every event across the rotations.
 rm -f "$LOG" "$LOG".*
-start_daemon --log-max-bytes 64K --log-keep 20 || finish
+start_daemon --log-max-bytes 64K --log-keep 20 --ring-size 16M || finish
 hold r create "$(new_key)" 4096 attach storm 400 || finish
 R=$(hpid r)
 storm_seq 400 >"$T/want2"
@@ -110,6 +118,8 @@ got_all() {
 }
 if poll "$SHMW_WAIT" got_all; then
 	pass "all 801 events of ours in the files, in order, across $(files | wc -l | tr -d ' ') files"
+elif [ "$(status_field events_lost)" != 0 ]; then
+	skip "the daemon lost $(status_field events_lost) events to a storm elsewhere: ours cannot all be there"
 else
 	fail "all 801 events of ours in the files, in order" "got:" "$(head -n 5 "$T/got2")" \
 		"... $(wc -l <"$T/got2" | tr -d ' ') lines"
