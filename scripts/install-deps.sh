@@ -13,6 +13,8 @@ pkg-config uthash-dev libcap-dev lsof libclang-rt-14-dev"
 PKGS="$PKGS mandoc groff-base man-db systemd util-linux"
 # valgrind: memcheck of the daemon (tests/e2e/t_valgrind.sh; its shim needs valgrind/memcheck.h).
 PKGS="$PKGS valgrind"
+# logrotate: the event log rotated from outside with a postrotate SIGHUP (tests/e2e/t_logrotate.sh).
+PKGS="$PKGS logrotate"
 # Only for the tests: postgresql-15, a real PostgreSQL for tests/e2e/t_postgres.sh (its SysV
 # segment's lifecycle through start, crash restart and each shutdown mode). On Debian 12 it pulls
 # 9 packages, 23 MiB (1.8 s to download, 2.3 s to unpack here); its postinst creates and starts

@@ -398,9 +398,13 @@ static void on_change(void *p, enum shmw_change chg, const struct shmw_mmst *mm,
 	c->changes++;
 }
 
-/* Makes the state equal to the BPF maps, publishing each difference with `cause`. */
+/* Makes the state equal to the BPF maps, publishing each difference with `cause`. At start-up
+ * (startup) the holdings new to the state are kept as got by `cause` when the line says so,
+ * not as the walk recorded them (seed, a few ms earlier): the next daemon replays the line,
+ * and a holder that stays must read back the same. Later, a holding found by a resync keeps
+ * what BPF knew of it (shmat, and when: only its ring record was lost). */
 static int sync_from_maps(struct shmw_daemon *d, uint32_t cause, uint64_t *changes,
-			  json_object *diffs)
+			  json_object *diffs, bool startup)
 {
 	struct sync_ctx c = {.d = d, .cause = cause, .ts = now_boot(), .diffs = diffs};
 	struct shmw_snapshot s;
@@ -421,7 +425,7 @@ static int sync_from_maps(struct shmw_daemon *d, uint32_t cause, uint64_t *chang
 		    s.recs[i].tgid)
 			shmw_daemon_queue_walk(d, s.recs[i].tgid);
 	shmw_state_sync(&d->state, s.keys, s.recs, s.n, s.sharer_tgids, s.sharers, s.nsharers,
-			s.version, on_change, &c);
+			s.version, startup ? cause : 0, c.ts, on_change, &c);
 	shmw_snapshot_free(&s);
 	if (changes)
 		*changes = c.changes;
@@ -558,7 +562,7 @@ int shmw_daemon_seed(struct shmw_daemon *d)
 	 * holders' attach lines. */
 	shmw_daemon_reconcile(d, true);
 	seed_phase(d, "reconciled with /proc/sysvipc/shm");
-	ret = sync_from_maps(d, cause, NULL, NULL);
+	ret = sync_from_maps(d, cause, NULL, NULL, true);
 	if (ret)
 		return ret;
 	seed_phase(d, "state read from the maps");
@@ -660,7 +664,7 @@ static void resync(struct shmw_daemon *d, bool walk_all, const char *why, json_o
 	d->nresync_pids = 0;
 	if (ret < 0)
 		log_warn("resync walk failed: %s", strerror(-ret));
-	ret = sync_from_maps(d, SHMW_CAUSE_RESYNC, &changes, diffs);
+	ret = sync_from_maps(d, SHMW_CAUSE_RESYNC, &changes, diffs, false);
 	if (ret) {
 		log_err("resync failed: %s", strerror(-ret));
 		return;

@@ -65,6 +65,8 @@ static const struct {
     {"munlock", SHMW_CALL_SPLIT},
     {"mbind", SHMW_CALL_SPLIT},
     {"mseal", SHMW_CALL_SPLIT},
+    /* Takes (start, len) as mprotect does, and cuts VMAs that have a bind policy. */
+    {"set_mempolicy_home_node", SHMW_CALL_SPLIT},
 };
 
 /* Attaches prog to sys_enter_NAME and sys_exit_NAME of each call this kernel has (no mseal

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Rebuilding the holder state from the event log (see replay.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <json-c/json.h>
 #include "replay.h"
 #include "timefmt.h"
@@ -204,16 +207,32 @@ bool shmw_replay_line(const char *line, size_t len, struct shmw_event *ev)
 
 long shmw_replay_file(const char *path, struct shmw_state *st, struct shmw_life *life)
 {
-	FILE *f = fopen(path, "re");
+	/* Only a regular file holds what a predecessor logged: a device (/dev/full reads zeros
+	 * forever), a FIFO or a terminal would hang the start-up, or read someone else's data.
+	 * O_NONBLOCK: opening a FIFO to read blocks until a writer comes. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	struct shmw_mmst *m, *tmp;
+	struct stat sb;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
 	long applied = 0;
 	uint64_t version = 0;
+	FILE *f;
 
-	if (!f)
+	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
 	while ((n = getline(&line, &cap, f)) > 0) {
 		struct shmw_event ev;
 		json_object *o = parse(line, (size_t)n);

@@ -16,7 +16,8 @@
 bool shmw_replay_line(const char *line, size_t len, struct shmw_event *ev);
 /* Applies every holder event of the log at path to st, and every lifecycle line (create,
  * rmid, destroy) to life (NULL: not), in order, without reports. Returns the number of lines
- * applied (0 for a missing or empty log), or -errno. Versions are reset afterwards, so events
- * from the new daemon apply on top. */
+ * applied (0 for a missing or empty log, or one that is not a regular file: a device or a FIFO
+ * is never read), or -errno. Versions are reset afterwards, so events from the new daemon apply
+ * on top. */
 long shmw_replay_file(const char *path, struct shmw_state *st, struct shmw_life *life);
 #endif

@@ -454,7 +454,7 @@ static void sync_rec(struct shmw_state *st, uint64_t key, const struct shmw_snap
 void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys,
 		     const struct shmw_snap_mm *recs, size_t nrecs, const uint32_t *sharer_tgids,
 		     const struct shmw_sharer *sharers, size_t nsharers, uint64_t version,
-		     shmw_change_cb cb, void *ctx)
+		     uint32_t how, uint64_t since, shmw_change_cb cb, void *ctx)
 {
 	uint64_t gen = ++st->gen;
 	struct shmw_mmst *m, *tmp;
@@ -463,7 +463,7 @@ void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys,
 
 	for (i = 0; i < nrecs; i++) {
 		if (recs[i].flags & SHMW_MM_SEEDED)
-			sync_rec(st, mm_keys[i], &recs[i], gen, 0, 0, cb, ctx);
+			sync_rec(st, mm_keys[i], &recs[i], gen, how, since, cb, ctx);
 	}
 	HASH_ITER(hh, st->mms, m, tmp)
 	{

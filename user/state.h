@@ -125,12 +125,14 @@ struct shmw_snap_mm {
 
 /*
  * Makes the state equal to a snapshot of the BPF maps taken when the version counter was
- * `version`, reporting each difference through cb. Records not yet seeded are skipped.
+ * `version`, reporting each difference through cb. Records not yet seeded are skipped. how != 0:
+ * holdings new to the state are kept (and reported) as got by `how` at `since`, not as the
+ * snapshot has them.
  */
 void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys,
 		     const struct shmw_snap_mm *recs, size_t nrecs, const uint32_t *sharer_tgids,
 		     const struct shmw_sharer *sharers, size_t nsharers, uint64_t version,
-		     shmw_change_cb cb, void *ctx);
+		     uint32_t how, uint64_t since, shmw_change_cb cb, void *ctx);
 /*
  * Makes one mm's holdings equal to its BPF record after a walk of that mm alone (rec NULL:
  * the record is gone; an unseeded record changes nothing).

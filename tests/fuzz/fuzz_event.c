@@ -715,7 +715,7 @@ static void step_sync(struct src *s)
 			v[i].segs = snap.recs[i].segs;
 		}
 		shmw_state_sync(&st, snap.keys, v, snap.nrecs, snap.sharer_tgids, snap.sharers,
-				snap.nsharers, snap.version, on_change, NULL);
+				snap.nsharers, snap.version, 0, 0, on_change, NULL);
 	}
 	check_invariants("sync");
 	check_synced();

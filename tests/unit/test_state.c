@@ -657,7 +657,7 @@ static void sync_with(uint64_t version, shmw_change_cb cb)
 		v[i].segs = recs[i].segs;
 	}
 	nchanges = 0;
-	shmw_state_sync(&st, keys, v, nrecs, sh_tgids, shs, nshs, version, cb, NULL);
+	shmw_state_sync(&st, keys, v, nrecs, sh_tgids, shs, nshs, version, 0, 0, cb, NULL);
 }
 
 static void sync_snap(uint64_t version)

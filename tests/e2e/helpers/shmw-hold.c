@@ -21,7 +21,10 @@
  *   PID uids R E S               after setresuid: the real, effective and saved uid
  *   PID at-ms TIME               after at-ms: the realtime clock then (s.nanoseconds)
  *   PID split ADDR LEN WHAT      after mprotect-half, mprotect-page, munmap-page, dofork-half
- *   PID moved OLD NEW            after mremap-move
+ *                                and the other calls on pages of the last attachment below
+ *   PID refused WHAT ERRNO       mseal-page, uring-madvise-page: the kernel refused the call
+ *                                (ERRNO as ENOSYS, EPERM...); the ops go on
+ *   PID moved OLD NEW            after mremap-move, mremap-page
  *   PID rmid ID                  after rmid;  PID rmid-all N  after rmid-all
  *   PID locked ID                after lock;  PID unlocked ID after unlock
  *   PID signalled PID2           after signal
@@ -94,6 +97,18 @@
  *   mprotect-page N   mprotect(PROT_READ) page N of it
  *   munmap-page N     munmap page N of it
  *   mremap-move       move the last attachment to a new address (mremap MAYMOVE|FIXED)
+ *   mremap-page N     move page N of the last attachment alone to a new address (cuts it)
+ *   mlock-page N, munlock-page N, mbind-page N (MPOL_BIND to node 0), mbind-all,
+ *   home-node-page N (set_mempolicy_home_node to node 0: needs a bind policy, mbind-all),
+ *   mseal-page N (refused before 6.10), mmap-fixed-page N (an anonymous MAP_FIXED mapping over
+ *                     it), mmap-fixed-all (over the whole attachment, which is popped)
+ *                     the call on page N of the last attachment (or all of it)
+ *   madvise-half ADVICE, madvise-page N ADVICE   madvise (random, sequential, normal,
+ *                     dontdump, dodump, willneed, dontneed) on the first half or on page N
+ *   uring-madvise-page N ADVICE   the same through io_uring (IORING_OP_MADVISE): no madvise
+ *                     syscall (refused where io_uring is switched off)
+ *   remap-page N PGOFF  remap_file_pages: page N of the last attachment shows page PGOFF of
+ *                     the segment (an mmap(MAP_FIXED) of the segment's file by the kernel)
  *   clone-vm          clone(CLONE_VM|SIGCHLD) a sibling that blocks (SIGUSR1: exit_group 0)
  *   unshare-ipc       unshare(CLONE_NEWIPC)
  *   next-id N         write N to /proc/sys/kernel/shm_next_id (refused in the root namespace)
@@ -112,10 +127,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/io_uring.h>
+#include <linux/mempolicy.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +150,12 @@
 
 #define MAX_THREADS 64
 #define ROOT_IPC_NS 4026531839UL /* 0xEFFFFFFF, PROC_IPC_INIT_INO */
+/* mseal(2), 6.10: newer than the C library headers we build with (x86_64 number). */
+#ifndef SYS_mseal
+#define NR_MSEAL 462
+#else
+#define NR_MSEAL SYS_mseal
+#endif
 
 static int out_fd = STDOUT_FILENO;
 
@@ -411,27 +435,153 @@ static int sibling_main(void *arg)
 	return 0;
 }
 
-static void split_range(const char *what, size_t first_page, size_t npages)
+/* madvise advice by name (madvise-half, madvise-page, uring-madvise-page): some cut a SysV
+ * VMA (they change its flags), some never do. */
+static const struct {
+	const char *name;
+	int advice;
+} advices[] = {
+    {"random", MADV_RANDOM},	 {"sequential", MADV_SEQUENTIAL}, {"normal", MADV_NORMAL},
+    {"dontdump", MADV_DONTDUMP}, {"dodump", MADV_DODUMP},	  {"willneed", MADV_WILLNEED},
+    {"dontneed", MADV_DONTNEED},
+};
+
+static int advice_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof(advices) / sizeof(advices[0]); i++)
+		if (strcmp(name, advices[i].name) == 0)
+			return advices[i].advice;
+	die("unknown madvise advice '%s'", name);
+}
+
+/* madvise through io_uring (IORING_OP_MADVISE): the kernel runs it without the madvise
+ * syscall. One ring, one request, torn down again. Returns 0 or -errno. */
+static int uring_madvise(void *p, size_t n, int advice)
+{
+	struct io_uring_params prm;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqe;
+	size_t sqlen, cqlen, sqelen;
+	char *sq = MAP_FAILED, *cq = MAP_FAILED;
+	unsigned *tail;
+	int fd, rc;
+
+	memset(&prm, 0, sizeof(prm));
+	fd = (int)syscall(SYS_io_uring_setup, 1, &prm);
+	if (fd < 0)
+		return -errno;
+	sqlen = prm.sq_off.array + prm.sq_entries * sizeof(unsigned);
+	cqlen = prm.cq_off.cqes + prm.cq_entries * sizeof(struct io_uring_cqe);
+	sqelen = prm.sq_entries * sizeof(struct io_uring_sqe);
+	sq = mmap(NULL, sqlen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+		  IORING_OFF_SQ_RING);
+	cq = mmap(NULL, cqlen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+		  IORING_OFF_CQ_RING);
+	sqes = mmap(NULL, sqelen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+		    IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
+		die("io_uring mmap: %s", strerror(errno));
+	memset(&sqes[0], 0, sizeof(sqes[0]));
+	sqes[0].opcode = IORING_OP_MADVISE;
+	sqes[0].addr = (uintptr_t)p;
+	sqes[0].len = (unsigned)n;
+	sqes[0].fadvise_advice = (unsigned)advice;
+	((unsigned *)(sq + prm.sq_off.array))[0] = 0;
+	tail = (unsigned *)(sq + prm.sq_off.tail);
+	__atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
+	if (syscall(SYS_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		die("io_uring_enter: %s", strerror(errno));
+	cqe = (struct io_uring_cqe *)(cq + prm.cq_off.cqes);
+	rc =
+	    cqe[*(unsigned *)(cq + prm.cq_off.head) & *(unsigned *)(cq + prm.cq_off.ring_mask)].res;
+	munmap(sqes, sqelen);
+	munmap(cq, cqlen);
+	munmap(sq, sqlen);
+	close(fd);
+	return rc;
+}
+
+/* One call on pages first_page.. (npages) of the last attachment; arg: madvise's advice,
+ * remap_file_pages' pgoff. Returns 0 or -1 with errno. */
+static int cut(const char *what, char *p, size_t n, long arg)
+{
+	unsigned long node0 = 1;
+
+	if (strcmp(what, "mprotect") == 0)
+		return mprotect(p, n, PROT_READ);
+	if (strcmp(what, "munmap") == 0)
+		return munmap(p, n);
+	if (strcmp(what, "dofork") == 0)
+		return madvise(p, n, MADV_DOFORK);
+	if (strcmp(what, "dontfork") == 0)
+		return madvise(p, n, MADV_DONTFORK);
+	if (strcmp(what, "madvise") == 0)
+		return madvise(p, n, (int)arg);
+	/* Raw syscalls: under ASan mlock and munlock do nothing (it does not support them), and
+	 * the point here is what the kernel does. */
+	if (strcmp(what, "mlock") == 0)
+		return (int)syscall(SYS_mlock, p, n);
+	if (strcmp(what, "munlock") == 0)
+		return (int)syscall(SYS_munlock, p, n);
+	if (strcmp(what, "mbind") == 0) /* node 0 exists everywhere */
+		return (int)syscall(SYS_mbind, p, n, MPOL_BIND, &node0, 2, 0);
+	if (strcmp(what, "home-node") == 0)
+		return (int)syscall(SYS_set_mempolicy_home_node, p, n, 0, 0);
+	if (strcmp(what, "mseal") == 0)
+		return (int)syscall(NR_MSEAL, p, n, 0);
+	if (strcmp(what, "remap") == 0)
+		return remap_file_pages(p, n, 0, (size_t)arg, 0);
+	if (strcmp(what, "mmap-fixed") == 0)
+		return mmap(p, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+			    -1, 0) == MAP_FAILED
+			   ? -1
+			   : 0;
+	if (strcmp(what, "uring-madvise") == 0) {
+		int rc = uring_madvise(p, n, (int)arg);
+
+		errno = -rc;
+		return rc ? -1 : 0;
+	}
+	die("cut: unknown call %s", what);
+}
+
+/* Runs `what` on pages first_page.. of the last attachment and says "split ADDR LEN WHAT".
+ * A call the kernel may refuse (may_refuse: mseal before 6.10, io_uring switched off) says
+ * "refused WHAT ERRNO" instead and the ops go on: the scenario then proves what the kernel
+ * did. */
+static void split_range(const char *what, size_t first_page, size_t npages, long arg,
+			bool may_refuse)
 {
 	char *a = attach_addr[nattach - 1];
 	size_t len = attach_len[nattach - 1];
 	size_t off = first_page * page_size, n = npages * page_size;
-	int rc;
 
 	if (off + n > len || n == 0)
 		die("%s: pages %zu+%zu outside the %zu-byte attachment", what, first_page, npages,
 		    len);
-	if (strcmp(what, "mprotect") == 0)
-		rc = mprotect(a + off, n, PROT_READ);
-	else if (strcmp(what, "munmap") == 0)
-		rc = munmap(a + off, n);
-	else if (strcmp(what, "dofork") == 0)
-		rc = madvise(a + off, n, MADV_DOFORK);
-	else
-		rc = madvise(a, len, MADV_DONTFORK);
-	if (rc < 0)
+	if (cut(what, a + off, n, arg) < 0) {
+		if (may_refuse) {
+			say("refused %s %s", what, strerrorname_np(errno));
+			return;
+		}
 		die("%s: %s", what, strerror(errno));
+	}
 	say("split %p %zu %s", (void *)(a + off), n, what);
+}
+
+/* The ops "CALL-page N" that run one call on page N of the last attachment (see cut). */
+static bool page_op(const char *op)
+{
+	static const char *const calls[] = {"mlock",	 "munlock", "mbind",
+					    "home-node", "mseal",   "mmap-fixed"};
+	size_t len = strlen(op);
+
+	if (len < 6 || strcmp(op + len - 5, "-page") != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (strlen(calls[i]) == len - 5 && strncmp(op, calls[i], len - 5) == 0)
+			return true;
+	return false;
 }
 
 /* vfork-exec: the child execs argv[0] with argv; the parent resumes once it has. */
@@ -721,23 +871,78 @@ int main(int argc, char **argv)
 			say("child %ld", (long)c);
 		} else if (strcmp(op, "dontfork") == 0) {
 			need_attach(op);
-			split_range("dontfork", 0, attach_len[nattach - 1] / page_size);
+			split_range("dontfork", 0, attach_len[nattach - 1] / page_size, 0, false);
 		} else if (strcmp(op, "dofork-half") == 0) {
 			need_attach(op);
-			split_range("dofork", 0, attach_len[nattach - 1] / page_size / 2);
+			split_range("dofork", 0, attach_len[nattach - 1] / page_size / 2, 0, false);
 		} else if (strcmp(op, "mprotect-half") == 0) {
 			need_attach(op);
-			split_range("mprotect", 0, attach_len[nattach - 1] / page_size / 2);
+			split_range("mprotect", 0, attach_len[nattach - 1] / page_size / 2, 0,
+				    false);
 		} else if (strcmp(op, "mprotect-page") == 0) {
 			long n = parse_num(need_arg(++i, argc, argv, op), 0, INT_MAX, "page");
 
 			need_attach(op);
-			split_range("mprotect", n, 1);
+			split_range("mprotect", n, 1, 0, false);
 		} else if (strcmp(op, "munmap-page") == 0) {
 			long n = parse_num(need_arg(++i, argc, argv, op), 0, INT_MAX, "page");
 
 			need_attach(op);
-			split_range("munmap", n, 1);
+			split_range("munmap", n, 1, 0, false);
+		} else if (page_op(op)) {
+			/* mlock-page N, munlock-page N, mbind-page N, home-node-page N, mseal-page
+			 * N, mmap-fixed-page N */
+			char what[32];
+			long n = parse_num(need_arg(++i, argc, argv, op), 0, INT_MAX, "page");
+
+			need_attach(op);
+			snprintf(what, sizeof(what), "%.*s", (int)(strlen(op) - 5), op);
+			split_range(what, n, 1, 0, strcmp(what, "mseal") == 0);
+		} else if (strcmp(op, "mbind-all") == 0) {
+			need_attach(op);
+			split_range("mbind", 0, attach_len[nattach - 1] / page_size, 0, false);
+		} else if (strcmp(op, "mmap-fixed-all") == 0) {
+			need_attach(op);
+			split_range("mmap-fixed", 0, attach_len[nattach - 1] / page_size, 0, false);
+			nattach--; /* replaced: nothing of it is left to detach */
+		} else if (strcmp(op, "madvise-half") == 0) {
+			int advice = advice_of(need_arg(++i, argc, argv, op));
+
+			need_attach(op);
+			split_range("madvise", 0, attach_len[nattach - 1] / page_size / 2, advice,
+				    false);
+		} else if (strcmp(op, "madvise-page") == 0 ||
+			   strcmp(op, "uring-madvise-page") == 0) {
+			long n = parse_num(need_arg(++i, argc, argv, op), 0, INT_MAX, "page");
+			int advice = advice_of(need_arg(++i, argc, argv, op));
+			bool uring = op[0] == 'u';
+
+			need_attach(op);
+			split_range(uring ? "uring-madvise" : "madvise", n, 1, advice, uring);
+		} else if (strcmp(op, "remap-page") == 0) {
+			long n = parse_num(need_arg(++i, argc, argv, op), 0, INT_MAX, "page");
+			long pgoff = parse_num(need_arg(++i, argc, argv, op), 0, INT_MAX, "pgoff");
+
+			need_attach(op);
+			split_range("remap", n, 1, pgoff, false);
+		} else if (strcmp(op, "mremap-page") == 0) {
+			long n = parse_num(need_arg(++i, argc, argv, op), 0, INT_MAX, "page");
+			char *from;
+			void *target, *moved;
+
+			need_attach(op);
+			if ((size_t)(n + 1) * page_size > attach_len[nattach - 1])
+				die("mremap-page: page %ld outside the attachment", n);
+			from = (char *)attach_addr[nattach - 1] + n * page_size;
+			target =
+			    mmap(NULL, page_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (target == MAP_FAILED)
+				die("mmap: %s", strerror(errno));
+			moved = mremap(from, page_size, page_size, MREMAP_MAYMOVE | MREMAP_FIXED,
+				       target);
+			if (moved == MAP_FAILED)
+				die("mremap: %s", strerror(errno));
+			say("moved %p %p", (void *)from, moved);
 		} else if (strcmp(op, "mremap-move") == 0) {
 			size_t len;
 			void *old, *target, *moved;

@@ -16,6 +16,8 @@
  *   shmw-oracle rmid SHMID [--key KEY]
  *	IPC_RMID in our own namespace; with --key only if the segment still has that key (ids are
  *	recycled). Exit 0 if removed or absent.
+ *   shmw-oracle file PATH
+ *	"MODE INODE SIZE" of a file (lstat: MODE its permission bits, %04o). Exit 1 if absent.
  *   shmw-oracle alive PID
  *	exit 0 if PID exists and is not a zombie, 1 otherwise.
  *   shmw-oracle fds
@@ -591,12 +593,25 @@ static int cmd_alive(int pid)
 	return (p[2] == 'Z' || p[2] == 'X' || p[2] == 'x') ? 1 : 0;
 }
 
+/* file PATH: "MODE INODE SIZE" (MODE the permission bits, %04o); exit 1 if there is none. */
+static int cmd_file(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 1 : 2;
+	printf("%04o %lu %lld\n", (unsigned)(st.st_mode & 07777), (unsigned long)st.st_ino,
+	       (long long)st.st_size);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: shmw-oracle holders SHMID [--ns INUM] [--vmas]\n"
 			"       shmw-oracle seg SHMID [--ns INUM]\n"
 			"       shmw-oracle ps PID | all | alive PID | fds\n"
-			"       shmw-oracle rmid SHMID [--key KEY]\n");
+			"       shmw-oracle rmid SHMID [--key KEY]\n"
+			"       shmw-oracle file PATH\n");
 	exit(3);
 }
 
@@ -627,6 +642,11 @@ int main(int argc, char **argv)
 		if (argc != 2)
 			usage();
 		return cmd_fds();
+	}
+	if (strcmp(cmd, "file") == 0) {
+		if (argc != 3)
+			usage();
+		return cmd_file(argv[2]);
 	}
 	if (strcmp(cmd, "alive") == 0) {
 		if (argc != 3)
