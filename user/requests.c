@@ -362,7 +362,8 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 	json_object_object_add(o, "events_logged", u64(d->logged));
 	json_object_object_add(o, "events_lost", u64(st[SHMW_STAT_LOST]));
 	json_object_object_add(o, "map_full", u64(st[SHMW_STAT_MAP_FULL]));
-	json_object_object_add(o, "overflows", u64(st[SHMW_STAT_OVERFLOW]));
+	json_object_object_add(o, "mm_incomplete",
+			       u64(st[SHMW_STAT_OVERFLOW] + st[SHMW_STAT_BUSY]));
 	json_object_object_add(o, "seed_retries", u64(st[SHMW_STAT_SEED_RETRY]));
 	json_object_object_add(o, "resyncs", u64(d->resyncs));
 	json_object_object_add(o, "resync_passes", u64(d->resync_passes));

@@ -107,18 +107,21 @@ else
 fi
 check_eq "log_errors: none" 0 status_field log_errors
 
-# resyncs: one per pass, each logged; `shmwatch verify` is one.
-R0=$(status_field resyncs)
+# resync_passes: one per pass, each logged; `shmwatch verify` is one. resyncs: the passes that
+# repaired something, each logged with its number of differences.
+P0=$(status_field resync_passes)
 sw verify >/dev/null
 sw verify >/dev/null
 resync_lines() { grep -c ': resync (' "$T/daemon.log"; }
-resyncs_are_lines() {
-	_r=$(status_field resyncs)
-	[ "$_r" = "$(resync_lines)" ]
+repair_lines() { grep -c ': resync (.*differences repaired' "$T/daemon.log"; }
+passes_are_lines() {
+	[ "$(status_field resync_passes)" = "$(resync_lines)" ] &&
+		[ "$(status_field resyncs)" = "$(repair_lines)" ]
 }
-check "resyncs went up by at least our 2 verify ($R0 before, $(status_field resyncs) after)" \
-	test "$(status_field resyncs)" -ge "$((R0 + 2))"
-check "resyncs equals the daemon's resync lines" poll "$SHMW_WAIT" resyncs_are_lines
+check "resync_passes went up by at least our 2 verify ($P0 before, $(status_field resync_passes) after)" \
+	test "$(status_field resync_passes)" -ge "$((P0 + 2))"
+check "resync_passes equals the daemon's resync lines, resyncs its lines that repaired" \
+	poll "$SHMW_WAIT" passes_are_lines
 hcont h "$HC" || finish
 hend h || finish
 stop_daemon
