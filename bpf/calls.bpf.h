@@ -58,10 +58,12 @@ struct range_op {
 #define RE_NEWVMA   2 /* maps something new at the range's start (MAP_FIXED, remap_file_pages) */
 #define RE_DONTFORK 4 /* madvise(MADV_DONTFORK): fork may no longer copy what the mm holds */
 
+/* Per thread (task storage: no hash insert and delete per call, freed with the task). Between
+ * calls its kind is 0. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct range_op);
 } ops SEC(".maps");
 
@@ -74,50 +76,66 @@ struct {
 	__type(value, struct shmw_acc);
 } ops_big SEC(".maps");
 
-/* Zeroed templates and per-CPU scratch: these structs do not fit the 512-byte stack. */
+/* Per-CPU scratch: these structs do not fit the 512-byte stack. */
 struct scratch {
 	struct range_op op;
 	struct shmw_acc acc;
 	struct shmw_acc before; /* range_exit: the op's before count, unpacked */
+	struct hold_op hop;	 /* range_exit's, kept off its stack frame (the chain to emit is deep) */
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2); /* 0: always zero, a template; 1: scratch */
+	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct scratch);
 } heap SEC(".maps");
 
-static __always_inline struct scratch *zero_scratch(void)
+static __always_inline struct scratch *cpu_scratch(void)
 {
 	__u32 k = 0;
 
 	return bpf_map_lookup_elem(&heap, &k);
 }
 
-static __always_inline struct scratch *cpu_scratch(void)
+/* This thread's syscall record, if a call of ours is between its enter and exit. */
+static __always_inline struct range_op *op_get(void)
 {
-	__u32 k = 1;
+	struct range_op *op = bpf_task_storage_get(&ops, bpf_get_current_task_btf(), 0, 0);
 
-	return bpf_map_lookup_elem(&heap, &k);
+	return op && op->kind ? op : NULL;
 }
 
-/* Starts this thread's syscall record (zeroed, of the given kind) for its sys_exit. */
-static __always_inline struct range_op *op_start(__u32 tid, __u32 kind)
+/* Starts this thread's syscall record (of the given kind, the rest cleared) for its sys_exit. */
+static __always_inline struct range_op *op_start(__u32 kind)
 {
-	struct scratch *z = zero_scratch();
-	struct range_op *op;
+	struct range_op *op = bpf_task_storage_get(&ops, bpf_get_current_task_btf(), 0,
+						   BPF_LOCAL_STORAGE_GET_F_CREATE);
 
-	if (!z)
-		return NULL;
-	if (bpf_map_update_elem(&ops, &tid, &z->op, BPF_ANY)) {
+	if (!op) {
 		stat_inc(SHMW_STAT_MAP_FULL);
 		return NULL;
 	}
-	op = bpf_map_lookup_elem(&ops, &tid);
-	if (op)
-		op->kind = kind;
+	op->kind = kind;
+	op->cause = 0;
+	op->shmid = 0;
+	op->remap = 0;
+	op->rescan = 0;
+	op->big = 0;
+	op->exact = 0;
+	op->lo2 = 0;
+	op->hi2 = 0;
+	op->len2 = 0;
+	op->changes = 0;
+	op->nsegs = 0;
+	op->overflow = 0;
 	return op;
+}
+
+/* The call is done with its record. */
+static __always_inline void op_end(struct range_op *op)
+{
+	op->kind = 0;
 }
 
 /* Widens the record's span of SysV VMAs (shmw_mm.lo/hi) to cover [start, end). */
@@ -228,6 +246,50 @@ __noinline int exact_enter(struct range_op *op, struct shmw_mm *rec, struct shmw
 	return acc->nsegs ? 1 : 0;
 }
 
+/*
+ * With the iterator, a shmdt by an address space no other task uses (mm_users 1: no thread or
+ * vfork child can change it meanwhile) is counted by probes as without it: one bpf_find_vma
+ * for a whole attachment at enter and no walk at exit, instead of two range walks. Returns
+ * true when it took the call (counted, or nothing of ours at addr).
+ */
+static __noinline bool shmdt_by_probes(__u64 addr)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct scratch *sc = cpu_scratch();
+	__u64 mm = task_mm(task);
+	struct shmw_mm *rec;
+	struct range_op *op;
+
+	if (!have_vma_iter() || !mm)
+		return false;
+	rec = bpf_map_lookup_elem(&mms, &mm);
+	if (!rec)
+		return false;
+	if (!sc || BPF_CORE_READ(task, mm, mm_users.counter) != 1 ||
+	    (rec->flags & (SHMW_MM_SEEDED | SHMW_MM_RESCAN | SHMW_MM_OVERFLOW)) != SHMW_MM_SEEDED ||
+	    rec->inflight)
+		return false;
+	acc_reset(&sc->acc);
+	/* The span (rec->lo, hi) is kept only without the iterator: search from addr up. */
+	if (count_shmdt(&sc->acc, addr, addr, ~0ULL))
+		return false; /* a long search or a busy lock: the walks count it */
+	if (!sc->acc.nsegs)
+		return true; /* no attachment at addr: shmdt fails and changes nothing */
+	op = op_start(OP_RANGE);
+	if (!op)
+		return true;
+	op->cause = SHMW_CAUSE_SHMDT;
+	op->mm = mm;
+	op->lo = addr;
+	op->hi = addr + 1;
+	op->exact = EXACT_DELTA;
+	op_keep_before(op, &sc->acc, current_tid());
+	__sync_fetch_and_add(&rec->inflight, 1);
+	mark_changed(rec);
+	op->changes = rec->changes;
+	return true;
+}
+
 /* What on_vma_call read of a call: its range(s) and how to count it. */
 struct range_args {
 	__u64 start, len;
@@ -236,6 +298,63 @@ struct range_args {
 	__u32 cause;
 	__u32 flags; /* RE_* */
 };
+
+/*
+ * Without the iterator (before 6.7) we cannot walk the range. A call that may reach a SysV VMA
+ * of an mm whose counts are exact is counted by probes; else (and when probing cannot tell)
+ * sys_exit asks for a walk, for an mm that holds something (or, while seeding, any mm). shmdt
+ * may detach pieces beyond any range we could name. Called beside range_enter, not under it:
+ * the probes' call chain is deep, and 6.1 counts every frame of it (512 bytes in all).
+ */
+__noinline int range_enter_probes(struct range_args *ra)
+{
+	__u64 mm = task_mm(bpf_get_current_task_btf());
+	struct scratch *sc = cpu_scratch();
+	struct shmw_mm *rec;
+	struct range_op *op;
+	__u64 lo, hi;
+
+	if (!mm || !ra || !sc)
+		return 0;
+	rec = bpf_map_lookup_elem(&mms, &mm);
+	if (!rec && !seeding)
+		return 0; /* holds nothing: the fast path for nearly every process */
+	lo = ra->start & PAGE_MASK_4K;
+	hi = (ra->start + ra->len + 4095) & PAGE_MASK_4K;
+	if (rec && ra->cause != SHMW_CAUSE_SHMDT &&
+	    !may_reach(rec, lo, hi, ra->start2 & PAGE_MASK_4K,
+		       ra->len2 ? (ra->start2 + ra->len2 + 4095) & PAGE_MASK_4K : 0))
+		return 0;
+	if (!rec)
+		rec = mm_get(mm, 0);
+	if (!rec)
+		return 0;
+	op = op_start(OP_RANGE);
+	if (!op)
+		return 0;
+	op->cause = ra->cause;
+	op->mm = mm;
+	op->lo = lo;
+	op->hi = hi;
+	if (ra->flags & RE_DONTFORK)
+		mm_flag(rec, SHMW_MM_DONTCOPY); /* a walk clears it if none is left */
+	switch (exact_enter(op, rec, &sc->acc, ra->flags)) {
+	case 0:
+		op_end(op);
+		return 0;
+	case 1:
+		if (op->exact & EXACT_DELTA)
+			op_keep_before(op, &sc->acc, current_tid());
+		break;
+	default:
+		op->exact = 0;
+		op->rescan = 1;
+	}
+	__sync_fetch_and_add(&rec->inflight, 1);
+	mark_changed(rec);
+	op->changes = rec->changes;
+	return 0;
+}
 
 /* shmdt with the iterator: the range is the attach's size from addr, learnt from the VMA at addr
  * by the walk. Global: verified once with whatever arguments, not once per kind of call (each
@@ -270,47 +389,6 @@ __noinline int range_enter(struct range_args *ra)
 	hi2 = len2 ? (start2 + len2 + 4095) & PAGE_MASK_4K : 0;
 	if (rec && (flags & RE_DONTFORK))
 		mm_flag(rec, SHMW_MM_DONTCOPY); /* a walk clears it if none is left */
-	if (!have_vma_iter()) {
-		/* We cannot walk the range. A call that may reach a SysV VMA of an mm whose
-		 * counts are exact is counted by probes; else (and when probing cannot tell)
-		 * sys_exit asks for a walk, for an mm that holds something (or, while seeding,
-		 * any mm). shmdt may detach pieces beyond any range we could name. */
-		if (rec && cause != SHMW_CAUSE_SHMDT &&
-		    !may_reach(rec, start & PAGE_MASK_4K, hi, start2 & PAGE_MASK_4K, hi2))
-			return 0;
-		if (!rec)
-			rec = mm_get(mm, 0);
-		if (!rec)
-			return 0;
-		sc = cpu_scratch();
-		if (!sc)
-			return 0;
-		op = op_start(tid, OP_RANGE);
-		if (!op)
-			return 0;
-		op->cause = cause;
-		op->mm = mm;
-		op->lo = start & PAGE_MASK_4K;
-		op->hi = hi;
-		if (flags & RE_DONTFORK)
-			mm_flag(rec, SHMW_MM_DONTCOPY);
-		switch (exact_enter(op, rec, &sc->acc, flags)) {
-		case 0:
-			bpf_map_delete_elem(&ops, &tid);
-			return 0;
-		case 1:
-			if (op->exact & EXACT_DELTA)
-				op_keep_before(op, &sc->acc, tid);
-			break;
-		default:
-			op->exact = 0;
-			op->rescan = 1;
-		}
-		__sync_fetch_and_add(&rec->inflight, 1);
-		mark_changed(rec);
-		op->changes = rec->changes;
-		return 0;
-	}
 	/* Count into per-CPU scratch first: most calls reach no SysV VMA and then leave no
 	 * record at all. The ranges live in scratch memory too (counters kept on the stack
 	 * across the iterator loop trouble the verifier). */
@@ -336,7 +414,7 @@ __noinline int range_enter(struct range_args *ra)
 		if (!seeding)
 			mm_incomplete(rec, mm, cause, SHMW_STAT_SEED_RETRY);
 	}
-	op = op_start(tid, OP_RANGE);
+	op = op_start(OP_RANGE);
 	if (!op)
 		return 0;
 	op->cause = cause;
@@ -472,13 +550,12 @@ static __noinline int range_exit(long ret)
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tid = current_tid();
 	struct scratch *sc = cpu_scratch();
-	struct hold_op hop = {};
 	struct shmw_acc *before;
 	struct range_op *op;
 	struct shmw_mm *rec;
 	__u64 lo, hi, lo2, hi2;
 
-	op = bpf_map_lookup_elem(&ops, &tid);
+	op = op_get();
 	if (!op)
 		return 0;
 	if (op->kind != OP_RANGE || !sc)
@@ -525,19 +602,21 @@ static __noinline int range_exit(long ret)
 	walk_range(task, &sc->acc, &lo, &hi, 0);
 	if (hi2)
 		walk_range(task, &sc->acc, &lo2, &hi2, 0);
-	hop.mm = op->mm;
-	hop.cause = op->cause;
-	hop.actor = current_tgid();
+	sc->hop.mm = op->mm;
+	sc->hop.cause = op->cause;
+	sc->hop.actor = current_tgid();
+	sc->hop.quiet = 0;
+	sc->hop.keep = 0;
 	before = op_before(op, &sc->before, tid);
 	if (before)
-		apply_diff(rec, before, &sc->acc, &hop);
+		apply_diff(rec, before, &sc->acc, &sc->hop);
 	else /* the spilled count is gone (cannot happen but by a map failure): recount */
 		mm_incomplete(rec, op->mm, op->cause, SHMW_STAT_OVERFLOW);
 	op_finish(rec);
 out:
 	if (op->big)
 		bpf_map_delete_elem(&ops_big, &tid);
-	bpf_map_delete_elem(&ops, &tid);
+	op_end(op);
 	return 0;
 }
 
@@ -548,7 +627,6 @@ static __noinline int shmat_enter(__u64 addr, __u64 flags)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 mm = task_mm(task);
-	__u32 tid = current_tid();
 	struct shmw_mm *rec;
 	struct range_op *op;
 
@@ -562,7 +640,7 @@ static __noinline int shmat_enter(__u64 addr, __u64 flags)
 		if (!rec)
 			return 0;
 	}
-	op = op_start(tid, OP_SHMAT);
+	op = op_start(OP_SHMAT);
 	if (!op)
 		return 0;
 	op->mm = mm;
@@ -575,7 +653,7 @@ static __noinline int shmat_enter(__u64 addr, __u64 flags)
 static __noinline int shmat_exit(long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 tid = current_tid(), tgid = current_tgid();
+	__u32 tgid = current_tgid();
 	struct scratch *sc = cpu_scratch();
 	__u64 mm = task_mm(task);
 	struct hold_op hop = {.mm = mm, .cause = SHMW_CAUSE_SHMAT, .actor = tgid};
@@ -584,7 +662,7 @@ static __noinline int shmat_exit(long ret)
 	struct vma_hit hit = {};
 	bool remap = false;
 
-	op = bpf_map_lookup_elem(&ops, &tid);
+	op = op_get();
 	if (op && op->kind == OP_SHMAT)
 		remap = op->remap;
 	if (ret < 0 && ret >= -MAX_ERRNO)
@@ -618,7 +696,7 @@ out:
 			if (rec)
 				op_finish(rec);
 		}
-		bpf_map_delete_elem(&ops, &tid);
+		op_end(op);
 	}
 	return 0;
 }
@@ -654,8 +732,7 @@ static __always_inline __u64 seg_size(__u64 shmid)
 /* Whether this thread's shmat is being counted as a range (SHM_REMAP). */
 static __always_inline bool shmat_by_range(void)
 {
-	__u32 tid = current_tid();
-	struct range_op *op = bpf_map_lookup_elem(&ops, &tid);
+	struct range_op *op = op_get();
 
 	return op && op->kind == OP_RANGE;
 }
@@ -675,7 +752,9 @@ static __noinline int vma_call_enter(struct trace_event_raw_sys_exit *ctx, __u64
 		ra.start = (__u64)ctx->ret & PAGE_MASK_4K;
 		ra.len = 4096;
 		ra.cause = SHMW_CAUSE_SHMDT;
-		return range_enter(&ra);
+		if (shmdt_by_probes(ra.start))
+			return 0;
+		return have_vma_iter() ? range_enter(&ra) : range_enter_probes(&ra);
 	}
 	if (bpf_probe_read_kernel(a, sizeof(a), (void *)ctx + 16))
 		return 0;
@@ -724,7 +803,7 @@ static __noinline int vma_call_enter(struct trace_event_raw_sys_exit *ctx, __u64
 			ra.flags = RE_DONTFORK;
 		break;
 	}
-	return range_enter(&ra);
+	return have_vma_iter() ? range_enter(&ra) : range_enter_probes(&ra);
 }
 
 SEC("tracepoint/syscalls/sys_enter_munmap")
@@ -748,7 +827,7 @@ int enter_shmctl(struct trace_event_raw_sys_enter *ctx)
 
 	if ((ctx->args[1] & ~IPC_64) != IPC_RMID)
 		return 0;
-	op = op_start(current_tid(), OP_RMID);
+	op = op_start(OP_RMID);
 	if (!op)
 		return 0;
 	op->shmid = ctx->args[0];
@@ -763,7 +842,6 @@ SEC("tracepoint/syscalls/sys_exit_shmctl")
 int exit_shmctl(struct trace_event_raw_sys_exit *ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 tid = current_tid();
 	struct shmw_seg_key k;
 	struct shmw_seg_val *v;
 	struct range_op *op;
@@ -771,7 +849,7 @@ int exit_shmctl(struct trace_event_raw_sys_exit *ctx)
 	struct ev_seg e = {};
 	__u64 nsptr;
 
-	op = bpf_map_lookup_elem(&ops, &tid);
+	op = op_get();
 	if (!op)
 		return 0;
 	if (op->kind != OP_RMID || ctx->ret != 0)
@@ -813,14 +891,14 @@ int exit_shmctl(struct trace_event_raw_sys_exit *ctx)
 			stat_inc(SHMW_STAT_MAP_FULL);
 	}
 out:
-	bpf_map_delete_elem(&ops, &tid);
+	op_end(op);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_shmget")
 int enter_shmget(struct trace_event_raw_sys_enter *ctx)
 {
-	op_start(current_tid(), OP_SHMGET);
+	op_start(OP_SHMGET);
 	return 0;
 }
 
@@ -842,7 +920,6 @@ SEC("tracepoint/syscalls/sys_exit_shmget")
 int exit_shmget(struct trace_event_raw_sys_exit *ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 tid = current_tid();
 	struct shmw_seg_val *v, init;
 	struct shmw_seg_key k;
 	struct range_op *op;
@@ -851,7 +928,7 @@ int exit_shmget(struct trace_event_raw_sys_exit *ctx)
 	__u64 nsptr;
 	bool isnew;
 
-	op = bpf_map_lookup_elem(&ops, &tid);
+	op = op_get();
 	if (!op)
 		return 0;
 	if (op->kind != OP_SHMGET || ctx->ret < 0)
@@ -881,7 +958,7 @@ int exit_shmget(struct trace_event_raw_sys_exit *ctx)
 		emit(TC(SHMW_EV_CREATE, SHMW_CAUSE_SHMGET), 0, NULL, &e, current_tgid());
 	}
 out:
-	bpf_map_delete_elem(&ops, &tid);
+	op_end(op);
 	return 0;
 }
 

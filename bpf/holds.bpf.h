@@ -402,8 +402,12 @@ struct hold_op {
 	__u32 cause;
 	__u32 actor;
 	__u32 quiet; /* no reports: user space syncs from the maps (a walk it asked for) */
-	__u32 pad;
+	__u32 keep;  /* a detach may keep the holding's entry for the next attach */
 };
+
+/* Holdings an mm keeps at 0 VMAs: a process that attaches and detaches the same segments in a
+ * loop then inserts and deletes no map entry per call. A walk's install drops them. */
+#define MAX_IDLE 8
 
 /*
  * Sets holding h (of segment a, in rec, at list position h->idx) to now VMAs and reports it
@@ -427,6 +431,8 @@ __noinline int hold_set(struct shmw_mm *rec, struct shmw_hold *h, struct acc_seg
 	if (!old) {
 		h->since = bpf_ktime_get_boot_ns();
 		h->how = op->cause;
+		if (rec->nidle) /* an idle entry back in use (a count, not a list: a hint) */
+			rec->nidle--;
 	}
 	h->nvma = now;
 	seg_adjust(a, (int)now - (int)old, (!old && now) - (old && !now), &gen);
@@ -437,7 +443,9 @@ __noinline int hold_set(struct shmw_mm *rec, struct shmw_hold *h, struct acc_seg
 		ev_seg_of_hold(&d->e, a, h, gen);
 		emit(TC(type, op->cause), op->mm, &d->w, &d->e, op->actor);
 	}
-	if (!now) {
+	if (!now && op->keep && rec->nidle < MAX_IDLE) {
+		rec->nidle++; /* kept idle: the list and the entry stay */
+	} else if (!now) {
 		key.mm = op->mm;
 		key.ns = a->ns;
 		key.shmid = a->shmid;
@@ -462,6 +470,7 @@ __noinline int hold_apply(struct shmw_mm *rec, struct acc_seg *a, int delta, str
 
 	if (!rec || !a || !op || !delta)
 		return 0;
+	op->keep = 1; /* a live call: a detach keeps the entry for the next attach */
 	if (!mm_lock(rec)) {
 		mm_incomplete(rec, op->mm, op->cause, SHMW_STAT_BUSY);
 		return -1;
@@ -595,12 +604,16 @@ __noinline int each_one(struct shmw_mm *rec, struct shmw_hold *h, __u32 idx, str
 	op->cause = c->cause;
 	op->actor = c->actor;
 	op->quiet = c->quiet;
+	op->keep = 0;
 	key->mm = c->mm;
 	key->ns = a->ns;
 	key->shmid = a->shmid;
 	switch (c->kind) {
 	case EACH_DROP:
-		hold_set(rec, h, a, 0, op);
+		if (h->nvma)
+			hold_set(rec, h, a, 0, op);
+		else /* idle, or staged by a walk */
+			hold_del(rec, key, idx);
 		return 0;
 	case EACH_INSTALL:
 		want = h->wgen == c->wgen ? h->wcount : 0;

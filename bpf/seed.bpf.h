@@ -72,6 +72,7 @@ __noinline int seed_finish(struct seed_state *st)
 		stat_inc(SHMW_STAT_SEED_RETRY);
 		c.kind = EACH_DISCARD;
 		mm_each(rec, &c);
+		rec->nidle = 0; /* the idle entries went with what it staged */
 		mm_unlock(rec);
 		goto done; /* the record stays unseeded or stale: user space walks this pid again */
 	}
@@ -83,6 +84,7 @@ __noinline int seed_finish(struct seed_state *st)
 	}
 	c.wgen = st->wgen;
 	mm_each(rec, &c);
+	rec->nidle = 0; /* the install dropped the idle entries (0 wanted, 0 held) */
 	rec->lo = st->lo;
 	rec->hi = st->hi;
 	if (st->dontcopy)

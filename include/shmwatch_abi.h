@@ -142,7 +142,7 @@ struct shmw_mm {
 	__u32 nsharers; /* sharers map entries naming this mm: at 0 an exit skips a search */
 	__u32 nsegs;	/* length of its list in mm_list */
 	__u32 lock;	/* 1 while a program changes its holdings (holds.bpf.h) */
-	__u32 pad;
+	__u32 nidle;	/* holdings kept at 0 VMAs for the next attach (holds.bpf.h) */
 	char comm[SHMW_COMM_LEN];
 };
 _Static_assert(sizeof(struct shmw_mm) == 88, "shmw_mm layout is ABI");
