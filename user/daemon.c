@@ -362,6 +362,7 @@ void shmw_daemon_drain(struct shmw_daemon *d)
 
 	d->drain_budget = DRAIN_BUDGET;
 	n = ring_buffer__consume(d->bpf.rb);
+	d->life.behind = n == -EAGAIN; /* the budget ran out: records are left */
 	if (n < 0 && n != -EAGAIN)
 		log_warn("ring buffer: %s", strerror(-n));
 	shmw_eventlog_flush(d->log);
@@ -696,7 +697,8 @@ static void tick(struct shmw_daemon *d)
 
 	shmw_daemon_drain(d);
 	shmw_bpf_set_realtime_offset(&d->bpf, realtime_offset());
-	if (mono - d->last_reconcile >= RECONCILE_NS) {
+	/* Not while records are left in the ring: the kernel's table would be ahead of them. */
+	if (mono - d->last_reconcile >= RECONCILE_NS && !d->life.behind) {
 		d->last_reconcile = mono;
 		shmw_daemon_reconcile(d, false);
 	} else {

@@ -150,6 +150,12 @@ static struct shmw_lseg *follow(struct shmw_life *l, uint32_t ns, int32_t shmid,
 	return s;
 }
 
+/* Made within the last 2 s (ctime has whole seconds): a reconcile does not call it found. */
+static bool fresh(const struct shmw_kseg *k, uint64_t now)
+{
+	return (uint64_t)k->ctime + 2 > now / 1000000000ull;
+}
+
 void shmw_life_reconcile(struct shmw_life *l, uint32_t ns, const struct shmw_kseg *k, size_t n,
 			 bool startup, uint64_t now)
 {
@@ -160,6 +166,8 @@ void shmw_life_reconcile(struct shmw_life *l, uint32_t ns, const struct shmw_kse
 		s = follow(l, ns, k[i].shmid, &k[i], now);
 		if (s)
 			absorb(s, &k[i], now);
+		else if (!startup && fresh(&k[i], now))
+			continue; /* its shmget's event is likely on the way: found next pass if not */
 		else
 			s = create(l, ns, &k[i], NULL, startup ? "seed" : "found", now);
 		s->seen = pass;
@@ -276,10 +284,14 @@ void shmw_life_update(struct shmw_life *l, uint32_t ns, int32_t shmid, const str
 
 	if (!s)
 		return;
-	if (!k)
-		destroy(l, s, 0, "vanished", NULL, now);
-	else
+	if (k) {
 		absorb(s, k, now);
+		s->missing_since = 0;
+	} else if (!s->missing_since) {
+		/* Its destroy event may be in the ring still (BPF reports an exit's before the
+		 * kernel frees it): the same wait as a reconcile's (shmw_life_tick). */
+		s->missing_since = now;
+	}
 }
 
 /* How long a segment the kernel no longer lists waits for its IPC_RMID event. */
@@ -294,7 +306,7 @@ void shmw_life_tick(struct shmw_life *l, uint64_t now)
 		struct shmw_life_info info = {.now = now};
 
 		if (s->missing_since) {
-			if (now - s->missing_since >= VANISH_GRACE_NS)
+			if (!l->behind && now - s->missing_since >= VANISH_GRACE_NS)
 				destroy(l, s, 0, "vanished", NULL, now);
 			continue;
 		}

@@ -90,6 +90,9 @@ struct shmw_life {
 	 * buf (SHMW_COMM_LEN bytes); false when it has gone. NULL: never known. */
 	bool (*comm_of)(void *ctx, uint32_t pid, char *buf);
 	uint64_t pass;
+	/* The last drain left records in the ring: what the kernel's table lacks may still have
+	 * its event on the way, so nothing is called vanished yet (set by the daemon). */
+	bool behind;
 	/* counters, for status and metrics */
 	uint64_t created, destroyed, lingers, orphans;
 };
@@ -125,7 +128,8 @@ void shmw_life_restore(struct shmw_life *l, const struct shmw_lseg *s);
 void shmw_life_forget(struct shmw_life *l, uint32_t ns, int32_t shmid);
 /* Someone attached (traced): it is held, by nattch VMAs as far as we know. */
 void shmw_life_held(struct shmw_life *l, uint32_t ns, int32_t shmid, int64_t nattch);
-/* A fresh kernel view of one segment (NULL: gone) outside any event. */
+/* A fresh kernel view of one segment outside any event (NULL: gone; called vanished by
+ * shmw_life_tick after a grace with the ring drained, unless its event comes first). */
 void shmw_life_update(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
 		      uint64_t now);
 /* Time passes: raises linger and orphan alerts that are due. */

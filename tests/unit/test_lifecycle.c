@@ -334,6 +334,35 @@ static void test_locked(void)
 	shmw_life_clear(&l);
 }
 
+/* What the kernel's table says ahead of the ring: a segment gone from it (an exit's destroy
+ * still in the ring) and one new in it (its shmget's create still in the ring). */
+static void test_table_ahead_of_ring(void)
+{
+	struct shmw_life_opts o = {0};
+	struct shmw_actor a = {.pid = 100, .comm = "a"};
+	struct shmw_kseg k = kseg(7, 100, 1, true), nk = kseg(8, 299, 0, false);
+	struct shmw_life l;
+
+	nlog = 0;
+	shmw_life_init(&l, &o, cb, NULL);
+	shmw_life_created(&l, NS, &k, &a, 100 * S);
+	shmw_life_update(&l, NS, 7, NULL, 200 * S);
+	CHECK_INT("gone from the table: not vanished at once", count(SHMW_LIFE_DESTROY), 0);
+	l.behind = true;
+	shmw_life_tick(&l, 201 * S);
+	CHECK_INT("not vanished while the ring is behind", count(SHMW_LIFE_DESTROY), 0);
+	l.behind = false;
+	shmw_life_tick(&l, 202 * S);
+	CHECK_INT("vanished once the ring caught up", count(SHMW_LIFE_DESTROY), 1);
+
+	/* Made a second ago: its create event is likely on the way, not found by a reconcile. */
+	shmw_life_reconcile(&l, NS, &nk, 1, false, 300 * S);
+	CHECK_INT("a fresh segment is not created by a reconcile", count(SHMW_LIFE_CREATE), 1);
+	shmw_life_reconcile(&l, NS, &nk, 1, false, 302 * S);
+	CHECK_INT("found by a later reconcile", count(SHMW_LIFE_CREATE), 2);
+	shmw_life_clear(&l);
+}
+
 int main(void)
 {
 	test_restore_and_forget();
@@ -344,5 +373,6 @@ int main(void)
 	test_rmid_unattached_and_reuse();
 	test_vanish_and_orphans();
 	test_released_not_destroyed();
+	test_table_ahead_of_ring();
 	return CHECK_DONE();
 }
