@@ -94,13 +94,24 @@ static inline int may_exit(void)
 	return 0;
 }
 
-/* Sleeps ms, or exits when the supervisor is gone (its end of the pipe closed). */
+/* Sleeps ms, or exits when the supervisor is gone (its end of the pipe closed: end of file).
+ * Anything else on the pipe is a bug of ours: the helper's pop_trouble() says so. */
+static void pop_trouble(const char *what, int err);
+
 static inline void nap(int ms)
 {
 	struct pollfd p = {.fd = life_fd, .events = POLLIN};
+	char c;
+	ssize_t n;
 
-	if (poll(&p, 1, ms) > 0)
+	if (poll(&p, 1, ms) <= 0)
+		return;
+	if (p.revents & POLLNVAL)
+		pop_trouble("the life pipe is not open", EBADF);
+	n = read(life_fd, &c, 1);
+	if (n == 0)
 		_exit(0);
+	pop_trouble(n > 0 ? "a byte on the life pipe" : "read of the life pipe", n < 0 ? errno : 0);
 }
 
 /* Blocks until the supervisor is gone, then exits. */

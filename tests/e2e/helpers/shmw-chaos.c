@@ -75,6 +75,11 @@ static char arg_life[16], arg_shared[16];
 static char *worker_argv[] = {"shmw-chaos", "--worker", arg_life, arg_shared, NULL};
 static char self_exe[PATH_MAX]; /* our binary's path: exec'd workers keep the comm shmw-chaos */
 
+static void pop_trouble(const char *what, int err)
+{
+	die("%s: %s", what, strerror(err));
+}
+
 static void count(long *c)
 {
 	__atomic_add_fetch(c, 1, __ATOMIC_RELAXED);

@@ -332,6 +332,59 @@ static int write_sysctl(const char *path, long v)
 	return rc;
 }
 
+/* The life pipe misbehaved (population.h): say so, in the supervisor's name, and stop. */
+static void pop_trouble(const char *what, int err)
+{
+	note("trouble %d: %s: %s", getpid(), what, errname(err));
+	_exit(4);
+}
+
+/* A fatal signal: say which, in the supervisor's name (async-signal-safe: digits by hand),
+ * then die of it. A flow that dies unnoticed would otherwise be found only as missing. */
+static void put_num(char *buf, int *n, long v)
+{
+	char d[24];
+	int k = 0;
+
+	do
+		d[k++] = (char)('0' + v % 10);
+	while ((v /= 10) && k < (int)sizeof(d));
+	while (k)
+		buf[(*n)++] = d[--k];
+}
+
+static void on_fatal(int sig)
+{
+	char buf[96];
+	int n = 0;
+	static const char died[] = " died ";
+	static const char signal_[] = " signal ";
+
+	put_num(buf, &n, sh->supervisor);
+	memcpy(buf + n, died, sizeof(died) - 1);
+	n += sizeof(died) - 1;
+	put_num(buf, &n, (long)syscall(SYS_getpid));
+	memcpy(buf + n, signal_, sizeof(signal_) - 1);
+	n += sizeof(signal_) - 1;
+	put_num(buf, &n, sig);
+	buf[n++] = '\n';
+	if (write(out_fd, buf, n) != n) {
+		/* nothing more to do */
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void catch_fatal(void)
+{
+	static const int sigs[] = {SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,  SIGABRT,	 SIGSYS,
+				   SIGTRAP, SIGTERM, SIGHUP,  SIGINT,  SIGUSR1,	 SIGUSR2,
+				   SIGPIPE, SIGALRM, SIGXCPU, SIGXFSZ, SIGVTALRM};
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], on_fatal);
+}
+
 /* ---- the namespace and segment rings ------------------------------------------------------ */
 
 /* Record s of the namespaces: ours and the kept ones (the first 1 + MAX_KEEPERS at most) keep
@@ -732,36 +785,52 @@ static void op_create(enum op op, int how)
 static void op_attach(enum op op)
 {
 	struct segrec r;
-	int flags = op == OP_attach_ro ? SHM_RDONLY : 0;
+	struct shmid_ds ds;
+	int flags = op == OP_attach_ro ? SHM_RDONLY : 0, locked = 0;
 	char *addr = NULL, *a;
+	size_t len;
 
 	if (!pick_seg(&r))
 		return;
 	if (op == OP_attach_fixed || op == OP_attach_remap) {
-		size_t len = page_round(r.size);
-
-		if (!arena || len > arena_len)
+		/* The size of the segment under that id now (a record may be older than a reuse of
+		 * its id), read with shmget held off: no segment can take the id meanwhile. With
+		 * SHM_REMAP, the range that size covers is replaced whatever it holds. */
+		lock_create();
+		locked = 1;
+		if (shmctl(r.shmid, IPC_STAT, &ds) < 0) {
+			unlock_create();
 			return;
+		}
+		len = sh->hugetlb
+			  ? (ds.shm_segsz + sh->huge_size - 1) / sh->huge_size * sh->huge_size
+			  : page_round(ds.shm_segsz);
+		if (!arena || len > arena_len) {
+			unlock_create();
+			return;
+		}
 		/* A fixed address: a free one (found by mapping and unmapping it), or in the arena,
 		 * where shmat without SHM_REMAP finds something mapped (EINVAL) but in holes. */
 		if (op == OP_attach_fixed && rnd(2)) {
 			addr = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-			if (addr == MAP_FAILED || munmap(addr, len) < 0)
+			if (addr == MAP_FAILED || munmap(addr, len) < 0) {
+				unlock_create();
 				return;
-			a = shmat(r.shmid, addr, flags);
-			WHAT("ns=%" PRIu64 " id=%d at=%p flags=%#x -> %p", cur_ns, r.shmid, addr,
-			     flags, a);
-			done(op, a != (char *)-1);
-			return;
+			}
+		} else {
+			addr = arena + rnd((uint32_t)((arena_len - len) / page + 1)) * page;
 		}
-		addr = arena + rnd((uint32_t)((arena_len - len) / page + 1)) * page;
 		if (op == OP_attach_remap) {
-			if (!only_ours(addr, len))
+			if (!only_ours(addr, len)) {
+				unlock_create();
 				return;
+			}
 			flags |= SHM_REMAP | (rnd(4) == 0 ? SHM_RDONLY : 0);
 		}
 	}
 	a = shmat(r.shmid, addr, flags);
+	if (locked)
+		unlock_create();
 	WHAT("ns=%" PRIu64 " id=%d at=%p flags=%#x -> %p", cur_ns, r.shmid, addr, flags, a);
 	done(op, a != (char *)-1);
 }
@@ -1417,6 +1486,7 @@ static void map_shared(void)
 
 static __attribute__((noreturn)) void start_program(void)
 {
+	catch_fatal();
 	arena_len = (size_t)ARENA_PAGES * page;
 	arena = mmap(NULL, arena_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (arena == MAP_FAILED)
@@ -1730,6 +1800,8 @@ int main(int argc, char **argv)
 	print_stats();
 	if (parked < 0) {
 		report_unparked();
+		if (pids)
+			write_pids(pids);
 		die("%d flows did not stop 60 s after the deadline", left);
 	}
 	if (pids)
