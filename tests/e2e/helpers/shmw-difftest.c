@@ -44,11 +44,11 @@
  * and what each call finds (segments others removed, ids) depend on timing, and after the
  * first difference the programs differ too.
  *
- * Our segments only: in our namespace (which other sessions share) segments get keys
- * 0x5344xxxx, and before using a shmid from there a worker checks (IPC_STAT) that it is one of
- * ours (same creator pid and size): ids are recycled. Every segment has a size no other of ours
- * has for a long while (a number of pages minus a serial number of bytes), so that a mapping's
- * size tells which namespace it is from (shmw-oracle needs that: maps do not say).
+ * Our segments only: in our namespace (which other sessions share) segments get keys 0x5344TTxx
+ * (TT: this run's tag), and before using a shmid from there a worker checks (IPC_STAT) that it
+ * is one of ours (same creator pid and size): ids are recycled. Every segment has a size no other
+ * of ours has for a long while (a number of pages less a serial number of bytes), so that a
+ * mapping's size tells which namespace it is from (shmw-oracle needs that: maps do not say).
  *
  * Progress lines go to FILE (appended, one write(2) each), all of them starting with the
  * supervisor's pid, never a worker's (the test harness kills every pid of a progress file when
@@ -113,7 +113,7 @@
 #define MAX_NEW_NS    6	 /* new namespaces alive at once (the daemon keeps 64 in all) */
 #define MAX_NS_SEGS   48 /* segments of a namespace (ours, in our namespace) before shmget stops */
 #define ARENA_PAGES   48 /* where fixed-address attachments go */
-#define ROOT_KEY_BASE 0x53440000u
+#define ROOT_KEY_BASE 0x53440000u /* | the run's tag << 8 | 0-255 */
 #define NS_KEY_BASE   0x4400u
 
 static int out_fd = STDOUT_FILENO;
@@ -190,6 +190,7 @@ struct shared {
 	int supervisor;
 	uint64_t root_ns;
 	int hugetlb;
+	uint32_t root_keys; /* ROOT_KEY_BASE | this run's tag << 8: our keys in our namespace */
 	long huge_size;
 	int nap_min, nap_max;
 	int trace_fd;	  /* --trace: one line per call, or -1 */
@@ -553,9 +554,8 @@ static int ns_seg_count(void)
 			long long key = strtoll(line, &end, 10);
 
 			*nl = 0;
-			/* The header has no number; in ours, our keys only. */
-			if (end != line &&
-			    (!root || ((uint32_t)key >> 16) == (ROOT_KEY_BASE >> 16)))
+			/* The header has no number; in ours, this run's keys only. */
+			if (end != line && (!root || ((uint32_t)key >> 8) == (sh->root_keys >> 8)))
 				n++;
 			line = nl + 1;
 		}
@@ -732,14 +732,14 @@ static void op_create(enum op op, int how)
 	size =
 	    (uint64_t)(1 + rnd(8) + 8 * ((uniq / (page - 1)) % 4)) * page - 1 - uniq % (page - 1);
 	if (root)
-		key = ROOT_KEY_BASE | rnd(0x10000);
+		key = sh->root_keys | rnd(256);
 	else
 		key = rnd(3) == 0 ? IPC_PRIVATE : NS_KEY_BASE + rnd(16);
 	if (sh->hugetlb && rnd(8) == 0) {
 		/* The file of a huge page segment has whole huge pages: its own key tells it. */
 		flags |= SHM_HUGETLB;
 		size = (uint64_t)sh->huge_size * (1 + rnd(2));
-		key = root ? ROOT_KEY_BASE | rnd(0x10000) : 0x48000000u | (uniq & 0xffffff);
+		key = root ? sh->root_keys | rnd(256) : 0x48000000u | (uniq & 0xffffff);
 	}
 	/* One shmget at a time: shm_next_id is for the next one made in that namespace. */
 	lock_create();
@@ -1042,11 +1042,6 @@ static int sibling_main(void *arg)
 		__atomic_add_fetch(&sh->failed[OP_clone_vm], 1, __ATOMIC_RELAXED);
 		syscall(SYS_exit_group, 127L);
 		break;
-	case SIB_EXIT:
-		raw_nap(s->delay_ms);
-		__atomic_sub_fetch(&pop->alive, 1, __ATOMIC_RELAXED);
-		syscall(SYS_exit_group, 0L);
-		break;
 	case SIB_ATTACH:
 		syscall(SYS_shmat, s->shmid, 0L, s->flags);
 		break;
@@ -1054,8 +1049,15 @@ static int sibling_main(void *arg)
 		syscall(SYS_shmdt, s->base);
 		break;
 	}
-	while (raw_now_ms() < pop->deadline_ms)
-		raw_nap(50);
+	/* It lives a while (or exits at once: SIB_EXIT), then leaves its place in the population to
+	 * others: idle siblings would fill it. Or the deadline comes first, and it stops there. */
+	for (int64_t end = raw_now_ms() + s->delay_ms; raw_now_ms() < pop->deadline_ms;) {
+		if (raw_now_ms() >= end) {
+			__atomic_sub_fetch(&pop->alive, 1, __ATOMIC_RELAXED);
+			syscall(SYS_exit_group, 0L);
+		}
+		raw_nap(10);
+	}
 	record_parked((int)syscall(SYS_getpid));
 	__atomic_add_fetch(&pop->parked, 1, __ATOMIC_SEQ_CST);
 	while (syscall(SYS_read, life_fd, &c, 1L) > 0)
@@ -1096,7 +1098,7 @@ static void op_clone_vm(void)
 		else
 			s->mode = SIB_PARK;
 	}
-	s->delay_ms = 1 + rnd(200);
+	s->delay_ms = s->mode == SIB_EXIT ? 1 + rnd(200) : 100 + rnd(3000);
 	memcpy(s->exe, self_exe, sizeof(s->exe));
 	snprintf(s->stream, sizeof(s->stream), "%" PRIx64, mix_seed(rnd64()));
 	for (int i = 0; i < 6; i++)
@@ -1227,10 +1229,11 @@ static void op_unshare(void)
 	done(OP_unshare, 1);
 }
 
-/* shm_rmid_forced=1 later in a new namespace: its orphans go at once. */
+/* shm_rmid_forced=1 later in a namespace a worker made: its orphans go at once. Not in the
+ * kept ones, two of which keep the rule it changes (the other has it from the start). */
 static void op_rmid_forced(void)
 {
-	if (cur_ns == sh->root_ns)
+	if (!in_new_ns())
 		return;
 	if (write_sysctl("/proc/sys/kernel/shm_rmid_forced", 1) < 0) {
 		done(OP_rmid_forced, 0);
@@ -1728,6 +1731,9 @@ int main(int argc, char **argv)
 	if (!seed)
 		seed = mix_seed(((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL));
 	say("seed %" PRIu64, seed);
+	/* Our keys in our namespace: this run's, so that another run's (one that was killed before
+	 * it removed its segments) neither count nor collide. */
+	sh->root_keys = ROOT_KEY_BASE | (uint32_t)(mix_seed(seed ^ (uint64_t)getpid()) & 0xff) << 8;
 	sh->huge_size = huge_page_size();
 	sh->hugetlb = huge_pages() > 0 && sh->huge_size > 0;
 	say("hugetlb %s", sh->hugetlb ? "yes" : "no");
@@ -1802,6 +1808,8 @@ int main(int argc, char **argv)
 		report_unparked();
 		if (pids)
 			write_pids(pids);
+		if (ready)
+			remove_ours(ready);
 		die("%d flows did not stop 60 s after the deadline", left);
 	}
 	if (pids)
