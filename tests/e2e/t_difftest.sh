@@ -140,7 +140,8 @@ LIVE=$(for p in $PIDS; do ns_of_proc "$p"; done | sort -un |
 
 # k_dump: the kernel's view of our segments into $T/k.dump (shmw-oracle dump: "ns", "seg",
 # "map" lines), keeping of our namespace only the segments we made (same creator); sets GONE (our
-# namespaces that no longer exist) and FOREIGN (inodes of ours now another's namespace).
+# namespaces that no longer exist) and FOREIGN (inodes of ours now another's namespace). Those in
+# OTHERS (note_others) are in neither.
 k_dump() {
 	# Which of the ids we made in our namespace are ours still, or another's segment now.
 	: >"$T/rootlive"
@@ -158,13 +159,28 @@ k_dump() {
 		($1 == "map") && $2 == self && ($3 in drop) { next }
 		{ print }' "$T/rootsegs" "$T/k.raw" >"$T/k.dump"
 	_vis=" $(awk '$1 == "ns" { printf "%s ", $2 }' "$T/k.dump")"
-	GONE=$(for n in $OURNS; do case $_vis in *" $n "*) ;; *) echo "$n" ;; esac done)
+	GONE=$(for n in $OURNS; do case "$_vis $OTHERS " in *" $n "*) ;; *) echo "$n" ;; esac done)
 	FOREIGN=$(for n in $OURNS; do
 		case " $(flat "$LIVE") " in *" $n "*) continue ;; esac
 		case $_vis in *" $n "*) echo "$n" ;; esac
 	done)
 	awk '$1 == "seg" { print $2, $3 }' "$T/k.dump" >"$T/ksegs"
 	[ "$_kdrc" = 0 ]
+}
+
+# note_others: adds to OTHERS our namespaces that are gone and whose inode the log shows another's
+# process in (inodes are reused): not ours to judge, from then on nor before (the log does not
+# say when). k_dump leaves them out of GONE. Reads the log: called before each look at it.
+OTHERS=
+note_others() {
+	[ -n "$GONE" ] || return 0
+	# shellcheck disable=SC2046
+	_no=$(grep -h -F $(for n in $GONE; do printf ' -e "ns":%s,' "$n"; done) $(log_files) |
+		"$JSONX" . ns comm 2>/dev/null | awk '$2 != "shmw-difftest" && $2 != "" && $2 != "<none>" {
+		print $1 }' | sort -u)
+	[ -n "$_no" ] || return 0
+	OTHERS=$(flat "$OTHERS" "$_no")
+	k_dump
 }
 
 # ours_awk [FIELD]: keeps the lines on stdin whose fields 1 and 2 are a segment of ours: in a
@@ -399,7 +415,7 @@ poll "$DWAIT" look
 if ! k_dump; then
 	dfail "kernel: the oracle attributes every mapping of our segments" "$(cat "$T/k.err")"
 fi
-echo "NOTE $TEST_NAME: at quiescence: $(wc -l <"$T/ksegs" | tr -d ' ') of its segments in the kernel, $(grep -c '^map' "$T/k.dump") holdings, $(echo "$LIVE" | wc -w | tr -d ' ') of its namespaces live, $(echo "$GONE" | wc -w | tr -d ' ') gone, $(echo "$FOREIGN" | wc -w | tr -d ' ') reused by others"
+echo "NOTE $TEST_NAME: at quiescence: $(wc -l <"$T/ksegs" | tr -d ' ') of its segments in the kernel, $(grep -c '^map' "$T/k.dump") holdings, $(echo "$LIVE" | wc -w | tr -d ' ') of its namespaces live, $(echo "$GONE" | wc -w | tr -d ' ') gone, $(echo "$FOREIGN" | wc -w | tr -d ' ') reused by others (seen so far), $(echo "$OTHERS" | wc -w | tr -d ' ') more found reused in the log"
 check "kernel: its processes hold its segments at quiescence" test "$(grep -c '^map' "$T/k.dump")" -ge 20
 MINNS=$((NSPACES + 1))
 [ "$MINNS" -gt 3 ] && MINNS=3
@@ -411,6 +427,7 @@ compare "ls has exactly the kernel's rows of its segments" ls
 compare "lingering lists exactly its dest segments still held, with their holders" linger
 
 same_replay() {
+	note_others
 	rows_blocks <"$T/dwho.rows" >"$T/r.who"
 	r_replay >"$T/r.replay"
 	same_file "$T/r.who" "$T/r.replay"
@@ -442,6 +459,7 @@ lifecheck() { # lifecheck [--final]: runs shmw-lifecheck on the whole log
 }
 life_ok() {
 	k_dump
+	note_others
 	lifecheck "$@"
 }
 if poll "$DWAIT2" life_ok; then
@@ -483,6 +501,7 @@ poll "$DWAIT" ours_gone
 # another's), and ls must have none of its segments.
 end_clean() {
 	k_dump
+	note_others
 	d_ls >"$T/d.ls.end"
 	[ ! -s "$T/d.ls.end" ]
 }
