@@ -348,6 +348,55 @@ new_key() {
 
 # ---- kernel truth -----------------------------------------------------------------------------
 
+# The canonical text of what each side says, the same for both (awk functions, put in front of
+# the awk programs below, and of t_difftest's, which compares hundreds of segments at once):
+#   kseg / dseg:  "seg key=KEY nattch=N size=BYTES perms=PPP status=active|dest", KEY "-" when
+#                 dest (the kernel says 0 then); kseg adds "vmasum=NATTCH" (the kernel's count)
+#   dholders:     "vmasum=N" (vmas summed over distinct address spaces), then
+#   holder:       "holder PID vmas=N mm=GROUP", GROUP the smallest pid sharing that address space
+#   kls / dls:    "NS SHMID key=KEY nattch=N perms=PPP size=BYTES status=S holders=N" (ls)
+#   psrow:        "segment ns=NS shmid=SHMID vmas=N" (ps)
+# Kernel perms are the mode in octal (1640: 0640 + SHM_DEST); shmwatch's are "0640" plus status.
+_CANON_AWK='
+function kdest(perms) { return (int(substr(perms, 1, length(perms) - 3)) % 2) == 1 }
+function kseg(key, nattch, perms, size,    dest) {
+	dest = kdest(perms)
+	return sprintf("seg key=%s nattch=%s size=%s perms=%s status=%s\nvmasum=%s", \
+		(dest ? "-" : key), nattch, size, substr(perms, length(perms) - 2), \
+		(dest ? "dest" : "active"), nattch)
+}
+function dkey(key, key_now, status) {
+	if (status == "dest") return "-"
+	return (key_now == "<none>") ? key : key_now
+}
+function dperms(perms) { return length(perms) == 4 ? substr(perms, 2) : perms }
+function dseg(key, key_now, nattch, size, perms, status) {
+	return sprintf("seg key=%s nattch=%s size=%s perms=%s status=%s", \
+		dkey(key, key_now, status), nattch, size, dperms(perms), status)
+}
+function holder(pid, vmas, group) { return sprintf("holder %s vmas=%s mm=%s", pid, vmas, group) }
+# n holders in pid[], vmas[], mm[], sorted by pid
+function dholders(n, pid, vmas, mm,    i, grp, sum, out) {
+	for (i = 1; i <= n; i++)
+		if (!(mm[i] in grp)) { grp[mm[i]] = pid[i]; sum += vmas[i] }
+	out = sprintf("vmasum=%d", sum)
+	for (i = 1; i <= n; i++)
+		out = out "\n" holder(pid[i], vmas[i], grp[mm[i]])
+	return out
+}
+function kls(ns, id, key, nattch, perms, size, holders,    dest) {
+	dest = kdest(perms)
+	return sprintf("%s %s key=%s nattch=%s perms=%s size=%s status=%s holders=%s", ns, id, \
+		(dest ? "-" : key), nattch, substr(perms, length(perms) - 2), size, \
+		(dest ? "dest" : "active"), holders)
+}
+function dls(ns, id, key, key_now, nattch, perms, size, status, holders) {
+	return sprintf("%s %s key=%s nattch=%s perms=%s size=%s status=%s holders=%s", ns, id, \
+		dkey(key, key_now, status), nattch, dperms(perms), size, status, holders)
+}
+function psrow(ns, id, vmas) { return sprintf("segment ns=%s shmid=%s vmas=%s", ns, id, vmas) }
+'
+
 # _k_who SHMID [NS]: canonical text of the kernel's view of one segment.
 _k_who() {
 	if ! _ks=$("$ORACLE" seg "$1" ${2:+--ns "$2"}); then
@@ -355,14 +404,9 @@ _k_who() {
 		return
 	fi
 	echo "rc=0"
-	echo "$_ks" | awk '{
-		perms = $3; dest = (int(substr(perms, 1, length(perms) - 3)) % 2) == 1
-		printf "seg key=%s nattch=%s size=%s perms=%s status=%s\n", \
-			(dest ? "-" : $1), $2, $4, substr(perms, length(perms) - 2), \
-			(dest ? "dest" : "active")
-		printf "vmasum=%s\n", $2 }'
+	echo "$_ks" | awk "$_CANON_AWK"'{ print kseg($1, $2, $3, $4) }'
 	"$ORACLE" holders "$1" ${2:+--ns "$2"} --vmas | sort -n |
-		awk '{ printf "holder %s vmas=%s mm=%s\n", $1, $2, $3 }'
+		awk "$_CANON_AWK"'{ print holder($1, $2, $3) }'
 }
 
 # _d_who SHMID [NS]: the same text from `shmwatch who --json`.
@@ -382,18 +426,10 @@ _d_who() {
 		echo "invalid json: $_dj"
 		return
 	}
-	echo "$_dseg" | awk '{
-		key = ($2 == "<none>") ? $1 : $2; perms = $5
-		if ($6 == "dest") key = "-"
-		printf "seg key=%s nattch=%s size=%s perms=%s status=%s\n", key, $3, $4, \
-			substr(perms, length(perms) - 2), $6 }'
-	# Holders: mm as the smallest pid sharing it; vmasum over distinct mm.
-	echo "$_dj" | "$JSONX" 'holders[]' pid vmas mm | sort -n | awk '
-		{ pid[NR] = $1; vmas[NR] = $2; mm[NR] = $3
-		  if (!($3 in grp)) { grp[$3] = $1; sum += $2 } }
-		END { printf "vmasum=%d\n", sum
-		      for (i = 1; i <= NR; i++)
-			printf "holder %s vmas=%s mm=%s\n", pid[i], vmas[i], grp[mm[i]] }'
+	echo "$_dseg" | awk "$_CANON_AWK"'{ print dseg($1, $2, $3, $4, $5, $6) }'
+	echo "$_dj" | "$JSONX" 'holders[]' pid vmas mm | sort -n |
+		awk "$_CANON_AWK"'{ pid[NR] = $1; vmas[NR] = $2; mm[NR] = $3 }
+		END { print dholders(NR, pid, vmas, mm) }'
 }
 
 _same_who() {
@@ -461,7 +497,7 @@ _k_ps() {
 		return
 	fi
 	echo "rc=$_kprc"
-	echo "$_kp" | sort -n | awk 'NF { printf "segment ns=%s shmid=%s vmas=%s\n", $1, $2, $3 }'
+	echo "$_kp" | sort -n | awk "$_CANON_AWK"'NF { print psrow($1, $2, $3) }'
 }
 
 _d_ps() {
@@ -477,7 +513,7 @@ _d_ps() {
 	fi
 	echo "rc=0"
 	echo "$_dj" | "$JSONX" 'segments[]' ns shmid vmas | sort -n |
-		awk 'NF { printf "segment ns=%s shmid=%s vmas=%s\n", $1, $2, $3 }'
+		awk "$_CANON_AWK"'NF { print psrow($1, $2, $3) }'
 }
 
 _same_ps() {
@@ -500,11 +536,7 @@ check_ps() {
 
 # Rows "ns shmid key nattch perms size status holders" for namespaces the kernel side sees.
 _k_ls() {
-	"$ORACLE" all | awk '{
-		perms = $5; dest = (int(substr(perms, 1, length(perms) - 3)) % 2) == 1
-		printf "%s %s key=%s nattch=%s perms=%s size=%s status=%s holders=%s\n", $1, $2, \
-			(dest ? "-" : $3), $4, substr(perms, length(perms) - 2), $6, \
-			(dest ? "dest" : "active"), $7 }' | sort
+	"$ORACLE" all | awk "$_CANON_AWK"'{ print kls($1, $2, $3, $4, $5, $6, $7) }' | sort
 }
 
 _d_ls() {
@@ -514,11 +546,8 @@ _d_ls() {
 	}
 	_nss=" $("$ORACLE" all | cut -d' ' -f1 | sort -u | tr '\n' ' ')"
 	echo "$_dj" | "$JSONX" 'segments[]' ns shmid key key_now nattch perms size status holders |
-		awk -v nss="$_nss" 'index(nss, " " $1 " ") {
-		perms = $6; key = ($4 == "<none>") ? $3 : $4
-		if ($8 == "dest") key = "-"
-		printf "%s %s key=%s nattch=%s perms=%s size=%s status=%s holders=%s\n", $1, $2, \
-			key, $5, substr(perms, length(perms) - 2), $7, $8, $9 }' | sort
+		awk -v nss="$_nss" "$_CANON_AWK"'index(nss, " " $1 " ") {
+		print dls($1, $2, $3, $4, $5, $6, $7, $8, $9) }' | sort
 }
 
 _same_ls() {

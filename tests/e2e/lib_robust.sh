@@ -184,10 +184,12 @@ check_pid_history() {
 
 # ---- verify -------------------------------------------------------------------------------------
 
-# verify_mine NAME "SHMID..." "PID...": runs `shmwatch verify` once (the first run after the
-# scenario is what counts: a second run would only see what the first one repaired) and checks
+# verify_mine NAME "SHMID..." "PID..." ["NS..."]: runs `shmwatch verify` once (the first run
+# after the scenario is what counts: a second run would only see what the first one repaired) and
+# checks
 #  - it answered (exit 0 or 5, "ok":true);
-#  - none of its differences is about these segments (ns = ours) or processes;
+#  - none of its differences is about these segments (a SHMID in our namespace, or NS:SHMID), the
+#    segments of these namespaces (NS) or these processes;
 #  - it exits 0. Differences about other processes only (another workload's) are listed in a
 #    NOTE line and do not fail: this scenario does not own them (the periodic resync may not have
 #    repaired their lost events yet, or they changed while verify walked).
@@ -195,6 +197,7 @@ verify_mine() {
 	_vn=$1
 	_vids=" $2 "
 	_vpids=" $3 "
+	_vnss=" ${4:-} "
 	_vlost=$(status_field events_lost)
 	sw --json verify >"$T/verify.json" 2>"$T/verify.err"
 	_vrc=$?
@@ -206,8 +209,9 @@ verify_mine() {
 		return 1
 	fi
 	"$JSONX" 'differences[]' event ns shmid pid actor <"$T/verify.json" >"$T/verify.diffs"
-	awk -v ids="$_vids" -v pids="$_vpids" -v ns="$SELF_NS" '
-		($2 == ns && index(ids, " " $3 " ")) || index(pids, " " $4 " ") ||
+	awk -v ids="$_vids" -v pids="$_vpids" -v ns="$SELF_NS" -v nss="$_vnss" '
+		($2 == ns && index(ids, " " $3 " ")) || index(ids, " " $2 ":" $3 " ") ||
+		index(nss, " " $2 " ") || index(pids, " " $4 " ") ||
 		($5 != "<none>" && index(pids, " " $5 " "))' "$T/verify.diffs" >"$T/verify.mine"
 	if [ -s "$T/verify.mine" ]; then
 		fail "$_vn: verify found no difference about our segments and processes" \

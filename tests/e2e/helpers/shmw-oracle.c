@@ -13,6 +13,11 @@
  *	exists and holds nothing).
  *   shmw-oracle all
  *	"NS SHMID KEY NATTCH PERMS SIZE HOLDERS" for every segment of every visible namespace.
+ *   shmw-oracle dump [--ns INUM]... [--seg NS:SHMID]...
+ *	the segments of these namespaces and these segments, in one pass over /proc: "ns INUM"
+ *	for every namespace some process is in, "seg NS SHMID KEY NATTCH PERMS SIZE CPID" for
+ *	each segment, "map NS SHMID PID VMAS GROUP" for each process that maps one (GROUP as in
+ *	holders --vmas).
  *   shmw-oracle rmid SHMID [--key KEY]
  *	IPC_RMID in our own namespace; with --key only if the segment still has that key (ids are
  *	recycled). Exit 0 if removed or absent.
@@ -42,7 +47,8 @@
  * three; the namespace tests give their segments different keys and sizes.
  *
  * A process whose main thread has exited has an empty /proc/PID/maps; another thread's
- * (/proc/TID/maps and map_files) are read instead.
+ * (/proc/TID/maps and map_files) are read instead. It has no /proc/PID/ns either: its namespace is
+ * found, and entered, through one of its threads.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -71,12 +77,14 @@ struct seg {
 	unsigned long nattch;
 	unsigned perms;
 	unsigned long long size;
+	int cpid;
 	int holders; /* processes mapping it */
+	int wanted;  /* dump: asked for */
 };
 
 struct nsinfo {
 	unsigned long inum;
-	int pid; /* a process in it */
+	char path[64]; /* /proc/PID/ns/ipc of a process in it, or /proc/PID/task/TID/ns/ipc */
 };
 
 struct mapping {
@@ -139,7 +147,20 @@ static unsigned long ns_of(const char *path)
 	return (unsigned long)st.st_ino;
 }
 
-/* Every IPC namespace some process is in, with one such process. */
+static void add_namespace(unsigned long ino, const char *path)
+{
+	for (size_t i = 0; i < nnss; i++)
+		if (nss[i].inum == ino)
+			return;
+	if (nnss == capnss)
+		nss = xrealloc(nss, sizeof(*nss) * (capnss *= 2));
+	nss[nnss].inum = ino;
+	snprintf(nss[nnss].path, sizeof(nss[nnss].path), "%s", path);
+	nnss++;
+}
+
+/* Every IPC namespace some process is in, with a way in: /proc/PID/ns/ipc, or a thread's when
+ * the process's main thread has exited (its ns links are gone then, the process is not). */
 static void collect_namespaces(void)
 {
 	DIR *d = opendir("/proc");
@@ -151,25 +172,34 @@ static void collect_namespaces(void)
 	if (!self_ns)
 		fail_sys("stat /proc/self/ns/ipc");
 	nss = xrealloc(nss, sizeof(*nss) * (capnss = 8));
-	nss[nnss++] = (struct nsinfo){self_ns, getpid()};
+	add_namespace(self_ns, "/proc/self/ns/ipc");
 	while ((de = readdir(d))) {
 		char path[64];
 		unsigned long ino;
-		size_t i;
+		DIR *t;
+		struct dirent *te;
 
 		if (!is_pid_name(de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/ns/ipc", atoi(de->d_name));
 		ino = ns_of(path);
-		if (!ino)
+		if (ino) {
+			add_namespace(ino, path);
 			continue;
-		for (i = 0; i < nnss && nss[i].inum != ino; i++)
-			;
-		if (i < nnss)
-			continue;
-		if (nnss == capnss)
-			nss = xrealloc(nss, sizeof(*nss) * (capnss *= 2));
-		nss[nnss++] = (struct nsinfo){ino, atoi(de->d_name)};
+		}
+		snprintf(path, sizeof(path), "/proc/%d/task", atoi(de->d_name));
+		t = opendir(path);
+		while (t && (te = readdir(t))) {
+			if (!is_pid_name(te->d_name))
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/ns/ipc", atoi(de->d_name),
+				 atoi(te->d_name));
+			ino = ns_of(path);
+			if (ino)
+				add_namespace(ino, path);
+		}
+		if (t)
+			closedir(t);
 	}
 	closedir(d);
 }
@@ -177,24 +207,22 @@ static void collect_namespaces(void)
 /* Opens /proc/sysvipc/shm as seen from namespace ns (the fd keeps showing it after setns back). */
 static FILE *open_table(const struct nsinfo *ns)
 {
-	char path[64];
 	int target, self;
+	struct stat st;
 	FILE *f;
 
 	if (ns->inum == self_ns)
 		return fopen("/proc/sysvipc/shm", "re");
-	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", ns->pid);
-	target = open(path, O_RDONLY | O_CLOEXEC);
+	target = open(ns->path, O_RDONLY | O_CLOEXEC);
 	if (target < 0)
 		return NULL; /* that process is gone: so may be its namespace */
+	if (fstat(target, &st) < 0 || (unsigned long)st.st_ino != ns->inum) {
+		close(target);
+		return NULL;
+	}
 	self = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
 		fail_sys("open /proc/self/ns/ipc");
-	if (ns_of(path) != ns->inum) {
-		close(target);
-		close(self);
-		return NULL;
-	}
 	if (setns(target, CLONE_NEWIPC) < 0)
 		fail_sys("setns");
 	f = fopen("/proc/sysvipc/shm", "re");
@@ -230,8 +258,13 @@ static void read_tables(void)
 			if (nsegs == capsegs)
 				segs = xrealloc(segs, sizeof(*segs) *
 							  (capsegs = capsegs ? capsegs * 2 : 32));
-			segs[nsegs++] =
-			    (struct seg){nss[n].inum, id, (uint32_t)key, nattch, perms, size, 0};
+			segs[nsegs++] = (struct seg){.ns = nss[n].inum,
+						     .id = id,
+						     .key = (uint32_t)key,
+						     .nattch = nattch,
+						     .perms = perms,
+						     .size = size,
+						     .cpid = (int)cpid};
 		}
 		fclose(f);
 	}
@@ -318,6 +351,22 @@ static char *maps_of(int pid, char *base, size_t baselen)
 	return m;
 }
 
+/* dump: the shmids asked for, sorted, so that scans skip other mappings without a stat. */
+static int *want_ids;
+static size_t nwant_ids;
+
+static int by_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int id_wanted(int id)
+{
+	return !want_ids || bsearch(&id, want_ids, nwant_ids, sizeof(int), by_int) != NULL;
+}
+
 /* The segment a mapping belongs to: index, -1 for none, -2 for several. */
 static int attribute(int pid, const char *base, const char *range, int id, uint32_t name_key,
 		     int *ambiguous)
@@ -343,6 +392,10 @@ static int attribute(int pid, const char *base, const char *range, int id, uint3
 		if (segs[i].key != 0 && segs[i].key != name_key)
 			continue;
 		if (found >= 0) {
+			/* dump: a mapping of none of the segments asked for is not ours to judge.
+			 */
+			if (want_ids && !segs[found].wanted && !segs[i].wanted)
+				return -1;
 			fprintf(
 			    stderr,
 			    "shmw-oracle: pid %d maps id %d key 0x%08x size %llu, which matches "
@@ -357,7 +410,7 @@ static int attribute(int pid, const char *base, const char *range, int id, uint3
 }
 
 /* Counts, for one pid, its VMAs per segment: counts[seg index]; only_id >= 0 looks at that id
- * only. Returns 0, or -1 if the pid has no maps. */
+ * only, else the ids dump asked for (all without dump). Returns 0, or -1 if the pid has no maps. */
 static int scan_pid(int pid, int only_id, int *counts, int *ambiguous, int *tid)
 {
 	char base[96];
@@ -379,7 +432,7 @@ static int scan_pid(int pid, int only_id, int *counts, int *ambiguous, int *tid)
 			continue;
 		if (strncmp(name, "/SYSV", 5) != 0 || sscanf(name + 5, "%8x", &key) != 1)
 			continue;
-		if (only_id >= 0 && (long)inode != only_id)
+		if (only_id >= 0 ? (long)inode != only_id : !id_wanted((int)inode))
 			continue;
 		s = attribute(pid, base, range, (int)inode, key, ambiguous);
 		if (s >= 0)
@@ -574,6 +627,99 @@ static int cmd_fds(void)
 	return fflush(stdout) ? 2 : 0;
 }
 
+struct dump_map {
+	int pid, tid, seg, vmas, group;
+};
+
+static void usage(void) __attribute__((noreturn));
+
+static int cmd_dump(int argc, char **argv)
+{
+	struct dump_map *maps = NULL;
+	size_t nmaps = 0;
+	int *counts = calloc(nsegs + 1, sizeof(int)), ambiguous = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	if (!d || !counts)
+		fail_sys("opendir /proc");
+	for (int i = 2; i < argc; i += 2) {
+		unsigned long ns;
+		int id;
+		char *colon;
+
+		if (i + 1 >= argc)
+			usage();
+		if (strcmp(argv[i], "--ns") == 0) {
+			ns = (unsigned long)parse_long(argv[i + 1], 1, LONG_MAX, "ns");
+			for (size_t s = 0; s < nsegs; s++)
+				if (segs[s].ns == ns)
+					segs[s].wanted = 1;
+		} else if (strcmp(argv[i], "--seg") == 0 && (colon = strchr(argv[i + 1], ':'))) {
+			*colon = 0;
+			ns = (unsigned long)parse_long(argv[i + 1], 1, LONG_MAX, "ns");
+			id = (int)parse_long(colon + 1, 0, INT_MAX, "shmid");
+			for (size_t s = 0; s < nsegs; s++)
+				if (segs[s].ns == ns && segs[s].id == id)
+					segs[s].wanted = 1;
+		} else {
+			usage();
+		}
+	}
+	want_ids = xrealloc(NULL, sizeof(int) * (nsegs + 1));
+	for (size_t s = 0; s < nsegs; s++)
+		if (segs[s].wanted)
+			want_ids[nwant_ids++] = segs[s].id;
+	qsort(want_ids, nwant_ids, sizeof(int), by_int);
+	while ((de = readdir(d))) {
+		int pid, tid;
+
+		if (!is_pid_name(de->d_name))
+			continue;
+		pid = atoi(de->d_name);
+		memset(counts, 0, sizeof(int) * (nsegs + 1));
+		if (scan_pid(pid, -1, counts, &ambiguous, &tid) < 0)
+			continue;
+		for (size_t s = 0; s < nsegs; s++) {
+			if (!counts[s] || !segs[s].wanted)
+				continue;
+			maps = xrealloc(maps, sizeof(*maps) * (nmaps + 1));
+			maps[nmaps++] = (struct dump_map){pid, tid, (int)s, counts[s], pid};
+		}
+	}
+	closedir(d);
+	/* The group: the smallest pid with the same address space (kcmp of the threads whose
+	 * maps were read: a zombie main thread has no mm). Processes sharing an mm map the
+	 * same segments, so comparing with the holders of the same segment is enough. */
+	for (size_t i = 0; i < nmaps; i++)
+		for (size_t j = 0; j < nmaps; j++) {
+			int r;
+
+			if (maps[j].seg != maps[i].seg || maps[j].pid >= maps[i].group)
+				continue;
+			r = kcmp_vm(maps[j].tid, maps[i].tid);
+			if (r < 0 && errno == ENOSYS)
+				fail_sys("kcmp");
+			if (r == 0)
+				maps[i].group = maps[j].pid;
+		}
+	for (size_t n = 0; n < nnss; n++)
+		printf("ns %lu\n", nss[n].inum);
+	for (size_t s = 0; s < nsegs; s++)
+		if (segs[s].wanted)
+			printf("seg %lu %d %u %lu %04o %llu %d\n", segs[s].ns, segs[s].id,
+			       segs[s].key, segs[s].nattch, segs[s].perms, segs[s].size,
+			       segs[s].cpid);
+	for (size_t i = 0; i < nmaps; i++)
+		printf("map %lu %d %d %d %d\n", segs[maps[i].seg].ns, segs[maps[i].seg].id,
+		       maps[i].pid, maps[i].vmas, maps[i].group);
+	free(maps);
+	free(counts);
+	free(want_ids);
+	want_ids = NULL;
+	return ambiguous ? 4 : 0;
+}
+
 static int cmd_alive(int pid)
 {
 	char path[64], buf[512], *p;
@@ -610,6 +756,7 @@ static void usage(void)
 	fprintf(stderr, "usage: shmw-oracle holders SHMID [--ns INUM] [--vmas]\n"
 			"       shmw-oracle seg SHMID [--ns INUM]\n"
 			"       shmw-oracle ps PID | all | alive PID | fds\n"
+			"       shmw-oracle dump [--ns INUM]... [--seg NS:SHMID]...\n"
 			"       shmw-oracle rmid SHMID [--key KEY]\n"
 			"       shmw-oracle file PATH\n");
 	exit(3);
@@ -679,6 +826,8 @@ int main(int argc, char **argv)
 			usage();
 		return cmd_ps((int)parse_long(argv[2], 1, INT_MAX, "pid"));
 	}
+	if (strcmp(cmd, "dump") == 0)
+		return cmd_dump(argc, argv);
 	if (strcmp(cmd, "all") == 0) {
 		if (argc != 2)
 			usage();
