@@ -481,6 +481,7 @@ void shmw_daemon_reconcile(struct shmw_daemon *d, bool startup)
 			shmw_life_reconcile(&d->life, nss[i], NULL, 0, startup, now);
 		}
 	}
+	d->reconciles++;
 }
 
 /* Segments marked for destruction are few and are what the linger alert is about: look at
