@@ -3,6 +3,7 @@
 #   make            build build/shmwatchd and build/shmwatch
 #   make run        install missing packages, build, run the daemon in the foreground
 #   make test       install missing packages, build, run unit and end-to-end tests
+#   make test SHMW_TEST_NOISE=1   the same alongside a foreign load (tests/e2e/noise.sh)
 #   make SANITIZE=1 test   the same with ASan/UBSan (objects in build-san/)
 #   make stress     the long runs: a minute of churn (t_churn_verify, t_churn_loss), longer fuzzing
 #   make fuzz       build the libFuzzer targets (build/fuzz/); make fuzz-run FUZZ_SECONDS=60 runs them

@@ -53,6 +53,9 @@
  *                     Writes "PID churn-child CPID" for each, "PID churned N FAILED" at the end
  *   storm N           N pairs of shmat+shmdt of the current segment, as fast as it can (to
  *                     overflow a small ring buffer); writes "PID stormed N" after them
+ *   blink MS          forever (until killed): shmat the current segment, fork a child that
+ *                     exits at once every 4th time, shmdt, sleep MS ms: a steady trickle of
+ *                     events (the runner's noise load, tests/e2e/noise.sh)
  *   reserve BYTES     find BYTES of free address space: the attachments that follow go side
  *                     by side from its start (a run), as one call can reach them all
  *   mprotect-run      mprotect(PROT_READ) from the middle of the run's first attachment to the
@@ -536,6 +539,24 @@ int main(int argc, char **argv)
 					die("storm: shmdt(%p): %s", a, strerror(errno));
 			}
 			say("stormed %ld", n);
+		} else if (strcmp(op, "blink") == 0) {
+			long ms = parse_num(need_arg(++i, argc, argv, op), 0, 60000, "milliseconds");
+			struct timespec gap = {ms / 1000, (ms % 1000) * 1000000L};
+
+			if (cur_shmid < 0)
+				die("blink: no segment (create or use first)");
+			say("blinking %ld", ms);
+			for (unsigned long k = 0;; k++) {
+				void *a = shmat(cur_shmid, NULL, 0);
+
+				if (a == (void *)-1)
+					die("blink: shmat(%d): %s", cur_shmid, strerror(errno));
+				if (k % 4 == 0 && fork() == 0)
+					_exit(0);
+				if (shmdt(a) < 0)
+					die("blink: shmdt(%p): %s", a, strerror(errno));
+				nanosleep(&gap, NULL);
+			}
 		} else if (strcmp(op, "clone-vm") == 0) {
 			size_t stack_len = 64 * 1024;
 			char *stack = mmap(NULL, stack_len, PROT_READ | PROT_WRITE,
