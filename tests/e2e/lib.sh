@@ -17,8 +17,23 @@
 # expect_kernel asserts what the kernel itself must show (KERNEL-FACTS.md), so that a comparison
 # can never pass on two empty sides by accident.
 #
+# A scenario owns what it made: the segments its shmw-hold processes created or used (their
+# "PID shmid ID NS KEY SIZE" lines, owned_segs), in its own namespaces, and its processes. The
+# host runs other workloads at the same time (containers with their own shmid 0, 1, 2, other
+# daemons, tests/run.sh's SHMW_TEST_NOISE=1 load): every comparison is about owned things only
+# (check_ls, log_mine), and a host-wide counter (events lost, the recent-events ring) is read as
+# a delta over a baseline, or not at all.
+#
+# Setup checks are named "kernel: ..." (expect_kernel adds it): tests/run.sh counts them apart
+# from the checks of shmwatch itself.
+#
+# Time: poll for conditions (poll, wait_until, wait_reconciles, wait_kernel_second_after). A
+# time window's lower bound is asserted as it is; its upper bound, and every poll timeout, is
+# scaled by the load factor tests/run.sh measured (scaled, upper).
+#
 # Environment: SHMW_BUILD (build dir, default ../../build), SHMW_TMP (an empty dir for this
-# scenario's files, set by tests/run.sh; else one is made), SHMW_WAIT (poll timeout in s, 5),
+# scenario's files, set by tests/run.sh; else one is made), SHMW_LOAD_FACTOR (set by
+# tests/run.sh; 1 by default), SHMW_WAIT (poll timeout in s, 5 scaled by the load factor),
 # SHMW_KEEP=1 keeps the scenario's dir.
 
 set -u
@@ -31,7 +46,23 @@ JSONX=$SHMW_BUILD/tests/shmw-json
 SHMWATCH=$SHMW_BUILD/shmwatch
 SHMWATCHD=$SHMW_BUILD/shmwatchd
 TEST_NAME=$(basename "$0" .sh)
-SHMW_WAIT=${SHMW_WAIT:-5}
+SHMW_LOAD_FACTOR=${SHMW_LOAD_FACTOR:-1}
+
+# scaled SECONDS: SECONDS times the load factor, rounded up to a whole second (for poll
+# timeouts and the like).
+scaled() {
+	awk -v s="$1" -v f="$SHMW_LOAD_FACTOR" 'BEGIN { v = s * (f < 1 ? 1 : f); i = int(v)
+		if (i < v) i++; print i }'
+}
+
+# upper LOW SLACK: the upper bound of a time window that opens at LOW and, on a quiet machine,
+# closes SLACK later: LOW + SLACK times the load factor (decimal). The lower bound LOW is not
+# scaled: what must not happen early must not, however loaded the machine.
+upper() {
+	awk -v lo="$1" -v s="$2" -v f="$SHMW_LOAD_FACTOR" 'BEGIN { printf "%.2f\n", lo + s * (f < 1 ? 1 : f) }'
+}
+
+SHMW_WAIT=${SHMW_WAIT:-$(scaled 5)}
 
 _npass=0
 _nfail=0
@@ -189,6 +220,10 @@ if [ "${SHMW_LIB_NOINIT:-0}" != 1 ]; then
 	trap 'exit 130' INT
 	trap 'exit 129' HUP
 	if [ "$(awk '/^Uid:/ { print $3 }' /proc/self/status)" != 0 ]; then
+		if [ "${CI:-}" = true ]; then
+			fail "needs root for BPF, and CI must run everything (CI=true)"
+			exit 1
+		fi
 		skip "needs root for BPF"
 		exit 0
 	fi
@@ -426,7 +461,8 @@ check_who() {
 
 # expect_kernel NAME SHMID NATTCH "PID..." [NS]: polls until the kernel itself shows NATTCH and
 # exactly these holder pids (NATTCH "gone" = no such segment). Proves the scenario set up what it
-# meant to, so that the comparisons with shmwatch are not vacuous.
+# meant to, so that the comparisons with shmwatch are not vacuous. A setup check: its NAME starts
+# with "kernel:" (added when missing), which tests/run.sh counts apart.
 _kernel_is() {
 	if [ "$2" = gone ]; then
 		_ke_got=$("$ORACLE" seg "$1" ${4:+--ns "$4"}) && return 1
@@ -441,12 +477,17 @@ _kernel_is() {
 }
 
 expect_kernel() {
+	_ekn=$1
+	case $_ekn in
+	*kernel:*) ;;
+	*) _ekn="kernel: $_ekn" ;;
+	esac
 	if poll "$SHMW_WAIT" _kernel_is "$2" "$3" "$4" "${5:-}"; then
-		pass "$1"
+		pass "$_ekn"
 		return 0
 	fi
 	_kernel_is "$2" "$3" "$4" "${5:-}"
-	fail "$1: kernel state (test setup or KERNEL-FACTS wrong)" "want nattch=$3 holders=$4" \
+	fail "$_ekn: kernel state (test setup or KERNEL-FACTS wrong)" "want nattch=$3 holders=$4" \
 		"got  $_ke_got"
 	return 1
 }
@@ -487,7 +528,10 @@ _same_ps() {
 }
 
 # check_ps NAME PID: polls until `shmwatch ps PID` lists the segments (ns, shmid, vmas) that the
-# kernel shows in PID's maps (or both say there is no such process).
+# kernel shows in PID's maps (or both say there is no such process). For a process that holds
+# nothing this compares two empty lists, which a daemon that tracks nothing passes too: pair it
+# with a check of shmwatch that is not empty (check_who of a segment someone holds, or check_log
+# of the event that took the segment away).
 check_ps() {
 	if poll "$SHMW_WAIT" _same_ps "$2"; then
 		pass "$1"
@@ -498,27 +542,51 @@ check_ps() {
 	return 1
 }
 
-# Rows "ns shmid key nattch perms size status holders" for namespaces the kernel side sees.
+# owned_segs: "NS SHMID KEY SIZE" (KEY decimal, 0 when only ever seen IPC_PRIVATE or marked) of
+# every segment this scenario's shmw-hold processes created or used, from their progress files
+# ($T/*.out): the segments the scenario owns. One line per (NS, SHMID).
+owned_segs() {
+	cat "$T"/*.out 2>/dev/null | awk '$2 == "shmid" && NF == 6 { print $4, $3, $5, $6 }' |
+		while read -r _on _oi _ok _os; do
+			echo "$_on $_oi $(printf '%d' "$_ok") $_os"
+		done | awk '{ k = $1 " " $2; if (!(k in size)) { order[++n] = k; size[k] = $4 }
+			if ($3 != 0 && !(k in key)) key[k] = $3 }
+		END { for (i = 1; i <= n; i++) print order[i], (order[i] in key) ? key[order[i]] : 0,
+			size[order[i]] }'
+}
+
+# _owned_filter OWNED-FILE: rows "NS SHMID KEY SIZE REST..." on stdin that are owned segments:
+# the same (NS, SHMID), size and key (a key that reads 0 - marked, or IPC_PRIVATE - matches any)
+# as owned_segs says; printed without KEY and SIZE's order changed (NS SHMID KEY SIZE REST).
+_owned_filter() {
+	awk 'NR == FNR { key[$1 " " $2] = $3; size[$1 " " $2] = $4; next }
+		{ k = $1 " " $2 }
+		(k in key) && size[k] == $4 && ($3 == key[k] || $3 == 0 || key[k] == 0)' "$1" -
+}
+
+# Rows "ns shmid key nattch perms size status holders" of the owned segments, from the kernel
+# (one reading of /proc, with the oracle's attribution of every mapping).
 _k_ls() {
-	"$ORACLE" all | awk '{
-		perms = $5; dest = (int(substr(perms, 1, length(perms) - 3)) % 2) == 1
+	"$ORACLE" all | awk '{ print $1, $2, $3, $6, $4, $5, $7 }' | _owned_filter "$T/ls.owned" |
+		awk '{
+		perms = $6; dest = (int(substr(perms, 1, length(perms) - 3)) % 2) == 1
 		printf "%s %s key=%s nattch=%s perms=%s size=%s status=%s holders=%s\n", $1, $2, \
-			(dest ? "-" : $3), $4, substr(perms, length(perms) - 2), $6, \
+			(dest ? "-" : $3), $5, substr(perms, length(perms) - 2), $4, \
 			(dest ? "dest" : "active"), $7 }' | sort
 }
 
+# The same rows from `shmwatch ls --json`: key is the key the segment was created with.
 _d_ls() {
 	_dj=$(sw --json ls 2>"$T/ls.err") || {
 		echo "rc=$? $(cat "$T/ls.err")"
 		return
 	}
-	_nss=" $("$ORACLE" all | cut -d' ' -f1 | sort -u | tr '\n' ' ')"
-	echo "$_dj" | "$JSONX" 'segments[]' ns shmid key key_now nattch perms size status holders |
-		awk -v nss="$_nss" 'index(nss, " " $1 " ") {
-		perms = $6; key = ($4 == "<none>") ? $3 : $4
+	echo "$_dj" | "$JSONX" 'segments[]' ns shmid key size key_now nattch perms status holders |
+		_owned_filter "$T/ls.owned" | awk '{
+		perms = $7; key = ($5 == "<none>") ? $3 : $5
 		if ($8 == "dest") key = "-"
 		printf "%s %s key=%s nattch=%s perms=%s size=%s status=%s holders=%s\n", $1, $2, \
-			key, $5, substr(perms, length(perms) - 2), $7, $8, $9 }' | sort
+			key, $6, substr(perms, length(perms) - 2), $4, $8, $9 }' | sort
 }
 
 _same_ls() {
@@ -527,15 +595,24 @@ _same_ls() {
 	[ "$_cl_k" = "$_cl_d" ]
 }
 
-# check_ls NAME: polls until `shmwatch ls` has exactly the kernel's segments (in every namespace
-# some process is in) with the same key, nattch, perms, size, status and number of holders.
+# check_ls NAME: polls until `shmwatch ls` shows the segments this scenario owns (owned_segs)
+# exactly as the kernel has them: the same ones (none missing, none left over), with the same
+# key, nattch, perms, size, status and number of holders. Other segments on the host (other
+# namespaces, other workloads) are not compared: shmwatch's view of them is checked by nothing
+# here. FAIL when the scenario owns no segment (nothing to compare).
 check_ls() {
+	owned_segs >"$T/ls.owned"
+	if [ ! -s "$T/ls.owned" ]; then
+		fail "$1 (ls): the scenario owns no segment to compare (no shmid line in $T/*.out)"
+		return 1
+	fi
 	if poll "$SHMW_WAIT" _same_ls; then
-		pass "$1"
+		pass "$1 ($(grep -c . "$T/ls.owned") segments of ours)"
 		return 0
 	fi
 	_same_ls
-	fail "$1 (ls)" "$(_show_sides "$_cl_k" "$_cl_d")"
+	fail "$1 (ls, the segments of ours: NS SHMID KEY SIZE $(tr '\n' ';' <"$T/ls.owned"))" \
+		"$(_show_sides "$_cl_k" "$_cl_d")"
 	return 1
 }
 
@@ -694,6 +771,17 @@ log_about() {
 	done
 }
 
+# log_mine SHMID [NS]: the log's lines (rotated files too, in order) about SHMID in NS (default:
+# our namespace). A shmid alone is not ours: small ones recur in every IPC namespace (each
+# container has a shmid 0), and the daemon logs every namespace.
+log_mine() {
+	log_about "$1" >"$T/log_mine.sel"
+	[ -s "$T/log_mine.sel" ] || return 0
+	"$JSONX" . shmid ns <"$T/log_mine.sel" 2>/dev/null |
+		awk -v s="$1" -v n="${2:-$SELF_NS}" '$1 == s && $2 == n { print NR }' >"$T/log_mine.nr"
+	awk 'NR == FNR { want[$1] = 1; next } FNR in want' "$T/log_mine.nr" "$T/log_mine.sel"
+}
+
 # ev_lines EVENT SHMID [NS]: the log's lines of EVENT (create, rmid, destroy, linger, linger_end,
 # orphan, or any other) about SHMID in NS (default: our namespace), in order.
 ev_lines() {
@@ -764,9 +852,47 @@ num_in() {
 }
 
 # let_time_pass SECONDS: for checks that something does NOT happen: they need time to pass.
+# Prefer wait_reconciles, which waits for the daemon to have looked.
 let_time_pass() {
 	poll "$1" false
 	return 0
+}
+
+# wait_reconciles N: waits until the daemon has finished N more passes over the kernel's segment
+# tables (status reconciles, every 2 s; the lifecycle alerts are looked at on the same tick) than
+# when called: N = 2 is a whole pass that began after the call, and at least 2 s. For checks that
+# something does NOT happen. FAIL if the count does not grow within 4 s a pass (scaled).
+_reconciles_ge() {
+	[ "$(status_field reconciles 2>/dev/null)" -ge "$1" ] 2>/dev/null
+}
+wait_reconciles() {
+	_wr0=$(status_field reconciles 2>/dev/null)
+	case $_wr0 in
+	'' | *[!0-9]*)
+		fail "status reconciles is not a number: '$_wr0'"
+		return 1
+		;;
+	esac
+	if poll "$(scaled $((4 * $1)))" _reconciles_ge $((_wr0 + $1)); then
+		return 0
+	fi
+	fail "the daemon did not finish $1 reconcile passes in $(scaled $((4 * $1))) s (from $_wr0)"
+	return 1
+}
+
+# kernel_secs: the kernel's coarse realtime seconds, the clock of shm_ctime (shmw-oracle ksecs):
+# it turns up to a tick after `date +%s` does.
+kernel_secs() {
+	"$ORACLE" ksecs
+}
+
+# wait_kernel_second_after SECONDS: waits until the kernel's clock of shm_ctime has passed that
+# second, so that a segment created (or changed) now gets a later shm_ctime.
+_kernel_after() {
+	[ "$(kernel_secs)" -gt "$1" ]
+}
+wait_kernel_second_after() {
+	wait_until "the kernel's clock (shm_ctime's) to pass second $1" _kernel_after "$1"
 }
 
 # proc_cmdline PID: /proc/PID/cmdline with its NULs as spaces (as shmwatchd reports it).
@@ -784,9 +910,14 @@ user_of() {
 	awk -F: -v u="$1" '$3 == u { print $1; exit }' /etc/passwd
 }
 
-# kseg_col SHMID COLUMN [NS]: a column of /proc/sysvipc/shm for SHMID in our namespace (key,
-# shmid, perms, size, cpid, lpid, nattch, uid, gid, cuid, cgid, atime, dtime, ctime).
+# kseg_col SHMID COLUMN [NS]: a column of /proc/sysvipc/shm for SHMID in NS (default: our
+# namespace) (key, shmid, perms, size, cpid, lpid, nattch, uid, gid, cuid, cgid, atime, dtime,
+# ctime).
 kseg_col() {
+	if [ -n "${3:-}" ] && [ "$3" != "$SELF_NS" ]; then
+		"$ORACLE" col "$1" "$2" --ns "$3"
+		return
+	fi
 	awk -v s="$1" -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 		$2 == s { print $(col[c]); exit }' /proc/sysvipc/shm
 }
