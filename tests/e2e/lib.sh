@@ -713,11 +713,12 @@ same() {
 # ---- the event log ----------------------------------------------------------------------------
 
 # log_has EVENT CAUSE PID SHMID [ACTOR] [SOURCE]: the daemon's log file (SOURCE "log", default)
-# or `shmwatch --json events -n 200` (SOURCE "client") has such an event: 200, not 10, since the
-# daemon sees every process on the host and other activity may come in between.
+# or `shmwatch --json events -n 10000` (SOURCE "client") has such an event: all the recent lines
+# the daemon keeps (--recent, 4096 by default), since it sees every process on the host and the
+# ring of recent lines is shared with every other workload's events.
 log_has() {
 	if [ "${6:-log}" = client ]; then
-		sw --json events -n 200 >"$T/events.client" 2>&1 || return 1
+		sw --json events -n 10000 >"$T/events.client" 2>&1 || return 1
 		_lf=$T/events.client
 	else
 		log_about "$4" >"$T/events.sel"
