@@ -41,10 +41,11 @@
  * map_files: shmem encodes the inode's random generation with its number, the shmid) is looked
  * for in every process's maps, and the candidate whose namespace one of the processes mapping
  * that same file is in, if only one is, is the segment (holders do not all leave the namespace
- * of what they hold; a foreign segment's holders are in its own). Still several: the oracle
- * says it cannot tell (exit 4). So what this proves is "the address space maps a segment with
- * this id, size and key, held from that namespace", which identifies it unless two namespaces
- * have segments equal in all three and processes in both map that file.
+ * of what they hold; a foreign segment's holders are in its own); none, while one of them lives
+ * in a namespace made after the oracle read the tables: that namespace's segment. Still several:
+ * the oracle says it cannot tell (exit 4). So what this proves is "the address space maps a
+ * segment with this id, size and key, held from that namespace", which identifies it unless two
+ * namespaces have segments equal in all three and processes in both map that file.
  *
  * A process whose main thread has exited has an empty /proc/PID/maps; another thread's
  * (/proc/TID/maps and map_files) are read instead.
@@ -84,7 +85,8 @@ struct seg {
 
 struct nsinfo {
 	unsigned long inum;
-	int pid; /* a process in it */
+	int pid;  /* a process in it */
+	int read; /* its table was read */
 };
 
 struct mapping {
@@ -159,7 +161,7 @@ static void collect_namespaces(void)
 	if (!self_ns)
 		fail_sys("stat /proc/self/ns/ipc");
 	nss = xrealloc(nss, sizeof(*nss) * (capnss = 8));
-	nss[nnss++] = (struct nsinfo){self_ns, getpid()};
+	nss[nnss++] = (struct nsinfo){self_ns, getpid(), 0};
 	while ((de = readdir(d))) {
 		char path[64];
 		unsigned long ino;
@@ -177,7 +179,7 @@ static void collect_namespaces(void)
 			continue;
 		if (nnss == capnss)
 			nss = xrealloc(nss, sizeof(*nss) * (capnss *= 2));
-		nss[nnss++] = (struct nsinfo){ino, atoi(de->d_name)};
+		nss[nnss++] = (struct nsinfo){ino, atoi(de->d_name), 0};
 	}
 	closedir(d);
 }
@@ -221,6 +223,7 @@ static void read_tables(void)
 
 		if (!f)
 			continue;
+		nss[n].read = 1;
 		if (!fgets(line, sizeof(line), f)) { /* header */
 			fclose(f);
 			continue;
@@ -439,16 +442,34 @@ static struct idscan *scan_id(int id)
 	return sc;
 }
 
+static unsigned long ns_of_pid(int pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", pid);
+	return ns_of(path);
+}
+
+static int table_read(unsigned long ns)
+{
+	for (size_t i = 0; i < nnss; i++)
+		if (nss[i].inum == ns)
+			return nss[i].read;
+	return 0; /* a namespace made after we looked */
+}
+
 /* A mapping that matches several segments (same id, size and key in different namespaces):
  * the segment is the one whose namespace some process mapping the same file lives in, when
  * exactly one candidate's namespace is such. Holders do not usually all leave the namespace of
- * a segment they hold, and a foreign segment's holders are in its own. Returns the index, or
- * -2 (still ambiguous). */
+ * a segment they hold, and a foreign segment's holders are in its own. When none is, and one of
+ * those processes lives in a namespace whose table was not read (made since, or its process
+ * gone), the file is a segment of that namespace: none of the candidates. Returns the index,
+ * -1 (none) or -2 (still ambiguous). */
 static int resolve(const char *path, int id, const int *cand, size_t ncand)
 {
 	struct fhandle h;
 	struct idscan *sc;
-	int found = -2;
+	int found = -2, unread = 0;
 
 	if (handle_of(path, &h) < 0)
 		return -2;
@@ -456,6 +477,8 @@ static int resolve(const char *path, int id, const int *cand, size_t ncand)
 	for (size_t i = 0; i < sc->nfiles; i++) {
 		if (!same_handle(&sc->files[i].h, &h))
 			continue;
+		for (size_t n = 0; n < sc->files[i].nnss; n++)
+			unread |= !table_read(sc->files[i].nss[n]);
 		for (size_t c = 0; c < ncand; c++)
 			for (size_t n = 0; n < sc->files[i].nnss; n++)
 				if (segs[cand[c]].ns == sc->files[i].nss[n]) {
@@ -464,7 +487,7 @@ static int resolve(const char *path, int id, const int *cand, size_t ncand)
 					found = cand[c];
 				}
 	}
-	return found;
+	return found == -2 && unread ? -1 : found;
 }
 
 /* The segment a mapping belongs to: index, -1 for none, -2 for several. */
@@ -496,12 +519,13 @@ static int attribute(int pid, const char *base, const char *range, int id, uint3
 		cand[ncand++] = (int)i;
 	}
 	found = ncand ? cand[0] : -1;
-	if (ncand > 1 && (found = resolve(path, id, cand, ncand)) < 0) {
+	if (ncand > 1 && (found = resolve(path, id, cand, ncand)) == -2) {
 		fprintf(stderr,
-			"shmw-oracle: pid %d maps id %d key 0x%08x size %llu, which matches a "
-			"segment in namespace %lu and one in %lu, and no process in just one of "
-			"them maps that file: cannot attribute\n",
-			pid, id, name_key, segs[cand[0]].size, segs[cand[0]].ns, segs[cand[1]].ns);
+			"shmw-oracle: pid %d (namespace %lu) maps id %d key 0x%08x size %llu, "
+			"which matches a segment in namespace %lu, one in %lu (%zu in all), and "
+			"no process in just one of them maps that file: cannot attribute\n",
+			pid, ns_of_pid(pid), id, name_key, segs[cand[0]].size, segs[cand[0]].ns,
+			segs[cand[1]].ns, ncand);
 		*ambiguous = 1;
 	}
 	free(cand);
