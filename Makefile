@@ -105,12 +105,12 @@ stress: deps
 VGSHIM := $(OUTPUT)/tests/libshmw-vgshim.so
 
 .PHONY: tests-bin
-tests-bin: $(UNIT_BINS) $(HELPER_BINS) $(VGSHIM)
+tests-bin: $(UNIT_BINS) $(HELPER_BINS) $(VGSHIM) $(OUTPUT)/kernels/fentry-probe
 
 unit: $(UNIT_BINS)
 	$(Q)./tests/run.sh $(OUTPUT) unit
 
-e2e: all $(HELPER_BINS) $(VGSHIM)
+e2e: all $(HELPER_BINS) $(VGSHIM) $(OUTPUT)/kernels/fentry-probe
 	$(Q)./tests/run.sh $(OUTPUT) e2e
 
 bench: deps
