@@ -402,7 +402,7 @@ _k_who() {
 
 # _d_who SHMID [NS]: the same text from `shmwatch who --json`.
 _d_who() {
-	_dj=$(sw --json who "$1" ${2:+--ns "$2"} 2>"$T/who.err")
+	_dj=$(sw --json who "$1" --ns "${2:-$SELF_NS}" 2>"$T/who.err")
 	_drc=$?
 	if [ "$_drc" != 0 ]; then
 		if [ "$_drc" = 1 ]; then
@@ -444,6 +444,9 @@ _show_sides() { # _show_sides KERNEL-TEXT SHMWATCH-TEXT
 	echo "$2" | sed 's/^/  /'
 }
 
+# (who_field, who_holder_field and check_who ask for SHMID in NS, default our namespace, always
+# with --ns: the same shmid may exist in a container's namespace too, and then who without --ns
+# answers "ambiguous".)
 # check_who NAME SHMID [NS]: polls until `shmwatch who` equals the kernel (same holder pids with
 # the same VMA counts and the same address-space grouping; vmas summed over distinct mm equals
 # the kernel's nattch; key, nattch, size, perms and dest status equal /proc/sysvipc/shm).
@@ -620,7 +623,7 @@ check_ls() {
 
 # who_holder_field SHMID PID FIELD [NS]: FIELD of PID's element in who SHMID's holders.
 who_holder_field() {
-	sw --json who "$1" ${4:+--ns "$4"} | "$JSONX" 'holders[]' pid "$3" |
+	sw --json who "$1" --ns "${4:-$SELF_NS}" | "$JSONX" 'holders[]' pid "$3" |
 		awk -v p="$2" '$1 == p { $1 = ""; sub(/^ /, ""); print; exit }'
 }
 
@@ -662,7 +665,7 @@ check_rc() {
 
 # who_field SHMID FIELD [NS]: one top-level field of `shmwatch who`.
 who_field() {
-	sw --json who "$1" ${3:+--ns "$3"} | "$JSONX" "$2"
+	sw --json who "$1" --ns "${3:-$SELF_NS}" | "$JSONX" "$2"
 }
 
 # hend NAME [SIGNAL]: ends NAME's main process (default SIGUSR1: a clean exit(0)), waits until it
