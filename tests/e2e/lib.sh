@@ -570,7 +570,8 @@ _owned_filter() {
 # Rows "ns shmid key nattch perms size status holders" of the owned segments, from the kernel
 # (one reading of /proc, with the oracle's attribution of every mapping).
 _k_ls() {
-	"$ORACLE" all | awk '{ print $1, $2, $3, $6, $4, $5, $7 }' | _owned_filter "$T/ls.owned" |
+	"$ORACLE" all 2>"$T/oracle.err" | awk '{ print $1, $2, $3, $6, $4, $5, $7 }' |
+		_owned_filter "$T/ls.owned" |
 		awk '{
 		perms = $6; dest = (int(substr(perms, 1, length(perms) - 3)) % 2) == 1
 		printf "%s %s key=%s nattch=%s perms=%s size=%s status=%s holders=%s\n", $1, $2, \
@@ -615,7 +616,7 @@ check_ls() {
 	fi
 	_same_ls
 	fail "$1 (ls, the segments of ours: NS SHMID KEY SIZE $(tr '\n' ';' <"$T/ls.owned"))" \
-		"$(_show_sides "$_cl_k" "$_cl_d")"
+		"$(_show_sides "$_cl_k" "$_cl_d")" "$(sed 's/^/oracle: /' "$T/oracle.err")"
 	return 1
 }
 

@@ -160,7 +160,7 @@ same_as_list() {
 # says (read before and after it: nothing changed in between); then the file: a rewrite of it
 # (a new inode) between two reads of the client that agree must have their value.
 # inode: the file's inode (a rewrite renames a new file over it).
-inode() { ls -i "$MF" 2>/dev/null | awk '{ print $1 }'; }
+inode() { stat -c %i "$MF" 2>/dev/null; }
 _inode_not() { [ "$(inode)" != "$1" ]; }
 _file_bracket() {
 	_fb_i=$(inode)

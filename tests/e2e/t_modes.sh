@@ -122,7 +122,7 @@ else
 	refusal() { status_field mode_reason | sed -n 's/^fentry refused: \(E[A-Z0-9]*\) .*/\1/p'; }
 	check_eq "--mode auto: the refusal is the kernel's (fentry-probe)" "$KERNEL_FENTRY" refusal
 	check "--mode auto: so does the start-up log" grep -q \
-		"BPF loaded: tracepoint mode (fentry refused: $KERNEL_FENTRY $AT[);]" "$T/daemon.log"
+		"BPF loaded: tracepoint mode (fentry refused: $KERNEL_FENTRY ${AT}[);]" "$T/daemon.log"
 	check_eq "--mode auto: metrics say tracepoint" tracepoint metrics_mode
 	check "--mode auto: the refusal is no libbpf warning" sh -c "! grep -q 'warning: libbpf' '$T/daemon.log'"
 fi
