@@ -30,8 +30,12 @@ if [ ! -f "$SHIM" ]; then
 	finish
 fi
 
-# The daemon runs slowly under memcheck: longer waits.
-SHMW_WAIT=20
+# The daemon runs slowly under memcheck, and it sees every event of the host: longer waits, and
+# a client that waits longer than its default 5 s for an answer.
+SHMW_WAIT=$(scaled 20)
+sw() {
+	"$SHMWATCH" --socket "$T/sock" --timeout "$(scaled 30)" "$@"
+}
 LD_PRELOAD=$SHIM valgrind --leak-check=full --error-exitcode=99 --errors-for-leak-kinds=definite \
 	--track-origins=yes --num-callers=30 --suppressions="$VG_DIR/shmwatchd.supp" \
 	--log-file="$T/valgrind.log" \
