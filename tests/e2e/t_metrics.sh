@@ -158,13 +158,15 @@ same_as_list() {
 }
 # check_gauge NAME GAUGE LABEL COUNT...: polls until the client's GAUGE{LABEL} equals what COUNT
 # says (read before and after it: nothing changed in between); then the file: a rewrite of it
-# (a new inode) between two reads of the client that agree must have their value.
+# (a new inode) after one read of the client and before another that agrees must have their value.
 # inode: the file's inode (a rewrite renames a new file over it).
 inode() { stat -c %i "$MF" 2>/dev/null; }
 _inode_not() { [ "$(inode)" != "$1" ]; }
 _file_bracket() {
-	_fb_i=$(inode)
+	# The daemon answers and rewrites the file in one thread: a file renamed after v0 was answered
+	# (its inode read after v0) was computed after v0 too.
 	_fb_v0=$(from_client "$1" "$2")
+	_fb_i=$(inode)
 	poll "$(scaled 3)" _inode_not "$_fb_i" || return 1
 	_fb_vf=$(from_file "$1" "$2")
 	_fb_v1=$(from_client "$1" "$2")
