@@ -4,7 +4,9 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-start_daemon || finish
+# events -n reads the ring of recent lines, which every workload on the host shares: keep as many
+# as one request can ask for (10000; the default keeps 4096).
+start_daemon --recent 10000 || finish
 # A follower connected first must see the events live (-n 0: no history).
 BASE=$(status_field clients)
 sw --json events -f -n 0 >"$T/follow" 2>"$T/follow.err" &
