@@ -776,25 +776,39 @@ log_about() {
 	done
 }
 
+# ns_since NS: when this scenario made namespace NS (the latest shmw-hold "ns NS SINCE" line of its
+# files, RFC 3339 UTC), or nothing for a namespace it did not make. A namespace's inode is reused
+# once the namespace is gone (containers come and go all the time): the log's lines about NS from
+# before SINCE are about an earlier namespace with that number.
+ns_since() {
+	cat "$T"/*.out 2>/dev/null | awk -v n="$1" '$2 == "ns" && $3 == n && NF >= 4 { s = $4 }
+		END { print s }'
+}
+
 # log_mine SHMID [NS]: the log's lines (rotated files too, in order) about SHMID in NS (default:
-# our namespace). A shmid alone is not ours: small ones recur in every IPC namespace (each
-# container has a shmid 0), and the daemon logs every namespace.
+# our namespace), since the scenario made NS (ns_since). A shmid alone is not ours: small ones
+# recur in every IPC namespace (each container has a shmid 0), and the daemon logs every
+# namespace.
 log_mine() {
 	log_about "$1" >"$T/log_mine.sel"
 	[ -s "$T/log_mine.sel" ] || return 0
-	"$JSONX" . shmid ns <"$T/log_mine.sel" 2>/dev/null |
-		awk -v s="$1" -v n="${2:-$SELF_NS}" '$1 == s && $2 == n { print NR }' >"$T/log_mine.nr"
+	_lmn=${2:-$SELF_NS}
+	"$JSONX" . shmid ns time <"$T/log_mine.sel" 2>/dev/null |
+		awk -v s="$1" -v n="$_lmn" -v t="$(ns_since "$_lmn")" \
+			'$1 == s && $2 == n && $3 >= t { print NR }' >"$T/log_mine.nr"
 	awk 'NR == FNR { want[$1] = 1; next } FNR in want' "$T/log_mine.nr" "$T/log_mine.sel"
 }
 
 # ev_lines EVENT SHMID [NS]: the log's lines of EVENT (create, rmid, destroy, linger, linger_end,
-# orphan, or any other) about SHMID in NS (default: our namespace), in order.
+# orphan, or any other) about SHMID in NS (default: our namespace), in order, since the scenario
+# made NS (ns_since).
 ev_lines() {
 	log_about "$2" >"$T/ev_lines.sel"
 	[ -s "$T/ev_lines.sel" ] || return 0
-	"$JSONX" . event shmid ns <"$T/ev_lines.sel" 2>/dev/null |
-		awk -v e="$1" -v s="$2" -v n="${3:-$SELF_NS}" '$1 == e && $2 == s && $3 == n { print NR }' \
-			>"$T/ev_lines.nr"
+	_eln=${3:-$SELF_NS}
+	"$JSONX" . event shmid ns time <"$T/ev_lines.sel" 2>/dev/null |
+		awk -v e="$1" -v s="$2" -v n="$_eln" -v t="$(ns_since "$_eln")" \
+			'$1 == e && $2 == s && $3 == n && $4 >= t { print NR }' >"$T/ev_lines.nr"
 	awk 'NR == FNR { want[$1] = 1; next } FNR in want' "$T/ev_lines.nr" "$T/ev_lines.sel"
 }
 

@@ -14,7 +14,7 @@ first_shmid() {
 }
 # life SHMID [NS]: the lifecycle events of SHMID, in log order, on one line.
 life() {
-	log_about "$1" | "$JSONX" . event shmid ns | awk -v s="$1" -v n="${2:-$SELF_NS}" '
+	log_mine "$1" "${2:-}" | "$JSONX" . event shmid ns | awk -v s="$1" -v n="${2:-$SELF_NS}" '
 		$2 == s && $3 == n && ($1 == "create" || $1 == "rmid" || $1 == "destroy" ||
 		$1 == "linger" || $1 == "linger_end" || $1 == "orphan") { printf "%s%s", sep, $1; sep = " " }'
 }

@@ -74,7 +74,7 @@ check_eq "linger: the holder's cmdline" "$(proc_cmdline "$S")" \
 check_eq "linger: the holder's cgroup" "$(proc_cgroup "$S")" \
 	ev_field linger "$ID" "" 'holders[0].cgroup'
 attach_time() {
-	log_about "$ID" | "$JSONX" . event cause pid shmid time |
+	log_mine "$ID" | "$JSONX" . event cause pid shmid time |
 		awk -v p="$S" -v s="$ID" '$1 == "attach" && $2 == "shmat" && $3 == p && $4 == s {
 			print $5; exit }'
 }

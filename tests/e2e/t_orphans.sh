@@ -75,7 +75,7 @@ TA=$(secs_between "$(ev_field create "$IDA" "" time)" "$(ev_field orphan "$IDA" 
 check "orphan (never attached) $AFTER..$OMAX s after its create (got $TA s)" \
 	num_in "$TA" "$AFTER" "$OMAX"
 detach_time() {
-	log_about "$IDC" | "$JSONX" . event cause pid shmid time |
+	log_mine "$IDC" | "$JSONX" . event cause pid shmid time |
 		awk -v p="$C" -v s="$IDC" '$1 == "detach" && $3 == p && $4 == s { print $5; exit }'
 }
 TC=$(secs_between "$(detach_time)" "$(ev_field orphan "$IDC" "" time)")

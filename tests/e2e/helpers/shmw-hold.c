@@ -16,7 +16,10 @@
  *   PID vfork-child CPID         written by the vfork child itself before it blocks;
  *   PID vfork-done CPID          written by the parent once the child has exited
  *   PID threads N                threads started;  PID thread-exited N  (N left)
- *   PID ns INUM                  after unshare-ipc;  PID next-id N after next-id
+ *   PID ns INUM SINCE            after unshare-ipc (SINCE: the realtime clock just before it, as
+ *                                2026-11-28T09:03:57.123456Z: a namespace inode is reused once
+ *                                the namespace is gone, and the log's lines from before SINCE
+ *                                are an earlier namespace's);  PID next-id N after next-id
  *   PID rmid-forced N            after rmid-forced;  PID name NAME after name
  *   PID at-ms TIME               after at-ms: the realtime clock then (s.nanoseconds)
  *   PID split ADDR LEN WHAT      after mprotect-half, mprotect-page, munmap-page, dofork-half
@@ -570,9 +573,16 @@ int main(int argc, char **argv)
 				die("clone: %s", strerror(errno));
 			say("sibling %ld", (long)c);
 		} else if (strcmp(op, "unshare-ipc") == 0) {
+			struct timespec now;
+			struct tm tm;
+			char since[40];
+
+			clock_gettime(CLOCK_REALTIME, &now);
+			gmtime_r(&now.tv_sec, &tm);
+			strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%S", &tm);
 			if (unshare(CLONE_NEWIPC) < 0)
 				die("unshare(CLONE_NEWIPC): %s", strerror(errno));
-			say("ns %lu", ipc_ns_inum());
+			say("ns %lu %s.%06ldZ", ipc_ns_inum(), since, now.tv_nsec / 1000);
 		} else if (strcmp(op, "next-id") == 0) {
 			long n = parse_num(need_arg(++i, argc, argv, op), -1, INT_MAX, "id");
 
