@@ -316,9 +316,10 @@ EOF
 			echo different)"
 
 	# The linger alert: journal, hook, and the other user's executable.
-	if poll 15 sh -c "nsenter -t $MPID -m journalctl -D /run/log/journal --no-pager -o export \
-		SYSLOG_IDENTIFIER=shmwatchd SHMID=$O_ID 2>/dev/null | grep -q '^DEST_FOR_S='"; then
-		ent=$(jc -o export SYSLOG_IDENTIFIER=shmwatchd SHMID="$O_ID" 2>&1 |
+	# (By shmid and namespace: shmid 0 is in every namespace, and other workloads' linger too.)
+	if poll "$(scaled 15)" sh -c "nsenter -t $MPID -m journalctl -D /run/log/journal --no-pager -o export \
+		SYSLOG_IDENTIFIER=shmwatchd SHMID=$O_ID IPC_NS=$O_NS 2>/dev/null | grep -q '^DEST_FOR_S='"; then
+		ent=$(jc -o export SYSLOG_IDENTIFIER=shmwatchd SHMID="$O_ID" IPC_NS="$O_NS" 2>&1 |
 			awk 'BEGIN { RS = ""; FS = "\n" } /\nDEST_FOR_S=/ { print; exit }')
 		missing=
 		for f in PRIORITY=4 "SHMID=$O_ID" "IPC_NS=$O_NS" "HOLDER_PID=$O_PID" _TRANSPORT=journal; do
@@ -333,7 +334,11 @@ EOF
 		"$JSONX" 'segments[]' shmid ns 'holders[0].exe' |
 		awk -v s="$O_ID" -v n="$O_NS" '$1 == s && $2 == n { print $3 }')
 	same "lingering names the other user's executable (/proc/PID/exe)" "$HOLD" "$exe"
-	if poll 10 grep -q "^SHMWATCH_SHMID=$O_ID$" "$R/rt/shmwatch/hook.out"; then
+	hook_ran() {
+		grep -q "^SHMWATCH_SHMID=$O_ID\$" "$R/rt/shmwatch/hook.out" &&
+			grep -q "^SHMWATCH_NS=$O_NS\$" "$R/rt/shmwatch/hook.out"
+	}
+	if poll "$(scaled 10)" hook_ran; then
 		pass "the --alert-exec hook ran in the sandbox, with SHMWATCH_SHMID"
 	else
 		fail "the hook did not run (or wrote nothing)" "$(cat "$R/rt/shmwatch/hook.out" 2>&1)"
