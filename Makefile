@@ -5,7 +5,8 @@
 #   make test       install missing packages, build, run unit and end-to-end tests
 #   make test SHMW_TEST_NOISE=1   the same alongside a foreign load (tests/e2e/noise.sh)
 #   make SANITIZE=1 test   the same with ASan/UBSan (objects in build-san/)
-#   make stress     the long runs: a minute of churn (t_churn_verify, t_churn_loss), longer fuzzing
+#   make stress     the long runs: a minute of churn (t_churn_verify, t_churn_loss), longer fuzzing,
+#                   10 minutes of the differential random tester (t_difftest)
 #   make fuzz       build the libFuzzer targets (build/fuzz/); make fuzz-run FUZZ_SECONDS=60 runs them
 #   make static     static daemon, client and e2e helpers in build-static/ (kernels/kernels.mk)
 #   make test-kernels  the e2e scenarios on Debian's 6.1 and 6.12 kernels under qemu
@@ -52,12 +53,12 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 	      -Iinclude -Ivmlinux/$(ARCH)
 
 # Pure user-space logic shared by daemon, client and unit tests.
-COMMON_SRCS := user/jsonproto.c user/timefmt.c user/log.c
+COMMON_SRCS := user/jsonproto.c user/timefmt.c user/log.c user/escape.c
 # Daemon-only pieces.
 DAEMON_SRCS := user/shmwatchd.c user/daemon_opts.c user/daemon.c user/requests.c user/loop.c \
 	       user/loader.c user/kfeatures.c user/kallsyms.c user/ksym_bpf.c \
 	       user/mounts.c user/state.c user/seed.c user/server.c user/eventlog.c \
-	       user/segtable.c user/report.c user/procinfo.c user/lifecycle.c user/alerts.c \
+	       user/segtable.c user/mapread.c user/report.c user/procinfo.c user/lifecycle.c user/alerts.c \
 	       user/alert_exec.c user/metrics.c user/privs.c user/replay.c user/rescan.c \
 	       user/evline.c
 CLIENT_SRCS := user/shmwatch.c user/client.c user/table.c
@@ -72,27 +73,33 @@ HELPER_BINS := $(patsubst tests/e2e/helpers/%.c,$(OUTPUT)/tests/%,$(HELPER_SRCS)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run test unit e2e bench deps vmlinux format format-check clean install uninstall
+.PHONY: all run test unit e2e bench deps test-deps vmlinux format format-check clean install uninstall
 
 all: $(OUTPUT)/shmwatchd $(OUTPUT)/shmwatch
 
 deps:
 	$(Q)./scripts/install-deps.sh
 
+# What `make run` needs and what only the tests need (postgresql-15 for t_postgres).
+test-deps:
+	$(Q)./scripts/install-deps.sh --test
+
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(OUTPUT)/shmwatchd $(ARGS)
 
-test: deps
+test: test-deps
 	$(Q)$(MAKE) --no-print-directory all tests-bin
 	$(Q)./tests/run.sh $(OUTPUT)
 
 # The long versions of what `make test` runs short (README.md, Development): STRESS_CHURN_SECONDS
 # of churn by STRESS_CHURN_PROCS processes with the default ring and with a small one (events
-# lost and repaired), then each fuzz target for STRESS_FUZZ_SECONDS.
+# lost and repaired), each fuzz target for STRESS_FUZZ_SECONDS, then STRESS_DIFFTEST_SECONDS of the
+# differential random tester (last: it fails until shmwatchd is exact, issue #12).
 STRESS_CHURN_SECONDS ?= 60
 STRESS_CHURN_PROCS ?= 300
 STRESS_FUZZ_SECONDS ?= 120
+STRESS_DIFFTEST_SECONDS ?= 600
 .PHONY: stress
 stress: deps
 	$(Q)$(MAKE) --no-print-directory all tests-bin
@@ -100,6 +107,9 @@ stress: deps
 		SHMW_TEST_TIMEOUT=$$(($(STRESS_CHURN_SECONDS) * 4 + 240)) \
 		./tests/run.sh $(OUTPUT) e2e t_churn_verify t_churn_loss
 	$(Q)$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(STRESS_FUZZ_SECONDS)
+	$(Q)SHMW_DIFFTEST_SECONDS=$(STRESS_DIFFTEST_SECONDS) \
+		SHMW_TEST_TIMEOUT=$$(($(STRESS_DIFFTEST_SECONDS) + 300)) \
+		./tests/run.sh $(OUTPUT) e2e t_difftest
 
 # t_valgrind's LD_PRELOAD shim (tests/e2e/valgrind/): plain flags, never sanitized.
 VGSHIM := $(OUTPUT)/tests/libshmw-vgshim.so
@@ -191,6 +201,7 @@ $(OUTPUT)/shmwatch: $(CLIENT_OBJS) $(COMMON_OBJS)
 UNIT_DEPS_report := $(OUTPUT)/user/state.o $(OUTPUT)/user/procinfo.o $(OUTPUT)/user/segtable.o
 UNIT_DEPS_state := $(OUTPUT)/user/procinfo.o
 UNIT_DEPS_evline := $(OUTPUT)/user/report.o $(UNIT_DEPS_report)
+UNIT_DEPS_server := $(OUTPUT)/user/loop.o
 .SECONDEXPANSION:
 $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(OUTPUT)/user/%.o $(COMMON_OBJS) \
 		$$(UNIT_DEPS_$$*) | $(OUTPUT)/tests
@@ -218,7 +229,8 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 	       -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	       -DSHMW_VERSION='"$(VERSION)"' -Iinclude -Iuser -Itests/fuzz $(JSON_CFLAGS)
 FUZZ_SRCS_request := user/jsonproto.c
-FUZZ_SRCS_event := user/state.c user/report.c user/procinfo.c user/timefmt.c user/jsonproto.c user/evline.c
+FUZZ_SRCS_event := user/state.c user/report.c user/procinfo.c user/timefmt.c user/jsonproto.c user/evline.c \
+		    user/segtable.c
 FUZZ_SRCS_sysvipc := user/segtable.c
 .PHONY: fuzz fuzz-run
 fuzz: $(FUZZ_BINS)

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * fentry mode: count where the kernel itself counts (ipc/shm.c), VMA for VMA.
+ * Layer 5: fentry mode (uses common, vma, segs and holds): count where the kernel itself
+ * counts (ipc/shm.c), VMA for VMA.
  *
  * The kernel changes a segment's nattch in three places, and only there:
  *   shm_mmap  +1  shmat (and remap_file_pages) maps the segment; counted when it returned 0
  *                 (on failure it undid its own +1)
  *   shm_open  +1  vm_ops->open: a VMA was copied: fork's dup_mmap, a split, mremap's copy_vma
  *   shm_close -1  vm_ops->close: a VMA went: munmap, shmdt, a mapping over it, exit, exec
- * so the mms record of vma->vm_mm follows nattch exactly and no syscall has to be recounted:
- * the range tracepoint programs are not loaded in this mode (user/loader.c). All three are
- * counted at fexit, once the kernel has counted (and, at the last shm_close of a removed
- * segment, destroyed it): user space that looks at the segment on our event sees it as the
- * event says.
+ * so the holdings of vma->vm_mm follow nattch exactly and no syscall has to be recounted: the
+ * range tracepoint programs are not loaded in this mode (user/loader.c). All three are counted
+ * at fexit, once the kernel has counted (and, at the last shm_close of a removed segment,
+ * destroyed it): the destroy check after a detach then sees the kernel's truth.
  *
  * Why something changed is not in these functions' arguments: a VMA of another mm than
  * current's is a fork (open: dup_mmap runs in the parent) or the end of an address space
@@ -19,32 +19,21 @@
  *
  * fork: dup_mmap counts into a record that has no process yet (SHMW_MM_FORKING: user space
  * skips it); sched_process_fork, which fires before the child first runs, gives it the child's
- * pid and sends its attach events (fentry_adopt, called from on_fork).
- *
- * shmget and shmctl(IPC_RMID) stay on their syscall tracepoints in both modes: they count no
- * attachment, the tracepoints load on every kernel we support, and one code path for the
- * segment lifecycle is one path to test on every host.
+ * pid and sends its attach events (fentry_adopt, called from on_fork in procs.bpf.h).
  */
 #ifndef SHMW_FENTRY_BPF_H
 #define SHMW_FENTRY_BPF_H
 
-/* Set by user space before load. */
-const volatile __u32 fentry_mode = 0;	 /* 1: the fentry programs count, on_fork adopts */
-const volatile __u64 shm_close_addr = 0; /* &shm_close, from /proc/kallsyms */
-
 /* x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl) that change SysV VMAs. */
-#define NR_mmap		    9
-#define NR_mprotect	    10
-#define NR_munmap	    11
-#define NR_mremap	    25
-#define NR_madvise	    28
-#define NR_shmat	    30
-#define NR_execve	    59
-#define NR_exit		    60
-#define NR_shmdt	    67
-#define NR_remap_file_pages 216
-#define NR_exit_group	    231
-#define NR_execveat	    322
+#define NR_mmap	      9
+#define NR_munmap     11
+#define NR_mremap     25
+#define NR_shmat      30
+#define NR_execve     59
+#define NR_exit	      60
+#define NR_shmdt      67
+#define NR_exit_group 231
+#define NR_execveat   322
 
 /* The syscall current is in, or -1 where we cannot tell (other architectures). */
 static __always_inline long syscall_nr(struct task_struct *task)
@@ -96,50 +85,47 @@ static __always_inline __u32 fentry_cause(struct task_struct *task, __u64 mm, __
 static __always_inline int fentry_count(struct vm_area_struct *vma, int delta, bool from_mmap)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct scratch *sc = cpu_scratch();
-	__u64 mm = ptr_val(vma->vm_mm), cur = current_mm(task);
-	__u32 tgid = current_tgid(), uid = bpf_get_current_uid_gid();
+	__u64 mm = ptr_val(vma->vm_mm), cur = task_mm(task);
+	struct hold_op op = {.mm = mm, .actor = current_tgid()};
+	struct acc_seg a = {};
 	struct shmw_mm *rec;
 
-	if (!mm || !sc)
-		return 0;
-	acc_reset(&sc->acc);
-	if (!acc_file(&sc->acc, ptr_val(vma->vm_file)) || sc->acc.nsegs != 1)
+	if (!mm || !seg_of_file(&a, ptr_val(vma->vm_file)))
 		return 0;
 	rec = bpf_map_lookup_elem(&mms, &mm);
 	if (!rec) {
 		if (mm != cur) {
+			struct who none = {};
+
 			/* A close in an mm we do not track: it held nothing we count. */
 			if (delta < 0)
 				return 0;
 			/* dup_mmap: the child has no pid yet; on_fork adopts the record. */
-			rec = mm_create(mm, 0, uid, SHMW_MM_FORKING);
+			rec = mm_create(mm, &none, SHMW_MM_FORKING);
 		} else if (from_mmap && !seeding) {
 			/* No record after seeding means the mm held nothing: the count is exact. */
-			rec = mm_create(mm, tgid, uid, SHMW_MM_SEEDED);
+			rec = mm_get(mm, SHMW_MM_SEEDED);
 		} else {
 			/* Seeding (the walk installs the counts), or an mm we never saw gain a
 			 * VMA: walk it (again). */
-			rec = mm_create(mm, tgid, uid, 0);
-			if (rec && !seeding) {
-				stat_inc(SHMW_STAT_SEED_RETRY);
-				rec->version = next_version();
-				emit(TC(SHMW_EV_OVERFLOW, SHMW_CAUSE_RESYNC), mm, rec, NULL, tgid);
-			}
+			rec = mm_get(mm, 0);
+			if (rec && !seeding)
+				mm_incomplete(rec, mm, SHMW_CAUSE_RESYNC, SHMW_STAT_SEED_RETRY);
 		}
 		if (!rec)
 			return 0;
 	}
-	mark_changed(rec);
-	if (!(rec->flags & (SHMW_MM_SEEDED | SHMW_MM_FORKING)))
+	if (!(rec->flags & (SHMW_MM_SEEDED | SHMW_MM_FORKING))) {
+		mark_changed(rec);
 		return 0; /* not counted yet: a walk of it is pending and installs the counts */
-	mm_apply(rec, &sc->acc.segs[0], mm, delta,
-		 (rec->flags & SHMW_MM_FORKING) ? SHMW_CAUSE_FORK
-						: fentry_cause(task, mm, cur, rec, delta));
+	}
+	op.cause = (rec->flags & SHMW_MM_FORKING) ? SHMW_CAUSE_FORK
+						  : fentry_cause(task, mm, cur, rec, delta);
+	hold_apply(rec, &a, delta, &op);
 	return 0;
 }
 
-SEC("fexit/shm_mmap")
+SEC("?fexit/shm_mmap")
 int BPF_PROG(fx_shm_mmap, struct file *file, struct vm_area_struct *vma, int ret)
 {
 	if (ret)
@@ -147,13 +133,13 @@ int BPF_PROG(fx_shm_mmap, struct file *file, struct vm_area_struct *vma, int ret
 	return fentry_count(vma, 1, true);
 }
 
-SEC("fexit/shm_open")
+SEC("?fexit/shm_open")
 int BPF_PROG(fx_shm_open, struct vm_area_struct *vma)
 {
 	return fentry_count(vma, 1, false);
 }
 
-SEC("fexit/shm_close")
+SEC("?fexit/shm_close")
 int BPF_PROG(fx_shm_close, struct vm_area_struct *vma)
 {
 	/* Kernels before "ipc/shm: call underlying open/close vm_ops" (6.2) undo a failed
@@ -165,47 +151,31 @@ int BPF_PROG(fx_shm_close, struct vm_area_struct *vma)
 	return fentry_count(vma, -1, false);
 }
 
-/* The child's attach event for slot s of its adopted record. Global: called in a loop. */
-__noinline int adopt_slot(struct shmw_mm *rec, struct shmw_mm_slot *s, __u64 mm, __u32 actor)
-{
-	struct acc_seg a;
-	struct ev_seg e;
-
-	if (!rec || !s || !s->nvma)
-		return 0;
-	acc_of_slot(&a, s);
-	seg_adjust(&a, 0, 0); /* only its size and key, for the event */
-	rec->version = next_version();
-	ev_seg_of(&e, s, &a);
-	emit(TC(SHMW_EV_ATTACH, SHMW_CAUSE_FORK), mm, rec, &e, actor);
-	return 0;
-}
-
 /* sched_process_fork in fentry mode: the child's record, counted by dup_mmap, gets its pid. */
-static __always_inline int fentry_adopt(struct task_struct *parent, struct task_struct *child,
-					__u64 cmm)
+static __noinline int fentry_adopt(struct task_struct *parent, struct task_struct *child, __u64 cmm)
 {
-	__u32 ptgid = parent->tgid;
-	struct shmw_mm_big *big;
+	struct each_ctx c = {.mm = cmm, .kind = EACH_ADOPT, .cause = SHMW_CAUSE_FORK};
 	struct shmw_mm *rec;
-	int i;
+	struct who w;
 
 	rec = bpf_map_lookup_elem(&mms, &cmm);
 	if (!rec || !(rec->flags & SHMW_MM_FORKING))
 		return 0; /* it inherited no SysV VMA */
-	rec->tgid = child->tgid;
-	rec->uid = bpf_get_current_uid_gid();
-	fill_comm_from_task(rec->comm, parent);
-	rec->flags = (rec->flags & ~SHMW_MM_FORKING) | SHMW_MM_SEEDED;
-	for (i = 0; i < SHMW_MM_INLINE; i++)
-		adopt_slot(rec, &rec->segs[i], cmm, ptgid);
-	big = (rec->flags & SHMW_MM_BIG) ? bpf_map_lookup_elem(&mms_big, &cmm) : NULL;
-	for (i = 0; big && i < SHMW_MM_SEGS - SHMW_MM_INLINE; i++)
-		adopt_slot(rec, &big->segs[i], cmm, ptgid);
-	if (rec->flags & SHMW_MM_OVERFLOW) {
-		rec->version = next_version();
-		emit(TC(SHMW_EV_OVERFLOW, SHMW_CAUSE_FORK), cmm, rec, NULL, ptgid);
+	who_task(&w, child);
+	rec->tgid = w.tgid;
+	rec->uid = w.uid;
+	__builtin_memcpy(rec->comm, w.comm, SHMW_COMM_LEN);
+	mm_unflag(rec, SHMW_MM_FORKING);
+	mm_flag(rec, SHMW_MM_SEEDED);
+	c.actor = BPF_CORE_READ(parent, tgid);
+	if (!mm_lock(rec)) {
+		mm_incomplete(rec, cmm, SHMW_CAUSE_FORK, SHMW_STAT_BUSY);
+		return 0;
 	}
+	mm_each(rec, &c);
+	mm_unlock(rec);
+	if (rec->flags & SHMW_MM_OVERFLOW)
+		mm_incomplete(rec, cmm, SHMW_CAUSE_FORK, SHMW_STAT_OVERFLOW);
 	return 0;
 }
 

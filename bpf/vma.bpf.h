@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Recognising and counting SysV shared memory VMAs.
+ * Layer 2: recognising and counting SysV shared memory VMAs (uses common.bpf.h).
  *
- * A VMA is SysV shm when vm_file->f_op->mmap == shm_mmap (KERNEL-FACTS 4): that holds for
- * plain, SHM_RDONLY, split and SHM_HUGETLB attachments and for nothing else; the "SYSV" name
- * prefix does not (a /dev/shm file may be called that). The shmid and the IPC namespace come
- * from the shm_file_data behind vm_file->private_data.
+ * A VMA is SysV shm when vm_file->f_op->mmap == shm_mmap (docs/design.md, "Recognising SysV
+ * VMAs"): that holds for plain, SHM_RDONLY, split and SHM_HUGETLB attachments and for nothing
+ * else; the "SYSV" name prefix does not (a /dev/shm file may be called that). The shmid, the IPC
+ * namespace and the segment's own file (its kernel identity) come from the shm_file_data behind
+ * vm_file->private_data.
  */
 #ifndef SHMW_VMA_BPF_H
 #define SHMW_VMA_BPF_H
@@ -50,20 +51,29 @@ static __always_inline struct vm_area_struct *vma_plain(struct vm_area_struct *v
 	return bpf_rdonly_cast(vma, bpf_core_type_id_kernel(struct vm_area_struct));
 }
 
-/* Per-segment VMA counts over a walk. Lives in map memory: counters kept on the stack inside
- * an iterator loop make the verifier give up (KERNEL-FACTS 4). */
+/* One segment as a walk or a lookup saw it, and how many VMAs of it (a signed delta for the
+ * callers that count what a call will remove). */
 struct acc_seg {
 	__u64 size;
+	__u64 file;  /* the segment's shm file (shm_file_data.file): its kernel identity */
+	__u64 nsptr; /* its struct ipc_namespace */
 	__u32 ns;
 	__u32 shmid;
 	__u32 key;
 	__u32 n;
 };
 
+/* Distinct segments one walk of a range counts. A call that reaches more (munmap of a wide
+ * range over a process holding hundreds) is not counted by BPF: the mm is flagged and user
+ * space walks it with the iterator program, which has no such bound (seed.bpf.h). */
+#define ACC_SEGS 64
+
+/* Per-segment VMA counts over a walk. Lives in map memory: counters kept on the stack inside
+ * an iterator loop make the verifier give up. */
 struct shmw_acc {
 	__u32 nsegs;
 	__u32 overflow; /* more distinct segments than slots, or ACC_BUSY */
-	struct acc_seg segs[SHMW_MM_SEGS];
+	struct acc_seg segs[ACC_SEGS];
 };
 
 /* acc.overflow when the walk could not run (the mmap lock was taken: the open-coded iterator
@@ -101,7 +111,7 @@ static __always_inline __u32 shm_key_at(const unsigned char *name)
 	return key;
 }
 
-/* Whether a file is a SysV shm segment's (KERNEL-FACTS 4). */
+/* Whether a file is a SysV shm segment's. */
 static __always_inline bool is_shm_file(__u64 file_addr)
 {
 	struct file *file = (struct file *)file_addr;
@@ -109,27 +119,47 @@ static __always_inline bool is_shm_file(__u64 file_addr)
 	return file && (__u64)BPF_CORE_READ(file, f_op, mmap) == shm_mmap_addr;
 }
 
-/* acc_add's segment identity in one argument (a global function takes at most five). */
-#define SEG_ID(ns, shmid) (((__u64)(ns) << 32) | (__u32)(shmid))
+/*
+ * Fills s from a VMA's file if it maps a SysV segment; returns 1 if so. All probe reads: the
+ * file comes as a number (global functions cannot take the trusted VMA pointer on older
+ * kernels). Global: the verifier checks it once.
+ */
+__noinline int seg_of_file(struct acc_seg *s, __u64 file_addr)
+{
+	struct file *file = (struct file *)file_addr;
+	struct shm_file_data *sfd;
+
+	if (!s || !file)
+		return 0;
+	if ((__u64)BPF_CORE_READ(file, f_op, mmap) != shm_mmap_addr)
+		return 0;
+	sfd = (struct shm_file_data *)BPF_CORE_READ(file, private_data);
+	s->ns = BPF_CORE_READ(sfd, ns, ns.inum);
+	s->nsptr = (__u64)BPF_CORE_READ(sfd, ns);
+	s->shmid = BPF_CORE_READ(sfd, id);
+	s->file = (__u64)BPF_CORE_READ(sfd, file);
+	s->size = BPF_CORE_READ(file, f_inode, i_size);
+	s->key = shm_key_at(BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	s->n = 1;
+	return 1;
+}
 
 /*
- * Adds d VMAs of segment id (SEG_ID) to acc; returns 1. Global, so that the verifier checks
- * it once instead of once per loop state of every caller (load time fell from seconds to
- * milliseconds). d is a signed delta for the callers that count what a call will remove
- * (acc_seg.n read back as int).
+ * Adds d VMAs of segment s to acc; returns 1. Global, so that the verifier checks it once
+ * instead of once per loop state of every caller (load time fell from seconds to
+ * milliseconds).
  */
-__noinline int acc_add(struct shmw_acc *acc, __u64 id, __u64 size, __u32 key, int d)
+__noinline int acc_add(struct shmw_acc *acc, const struct acc_seg *s, int d)
 {
-	__u32 ns = id >> 32, shmid = (__u32)id;
 	int i;
 
-	if (!acc)
+	if (!acc || !s)
 		return 0;
 	/* Find first, add after the loop: the loop body stays small for the verifier. */
-	for (i = 0; i < SHMW_MM_SEGS; i++) {
+	for (i = 0; i < ACC_SEGS; i++) {
 		if (i >= acc->nsegs)
 			break;
-		if (acc->segs[i].ns == ns && acc->segs[i].shmid == shmid) {
+		if (acc->segs[i].ns == s->ns && acc->segs[i].shmid == s->shmid) {
 			acc->segs[i].n += d;
 			return 1;
 		}
@@ -137,63 +167,33 @@ __noinline int acc_add(struct shmw_acc *acc, __u64 id, __u64 size, __u32 key, in
 	/* Not found: append at nsegs. Reading the index from memory, not the loop variable,
 	 * lets the verifier treat every way out of the loop as one state. */
 	i = acc->nsegs;
-	if (i < 0 || i >= SHMW_MM_SEGS) {
+	if (i < 0 || i >= ACC_SEGS) {
 		acc->overflow = 1;
 		return 1;
 	}
-	acc->segs[i].ns = ns;
-	acc->segs[i].shmid = shmid;
-	acc->segs[i].key = key;
-	acc->segs[i].size = size;
+	acc->segs[i] = *s;
 	acc->segs[i].n = d;
 	acc->nsegs = i + 1;
 	return 1;
 }
 
-/*
- * Adds d VMAs of a file's segment to acc if it is a SysV shm file; returns 1 if it was.
- * Global, for the same reason. The file comes as a number (all reads are probe reads): global
- * functions cannot take the trusted VMA pointer on older kernels.
- */
+/* Adds d VMAs of a file's segment to acc if it is a SysV shm file; returns 1 if it was. */
 __noinline int acc_file_add(struct shmw_acc *acc, __u64 file_addr, int d)
 {
-	struct file *file = (struct file *)file_addr;
-	struct shm_file_data *sfd;
+	struct acc_seg s = {};
 
-	if (!acc || !file)
+	if (!acc || !seg_of_file(&s, file_addr))
 		return 0;
-	if ((__u64)BPF_CORE_READ(file, f_op, mmap) != shm_mmap_addr)
-		return 0;
-	sfd = (struct shm_file_data *)BPF_CORE_READ(file, private_data);
-	return acc_add(acc, SEG_ID(BPF_CORE_READ(sfd, ns, ns.inum), BPF_CORE_READ(sfd, id)),
-		       BPF_CORE_READ(file, f_inode, i_size),
-		       shm_key_at(BPF_CORE_READ(file, f_path.dentry, d_name.name)), d);
-}
-
-/* Counts one VMA of a file's segment; returns 1 if it is SysV shm. */
-static __always_inline int acc_file(struct shmw_acc *acc, __u64 file_addr)
-{
-	return acc_file_add(acc, file_addr, 1);
-}
-
-static __always_inline int acc_vma(struct shmw_acc *acc, struct vm_area_struct *vma)
-{
-	struct file *file = vma_plain(vma)->vm_file;
-
-	/* Direct loads (a few ns) rule out the other VMAs before acc_file, whose probe reads
-	 * cost tens of ns each: a fork's walk passes every VMA of the child here. */
-	if (!file || (__u64)file->f_op->mmap != shm_mmap_addr)
-		return 0;
-	return acc_file(acc, (__u64)BPF_CORE_READ(vma, vm_file));
+	return acc_add(acc, &s, d);
 }
 
 /*
- * acc_vma for the walks of the open-coded iterator (6.7+ only): what the verifier lets us load
+ * The segment a VMA of the open-coded iterator maps (6.7+ only): what the verifier lets us load
  * directly there is loaded directly (a few ns, where a probe read costs tens): these walks run
- * in the syscalls being traced. private_data is void *, which loads differently across kernels:
- * it is probe-read.
+ * in the syscalls being traced, and a fork's walk passes every VMA of the child here.
+ * private_data is void *, which loads differently across kernels: it is probe-read.
  */
-static __always_inline int acc_vma_walk(struct shmw_acc *acc, struct vm_area_struct *vma)
+static __always_inline int seg_of_vma(struct acc_seg *s, struct vm_area_struct *vma)
 {
 	struct file *file = vma->vm_file; /* vma: vma_plain's */
 	struct shm_file_data *sfd;
@@ -201,17 +201,31 @@ static __always_inline int acc_vma_walk(struct shmw_acc *acc, struct vm_area_str
 	if (!file || (__u64)file->f_op->mmap != shm_mmap_addr)
 		return 0;
 	sfd = (struct shm_file_data *)BPF_CORE_READ(file, private_data);
-	return acc_add(acc, SEG_ID(BPF_CORE_READ(sfd, ns, ns.inum), BPF_CORE_READ(sfd, id)),
-		       file->f_inode->i_size, shm_key_at(file->f_path.dentry->d_name.name), 1);
+	s->ns = BPF_CORE_READ(sfd, ns, ns.inum);
+	s->nsptr = (__u64)BPF_CORE_READ(sfd, ns);
+	s->shmid = BPF_CORE_READ(sfd, id);
+	s->file = (__u64)BPF_CORE_READ(sfd, file);
+	s->size = file->f_inode->i_size;
+	s->key = shm_key_at(file->f_path.dentry->d_name.name);
+	s->n = 1;
+	return 1;
 }
 
+static __always_inline int acc_vma_walk(struct shmw_acc *acc, struct vm_area_struct *vma)
+{
+	struct acc_seg s;
+
+	if (!seg_of_vma(&s, vma))
+		return 0;
+	return acc_add(acc, &s, 1);
+}
 /*
  * Counts SysV VMAs intersecting [*lo, *hi) and widens the range to cover them whole, so that
  * after a split every piece is still inside it. With sized_from (shmdt's address), a SysV VMA
  * at the start also stretches the range to that segment's size from there.
  */
-static __always_inline void walk_range(struct task_struct *task, struct shmw_acc *acc, __u64 *lo,
-				       __u64 *hi, __u64 sized_from)
+static __noinline void walk_range(struct task_struct *task, struct shmw_acc *acc, __u64 *lo,
+				  __u64 *hi, __u64 sized_from)
 {
 	struct bpf_iter_task_vma it;
 	struct vm_area_struct *vma;
@@ -279,30 +293,17 @@ static long vma_hit_cb(struct task_struct *task, struct vm_area_struct *vma, str
 /* What shm_hit_cb read of the VMA at an address (its context must be on the stack). */
 struct shm_hit {
 	struct vma_hit vma;
-	__u64 size;
-	__u32 ns;
-	__u32 shmid;
-	__u32 key;
+	struct acc_seg seg;
 	__u32 shm; /* 1: a SysV VMA */
+	__u32 pad;
 };
 
 static long shm_hit_cb(struct task_struct *task, struct vm_area_struct *vma, struct shm_hit *h)
 {
-	struct shm_file_data *sfd;
-	struct file *file;
-
 	vma = vma_plain(vma);
-	file = vma->vm_file;
 	h->vma.start = vma->vm_start;
 	h->vma.end = vma->vm_end;
-	if (!file || (__u64)file->f_op->mmap != shm_mmap_addr)
-		return 0;
-	sfd = (struct shm_file_data *)BPF_CORE_READ(file, private_data);
-	h->ns = BPF_CORE_READ(sfd, ns, ns.inum);
-	h->shmid = BPF_CORE_READ(sfd, id);
-	h->size = file->f_inode->i_size;
-	h->key = shm_key_at(file->f_path.dentry->d_name.name);
-	h->shm = 1;
+	h->shm = seg_of_vma(&h->seg, vma);
 	return 0;
 }
 
@@ -312,8 +313,8 @@ static long shm_hit_cb(struct task_struct *task, struct vm_area_struct *vma, str
  * (nothing mapped there) or -EBUSY (the mmap lock was taken: unknown); *hit gets the VMA's
  * bounds.
  */
-static __always_inline long find_shm_at(struct task_struct *task, __u64 addr, struct shmw_acc *acc,
-					struct vma_hit *hit)
+static __noinline long find_shm_at(struct task_struct *task, __u64 addr, struct shmw_acc *acc,
+				   struct vma_hit *hit)
 {
 	struct shm_hit h = {};
 	long err;
@@ -323,7 +324,7 @@ static __always_inline long find_shm_at(struct task_struct *task, __u64 addr, st
 		return err;
 	*hit = h.vma;
 	if (h.shm)
-		acc_add(acc, SEG_ID(h.ns, h.shmid), h.size, h.key, 1);
+		acc_add(acc, &h.seg, 1);
 	return 0;
 }
 
@@ -335,10 +336,7 @@ static __always_inline long find_shm_at(struct task_struct *task, __u64 addr, st
  * Each probe takes the mmap lock with a trylock: -EBUSY (another thread holds it for writing)
  * gives up too. These run in the calling task, at its sys_enter or sys_exit.
  */
-#define PROBE_MAX   32
-#define SHMW_ENOENT 2
-#define SHMW_E2BIG  7
-#define SHMW_PAGE   4096ULL
+#define PROBE_MAX 32
 
 static __always_inline long probe(__u64 addr, struct vma_hit *hit)
 {

@@ -19,10 +19,11 @@ _shmwatch_commands='who ps ls status events lingering orphans metrics verify'
 _shmwatch_options='--socket --json --no-headers -h --human --timeout --help --version'
 _shmwatch_who_options='--ns'
 _shmwatch_events_options='-f --follow -n --last'
-_shmwatchd_options='-s --socket -l --log-file --log-max-bytes --log-keep --max-holders
---max-sharers --ring-size --recent --max-clients --admin-group --linger-after --realert
---orphan-after --alert-exec --alert-timeout --metrics-file --metrics-interval --verify-interval
---mode --priority-boost -v --verbose -h --help -V --version'
+_shmwatchd_options='-s --socket -l --log-file --log-max-bytes --log-keep --max-holders --max-holdings --max-segments
+--max-sharers --ring-size --recent --max-clients --max-clients-per-user --admin-reserve
+--client-timeout --admin-group --linger-after --realert
+--orphan-after --alert-exec --alert-timeout --alert-queue --metrics-file --metrics-interval
+--verify-interval --mode --priority-boost -v --verbose -h --help -V --version'
 
 # _shmwatch_query ARGS...: runs the client being completed (COMP_WORDS[0]) with the --socket
 # given on the command line, if any, and a short timeout; prints its output, nothing on error.
@@ -195,8 +196,9 @@ _shmwatchd()
 		_shmwatch_reply 'auto fentry tracepoint'
 		return
 		;;
-	--log-max-bytes | --log-keep | --max-holders | --max-sharers | --ring-size | --recent | \
+	--log-max-bytes | --log-keep | --max-holders | --max-holdings | --max-segments | --max-sharers | --ring-size | --recent | \
 		--max-clients | --linger-after | --realert | --orphan-after | --alert-timeout | \
+		--alert-queue | --max-clients-per-user | --admin-reserve | --client-timeout | \
 		--metrics-interval | --verify-interval | --priority-boost)
 		return
 		;;

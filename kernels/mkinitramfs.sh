@@ -28,6 +28,8 @@ if ! "$BUSYBOX" --list >/dev/null 2>&1 || ldd "$BUSYBOX" >/dev/null 2>&1; then
 fi
 
 ROOT=$(mktemp -d "${TMPDIR:-/tmp}/shmw-initramfs.XXXXXX")
+# mktemp made it 0700: as the guest's /, it would keep every other user out of everything.
+chmod 755 "$ROOT"
 trap 'rm -rf "$ROOT"' EXIT
 mkdir -p "$ROOT/bin" "$ROOT/etc" "$ROOT/shmw/build/tests" "$ROOT/shmw/tests/e2e" \
 	"$ROOT/shmw/kernels" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev" "$ROOT/tmp" "$ROOT/root"

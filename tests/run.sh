@@ -13,6 +13,8 @@
 #	Not root: each scenario counts as one skip ("needs root for BPF"), except those with a line
 #	"# shmw-test: unprivileged" (no BPF: t_fuzz.sh). A scenario that exits
 #	non-zero without a FAIL line, or prints no result at all, counts as one failure.
+#	A scenario with a line "# shmw-test: explicit" runs only when named (a full run counts it as
+#	skipped): one that is written to its final strictness but not enabled yet.
 #	SHMW_KEEP=1 keeps every scratch dir (failed ones are always kept). In CI (CI=true) a run that is
 #	not root fails instead of skipping: BPF is what these tests are about.
 #
@@ -155,6 +157,10 @@ run_e2e() {
 				[ "$want" = "$name" ] || [ "$want" = "$name.sh" ] && sel=1
 			done
 			[ "$sel" = 1 ] || continue
+		elif grep -q '^# shmw-test: explicit' "$t"; then
+			echo "SKIP $name: runs only when named (# shmw-test: explicit in $name.sh)"
+			skipped=$((skipped + 1))
+			continue
 		fi
 		found=1
 		if [ "$uid" != 0 ] && ! grep -q '^# shmw-test: unprivileged' "$t"; then

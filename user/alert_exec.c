@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -34,13 +35,27 @@ struct hook {
 	uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0: no limit */
 };
 
+/* An alert waiting for a free slot: its JSON and its environment, copied. */
+struct queued {
+	struct queued *next;
+	size_t bytes; /* all of it, for the queue's byte bound */
+	size_t len;
+	char **env; /* NULL-terminated, pointing into data */
+	char data[];
+};
+
 struct shmw_hooks {
 	char *cmd;
 	uint64_t timeout_ns;
 	unsigned max_running;
+	unsigned max_queued;
+	struct queued *qhead, **qtail;
+	size_t qbytes;
 	struct shmw_hook_stats st;
 	struct hook slots[];
 };
+
+static void start_queued(struct shmw_hooks *h);
 
 static uint64_t mono_ns(void)
 {
@@ -50,11 +65,13 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-struct shmw_hooks *shmw_hooks_new(const char *cmd, unsigned timeout_s, unsigned max_running)
+struct shmw_hooks *shmw_hooks_new(const char *cmd, unsigned timeout_s, unsigned max_running,
+				  unsigned max_queued)
 {
 	struct shmw_hooks *h;
 
-	if (!cmd || !*cmd || max_running < 1 || max_running > SHMW_HOOKS_MAX_RUNNING) {
+	if (!cmd || !*cmd || max_running < 1 || max_running > SHMW_HOOKS_MAX_RUNNING ||
+	    max_queued > SHMW_HOOKS_MAX_QUEUED) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -68,6 +85,8 @@ struct shmw_hooks *shmw_hooks_new(const char *cmd, unsigned timeout_s, unsigned 
 	}
 	h->timeout_ns = (uint64_t)timeout_s * 1000000000u;
 	h->max_running = max_running;
+	h->max_queued = max_queued;
+	h->qtail = &h->qhead;
 	return h;
 }
 
@@ -160,6 +179,49 @@ static int alert_memfd(const char *json, size_t len)
 }
 
 /*
+ * Every descriptor above 2 closed in the child, those the daemon itself inherited from whatever
+ * started it included (a shell's redirection leaves them without close-on-exec). glibc 2.34+
+ * does it in the child (close_range(3, ~0U, 0), or a walk of /proc/self/fd where the kernel
+ * lacks it). Elsewhere, every descriptor above 2 of the daemon is made close-on-exec first,
+ * the same way: the daemon runs no program but its hooks (SHMW_NO_CLOSEFROM_NP tries that path).
+ */
+#if !defined(SHMW_NO_CLOSEFROM_NP) && defined(__GLIBC__) &&                                        \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+static int close_above_2(posix_spawn_file_actions_t *fa)
+{
+	return posix_spawn_file_actions_addclosefrom_np(fa, 3);
+}
+#else
+#include <dirent.h>
+#include <sys/syscall.h>
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+static int close_above_2(posix_spawn_file_actions_t *fa)
+{
+	DIR *d;
+	struct dirent *e;
+
+	(void)fa;
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
+		return 0;
+#endif
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return errno;
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+
+		if (fd > 2 && fd != dirfd(d))
+			fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+	}
+	closedir(d);
+	return 0;
+}
+#endif
+
+/*
  * The child's setup, done by posix_spawn between clone and exec:
  * - stdin the memfd, stdout /dev/null (a `tee`-like hook must not fill the journal with alert
  *   JSON), stderr inherited (the hook's own errors are what tells an operator why it fails);
@@ -195,7 +257,7 @@ static int spawn(struct shmw_hooks *h, int mfd, char **envp, pid_t *pid)
 	if (!err)
 		err = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	if (!err)
-		err = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+		err = close_above_2(&fa);
 	if (!err)
 		err = posix_spawnattr_setsigmask(&at, &none);
 	if (!err)
@@ -212,25 +274,22 @@ static int spawn(struct shmw_hooks *h, int mfd, char **envp, pid_t *pid)
 	return err;
 }
 
-int shmw_hooks_run(struct shmw_hooks *h, const char *json, size_t len, const char *const *env)
+static struct hook *free_slot(struct shmw_hooks *h)
 {
-	struct hook *slot = NULL;
+	for (unsigned i = 0; i < h->max_running; i++)
+		if (!h->slots[i].pid)
+			return &h->slots[i];
+	return NULL;
+}
+
+/* Starts one hook in slot. 0, or -errno (counted as a spawn error). */
+static int start(struct shmw_hooks *h, struct hook *slot, const char *json, size_t len,
+		 const char *const *env)
+{
 	char **envp;
 	pid_t pid;
 	int mfd, err;
 
-	if (!h || (!json && len))
-		return -EINVAL;
-	if (!env_valid(env))
-		return -EINVAL;
-	shmw_hooks_reap(h);
-	for (unsigned i = 0; i < h->max_running && !slot; i++)
-		if (!h->slots[i].pid)
-			slot = &h->slots[i];
-	if (!slot) {
-		h->st.refused++;
-		return -EBUSY;
-	}
 	envp = build_env(env);
 	if (!envp) {
 		h->st.spawn_errors++;
@@ -257,6 +316,90 @@ int shmw_hooks_run(struct shmw_hooks *h, const char *json, size_t len, const cha
 	return 0;
 }
 
+/* A copy of the alert and its environment in one allocation, or NULL (ENOMEM). */
+static struct queued *copy_alert(const char *json, size_t len, const char *const *env)
+{
+	size_t m = 0, strings = 0, bytes;
+	struct queued *q;
+	char *p;
+
+	while (env && env[m])
+		strings += strlen(env[m++]) + 1;
+	bytes = sizeof(*q) + len + (m + 1) * sizeof(char *) + strings + sizeof(char *);
+	q = malloc(bytes);
+	if (!q)
+		return NULL;
+	q->next = NULL;
+	q->bytes = bytes;
+	q->len = len;
+	if (len) /* json may be NULL then */
+		memcpy(q->data, json, len);
+	/* The pointer array after the JSON, aligned; the strings after it. */
+	p = q->data + len;
+	p += (sizeof(char *) - (uintptr_t)p % sizeof(char *)) % sizeof(char *);
+	q->env = (char **)(void *)p;
+	p = (char *)(q->env + m + 1);
+	for (size_t i = 0; i < m; i++) {
+		size_t n = strlen(env[i]) + 1;
+
+		memcpy(p, env[i], n);
+		q->env[i] = p;
+		p += n;
+	}
+	q->env[m] = NULL;
+	return q;
+}
+
+int shmw_hooks_run(struct shmw_hooks *h, const char *json, size_t len, const char *const *env)
+{
+	struct hook *slot;
+	struct queued *q;
+
+	if (!h || (!json && len))
+		return -EINVAL;
+	if (!env_valid(env))
+		return -EINVAL;
+	shmw_hooks_reap(h); /* frees slots, and starts what waited for them */
+	slot = h->qhead ? NULL : free_slot(h);
+	if (slot)
+		return start(h, slot, json, len, env);
+	/* Every slot taken (or alerts waiting already, which go first): wait in the queue, if
+	 * it has room for one more alert and its bytes. */
+	if (h->st.queued >= h->max_queued || h->qbytes + len > SHMW_HOOKS_QUEUE_BYTES) {
+		h->st.dropped++;
+		return -EBUSY;
+	}
+	q = copy_alert(json, len, env);
+	if (!q) {
+		h->st.dropped++;
+		return -EBUSY;
+	}
+	*h->qtail = q;
+	h->qtail = &q->next;
+	h->qbytes += q->bytes;
+	h->st.queued++;
+	return SHMW_HOOK_QUEUED;
+}
+
+/* Starts waiting alerts, oldest first, while there are free slots. */
+static void start_queued(struct shmw_hooks *h)
+{
+	struct hook *slot;
+
+	while (h->qhead && (slot = free_slot(h))) {
+		struct queued *q = h->qhead;
+
+		h->qhead = q->next;
+		if (!h->qhead)
+			h->qtail = &h->qhead;
+		h->qbytes -= q->bytes;
+		h->st.queued--;
+		/* A spawn error is counted; the alert is not tried again (the next may work). */
+		start(h, slot, q->data, q->len, (const char *const *)q->env);
+		free(q);
+	}
+}
+
 /* A hook is over: count how it ended and free its slot. status < 0: it was reaped by someone
  * else (SIGCHLD set to SIG_IGN, or a waitpid(-1) elsewhere in the process), so how it ended is
  * lost; it is not known to have succeeded. */
@@ -277,8 +420,12 @@ void shmw_hooks_reap(struct shmw_hooks *h)
 {
 	uint64_t now;
 
-	if (!h || !h->st.running)
+	if (!h)
 		return;
+	if (!h->st.running) {
+		start_queued(h);
+		return;
+	}
 	now = mono_ns();
 	for (unsigned i = 0; i < h->max_running; i++) {
 		struct hook *k = &h->slots[i];
@@ -303,6 +450,7 @@ void shmw_hooks_reap(struct shmw_hooks *h)
 			k->killed = true;
 		}
 	}
+	start_queued(h);
 }
 
 void shmw_hooks_stats(const struct shmw_hooks *h, struct shmw_hook_stats *st)
@@ -326,6 +474,12 @@ void shmw_hooks_free(struct shmw_hooks *h)
 		/* Blocking is fine here: SIGKILL cannot be caught, and the daemon is stopping. */
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
+	}
+	while (h->qhead) {
+		struct queued *q = h->qhead;
+
+		h->qhead = q->next;
+		free(q);
 	}
 	free(h->cmd);
 	free(h);

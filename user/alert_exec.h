@@ -6,9 +6,12 @@
  * Each hook runs in a new process group with the default signal mask and dispositions, stdin
  * a memfd holding the alert, stdout /dev/null, stderr the daemon's own (so "sh: 1: mail: not
  * found" reaches the journal next to the daemon's messages), and no other file descriptor.
- * At most max_running hooks run at once; more are refused and counted, never queued. A hook
- * still running timeout_s seconds after it started is killed with its whole process group
- * (a hook that escapes its group with setsid/setpgid escapes that kill too).
+ * At most max_running hooks run at once; alerts that come while they all run wait in a FIFO
+ * queue of at most max_queued alerts and SHMW_HOOKS_QUEUE_BYTES bytes (their JSON and
+ * environment), and start as slots free up (on shmw_hooks_reap()). An alert that finds the
+ * queue full is dropped and counted, never run later. A hook still running timeout_s seconds
+ * after it started is killed with its whole process group (a hook that escapes its group with
+ * setsid/setpgid escapes that kill too).
  *
  * Not thread-safe: one event loop owns a struct shmw_hooks.
  */
@@ -17,39 +20,50 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHMW_HOOKS_MAX_RUNNING 1024 /* upper bound for max_running */
+#define SHMW_HOOKS_MAX_RUNNING 1024	    /* upper bound for max_running */
+#define SHMW_HOOKS_MAX_QUEUED  (1u << 20)   /* upper bound for max_queued */
+#define SHMW_HOOKS_QUEUE_BYTES (16ul << 20) /* waiting alerts hold at most this much memory */
+#define SHMW_HOOK_QUEUED       1	    /* shmw_hooks_run(): waits for a free slot */
 
-/* Counters since shmw_hooks_new(). started == succeeded + failed + timed_out + running. */
+/* Counters since shmw_hooks_new(). started == succeeded + failed + timed_out + running. Every
+ * alert given to shmw_hooks_run() (with valid arguments) ends up started, a spawn error,
+ * dropped, or still queued. */
 struct shmw_hook_stats {
 	uint64_t started;      /* hook processes created */
 	uint64_t succeeded;    /* exited with status 0 */
 	uint64_t failed;       /* exited non-zero, or killed by a signal we did not send */
 	uint64_t timed_out;    /* killed by us (SIGKILL to the group) after timeout_s */
-	uint64_t refused;      /* not started: max_running were running already */
+	uint64_t dropped;      /* never run: every slot taken and the queue full */
 	uint64_t spawn_errors; /* not started: memfd, environment or posix_spawn failed */
 	uint64_t running;      /* started and not yet reaped */
+	uint64_t queued;       /* waiting for a free slot now */
 };
 
 struct shmw_hooks;
 
-/* cmd is copied. timeout_s 0 means no time limit. max_running 1..SHMW_HOOKS_MAX_RUNNING.
- * NULL with errno EINVAL (empty cmd, max_running out of range) or ENOMEM. */
-struct shmw_hooks *shmw_hooks_new(const char *cmd, unsigned timeout_s, unsigned max_running);
+/* cmd is copied. timeout_s 0 means no time limit. max_running 1..SHMW_HOOKS_MAX_RUNNING;
+ * max_queued 0..SHMW_HOOKS_MAX_QUEUED (0: no queue, an alert that finds every slot taken is
+ * dropped). NULL with errno EINVAL (empty cmd, a number out of range) or ENOMEM. */
+struct shmw_hooks *shmw_hooks_new(const char *cmd, unsigned timeout_s, unsigned max_running,
+				  unsigned max_queued);
 
 /*
  * Starts one hook with json (len bytes, no terminator needed) on stdin. env is NULL or a
  * NULL-terminated list of "KEY=VALUE" strings added to the daemon's environment (replacing a
  * variable of the same name). Returns once the hook has been exec'd (a few ms at most, however
- * long the hook runs), with 0; or -EBUSY (max_running running: counted as refused), -EINVAL
- * (an env entry without '=' or with an empty name; not counted), or another -errno when the
- * process could not be created (counted as a spawn error). Reaps finished hooks first, so a
- * slot freed since the last shmw_hooks_reap() is usable.
+ * long the hook runs), with 0; SHMW_HOOK_QUEUED when every slot is taken and the alert (json
+ * and env copied) waits for one; or -EBUSY (every slot taken and the queue full, or no memory
+ * to queue it: dropped, counted), -EINVAL (an env entry without
+ * '=' or with an empty name; not counted), or another -errno when the process could not be
+ * created (counted as a spawn error). Reaps finished hooks first, so a slot freed since the
+ * last shmw_hooks_reap() is used (by the oldest waiting alert first).
  */
 int shmw_hooks_run(struct shmw_hooks *h, const char *json, size_t len, const char *const *env);
 
 /*
  * Collects the exit status of finished hooks and kills (SIGKILL to the process group) those
- * past their timeout; the killed ones are collected on a later call. Waits only for our own
+ * past their timeout; the killed ones are collected on a later call. Then starts waiting
+ * alerts in the slots that are free. Waits only for our own
  * pids, with WNOHANG, so it never blocks and never takes the status of another child of the
  * daemon. Call it on SIGCHLD and on every tick (the tick bounds how late a timeout kill is).
  */
@@ -57,6 +71,7 @@ void shmw_hooks_reap(struct shmw_hooks *h);
 
 void shmw_hooks_stats(const struct shmw_hooks *h, struct shmw_hook_stats *st);
 
-/* Kills every hook still running (with its group), waits for them, frees h. NULL is a no-op. */
+/* Kills every hook still running (with its group), waits for them, drops the alerts still
+ * waiting, frees h. NULL is a no-op. */
 void shmw_hooks_free(struct shmw_hooks *h);
 #endif

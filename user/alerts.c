@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Lifecycle events to their channels (see alerts.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "alert_exec.h"
@@ -107,7 +108,7 @@ json_object *shmw_alerts_linger_json(struct shmw_daemon *d, const struct shmw_ls
 	add(o, "nattch", json_object_new_int64(s->nattch));
 	if (s->rmid_known)
 		add_actor(o, "rmid_", &s->remover);
-	add(o, "repeat", u64(s->repeats));
+	add(o, "repeat", u64(s->repeats ? s->repeats - 1 : 0)); /* the last alert sent */
 	add(o, "holders", holders_json(d, s));
 	return o;
 }
@@ -155,7 +156,9 @@ static void journal_linger(const struct shmw_lseg *s, json_object *alert, uint64
 	json_object *holders = json_object_object_get(alert, "holders");
 	size_t n = holders ? json_object_array_length(holders) : 0;
 	char msg[1024], size[32], f_shmid[32], f_ns[32], f_pid[32], f_age[32];
-	const char *fields[6] = {f_shmid, f_ns, f_pid, f_age, NULL, NULL};
+	char f_comm[64], f_user[300];
+	const char *fields[] = {f_shmid, f_ns, f_pid, f_age, f_comm, f_user, NULL};
+	json_object *first = n ? json_object_array_get_idx(holders, 0) : NULL;
 	size_t off;
 
 	human(size, sizeof(size), s->size);
@@ -179,9 +182,12 @@ static void journal_linger(const struct shmw_lseg *s, json_object *alert, uint64
 	snprintf(f_shmid, sizeof(f_shmid), "SHMID=%d", s->shmid);
 	snprintf(f_ns, sizeof(f_ns), "IPC_NS=%u", s->ns);
 	snprintf(f_pid, sizeof(f_pid), "HOLDER_PID=%s",
-		 n ? json_object_get_string(
-			 json_object_object_get(json_object_array_get_idx(holders, 0), "pid"))
-		   : "");
+		 first ? json_object_get_string(json_object_object_get(first, "pid")) : "");
+	/* The holder's name and user as it chose them: the log escapes them (log.h). */
+	snprintf(f_comm, sizeof(f_comm), "HOLDER_COMM=%s",
+		 first ? json_object_get_string(json_object_object_get(first, "comm")) : "");
+	snprintf(f_user, sizeof(f_user), "HOLDER_USER=%s",
+		 first ? json_object_get_string(json_object_object_get(first, "user")) : "");
 	snprintf(f_age, sizeof(f_age), "DEST_FOR_S=%llu",
 		 (unsigned long long)secs_between(s->dest_since, now));
 	shmw_log_fields(LOG_WARNING, msg, fields);
@@ -203,6 +209,28 @@ static void journal_orphan(const struct shmw_lseg *s, uint64_t now)
 	shmw_log_fields(LOG_WARNING, msg, fields);
 }
 
+/* Reports what shmw_hooks_run() did with an alert. Drops come in floods (thousands of
+ * segments lingering at once): counted (shmwatch_alert_hooks_dropped_total) and logged at most
+ * once a minute. One daemon, one hook runner: the limit is kept here. */
+static void hook_result(struct shmw_daemon *d, const struct shmw_lseg *s, int ret)
+{
+	static struct shmw_log_limit drops;
+	uint64_t skipped;
+
+	if (ret == -EBUSY) {
+		if (shmw_log_limited(&drops, &skipped))
+			log_warn(
+			    "--alert-exec: every hook slot is taken and the queue is full "
+			    "(--alert-queue %u): alert for shmid %d dropped (%llu more dropped "
+			    "before; counted in shmwatch_alert_hooks_dropped_total, logged at "
+			    "most once a minute)",
+			    d->opts.alert_queue, s->shmid, (unsigned long long)skipped);
+		return;
+	}
+	if (ret < 0)
+		log_warn("--alert-exec for shmid %d not run: %s", s->shmid, strerror(-ret));
+}
+
 /* Runs the hook with the alert on stdin and the essentials in the environment. */
 static void hook(struct shmw_daemon *d, const char *event, const struct shmw_lseg *s,
 		 const char *json)
@@ -219,8 +247,7 @@ static void hook(struct shmw_daemon *d, const char *event, const struct shmw_lse
 	snprintf(e_key, sizeof(e_key), "SHMWATCH_KEY=0x%08x", s->key);
 	snprintf(e_size, sizeof(e_size), "SHMWATCH_SIZE=%llu", (unsigned long long)s->size);
 	ret = shmw_hooks_run(d->hooks, json, strlen(json), env);
-	if (ret)
-		log_warn("--alert-exec for shmid %d not run: %s", s->shmid, strerror(-ret));
+	hook_result(d, s, ret);
 }
 
 void shmw_alerts_on_life(void *ctx, enum shmw_life_event ev, const struct shmw_lseg *s,

@@ -29,7 +29,6 @@
  * ring-buffer drain and of each tick (so none waits while the daemon sleeps). */
 #define LOG_BATCH    (64 * 1024)
 #define RECONCILE_NS (2 * 1000000000ull) /* how often the kernel's segment tables are read */
-#define MAX_NS	     64
 
 static uint64_t now_boot(void)
 {
@@ -37,6 +36,18 @@ static uint64_t now_boot(void)
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* CLOCK_REALTIME - CLOCK_BOOTTIME: the BPF side turns its boot clock into the kernel's
+ * realtime seconds with it (a segment's shm_ctime), and it moves when the clock is set. */
+static int64_t realtime_offset(void)
+{
+	struct timespec r, b;
+
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_BOOTTIME, &b);
+	return ((int64_t)r.tv_sec - (int64_t)b.tv_sec) * 1000000000ll +
+	       ((int64_t)r.tv_nsec - (int64_t)b.tv_nsec);
 }
 
 static void recent_push(struct shmw_recent *r, const char *line, uint32_t audience)
@@ -139,32 +150,57 @@ static const struct shmw_kseg *kernel_view(uint32_t ns, uint32_t shmid, struct s
 	return shmw_segtable_find(ns, (int32_t)shmid, k) == 0 ? k : NULL;
 }
 
-/* shmget, IPC_RMID and the last release drive the segment lifecycle. */
+/* The segment as a lifecycle event describes it: the BPF side read it from the kernel when it
+ * acted, in the ring's order; the kernel's table may already say otherwise. */
+static void kseg_of_event(const struct shmw_event *ev, struct shmw_kseg *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->ns = ev->ns;
+	k->shmid = (int32_t)ev->shmid;
+	k->key = ev->key;
+	k->size = ev->size;
+	k->ctime = ev->gen;
+	if (ev->type == SHMW_EV_CREATE) {
+		k->perms = ev->aux;
+		k->uid = k->cuid = ev->uid;
+		k->cpid = (int32_t)ev->pid;
+	}
+}
+
+/* What a destroy record says released the segment. */
+static const char *destroy_cause(const struct shmw_event *ev)
+{
+	if (ev->flags & SHMW_EVF_REUSED)
+		return "vanished"; /* seen gone only when its shmid came back */
+	if (ev->cause == SHMW_CAUSE_SHMCTL)
+		return "rmid"; /* IPC_RMID of a segment nothing mapped */
+	return NULL;	       /* the detach's own cause: shmdt, exit, exec, munmap, ... */
+}
+
+/* The lifecycle records (create, rmid, destroy) and the last release of a segment. */
 static void lifecycle_event(struct shmw_daemon *d, const struct shmw_event *ev)
 {
 	struct shmw_actor by = actor_of(ev);
 	uint64_t when = shmw_boot_to_real(ev->ts);
-	const struct shmw_seg *held;
 	struct shmw_kseg k;
 
 	switch (ev->type) {
-	case SHMW_EV_SHMGET:
-		shmw_ns_note(ev->ns, ev->pid);
-		shmw_life_shmget(&d->life, ev->ns, (int32_t)ev->shmid,
-				 kernel_view(ev->ns, ev->shmid, &k), &by, when);
+	case SHMW_EV_CREATE:
+		kseg_of_event(ev, &k);
+		shmw_life_created(&d->life, ev->ns, &k, &by, when);
 		break;
 	case SHMW_EV_RMID:
-		shmw_ns_note(ev->ns, ev->pid);
-		held = shmw_state_seg(&d->state, ev->ns, ev->shmid);
-		shmw_life_rmid(&d->life, ev->ns, (int32_t)ev->shmid,
-			       kernel_view(ev->ns, ev->shmid, &k), &by,
-			       shmw_report_nholders(&d->state, held), when);
+		kseg_of_event(ev, &k);
+		shmw_life_rmid(&d->life, ev->ns, &k, &by, ev->aux, when);
+		break;
+	case SHMW_EV_DESTROY:
+		shmw_life_destroyed(&d->life, ev->ns, (int32_t)ev->shmid, ev->cause,
+				    destroy_cause(ev), (ev->flags & SHMW_EVF_REUSED) ? NULL : &by,
+				    when);
 		break;
 	case SHMW_EV_DETACH:
-		if (shmw_state_seg(&d->state, ev->ns, ev->shmid))
-			break; /* others still hold it */
-		shmw_life_released(&d->life, ev->ns, (int32_t)ev->shmid,
-				   kernel_view(ev->ns, ev->shmid, &k), ev->cause, &by, when);
+		if (!shmw_state_seg(&d->state, ev->ns, ev->shmid)) /* others still hold it */
+			shmw_life_released(&d->life, ev->ns, (int32_t)ev->shmid, when);
 		break;
 	}
 }
@@ -215,14 +251,34 @@ static void renamed(struct shmw_daemon *d, const struct shmw_event *ev)
 	}
 }
 
+/* Why the BPF side could not keep an address space's counts (shmw_event.aux of an overflow
+ * record: the counter it bumped). */
+static const char *incomplete_why(uint32_t stat)
+{
+	switch (stat) {
+	case SHMW_STAT_MAP_FULL:
+		return "a BPF map is full";
+	case SHMW_STAT_BUSY:
+		return "its record was busy on another CPU";
+	case SHMW_STAT_SEED_RETRY:
+		return "it changed before its first walk";
+	default:
+		return "a walk could not count it";
+	}
+}
+
 static void on_event(struct shmw_daemon *d, const struct shmw_event *ev)
 {
 	enum shmw_change chg;
 
 	d->events++;
+	/* Every record names a process in the namespace it acted from: a way in. */
+	if (ev->task_ns && ev->actor)
+		shmw_ns_note(ev->task_ns, ev->actor);
 	switch (ev->type) {
-	case SHMW_EV_SHMGET:
+	case SHMW_EV_CREATE:
 	case SHMW_EV_RMID:
+	case SHMW_EV_DESTROY:
 		lifecycle_event(d, ev);
 		return;
 	case SHMW_EV_RESCAN:
@@ -230,7 +286,8 @@ static void on_event(struct shmw_daemon *d, const struct shmw_event *ev)
 		return;
 	case SHMW_EV_OVERFLOW:
 		/* The mm holds more than BPF could count, or we never saw it gain a VMA. */
-		log_info("pid %u (%.16s): counts incomplete, walking it again", ev->pid, ev->comm);
+		log_info("pid %u (%.16s): counts incomplete after %s (%s), walking it again",
+			 ev->pid, ev->comm, shmw_cause_name(ev->cause), incomplete_why(ev->aux));
 		shmw_daemon_queue_walk(d, ev->pid);
 		return;
 	case SHMW_EV_OWNER:
@@ -255,22 +312,12 @@ static void on_event(struct shmw_daemon *d, const struct shmw_event *ev)
 		break;
 	}
 	chg = shmw_state_apply(&d->state, ev);
-	if (chg == SHMW_CHG_NONE) {
-		struct shmw_mmst *m = NULL;
-
-		/* No slot left for a holding the kernel reports: walk that process again. */
-		HASH_FIND(hh, d->state.mms, &ev->mm, sizeof(ev->mm), m);
-		if (ev->nvma && m && (m->flags & SHMW_MM_OVERFLOW))
-			shmw_daemon_queue_walk(d, ev->pid);
-		return;
-	}
-	shmw_daemon_report(d, ev, chg);
+	if (chg != SHMW_CHG_NONE)
+		shmw_daemon_report(d, ev, chg);
 }
 
 void shmw_daemon_report(struct shmw_daemon *d, const struct shmw_event *ev, enum shmw_change chg)
 {
-	if (ev->ns)
-		shmw_ns_note(ev->ns, ev->pid);
 	if (chg == SHMW_CHG_ATTACH || chg == SHMW_CHG_DETACH || chg == SHMW_CHG_VMAS) {
 		struct shmw_event as = *ev;
 
@@ -315,6 +362,7 @@ void shmw_daemon_drain(struct shmw_daemon *d)
 
 	d->drain_budget = DRAIN_BUDGET;
 	n = ring_buffer__consume(d->bpf.rb);
+	d->life.behind = n == -EAGAIN; /* the budget ran out: records are left */
 	if (n < 0 && n != -EAGAIN)
 		log_warn("ring buffer: %s", strerror(-n));
 	shmw_eventlog_flush(d->log);
@@ -345,17 +393,19 @@ static void on_change(void *p, enum shmw_change chg, const struct shmw_mmst *mm,
 		if (sh)
 			ev.mm = sh->mm;
 	}
-	if (seg)
-		shmw_ns_note(seg->ns, ev.pid);
 	publish_event(c->d, &ev);
 	if (c->diffs)
 		json_object_array_add(c->diffs, shmw_report_event(&ev));
 	c->changes++;
 }
 
-/* Makes the state equal to the BPF maps, publishing each difference with `cause`. */
+/* Makes the state equal to the BPF maps, publishing each difference with `cause`. At start-up
+ * (startup) the holdings new to the state are kept as got by `cause` when the line says so,
+ * not as the walk recorded them (seed, a few ms earlier): the next daemon replays the line,
+ * and a holder that stays must read back the same. Later, a holding found by a resync keeps
+ * what BPF knew of it (shmat, and when: only its ring record was lost). */
 static int sync_from_maps(struct shmw_daemon *d, uint32_t cause, uint64_t *changes,
-			  json_object *diffs)
+			  json_object *diffs, bool startup)
 {
 	struct sync_ctx c = {.d = d, .cause = cause, .ts = now_boot(), .diffs = diffs};
 	struct shmw_snapshot s;
@@ -367,14 +417,16 @@ static int sync_from_maps(struct shmw_daemon *d, uint32_t cause, uint64_t *chang
 	if (ret)
 		return ret;
 	d->seed_pending = s.unseeded;
-	/* Unseeded, or waiting for a walk whose tries all raced: BPF asks once per pending walk
-	 * (rescan_once), so the next tick walks them again. */
+	/* Unseeded, waiting for a walk whose tries all raced (BPF asks once per pending walk:
+	 * rescan_once), or counts BPF could not keep (its overflow record may be among the lost
+	 * ones): the next tick walks them again. */
 	for (size_t i = 0; i < s.n; i++)
-		if ((!(s.recs[i].flags & SHMW_MM_SEEDED) || (s.recs[i].flags & SHMW_MM_RESCAN)) &&
+		if ((!(s.recs[i].flags & SHMW_MM_SEEDED) ||
+		     (s.recs[i].flags & (SHMW_MM_RESCAN | SHMW_MM_OVERFLOW))) &&
 		    s.recs[i].tgid)
 			shmw_daemon_queue_walk(d, s.recs[i].tgid);
 	shmw_state_sync(&d->state, s.keys, s.recs, s.n, s.sharer_tgids, s.sharers, s.nsharers,
-			s.version, on_change, &c);
+			s.version, startup ? cause : 0, c.ts, on_change, &c);
 	shmw_snapshot_free(&s);
 	if (changes)
 		*changes = c.changes;
@@ -393,6 +445,85 @@ static void seed_phase(const struct shmw_daemon *d, const char *what)
 		1e6);
 }
 
+/* A process in namespace ns now, from a walk of the tasks in the kernel (not a scan of /proc):
+ * the segment tables' way in when the process we knew there has gone. */
+static uint32_t find_in_ns(void *ctx, uint32_t ns)
+{
+	struct shmw_daemon *d = ctx;
+	struct shmw_ns_row *rows;
+	uint32_t pid = 0;
+	size_t n;
+
+	if (shmw_bpf_ns_walk(&d->bpf, ns, &rows, &n))
+		return 0;
+	if (n)
+		pid = rows[0].pid;
+	free(rows);
+	return pid;
+}
+
+/* Every IPC namespace a process is in now, each with a way in. */
+static void learn_namespaces(struct shmw_daemon *d)
+{
+	struct shmw_ns_row *rows;
+	size_t n;
+	int ret = shmw_bpf_ns_walk(&d->bpf, 0, &rows, &n);
+
+	if (ret) {
+		log_warn("cannot list the IPC namespaces: %s", strerror(-ret));
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		shmw_ns_note(rows[i].ns, rows[i].pid);
+	free(rows);
+}
+
+/* The name of a live process, for segments found in the kernel's table (their creator). */
+static bool comm_of(void *ctx, uint32_t pid, char *buf)
+{
+	char path[64], line[SHMW_COMM_LEN + 2];
+	FILE *f;
+	size_t n;
+
+	(void)ctx;
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(line, 1, sizeof(line) - 1, f);
+	fclose(f);
+	if (!n)
+		return false;
+	line[n] = 0;
+	line[strcspn(line, "\n")] = 0;
+	memset(buf, 0, SHMW_COMM_LEN);
+	memcpy(buf, line, strnlen(line, SHMW_COMM_LEN - 1));
+	return true;
+}
+
+/* The segments of a kernel table as the BPF side's segment entries, so that a later shmget of
+ * one is known for a lookup and not taken for a creation. Their identity (the shm file) the
+ * BPF side learns at first sight. */
+static void seed_bpf_segs(struct shmw_daemon *d, uint32_t ns, const struct shmw_kseg *v, size_t n)
+{
+	int fd = shmw_bpf_segs_fd(&d->bpf);
+	size_t full = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct shmw_seg_key k = {.ns = ns, .shmid = (uint32_t)v[i].shmid};
+		struct shmw_seg_val s = {.size = v[i].size, .key = v[i].key, .ctime = v[i].ctime};
+
+		if (v[i].perms & SHMW_SHM_DEST)
+			s.flags = SHMW_SEG_DEST;
+		if (bpf_map_update_elem(fd, &k, &s, BPF_NOEXIST) && errno == E2BIG)
+			full++;
+	}
+	if (full)
+		log_warn("%zu segments of IPC namespace %u not known to BPF: raise --max-segments "
+			 "(a shmget of one may then be logged as a create)",
+			 full, ns);
+}
+
 int shmw_daemon_seed(struct shmw_daemon *d)
 {
 	uint32_t cause = SHMW_CAUSE_SEED;
@@ -402,6 +533,11 @@ int shmw_daemon_seed(struct shmw_daemon *d)
 	/* Every path that publishes from here on flushes when it is done (drain, tick, verify,
 	 * this seed): a write per line was most of a busy daemon's time. */
 	shmw_eventlog_buffer(d->log, LOG_BATCH);
+	shmw_ns_set_finder(find_in_ns, d);
+	d->life.comm_of = comm_of;
+	shmw_bpf_set_realtime_offset(&d->bpf, realtime_offset());
+	learn_namespaces(d);
+	seed_phase(d, "IPC namespaces listed");
 	ret = shmw_seed_all(&d->bpf, SEED_RETRIES);
 	seed_phase(d, "every task walked");
 	if (ret < 0) {
@@ -413,22 +549,24 @@ int shmw_daemon_seed(struct shmw_daemon *d)
 			 "them again",
 			 ret);
 	/* What the previous daemon logged is what it knew: start from that, and log only what
-	 * changed while nobody watched, as resync. */
+	 * changed while nobody watched, as resync (holders) or create/destroy (segments). */
 	if (strcmp(d->opts.log_path, "-") != 0)
-		replayed = shmw_replay_file(d->opts.log_path, &d->state);
+		replayed = shmw_replay_file(d->opts.log_path, &d->state, &d->life);
 	if (replayed < 0)
 		log_warn("cannot replay %s: %s", d->opts.log_path, strerror((int)-replayed));
 	if (replayed > 0) {
 		cause = SHMW_CAUSE_RESYNC;
-		log_info("replayed %ld holder events from %s", replayed, d->opts.log_path);
+		log_info("replayed %ld events from %s", replayed, d->opts.log_path);
 	}
 	seed_phase(d, "event log replayed");
-	ret = sync_from_maps(d, cause, NULL, NULL);
+	/* Segments first, then who holds them: a segment's create line comes before its
+	 * holders' attach lines. */
+	shmw_daemon_reconcile(d, true);
+	seed_phase(d, "reconciled with /proc/sysvipc/shm");
+	ret = sync_from_maps(d, cause, NULL, NULL, true);
 	if (ret)
 		return ret;
 	seed_phase(d, "state read from the maps");
-	shmw_daemon_reconcile(d, true);
-	seed_phase(d, "reconciled with /proc/sysvipc/shm");
 	shmw_bpf_stats(&d->bpf, d->bpf_stats);
 	shmw_eventlog_flush(d->log);
 	return 0;
@@ -456,16 +594,26 @@ static bool listed(const uint32_t *v, size_t n, uint32_t x)
 
 void shmw_daemon_reconcile(struct shmw_daemon *d, bool startup)
 {
-	uint32_t nss[MAX_NS];
-	size_t nns = shmw_ns_known(nss, MAX_NS);
 	uint64_t now = shmw_now_real();
 	const struct shmw_lseg *s, *tmp;
+	uint32_t *nss, *grown;
+	size_t nns = shmw_ns_list(&nss), cap = nns;
 
-	/* Also the namespaces we have segments of but no longer a way into. */
+	if (!nss)
+		return;
+	/* Also the namespaces we have segments of but no process in that we know. */
 	HASH_ITER(hh, d->life.segs, s, tmp)
 	{
-		if (nns < MAX_NS && !listed(nss, nns, s->ns))
-			nss[nns++] = s->ns;
+		if (listed(nss, nns, s->ns))
+			continue;
+		if (nns == cap) {
+			cap = cap * 2 + 8;
+			grown = realloc(nss, cap * sizeof(*nss));
+			if (!grown)
+				break;
+			nss = grown;
+		}
+		nss[nns++] = s->ns;
 	}
 	for (size_t i = 0; i < nns; i++) {
 		struct shmw_kseg *v;
@@ -473,14 +621,20 @@ void shmw_daemon_reconcile(struct shmw_daemon *d, bool startup)
 		int ret = shmw_segtable_read(nss[i], &v, &n);
 
 		if (ret == 0) {
+			if (startup)
+				seed_bpf_segs(d, nss[i], v, n);
 			shmw_life_reconcile(&d->life, nss[i], v, n, startup, now);
 			free(v);
 		} else if (ret == -ENOENT && !ns_has_holders(&d->state, nss[i])) {
-			/* Nobody left in that namespace, nobody holding its segments from
-			 * elsewhere: it is gone, and its segments with it. */
+			/* No process in that namespace (the finder looked) and nothing holding its
+			 * segments from elsewhere: nothing keeps it, and the kernel has freed it
+			 * with its segments (an nsfs bind mount could keep it, unreachable:
+			 * docs/design.md). */
 			shmw_life_reconcile(&d->life, nss[i], NULL, 0, startup, now);
+			shmw_ns_forget(nss[i]);
 		}
 	}
+	free(nss);
 	d->reconciles++;
 }
 
@@ -512,12 +666,14 @@ static void resync(struct shmw_daemon *d, bool walk_all, const char *why, json_o
 	d->nresync_pids = 0;
 	if (ret < 0)
 		log_warn("resync walk failed: %s", strerror(-ret));
-	ret = sync_from_maps(d, SHMW_CAUSE_RESYNC, &changes, diffs);
+	ret = sync_from_maps(d, SHMW_CAUSE_RESYNC, &changes, diffs, false);
 	if (ret) {
 		log_err("resync failed: %s", strerror(-ret));
 		return;
 	}
-	d->resyncs++;
+	d->resync_passes++;
+	if (changes)
+		d->resyncs++; /* a pass that repaired something */
 	if (changes)
 		log_warn("resync (%s): %llu differences repaired", why,
 			 (unsigned long long)changes);
@@ -541,7 +697,9 @@ static void tick(struct shmw_daemon *d)
 	bool lost, map_full;
 
 	shmw_daemon_drain(d);
-	if (mono - d->last_reconcile >= RECONCILE_NS) {
+	shmw_bpf_set_realtime_offset(&d->bpf, realtime_offset());
+	/* Not while records are left in the ring: the kernel's table would be ahead of them. */
+	if (mono - d->last_reconcile >= RECONCILE_NS && !d->life.behind) {
 		d->last_reconcile = mono;
 		shmw_daemon_reconcile(d, false);
 	} else {
@@ -561,8 +719,7 @@ static void tick(struct shmw_daemon *d)
 		int ret = text ? shmw_metrics_write_file(d->opts.metrics_file, text) : -ENOMEM;
 
 		d->last_metrics = mono;
-		if (ret)
-			log_warn("--metrics-file %s: %s", d->opts.metrics_file, strerror(-ret));
+		shmw_metrics_file_result(d->opts.metrics_file, ret);
 		free(text);
 	}
 	if (shmw_bpf_stats(&d->bpf, now))
@@ -597,28 +754,18 @@ void shmw_daemon_tick(struct shmw_daemon *d)
 	shmw_eventlog_flush(d->log);
 }
 
-static uint64_t map_count(int fd)
+/* Entries of a map, by walking its keys (metrics only: a few ms at 10k entries). */
+static uint64_t map_count(int fd, size_t key_size)
 {
-	uint64_t key, next, n = 0;
-	void *prev = NULL;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
-}
-
-static uint64_t sharer_count(int fd)
-{
-	uint32_t key, next;
+	unsigned char key[64], next[64];
 	uint64_t n = 0;
 	void *prev = NULL;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
+	if (key_size > sizeof(key))
+		return 0;
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(key, next, key_size);
+		prev = key;
 		n++;
 	}
 	return n;
@@ -658,25 +805,41 @@ char *shmw_daemon_metrics(struct shmw_daemon *d)
 		HASH_FIND(hh, d->state.mms, &sh->mm, sizeof(sh->mm), mm);
 		m.holder_processes += mm != NULL;
 	}
-	m.map_entries[SHMW_MM_MMS] = map_count(shmw_bpf_mms_fd(&d->bpf));
-	m.map_entries[SHMW_MM_SHARERS] = sharer_count(shmw_bpf_sharers_fd(&d->bpf));
+	m.map_entries[SHMW_MM_MMS] = map_count(shmw_bpf_mms_fd(&d->bpf), 8);
 	m.map_max_entries[SHMW_MM_MMS] = d->opts.max_mms;
-	/* The slots of holders of more than SHMW_MM_INLINE segments. */
-	m.map_entries[SHMW_MM_MMS_BIG] = map_count(shmw_bpf_mms_big_fd(&d->bpf));
-	m.map_max_entries[SHMW_MM_MMS_BIG] = d->opts.max_mms;
+	m.map_entries[SHMW_MM_HOLDS] =
+	    map_count(shmw_bpf_holds_fd(&d->bpf), sizeof(struct shmw_hold_key));
+	m.map_max_entries[SHMW_MM_HOLDS] = d->opts.max_holdings;
+	m.map_entries[SHMW_MM_SEGS] =
+	    map_count(shmw_bpf_segs_fd(&d->bpf), sizeof(struct shmw_seg_key));
+	m.map_max_entries[SHMW_MM_SEGS] = d->opts.max_segs;
+	m.map_entries[SHMW_MM_SHARERS] = map_count(shmw_bpf_sharers_fd(&d->bpf), 4);
 	m.map_max_entries[SHMW_MM_SHARERS] = d->opts.max_sharers;
 	m.clients = d->server ? shmw_server_nclients(d->server) : 0;
+	{
+		struct shmw_server_stats ss;
+
+		shmw_server_stats(d->server, &ss);
+		m.clients_dropped[SHMW_MD_REFUSED] = ss.refused;
+		m.clients_dropped[SHMW_MD_TIMEOUT] = ss.timed_out;
+		m.clients_dropped[SHMW_MD_BEHIND] = ss.behind;
+		m.client_unsent_bytes[SHMW_MC_ADMIN] = ss.unsent_admin;
+		m.client_unsent_bytes[SHMW_MC_USER] = ss.unsent_users;
+	}
 	memcpy(m.events, d->ev_counts, sizeof(m.events));
 	m.events_lost = st[SHMW_STAT_LOST];
 	m.resyncs = d->resyncs;
 	m.rescans = d->rescans;
 	m.map_full = st[SHMW_STAT_MAP_FULL];
-	m.mm_overflows = st[SHMW_STAT_OVERFLOW];
+	m.mm_incomplete = st[SHMW_STAT_OVERFLOW] + st[SHMW_STAT_BUSY];
+	m.namespaces = 1 + shmw_ns_count();
 	m.alerts[SHMW_MA_LINGER] = d->ev_counts[SHMW_ME_LINGER];
 	m.alerts[SHMW_MA_LINGER_END] = d->ev_counts[SHMW_ME_LINGER_END];
 	m.alerts[SHMW_MA_ORPHAN] = d->ev_counts[SHMW_ME_ORPHAN];
 	if (d->hooks)
 		shmw_hooks_stats(d->hooks, &m.hooks);
+	m.log_errors = shmw_eventlog_errors(d->log);
+	m.log_cuts = shmw_eventlog_cuts(d->log);
 	m.start_time_s = (double)d->started_real / 1e9;
 	m.version = SHMW_VERSION;
 	m.mode = d->bpf.mode;
@@ -700,8 +863,8 @@ static int64_t traced_nattch(const struct shmw_state *st, uint32_t ns, int32_t s
 /* Segments whose nattch differs from what the state accounts for; adds them to diffs. */
 static size_t nattch_mismatches(struct shmw_daemon *d, json_object *diffs)
 {
-	uint32_t nss[MAX_NS];
-	size_t nns = shmw_ns_known(nss, MAX_NS), bad = 0;
+	uint32_t *nss;
+	size_t nns = shmw_ns_list(&nss), bad = 0;
 
 	for (size_t i = 0; i < nns; i++) {
 		struct shmw_kseg *v;
@@ -736,6 +899,7 @@ static size_t nattch_mismatches(struct shmw_daemon *d, json_object *diffs)
 		}
 		free(v);
 	}
+	free(nss);
 	return bad;
 }
 

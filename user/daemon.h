@@ -30,18 +30,19 @@ struct shmw_daemon {
 	struct shmw_eventlog *log;
 	struct shmw_server *server;
 	struct shmw_recent recent;
-	uint64_t started_real; /* CLOCK_REALTIME ns */
-	uint64_t started_mono; /* CLOCK_MONOTONIC ns */
-	uint64_t events;       /* ring-buffer records read */
-	uint32_t drain_budget; /* records one drain may take before the loop serves others */
-	uint64_t logged;       /* event lines produced */
-	uint64_t resyncs;
-	uint64_t rescans;      /* walks of one mm asked for by BPF (SHMW_EV_RESCAN) */
-	uint64_t reconciles;   /* passes over the kernel's segment tables (tests wait on them) */
-	uint64_t seed_pending; /* address spaces not yet walked exactly */
-	uint64_t bpf_stats[8]; /* last seen, to notice new losses */
-	bool resync_full;      /* pending: walk everything again */
-	uint32_t *resync_pids; /* pending: walk these processes again */
+	uint64_t started_real;	/* CLOCK_REALTIME ns */
+	uint64_t started_mono;	/* CLOCK_MONOTONIC ns */
+	uint64_t events;	/* ring-buffer records read */
+	uint32_t drain_budget;	/* records one drain may take before the loop serves others */
+	uint64_t logged;	/* event lines produced */
+	uint64_t resyncs;	/* passes that found and repaired differences */
+	uint64_t resync_passes; /* every walk-and-compare pass, verify included */
+	uint64_t rescans;	/* walks of one mm asked for by BPF (SHMW_EV_RESCAN) */
+	uint64_t reconciles;	/* passes over the kernel's segment tables (tests wait on them) */
+	uint64_t seed_pending;	/* address spaces not yet walked exactly */
+	uint64_t bpf_stats[8];	/* last seen, to notice new losses */
+	bool resync_full;	/* pending: walk everything again */
+	uint32_t *resync_pids;	/* pending: walk these processes again */
 	size_t nresync_pids, cap_resync_pids;
 	uint64_t ev_counts[16];	 /* published events by type (enum shmw_metrics_event) */
 	uint64_t last_reconcile; /* CLOCK_MONOTONIC ns of the last kernel-table pass */

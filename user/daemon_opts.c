@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include "alert_exec.h"
 #include "daemon_opts.h"
 #include "loader.h"
 
@@ -24,10 +25,20 @@ static const char usage[] =
     "      --log-keep N        rotated logs to keep (default 5)\n"
     "      --max-holders N     address spaces holding segments the BPF map can track\n"
     "                          (default 16384)\n"
-    "      --max-sharers N     vfork children/CLONE_VM siblings of holders (default 4096)\n"
+    "      --max-holdings N    (address space, segment) pairs the BPF maps can track\n"
+    "                          (default 262144; memory only as used)\n"
+    "      --max-segments N    segments the BPF side knows, held or not (default 65536)\n"
+    "      --max-sharers N     processes sharing another's address space: vfork children,\n"
+    "                          CLONE_VM siblings (default 4096)\n"
     "      --ring-size BYTES   BPF ring buffer, a power of two >= 4096 (default 2M)\n"
     "      --recent N          event lines kept for 'shmwatch events -n' (default 4096)\n"
     "      --max-clients N     concurrent client connections (default 1024)\n"
+    "      --max-clients-per-user N  connections of one user other than root and the\n"
+    "                          admin group (default 32)\n"
+    "      --admin-reserve N   of --max-clients, kept for root and the admin group\n"
+    "                          (default 32, or a quarter of --max-clients if less)\n"
+    "      --client-timeout SECONDS  close a connection that sends no request, or reads\n"
+    "                          no answer, this long (default 5; not 'events -f')\n"
     "      --admin-group NAME  members see every process, as root does; other users see\n"
     "                          only their own processes (others are counted, not named)\n"
     "      --linger-after SECONDS  alert when a segment marked for destruction is still\n"
@@ -39,6 +50,8 @@ static const char usage[] =
     "      --alert-exec CMD    run '/bin/sh -c CMD' for each linger, linger_end and orphan\n"
     "                          alert, the alert as JSON on stdin and SHMWATCH_* variables\n"
     "      --alert-timeout SECONDS  kill a hook still running after this (default 10)\n"
+    "      --alert-queue N     alerts that wait while 8 hooks run (default 10000, and\n"
+    "                          16 MiB); more are dropped, counted and logged once\n"
     "      --metrics-file PATH rewrite Prometheus metrics to PATH atomically (for\n"
     "                          node_exporter's textfile collector)\n"
     "      --metrics-interval SECONDS  how often (default 5)\n"
@@ -108,17 +121,23 @@ enum {
 	OPT_RING,
 	OPT_RECENT,
 	OPT_MAX_CLIENTS,
+	OPT_MAX_PER_USER,
+	OPT_ADMIN_RESERVE,
+	OPT_CLIENT_TIMEOUT,
 	OPT_LINGER,
 	OPT_REALERT,
 	OPT_ORPHAN,
 	OPT_ALERT_EXEC,
 	OPT_ALERT_TIMEOUT,
+	OPT_ALERT_QUEUE,
 	OPT_METRICS_FILE,
 	OPT_METRICS_INTERVAL,
 	OPT_VERIFY_INTERVAL,
 	OPT_ADMIN_GROUP,
 	OPT_MODE,
-	OPT_PRIORITY_BOOST
+	OPT_PRIORITY_BOOST,
+	OPT_MAX_HOLDINGS,
+	OPT_MAX_SEGS
 };
 
 int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
@@ -130,14 +149,20 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 	    {"log-keep", required_argument, NULL, OPT_LOG_KEEP},
 	    {"max-holders", required_argument, NULL, OPT_MAX_MMS},
 	    {"max-sharers", required_argument, NULL, OPT_MAX_SHARERS},
+	    {"max-holdings", required_argument, NULL, OPT_MAX_HOLDINGS},
+	    {"max-segments", required_argument, NULL, OPT_MAX_SEGS},
 	    {"ring-size", required_argument, NULL, OPT_RING},
 	    {"recent", required_argument, NULL, OPT_RECENT},
 	    {"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
+	    {"max-clients-per-user", required_argument, NULL, OPT_MAX_PER_USER},
+	    {"admin-reserve", required_argument, NULL, OPT_ADMIN_RESERVE},
+	    {"client-timeout", required_argument, NULL, OPT_CLIENT_TIMEOUT},
 	    {"linger-after", required_argument, NULL, OPT_LINGER},
 	    {"realert", required_argument, NULL, OPT_REALERT},
 	    {"orphan-after", required_argument, NULL, OPT_ORPHAN},
 	    {"alert-exec", required_argument, NULL, OPT_ALERT_EXEC},
 	    {"alert-timeout", required_argument, NULL, OPT_ALERT_TIMEOUT},
+	    {"alert-queue", required_argument, NULL, OPT_ALERT_QUEUE},
 	    {"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
 	    {"metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL},
 	    {"verify-interval", required_argument, NULL, OPT_VERIFY_INTERVAL},
@@ -149,6 +174,7 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 	    {"version", no_argument, NULL, 'V'},
 	    {0},
 	};
+	bool reserve_given = false;
 	uint64_t v;
 	int c;
 
@@ -159,13 +185,18 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 	o->log_keep = 5;
 	o->max_mms = 16384;
 	o->max_sharers = 4096;
+	o->max_holdings = 1 << 18;
+	o->max_segs = 1 << 16;
 	o->ring_bytes = 2 << 20; /* 0 lost at 300k events/s (README.md, Benchmark); mapped twice */
 	o->recent = 4096;
 	o->max_clients = 1024;
+	o->max_clients_per_user = 32;
+	o->client_timeout = 5;
 	o->linger_after = 60;
 	o->realert = 600;
 	o->orphan_after = 3600;
 	o->alert_timeout = 10;
+	o->alert_queue = 10000; /* 5000 segments lingering at once all run their hook */
 	o->metrics_interval = 5;
 	o->verify_interval = 3600;
 	o->priority_boost = 5;
@@ -203,6 +234,16 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 				return 2;
 			o->max_mms = v;
 			break;
+		case OPT_MAX_HOLDINGS:
+			if (parse_num("--max-holdings", optarg, 16, 1 << 24, &v))
+				return 2;
+			o->max_holdings = v;
+			break;
+		case OPT_MAX_SEGS:
+			if (parse_num("--max-segments", optarg, 16, 1 << 24, &v))
+				return 2;
+			o->max_segs = v;
+			break;
 		case OPT_MAX_SHARERS:
 			if (parse_num("--max-sharers", optarg, 16, 1 << 22, &v))
 				return 2;
@@ -226,6 +267,22 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 			if (parse_num("--max-clients", optarg, 1, 1 << 16, &v))
 				return 2;
 			o->max_clients = v;
+			break;
+		case OPT_MAX_PER_USER:
+			if (parse_num("--max-clients-per-user", optarg, 1, 1 << 16, &v))
+				return 2;
+			o->max_clients_per_user = v;
+			break;
+		case OPT_ADMIN_RESERVE:
+			if (parse_num("--admin-reserve", optarg, 0, 1 << 16, &v))
+				return 2;
+			o->admin_reserve = v;
+			reserve_given = true;
+			break;
+		case OPT_CLIENT_TIMEOUT:
+			if (parse_num("--client-timeout", optarg, 1, 3600, &v))
+				return 2;
+			o->client_timeout = v;
 			break;
 		case OPT_LINGER:
 			if (parse_num("--linger-after", optarg, 0, 10u * 365 * 86400, &v))
@@ -253,6 +310,11 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 			if (parse_num("--alert-timeout", optarg, 1, 3600, &v))
 				return 2;
 			o->alert_timeout = v;
+			break;
+		case OPT_ALERT_QUEUE:
+			if (parse_num("--alert-queue", optarg, 0, SHMW_HOOKS_MAX_QUEUED, &v))
+				return 2;
+			o->alert_queue = v;
 			break;
 		case OPT_METRICS_FILE:
 			if (!*optarg) {
@@ -306,6 +368,17 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 			fprintf(stderr, "Try 'shmwatchd --help'.\n");
 			return 2;
 		}
+	}
+	/* Root must always find a free connection, and the others at least one. */
+	if (!reserve_given)
+		o->admin_reserve = o->max_clients / 4 < 32 ? o->max_clients / 4 : 32;
+	else if (o->admin_reserve >= o->max_clients) {
+		fprintf(
+		    stderr,
+		    "shmwatchd: --admin-reserve %u leaves other users no connection: it must be "
+		    "less than --max-clients %u\n",
+		    o->admin_reserve, o->max_clients);
+		return 2;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "shmwatchd: unexpected argument '%s'\nTry 'shmwatchd --help'.\n",

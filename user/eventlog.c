@@ -7,7 +7,11 @@
  *   before a rotation or reopen, when the batch is full, and on close. Pipes and sockets keep
  *   a write per line: their reader may stall, and a line must go out whole or not at all.
  * - Failures are counted and reported once per streak in the diagnostic log; the daemon keeps
- *   tracing when the disk is full.
+ *   tracing when the disk is full. A write that stops inside a line (a full disk takes what fits)
+ *   is cut back to the last whole line, so the file never holds half a line (see flush()).
+ * - The path is opened without following a symlink in its last component: whoever can write the
+ *   directory must not redirect our appends to another file. Its directory is created only when
+ *   the caller says so (the default /var/log/shmwatch): a mistyped path fails instead.
  * - Size rotation of our own (path -> path.1 -> ... -> path.keep), and tolerance of external
  *   rotation (logrotate renaming or deleting the file): see check_external(). */
 #include <errno.h>
@@ -44,8 +48,10 @@ struct shmw_eventlog {
 	bool is_stdout; /* "-": never rotated, reopened or closed */
 	bool regular;	/* fd is a regular file: writes go to the page cache, never wait */
 	bool is_sock;
-	bool torn;    /* the last line was cut short: start the next one with a newline */
-	bool failing; /* inside a streak of failed writes (reported once) */
+	bool torn;	   /* the last line was cut short: start the next one with a newline */
+	bool failing;	   /* inside a streak of failed writes (reported once) */
+	bool open_failing; /* inside a streak of failed reopens (reported once) */
+	bool mkdir;	   /* SHMW_EVENTLOG_MKDIR */
 	uint64_t max_bytes;
 	unsigned keep;
 	uint64_t size; /* bytes in the file, as far as we know */
@@ -54,6 +60,7 @@ struct shmw_eventlog {
 	uint64_t next_check_ns;	 /* CLOCK_MONOTONIC_COARSE */
 	uint64_t next_rotate_ns; /* no rotation attempt before this, after a failure */
 	uint64_t lines, errors, rotations;
+	uint64_t cuts; /* writes that stopped inside a line, cut back to the last whole one */
 	/* Lines not written yet, at buf + 1; buf[0] is room for the newline that ends a cut
 	 * line (torn) in front of them. */
 	char *buf;
@@ -127,14 +134,29 @@ static int make_parents(const char *path, char *err, size_t errlen)
 	}
 }
 
+/* The directory part of path ("." when there is none). */
+static void dir_of(char *dir, size_t len, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, len, ".");
+	else if (slash == path)
+		snprintf(dir, len, "/");
+	else
+		snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}
+
 /* Opens (creating) log->path and returns the fd, or -errno with the reason in err. */
 static int open_path(struct shmw_eventlog *log, struct stat *st, char *err, size_t errlen)
 {
-	const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY;
+	const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW;
+	char dir[PATH_MAX];
+	struct stat lst;
 	int fd = open(log->path, flags, LOG_MODE);
 
 	/* The directory usually exists: try the open first, mkdir only when it says so. */
-	if (fd < 0 && errno == ENOENT) {
+	if (fd < 0 && errno == ENOENT && log->mkdir) {
 		int r = make_parents(log->path, err, errlen);
 
 		if (r < 0)
@@ -144,7 +166,23 @@ static int open_path(struct shmw_eventlog *log, struct stat *st, char *err, size
 	if (fd < 0) {
 		int e = errno;
 
-		seterr(err, errlen, "cannot open %s: %s", log->path, strerror(e));
+		if (e == ELOOP && lstat(log->path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+			seterr(err, errlen,
+			       "cannot open %s: it is a symbolic link, not followed (give the "
+			       "file's own path)",
+			       log->path);
+		} else if (e == ENOENT) {
+			dir_of(dir, sizeof(dir), log->path);
+			if (stat(dir, &lst) < 0 && errno == ENOENT)
+				seterr(err, errlen,
+				       "cannot open %s: directory %s does not exist (only the "
+				       "default directory is created)",
+				       log->path, dir);
+			else
+				seterr(err, errlen, "cannot open %s: %s", log->path, strerror(e));
+		} else {
+			seterr(err, errlen, "cannot open %s: %s", log->path, strerror(e));
+		}
 		return -e;
 	}
 	if (fstat(fd, st) < 0) {
@@ -184,9 +222,17 @@ static int reopen(struct shmw_eventlog *log)
 
 	if (fd < 0) {
 		log->errors++;
-		log_warn("event log: %s", err);
+		/* Once a streak: the path is looked at every second (check_external). */
+		if (!log->open_failing)
+			log_warn("event log: %s; still writing to the file opened before "
+				 "(further failures to reopen are not logged)",
+				 err);
+		log->open_failing = true;
 		return fd;
 	}
+	if (log->open_failing)
+		log_info("event log: %s reopened", log->path);
+	log->open_failing = false;
 	adopt(log, fd, &st);
 	return 0;
 }
@@ -206,7 +252,8 @@ static void check_external(struct shmw_eventlog *log, uint64_t now)
 	if (log->is_stdout || now < log->next_check_ns)
 		return;
 	log->next_check_ns = now + CHECK_INTERVAL_NS;
-	if (stat(log->path, &st) < 0) {
+	/* lstat: a symlink put in place of the file is not our file (open_path refuses it). */
+	if (lstat(log->path, &st) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			reopen(log);
 		return; /* EACCES, EIO...: keep the fd we have */
@@ -355,6 +402,27 @@ static uint64_t lines_in(const char *p, size_t n)
 	return k;
 }
 
+/* After a write of a regular file that failed having written done bytes of p: cuts the file
+ * back to the end of the last whole line among them (a full disk takes what fits, often part of
+ * a line, which would spoil that line and the next for every reader). Returns the bytes that
+ * stay; done when nothing was cut or the cut failed (then torn starts the next line afresh). */
+static size_t cut_back(struct shmw_eventlog *log, const char *p, size_t done)
+{
+	size_t whole = done;
+	off_t end;
+
+	while (whole > 0 && p[whole - 1] != '\n')
+		whole--;
+	if (whole == done)
+		return done;
+	/* With O_APPEND the offset is just past what this write appended. */
+	end = lseek(log->fd, 0, SEEK_CUR);
+	if (end < (off_t)(done - whole) || ftruncate(log->fd, end - (off_t)(done - whole)) < 0)
+		return done;
+	log->cuts++;
+	return whole;
+}
+
 /* Writes the pending lines. On a failure, the lines that did not go out whole are dropped
  * and counted as errors. */
 static int flush(struct shmw_eventlog *log)
@@ -368,6 +436,8 @@ static int flush(struct shmw_eventlog *log)
 	off = log->torn ? 0 : 1;
 	log->buf[0] = '\n';
 	r = write_line(log, log->buf + off, log->plen + 1 - off, &done);
+	if (r < 0 && done > 0 && log->regular)
+		done = cut_back(log, log->buf + off, done);
 	log->size += done;
 	/* Cut only if it stopped inside a line: when just the leading newline went out, the
 	 * old fragment is terminated and the file ends cleanly again. */
@@ -450,7 +520,7 @@ void shmw_eventlog_buffer(struct shmw_eventlog *log, size_t bytes)
 }
 
 struct shmw_eventlog *shmw_eventlog_open(const char *path, uint64_t max_bytes, unsigned keep,
-					 char *err, size_t errlen)
+					 unsigned flags, char *err, size_t errlen)
 {
 	struct shmw_eventlog *log;
 	struct stat st;
@@ -478,6 +548,7 @@ struct shmw_eventlog *shmw_eventlog_open(const char *path, uint64_t max_bytes, u
 		return NULL;
 	}
 	log->fd = -1;
+	log->mkdir = flags & SHMW_EVENTLOG_MKDIR;
 	log->max_bytes = max_bytes;
 	log->keep = keep;
 	if (strcmp(path, "-") == 0) {
@@ -520,6 +591,11 @@ uint64_t shmw_eventlog_lines(const struct shmw_eventlog *log)
 uint64_t shmw_eventlog_errors(const struct shmw_eventlog *log)
 {
 	return log ? log->errors : 0;
+}
+
+uint64_t shmw_eventlog_cuts(const struct shmw_eventlog *log)
+{
+	return log ? log->cuts : 0;
 }
 
 uint64_t shmw_eventlog_rotations(const struct shmw_eventlog *log)

@@ -9,14 +9,19 @@ struct shmw_eventlog;
 
 #define SHMW_EVENTLOG_KEEP_MAX 1000 /* upper bound for keep */
 
-/* path "-" writes to stdout and never rotates. Creates the parent directory (mode 0755) if
- * missing. max_bytes 0 disables rotation; keep is how many rotated files to keep (1 to
- * SHMW_EVENTLOG_KEEP_MAX; ignored when max_bytes is 0). The file is created with mode 0640.
- * Returns NULL with a reason in err (e.g. "cannot open /x/y: Permission denied"). */
+#define SHMW_EVENTLOG_MKDIR 1u /* create missing parent directories (mode 0755) */
+
+/* path "-" writes to stdout and never rotates. A symlink as the last component of path is
+ * refused (opened with O_NOFOLLOW, at start and at every reopen). The parent directory is
+ * created only with SHMW_EVENTLOG_MKDIR (for the default path): otherwise a missing one is an
+ * error that names it. max_bytes 0 disables rotation; keep is how many rotated files to keep
+ * (1 to SHMW_EVENTLOG_KEEP_MAX; ignored when max_bytes is 0). The file is created with mode
+ * 0640. Returns NULL with a reason in err (e.g. "cannot open /x/y: Permission denied"). */
 struct shmw_eventlog *shmw_eventlog_open(const char *path, uint64_t max_bytes, unsigned keep,
-					 char *err, size_t errlen);
+					 unsigned flags, char *err, size_t errlen);
 /* Appends line and a newline (line must not contain one); rotates first if the file would
- * grow past max_bytes. Returns 0 or -errno; a failed write is counted, never fatal. With
+ * grow past max_bytes. Returns 0 or -errno; a failed write is counted, never fatal, and on a
+ * regular file leaves whole lines only (what a full disk took of a line is cut back). With
  * buffering on, a write failure shows in the errors count only, when the batch is flushed. */
 int shmw_eventlog_write(struct shmw_eventlog *log, const char *line, size_t len);
 /* Holds up to bytes of lines back and writes them in one go (0: a write per line, the
@@ -35,6 +40,9 @@ int shmw_eventlog_reopen(struct shmw_eventlog *log);
 uint64_t shmw_eventlog_lines(const struct shmw_eventlog *log);
 uint64_t shmw_eventlog_errors(const struct shmw_eventlog *log);
 uint64_t shmw_eventlog_rotations(const struct shmw_eventlog *log);
+/* Writes that stopped inside a line (a full disk) and were cut back to the last whole line: a
+ * regular file never keeps half a line. The lines lost are counted in the errors. */
+uint64_t shmw_eventlog_cuts(const struct shmw_eventlog *log);
 const char *shmw_eventlog_path(const struct shmw_eventlog *log);
 void shmw_eventlog_close(struct shmw_eventlog *log);
 #endif

@@ -75,6 +75,8 @@ size_t shmw_evline_format(char *buf, size_t len, const struct shmw_event *ev)
 
 	if (!len)
 		return 0;
+	if (ev->type == SHMW_EV_IDENT)
+		return 0; /* rare, and of another shape: shmw_report_event writes it */
 	memcpy(comm, ev->comm, SHMW_COMM_LEN);
 	comm[SHMW_COMM_LEN] = 0;
 	puts_(&o, "{\"time\":");

@@ -46,6 +46,7 @@ static void absorb(struct shmw_lseg *s, const struct shmw_kseg *k, uint64_t now)
 		s->key = k->key;
 	s->size = k->size;
 	s->perms = k->perms & 0777;
+	s->locked = (k->perms & SHMW_SHM_LOCKED) != 0;
 	s->uid = k->uid;
 	s->cpid = k->cpid;
 	s->lpid = k->lpid;
@@ -68,6 +69,8 @@ static void absorb(struct shmw_lseg *s, const struct shmw_kseg *k, uint64_t now)
 		s->orphan_reported = false;
 }
 
+/* A segment new to us. Its generation is when it was made, in ns: the event's time when BPF saw
+ * it made (by != NULL), else the kernel's shm_ctime, which has whole seconds only. */
 static struct shmw_lseg *create(struct shmw_life *l, uint32_t ns, const struct shmw_kseg *k,
 				const struct shmw_actor *by, const char *cause, uint64_t now)
 {
@@ -78,7 +81,7 @@ static struct shmw_lseg *create(struct shmw_life *l, uint32_t ns, const struct s
 		abort(); /* wrong answers are worse than no daemon */
 	s->ns = ns;
 	s->shmid = k->shmid;
-	s->generation = k->ctime;
+	s->generation = by ? (int64_t)now : k->ctime * (int64_t)SHMW_NS_PER_SEC;
 	s->created = by ? now : (uint64_t)(k->ctime > 0 ? k->ctime : 0) * SHMW_NS_PER_SEC;
 	if (by) {
 		s->creator_known = true;
@@ -89,6 +92,10 @@ static struct shmw_lseg *create(struct shmw_life *l, uint32_t ns, const struct s
 	} else {
 		s->creator.pid = (uint32_t)k->cpid;
 		s->creator.uid = k->cuid;
+		/* Found in the kernel's table: its creator is named if it still runs. */
+		if (l->comm_of && k->cpid > 0 &&
+		    l->comm_of(l->ctx, (uint32_t)k->cpid, s->creator.comm))
+			s->creator_known = true;
 	}
 	absorb(s, k, now);
 	HASH_ADD(hh, l->segs, ns, sizeof(struct seg_id), s);
@@ -115,9 +122,18 @@ static void destroy(struct shmw_life *l, struct shmw_lseg *s, uint32_t cause,
  * shm_ctime alone does not tell: IPC_SET (a chmod or chown) updates it too. A segment keeps
  * its creator pid and size for life, and its key until marked; a new ctime with any of those
  * different is another segment. */
+/* Whether shm_ctime (seconds of the kernel's coarse clock) is s's making: its generation is when
+ * we saw it made (ns, a moment after) or the ctime itself. */
+static bool made_then(const struct shmw_lseg *s, int64_t ctime)
+{
+	int64_t sec = s->generation / (int64_t)SHMW_NS_PER_SEC;
+
+	return ctime == sec || ctime + 1 == sec;
+}
+
 static bool reused(const struct shmw_lseg *s, const struct shmw_kseg *k)
 {
-	if (k->ctime == s->generation)
+	if (made_then(s, k->ctime))
 		return false;
 	return k->cpid != s->cpid || k->size != s->size || (k->key && k->key != s->key);
 }
@@ -134,6 +150,12 @@ static struct shmw_lseg *follow(struct shmw_life *l, uint32_t ns, int32_t shmid,
 	return s;
 }
 
+/* Made within the last 2 s (ctime has whole seconds): a reconcile does not call it found. */
+static bool fresh(const struct shmw_kseg *k, uint64_t now)
+{
+	return (uint64_t)k->ctime + 2 > now / 1000000000ull;
+}
+
 void shmw_life_reconcile(struct shmw_life *l, uint32_t ns, const struct shmw_kseg *k, size_t n,
 			 bool startup, uint64_t now)
 {
@@ -144,6 +166,8 @@ void shmw_life_reconcile(struct shmw_life *l, uint32_t ns, const struct shmw_kse
 		s = follow(l, ns, k[i].shmid, &k[i], now);
 		if (s)
 			absorb(s, &k[i], now);
+		else if (!startup && fresh(&k[i], now))
+			continue; /* its shmget's event is likely on the way: found next pass if not */
 		else
 			s = create(l, ns, &k[i], NULL, startup ? "seed" : "found", now);
 		s->seen = pass;
@@ -163,57 +187,83 @@ void shmw_life_reconcile(struct shmw_life *l, uint32_t ns, const struct shmw_kse
 	}
 }
 
-void shmw_life_shmget(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
-		      const struct shmw_actor *by, uint64_t now)
+void shmw_life_created(struct shmw_life *l, uint32_t ns, const struct shmw_kseg *k,
+		       const struct shmw_actor *by, uint64_t now)
 {
-	struct shmw_lseg *s;
+	struct shmw_lseg *s = shmw_life_find(l, ns, k->shmid);
 
-	if (!k)
-		return; /* already gone again: nothing to keep */
-	s = follow(l, ns, shmid, k, now);
+	/* BPF tells a segment it saw made: one we still had under this shmid is gone (BPF says
+	 * so first when it saw that; otherwise it went where nothing could see it). */
 	if (s)
-		absorb(s, k, now); /* shmget of an existing key */
-	else
-		create(l, ns, k, by, "shmget", now);
+		destroy(l, s, 0, "vanished", NULL, now);
+	create(l, ns, k, by, "shmget", now);
 }
 
-void shmw_life_rmid(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
+void shmw_life_rmid(struct shmw_life *l, uint32_t ns, const struct shmw_kseg *k,
 		    const struct shmw_actor *by, uint32_t holders, uint64_t now)
 {
-	struct shmw_lseg *s = follow(l, ns, shmid, k, now);
+	struct shmw_lseg *s = shmw_life_find(l, ns, k->shmid);
 	struct shmw_life_info info = {.by = by, .now = now};
 
-	if (!s) {
-		if (!k)
-			return; /* created and removed between two looks: nothing to say */
+	if (!s)
 		s = create(l, ns, k, NULL, "found", now);
-	}
 	s->dest = true;
 	s->dest_since = now;
 	s->rmid_known = true;
 	s->remover = *by;
 	s->holders_at_rmid = holders;
+	s->missing_since = 0;
 	emit(l, SHMW_LIFE_RMID, s, &info);
-	if (!k)
-		destroy(l, s, 0, "rmid", by, now); /* nobody held it: gone at once */
-	else
-		absorb(s, k, now);
 }
 
-void shmw_life_released(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
-			uint32_t cause, const struct shmw_actor *by, uint64_t now)
+void shmw_life_destroyed(struct shmw_life *l, uint32_t ns, int32_t shmid, uint32_t cause,
+			 const char *cause_name, const struct shmw_actor *by, uint64_t now)
 {
-	struct shmw_lseg *s = follow(l, ns, shmid, k, now);
+	struct shmw_lseg *s = shmw_life_find(l, ns, shmid);
+
+	if (s)
+		destroy(l, s, cause, cause_name, by, now);
+}
+
+void shmw_life_released(struct shmw_life *l, uint32_t ns, int32_t shmid, uint64_t now)
+{
+	struct shmw_lseg *s = shmw_life_find(l, ns, shmid);
 
 	if (!s)
 		return;
-	if (!k) {
-		destroy(l, s, cause, NULL, by, now);
+	s->nattch = 0;
+	if (!s->unheld_since)
+		s->unheld_since = now; /* the kernel's dtime has whole seconds only */
+}
+
+void shmw_life_restore(struct shmw_life *l, const struct shmw_lseg *from)
+{
+	struct shmw_lseg *s = shmw_life_find(l, from->ns, from->shmid);
+
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			abort();
+		*s = *from;
+		HASH_ADD(hh, l->segs, ns, sizeof(struct seg_id), s);
 		return;
 	}
-	if (k->nattch == 0)
-		s->unheld_since = now; /* the kernel's dtime has whole seconds only */
-	absorb(s, k, now);
+	{
+		UT_hash_handle hh = s->hh;
+
+		*s = *from;
+		s->hh = hh;
+	}
+}
+
+void shmw_life_forget(struct shmw_life *l, uint32_t ns, int32_t shmid)
+{
+	struct shmw_lseg *s = shmw_life_find(l, ns, shmid);
+
+	if (s) {
+		HASH_DELETE(hh, l->segs, s);
+		free(s);
+	}
 }
 
 void shmw_life_held(struct shmw_life *l, uint32_t ns, int32_t shmid, int64_t nattch)
@@ -234,10 +284,14 @@ void shmw_life_update(struct shmw_life *l, uint32_t ns, int32_t shmid, const str
 
 	if (!s)
 		return;
-	if (!k)
-		destroy(l, s, 0, "vanished", NULL, now);
-	else
+	if (k) {
 		absorb(s, k, now);
+		s->missing_since = 0;
+	} else if (!s->missing_since) {
+		/* Its destroy event may be in the ring still (BPF reports an exit's before the
+		 * kernel frees it): the same wait as a reconcile's (shmw_life_tick). */
+		s->missing_since = now;
+	}
 }
 
 /* How long a segment the kernel no longer lists waits for its IPC_RMID event. */
@@ -252,7 +306,7 @@ void shmw_life_tick(struct shmw_life *l, uint64_t now)
 		struct shmw_life_info info = {.now = now};
 
 		if (s->missing_since) {
-			if (now - s->missing_since >= VANISH_GRACE_NS)
+			if (!l->behind && now - s->missing_since >= VANISH_GRACE_NS)
 				destroy(l, s, 0, "vanished", NULL, now);
 			continue;
 		}
@@ -263,9 +317,9 @@ void shmw_life_tick(struct shmw_life *l, uint64_t now)
 				s->next_alert = now;
 			}
 			if (s->lingering && now >= s->next_alert) {
+				s->repeats++; /* this alert is number repeats - 1 */
 				emit(l, SHMW_LIFE_LINGER, s, &info);
 				l->lingers++;
-				s->repeats++;
 				s->next_alert =
 				    l->opts.realert ? now + l->opts.realert : UINT64_MAX;
 			}

@@ -27,7 +27,8 @@ struct shmw_actor {
 struct shmw_lseg {
 	uint32_t ns;
 	int32_t shmid;
-	int64_t generation; /* shm_ctime when first seen: tells apart segments reusing a shmid */
+	int64_t generation; /* when it was made, ns since the epoch (whole seconds for segments
+			     * older than the daemon): tells apart segments reusing a shmid */
 	uint32_t key;	    /* as created (the kernel reports 0 once marked) */
 	uint64_t size;
 	uint32_t perms;
@@ -37,6 +38,7 @@ struct shmw_lseg {
 	uint64_t created; /* realtime ns (0: before we started) */
 	bool creator_known;
 	struct shmw_actor creator;
+	bool locked; /* SHM_LOCK: its pages are pinned in memory */
 	bool dest;
 	uint64_t dest_since; /* realtime ns when marked (or first seen marked) */
 	bool rmid_known;
@@ -84,7 +86,13 @@ struct shmw_life {
 	struct shmw_life_opts opts;
 	shmw_life_cb cb;
 	void *ctx;
+	/* The name of a live process (the creator of a segment found in the kernel's table), into
+	 * buf (SHMW_COMM_LEN bytes); false when it has gone. NULL: never known. */
+	bool (*comm_of)(void *ctx, uint32_t pid, char *buf);
 	uint64_t pass;
+	/* The last drain left records in the ring: what the kernel's table lacks may still have
+	 * its event on the way, so nothing is called vanished yet (set by the daemon). */
+	bool behind;
 	/* counters, for status and metrics */
 	uint64_t created, destroyed, lingers, orphans;
 };
@@ -98,18 +106,30 @@ struct shmw_lseg *shmw_life_find(const struct shmw_life *l, uint32_t ns, int32_t
  * `startup`), notices what vanished, follows shmid reuse. */
 void shmw_life_reconcile(struct shmw_life *l, uint32_t ns, const struct shmw_kseg *k, size_t n,
 			 bool startup, uint64_t now);
-/* shmget returned shmid; k is the kernel's view of it now (NULL if already gone). */
-void shmw_life_shmget(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
-		      const struct shmw_actor *by, uint64_t now);
-/* shmctl(IPC_RMID) succeeded; k is the kernel's view now (NULL: destroyed at once). */
-void shmw_life_rmid(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
+/*
+ * What the BPF side saw, in the kernel's order (docs/design.md, "Lifecycle"). k describes the
+ * segment as the event does (shmid, key, size, perms, ctime as its generation); the kernel's
+ * table may no longer have it when the event is read.
+ */
+/* shmget created it. An older segment under its shmid that we still had is gone. */
+void shmw_life_created(struct shmw_life *l, uint32_t ns, const struct shmw_kseg *k,
+		       const struct shmw_actor *by, uint64_t now);
+/* shmctl(IPC_RMID) marked it; holders: address spaces holding it then. */
+void shmw_life_rmid(struct shmw_life *l, uint32_t ns, const struct shmw_kseg *k,
 		    const struct shmw_actor *by, uint32_t holders, uint64_t now);
-/* The last holder we knew of let go (cause: shmdt, exit, ...); k is the kernel's view now. */
-void shmw_life_released(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
-			uint32_t cause, const struct shmw_actor *by, uint64_t now);
+/* The kernel freed it: cause (or cause_name), by what the releaser did. */
+void shmw_life_destroyed(struct shmw_life *l, uint32_t ns, int32_t shmid, uint32_t cause,
+			 const char *cause_name, const struct shmw_actor *by, uint64_t now);
+/* The last holder we knew of let go, and the segment stays. */
+void shmw_life_released(struct shmw_life *l, uint32_t ns, int32_t shmid, uint64_t now);
+/* A segment as the event log knew it (replay at start-up): kept without a report. */
+void shmw_life_restore(struct shmw_life *l, const struct shmw_lseg *s);
+/* The event log says it was destroyed: forgotten without a report. */
+void shmw_life_forget(struct shmw_life *l, uint32_t ns, int32_t shmid);
 /* Someone attached (traced): it is held, by nattch VMAs as far as we know. */
 void shmw_life_held(struct shmw_life *l, uint32_t ns, int32_t shmid, int64_t nattch);
-/* A fresh kernel view of one segment (NULL: gone) outside any event. */
+/* A fresh kernel view of one segment outside any event (NULL: gone; called vanished by
+ * shmw_life_tick after a grace with the ring drained, unless its event comes first). */
 void shmw_life_update(struct shmw_life *l, uint32_t ns, int32_t shmid, const struct shmw_kseg *k,
 		      uint64_t now);
 /* Time passes: raises linger and orphan alerts that are due. */

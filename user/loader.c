@@ -32,7 +32,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		return 0;
 	if (n && msg[n - 1] == '\n')
 		msg[n - 1] = 0;
-	shmw_log(prio, "%s", msg); /* has "libbpf: " */
+	shmw_log_lines(prio, msg); /* has "libbpf: "; the verifier log has many lines */
 	free(msg);
 	return 0;
 }
@@ -43,20 +43,6 @@ static bool tracepoint_exists(const char *category, const char *event)
 
 	snprintf(path, sizeof(path), "%s/events/%s/%s/format", shmw_tracefs(), category, event);
 	return access(path, F_OK) == 0;
-}
-
-/* Programs of one mode only: fentry mode counts in ipc/shm.c (bpf/fentry.bpf.h); tracepoint
- * mode recounts VMA ranges around every syscall that can change them. Everything else (fork,
- * exec, exit, exit_mmap, shmget, shmctl, the seeding iterator) runs in both. */
-static bool is_fentry_prog(const char *sec)
-{
-	return !strncmp(sec, "fentry/", 7) || !strncmp(sec, "fexit/", 6);
-}
-
-static bool is_range_prog(const char *sec)
-{
-	return !strncmp(sec, "tracepoint/syscalls/", 20) && !strstr(sec, "_shmctl") &&
-	       !strstr(sec, "_shmget");
 }
 
 /* The syscalls on_vma_call runs on (bpf/shmwatch.bpf.c), at entry and exit, each with its
@@ -79,6 +65,8 @@ static const struct {
     {"munlock", SHMW_CALL_SPLIT},
     {"mbind", SHMW_CALL_SPLIT},
     {"mseal", SHMW_CALL_SPLIT},
+    /* Takes (start, len) as mprotect does, and cuts VMAs that have a bind policy. */
+    {"set_mempolicy_home_node", SHMW_CALL_SPLIT},
 };
 
 /* Attaches prog to sys_enter_NAME and sys_exit_NAME of each call this kernel has (no mseal
@@ -114,25 +102,28 @@ static void detach_more(struct shmw_bpf *b)
 		bpf_link__destroy(b->links[--b->nlinks]);
 }
 
-/* Chooses the programs of a mode. Syscall tracepoint programs whose syscall this kernel lacks
- * (mseal before 6.10) are not loaded; those calls then cannot happen, so nothing is missed. */
+/*
+ * Chooses the programs of a mode: fentry mode counts in ipc/shm.c (bpf/fentry.bpf.h, whose
+ * programs are SEC("?...") and load only when asked); tracepoint mode recounts VMA ranges
+ * around every syscall that can change them (on_vma_call). Everything else (fork, exec, exit,
+ * exit_mmap, shmget, shmctl, uid and name changes, the iterators) runs in both. Syscall
+ * tracepoint programs whose syscall this kernel lacks are not loaded: those calls then cannot
+ * happen, so nothing is missed.
+ */
 static void select_programs(struct shmwatch *skel, enum shmw_mode mode)
 {
+	bool fentry = mode == SHMW_MODE_FENTRY;
 	struct bpf_program *prog;
 
+	bpf_program__set_autoload(skel->progs.fx_shm_mmap, fentry);
+	bpf_program__set_autoload(skel->progs.fx_shm_open, fentry);
+	bpf_program__set_autoload(skel->progs.fx_shm_close, fentry);
+	bpf_program__set_autoload(skel->progs.on_vma_call, !fentry);
 	bpf_object__for_each_program(prog, skel->obj)
 	{
 		const char *sec = bpf_program__section_name(prog);
 
-		if (is_fentry_prog(sec)) {
-			bpf_program__set_autoload(prog, mode == SHMW_MODE_FENTRY);
-			continue;
-		}
-		if (mode == SHMW_MODE_FENTRY && is_range_prog(sec)) {
-			bpf_program__set_autoload(prog, false);
-			continue;
-		}
-		if (!strncmp(sec, "tracepoint/syscalls/", 20) &&
+		if (prog != skel->progs.on_vma_call && !strncmp(sec, "tracepoint/syscalls/", 20) &&
 		    !tracepoint_exists("syscalls", sec + 20)) {
 			log_info("kernel has no %s tracepoint: not tracing it", sec + 20);
 			bpf_program__set_autoload(prog, false);
@@ -244,12 +235,13 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 	skel->rodata->no_vma_iter = getenv("SHMWATCH_NO_VMA_ITER") != NULL;
 	skel->rodata->shm_close_addr = b->shm_close_addr;
 	skel->rodata->fentry_mode = mode == SHMW_MODE_FENTRY;
+	/* Maps without preallocation (BPF_F_NO_PREALLOC): a bound costs only its buckets. */
 	if (bpf_map__set_max_entries(skel->maps.mms, opts->max_mms) ||
-	    bpf_map__set_max_entries(skel->maps.segs, opts->max_mms) ||
-	    /* Any holder may hold many segments: room for all of them costs only the buckets
-	     * (BPF_F_NO_PREALLOC). */
-	    bpf_map__set_max_entries(skel->maps.mms_big, opts->max_mms) ||
+	    bpf_map__set_max_entries(skel->maps.holds, opts->max_holdings) ||
+	    bpf_map__set_max_entries(skel->maps.mm_list, opts->max_holdings) ||
+	    bpf_map__set_max_entries(skel->maps.segs, opts->max_segs) ||
 	    bpf_map__set_max_entries(skel->maps.sharers, opts->max_sharers) ||
+	    bpf_map__set_max_entries(skel->maps.owners, opts->max_sharers) ||
 	    bpf_map__set_max_entries(skel->maps.events, opts->ring_bytes)) {
 		ret = -EINVAL;
 		snprintf(err, errlen, "bad map sizes");
@@ -280,9 +272,10 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 		}
 	}
 	*stage = "start";
-	/* The skeleton attached the iterator program too: that link is the all-task walk. */
+	/* The skeleton attached the iterator programs too: those links are the all-task walks. */
 	b->iter_all = skel->links.seed_walk;
-	if (!b->iter_all) {
+	b->iter_ns = skel->links.ns_walk;
+	if (!b->iter_all || !b->iter_ns) {
 		ret = -ENOENT;
 		snprintf(err, errlen, "cannot create the task VMA iterator");
 		goto fail;
@@ -297,6 +290,7 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 	return 0;
 fail:
 	b->iter_all = NULL;
+	b->iter_ns = NULL;
 	detach_more(b);
 	shmwatch__destroy(skel);
 	return ret;
@@ -503,9 +497,14 @@ int shmw_bpf_mms_fd(const struct shmw_bpf *b)
 	return bpf_map__fd(b->skel->maps.mms);
 }
 
-int shmw_bpf_mms_big_fd(const struct shmw_bpf *b)
+int shmw_bpf_holds_fd(const struct shmw_bpf *b)
 {
-	return bpf_map__fd(b->skel->maps.mms_big);
+	return bpf_map__fd(b->skel->maps.holds);
+}
+
+int shmw_bpf_list_fd(const struct shmw_bpf *b)
+{
+	return bpf_map__fd(b->skel->maps.mm_list);
 }
 
 int shmw_bpf_segs_fd(const struct shmw_bpf *b)
@@ -516,4 +515,58 @@ int shmw_bpf_segs_fd(const struct shmw_bpf *b)
 int shmw_bpf_sharers_fd(const struct shmw_bpf *b)
 {
 	return bpf_map__fd(b->skel->maps.sharers);
+}
+
+void shmw_bpf_set_realtime_offset(struct shmw_bpf *b, int64_t off)
+{
+	__atomic_store_n(&b->skel->bss->realtime_offset, off, __ATOMIC_RELAXED);
+}
+
+int shmw_bpf_ns_walk(struct shmw_bpf *b, uint32_t ns_only, struct shmw_ns_row **rows, size_t *n)
+{
+	size_t cap = 0, len = 0;
+	char *buf = NULL;
+	int fd, ret = 0;
+
+	*rows = NULL;
+	*n = 0;
+	__atomic_store_n(&b->skel->bss->ns_only, ns_only, __ATOMIC_SEQ_CST);
+	fd = bpf_iter_create(bpf_link__fd(b->iter_ns));
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t r;
+
+		if (cap - len < 4096) {
+			size_t ncap = cap ? cap * 2 : 16384;
+			char *nb = realloc(buf, ncap);
+
+			if (!nb) {
+				ret = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r > 0) {
+			len += (size_t)r;
+			continue;
+		}
+		if (r == 0)
+			break;
+		/* EAGAIN: the kernel stops after many objects with nothing read; go on. */
+		if (errno == EAGAIN || errno == EINTR)
+			continue;
+		ret = -errno;
+		break;
+	}
+	close(fd);
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	*rows = (struct shmw_ns_row *)buf;
+	*n = len / sizeof(struct shmw_ns_row);
+	return 0;
 }

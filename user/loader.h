@@ -26,15 +26,18 @@ int shmw_mode_parse(const char *s, enum shmw_mode *m);
 
 struct shmw_bpf_opts {
 	enum shmw_mode mode;
-	uint32_t max_mms;     /* address spaces holding segments */
-	uint32_t max_sharers; /* vfork children / CLONE_VM siblings of holders */
-	uint32_t ring_bytes;  /* ring buffer size, power of two */
+	uint32_t max_mms;      /* address spaces holding segments */
+	uint32_t max_holdings; /* (address space, segment) pairs */
+	uint32_t max_segs;     /* segments known, held or not */
+	uint32_t max_sharers;  /* vfork children / CLONE_VM siblings of holders */
+	uint32_t ring_bytes;   /* ring buffer size, power of two */
 };
 
 struct shmw_bpf {
 	struct shmwatch *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *iter_all; /* the seeding walk over every task */
+	struct bpf_link *iter_ns;  /* the namespace walk over every process */
 	const char *mode;	   /* "fentry" or "tracepoint" */
 	char mode_reason[128]; /* why that mode: "forced by --mode ...", "fentry refused: EPERM at
 				  load" */
@@ -59,6 +62,12 @@ uint64_t shmw_bpf_version(const struct shmw_bpf *b);
 int shmw_bpf_walk(struct shmw_bpf *b, pid_t pid);
 int shmw_bpf_mms_fd(const struct shmw_bpf *b);
 int shmw_bpf_sharers_fd(const struct shmw_bpf *b);
-int shmw_bpf_mms_big_fd(const struct shmw_bpf *b);
+int shmw_bpf_holds_fd(const struct shmw_bpf *b);
+int shmw_bpf_list_fd(const struct shmw_bpf *b);
+/* CLOCK_REALTIME - CLOCK_BOOTTIME, for the BPF side (which has no realtime clock). */
+void shmw_bpf_set_realtime_offset(struct shmw_bpf *b, int64_t off);
+/* The processes and their IPC namespaces (ns_only: one namespace's only). Returns 0 and an
+ * array to free, or -errno. */
+int shmw_bpf_ns_walk(struct shmw_bpf *b, uint32_t ns_only, struct shmw_ns_row **rows, size_t *n);
 int shmw_bpf_segs_fd(const struct shmw_bpf *b);
 #endif

@@ -2,7 +2,11 @@
 /* The daemon's diagnostic log. On a terminal or a pipe: "ident: level: message" on stderr.
  * Under systemd with stderr connected to the journal, the journal's native protocol instead, so
  * journald records the real priority (a plain stderr line would all be LOG_INFO) and structured
- * fields such as SHMID=5 become searchable (journalctl SHMID=5). */
+ * fields such as SHMID=5 become searchable (journalctl SHMID=5).
+ *
+ * Messages and field values carry text other users chose (process names, command lines, paths):
+ * both are escaped here, on every path out (escape.h), so a line for people is always one line
+ * of valid UTF-8 without control bytes, whoever formatted it. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -11,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Without this, sd-journal.h turns sd_journal_sendv into a macro for the _with_location
@@ -19,10 +24,12 @@
 #define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
+#include "escape.h"
 #include "log.h"
 
-#define MSG_MAX	       2048 /* longer messages are cut, and end in "..." */
-#define FIELDS_MAX     32   /* structured fields per entry; more are dropped */
+#define MSG_MAX	       2048			/* longer messages are cut, and end in "..." */
+#define ESC_MAX	       (MSG_MAX * SHMW_ESC_MAX) /* the same, escaped */
+#define FIELDS_MAX     32			/* structured fields per entry; more are dropped */
 #define JOURNAL_SOCKET "/run/systemd/journal/socket" /* what sd_journal_sendv sends to */
 
 /* log.o is a common object: the client and the unit tests link it too, without -lsystemd
@@ -161,48 +168,29 @@ static void append(char *buf, size_t len, size_t *pos, const char *s, size_t n)
 	buf[*pos] = '\0';
 }
 
-/* " KEY=value", quoting and escaping the value when it would not read back as one word. */
+/* " KEY=value", the value escaped, and quoted when it would not read back as one word. */
 static void append_field(char *buf, size_t len, size_t *pos, const char *field)
 {
 	const char *eq = strchr(field, '=');
 	const char *v = eq + 1;
-	bool quote = *v == '\0';
+	bool quote = *v == '\0' || strpbrk(v, " \"") != NULL;
+	char esc[ESC_MAX + 1];
 
-	for (const char *p = v; *p && !quote; p++)
-		if (*p == ' ' || *p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
-			quote = true;
+	shmw_escape(esc, sizeof(esc), v, strlen(v), quote ? SHMW_ESC_QUOTE : 0);
 	append(buf, len, pos, " ", 1);
 	append(buf, len, pos, field, (size_t)(v - field));
-	if (!quote) {
-		append(buf, len, pos, v, strlen(v));
-		return;
-	}
-	append(buf, len, pos, "\"", 1);
-	for (const char *p = v; *p; p++) {
-		char esc[8];
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			append(buf, len, pos, esc, 2);
-		} else if (c == '\n') {
-			append(buf, len, pos, "\\n", 2);
-		} else if (c < 0x20) {
-			snprintf(esc, sizeof(esc), "\\x%02x", c);
-			append(buf, len, pos, esc, 4);
-		} else {
-			append(buf, len, pos, p, 1);
-		}
-	}
-	append(buf, len, pos, "\"", 1);
+	if (quote)
+		append(buf, len, pos, "\"", 1);
+	append(buf, len, pos, esc, strlen(esc));
+	if (quote)
+		append(buf, len, pos, "\"", 1);
 }
 
 /* One write(2) for the whole line, so lines from several threads or processes sharing stderr
  * do not interleave mid-line. */
 static void write_stderr(int level, const char *msg, const char *const *fields)
 {
-	char line[MSG_MAX + 1024];
+	char line[ESC_MAX + 1024];
 	size_t pos = 0, off = 0;
 	int n;
 
@@ -227,12 +215,15 @@ static void write_stderr(int level, const char *msg, const char *const *fields)
 	}
 }
 
-/* Returns 0, or < 0 when the journal did not take the entry (the caller falls back). */
+/* Returns 0, or < 0 when the journal did not take the entry (the caller falls back). msg is
+ * escaped already; field values are escaped here (a journal field may hold any bytes, but
+ * journalctl shows them to people). */
 static int write_journal(int level, const char *msg, const char *const *fields)
 {
 	struct iovec iov[3 + FIELDS_MAX];
-	char message[sizeof("MESSAGE=") + MSG_MAX], priority[32], ident[sizeof(g.ident) + 32];
-	int n = 0;
+	char message[sizeof("MESSAGE=") + ESC_MAX], priority[32], ident[sizeof(g.ident) + 32];
+	char *esc[FIELDS_MAX] = {NULL};
+	int n = 0, nesc = 0, ret;
 
 	snprintf(message, sizeof(message), "MESSAGE=%s", msg);
 	snprintf(priority, sizeof(priority), "PRIORITY=%d", level);
@@ -241,21 +232,43 @@ static int write_journal(int level, const char *msg, const char *const *fields)
 	iov[n++] = (struct iovec){priority, strlen(priority)};
 	iov[n++] = (struct iovec){ident, strlen(ident)};
 	for (int i = 0; fields && fields[i] && i < FIELDS_MAX; i++) {
+		const char *f = fields[i], *v;
+		size_t name, vlen, need;
+
 		/* Our own fields are set above; a caller's MESSAGE= would duplicate them. */
-		if (!field_ok(fields[i]) || strncmp(fields[i], "MESSAGE=", 8) == 0 ||
-		    strncmp(fields[i], "PRIORITY=", 9) == 0 ||
-		    strncmp(fields[i], "SYSLOG_IDENTIFIER=", 18) == 0)
+		if (!field_ok(f) || strncmp(f, "MESSAGE=", 8) == 0 ||
+		    strncmp(f, "PRIORITY=", 9) == 0 || strncmp(f, "SYSLOG_IDENTIFIER=", 18) == 0)
 			continue;
-		iov[n++] = (struct iovec){(void *)fields[i], strlen(fields[i])};
+		v = strchr(f, '=') + 1;
+		vlen = strlen(v);
+		if (!shmw_escape_needed(v, vlen, 0)) {
+			iov[n++] = (struct iovec){(void *)f, strlen(f)};
+			continue;
+		}
+		name = (size_t)(v - f);
+		need = shmw_escape(NULL, 0, v, vlen, 0);
+		esc[nesc] = malloc(name + need + 1);
+		if (!esc[nesc])
+			continue; /* a field less, rather than a raw one */
+		memcpy(esc[nesc], f, name);
+		shmw_escape(esc[nesc] + name, need + 1, v, vlen, 0);
+		iov[n++] = (struct iovec){esc[nesc], name + need};
+		nesc++;
 	}
-	return g.journal_sendv(iov, n);
+	ret = g.journal_sendv(iov, n);
+	for (int i = 0; i < nesc; i++)
+		free(esc[i]);
+	return ret;
 }
 
 static void emit(int level, const char *msg, const char *const *fields)
 {
-	if (g.journal_sendv && write_journal(level, msg, fields) >= 0)
+	char esc[ESC_MAX + 1];
+
+	shmw_escape(esc, sizeof(esc), msg, strlen(msg), 0);
+	if (g.journal_sendv && write_journal(level, esc, fields) >= 0)
 		return;
-	write_stderr(level, msg, fields);
+	write_stderr(level, esc, fields);
 }
 
 void shmw_vlog(int level, const char *fmt, va_list ap)
@@ -287,4 +300,53 @@ void shmw_log_fields(int level, const char *msg, const char *const *fields)
 		return;
 	emit(level, msg ? msg : "", fields);
 	errno = saved;
+}
+
+void shmw_log_lines(int level, const char *text)
+{
+	int saved = errno;
+
+	if (level > g.verbosity || !text)
+		return;
+	while (*text) {
+		const char *nl = strchr(text, '\n');
+		size_t n = nl ? (size_t)(nl - text) : strlen(text);
+		char msg[MSG_MAX];
+
+		if (n) {
+			if (n >= sizeof(msg)) {
+				memcpy(msg, text, sizeof(msg) - 4);
+				memcpy(msg + sizeof(msg) - 4, "...", 4);
+			} else {
+				memcpy(msg, text, n);
+				msg[n] = '\0';
+			}
+			emit(level, msg, NULL);
+		}
+		text += n + (nl != NULL);
+	}
+	errno = saved;
+}
+
+void shmw_log_journal_for_tests(int (*sendv)(const struct iovec *iov, int n))
+{
+	g.journal_sendv = sendv;
+}
+
+bool shmw_log_limited(struct shmw_log_limit *l, uint64_t *skipped)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (l->next_ns && now < l->next_ns) {
+		l->skipped++;
+		return false;
+	}
+	l->next_ns = now + SHMW_LOG_LIMIT_S * 1000000000ull;
+	if (skipped)
+		*skipped = l->skipped;
+	l->skipped = 0;
+	return true;
 }

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #define P "shmwatch_"
 
 static const char *const status_names[SHMW_MS_NSTATUS] = {
@@ -49,10 +50,22 @@ static const char *const alert_names[SHMW_MA_NALERTS] = {
     [SHMW_MA_ORPHAN] = "orphan",
 };
 
+static const char *const drop_names[SHMW_MD_NREASONS] = {
+    [SHMW_MD_REFUSED] = "refused",
+    [SHMW_MD_TIMEOUT] = "timeout",
+    [SHMW_MD_BEHIND] = "behind",
+};
+
+static const char *const class_names[SHMW_MC_NCLASSES] = {
+    [SHMW_MC_ADMIN] = "admin",
+    [SHMW_MC_USER] = "user",
+};
+
 static const char *const map_names[SHMW_MM_NMAPS] = {
     [SHMW_MM_MMS] = "mms",
     [SHMW_MM_SHARERS] = "sharers",
-    [SHMW_MM_MMS_BIG] = "mms_big",
+    [SHMW_MM_HOLDS] = "holds",
+    [SHMW_MM_SEGS] = "segs",
 };
 
 /* HELP text: backslash and newline escaped. */
@@ -184,8 +197,8 @@ static void render(FILE *f, const struct shmw_metrics *m)
 	       "triggers a resync.",
 	       m->events_lost);
 	single(f, P "resyncs_total", "counter",
-	       "Rewalks of process memory maps that repair the state after lost events or a full "
-	       "map.",
+	       "Passes that walked processes again (after lost events, a full map, verify) and "
+	       "found and repaired differences.",
 	       m->resyncs);
 	single(f, P "rescans_total", "counter",
 	       "Walks of one address space that the kernel side asked for because it could not "
@@ -193,10 +206,13 @@ static void render(FILE *f, const struct shmw_metrics *m)
 	       m->rescans);
 	single(f, P "bpf_map_full_total", "counter",
 	       "BPF map updates that failed because the map was full.", m->map_full);
-	single(f, P "mm_slot_overflows_total", "counter",
-	       "Times an address space held more segments than shmwatch tracks per address "
-	       "space.",
-	       m->mm_overflows);
+	single(f, P "mm_incomplete_total", "counter",
+	       "Times the kernel side could not keep an address space's counts (a BPF map full, "
+	       "its record busy on another CPU, a miscount): that address space was walked again.",
+	       m->mm_incomplete);
+	single(f, P "ipc_namespaces", "gauge",
+	       "IPC namespaces known (each with a process in it, or segments held from elsewhere).",
+	       m->namespaces);
 	labelled(f, P "bpf_map_entries", "gauge", "Entries in a BPF map.", "map", map_names,
 		 m->map_entries, SHMW_MM_NMAPS);
 	labelled(f, P "bpf_map_max_entries", "gauge",
@@ -204,6 +220,16 @@ static void render(FILE *f, const struct shmw_metrics *m)
 		 "reached.",
 		 "map", map_names, m->map_max_entries, SHMW_MM_NMAPS);
 	single(f, P "clients", "gauge", "Clients connected to the daemon socket.", m->clients);
+	labelled(f, P "clients_dropped_total", "counter",
+		 "Clients the daemon closed itself: refused at connect (--max-clients, "
+		 "--max-clients-per-user, --admin-reserve), idle or not reading for "
+		 "--client-timeout, or past a bound of unsent bytes.",
+		 "reason", drop_names, m->clients_dropped, SHMW_MD_NREASONS);
+	labelled(f, P "client_unsent_bytes", "gauge",
+		 "Memory of the buffers of answers to clients (unsent bytes and room for more): "
+		 "of root's and the admin group's (at most 64 MiB), of other users' (at most "
+		 "16 MiB).",
+		 "class", class_names, m->client_unsent_bytes, SHMW_MC_NCLASSES);
 	labelled(f, P "alerts_total", "counter",
 		 "Alerts raised (logged, and run through --alert-exec when set), by type; "
 		 "linger_end is the all-clear for a linger alert.",
@@ -214,13 +240,26 @@ static void render(FILE *f, const struct shmw_metrics *m)
 		 "--alert-exec hooks that ended: exit status 0, non-zero exit or killed by a "
 		 "signal, or killed by shmwatchd after the timeout.",
 		 "result", results, finished, 3);
-	single(f, P "alert_hooks_refused_total", "counter",
-	       "--alert-exec hooks not started because too many were running.", h->refused);
+	single(f, P "alert_hooks_dropped_total", "counter",
+	       "Alerts whose --alert-exec hook never ran: every hook slot was taken and the queue "
+	       "(--alert-queue) was full.",
+	       h->dropped);
 	single(f, P "alert_hooks_spawn_errors_total", "counter",
 	       "--alert-exec hooks that could not be started (out of memory, fork or exec "
 	       "failed).",
 	       h->spawn_errors);
 	single(f, P "alert_hooks_running", "gauge", "--alert-exec hooks running now.", h->running);
+	single(f, P "alert_hooks_queued", "gauge",
+	       "Alerts waiting for a free --alert-exec slot now (at most --alert-queue).",
+	       h->queued);
+	single(f, P "log_write_errors_total", "counter",
+	       "Event log lines that could not be written (a full disk, an I/O error, a reader "
+	       "that stopped reading the log's pipe).",
+	       m->log_errors);
+	single(f, P "log_partial_lines_cut_total", "counter",
+	       "Writes of the event log that a full disk took only in part: the file was cut back "
+	       "to its last whole line (the lines lost are in log_write_errors_total).",
+	       m->log_cuts);
 	family(f, P "start_time_seconds", "gauge",
 	       "When the daemon started, in seconds since the Unix epoch.");
 	sample_double(f, P "start_time_seconds", m->start_time_s);
@@ -310,4 +349,60 @@ int shmw_metrics_write_file(const char *path, const char *text)
 		unlink(tmp);
 	free(tmp);
 	return err;
+}
+
+int shmw_metrics_check_path(const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		snprintf(err, errlen,
+			 "%s is a symbolic link: not followed (give the file's own path)", path);
+		return -ELOOP;
+	}
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (stat(dir, &st) < 0) {
+		int e = errno;
+
+		if (e == ENOENT)
+			snprintf(err, errlen, "directory %s does not exist (it is not created)",
+				 dir);
+		else
+			snprintf(err, errlen, "directory %s: %s", dir, strerror(e));
+		return -e;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a directory", dir);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+void shmw_metrics_file_result(const char *path, int ret)
+{
+	/* One daemon writes one metrics file. */
+	static bool failing;
+
+	if (!ret) {
+		if (failing)
+			log_info("--metrics-file %s: written again", path);
+		failing = false;
+		return;
+	}
+	if (failing)
+		return;
+	failing = true;
+	if (ret == -ELOOP)
+		log_warn("--metrics-file %s: a symbolic link is in the way of its temporary file "
+			 "(%s.tmp.%d): not followed; not writing it (further failures are not "
+			 "logged)",
+			 path, path, (int)getpid());
+	else
+		log_warn("--metrics-file %s: %s (further failures are not logged)", path,
+			 strerror(-ret));
 }

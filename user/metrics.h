@@ -9,13 +9,16 @@
  *   segments{status}  segment_bytes{status}  attachments  holder_processes
  *   lingering_segments  lingering_oldest_seconds  orphan_segments
  *   events_total{event}  events_lost_total  resyncs_total  rescans_total  bpf_map_full_total
- *   mm_slot_overflows_total  bpf_map_entries{map}  bpf_map_max_entries{map}  clients
+ *   mm_incomplete_total  ipc_namespaces  bpf_map_entries{map}  bpf_map_max_entries{map}  clients
+ *   clients_dropped_total{reason}  client_unsent_bytes{class}
  *   alerts_total{alert}  alert_hooks_started_total  alert_hooks_finished_total{result}
- *   alert_hooks_refused_total  alert_hooks_spawn_errors_total  alert_hooks_running
- *   start_time_seconds  info{version,mode}
+ *   alert_hooks_dropped_total  alert_hooks_spawn_errors_total  alert_hooks_running
+ *   alert_hooks_queued
+ *   log_write_errors_total  log_partial_lines_cut_total  start_time_seconds  info{version,mode}
  */
 #ifndef SHMW_METRICS_H
 #define SHMW_METRICS_H
+#include <stddef.h>
 #include <stdint.h>
 
 #include "alert_exec.h" /* struct shmw_hook_stats */
@@ -43,8 +46,15 @@ enum shmw_metrics_event {
 /* Alerts raised: logged, and given to --alert-exec when set. linger_end is the all-clear. */
 enum shmw_metrics_alert { SHMW_MA_LINGER, SHMW_MA_LINGER_END, SHMW_MA_ORPHAN, SHMW_MA_NALERTS };
 
+/* Clients the daemon closed itself, by reason: refused at connect (--max-clients,
+ * --max-clients-per-user, --admin-reserve), closed after --client-timeout, dropped past a bound
+ * of unsent bytes. */
+enum shmw_metrics_drop { SHMW_MD_REFUSED, SHMW_MD_TIMEOUT, SHMW_MD_BEHIND, SHMW_MD_NREASONS };
+/* Root and the admin group, other users. */
+enum shmw_metrics_class { SHMW_MC_ADMIN, SHMW_MC_USER, SHMW_MC_NCLASSES };
+
 /* The BPF maps whose fill level matters: when one is full, tracking degrades to resyncs. */
-enum shmw_metrics_map { SHMW_MM_MMS, SHMW_MM_SHARERS, SHMW_MM_MMS_BIG, SHMW_MM_NMAPS };
+enum shmw_metrics_map { SHMW_MM_MMS, SHMW_MM_SHARERS, SHMW_MM_HOLDS, SHMW_MM_SEGS, SHMW_MM_NMAPS };
 
 struct shmw_metrics {
 	/* Gauges: the state now. */
@@ -57,17 +67,22 @@ struct shmw_metrics {
 	uint64_t orphans;			 /* active, nobody held it for --orphan-after */
 	uint64_t map_entries[SHMW_MM_NMAPS];
 	uint64_t map_max_entries[SHMW_MM_NMAPS];
-	uint64_t clients; /* connected clients */
+	uint64_t clients;				/* connected clients */
+	uint64_t client_unsent_bytes[SHMW_MC_NCLASSES]; /* buffers of unsent answers */
+	uint64_t namespaces;				/* IPC namespaces known */
 
 	/* Counters: since the daemon started. */
 	uint64_t events[SHMW_ME_NEVENTS];
-	uint64_t events_lost;  /* ring buffer full: records dropped in the kernel */
-	uint64_t resyncs;      /* full or partial rewalks of processes */
-	uint64_t rescans;      /* walks of one address space asked for by BPF */
-	uint64_t map_full;     /* BPF map updates that failed because the map was full */
-	uint64_t mm_overflows; /* an address space held more segments than it has slots */
+	uint64_t events_lost;	/* ring buffer full: records dropped in the kernel */
+	uint64_t resyncs;	/* full or partial rewalks of processes */
+	uint64_t rescans;	/* walks of one address space asked for by BPF */
+	uint64_t map_full;	/* BPF map updates that failed because the map was full */
+	uint64_t mm_incomplete; /* BPF could not keep an address space's counts: walked again */
 	uint64_t alerts[SHMW_MA_NALERTS];
+	uint64_t clients_dropped[SHMW_MD_NREASONS];
 	struct shmw_hook_stats hooks; /* all 0 without --alert-exec */
+	uint64_t log_errors;	      /* event log lines not written (full disk, I/O errors) */
+	uint64_t log_cuts;	      /* writes cut back to the last whole line */
 
 	double start_time_s; /* Unix time the daemon started, seconds */
 	const char *version; /* NULL: "" */
@@ -87,4 +102,12 @@ char *shmw_metrics_render(const struct shmw_metrics *m);
  * one, never a part. Returns 0 or -errno; on failure path is untouched and the temp file gone.
  */
 int shmw_metrics_write_file(const char *path, const char *text);
+/* At start-up: can path be written so? Its directory must exist (none is made) and path must
+ * not be a symbolic link (it would be replaced, not followed: refused, so that a planted link
+ * is noticed). 0, or -errno with the reason in err. */
+int shmw_metrics_check_path(const char *path, char *err, size_t errlen);
+/* Logs what a shmw_metrics_write_file() of path returned: a failure once per streak of them
+ * (a warning naming the reason; a symlink in the way of the temporary file said as such), and
+ * the end of a streak. */
+void shmw_metrics_file_result(const char *path, int ret);
 #endif

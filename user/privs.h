@@ -10,7 +10,7 @@
  *   CAP_SYS_ADMIN   setns() into other IPC namespaces to read their segment tables
  *   CAP_SYS_PTRACE  /proc/PID/exe and /proc/PID/ns/ipc of other users' processes
  *   CAP_IPC_OWNER   IPC_STAT on segments whatever their mode
- * Everything BPF-related keeps working on the fds already held (KERNEL-FACTS 7): ring
+ * Everything BPF-related keeps working on the fds already held (docs/design.md): ring
  * buffer, map reads, iterator links and new iterator links from a held program.
  * Returns 0, or -errno with a reason in err.
  */

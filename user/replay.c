@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Rebuilding the holder state from the event log (see replay.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <json-c/json.h>
 #include "replay.h"
 #include "timefmt.h"
@@ -14,6 +17,7 @@ static const struct {
 } types[] = {
     {"attach", SHMW_EV_ATTACH}, {"detach", SHMW_EV_DETACH}, {"vmas", SHMW_EV_VMAS},
     {"owner", SHMW_EV_OWNER},	{"share", SHMW_EV_SHARE},   {"unshare", SHMW_EV_UNSHARE},
+    {"ident", SHMW_EV_IDENT},
 };
 
 static const char *const causes[SHMW_CAUSE_MAX] = {
@@ -21,6 +25,7 @@ static const char *const causes[SHMW_CAUSE_MAX] = {
     [SHMW_CAUSE_FORK] = "fork",	    [SHMW_CAUSE_EXEC] = "exec",	    [SHMW_CAUSE_EXIT] = "exit",
     [SHMW_CAUSE_MUNMAP] = "munmap", [SHMW_CAUSE_SPLIT] = "split",   [SHMW_CAUSE_SHMCTL] = "shmctl",
     [SHMW_CAUSE_SEED] = "seed",	    [SHMW_CAUSE_RESYNC] = "resync", [SHMW_CAUSE_MREMAP] = "mremap",
+    [SHMW_CAUSE_SHMGET] = "shmget", [SHMW_CAUSE_SETUID] = "setuid", [SHMW_CAUSE_RENAME] = "rename",
 };
 
 static uint64_t num(json_object *o, const char *k)
@@ -51,30 +56,108 @@ static uint64_t boot_ns_of(const char *t)
 	return real > booted ? real - booted : 0;
 }
 
-bool shmw_replay_line(const char *line, size_t len, struct shmw_event *ev)
+/* A perms string ("0640") as the number. */
+static uint32_t perms_of(const char *p)
+{
+	return p ? (uint32_t)strtoul(p, NULL, 8) : 0;
+}
+
+static void actor_of(json_object *o, struct shmw_actor *a)
+{
+	const char *comm = str(o, "comm");
+
+	memset(a, 0, sizeof(*a));
+	a->pid = (uint32_t)num(o, "pid");
+	a->uid = (uint32_t)num(o, "uid");
+	if (comm)
+		snprintf(a->comm, sizeof(a->comm), "%s", comm);
+}
+
+/* One lifecycle line (create, rmid, destroy) into the registry; true if it was one. */
+static bool replay_life(json_object *o, struct shmw_life *life)
+{
+	const char *event = str(o, "event");
+	uint32_t ns = (uint32_t)num(o, "ns");
+	int32_t shmid = (int32_t)num(o, "shmid");
+	uint64_t when = 0;
+	struct shmw_lseg s, *cur;
+
+	if (!event || !life)
+		return false;
+	{
+		const char *t = str(o, "time");
+
+		if (!t || shmw_parse_rfc3339(t, &when))
+			when = 0;
+	}
+	if (!strcmp(event, "create")) {
+		memset(&s, 0, sizeof(s));
+		s.ns = ns;
+		s.shmid = shmid;
+		s.generation = (int64_t)num(o, "generation");
+		s.key = (uint32_t)num(o, "key");
+		s.size = num(o, "size");
+		s.perms = perms_of(str(o, "perms")) & 0777;
+		actor_of(o, &s.creator);
+		s.creator_known = s.creator.comm[0] != 0;
+		s.uid = s.creator.uid;
+		s.cpid = (int32_t)s.creator.pid;
+		s.created = when;
+		shmw_life_restore(life, &s);
+		return true;
+	}
+	cur = shmw_life_find(life, ns, shmid);
+	if (!strcmp(event, "rmid")) {
+		if (!cur)
+			return false;
+		s = *cur;
+		s.dest = true;
+		s.dest_since = when;
+		s.rmid_known = true;
+		actor_of(o, &s.remover);
+		s.holders_at_rmid = (uint32_t)num(o, "holders");
+		shmw_life_restore(life, &s);
+		return true;
+	}
+	if (!strcmp(event, "destroy")) {
+		shmw_life_forget(life, ns, shmid);
+		return true;
+	}
+	return false;
+}
+
+static json_object *parse(const char *line, size_t len)
 {
 	json_tokener *tok = json_tokener_new();
 	json_object *o;
-	const char *event, *cause, *mm, *comm;
-	bool ok = false;
 
-	memset(ev, 0, sizeof(*ev));
 	if (!tok)
-		return false;
+		return NULL;
 	o = json_tokener_parse_ex(tok, line, (int)len);
 	json_tokener_free(tok);
-	if (!o || !json_object_is_type(o, json_type_object))
-		goto out;
+	if (o && !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	return o;
+}
+
+/* A holder event line (attach, detach, vmas, owner, share, unshare, ident) as a ring record. */
+static bool event_of(json_object *o, struct shmw_event *ev)
+{
+	const char *event, *cause, *mm, *comm;
+
+	memset(ev, 0, sizeof(*ev));
 	event = str(o, "event");
 	cause = str(o, "cause");
 	mm = str(o, "mm");
 	if (!event || !mm)
-		goto out;
+		return false;
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 		if (!strcmp(event, types[i].name))
 			ev->type = types[i].type;
 	if (!ev->type)
-		goto out;
+		return false;
 	for (uint32_t c = 0; cause && c < SHMW_CAUSE_MAX; c++)
 		if (causes[c] && !strcmp(cause, causes[c]))
 			ev->cause = c;
@@ -99,29 +182,72 @@ bool shmw_replay_line(const char *line, size_t len, struct shmw_event *ev)
 	if ((ev->type == SHMW_EV_SHARE || ev->type == SHMW_EV_UNSHARE) && !ev->actor)
 		ev->actor = ev->pid;
 	if (ev->type == SHMW_EV_SHARE && !ev->actor)
-		goto out;
-	ok = ev->mm != 0;
-out:
+		return false;
+	if (ev->type == SHMW_EV_IDENT) {
+		json_object *v;
+
+		if (json_object_object_get_ex(o, "sharer", &v) && json_object_get_boolean(v))
+			ev->flags = SHMW_EVF_SHARER;
+	}
+	return ev->mm != 0;
+}
+
+bool shmw_replay_line(const char *line, size_t len, struct shmw_event *ev)
+{
+	json_object *o = parse(line, len);
+	bool ok;
+
+	memset(ev, 0, sizeof(*ev));
+	if (!o)
+		return false;
+	ok = event_of(o, ev);
 	json_object_put(o);
 	return ok;
 }
 
-long shmw_replay_file(const char *path, struct shmw_state *st)
+long shmw_replay_file(const char *path, struct shmw_state *st, struct shmw_life *life)
 {
-	FILE *f = fopen(path, "re");
+	/* Only a regular file holds what a predecessor logged: a device (/dev/full reads zeros
+	 * forever), a FIFO or a terminal would hang the start-up, or read someone else's data.
+	 * O_NONBLOCK: opening a FIFO to read blocks until a writer comes. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	struct shmw_mmst *m, *tmp;
+	struct stat sb;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
 	long applied = 0;
 	uint64_t version = 0;
+	FILE *f;
 
-	if (!f)
+	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
 	while ((n = getline(&line, &cap, f)) > 0) {
 		struct shmw_event ev;
+		json_object *o = parse(line, (size_t)n);
+		bool is_event;
 
-		if (!shmw_replay_line(line, (size_t)n, &ev))
+		if (!o)
+			continue;
+		if (replay_life(o, life)) {
+			json_object_put(o);
+			applied++;
+			continue;
+		}
+		is_event = event_of(o, &ev);
+		json_object_put(o);
+		if (!is_event)
 			continue;
 		/* A later attach of the same holding keeps the first one's since/how. */
 		if (ev.type != SHMW_EV_ATTACH) {

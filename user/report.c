@@ -12,7 +12,8 @@
 static const char *const event_names[] = {
     [SHMW_EV_ATTACH] = "attach",   [SHMW_EV_DETACH] = "detach",	    [SHMW_EV_VMAS] = "vmas",
     [SHMW_EV_RMID] = "rmid",	   [SHMW_EV_OWNER] = "owner",	    [SHMW_EV_SHARE] = "share",
-    [SHMW_EV_UNSHARE] = "unshare", [SHMW_EV_OVERFLOW] = "overflow", [SHMW_EV_SHMGET] = "shmget",
+    [SHMW_EV_UNSHARE] = "unshare", [SHMW_EV_OVERFLOW] = "overflow", [SHMW_EV_CREATE] = "create",
+    [SHMW_EV_RESCAN] = "rescan",   [SHMW_EV_DESTROY] = "destroy",   [SHMW_EV_IDENT] = "ident",
 };
 
 static const char *const cause_names[] = {
@@ -20,6 +21,7 @@ static const char *const cause_names[] = {
     [SHMW_CAUSE_FORK] = "fork",	    [SHMW_CAUSE_EXEC] = "exec",	    [SHMW_CAUSE_EXIT] = "exit",
     [SHMW_CAUSE_MUNMAP] = "munmap", [SHMW_CAUSE_SPLIT] = "split",   [SHMW_CAUSE_SHMCTL] = "shmctl",
     [SHMW_CAUSE_SEED] = "seed",	    [SHMW_CAUSE_RESYNC] = "resync", [SHMW_CAUSE_MREMAP] = "mremap",
+    [SHMW_CAUSE_SHMGET] = "shmget", [SHMW_CAUSE_SETUID] = "setuid", [SHMW_CAUSE_RENAME] = "rename",
 };
 
 const char *shmw_event_name(uint32_t type)
@@ -75,6 +77,17 @@ json_object *shmw_report_event(const struct shmw_event *ev)
 	add(o, "time", time_json(ev->ts));
 	add(o, "event", json_object_new_string(shmw_event_name(ev->type)));
 	add(o, "cause", json_object_new_string(shmw_cause_name(ev->cause)));
+	if (ev->type == SHMW_EV_IDENT) {
+		/* Who a process named for an address space (or sharing one) is now. */
+		add(o, "pid", u64(ev->pid));
+		add(o, "comm", shmw_json_string(comm));
+		add(o, "uid", u64(ev->uid));
+		add(o, "user", shmw_json_string(shmw_user_name(ev->uid)));
+		add(o, "mm", mm_json(ev->mm));
+		if (ev->flags & SHMW_EVF_SHARER)
+			add(o, "sharer", json_object_new_boolean(1));
+		return o;
+	}
 	add(o, "ns", u64(ev->ns));
 	add(o, "shmid", u64(ev->shmid));
 	if (ev->type != SHMW_EV_RMID) {
@@ -199,9 +212,7 @@ uint32_t shmw_report_nholders(const struct shmw_state *st, const struct shmw_seg
 
 static const char *status_of(const struct shmw_kseg *k)
 {
-	if (!k)
-		return "gone";
-	return (k->perms & SHMW_SHM_DEST) ? "dest" : "active";
+	return k ? shmw_kseg_status(k->perms) : "gone";
 }
 
 static void perms_json(json_object *o, uint32_t perms)

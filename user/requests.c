@@ -18,8 +18,6 @@
 #include "server.h"
 #include "timefmt.h"
 
-#define MAX_NS 64
-
 static void send_json(struct shmw_conn *c, json_object *o)
 {
 	size_t len;
@@ -123,7 +121,7 @@ static bool ns_listed(const uint32_t *v, size_t n, uint32_t ns)
 
 static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
 {
-	uint32_t cands[MAX_NS], known[MAX_NS];
+	uint32_t *cands = NULL, *known = NULL;
 	size_t ncands, nknown;
 	struct shmw_kseg k;
 	int ret;
@@ -140,17 +138,25 @@ static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw
 	}
 	/* Which namespaces have this shmid: the ones we see holders in, and the kernel tables
 	 * of the namespaces we know a way into. */
-	ncands = shmw_state_namespaces_of(&d->state, (uint32_t)r->shmid, cands, MAX_NS);
-	if (ncands > MAX_NS)
-		ncands = MAX_NS;
-	nknown = shmw_ns_known(known, MAX_NS);
-	for (size_t i = 0; i < nknown && ncands < MAX_NS; i++) {
+	nknown = shmw_ns_list(&known);
+	ncands = shmw_state_namespaces_of(&d->state, (uint32_t)r->shmid, NULL, 0);
+	cands = malloc((ncands + nknown + 1) * sizeof(*cands));
+	if (!cands || !known) {
+		free(cands);
+		free(known);
+		send_error(c, "internal", "out of memory");
+		return;
+	}
+	ncands = shmw_state_namespaces_of(&d->state, (uint32_t)r->shmid, cands, ncands);
+	for (size_t i = 0; i < nknown; i++) {
 		if (ns_listed(cands, ncands, known[i]))
 			continue;
 		if (shmw_segtable_find(known[i], r->shmid, &k) == 0)
 			cands[ncands++] = known[i];
 	}
+	free(known);
 	if (ncands == 0) {
+		free(cands);
 		send_error(c, "no_such_segment", "no segment with shmid %d", r->shmid);
 		return;
 	}
@@ -174,11 +180,13 @@ static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw
 		json_object_object_add(o, "code", json_object_new_string("ambiguous"));
 		json_object_object_add(o, "error", json_object_new_string(msg));
 		json_object_object_add(o, "namespaces", arr);
+		free(cands);
 		send_json(c, o);
 		return;
 	}
 	ret = shmw_segtable_find(cands[0], r->shmid, &k);
 	send_who(d, c, r, cands[0], ret ? NULL : &k);
+	free(cands);
 }
 
 /* One /proc/PID file for a process that holds nothing: not a scan. */
@@ -235,11 +243,9 @@ static void do_ps(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_
 		int32_t id = (int32_t)json_object_get_uint64(json_object_object_get(e, "shmid"));
 		bool found = shmw_segtable_find(ns, id, &k) == 0;
 
-		json_object_object_add(e, "status",
-				       json_object_new_string(!found ? "gone"
-							      : (k.perms & SHMW_SHM_DEST)
-								  ? "dest"
-								  : "active"));
+		json_object_object_add(
+		    e, "status",
+		    json_object_new_string(found ? shmw_kseg_status(k.perms) : "gone"));
 	}
 	send_json(c, o);
 }
@@ -280,11 +286,18 @@ static void ls_in_container(struct shmw_daemon *d, json_object *o, const char *p
 static void do_ls(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
 {
 	json_object *o;
-	uint32_t nss[MAX_NS], used[MAX_NS];
+	uint32_t *nss, *used;
 	struct shmw_kseg *all = NULL;
 	size_t nns, nused = 0, nall = 0;
 
-	nns = shmw_ns_known(nss, MAX_NS);
+	nns = shmw_ns_list(&nss);
+	used = malloc((nns + 1) * sizeof(*used));
+	if (!nss || !used) {
+		free(nss);
+		free(used);
+		send_error(c, "internal", "out of memory");
+		return;
+	}
 	for (size_t i = 0; i < nns; i++) {
 		struct shmw_kseg *v, *grown;
 		size_t n;
@@ -298,6 +311,8 @@ static void do_ls(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_
 		if (!grown) {
 			free(v);
 			free(all);
+			free(nss);
+			free(used);
 			send_error(c, "internal", "out of memory");
 			return;
 		}
@@ -311,6 +326,8 @@ static void do_ls(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_
 		qsort(all, nall, sizeof(*all), by_ns_shmid);
 	o = shmw_report_ls(&d->state, all, nall, used, nused);
 	free(all);
+	free(nss);
+	free(used);
 	if (r->container[0])
 		ls_in_container(d, o, r->container);
 	send_json(c, o);
@@ -345,9 +362,11 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 	json_object_object_add(o, "events_logged", u64(d->logged));
 	json_object_object_add(o, "events_lost", u64(st[SHMW_STAT_LOST]));
 	json_object_object_add(o, "map_full", u64(st[SHMW_STAT_MAP_FULL]));
-	json_object_object_add(o, "overflows", u64(st[SHMW_STAT_OVERFLOW]));
+	json_object_object_add(o, "mm_incomplete",
+			       u64(st[SHMW_STAT_OVERFLOW] + st[SHMW_STAT_BUSY]));
 	json_object_object_add(o, "seed_retries", u64(st[SHMW_STAT_SEED_RETRY]));
 	json_object_object_add(o, "resyncs", u64(d->resyncs));
+	json_object_object_add(o, "resync_passes", u64(d->resync_passes));
 	json_object_object_add(o, "rescans", u64(d->rescans));
 	json_object_object_add(o, "reconciles", u64(d->reconciles));
 	json_object_object_add(o, "holders", u64(d->state.nholdings));
@@ -355,8 +374,16 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 	json_object_object_add(o, "segments", u64(shmw_state_nsegs(&d->state)));
 	json_object_object_add(o, "clients", u64(shmw_server_nclients(d->server)));
 	json_object_object_add(o, "clients_dropped", u64(shmw_server_dropped(d->server)));
+	{
+		struct shmw_server_stats ss;
+
+		shmw_server_stats(d->server, &ss);
+		json_object_object_add(o, "clients_refused", u64(ss.refused));
+		json_object_object_add(o, "clients_timed_out", u64(ss.timed_out));
+	}
 	json_object_object_add(o, "log_file", json_object_new_string(d->opts.log_path));
 	json_object_object_add(o, "log_errors", u64(shmw_eventlog_errors(d->log)));
+	json_object_object_add(o, "log_lines_cut", u64(shmw_eventlog_cuts(d->log)));
 	json_object_object_add(o, "socket", json_object_new_string(d->opts.socket_path));
 	send_json(c, o);
 }

@@ -13,10 +13,11 @@
 #define RESCAN_TRIES 4
 
 /* Reads the record of mm; true while it still waits for an exact walk. */
-static bool stale(struct shmw_bpf *b, uint64_t mm, struct shmw_mm_rec *rec, bool *present)
+static bool stale(struct shmw_bpf *b, uint64_t mm, struct shmw_mm_one *one, bool *present)
 {
-	*present = shmw_mm_read(b, mm, rec) == 0;
-	return *present && (!(rec->flags & SHMW_MM_SEEDED) || (rec->flags & SHMW_MM_RESCAN));
+	*present = shmw_mm_read(b, mm, one) == 0;
+	return *present &&
+	       (!(one->rec.flags & SHMW_MM_SEEDED) || (one->rec.flags & SHMW_MM_RESCAN));
 }
 
 struct rescan_ctx {
@@ -43,7 +44,7 @@ void shmw_rescan(struct shmw_daemon *d, const struct shmw_event *ev)
 	const uint32_t pids[2] = {ev->pid, ev->actor ? ev->actor : ev->pid};
 	struct rescan_ctx c = {.d = d, .req = ev};
 	struct shmw_mmst *m = NULL;
-	struct shmw_mm_rec rec;
+	struct shmw_mm_one one = {0};
 	bool present;
 	int i;
 
@@ -51,26 +52,28 @@ void shmw_rescan(struct shmw_daemon *d, const struct shmw_event *ev)
 	 * synced to it already (a burst of calls costs one walk). */
 	HASH_FIND(hh, d->state.mms, &ev->mm, sizeof(ev->mm), m);
 	if (m && m->version > ev->version)
-		return;
+		goto out;
 	/* The mm asked about is gone (its exit_mmap events follow) and another process's
 	 * address space got its address: nothing to walk. */
-	if (shmw_mm_read(&d->bpf, ev->mm, &rec) == 0 && rec.born > ev->version)
-		return;
+	if (shmw_mm_read(&d->bpf, ev->mm, &one) == 0 && one.rec.born > ev->version)
+		goto out;
 	d->rescans++;
-	for (i = 0; i < RESCAN_TRIES && stale(&d->bpf, ev->mm, &rec, &present); i++) {
+	for (i = 0; i < RESCAN_TRIES && stale(&d->bpf, ev->mm, &one, &present); i++) {
 		int ret = shmw_bpf_walk(&d->bpf, (pid_t)pids[i % 2]);
 
 		/* ENOENT/ESRCH: that process is gone; the other may still use the mm. */
 		if (ret && ret != -ENOENT && ret != -ESRCH)
 			log_warn("rescan of pid %u: %s", pids[i % 2], strerror(-ret));
 	}
-	if (i == RESCAN_TRIES && stale(&d->bpf, ev->mm, &rec, &present)) {
+	if (i == RESCAN_TRIES && stale(&d->bpf, ev->mm, &one, &present)) {
 		log_info("pid %u (%.16s): kept changing while walked; walking it again later",
 			 ev->pid, ev->comm);
-		shmw_daemon_queue_walk(d, rec.tgid ? rec.tgid : ev->pid);
+		shmw_daemon_queue_walk(d, one.rec.tgid ? one.rec.tgid : ev->pid);
 	}
-	if (present && rec.born > ev->version)
-		return; /* the same, while we walked */
-	shmw_state_sync_mm(&d->state, ev->mm, present ? &rec : NULL, ev->cause, ev->ts, on_change,
-			   &c);
+	if (present && one.rec.born > ev->version)
+		goto out; /* the same, while we walked */
+	shmw_state_sync_mm(&d->state, ev->mm, present ? &one.rec : NULL, ev->cause, ev->ts,
+			   on_change, &c);
+out:
+	shmw_mm_one_free(&one);
 }

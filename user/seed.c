@@ -6,23 +6,8 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "log.h"
+#include "mapread.h"
 #include "seed.h"
-
-static int grow(void **p, size_t *cap, size_t n, size_t elem)
-{
-	void *np;
-	size_t ncap;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 256;
-	np = realloc(*p, ncap * elem);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
 
 void shmw_snapshot_free(struct shmw_snapshot *s)
 {
@@ -34,14 +19,10 @@ void shmw_snapshot_free(struct shmw_snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Size and key of each segment in the segs map, sorted by (ns, shmid): a slot names only its
- * segment. */
-struct seg_tab {
-	struct seg_row {
-		struct shmw_seg_key k;
-		struct shmw_seg_val v;
-	} * rows;
-	size_t n;
+/* A segs map row: its size and key, which holdings name only by (ns, shmid). */
+struct seg_row {
+	struct shmw_seg_key k;
+	struct shmw_seg_val v;
 };
 
 static int seg_cmp(const void *a, const void *b)
@@ -53,244 +34,232 @@ static int seg_cmp(const void *a, const void *b)
 	return x->shmid < y->shmid ? -1 : x->shmid > y->shmid;
 }
 
-static int seg_tab_read(int fd, struct seg_tab *t)
-{
-	struct shmw_seg_key key, next;
-	size_t cap = 0;
-	void *prev;
-
-	memset(t, 0, sizeof(*t));
-	for (prev = NULL; bpf_map_get_next_key(fd, prev, &next) == 0; prev = &key) {
-		key = next;
-		if (grow((void **)&t->rows, &cap, t->n, sizeof(*t->rows)))
-			return -ENOMEM;
-		t->rows[t->n].k = key;
-		if (bpf_map_lookup_elem(fd, &key, &t->rows[t->n].v) == 0)
-			t->n++;
-	}
-	if (t->n)
-		qsort(t->rows, t->n, sizeof(*t->rows), seg_cmp);
-	return 0;
-}
-
-/* Gives slot g its segment's size and key: from t, else from the map (attached after t was
- * read); 0 when the segment is gone from both (its last holder left while we read: the
- * detach event that follows corrects the state). */
-static void seg_fill(const struct seg_tab *t, int fd, struct shmw_mm_seg *g)
+static void seg_fill(const struct seg_row *t, size_t n, struct shmw_mm_seg *g)
 {
 	struct shmw_seg_key k = {.ns = g->ns, .shmid = g->shmid};
-	const struct seg_row *r = t ? bsearch(&k, t->rows, t->n, sizeof(*t->rows), seg_cmp) : NULL;
-	struct shmw_seg_val v;
+	const struct seg_row *r = n ? bsearch(&k, t, n, sizeof(*t), seg_cmp) : NULL;
 
-	if (!r && bpf_map_lookup_elem(fd, &k, &v) == 0) {
-		g->size = v.size;
-		g->key = v.key;
-	} else if (r) {
+	if (r) {
 		g->size = r->v.size;
 		g->key = r->v.key;
 	}
 }
 
-static void slot_to_seg(struct shmw_mm_seg *g, const struct shmw_mm_slot *s)
+/* A holds map row with what sorts it: by mm, then by position in the mm's list (the order
+ * the mm got them, as ps lists them). */
+struct hold_row {
+	struct shmw_hold_key k;
+	struct shmw_hold v;
+};
+
+static int hold_cmp(const void *a, const void *b)
 {
-	g->since = s->since;
-	g->ns = s->ns;
-	g->shmid = s->shmid;
-	g->nvma = s->nvma;
-	g->how = s->how;
+	const struct hold_row *x = a, *y = b;
+
+	if (x->k.mm != y->k.mm)
+		return x->k.mm < y->k.mm ? -1 : 1;
+	return x->v.idx < y->v.idx ? -1 : x->v.idx > y->v.idx;
 }
 
-/* out = the mms record rec of mm, with its mms_big slots and the segments' sizes and keys. */
-static void rec_fill(struct shmw_bpf *b, const struct seg_tab *t, uint64_t mm,
-		     const struct shmw_mm *rec, struct shmw_mm_rec *out)
-{
-	struct shmw_mm_big big;
-	int sfd = shmw_bpf_segs_fd(b);
+struct mm_row {
+	uint64_t mm;
+	struct shmw_mm v;
+};
 
-	memset(out, 0, sizeof(*out));
-	out->version = rec->version;
-	out->born = rec->born;
-	out->flags = rec->flags;
-	out->tgid = rec->tgid;
-	out->uid = rec->uid;
-	memcpy(out->comm, rec->comm, SHMW_COMM_LEN);
-	for (int i = 0; i < SHMW_MM_INLINE; i++)
-		slot_to_seg(&out->segs[i], &rec->segs[i]);
-	/* Gone meanwhile: so is the record, which a later event or snapshot says. */
-	if ((rec->flags & SHMW_MM_BIG) &&
-	    bpf_map_lookup_elem(shmw_bpf_mms_big_fd(b), &mm, &big) == 0)
-		for (int i = 0; i < SHMW_MM_SEGS - SHMW_MM_INLINE; i++)
-			slot_to_seg(&out->segs[SHMW_MM_INLINE + i], &big.segs[i]);
-	for (int i = 0; i < SHMW_MM_SEGS; i++)
-		if (out->segs[i].nvma)
-			seg_fill(t, sfd, &out->segs[i]);
+static int mm_cmp(const void *a, const void *b)
+{
+	const struct mm_row *x = a, *y = b;
+
+	return x->mm < y->mm ? -1 : x->mm > y->mm;
 }
 
-int shmw_mm_read(struct shmw_bpf *b, uint64_t mm, struct shmw_mm_rec *out)
+/* Rows of a map as an array of (key, value) pairs of one struct, sorted with cmp. */
+static int read_rows(int fd, size_t ks, size_t vs, size_t row,
+		     int (*cmp)(const void *, const void *), void **out, size_t *n)
 {
-	struct shmw_mm rec;
+	struct shmw_map_rows r;
+	char *rows;
+	int ret = shmw_map_read_all(fd, ks, vs, &r);
 
-	if (bpf_map_lookup_elem(shmw_bpf_mms_fd(b), &mm, &rec))
-		return -errno;
-	rec_fill(b, NULL, mm, &rec, out);
+	*out = NULL;
+	*n = 0;
+	if (ret)
+		return ret;
+	rows = malloc((r.n ? r.n : 1) * row);
+	if (!rows) {
+		shmw_map_rows_free(&r);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < r.n; i++) {
+		memcpy(rows + i * row, (char *)r.keys + i * ks, ks);
+		memcpy(rows + i * row + (row - vs), (char *)r.vals + i * vs, vs);
+	}
+	*n = r.n;
+	shmw_map_rows_free(&r);
+	if (*n && cmp)
+		qsort(rows, *n, row, cmp);
+	*out = rows;
 	return 0;
 }
 
-/* The mms map read in batches: one syscall per MM_BATCH records instead of two per record (a
- * tenth of the start-up's map reading at 3000 holders). Kernels or maps that refuse batches are
- * read key by key. */
-#define MM_BATCH 256
+_Static_assert(sizeof(struct seg_row) == sizeof(struct shmw_seg_key) + sizeof(struct shmw_seg_val),
+	       "seg_row is key then value");
+_Static_assert(sizeof(struct hold_row) == sizeof(struct shmw_hold_key) + sizeof(struct shmw_hold),
+	       "hold_row is key then value");
+_Static_assert(sizeof(struct mm_row) == 8 + sizeof(struct shmw_mm), "mm_row is key then value");
 
-struct mm_batch {
-	int fd;
-	bool by_key;   /* the batch call failed (not ENOENT): key by key from here */
-	bool done;     /* the last batch came */
-	bool started;  /* token is valid */
-	__u64 token;   /* the kernel's position (a bucket index for hash maps) */
-	uint32_t n, i; /* records in the buffer, next one to hand out */
-	uint64_t *keys;
-	struct shmw_mm *vals;
-	uint64_t prev; /* key by key: the last key handed out */
-	bool have_prev;
-};
-
-static int mm_batch_open(struct mm_batch *mb, int fd)
+static void snap_rec_of(struct shmw_snap_mm *r, const struct shmw_mm *m)
 {
-	memset(mb, 0, sizeof(*mb));
-	mb->fd = fd;
-	mb->keys = malloc(MM_BATCH * sizeof(*mb->keys));
-	mb->vals = malloc(MM_BATCH * sizeof(*mb->vals));
-	return mb->keys && mb->vals ? 0 : -ENOMEM;
-}
-
-static void mm_batch_close(struct mm_batch *mb)
-{
-	free(mb->keys);
-	free(mb->vals);
-	mb->keys = NULL;
-	mb->vals = NULL;
-}
-
-/* Next record: 1 (key and rec filled), 0 at the end. */
-static int mm_batch_next(struct mm_batch *mb, uint64_t *key, struct shmw_mm *rec)
-{
-	while (!mb->by_key && mb->i == mb->n) {
-		DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-		__u32 count = MM_BATCH;
-		__u64 out = 0;
-		int r;
-
-		if (mb->done)
-			return 0;
-		r = bpf_map_lookup_batch(mb->fd, mb->started ? &mb->token : NULL, &out, mb->keys,
-					 mb->vals, &count, &opts);
-		if (r && errno != ENOENT) {
-			if (mb->started) /* part read: key by key would hand out some twice */
-				return -errno;
-			mb->by_key = true;
-			break;
-		}
-		mb->done = r != 0; /* ENOENT: this batch is the last */
-		mb->token = out;
-		mb->started = true;
-		mb->n = count;
-		mb->i = 0;
-	}
-	if (!mb->by_key) {
-		*key = mb->keys[mb->i];
-		*rec = mb->vals[mb->i++];
-		return 1;
-	}
-	for (;;) {
-		uint64_t next;
-
-		if (bpf_map_get_next_key(mb->fd, mb->have_prev ? &mb->prev : NULL, &next))
-			return 0;
-		mb->prev = next;
-		mb->have_prev = true;
-		/* The entry may vanish between next_key and lookup (exit_mmap): skip it. */
-		if (bpf_map_lookup_elem(mb->fd, &next, rec) == 0) {
-			*key = next;
-			return 1;
-		}
-	}
+	memset(r, 0, sizeof(*r));
+	r->version = m->version;
+	r->born = m->born;
+	r->flags = m->flags;
+	r->tgid = m->tgid;
+	r->uid = m->uid;
+	memcpy(r->comm, m->comm, SHMW_COMM_LEN);
 }
 
 int shmw_snapshot_take(struct shmw_bpf *b, struct shmw_snapshot *s)
 {
-	int mfd = shmw_bpf_mms_fd(b), sfd = shmw_bpf_sharers_fd(b);
-	size_t kcap = 0, rcap = 0, tcap = 0, scap = 0, slcap = 0, nslots = 0;
-	struct shmw_mm_rec *full = malloc(sizeof(*full)); /* one whole record at a time */
-	struct mm_batch batch = {0};
-	struct seg_tab segs = {0};
-	struct shmw_mm rec;
-	uint64_t key = 0;
-	uint32_t tkey, tnext;
-	void *prev;
-	int ret, err = -ENOMEM;
+	struct seg_row *segs = NULL;
+	struct hold_row *holds = NULL;
+	struct mm_row *mms = NULL;
+	struct {
+		uint32_t tgid;
+		struct shmw_sharer v;
+	} *shs = NULL;
+	size_t nsegs = 0, nholds = 0, nmms = 0, nshs = 0, h = 0, nslots = 0;
+	int ret;
 
 	memset(s, 0, sizeof(*s));
-	if (!full)
-		return -ENOMEM;
 	s->version = shmw_bpf_version(b);
-	if (seg_tab_read(shmw_bpf_segs_fd(b), &segs))
-		goto nomem;
-	if (mm_batch_open(&batch, mfd))
-		goto nomem;
-	while ((ret = mm_batch_next(&batch, &key, &rec)) > 0) {
-		struct shmw_snap_mm *r;
+	ret =
+	    read_rows(shmw_bpf_segs_fd(b), sizeof(struct shmw_seg_key), sizeof(struct shmw_seg_val),
+		      sizeof(*segs), seg_cmp, (void **)&segs, &nsegs);
+	if (!ret)
+		ret = read_rows(shmw_bpf_mms_fd(b), 8, sizeof(struct shmw_mm), sizeof(*mms), mm_cmp,
+				(void **)&mms, &nmms);
+	if (!ret)
+		ret = read_rows(shmw_bpf_holds_fd(b), sizeof(struct shmw_hold_key),
+				sizeof(struct shmw_hold), sizeof(*holds), hold_cmp, (void **)&holds,
+				&nholds);
+	if (!ret)
+		ret = read_rows(shmw_bpf_sharers_fd(b), 4, sizeof(struct shmw_sharer), sizeof(*shs),
+				NULL, (void **)&shs, &nshs);
+	if (ret)
+		goto out;
+	ret = -ENOMEM;
+	s->keys = malloc((nmms ? nmms : 1) * sizeof(*s->keys));
+	s->recs = calloc(nmms ? nmms : 1, sizeof(*s->recs));
+	s->slots = malloc((nholds ? nholds : 1) * sizeof(*s->slots));
+	s->sharer_tgids = malloc((nshs ? nshs : 1) * sizeof(*s->sharer_tgids));
+	s->sharers = malloc((nshs ? nshs : 1) * sizeof(*s->sharers));
+	if (!s->keys || !s->recs || !s->slots || !s->sharer_tgids || !s->sharers)
+		goto out;
+	/* Both sorted by mm: one pass joins the holdings to their records. */
+	for (size_t i = 0; i < nmms; i++) {
+		struct shmw_snap_mm *r = &s->recs[s->n];
 
-		if (grow((void **)&s->keys, &kcap, s->n, sizeof(*s->keys)) ||
-		    grow((void **)&s->recs, &rcap, s->n, sizeof(*s->recs)))
-			goto nomem;
-		rec_fill(b, &segs, key, &rec, full);
-		r = &s->recs[s->n];
-		shmw_snap_mm_of(r, full);
-		r->nsegs = 0;
-		for (int j = 0; j < SHMW_MM_SEGS; j++) {
-			if (!full->segs[j].nvma)
-				continue;
-			if (grow((void **)&s->slots, &slcap, nslots, sizeof(*s->slots)))
-				goto nomem;
-			s->slots[nslots++] = full->segs[j];
+		snap_rec_of(r, &mms[i].v);
+		r->segs = s->slots + nslots;
+		while (h < nholds && holds[h].k.mm < mms[i].mm)
+			h++; /* its record went while we read: exit_mmap's events follow */
+		for (; h < nholds && holds[h].k.mm == mms[i].mm; h++) {
+			struct shmw_mm_seg *g = &s->slots[nslots];
+
+			if (!holds[h].v.nvma)
+				continue; /* staged by a walk, not held */
+			memset(g, 0, sizeof(*g));
+			g->since = holds[h].v.since;
+			g->ns = holds[h].k.ns;
+			g->shmid = holds[h].k.shmid;
+			g->nvma = holds[h].v.nvma;
+			g->how = holds[h].v.how;
+			seg_fill(segs, nsegs, g);
+			nslots++;
 			r->nsegs++;
 		}
-		s->keys[s->n] = key;
 		if (!(r->flags & SHMW_MM_SEEDED))
 			s->unseeded++;
-		s->n++;
+		s->keys[s->n++] = mms[i].mm;
 	}
-	if (ret < 0) {
-		err = ret;
-		goto nomem;
-	}
-	mm_batch_close(&batch);
-	/* Pointers only now: slots moved while it grew. */
-	nslots = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		s->recs[i].segs = s->slots + nslots;
-		nslots += s->recs[i].nsegs;
-	}
-	free(full);
-	full = NULL;
-	free(segs.rows);
-	segs.rows = NULL;
-	for (prev = NULL; bpf_map_get_next_key(sfd, prev, &tnext) == 0; prev = &tkey) {
-		tkey = tnext;
-		if (grow((void **)&s->sharer_tgids, &tcap, s->nsharers, sizeof(uint32_t)) ||
-		    grow((void **)&s->sharers, &scap, s->nsharers, sizeof(*s->sharers)))
-			goto nomem;
-		if (bpf_map_lookup_elem(sfd, &tkey, &s->sharers[s->nsharers]))
+	/* Sharers of the mms that have a record: the others share an mm that holds nothing. */
+	for (size_t i = 0; i < nshs; i++) {
+		struct mm_row k = {.mm = shs[i].v.mm};
+
+		if (!nmms || !bsearch(&k, mms, nmms, sizeof(*mms), mm_cmp))
 			continue;
-		s->sharer_tgids[s->nsharers++] = tkey;
+		s->sharer_tgids[s->nsharers] = shs[i].tgid;
+		s->sharers[s->nsharers++] = shs[i].v;
 	}
+	ret = 0;
+out:
+	free(segs);
+	free(holds);
+	free(mms);
+	free(shs);
+	if (ret)
+		shmw_snapshot_free(s);
+	return ret;
+}
+
+int shmw_mm_read(struct shmw_bpf *b, uint64_t mm, struct shmw_mm_one *out)
+{
+	int lfd = shmw_bpf_list_fd(b), hfd = shmw_bpf_holds_fd(b), sfd = shmw_bpf_segs_fd(b);
+	struct shmw_mm m;
+
+	out->rec.nsegs = 0;
+	out->rec.segs = out->segs;
+	if (bpf_map_lookup_elem(shmw_bpf_mms_fd(b), &mm, &m))
+		return -errno;
+	snap_rec_of(&out->rec, &m);
+	for (uint32_t i = 0; i < m.nsegs; i++) {
+		struct shmw_list_key lk = {.mm = mm, .idx = i};
+		struct shmw_list_val lv;
+		struct shmw_hold_key hk;
+		struct shmw_seg_key sk;
+		struct shmw_seg_val sv;
+		struct shmw_hold h;
+		struct shmw_mm_seg *g;
+
+		if (bpf_map_lookup_elem(lfd, &lk, &lv))
+			continue; /* changing while we read: a later event or walk says */
+		hk.mm = mm;
+		hk.ns = lv.ns;
+		hk.shmid = lv.shmid;
+		if (bpf_map_lookup_elem(hfd, &hk, &h) || !h.nvma)
+			continue;
+		if (out->rec.nsegs == out->cap) {
+			size_t cap = out->cap ? out->cap * 2 : 16;
+			struct shmw_mm_seg *n = realloc(out->segs, cap * sizeof(*n));
+
+			if (!n)
+				return -ENOMEM;
+			out->segs = n;
+			out->cap = cap;
+		}
+		g = &out->segs[out->rec.nsegs++];
+		memset(g, 0, sizeof(*g));
+		g->since = h.since;
+		g->ns = lv.ns;
+		g->shmid = lv.shmid;
+		g->nvma = h.nvma;
+		g->how = h.how;
+		sk.ns = lv.ns;
+		sk.shmid = lv.shmid;
+		if (bpf_map_lookup_elem(sfd, &sk, &sv) == 0) {
+			g->size = sv.size;
+			g->key = sv.key;
+		}
+	}
+	out->rec.segs = out->segs;
 	return 0;
-nomem:
-	free(full);
-	mm_batch_close(&batch);
-	free(segs.rows);
-	shmw_snapshot_free(s);
-	return err;
+}
+
+void shmw_mm_one_free(struct shmw_mm_one *o)
+{
+	free(o->segs);
+	memset(o, 0, sizeof(*o));
 }
 
 int shmw_seed_pids(struct shmw_bpf *b, const uint32_t *pids, size_t n)

@@ -10,7 +10,7 @@
 #include "loader.h"
 #include "state.h"
 
-/* The maps, compacted as they are read: only the slots in use are kept (slots), with their
+/* The maps, joined as they are read: each record with its holdings (slots), with their
  * segments' sizes and keys from the segs map. */
 struct shmw_snapshot {
 	uint64_t version; /* version counter read before the maps */
@@ -32,9 +32,18 @@ struct shmw_snapshot {
 int shmw_seed_all(struct shmw_bpf *b, int retries);
 /* Walks the given processes again (after an overflow or a suspected miss). */
 int shmw_seed_pids(struct shmw_bpf *b, const uint32_t *pids, size_t n);
-/* Reads the record of one mm (with its mms_big slots and its segments' sizes and keys).
- * Returns 0, or -ENOENT when it has none. */
-int shmw_mm_read(struct shmw_bpf *b, uint64_t mm, struct shmw_mm_rec *out);
+/* One address space read from the maps: its record and holdings (rec.segs points into segs,
+ * a buffer kept across reads). */
+struct shmw_mm_one {
+	struct shmw_snap_mm rec;
+	struct shmw_mm_seg *segs;
+	size_t cap;
+};
+
+/* Reads the record of one mm with its holdings and their segments' sizes and keys. Returns
+ * 0, or -ENOENT when it has none. */
+int shmw_mm_read(struct shmw_bpf *b, uint64_t mm, struct shmw_mm_one *out);
+void shmw_mm_one_free(struct shmw_mm_one *o);
 /* Reads the maps. Returns 0 or -errno; free with shmw_snapshot_free. */
 int shmw_snapshot_take(struct shmw_bpf *b, struct shmw_snapshot *s);
 void shmw_snapshot_free(struct shmw_snapshot *s);

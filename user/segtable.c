@@ -12,15 +12,8 @@
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <uthash.h>
 #include "segtable.h"
-
-#define MAX_NS 64
-
-static struct {
-	uint32_t ns;
-	uint32_t pid;
-} known[MAX_NS];
-static size_t nknown;
 
 int shmw_kseg_parse(const char *line, struct shmw_kseg *k)
 {
@@ -43,6 +36,22 @@ int shmw_kseg_parse(const char *line, struct shmw_kseg *k)
 	return 0;
 }
 
+/*
+ * The IPC namespaces we know, each with a process last seen in it: our way in (setns through
+ * /proc/PID/ns/ipc). No bound but memory: a node runs a namespace per pod. We keep a pid, never
+ * an fd, so we never keep a namespace (and its segments) alive. When that process has gone
+ * the finder (the daemon's: a BPF walk of the tasks, not a scan of /proc) names another.
+ */
+struct ns_entry {
+	uint32_t ns;
+	uint32_t pid;
+	UT_hash_handle hh;
+};
+
+static struct ns_entry *known;
+static uint32_t (*finder)(void *ctx, uint32_t ns);
+static void *finder_ctx;
+
 static uint32_t ns_of_path(const char *path)
 {
 	struct stat st;
@@ -61,64 +70,106 @@ uint32_t shmw_ns_self(void)
 
 void shmw_ns_note(uint32_t ns, uint32_t pid)
 {
-	size_t i;
+	struct ns_entry *e = NULL;
 
-	if (!ns || ns == shmw_ns_self())
+	if (!ns || !pid || ns == shmw_ns_self())
 		return;
-	for (i = 0; i < nknown; i++) {
-		if (known[i].ns == ns) {
-			known[i].pid = pid;
-			return;
-		}
+	HASH_FIND(hh, known, &ns, sizeof(ns), e);
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return; /* the finder finds a way in when it is needed */
+		e->ns = ns;
+		HASH_ADD(hh, known, ns, sizeof(e->ns), e);
 	}
-	if (nknown < MAX_NS) {
-		known[nknown].ns = ns;
-		known[nknown].pid = pid;
-		nknown++;
+	e->pid = pid;
+}
+
+void shmw_ns_set_finder(uint32_t (*find)(void *ctx, uint32_t ns), void *ctx)
+{
+	finder = find;
+	finder_ctx = ctx;
+}
+
+size_t shmw_ns_list(uint32_t **out)
+{
+	size_t n = 1 + HASH_COUNT(known), i = 0;
+	struct ns_entry *e, *tmp;
+
+	*out = malloc(n * sizeof(**out));
+	if (!*out)
+		return 0;
+	(*out)[i++] = shmw_ns_self();
+	HASH_ITER(hh, known, e, tmp)
+	{
+		(*out)[i++] = e->ns;
+	}
+	return i;
+}
+
+void shmw_ns_forget(uint32_t ns)
+{
+	struct ns_entry *e = NULL;
+
+	HASH_FIND(hh, known, &ns, sizeof(ns), e);
+	if (e) {
+		HASH_DELETE(hh, known, e);
+		free(e);
 	}
 }
 
-static void ns_forget(size_t i)
+void shmw_ns_clear(void)
 {
-	known[i] = known[--nknown];
+	struct ns_entry *e, *tmp;
+
+	HASH_ITER(hh, known, e, tmp)
+	{
+		HASH_DELETE(hh, known, e);
+		free(e);
+	}
 }
 
-size_t shmw_ns_known(uint32_t *out, size_t max)
-{
-	size_t n = 0;
-
-	if (max)
-		out[n++] = shmw_ns_self();
-	for (size_t i = 0; i < nknown && n < max; i++)
-		out[n++] = known[i].ns;
-	return n;
-}
-
-/* Opens an fd for namespace ns through a pid we saw in it, checking it is still there. */
-static int ns_open(uint32_t ns)
+/* An fd of namespace ns through pid, if pid is still in it. */
+static int ns_open_pid(uint32_t ns, uint32_t pid)
 {
 	char path[64];
 	struct stat st;
-	size_t i;
 	int fd;
 
-	for (i = 0; i < nknown; i++) {
-		if (known[i].ns != ns)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%u/ns/ipc", known[i].pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && fstat(fd, &st) == 0 && (uint32_t)st.st_ino == ns)
-			return fd;
-		if (fd >= 0)
-			close(fd);
-		ns_forget(i); /* that process is gone or moved */
-		return -ENOENT;
-	}
+	snprintf(path, sizeof(path), "/proc/%u/ns/ipc", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0 && (uint32_t)st.st_ino == ns)
+		return fd;
+	if (fd >= 0)
+		close(fd);
 	return -ENOENT;
 }
 
+/* Opens an fd for namespace ns through a process in it: the one we saw last, else one the
+ * finder names. -ENOENT: no process is in it (it may live on through attachments of
+ * processes elsewhere: the caller decides whether it is gone). */
+static int ns_open(uint32_t ns)
+{
+	struct ns_entry *e = NULL;
+	uint32_t pid;
+	int fd;
+
+	HASH_FIND(hh, known, &ns, sizeof(ns), e);
+	if (e) {
+		fd = ns_open_pid(ns, e->pid);
+		if (fd >= 0)
+			return fd;
+	}
+	pid = finder ? finder(finder_ctx, ns) : 0;
+	if (!pid)
+		return -ENOENT;
+	shmw_ns_note(ns, pid);
+	return ns_open_pid(ns, pid);
+}
+
 /* Runs fn in namespace ns. setns(CLONE_NEWIPC) is allowed in a single-threaded process;
- * an fd opened inside keeps showing that namespace after we return (KERNEL-FACTS 5). */
+ * an fd opened inside keeps showing that namespace after we return (docs/design.md, "IPC
+ * namespaces"). */
 static int in_ns(uint32_t ns, int (*fn)(void *), void *arg)
 {
 	int self_fd, ns_fd, ret, back;
@@ -247,4 +298,24 @@ int shmw_segtable_find(uint32_t ns, int32_t shmid, struct shmw_kseg *out)
 	memset(out, 0, sizeof(*out));
 	out->ns = ns;
 	return in_ns(ns, stat_one, &a);
+}
+
+size_t shmw_ns_count(void)
+{
+	return HASH_COUNT(known);
+}
+
+const char *shmw_kseg_status(uint32_t perms)
+{
+	/* As ipcs -m and lsipc -m name them; "active" when neither. */
+	switch (perms & (SHMW_SHM_DEST | SHMW_SHM_LOCKED)) {
+	case SHMW_SHM_DEST | SHMW_SHM_LOCKED:
+		return "dest,locked";
+	case SHMW_SHM_DEST:
+		return "dest";
+	case SHMW_SHM_LOCKED:
+		return "locked";
+	default:
+		return "active";
+	}
 }

@@ -11,7 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define SHMW_SHM_DEST 01000 /* perms bit: marked for destruction */
+#define SHMW_SHM_DEST	01000 /* perms bit: marked for destruction */
+#define SHMW_SHM_LOCKED 02000 /* perms bit: SHM_LOCK, pages pinned */
 
 struct shmw_kseg {
 	uint32_t ns;
@@ -28,13 +29,22 @@ struct shmw_kseg {
 
 /* Parses one data line of /proc/sysvipc/shm. Returns 0 or -EINVAL. */
 int shmw_kseg_parse(const char *line, struct shmw_kseg *out);
+/* A segment's status from its mode bits: "active", "dest", "locked" or "dest,locked". */
+const char *shmw_kseg_status(uint32_t perms);
 
 /* Our own IPC namespace's inode number. */
 uint32_t shmw_ns_self(void);
-/* Remembers that pid lived in namespace ns (from an event). */
+/* Remembers that pid is in namespace ns (from an event: the acting process's namespace). */
 void shmw_ns_note(uint32_t ns, uint32_t pid);
-/* The namespaces we know a way into, ours first; returns the count. */
-size_t shmw_ns_known(uint32_t *out, size_t max);
+/* Who names a process in ns when the one we know has gone (0: none is). */
+void shmw_ns_set_finder(uint32_t (*find)(void *ctx, uint32_t ns), void *ctx);
+/* The namespaces we know, ours first, in a malloc'd array; returns the count. */
+size_t shmw_ns_list(uint32_t **out);
+/* Forgets a namespace the kernel has freed. */
+void shmw_ns_forget(uint32_t ns);
+/* How many namespaces are known besides ours. */
+size_t shmw_ns_count(void);
+void shmw_ns_clear(void);
 
 /* All segments of a namespace; *out is malloc'd. Returns 0, -ENOENT if we know no way into
  * that namespace any more, or -errno. */

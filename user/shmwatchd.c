@@ -22,6 +22,7 @@
 #include "eventlog.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "privs.h"
 #include "requests.h"
 #include "server.h"
@@ -152,7 +153,8 @@ int main(int argc, char **argv)
 		shmw_life_init(&d.life, &lo, shmw_alerts_on_life, &d);
 	}
 	if (d.opts.alert_exec) {
-		d.hooks = shmw_hooks_new(d.opts.alert_exec, d.opts.alert_timeout, 8);
+		d.hooks =
+		    shmw_hooks_new(d.opts.alert_exec, d.opts.alert_timeout, 8, d.opts.alert_queue);
 		if (!d.hooks) {
 			log_err("--alert-exec: %s", strerror(errno));
 			return 1;
@@ -170,8 +172,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* The socket first: a second daemon is refused before it touches BPF or the log. */
-	d.server = shmw_server_open(d.opts.socket_path, d.opts.max_clients, shmw_requests_handle,
-				    &d, err, sizeof(err));
+	{
+		struct shmw_server_opts so = {
+		    .max_clients = d.opts.max_clients,
+		    .max_per_user = d.opts.max_clients_per_user,
+		    .admin_reserve = d.opts.admin_reserve,
+		    .timeout_s = d.opts.client_timeout,
+		    /* Only the default directory is made: a mistyped --socket fails. */
+		    .make_dir = !strcmp(d.opts.socket_path, SHMW_DEFAULT_SOCKET),
+		};
+
+		d.server = shmw_server_open(d.opts.socket_path, &so, shmw_requests_handle, &d, err,
+					    sizeof(err));
+	}
 	if (!d.server) {
 		log_err("%s", err);
 		goto out;
@@ -185,15 +198,23 @@ int main(int argc, char **argv)
 		}
 		shmw_server_set_admin_group(d.server, g->gr_gid);
 	}
-	d.log = shmw_eventlog_open(d.opts.log_path, d.opts.log_max_bytes, d.opts.log_keep, err,
-				   sizeof(err));
+	/* Only the default directory is made: a mistyped --log-file fails, naming it. */
+	d.log = shmw_eventlog_open(
+	    d.opts.log_path, d.opts.log_max_bytes, d.opts.log_keep,
+	    strcmp(d.opts.log_path, SHMW_DEFAULT_LOG) ? 0 : SHMW_EVENTLOG_MKDIR, err, sizeof(err));
 	if (!d.log) {
 		log_err("event log: %s", err);
+		goto out;
+	}
+	if (d.opts.metrics_file && shmw_metrics_check_path(d.opts.metrics_file, err, sizeof(err))) {
+		log_err("--metrics-file: %s", err);
 		goto out;
 	}
 	bo.mode = d.opts.mode;
 	bo.max_mms = d.opts.max_mms;
 	bo.max_sharers = d.opts.max_sharers;
+	bo.max_holdings = d.opts.max_holdings;
+	bo.max_segs = d.opts.max_segs;
 	bo.ring_bytes = d.opts.ring_bytes;
 	ret = shmw_bpf_start(&d.bpf, &bo, shmw_daemon_on_sample, &d, err, sizeof(err));
 	if (ret) {
@@ -238,6 +259,7 @@ int main(int argc, char **argv)
 			last_read = now;
 		followup = now - last_read < FOLLOWUP_MS * 1000000ull;
 		shmw_server_reap(d.server);
+		shmw_server_tick(d.server); /* idle and stalled clients */
 		if (ret) {
 			log_err("event loop: %s", strerror(-ret));
 			goto out;

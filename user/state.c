@@ -181,16 +181,14 @@ const struct shmw_mm_seg *shmw_mm_seg_of(const struct shmw_mmst *m, uint32_t ns,
 	return NULL;
 }
 
-/* Room for one more slot (m->nsegs < SHMW_MM_SEGS). */
+/* Room for one more holding. */
 static void mm_grow(struct shmw_mmst *m)
 {
-	uint16_t cap = m->capsegs * 2;
+	uint32_t cap = m->capsegs * 2;
 	struct shmw_mm_seg *n;
 
 	if (m->nsegs < m->capsegs)
 		return;
-	if (cap > SHMW_MM_SEGS)
-		cap = SHMW_MM_SEGS;
 	n = malloc(cap * sizeof(*n));
 	if (!n)
 		abort();
@@ -201,9 +199,7 @@ static void mm_grow(struct shmw_mmst *m)
 	m->capsegs = cap;
 }
 
-/* Sets what m holds of one segment (slot->nvma 0 removes it); returns the old VMA count, or
- * -1 when the segment is new to m and every slot is taken (m is then unchanged). BPF has as
- * many slots, so that only happens when we still hold segments BPF has freed (lost events). */
+/* Sets what m holds of one segment (slot->nvma 0 removes it); returns the old VMA count. */
 static int64_t mm_set_slot(struct shmw_state *st, struct shmw_mmst *m,
 			   const struct shmw_mm_seg *slot)
 {
@@ -213,8 +209,6 @@ static int64_t mm_set_slot(struct shmw_state *st, struct shmw_mmst *m,
 	if (!cur) {
 		if (!slot->nvma)
 			return 0;
-		if (m->nsegs == SHMW_MM_SEGS)
-			return -1;
 		mm_grow(m);
 		cur = &m->segs[m->nsegs++];
 		seg_add_mm(seg_get(st, slot), m);
@@ -314,12 +308,6 @@ enum shmw_change shmw_state_apply(struct shmw_state *st, const struct shmw_event
 		}
 		m->version = ev->version;
 		old = mm_set_slot(st, m, &slot);
-		if (old < 0) {
-			/* No room: report nothing rather than an attach we did not record. The
-			 * counts are incomplete until the next snapshot. */
-			m->flags |= SHMW_MM_OVERFLOW;
-			return SHMW_CHG_NONE;
-		}
 		if (mm_empty(m))
 			mm_free(st, m);
 		return classify((uint32_t)old, ev->nvma);
@@ -343,6 +331,25 @@ enum shmw_change shmw_state_apply(struct shmw_state *st, const struct shmw_event
 			return SHMW_CHG_NONE;
 		sharer_del(st, sh);
 		return SHMW_CHG_UNSHARE;
+	case SHMW_EV_IDENT:
+		/* A process we name changed uid or name: answers show it as it is now. */
+		if (ev->flags & SHMW_EVF_SHARER) {
+			sh = sharer_find(st, ev->pid);
+			if (!sh || sh->mm != ev->mm)
+				return SHMW_CHG_NONE;
+			sh->uid = ev->uid;
+			memcpy(sh->comm, ev->comm, SHMW_COMM_LEN);
+			sh->comm[SHMW_COMM_LEN - 1] = 0;
+			return SHMW_CHG_IDENT;
+		}
+		m = mm_find(st, ev->mm);
+		if (!m || m->tgid != ev->pid || ev->version <= m->version)
+			return SHMW_CHG_NONE;
+		m->version = ev->version;
+		m->uid = ev->uid;
+		memcpy(m->comm, ev->comm, SHMW_COMM_LEN);
+		m->comm[SHMW_COMM_LEN - 1] = 0;
+		return SHMW_CHG_IDENT;
 	default:
 		return SHMW_CHG_NONE;
 	}
@@ -400,8 +407,8 @@ static void sync_rec(struct shmw_state *st, uint64_t key, const struct shmw_snap
 	m->gen = gen;
 	m->version = r->version;
 	m->flags = r->flags;
-	/* Segments we had and the snapshot has not: first, so that their slots are free
-	 * for the segments the snapshot adds (an mm may hold SHMW_MM_SEGS). */
+	/* Segments we had and the snapshot has not: first, so that detaches come before the
+	 * attaches of the same sync (a holder moving from one segment to another). */
 	for (j = m->nsegs; j-- > 0;) {
 		struct shmw_mm_seg gone = m->segs[j];
 		bool present = false;
@@ -435,10 +442,7 @@ static void sync_rec(struct shmw_state *st, uint64_t key, const struct shmw_snap
 			keep.since = since;
 			keep.how = how;
 		}
-		/* Never -1 here: m now holds only segments the snapshot has. */
 		old = mm_set_slot(st, m, &keep);
-		if (old < 0)
-			continue;
 		c = classify((uint32_t)old, s->nvma);
 		if (c != SHMW_CHG_NONE && cb)
 			cb(ctx, c, m, how ? &keep : s, 0);
@@ -447,37 +451,10 @@ static void sync_rec(struct shmw_state *st, uint64_t key, const struct shmw_snap
 		mm_free(st, m);
 }
 
-void shmw_snap_mm_of(struct shmw_snap_mm *out, const struct shmw_mm_rec *rec)
-{
-	out->version = rec->version;
-	out->flags = rec->flags;
-	out->tgid = rec->tgid;
-	out->uid = rec->uid;
-	memcpy(out->comm, rec->comm, SHMW_COMM_LEN);
-	out->nsegs = SHMW_MM_SEGS;
-	out->segs = rec->segs;
-}
-
-int shmw_state_sync_full(struct shmw_state *st, const uint64_t *mm_keys,
-			 const struct shmw_mm_rec *recs, size_t nrecs, const uint32_t *sharer_tgids,
-			 const struct shmw_sharer *sharers, size_t nsharers, uint64_t version,
-			 shmw_change_cb cb, void *ctx)
-{
-	struct shmw_snap_mm *v = calloc(nrecs ? nrecs : 1, sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < nrecs; i++)
-		shmw_snap_mm_of(&v[i], &recs[i]);
-	shmw_state_sync(st, mm_keys, v, nrecs, sharer_tgids, sharers, nsharers, version, cb, ctx);
-	free(v);
-	return 0;
-}
-
 void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys,
 		     const struct shmw_snap_mm *recs, size_t nrecs, const uint32_t *sharer_tgids,
 		     const struct shmw_sharer *sharers, size_t nsharers, uint64_t version,
-		     shmw_change_cb cb, void *ctx)
+		     uint32_t how, uint64_t since, shmw_change_cb cb, void *ctx)
 {
 	uint64_t gen = ++st->gen;
 	struct shmw_mmst *m, *tmp;
@@ -486,7 +463,7 @@ void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys,
 
 	for (i = 0; i < nrecs; i++) {
 		if (recs[i].flags & SHMW_MM_SEEDED)
-			sync_rec(st, mm_keys[i], &recs[i], gen, 0, 0, cb, ctx);
+			sync_rec(st, mm_keys[i], &recs[i], gen, how, since, cb, ctx);
 	}
 	HASH_ITER(hh, st->mms, m, tmp)
 	{
@@ -515,32 +492,19 @@ void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys,
 	st->floor = version;
 }
 
-void shmw_state_sync_mm(struct shmw_state *st, uint64_t mm, const struct shmw_mm_rec *rec,
+void shmw_state_sync_mm(struct shmw_state *st, uint64_t mm, const struct shmw_snap_mm *rec,
 			uint32_t how, uint64_t since, shmw_change_cb cb, void *ctx)
 {
-	struct shmw_sharerst *sh, *shtmp;
 	struct shmw_mmst *m;
 
 	if (rec) {
-		struct shmw_snap_mm r;
-
-		shmw_snap_mm_of(&r, rec);
-		if (r.flags & SHMW_MM_SEEDED)
-			sync_rec(st, mm, &r, st->gen, how, since, cb, ctx);
+		if (rec->flags & SHMW_MM_SEEDED)
+			sync_rec(st, mm, rec, st->gen, how, since, cb, ctx);
 		return;
 	}
 	m = mm_find(st, mm);
 	if (m)
 		drop_mm(st, m, cb, ctx);
-	/* BPF forgets the sharers of an mm whose record goes (seed_finish). */
-	HASH_ITER(hh, st->sharers, sh, shtmp)
-	{
-		if (sh->mm != mm)
-			continue;
-		if (cb)
-			cb(ctx, SHMW_CHG_UNSHARE, NULL, NULL, sh->tgid);
-		sharer_del(st, sh);
-	}
 }
 
 struct shmw_seg *shmw_state_seg(const struct shmw_state *st, uint32_t ns, uint32_t shmid)

@@ -28,18 +28,6 @@ struct shmw_mm_seg {
 	uint32_t pad;
 };
 
-/* An mm's BPF record as user space reads it (seed.h): the fields of struct shmw_mm it uses,
- * and its inline and mms_big slots in one array, each with its segment's size and key. */
-struct shmw_mm_rec {
-	uint64_t version;
-	uint64_t born;
-	uint32_t flags;
-	uint32_t tgid;
-	uint32_t uid;
-	char comm[SHMW_COMM_LEN];
-	struct shmw_mm_seg segs[SHMW_MM_SEGS];
-};
-
 /* A segment some mm holds (segments nobody holds are the kernel's table, see segtable.h). */
 struct shmw_seg {
 	uint32_t ns;
@@ -53,8 +41,8 @@ struct shmw_seg {
 	UT_hash_handle hh;
 };
 
-/* One address space that holds at least one segment. Only the slots in use are kept (an mm
- * may hold SHMW_MM_SEGS; most holders use one), the first one inline. */
+/* One address space that holds at least one segment. Only the holdings it has are kept (no
+ * bound but memory; most holders hold one), the first one inline. */
 struct shmw_mmst {
 	uint64_t mm;
 	uint64_t version;
@@ -62,8 +50,8 @@ struct shmw_mmst {
 	uint32_t tgid;
 	uint32_t uid;
 	uint32_t flags;
-	uint16_t nsegs;	  /* slots in use: segs[0..nsegs) */
-	uint16_t capsegs; /* 1: segs is &one */
+	uint32_t nsegs;	  /* holdings: segs[0..nsegs) */
+	uint32_t capsegs; /* 1: segs is &one */
 	bool pid_indexed; /* is the by_pid entry for tgid (a newer mm may have taken it) */
 	char comm[SHMW_COMM_LEN];
 	struct shmw_procx x; /* cgroup, container, nspid of tgid: read on first report */
@@ -104,6 +92,7 @@ enum shmw_change {
 	SHMW_CHG_OWNER,
 	SHMW_CHG_SHARE,
 	SHMW_CHG_UNSHARE,
+	SHMW_CHG_IDENT, /* a named or sharing process changed uid or name */
 };
 
 /* Called for each difference a snapshot finds (mm may be freed right after: copy what you
@@ -120,11 +109,12 @@ void shmw_state_clear(struct shmw_state *st);
  */
 enum shmw_change shmw_state_apply(struct shmw_state *st, const struct shmw_event *ev);
 
-/* One record of a snapshot of the mms map, as shmw_state_sync reads it: the fields of struct
- * shmw_mm it uses and its slots. Free slots (nvma 0) may be left out: a snapshot of 10k
- * holders then keeps only the slots in use. */
+/* One address space as a snapshot of the BPF maps has it: the fields of struct shmw_mm that
+ * user space uses, and its holdings (from the holds map) with their segments' sizes and keys
+ * (segs map). Holdings with nvma 0 may be among them (staged by a walk): they hold nothing. */
 struct shmw_snap_mm {
 	uint64_t version;
+	uint64_t born;
 	uint32_t flags;
 	uint32_t tgid;
 	uint32_t uid;
@@ -133,30 +123,23 @@ struct shmw_snap_mm {
 	const struct shmw_mm_seg *segs;
 };
 
-/* A view of a whole record (segs points into rec: keep rec alive). */
-void shmw_snap_mm_of(struct shmw_snap_mm *out, const struct shmw_mm_rec *rec);
-
 /*
  * Makes the state equal to a snapshot of the BPF maps taken when the version counter was
- * `version`, reporting each difference through cb. Records not yet seeded are skipped.
+ * `version`, reporting each difference through cb. Records not yet seeded are skipped. how != 0:
+ * holdings new to the state are kept (and reported) as got by `how` at `since`, not as the
+ * snapshot has them.
  */
 void shmw_state_sync(struct shmw_state *st, const uint64_t *mm_keys,
 		     const struct shmw_snap_mm *recs, size_t nrecs, const uint32_t *sharer_tgids,
 		     const struct shmw_sharer *sharers, size_t nsharers, uint64_t version,
-		     shmw_change_cb cb, void *ctx);
-/* The same from whole records. Returns 0, or -ENOMEM (the state is then unchanged). */
-int shmw_state_sync_full(struct shmw_state *st, const uint64_t *mm_keys,
-			 const struct shmw_mm_rec *recs, size_t nrecs, const uint32_t *sharer_tgids,
-			 const struct shmw_sharer *sharers, size_t nsharers, uint64_t version,
-			 shmw_change_cb cb, void *ctx);
-
+		     uint32_t how, uint64_t since, shmw_change_cb cb, void *ctx);
 /*
  * Makes one mm's holdings equal to its BPF record after a walk of that mm alone (rec NULL:
- * the record is gone, and with it the mm's sharers; an unseeded record changes nothing).
+ * the record is gone; an unseeded record changes nothing).
  * Holdings new to the state are reported as got by `how` at `since` (boot ns). Sharers of
  * a live mm are left to their events.
  */
-void shmw_state_sync_mm(struct shmw_state *st, uint64_t mm, const struct shmw_mm_rec *rec,
+void shmw_state_sync_mm(struct shmw_state *st, uint64_t mm, const struct shmw_snap_mm *rec,
 			uint32_t how, uint64_t since, shmw_change_cb cb, void *ctx);
 struct shmw_seg *shmw_state_seg(const struct shmw_state *st, uint32_t ns, uint32_t shmid);
 /* Namespaces in which a held segment has this shmid; returns the count (fills up to max). */

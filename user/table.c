@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "escape.h"
 #include "timefmt.h"
 
 #define COL_GAP	  2 /* spaces between columns */
@@ -57,22 +58,20 @@ static size_t disp_width(const char *s)
 	return w;
 }
 
-/* comm is chosen by whoever runs the process: never let it send escape sequences to a
- * terminal or break the line structure. */
-static bool is_unsafe(unsigned char c)
+/* comm, user names, command lines are chosen by whoever runs the process: escaped as the
+ * daemon's log lines escape them (escape.h), so that none can send escape sequences to a
+ * terminal or break the line structure, and a name reads the same in both. */
+static char *escaped_dup(const char *s)
 {
-	return c < 0x20 || c == 0x7f;
-}
+	size_t n, need;
+	char *d;
 
-static char *sanitized_dup(const char *s)
-{
-	char *d = strdup(s ? s : "-");
-
-	if (!d)
-		return NULL;
-	for (char *p = d; *p; p++)
-		if (is_unsafe((unsigned char)*p))
-			*p = '?';
+	s = s ? s : "-";
+	n = strlen(s);
+	need = shmw_escape(NULL, 0, s, n, 0);
+	d = malloc(need + 1);
+	if (d)
+		shmw_escape(d, need + 1, s, n, 0);
 	return d;
 }
 
@@ -131,9 +130,9 @@ static void tbl_reserve(struct tbl *t, size_t rows, size_t bytes)
 		t->nomem = true;
 }
 
-/* Whether s holds only bytes 0x20..0x7e, whose width is their number and which need no
- * sanitizing: the common case, tested 8 bytes at a time (hasless/haszero of "Bit Twiddling
- * Hacks": exact as to whether any byte matches). */
+/* Whether s holds only bytes 0x20..0x7e but the backslash, whose width is their number and
+ * which need no escaping: the common case, tested 8 bytes at a time (hasless/haszero of "Bit
+ * Twiddling Hacks": exact as to whether any byte matches). */
 static bool printable_ascii(const unsigned char *s, size_t n)
 {
 	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
@@ -141,16 +140,17 @@ static bool printable_ascii(const unsigned char *s, size_t n)
 	size_t i = 0;
 
 	for (; i + 8 <= n; i += 8) {
-		uint64_t x, del;
+		uint64_t x, del, bsl;
 
 		memcpy(&x, s + i, 8);
 		del = x ^ (ones * 0x7f);
-		acc |= x | ((x - ones * 0x20) & ~x) | ((del - ones) & ~del);
+		bsl = x ^ (ones * '\\');
+		acc |= x | ((x - ones * 0x20) & ~x) | ((del - ones) & ~del) | ((bsl - ones) & ~bsl);
 	}
 	if (acc & highs)
 		return false;
 	for (; i < n; i++)
-		if (s[i] < 0x20 || s[i] >= 0x7f)
+		if (s[i] < 0x20 || s[i] >= 0x7f || s[i] == '\\')
 			return false;
 	return true;
 }
@@ -173,24 +173,26 @@ static void tbl_add_n(struct tbl *t, const char *const *vals, const size_t *lens
 	for (size_t c = 0; c < t->ncols; c++) {
 		const unsigned char *s = (const unsigned char *)(vals[c] ? vals[c] : "-");
 		size_t n = vals[c] && lens ? lens[c] : strlen((const char *)s), w = 0;
+		bool as_is = (plain && plain[c]) || printable_ascii(s, n);
+		size_t out = as_is ? n : shmw_escape(NULL, 0, (const char *)s, n, 0);
 		char *d;
 
-		if (t->acap - alen < n + 1 &&
-		    !tbl_grow_arena(t, (t->acap > n ? t->acap : n + 1) * 2 + 4096)) {
+		if (t->acap - alen < out + 1 &&
+		    !tbl_grow_arena(t, (t->acap > out ? t->acap : out + 1) * 2 + 4096)) {
 			t->nomem = true;
 			return;
 		}
 		d = t->arena + alen;
-		if ((plain && plain[c]) || printable_ascii(s, n)) {
+		if (as_is) {
 			memcpy(d, s, n);
+			d[n] = '\0';
 			w = n;
 		} else {
-			for (size_t i = 0; i < n; i++) {
-				d[i] = is_unsafe(s[i]) ? '?' : (char)s[i];
-				w += (s[i] & 0xc0) != 0x80;
-			}
+			shmw_escape(d, out + 1, (const char *)s, n, 0);
+			for (size_t i = 0; i < out; i++)
+				w += ((unsigned char)d[i] & 0xc0) != 0x80;
 		}
-		d[n] = '\0';
+		n = out;
 		row[c].off = (uint32_t)alen;
 		row[c].len = n < CELL_LONG && w < CELL_LONG ? (uint16_t)n : CELL_LONG;
 		row[c].width = n < CELL_LONG && w < CELL_LONG ? (uint16_t)w : CELL_LONG;
@@ -527,7 +529,7 @@ static int print_summary(FILE *out, const char *fmt, ...)
 		errno = ENOMEM;
 		return -1;
 	}
-	safe = sanitized_dup(line);
+	safe = escaped_dup(line);
 	free(line);
 	if (!safe) {
 		errno = ENOMEM;
@@ -910,7 +912,7 @@ int shmw_table_status(FILE *out, json_object *ans, const struct shmw_table_opts 
 
 		if (!strcmp(key, "ok"))
 			continue;
-		safe = sanitized_dup(status_value(buf, ans, key, val));
+		safe = escaped_dup(status_value(buf, ans, key, val));
 		if (!safe) {
 			errno = ENOMEM;
 			return -1;

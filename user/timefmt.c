@@ -28,21 +28,34 @@ static uint64_t clock_ns(clockid_t id)
 }
 
 /*
- * The offset is read afresh on every call instead of being cached: it changes when the wall
- * clock is stepped (NTP, settimeofday), and two vDSO clock reads cost less than being wrong
- * for the rest of the daemon's life. BOOTTIME keeps counting during suspend, like REALTIME,
- * so the offset does not drift across a suspend.
+ * The offset is read on every call, not cached for good: it changes when the wall clock is
+ * stepped (NTP, settimeofday), and two vDSO clock reads cost less than being wrong for the
+ * rest of the daemon's life. But a new reading replaces the one in use only when it moved by
+ * more than OFFSET_SLACK_NS: two readings differ by microseconds (the clocks are read one
+ * after the other), and times go through this both ways (a `since` logged by one daemon is
+ * replayed by the next), so a jittering offset would move them by a microsecond or two on
+ * each trip. BOOTTIME keeps counting during suspend, like REALTIME, so the offset does not
+ * drift across a suspend.
  */
+#define OFFSET_SLACK_NS 1000000ULL
+
 uint64_t shmw_boot_to_real(uint64_t boot_ns)
 {
+	static uint64_t offset;
+	static bool have_offset;
 	uint64_t real = clock_ns(CLOCK_REALTIME);
 	uint64_t boot = clock_ns(CLOCK_BOOTTIME);
 
 	if (real < boot) /* wall clock set before the boot: no meaningful answer */
 		return 0;
-	if (boot_ns > UINT64_MAX - (real - boot))
+	if (!have_offset || real - boot > offset + OFFSET_SLACK_NS ||
+	    real - boot + OFFSET_SLACK_NS < offset) {
+		offset = real - boot;
+		have_offset = true;
+	}
+	if (boot_ns > UINT64_MAX - offset)
 		return UINT64_MAX;
-	return boot_ns + (real - boot);
+	return boot_ns + offset;
 }
 
 uint64_t shmw_now_real(void)

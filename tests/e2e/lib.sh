@@ -14,7 +14,7 @@
 #
 # Kernel truth is the oracle: check_who, check_ps and check_ls poll until what shmwatch says equals
 # what shmw-oracle reads from /proc (maps, map_files, sysvipc/shm), and print both on a mismatch.
-# expect_kernel asserts what the kernel itself must show (KERNEL-FACTS.md), so that a comparison
+# expect_kernel asserts what the kernel itself must show (docs/design.md), so that a comparison
 # can never pass on two empty sides by accident.
 #
 # A scenario owns what it made: the segments its shmw-hold processes created or used (their
@@ -383,6 +383,55 @@ new_key() {
 
 # ---- kernel truth -----------------------------------------------------------------------------
 
+# The canonical text of what each side says, the same for both (awk functions, put in front of
+# the awk programs below, and of t_difftest's, which compares hundreds of segments at once):
+#   kseg / dseg:  "seg key=KEY nattch=N size=BYTES perms=PPP status=active|dest", KEY "-" when
+#                 dest (the kernel says 0 then); kseg adds "vmasum=NATTCH" (the kernel's count)
+#   dholders:     "vmasum=N" (vmas summed over distinct address spaces), then
+#   holder:       "holder PID vmas=N mm=GROUP", GROUP the smallest pid sharing that address space
+#   kls / dls:    "NS SHMID key=KEY nattch=N perms=PPP size=BYTES status=S holders=N" (ls)
+#   psrow:        "segment ns=NS shmid=SHMID vmas=N" (ps)
+# Kernel perms are the mode in octal (1640: 0640 + SHM_DEST); shmwatch's are "0640" plus status.
+_CANON_AWK='
+function kdest(perms) { return (int(substr(perms, 1, length(perms) - 3)) % 2) == 1 }
+function kseg(key, nattch, perms, size,    dest) {
+	dest = kdest(perms)
+	return sprintf("seg key=%s nattch=%s size=%s perms=%s status=%s\nvmasum=%s", \
+		(dest ? "-" : key), nattch, size, substr(perms, length(perms) - 2), \
+		(dest ? "dest" : "active"), nattch)
+}
+function dkey(key, key_now, status) {
+	if (status == "dest") return "-"
+	return (key_now == "<none>") ? key : key_now
+}
+function dperms(perms) { return length(perms) == 4 ? substr(perms, 2) : perms }
+function dseg(key, key_now, nattch, size, perms, status) {
+	return sprintf("seg key=%s nattch=%s size=%s perms=%s status=%s", \
+		dkey(key, key_now, status), nattch, size, dperms(perms), status)
+}
+function holder(pid, vmas, group) { return sprintf("holder %s vmas=%s mm=%s", pid, vmas, group) }
+# n holders in pid[], vmas[], mm[], sorted by pid
+function dholders(n, pid, vmas, mm,    i, grp, sum, out) {
+	for (i = 1; i <= n; i++)
+		if (!(mm[i] in grp)) { grp[mm[i]] = pid[i]; sum += vmas[i] }
+	out = sprintf("vmasum=%d", sum)
+	for (i = 1; i <= n; i++)
+		out = out "\n" holder(pid[i], vmas[i], grp[mm[i]])
+	return out
+}
+function kls(ns, id, key, nattch, perms, size, holders,    dest) {
+	dest = kdest(perms)
+	return sprintf("%s %s key=%s nattch=%s perms=%s size=%s status=%s holders=%s", ns, id, \
+		(dest ? "-" : key), nattch, substr(perms, length(perms) - 2), size, \
+		(dest ? "dest" : "active"), holders)
+}
+function dls(ns, id, key, key_now, nattch, perms, size, status, holders) {
+	return sprintf("%s %s key=%s nattch=%s perms=%s size=%s status=%s holders=%s", ns, id, \
+		dkey(key, key_now, status), nattch, dperms(perms), size, status, holders)
+}
+function psrow(ns, id, vmas) { return sprintf("segment ns=%s shmid=%s vmas=%s", ns, id, vmas) }
+'
+
 # _k_who SHMID [NS]: canonical text of the kernel's view of one segment.
 _k_who() {
 	if ! _ks=$("$ORACLE" seg "$1" ${2:+--ns "$2"}); then
@@ -390,14 +439,9 @@ _k_who() {
 		return
 	fi
 	echo "rc=0"
-	echo "$_ks" | awk '{
-		perms = $3; dest = (int(substr(perms, 1, length(perms) - 3)) % 2) == 1
-		printf "seg key=%s nattch=%s size=%s perms=%s status=%s\n", \
-			(dest ? "-" : $1), $2, $4, substr(perms, length(perms) - 2), \
-			(dest ? "dest" : "active")
-		printf "vmasum=%s\n", $2 }'
+	echo "$_ks" | awk "$_CANON_AWK"'{ print kseg($1, $2, $3, $4) }'
 	"$ORACLE" holders "$1" ${2:+--ns "$2"} --vmas | sort -n |
-		awk '{ printf "holder %s vmas=%s mm=%s\n", $1, $2, $3 }'
+		awk "$_CANON_AWK"'{ print holder($1, $2, $3) }'
 }
 
 # _d_who SHMID [NS]: the same text from `shmwatch who --json`.
@@ -417,18 +461,10 @@ _d_who() {
 		echo "invalid json: $_dj"
 		return
 	}
-	echo "$_dseg" | awk '{
-		key = ($2 == "<none>") ? $1 : $2; perms = $5
-		if ($6 == "dest") key = "-"
-		printf "seg key=%s nattch=%s size=%s perms=%s status=%s\n", key, $3, $4, \
-			substr(perms, length(perms) - 2), $6 }'
-	# Holders: mm as the smallest pid sharing it; vmasum over distinct mm.
-	echo "$_dj" | "$JSONX" 'holders[]' pid vmas mm | sort -n | awk '
-		{ pid[NR] = $1; vmas[NR] = $2; mm[NR] = $3
-		  if (!($3 in grp)) { grp[$3] = $1; sum += $2 } }
-		END { printf "vmasum=%d\n", sum
-		      for (i = 1; i <= NR; i++)
-			printf "holder %s vmas=%s mm=%s\n", pid[i], vmas[i], grp[mm[i]] }'
+	echo "$_dseg" | awk "$_CANON_AWK"'{ print dseg($1, $2, $3, $4, $5, $6) }'
+	echo "$_dj" | "$JSONX" 'holders[]' pid vmas mm | sort -n |
+		awk "$_CANON_AWK"'{ pid[NR] = $1; vmas[NR] = $2; mm[NR] = $3 }
+		END { print dholders(NR, pid, vmas, mm) }'
 }
 
 _same_who() {
@@ -490,7 +526,7 @@ expect_kernel() {
 		return 0
 	fi
 	_kernel_is "$2" "$3" "$4" "${5:-}"
-	fail "$_ekn: kernel state (test setup or KERNEL-FACTS wrong)" "want nattch=$3 holders=$4" \
+	fail "$_ekn: kernel state (test setup or docs/design.md wrong)" "want nattch=$3 holders=$4" \
 		"got  $_ke_got"
 	return 1
 }
@@ -505,7 +541,7 @@ _k_ps() {
 		return
 	fi
 	echo "rc=$_kprc"
-	echo "$_kp" | sort -n | awk 'NF { printf "segment ns=%s shmid=%s vmas=%s\n", $1, $2, $3 }'
+	echo "$_kp" | sort -n | awk "$_CANON_AWK"'NF { print psrow($1, $2, $3) }'
 }
 
 _d_ps() {
@@ -521,7 +557,7 @@ _d_ps() {
 	fi
 	echo "rc=0"
 	echo "$_dj" | "$JSONX" 'segments[]' ns shmid vmas | sort -n |
-		awk 'NF { printf "segment ns=%s shmid=%s vmas=%s\n", $1, $2, $3 }'
+		awk "$_CANON_AWK"'NF { print psrow($1, $2, $3) }'
 }
 
 _same_ps() {
@@ -572,11 +608,7 @@ _owned_filter() {
 _k_ls() {
 	"$ORACLE" all 2>"$T/oracle.err" | awk '{ print $1, $2, $3, $6, $4, $5, $7 }' |
 		_owned_filter "$T/ls.owned" |
-		awk '{
-		perms = $6; dest = (int(substr(perms, 1, length(perms) - 3)) % 2) == 1
-		printf "%s %s key=%s nattch=%s perms=%s size=%s status=%s holders=%s\n", $1, $2, \
-			(dest ? "-" : $3), $5, substr(perms, length(perms) - 2), $4, \
-			(dest ? "dest" : "active"), $7 }' | sort
+		awk "$_CANON_AWK"'{ print kls($1, $2, $3, $5, $6, $4, $7) }' | sort
 }
 
 # The same rows from `shmwatch ls --json`: key is the key the segment was created with.
@@ -586,11 +618,8 @@ _d_ls() {
 		return
 	}
 	echo "$_dj" | "$JSONX" 'segments[]' ns shmid key size key_now nattch perms status holders |
-		_owned_filter "$T/ls.owned" | awk '{
-		perms = $7; key = ($5 == "<none>") ? $3 : $5
-		if ($8 == "dest") key = "-"
-		printf "%s %s key=%s nattch=%s perms=%s size=%s status=%s holders=%s\n", $1, $2, \
-			key, $6, substr(perms, length(perms) - 2), $4, $8, $9 }' | sort
+		_owned_filter "$T/ls.owned" |
+		awk "$_CANON_AWK"'{ print dls($1, $2, $3, $5, $6, $7, $4, $8, $9) }' | sort
 }
 
 _same_ls() {
@@ -951,4 +980,117 @@ sw_ok() {
 		return 1
 	fi
 	echo "$_swo"
+}
+
+# ---- the order of a segment's lines -----------------------------------------------------------
+
+# first_shmid NAME: the first segment NAME created or used (hval gives the last).
+first_shmid() {
+	awk '$2 == "shmid" { print $3; exit }' "$T/$1.out"
+}
+
+# hcount NAME TAG [VALUE]: how many TAG lines (with VALUE in field 3) NAME's processes wrote
+# (after fanout: one for each child that got there).
+hcount() {
+	awk -v t="$2" -v v="${3:-}" '$2 == t && (v == "" || $3 == v) { n++ } END { print n + 0 }' \
+		"$T/$1.out"
+}
+
+# life SHMID [NS]: the lifecycle events of SHMID, in log order, on one line.
+life() {
+	log_mine "$1" "${2:-}" | "$JSONX" . event shmid ns | awk -v s="$1" -v n="${2:-$SELF_NS}" '
+		$2 == s && $3 == n && ($1 == "create" || $1 == "rmid" || $1 == "destroy" ||
+		$1 == "linger" || $1 == "linger_end" || $1 == "orphan") { printf "%s%s", sep, $1; sep = " " }'
+}
+
+# SEQ_SKIP: the events seq_lines leaves out by default: alerts, which the daemon raises on its
+# own clock, not steps of the kernel's.
+SEQ_SKIP="linger linger_end orphan"
+
+# seq_pairs PAIRFILE [SKIP]: for each segment "NS SHMID" of PAIRFILE (its first two fields) that
+# the log has lines about, one line "NS SHMID TOKEN...": a TOKEN EVENT:CAUSE:PID for each of
+# those lines, in log order (rotated files first; "-" for a field the line has not). EVENTs in
+# SKIP (a space-separated list; default $SEQ_SKIP, "" for none) are left out. One pass over the
+# log, however many segments: scenarios check hundreds.
+seq_pairs() {
+	awk '{ print "\"shmid\":" $2 ","; print "\"shmid\":" $2 "}"; print "\"shmid\": " $2 "," }' \
+		"$1" >"$T/seq.pat"
+	log_files | while read -r _sf; do
+		grep -h -F -f "$T/seq.pat" "$_sf"
+	done >"$T/seq.sel"
+	[ -s "$T/seq.sel" ] || return 0
+	"$JSONX" . ns shmid event cause pid <"$T/seq.sel" | awk -v skip=" ${2-$SEQ_SKIP} " '
+		NR == FNR { want[$1 " " $2] = 1; next }
+		!(($1 " " $2) in want) || index(skip, " " $3 " ") { next }
+		{
+			k = $1 " " $2
+			c = ($4 == "<none>") ? "-" : $4; p = ($5 == "<none>") ? "-" : $5
+			if (!(k in s)) order[n++] = k
+			s[k] = s[k] " " $3 ":" c ":" p
+		}
+		END { for (i = 0; i < n; i++) print order[i] s[order[i]] }' "$1" -
+}
+
+# seq_lines NS IDFILE [SKIP]: seq_pairs for the shmids of IDFILE (first field) in namespace NS,
+# as "SHMID TOKEN..." lines.
+seq_lines() {
+	awk -v ns="$1" '{ print ns, $1 }' "$2" >"$T/seq.pairs"
+	seq_pairs "$T/seq.pairs" "${3-$SEQ_SKIP}" | cut -d' ' -f2-
+}
+
+# seq_of SHMID [NS] [SKIP]: the tokens of one segment (seq_lines), on one line.
+seq_of() {
+	echo "$1" >"$T/seq.one"
+	seq_lines "${2:-$SELF_NS}" "$T/seq.one" "${3-$SEQ_SKIP}" | awk '{ $1 = ""; sub(/^ /, ""); print }'
+}
+
+# check_seq NAME WANT SHMID [NS] [SKIP]: polls until the log's lines about the segment are exactly
+# WANT, in that order: "create:shmget:PID attach:shmat:PID rmid:shmctl:PID ...", the kernel's
+# order of what happened to it, each line with its cause and the process it names (the remover
+# for rmid, the releaser for destroy).
+check_seq() {
+	_csn=$1
+	_csw=$2
+	shift 2
+	check_eq "$_csn" "$_csw" seq_of "$@"
+}
+
+# _seqs_ok WANTFILE [SKIP]: every segment of WANTFILE ("NS SHMID TOKEN..." lines) has exactly
+# those lines; leaves the differences in $T/seqs.diff ("NS SHMID<TAB>WANT<TAB>GOT" lines).
+_seqs_ok() {
+	seq_pairs "$1" "${2-$SEQ_SKIP}" >"$T/seqs.got"
+	awk 'NR == FNR { k = $1 " " $2; $1 = $2 = ""; sub(/^ +/, ""); got[k] = $0; next }
+		{ k = $1 " " $2; $1 = $2 = ""; sub(/^ +/, ""); g = (k in got) ? got[k] : "(no lines)"
+		  if (g != $0) printf "%s\t%s\t%s\n", k, $0, g }' "$T/seqs.got" "$1" >"$T/seqs.diff"
+	[ ! -s "$T/seqs.diff" ]
+}
+
+# check_seqs_ns NAME WANTFILE [SKIP]: check_seq for many segments at once, in any namespaces:
+# WANTFILE has one line "NS SHMID TOKEN..." per segment. On failure: how many differ, and the
+# first 5 (want, got).
+check_seqs_ns() {
+	_cssn=$1
+	shift
+	if poll "$SHMW_WAIT" _seqs_ok "$@"; then
+		pass "$_cssn"
+		return 0
+	fi
+	_seqs_ok "$@"
+	fail "$_cssn" "$(wc -l <"$T/seqs.diff" | tr -d ' ') of $(wc -l <"$1" | tr -d ' ') segments differ; the first ones:" \
+		"$(head -n 5 "$T/seqs.diff" | awk -F '\t' '{ printf "ns, shmid %s\n  want: %s\n  got:  %s\n", $1, $2, $3 }')"
+	return 1
+}
+
+# check_seqs NAME NS WANTFILE [SKIP]: check_seqs_ns for segments of one namespace: WANTFILE has
+# one line "SHMID TOKEN..." per segment.
+check_seqs() {
+	awk -v ns="$2" '{ print ns, $0 }' "$3" >"$T/seqs.want"
+	check_seqs_ns "$1" "$T/seqs.want" "${4-$SEQ_SKIP}"
+}
+
+# kseg_left IDFILE: how many of the shmids of IDFILE (first field) our namespace's
+# /proc/sysvipc/shm still lists (the kernel's own table: no mapping to attribute).
+kseg_left() {
+	awk 'NR == FNR { id[$1] = 1; next } FNR > 1 && ($2 in id) { n++ } END { print n + 0 }' \
+		"$1" /proc/sysvipc/shm
 }

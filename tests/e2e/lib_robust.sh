@@ -184,10 +184,12 @@ check_pid_history() {
 
 # ---- verify -------------------------------------------------------------------------------------
 
-# verify_mine NAME "SHMID..." "PID...": runs `shmwatch verify` once (the first run after the
-# scenario is what counts: a second run would only see what the first one repaired) and checks
+# verify_mine NAME "SHMID..." "PID..." ["NS..."]: runs `shmwatch verify` once (the first run
+# after the scenario is what counts: a second run would only see what the first one repaired) and
+# checks
 #  - it answered (exit 0 or 5, "ok":true);
-#  - none of its differences is about these segments (ns = ours) or processes;
+#  - none of its differences is about these segments (a SHMID in our namespace, or NS:SHMID), the
+#    segments of these namespaces (NS) or these processes;
 #  - it exits 0. Differences about other processes only (another workload's) are listed in a
 #    NOTE line and do not fail: this scenario does not own them (the periodic resync may not have
 #    repaired their lost events yet, or they changed while verify walked).
@@ -195,6 +197,7 @@ verify_mine() {
 	_vn=$1
 	_vids=" $2 "
 	_vpids=" $3 "
+	_vnss=" ${4:-} "
 	_vlost=$(status_field events_lost)
 	# (verify walks every process on the host: more than the default 5 s on a busy one)
 	sw --timeout "$(scaled 30)" --json verify >"$T/verify.json" 2>"$T/verify.err"
@@ -207,8 +210,9 @@ verify_mine() {
 		return 1
 	fi
 	"$JSONX" 'differences[]' event ns shmid pid actor <"$T/verify.json" >"$T/verify.diffs"
-	awk -v ids="$_vids" -v pids="$_vpids" -v ns="$SELF_NS" '
-		($2 == ns && index(ids, " " $3 " ")) || index(pids, " " $4 " ") ||
+	awk -v ids="$_vids" -v pids="$_vpids" -v ns="$SELF_NS" -v nss="$_vnss" '
+		($2 == ns && index(ids, " " $3 " ")) || index(ids, " " $2 ":" $3 " ") ||
+		index(nss, " " $2 " ") || index(pids, " " $4 " ") ||
 		($5 != "<none>" && index(pids, " " $5 " "))' "$T/verify.diffs" >"$T/verify.mine"
 	if [ -s "$T/verify.mine" ]; then
 		fail "$_vn: verify found no difference about our segments and processes" \
@@ -227,19 +231,21 @@ verify_mine() {
 
 # ---- users ----------------------------------------------------------------------------------------
 
+# as_user_exec UID GID CMD...: as_user (no other groups), the shell replaced by CMD: in the
+# background as (as_user_exec UID GID CMD...) &, so that $! is CMD's own pid (to signal it, and
+# for reap to kill it).
+as_user_exec() {
+	_aue=$1
+	_aug=$2
+	shift 2
+	exec "$SHMW_BUILD/tests/shmw-runas" "$_aue" "$_aug" "$@"
+}
+
 # as_user UID GID [--groups G,...] CMD...: runs CMD with that uid/gid and no other groups (or
 # these), with no capabilities.
 as_user() {
 	_auu=$1
 	_aug=$2
 	shift 2
-	if [ "${1:-}" = --groups ]; then
-		_augs=$2
-		shift 2
-		setpriv --reuid="$_auu" --regid="$_aug" --groups="$_augs" --inh-caps=-all \
-			--bounding-set=-all -- "$@"
-	else
-		setpriv --reuid="$_auu" --regid="$_aug" --clear-groups --inh-caps=-all \
-			--bounding-set=-all -- "$@"
-	fi
+	"$SHMW_BUILD/tests/shmw-runas" "$_auu" "$_aug" "$@"
 }

@@ -108,8 +108,8 @@ check_replay "replaying the log gives who's holders and VMA counts" $IDS
 for id in $IDS; do
 	check_pid_history "the log, process by process, names who holds $id" "$id"
 done
-echo "NOTE $TEST_NAME: status $(status_field events events_lost resyncs map_full overflows | awk '{
-	printf "events=%s events_lost=%s resyncs=%s map_full=%s overflows=%s", $1, $2, $3, $4, $5 }')"
+echo "NOTE $TEST_NAME: status $(status_field events events_lost resyncs map_full mm_incomplete | awk '{
+	printf "events=%s events_lost=%s resyncs=%s map_full=%s mm_incomplete=%s", $1, $2, $3, $4, $5 }')"
 # t_churn_loss: the repairs above were exercised, not skipped.
 if [ "${SHMW_CHURN_LOSSY:-0}" = 1 ]; then
 	check "events were lost (a small ring)" status_gt events_lost 0

@@ -8,17 +8,6 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# first_shmid NAME: the first segment NAME created or used (hval gives the last).
-first_shmid() {
-	awk '$2 == "shmid" { print $3; exit }' "$T/$1.out"
-}
-# life SHMID [NS]: the lifecycle events of SHMID, in log order, on one line.
-life() {
-	log_mine "$1" "${2:-}" | "$JSONX" . event shmid ns | awk -v s="$1" -v n="${2:-$SELF_NS}" '
-		$2 == s && $3 == n && ($1 == "create" || $1 == "rmid" || $1 == "destroy" ||
-		$1 == "linger" || $1 == "linger_end" || $1 == "orphan") { printf "%s%s", sep, $1; sep = " " }'
-}
-
 # A segment that exists before the daemon starts: create, cause seed, creator from the kernel.
 K0=$(new_key)
 hold seed name seeder create "$K0" 8192 || finish
@@ -29,9 +18,10 @@ start_daemon --linger-after 1 || finish
 check_eq "log: create cause seed, creator = the kernel's cpid" \
 	"seed $(kseg_col "$ID0" cpid) 0 $(user_of 0) 0640 $(printf '%d' "$K0") 8192" \
 	ev_field create "$ID0" "" cause pid uid user perms key size
-check_eq "log: seed create: comm \"\" (creator not known)" "" ev_field create "$ID0" "" comm
-check_eq "log: seed generation = the kernel's shm_ctime" "$(kseg_col "$ID0" ctime)" \
-	ev_field create "$ID0" "" generation
+check_eq "log: seed create names the creator, alive, by its name" "seeder" \
+	ev_field create "$ID0" "" comm
+check_eq "log: seed generation = the kernel's shm_ctime (whole seconds, in ns)" \
+	"$(kseg_col "$ID0" ctime)000000000" ev_field create "$ID0" "" generation
 check_eq "log: the creator pid is the seeding process" "$S0" ev_field create "$ID0" "" pid
 
 # shmget: create names the creator; IPC_RMID of an unattached segment destroys it at once.
@@ -42,8 +32,13 @@ C=$(hpid c)
 check_eq "log: create cause shmget by the creator" \
 	"shmget $C maker 0 $(user_of 0) 0640 $(printf '%d' "$K1") 8192" \
 	ev_field create "$ID1" "" cause pid comm uid user perms key size
-check_eq "log: create generation = the kernel's shm_ctime" "$(kseg_col "$ID1" ctime)" \
-	ev_field create "$ID1" "" generation
+# made_in GEN CTIME: generation GEN (ns) is a moment after shm_ctime CTIME (the kernel's coarse
+# seconds): in that second or the next.
+made_in() {
+	awk -v g="$1" -v c="$2" 'BEGIN { s = int(g / 1000000000); exit !(g ~ /^[0-9]+$/ && (s == c || s == c + 1)) }'
+}
+check "log: create generation = when it was made, in ns (shm_ctime's second)" \
+	made_in "$(ev_field create "$ID1" "" generation)" "$(kseg_col "$ID1" ctime)"
 hcont c || finish
 expect_kernel "kernel: IPC_RMID of an unattached segment destroys it" "$ID1" gone ""
 check_eq "log: rmid by the creator, no holders" "shmctl $C maker 0" \
@@ -100,7 +95,7 @@ check_who "who after IPC_SET" "$ID3"
 hend s || finish
 
 # shmid reuse in a private namespace: the first segment is marked and destroyed, a second one
-# gets the same shmid (shm_next_id) a second later (generation is shm_ctime, in seconds).
+# gets the same shmid (shm_next_id) at once: another generation (when each was made, in ns).
 RID=4242
 hold n name reuser unshare-ipc next-id "$RID" create "$(new_key)" 8192 attach rmid pause detach \
 	pause next-id "$RID" create "$(new_key)" 12288 attach || finish
@@ -110,15 +105,12 @@ check_eq "kernel: the first segment got shmid $RID" "$RID" first_shmid n
 check_eq "log: create in the private namespace" "shmget $N reuser" \
 	ev_field create "$RID" "$NSN" cause pid comm
 check_eq "who --ns: the first segment is dest" dest who_field "$RID" status "$NSN"
-check_eq "log: the first create's generation = the kernel's shm_ctime" \
-	"$(kseg_col "$RID" ctime "$NSN")" ev_field create "$RID" "$NSN" generation
+check "log: the first create's generation = when it was made, in ns (shm_ctime's second)" \
+	made_in "$(ev_field create "$RID" "$NSN" generation)" "$(kseg_col "$RID" ctime "$NSN")"
 hcont n || finish
 expect_kernel "kernel: the first segment is gone" "$RID" gone "" "$NSN"
 check_log "log: destroy of the first segment by shmdt" destroy shmdt "$N" "$RID"
 G1=$(ev_field create "$RID" "$NSN" generation)
-# The second segment in a later second of the kernel's own clock (shm_ctime's: coarse, it turns
-# up to a tick after `date` does), so that it gets another generation.
-wait_kernel_second_after "$G1" || finish
 hcont n || finish
 sec_shmid() { awk '$2 == "shmid" { n++; if (n == 2) print $3, $4 }' "$T/n.out"; }
 check_eq "kernel: the second segment got shmid $RID too" "$RID $NSN" sec_shmid
@@ -126,9 +118,10 @@ expect_kernel "kernel: the second segment is held" "$RID" 1 "$N" "$NSN"
 two_creates() { [ "$(ev_count create "$RID" "$NSN")" = 2 ]; }
 check "log: a second create for shmid $RID" poll "$SHMW_WAIT" two_creates
 gen2() { ev_lines create "$RID" "$NSN" | sed -n 2p | "$JSONX" . cause pid size generation; }
-G2=$(kseg_col "$RID" ctime "$NSN")
-check_eq "log: the second create: shmget by the reuser, its size, generation = shm_ctime" \
-	"shmget $N 12288 $G2" gen2
+G2=$(gen2 | cut -d' ' -f4)
+check_eq "log: the second create: shmget by the reuser, its size" "shmget $N 12288 $G2" gen2
+check "log: the second create's generation = when it was made, in ns (shm_ctime's second)" \
+	made_in "$G2" "$(kseg_col "$RID" ctime "$NSN")"
 check "log: the second create has another generation ($G1, then $G2)" test "$G2" != "$G1"
 check_who "who --ns: the new segment" "$RID" "$NSN"
 check_eq "who --ns: the new segment is active" active who_field "$RID" status "$NSN"

@@ -24,7 +24,9 @@ P=$(hpid inst)
 KIDS=$(awk '$2 == "child" { printf "%s ", $3 }' "$T/inst.out")
 hold stray name python use "$ID" attach || finish
 S=$(hpid stray)
-GEN=$(kseg_col "$ID" ctime)
+# The generation the segment was created with (when it was made, in ns).
+wait_until "the create line of $ID" ev_has create "$ID"
+GEN=$(ev_field create "$ID" "" generation)
 expect_kernel "kernel: the instance (1 + 4 children) and the stray hold it" "$ID" 6 "$P $KIDS$S"
 check_who "who: six holders" "$ID"
 check_eq "who: the stray's comm is python" python who_holder_field "$ID" "$S" comm

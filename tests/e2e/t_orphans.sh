@@ -55,7 +55,7 @@ check_eq "orphan (never attached): cpid, lpid as the kernel has them" \
 check_eq "orphan (never attached): cpid is the creator, lpid 0" "$A 0" \
 	ev_field orphan "$IDA" "" cpid lpid
 check_eq "orphan (never attached): segment, owner, perms, creator_comm" \
-	"$(printf '%d' "$KA") 4096 $(kseg_col "$IDA" ctime) 0 $(user_of 0) 0640 orphmaker" \
+	"$(printf '%d' "$KA") 4096 $(ev_field create "$IDA" "" generation) 0 $(user_of 0) 0640 orphmaker" \
 	ev_field orphan "$IDA" "" key size generation uid user perms creator_comm
 check_eq "orphan (detached): cpid, lpid as the kernel has them" \
 	"$(kseg_col "$IDC" cpid) $(kseg_col "$IDC" lpid)" ev_field orphan "$IDC" "" cpid lpid

@@ -57,6 +57,9 @@ for id in $(awk '$2 == "shmid" { print $3 }' "$T/h.out"); do
 	check_eq "log: segment $k of the run: attach, (split at an end,) detach by munmap" "$want" \
 		rows "$id"
 done
+# No count was incomplete, nothing had to be walked again (the daemon's own log).
+mine_incomplete() { grep -c "pid \($P\|$C\) (.*counts incomplete" "$T/daemon.log"; }
+check_eq "no count of ours left incomplete (the daemon's log)" 0 mine_incomplete
 
 hcont h "$C" || finish
 hcont h "$P" || finish

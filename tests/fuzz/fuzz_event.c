@@ -6,7 +6,7 @@
  *                  (types and causes out of range, huge nvma, comm without NUL, any version);
  *   compact event  a record built from a few bytes, its mm, segment, pid and version drawn
  *                  from small pools so that events meet the same holders again;
- *   fill           one mm attaching SHMW_MM_SEGS or more distinct segments (slot exhaustion);
+ *   fill           one mm attaching FILL_SEGS or more distinct segments (no bound per mm);
  *   sync           a snapshot of the BPF maps built from the next bytes (unique keys, as a
  *                  BPF hash map has), applied with shmw_state_sync;
  *   query          who/ps/ls/namespaces/mm_of_pid answers over the current state.
@@ -189,7 +189,7 @@ FUZZ_NOCOV static struct shmw_mmst *find_mm(uint64_t mm)
 FUZZ_NOCOV static const struct shmw_mm_seg *slot_of(const struct shmw_mmst *m, uint32_t ns,
 						    uint32_t shmid)
 {
-	for (int i = 0; i < m->nsegs; i++)
+	for (uint32_t i = 0; i < m->nsegs; i++)
 		if (m->segs[i].nvma && m->segs[i].ns == ns && m->segs[i].shmid == shmid)
 			return &m->segs[i];
 	return NULL;
@@ -223,9 +223,7 @@ FUZZ_NOCOV static void check_invariants(const char *step)
 		n++;
 		FUZZ_CHECK(find_mm(m->mm) == m, "%s: mm 0x%llx not found by its key", step,
 			   (unsigned long long)m->mm);
-		FUZZ_CHECK(m->nsegs <= SHMW_MM_SEGS, "%s: mm 0x%llx has %u slots", step,
-			   (unsigned long long)m->mm, m->nsegs);
-		for (int i = 0; i < m->nsegs; i++) {
+		for (uint32_t i = 0; i < m->nsegs; i++) {
 			const struct shmw_mm_seg *s = &m->segs[i];
 			uint32_t times = 0;
 
@@ -339,6 +337,21 @@ FUZZ_NOCOV static void check_event_json(const struct shmw_event *ev)
 	FUZZ_CHECK(strcmp(json_object_get_string(fuzz_json_member(back, "cause", json_type_string)),
 			  shmw_cause_name(ev->cause)) == 0,
 		   "cause name");
+	if (ev->type == SHMW_EV_IDENT) {
+		/* Who a process is now: no segment, and only the json-c form (evline declines). */
+		FUZZ_CHECK(json_u64(back, "pid") == ev->pid, "ident pid");
+		FUZZ_CHECK(json_u64(back, "uid") == ev->uid, "ident uid");
+		fuzz_json_member(back, "mm", json_type_string);
+		{
+			char line[SHMW_EVLINE_MAX];
+
+			FUZZ_CHECK(!shmw_evline_format(line, sizeof(line), ev),
+				   "evline formats an ident line");
+		}
+		json_object_put(back);
+		json_object_put(o);
+		return;
+	}
 	FUZZ_CHECK(json_u64(back, "ns") == ev->ns, "ns");
 	FUZZ_CHECK(json_u64(back, "shmid") == ev->shmid, "shmid");
 	FUZZ_CHECK(json_u64(back, "pid") == ev->pid, "pid");
@@ -476,10 +489,13 @@ static void step_compact(struct src *s)
 	apply(&ev, true);
 }
 
+/* More distinct segments than any fixed number of slots would hold. */
+#define FILL_SEGS 70
+
 static void step_fill(struct src *s)
 {
 	struct shmw_event ev;
-	uint32_t n = SHMW_MM_SEGS + take8(s) % 4;
+	uint32_t n = FILL_SEGS + take8(s) % 4;
 	uint32_t base = take8(s) % 32;
 
 	memset(&ev, 0, sizeof(ev));
@@ -504,10 +520,17 @@ static void step_fill(struct src *s)
 
 #define MAX_RECS    6
 #define MAX_SHARERS 4
+#define REC_SEGS    80 /* holdings a snapshot's record can have here */
+
+/* A record of a snapshot and its holdings (free ones, nvma 0, may sit between). */
+struct fuzz_rec {
+	struct shmw_snap_mm snap;
+	struct shmw_mm_seg segs[REC_SEGS];
+};
 
 struct snapshot {
 	uint64_t keys[MAX_RECS];
-	struct shmw_mm_rec recs[MAX_RECS];
+	struct fuzz_rec recs[MAX_RECS];
 	size_t nrecs;
 	uint32_t sharer_tgids[MAX_SHARERS];
 	struct shmw_sharer sharers[MAX_SHARERS];
@@ -546,30 +569,32 @@ static void on_change(void *ctx, enum shmw_change chg, const struct shmw_mmst *m
 	check_event_json(&ev);
 }
 
-static void build_record(struct src *s, struct shmw_mm_rec *r)
+static void build_record(struct src *s, struct fuzz_rec *fr)
 {
+	struct shmw_snap_mm *r = &fr->snap;
 	uint8_t b = take8(s);
 
-	memset(r, 0, sizeof(*r));
+	memset(fr, 0, sizeof(*fr));
+	r->nsegs = REC_SEGS;
 	r->flags = (b % 8 ? SHMW_MM_SEEDED : 0) | ((b >> 3) & (SHMW_MM_OVERFLOW | SHMW_MM_EXITING));
 	r->version = next_version(s);
 	r->tgid = pick_pid(s);
 	r->uid = pick_uid(s);
 	pick_comm(s, r->comm);
 	if ((b >> 6) == 3) {
-		/* Every slot taken, as an mm with SHMW_MM_SEGS segments has them. */
+		/* Many segments in one mm: more than a fixed number of slots would hold. */
 		uint32_t base = take8(s) % 32;
 
-		for (int j = 0; j < SHMW_MM_SEGS; j++) {
-			r->segs[j].ns = NS_A;
-			r->segs[j].shmid = base + (uint32_t)j;
-			r->segs[j].nvma = 1;
-			r->segs[j].how = SHMW_CAUSE_SEED;
+		for (int j = 0; j < REC_SEGS; j++) {
+			fr->segs[j].ns = NS_A;
+			fr->segs[j].shmid = base + (uint32_t)j;
+			fr->segs[j].nvma = 1;
+			fr->segs[j].how = SHMW_CAUSE_SEED;
 		}
 		return;
 	}
 	for (int n = take8(s) % 6; n > 0; n--) {
-		struct shmw_mm_seg *g = &r->segs[take8(s) % SHMW_MM_SEGS];
+		struct shmw_mm_seg *g = &fr->segs[take8(s) % REC_SEGS];
 
 		g->ns = pick_ns(s);
 		g->shmid = pick_shmid(s);
@@ -588,19 +613,20 @@ FUZZ_NOCOV static void check_synced(void)
 	size_t expected_mms = 0;
 
 	for (size_t i = 0; i < snap.nrecs; i++) {
-		const struct shmw_mm_rec *r = &snap.recs[i];
+		const struct shmw_snap_mm *r = &snap.recs[i].snap;
+		const struct shmw_mm_seg *segs = snap.recs[i].segs;
 		const struct shmw_mmst *m = find_mm(snap.keys[i]);
 		int want = 0, have = 0;
 
-		for (int j = 0; j < SHMW_MM_SEGS; j++) {
-			const struct shmw_mm_seg *g = &r->segs[j];
+		for (int j = 0; j < REC_SEGS; j++) {
+			const struct shmw_mm_seg *g = &segs[j];
 			bool later = false;
 
 			if (!g->nvma)
 				continue;
-			for (int k = j + 1; k < SHMW_MM_SEGS; k++)
-				later |= r->segs[k].nvma && r->segs[k].ns == g->ns &&
-					 r->segs[k].shmid == g->shmid;
+			for (int k = j + 1; k < REC_SEGS; k++)
+				later |= segs[k].nvma && segs[k].ns == g->ns &&
+					 segs[k].shmid == g->shmid;
 			if (later)
 				continue;
 			want++;
@@ -621,7 +647,7 @@ FUZZ_NOCOV static void check_synced(void)
 			continue;
 		}
 		expected_mms++;
-		for (int j = 0; j < m->nsegs; j++)
+		for (uint32_t j = 0; j < m->nsegs; j++)
 			have += m->segs[j].nvma != 0;
 		FUZZ_CHECK(have == want, "sync: mm 0x%llx holds %d segments, snapshot has %d",
 			   (unsigned long long)snap.keys[i], have, want);
@@ -681,8 +707,16 @@ static void step_sync(struct src *s)
 	}
 	/* The counter when the maps were read: at least what the records carry, in practice. */
 	snap.version = next_version(s);
-	shmw_state_sync_full(&st, snap.keys, snap.recs, snap.nrecs, snap.sharer_tgids, snap.sharers,
-			     snap.nsharers, snap.version, on_change, NULL);
+	{
+		struct shmw_snap_mm v[MAX_RECS];
+
+		for (size_t i = 0; i < snap.nrecs; i++) {
+			v[i] = snap.recs[i].snap;
+			v[i].segs = snap.recs[i].segs;
+		}
+		shmw_state_sync(&st, snap.keys, v, snap.nrecs, snap.sharer_tgids, snap.sharers,
+				snap.nsharers, snap.version, 0, 0, on_change, NULL);
+	}
 	check_invariants("sync");
 	check_synced();
 }

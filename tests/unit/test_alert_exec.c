@@ -91,7 +91,8 @@ static double reap_all(struct shmw_hooks *h, unsigned max_ms)
 
 	for (;;) {
 		shmw_hooks_reap(h);
-		if (stats(h).running == 0 || now_s() - t0 > max_ms / 1000.0)
+		if ((stats(h).running == 0 && stats(h).queued == 0) ||
+		    now_s() - t0 > max_ms / 1000.0)
 			return now_s() - t0;
 		sleep_ms(5);
 	}
@@ -171,11 +172,13 @@ static bool wait_file(const char *p, unsigned max_ms)
 static void test_new(void)
 {
 	errno = 0;
-	CHECK("new empty cmd", !shmw_hooks_new("", 1, 1) && errno == EINVAL);
-	CHECK("new NULL cmd", !shmw_hooks_new(NULL, 1, 1) && errno == EINVAL);
-	CHECK("new max_running 0", !shmw_hooks_new("true", 1, 0) && errno == EINVAL);
+	CHECK("new empty cmd", !shmw_hooks_new("", 1, 1, 0) && errno == EINVAL);
+	CHECK("new NULL cmd", !shmw_hooks_new(NULL, 1, 1, 0) && errno == EINVAL);
+	CHECK("new max_running 0", !shmw_hooks_new("true", 1, 0, 0) && errno == EINVAL);
+	CHECK("new max_queued too big",
+	      !shmw_hooks_new("true", 1, 1, SHMW_HOOKS_MAX_QUEUED + 1) && errno == EINVAL);
 	CHECK("new max_running too big",
-	      !shmw_hooks_new("true", 1, SHMW_HOOKS_MAX_RUNNING + 1) && errno == EINVAL);
+	      !shmw_hooks_new("true", 1, SHMW_HOOKS_MAX_RUNNING + 1, 0) && errno == EINVAL);
 	shmw_hooks_free(NULL); /* no-op */
 }
 
@@ -191,7 +194,7 @@ static void test_stdin(void)
 	double t0, dt;
 
 	snprintf(cmd, sizeof(cmd), "cat > %s", path("stdin"));
-	h = shmw_hooks_new(cmd, 10, 4);
+	h = shmw_hooks_new(cmd, 10, 4, 0);
 	CHECK("stdin new", h != NULL);
 	if (!h || !big) {
 		free(big);
@@ -209,7 +212,7 @@ static void test_stdin(void)
 	for (size_t i = 0; i < biglen; i++)
 		big[i] = (char)('a' + i % 26);
 	snprintf(cmd, sizeof(cmd), "sleep 0.3; cat > %s", path("big"));
-	h = shmw_hooks_new(cmd, 10, 4);
+	h = shmw_hooks_new(cmd, 10, 4, 0);
 	t0 = now_s();
 	CHECK_INT("big stdin run", h ? shmw_hooks_run(h, big, biglen, NULL) : -1, 0);
 	dt = now_s() - t0;
@@ -238,7 +241,7 @@ static void test_env(void)
 		 "\"$SHMW_T_ADDED\" \"${SHMW_T_EMPTY-unset}\" > %s; "
 		 "env | grep -c '^SHMW_T_OVERRIDE=' >> %s",
 		 path("env"), path("env"));
-	h = shmw_hooks_new(cmd, 10, 1);
+	h = shmw_hooks_new(cmd, 10, 1, 0);
 	CHECK("env new", h != NULL);
 	if (!h)
 		return;
@@ -262,7 +265,7 @@ static void test_env(void)
 static void test_env_raw(void)
 {
 	const char *env[] = {"SHMW_T_OVERRIDE=new", NULL};
-	struct shmw_hooks *h = shmw_hooks_new("sleep 5; true", 10, 1);
+	struct shmw_hooks *h = shmw_hooks_new("sleep 5; true", 10, 1, 0);
 	size_t len = 0, set = 0;
 	bool is_new = false;
 	pid_t pid = 0;
@@ -307,7 +310,7 @@ static void test_child_setup(void)
 	struct sigaction ign = {.sa_handler = SIG_IGN}, oldpipe;
 	int leak = open("/dev/null", O_RDONLY); /* no O_CLOEXEC on purpose */
 	int leak2 = dup(2);
-	struct shmw_hooks *h = shmw_hooks_new("exec sleep 5", 10, 1);
+	struct shmw_hooks *h = shmw_hooks_new("exec sleep 5", 10, 1, 0);
 	pid_t pid = 0;
 	char p[64], buf[256], *st;
 	DIR *d;
@@ -418,7 +421,7 @@ out:
 
 static void test_exit_status(void)
 {
-	struct shmw_hooks *h = shmw_hooks_new("exit $SHMW_T_RC", 10, 4);
+	struct shmw_hooks *h = shmw_hooks_new("exit $SHMW_T_RC", 10, 4, 0);
 	const char *ok[] = {"SHMW_T_RC=0", NULL};
 	const char *three[] = {"SHMW_T_RC=3", NULL};
 	struct shmw_hook_stats st;
@@ -436,7 +439,7 @@ static void test_exit_status(void)
 	shmw_hooks_free(h);
 
 	/* Killed by a signal that is not our timeout kill. */
-	h = shmw_hooks_new("kill -TERM $$; sleep 5", 10, 1);
+	h = shmw_hooks_new("kill -TERM $$; sleep 5", 10, 1, 0);
 	CHECK_INT("status signal run", h ? shmw_hooks_run(h, "{}", 2, NULL) : -1, 0);
 	reap_all(h, 5000);
 	st = stats(h);
@@ -458,7 +461,7 @@ static void test_timeout(void)
 	char state = '?';
 
 	snprintf(cmd, sizeof(cmd), "sleep 30 & echo $! > %s; wait", path("grandchild"));
-	h = shmw_hooks_new(cmd, 1, 1);
+	h = shmw_hooks_new(cmd, 1, 1, 0);
 	CHECK("timeout new", h != NULL);
 	if (!h)
 		return;
@@ -494,10 +497,11 @@ static void test_timeout(void)
 	shmw_hooks_free(h);
 }
 
-/* run() returns at once however long the hook takes; more than max_running are refused. */
+/* run() returns at once however long the hook takes; without a queue, more than max_running
+ * are dropped. */
 static void test_busy(void)
 {
-	struct shmw_hooks *h = shmw_hooks_new("sleep 5", 0, 2);
+	struct shmw_hooks *h = shmw_hooks_new("sleep 5", 0, 2, 0);
 	struct shmw_hook_stats st;
 	double t0, dt, worst = 0;
 	int r[3];
@@ -518,10 +522,10 @@ static void test_busy(void)
 	      worst < 0.05 * check_load_factor());
 	CHECK_INT("busy first runs", r[0], 0);
 	CHECK_INT("busy second runs", r[1], 0);
-	CHECK_INT("busy third refused", r[2], -EBUSY);
+	CHECK_INT("busy third dropped", r[2], -EBUSY);
 	shmw_hooks_reap(h);
 	st = stats(h);
-	CHECK_INT("busy refused counted", st.refused, 1);
+	CHECK_INT("busy dropped counted", st.dropped, 1);
 	CHECK_INT("busy started", st.started, 2);
 	CHECK_INT("busy running", st.running, 2);
 	CHECK_INT("busy children", children(NULL, 0), 2);
@@ -531,10 +535,75 @@ static void test_busy(void)
 	CHECK_INT("busy free leaves no child", children(NULL, 0), 0);
 }
 
+/* Alerts that find every slot taken wait, in order, and run as slots free up; past
+ * max_queued (or the queue's byte bound) they are dropped and counted. */
+static void test_queue(void)
+{
+	char cmd[256], *got;
+	struct shmw_hooks *h;
+	struct shmw_hook_stats st;
+	int r[5];
+
+	snprintf(cmd, sizeof(cmd), "cat >%s.$SHMW_N; echo $SHMW_N >>%s; sleep 0.1", path("q"),
+		 path("order"));
+	h = shmw_hooks_new(cmd, 10, 1, 3);
+	CHECK("queue new", h != NULL);
+	if (!h)
+		return;
+	for (int i = 0; i < 5; i++) {
+		char e[32], json[32];
+		const char *env[] = {e, NULL};
+
+		snprintf(e, sizeof(e), "SHMW_N=%d", i);
+		snprintf(json, sizeof(json), "{\"n\":%d}", i);
+		r[i] = shmw_hooks_run(h, json, strlen(json), env);
+	}
+	CHECK_INT("queue first runs", r[0], 0);
+	CHECK_INT("queue second waits", r[1], SHMW_HOOK_QUEUED);
+	CHECK_INT("queue fourth waits", r[3], SHMW_HOOK_QUEUED);
+	CHECK_INT("queue fifth dropped", r[4], -EBUSY);
+	st = stats(h);
+	CHECK_INT("queue queued", st.queued, 3);
+	CHECK_INT("queue dropped", st.dropped, 1);
+	CHECK_INT("queue started", st.started, 1);
+	reap_all(h, 10000);
+	st = stats(h);
+	CHECK_INT("queue all waiting ones ran", st.succeeded, 4);
+	CHECK_INT("queue none left", st.queued, 0);
+	check_invariant("queue invariant", h);
+	got = slurp(path("order"), NULL);
+	CHECK_STR("queue in order", got, "0\n1\n2\n3\n");
+	free(got);
+	got = slurp(path("q.3"), NULL);
+	CHECK_STR("queue each its own alert and environment", got, "{\"n\":3}");
+	free(got);
+	CHECK("queue the dropped one never ran", access(path("q.4"), F_OK) < 0);
+	shmw_hooks_free(h);
+
+	/* The byte bound: two alerts of 9 MiB do not both fit in 16 MiB. */
+	h = shmw_hooks_new("sleep 5", 0, 1, 100);
+	if (h) {
+		size_t n = 9u << 20;
+		char *big = calloc(1, n);
+
+		CHECK_INT("queue bytes: one runs", shmw_hooks_run(h, "{}", 2, NULL), 0);
+		CHECK_INT("queue bytes: the first big one waits",
+			  big ? shmw_hooks_run(h, big, n, NULL) : -1, SHMW_HOOK_QUEUED);
+		CHECK_INT("queue bytes: the second does not fit",
+			  big ? shmw_hooks_run(h, big, n, NULL) : -1, -EBUSY);
+		CHECK_INT("queue bytes: a small one still fits", shmw_hooks_run(h, "{}", 2, NULL),
+			  SHMW_HOOK_QUEUED);
+		free(big);
+		/* Freed with alerts waiting: no leak (ASan), no child left. */
+		shmw_hooks_free(h);
+		CHECK_INT("queue free leaves no child", children(NULL, 0), 0);
+	}
+}
+
 /* A slot comes free when its hook ends, without a reap call in between. */
 static void test_slot_reuse(void)
 {
-	struct shmw_hooks *h = shmw_hooks_new("true", 0, 1);
+	struct shmw_hooks *h = shmw_hooks_new("true", 0, 1, 0);
 	int ok = 0;
 
 	CHECK("reuse new", h != NULL);
@@ -554,7 +623,7 @@ static void test_slot_reuse(void)
 /* Other children of the daemon keep their exit status for whoever waits for them. */
 static void test_no_steal(void)
 {
-	struct shmw_hooks *h = shmw_hooks_new("true", 10, 2);
+	struct shmw_hooks *h = shmw_hooks_new("true", 10, 2, 0);
 	pid_t other = fork();
 	int status = 0;
 	pid_t r;
@@ -578,7 +647,7 @@ static void test_no_steal(void)
 /* Someone else took our child's status (waitpid(-1) elsewhere): the slot must not leak. */
 static void test_lost_status(void)
 {
-	struct shmw_hooks *h = shmw_hooks_new("true", 10, 1);
+	struct shmw_hooks *h = shmw_hooks_new("true", 10, 1, 0);
 	struct shmw_hook_stats st;
 	pid_t r = 0;
 
@@ -618,6 +687,7 @@ int main(void)
 	test_exit_status();
 	test_timeout();
 	test_busy();
+	test_queue();
 	test_slot_reuse();
 	test_no_steal();
 	test_lost_status();

@@ -3,8 +3,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,10 +85,20 @@ static void test_basic(void)
 	struct shmw_eventlog *log;
 	struct stat st;
 
-	/* Two missing levels of parent directory. */
+	/* Two missing levels of parent directory: an error naming the directory, unless the
+	 * caller asks for it to be made (the default path). */
 	path_in(path, sizeof(path), "a/b/events.jsonl");
-	log = shmw_eventlog_open(path, 0, 1, errbuf, sizeof(errbuf));
-	CHECK("basic open with missing parents", log != NULL);
+	errbuf[0] = '\0';
+	log = shmw_eventlog_open(path, 0, 1, 0, errbuf, sizeof(errbuf));
+	CHECK("basic missing parents without MKDIR fail", log == NULL);
+	shmw_eventlog_close(log);
+	CHECK("basic missing parents: the message names the directory",
+	      strstr(errbuf, "/a/b does not exist") != NULL);
+	path_in(path, sizeof(path), "a");
+	CHECK("basic missing parents: nothing made", access(path, F_OK) < 0);
+	path_in(path, sizeof(path), "a/b/events.jsonl");
+	log = shmw_eventlog_open(path, 0, 1, SHMW_EVENTLOG_MKDIR, errbuf, sizeof(errbuf));
+	CHECK("basic open with missing parents (MKDIR)", log != NULL);
 	if (!log) {
 		printf("# %s\n", errbuf);
 		return;
@@ -139,7 +151,7 @@ static void test_basic(void)
 
 	/* Reopening appends, it does not truncate. */
 	path_in(path, sizeof(path), "a/b/events.jsonl");
-	log = shmw_eventlog_open(path, 0, 1, errbuf, sizeof(errbuf));
+	log = shmw_eventlog_open(path, 0, 1, 0, errbuf, sizeof(errbuf));
 	CHECK("basic reopen", log != NULL);
 	if (log) {
 		CHECK_INT("basic append", write_str(log, "{\"n\":6}"), 0);
@@ -173,7 +185,7 @@ static void test_rotation(void)
 	CHECK_INT("rotation line is 30 bytes", strlen(line), 30);
 
 	/* 100 bytes hold three 31-byte lines; keep 2. */
-	log = shmw_eventlog_open(path, 100, 2, errbuf, sizeof(errbuf));
+	log = shmw_eventlog_open(path, 100, 2, SHMW_EVENTLOG_MKDIR, errbuf, sizeof(errbuf));
 	CHECK("rotation open", log != NULL);
 	if (!log) {
 		printf("# %s\n", errbuf);
@@ -238,7 +250,7 @@ static void test_rotation(void)
 		big[sizeof(big) - 1] = '\0';
 		path_in(rdir, sizeof(rdir), "rot-empty");
 		snprintf(path, sizeof(path), "%s/ev.jsonl", rdir);
-		log = shmw_eventlog_open(path, 100, 2, errbuf, sizeof(errbuf));
+		log = shmw_eventlog_open(path, 100, 2, SHMW_EVENTLOG_MKDIR, errbuf, sizeof(errbuf));
 		CHECK("rotation empty open", log != NULL);
 		if (!log)
 			return;
@@ -257,7 +269,7 @@ static void test_external_rotation(void)
 
 	path_in(path, sizeof(path), "ext.jsonl");
 	snprintf(old, sizeof(old), "%s.old", path);
-	log = shmw_eventlog_open(path, 0, 1, errbuf, sizeof(errbuf));
+	log = shmw_eventlog_open(path, 0, 1, 0, errbuf, sizeof(errbuf));
 	CHECK("external open", log != NULL);
 	if (!log)
 		return;
@@ -307,14 +319,14 @@ static void test_errors(void)
 		close(fd);
 	snprintf(path, sizeof(path), "%s/events.jsonl", file);
 	errbuf[0] = '\0';
-	log = shmw_eventlog_open(path, 0, 1, errbuf, sizeof(errbuf));
+	log = shmw_eventlog_open(path, 0, 1, 0, errbuf, sizeof(errbuf));
 	CHECK("errors open under a file fails", log == NULL);
 	shmw_eventlog_close(log);
 	CHECK("errors message names the path", strstr(errbuf, path) != NULL);
 	CHECK("errors message has the reason", strstr(errbuf, "Not a directory") != NULL);
 
 	snprintf(path, sizeof(path), "%s/sub/events.jsonl", file);
-	log = shmw_eventlog_open(path, 0, 1, errbuf, sizeof(errbuf));
+	log = shmw_eventlog_open(path, 0, 1, 0, errbuf, sizeof(errbuf));
 	CHECK("errors deep open under a file fails", log == NULL);
 	shmw_eventlog_close(log);
 	CHECK("errors deep message", strstr(errbuf, "Not a directory") != NULL);
@@ -326,7 +338,7 @@ static void test_errors(void)
 		path_in(ro, sizeof(ro), "readonly");
 		CHECK("errors mkdir readonly", mkdir(ro, 0500) == 0);
 		snprintf(path, sizeof(path), "%s/events.jsonl", ro);
-		log = shmw_eventlog_open(path, 0, 1, errbuf, sizeof(errbuf));
+		log = shmw_eventlog_open(path, 0, 1, 0, errbuf, sizeof(errbuf));
 		CHECK("errors readonly open fails", log == NULL);
 		shmw_eventlog_close(log);
 		CHECK_STR("errors readonly message",
@@ -334,14 +346,14 @@ static void test_errors(void)
 	}
 
 	errbuf[0] = '\0';
-	log = shmw_eventlog_open("", 0, 1, errbuf, sizeof(errbuf));
+	log = shmw_eventlog_open("", 0, 1, 0, errbuf, sizeof(errbuf));
 	CHECK("errors empty path", log == NULL && errbuf[0] != '\0');
 	path_in(path, sizeof(path), "keep0.jsonl");
-	log = shmw_eventlog_open(path, 1000, 0, errbuf, sizeof(errbuf));
+	log = shmw_eventlog_open(path, 1000, 0, 0, errbuf, sizeof(errbuf));
 	CHECK("errors keep 0 with rotation", log == NULL && strstr(errbuf, "keep") != NULL);
 
 	/* A full disk: writes fail, are counted, and are not fatal. */
-	log = shmw_eventlog_open("/dev/full", 0, 1, errbuf, sizeof(errbuf));
+	log = shmw_eventlog_open("/dev/full", 0, 1, 0, errbuf, sizeof(errbuf));
 	CHECK("errors open /dev/full", log != NULL);
 	if (log) {
 		CHECK_INT("errors full write 1", write_str(log, "{}"), -ENOSPC);
@@ -350,6 +362,104 @@ static void test_errors(void)
 		CHECK_INT("errors full lines", shmw_eventlog_lines(log), 0);
 		shmw_eventlog_close(log);
 	}
+}
+
+/* Another user who can write the directory plants a symlink at the log's path: never followed,
+ * at open or at a reopen, and the target is left alone. */
+static void test_symlink(void)
+{
+	char path[512], target[512], *got;
+	struct shmw_eventlog *log;
+
+	path_in(target, sizeof(target), "victim");
+	path_in(path, sizeof(path), "link.jsonl");
+	{
+		int fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		CHECK("symlink setup", fd >= 0 && write(fd, "precious\n", 9) == 9);
+		if (fd >= 0)
+			close(fd);
+	}
+	CHECK("symlink setup link", symlink(target, path) == 0);
+	errbuf[0] = '\0';
+	log = shmw_eventlog_open(path, 0, 1, 0, errbuf, sizeof(errbuf));
+	CHECK("symlink open refused", log == NULL);
+	shmw_eventlog_close(log);
+	CHECK("symlink the message says so", strstr(errbuf, "symbolic link") != NULL);
+	CHECK("symlink the message names the path", strstr(errbuf, path) != NULL);
+	got = slurp(target);
+	CHECK_STR("symlink target untouched", got, "precious\n");
+	free(got);
+
+	/* Planted between two opens: the reopen is refused, writing goes on to the old file. */
+	unlink(path);
+	log = shmw_eventlog_open(path, 0, 1, 0, errbuf, sizeof(errbuf));
+	CHECK("symlink regular file opens", log != NULL);
+	if (!log)
+		return;
+	CHECK_INT("symlink write before", write_str(log, "{\"n\":1}"), 0);
+	unlink(path);
+	CHECK("symlink planted", symlink(target, path) == 0);
+	CHECK("symlink reopen refused", shmw_eventlog_reopen(log) < 0);
+	CHECK_INT("symlink write after", write_str(log, "{\"n\":2}"), 0);
+	shmw_eventlog_close(log);
+	got = slurp(target);
+	CHECK_STR("symlink target untouched after reopen", got, "precious\n");
+	free(got);
+	unlink(path);
+	unlink(target);
+}
+
+/* A write that a full disk takes only in part: the file is cut back to its last whole line and
+ * the cut is counted. RLIMIT_FSIZE makes any file system behave so (short write, then EFBIG),
+ * without root. */
+static void test_cut_back(void)
+{
+	char path[512], line[200], *got;
+	struct shmw_eventlog *log;
+	struct rlimit old, lim;
+	struct sigaction ign = {.sa_handler = SIG_IGN}, oldxfsz;
+	size_t len;
+
+	path_in(path, sizeof(path), "full.jsonl");
+	log = shmw_eventlog_open(path, 0, 1, 0, errbuf, sizeof(errbuf));
+	CHECK("cut open", log != NULL);
+	if (!log)
+		return;
+	shmw_eventlog_buffer(log, 64 * 1024);
+	memset(line, 'x', sizeof(line));
+	memcpy(line, "{\"pad\":\"", 8);
+	memcpy(line + sizeof(line) - 2, "\"}", 2);
+	for (int i = 0; i < 20; i++)
+		CHECK_INT("cut buffered write", shmw_eventlog_write(log, line, sizeof(line)), 0);
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = 1000; /* 4 lines of 201 bytes and part of the 5th */
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGXFSZ, &ign, &oldxfsz);
+	setrlimit(RLIMIT_FSIZE, &lim);
+	CHECK("cut flush fails", shmw_eventlog_flush(log) < 0);
+	setrlimit(RLIMIT_FSIZE, &old);
+	sigaction(SIGXFSZ, &oldxfsz, NULL);
+	got = slurp(path);
+	len = got ? strlen(got) : 0;
+	CHECK_INT("cut back to 4 whole lines", len, 4 * 201);
+	CHECK("cut the file ends with a newline", len && got[len - 1] == '\n');
+	free(got);
+	CHECK_INT("cut counted", shmw_eventlog_cuts(log), 1);
+	CHECK_INT("cut lines written", shmw_eventlog_lines(log), 4);
+	CHECK_INT("cut lines lost are errors", shmw_eventlog_errors(log), 16);
+	/* Room again: whole lines follow, with no stray newline. */
+	CHECK_INT("cut write after", write_str(log, "{\"n\":5}"), 0);
+	CHECK_INT("cut flush after", shmw_eventlog_flush(log), 0);
+	got = slurp(path);
+	len = got ? strlen(got) : 0;
+	CHECK_INT("cut then a whole line", len, 4 * 201 + 8);
+	CHECK("cut the new line follows the last whole one",
+	      got && len > 8 && !strcmp(got + len - 8, "{\"n\":5}\n") && got[len - 9] == '\n');
+	free(got);
+	shmw_eventlog_close(log);
+	unlink(path);
 }
 
 static void test_stdout(void)
@@ -365,7 +475,7 @@ static void test_stdout(void)
 	if (saved < 0)
 		return;
 	CHECK("stdout redirect", dup2(pfd[1], STDOUT_FILENO) == STDOUT_FILENO);
-	log = shmw_eventlog_open("-", 10, 1, errbuf, sizeof(errbuf));
+	log = shmw_eventlog_open("-", 10, 1, 0, errbuf, sizeof(errbuf));
 	int w1 = log ? write_str(log, "{\"to\":\"stdout\"}") : -1;
 	int w2 = log ? write_str(log, "{\"never\":\"rotated\"}") : -1;
 	uint64_t rot = shmw_eventlog_rotations(log);
@@ -398,7 +508,7 @@ static void test_buffered(void)
 
 	path_in(path, sizeof(path), "buf.jsonl");
 	snprintf(old, sizeof(old), "%s.old", path);
-	log = shmw_eventlog_open(path, 0, 1, errbuf, sizeof(errbuf));
+	log = shmw_eventlog_open(path, 0, 1, 0, errbuf, sizeof(errbuf));
 	CHECK("buffered open", log != NULL);
 	if (!log)
 		return;
@@ -448,7 +558,7 @@ static void test_buffered(void)
 	/* Rotation: the same files as test_rotation's write per line (100 bytes, keep 2). */
 	path_in(path, sizeof(path), "bufrot.jsonl");
 	snprintf(p1, sizeof(p1), "%s.1", path);
-	log = shmw_eventlog_open(path, 100, 2, errbuf, sizeof(errbuf));
+	log = shmw_eventlog_open(path, 100, 2, 0, errbuf, sizeof(errbuf));
 	CHECK("buffered rotation open", log != NULL);
 	if (!log)
 		return;
@@ -479,7 +589,7 @@ static void test_buffered(void)
 	shmw_eventlog_close(log);
 
 	/* A failing device: the line fails at once, counted as an error. */
-	log = shmw_eventlog_open("/dev/full", 0, 1, errbuf, sizeof(errbuf));
+	log = shmw_eventlog_open("/dev/full", 0, 1, 0, errbuf, sizeof(errbuf));
 	if (log) {
 		/* /dev/full is no regular file: a write per line whatever the batch. */
 		shmw_eventlog_buffer(log, 4096);
@@ -525,6 +635,8 @@ int main(void)
 	test_external_rotation();
 	test_errors();
 	test_buffered();
+	test_symlink();
+	test_cut_back();
 	test_stdout();
 	cleanup(dir);
 	return CHECK_DONE();

@@ -86,16 +86,17 @@ static void test_create_rmid_destroy(void)
 
 	nlog = 0;
 	shmw_life_init(&l, &o, cb, NULL);
-	shmw_life_shmget(&l, NS, 7, &k, &creator, t0);
-	CHECK_INT("shmget of a new id creates", count(SHMW_LIFE_CREATE), 1);
+	shmw_life_created(&l, NS, &k, &creator, t0);
+	CHECK_INT("create", count(SHMW_LIFE_CREATE), 1);
 	CHECK_STR("create cause shmget", last(SHMW_LIFE_CREATE)->cause, "shmget");
 	CHECK_INT("create names the creator", last(SHMW_LIFE_CREATE)->by_pid, 42);
-	shmw_life_shmget(&l, NS, 7, &k, &creator, t0 + S);
-	CHECK_INT("shmget of an existing key does not create again", count(SHMW_LIFE_CREATE), 1);
+	CHECK_INT("create's generation is when the event says it was made (ns)",
+		  last(SHMW_LIFE_CREATE)->generation, t0);
+	shmw_life_held(&l, NS, 7, 1);
 
-	/* Marked while attached: rmid, no destroy, the linger clock starts. */
-	k = kseg(7, 1000, 1, true);
-	shmw_life_rmid(&l, NS, 7, &k, &remover, 1, t0 + 2 * S);
+	/* Marked while attached: rmid, no destroy, the linger clock starts. The event carries
+	 * the key the segment was made with. */
+	shmw_life_rmid(&l, NS, &k, &remover, 1, t0 + 2 * S);
 	CHECK_INT("rmid event", count(SHMW_LIFE_RMID), 1);
 	CHECK_INT("rmid names the remover", last(SHMW_LIFE_RMID)->by_pid, 43);
 	CHECK_INT("still there: no destroy", count(SHMW_LIFE_DESTROY), 0);
@@ -110,15 +111,16 @@ static void test_create_rmid_destroy(void)
 	CHECK_INT("no repeat before realert", count(SHMW_LIFE_LINGER), 1);
 	shmw_life_tick(&l, t0 + 662 * S);
 	CHECK_INT("repeat after realert", count(SHMW_LIFE_LINGER), 2);
-	CHECK_INT("repeat counter given to the second alert", last(SHMW_LIFE_LINGER)->repeats, 1);
+	CHECK_INT("alerts counted: the second alert is repeat 1 (repeats - 1)",
+		  last(SHMW_LIFE_LINGER)->repeats, 2);
 	{
 		const struct shmw_lseg *v[4];
 
 		CHECK_INT("listed as lingering", shmw_life_lingering(&l, v, 4), 1);
 	}
 
-	/* The stray holder exits: gone, with the release named. */
-	shmw_life_released(&l, NS, 7, NULL, SHMW_CAUSE_EXIT, &stray, t0 + 700 * S);
+	/* The stray holder exits: the kernel frees it, and the release is named. */
+	shmw_life_destroyed(&l, NS, 7, SHMW_CAUSE_EXIT, NULL, &stray, t0 + 700 * S);
 	CHECK_INT("linger_end on destroy", count(SHMW_LIFE_LINGER_END), 1);
 	CHECK_STR("linger_end reason", last(SHMW_LIFE_LINGER_END)->reason, "destroyed");
 	CHECK_INT("destroy", count(SHMW_LIFE_DESTROY), 1);
@@ -143,17 +145,21 @@ static void test_rmid_unattached_and_reuse(void)
 	shmw_life_reconcile(&l, NS, &k, 1, true, 1000 * S);
 	CHECK_INT("start-up table gives create", count(SHMW_LIFE_CREATE), 1);
 	CHECK_STR("cause seed at start-up", last(SHMW_LIFE_CREATE)->cause, "seed");
-	shmw_life_rmid(&l, NS, 9, NULL, &a, 0, 1001 * S);
+	shmw_life_rmid(&l, NS, &k, &a, 0, 1001 * S);
 	CHECK_INT("rmid of an unattached segment", count(SHMW_LIFE_RMID), 1);
+	shmw_life_destroyed(&l, NS, 9, SHMW_CAUSE_SHMCTL, "rmid", &a, 1001 * S);
 	CHECK_STR("destroyed at once, cause rmid", last(SHMW_LIFE_DESTROY)->cause, "rmid");
+	CHECK("rmid came before destroy", nlog >= 2 && log_[nlog - 2].ev == SHMW_LIFE_RMID);
 
 	/* A new segment under an id we still hold a record for: the old one ended. */
 	k = kseg(11, 500, 1, true);
 	shmw_life_reconcile(&l, NS, &k, 1, false, 1002 * S);
 	k = kseg(11, 777, 0, false);
-	shmw_life_shmget(&l, NS, 11, &k, &a, 1003 * S);
-	CHECK_INT("reused id: old generation destroyed", last(SHMW_LIFE_DESTROY)->generation, 500);
-	CHECK_INT("reused id: new generation created", last(SHMW_LIFE_CREATE)->generation, 777);
+	shmw_life_created(&l, NS, &k, &a, 1003 * S);
+	CHECK_INT("reused id: old generation destroyed (the kernel's ctime, whole seconds)",
+		  last(SHMW_LIFE_DESTROY)->generation, 500 * S);
+	CHECK_INT("reused id: new generation created (the event's time)",
+		  last(SHMW_LIFE_CREATE)->generation, 1003 * S);
 	CHECK("new generation starts clean", !shmw_life_find(&l, NS, 11)->dest);
 	shmw_life_tick(&l, 2000 * S);
 	CHECK_INT("no linger for the new generation", count(SHMW_LIFE_LINGER), 0);
@@ -209,7 +215,8 @@ static void test_released_not_destroyed(void)
 
 	nlog = 0;
 	shmw_life_init(&l, &o, cb, NULL);
-	shmw_life_rmid(&l, NS, 3, &k, &a, 1, 100 * S);
+	shmw_life_rmid(&l, NS, &k, &a, 1, 100 * S);
+	shmw_life_update(&l, NS, 3, &k, 100 * S);
 	shmw_life_tick(&l, 102 * S);
 	CHECK_INT("lingering", count(SHMW_LIFE_LINGER), 1);
 	/* The kernel still lists it with nattch 0 (a reference we cannot see went away later). */
@@ -232,7 +239,7 @@ static void test_orphan_clock_precision(void)
 
 	nlog = 0;
 	shmw_life_init(&l, &o, cb, NULL);
-	shmw_life_shmget(&l, NS, 4, &k, &a, t);
+	shmw_life_created(&l, NS, &k, &a, t);
 	shmw_life_tick(&l, t + 300000000ull);
 	CHECK_INT("orphan clock starts at the traced create, not the kernel's second",
 		  count(SHMW_LIFE_ORPHAN), 0);
@@ -241,9 +248,7 @@ static void test_orphan_clock_precision(void)
 	CHECK_INT("an attach seen by the tracer keeps it from being an orphan",
 		  count(SHMW_LIFE_ORPHAN), 0);
 	/* Released at t + 5.5 s: orphan 1 s later, not earlier. */
-	k.nattch = 0;
-	k.dtime = 105;
-	shmw_life_released(&l, NS, 4, &k, SHMW_CAUSE_SHMDT, &a, t + 5 * S + 500000000ull);
+	shmw_life_released(&l, NS, 4, t + 5 * S + 500000000ull);
 	shmw_life_tick(&l, t + 6 * S + 400000000ull);
 	CHECK_INT("not an orphan 0.9 s after the release", count(SHMW_LIFE_ORPHAN), 0);
 	shmw_life_tick(&l, t + 6 * S + 600000000ull);
@@ -260,14 +265,14 @@ static void test_ipc_set_keeps_segment(void)
 
 	nlog = 0;
 	shmw_life_init(&l, &o, cb, NULL);
-	shmw_life_shmget(&l, NS, 5, &k, &a, 1000 * S);
+	shmw_life_created(&l, NS, &k, &a, 1000 * S);
 	/* IPC_SET (chmod) bumps shm_ctime; creator, size and key stay. */
 	k.ctime = 1005;
 	k.perms = 0600;
 	shmw_life_update(&l, NS, 5, &k, 1006 * S);
 	CHECK_INT("IPC_SET: no destroy", count(SHMW_LIFE_DESTROY), 0);
 	CHECK_INT("IPC_SET: no second create", count(SHMW_LIFE_CREATE), 1);
-	CHECK_INT("IPC_SET: generation kept", shmw_life_find(&l, NS, 5)->generation, 1000);
+	CHECK_INT("IPC_SET: generation kept", shmw_life_find(&l, NS, 5)->generation, 1000 * S);
 	CHECK_INT("IPC_SET: new mode seen", shmw_life_find(&l, NS, 5)->perms, 0600);
 	/* Another creator under the same id: another segment. */
 	k.ctime = 1010;
@@ -277,13 +282,97 @@ static void test_ipc_set_keeps_segment(void)
 	shmw_life_clear(&l);
 }
 
+static void test_restore_and_forget(void)
+{
+	struct shmw_life_opts o = {.linger_after = 10 * S};
+	struct shmw_lseg s = {.ns = NS,
+			      .shmid = 8,
+			      .generation = 900 * S,
+			      .key = 0x42,
+			      .dest = true,
+			      .dest_since = 950 * S,
+			      .rmid_known = true};
+	struct shmw_kseg k = kseg(8, 900, 1, true);
+	struct shmw_life l;
+	const struct shmw_lseg *got;
+
+	nlog = 0;
+	s.remover.pid = 77;
+	shmw_life_init(&l, &o, cb, NULL);
+	shmw_life_restore(&l, &s);
+	CHECK_INT("restore reports nothing", nlog, 0);
+	/* The start-up table has it (key 0 once marked): the log's segment, no second create. */
+	shmw_life_reconcile(&l, NS, &k, 1, true, 1000 * S);
+	CHECK_INT("a segment the log knows gets no create", count(SHMW_LIFE_CREATE), 0);
+	got = shmw_life_find(&l, NS, 8);
+	CHECK("kept", got != NULL);
+	if (got) {
+		CHECK_INT("removal time from the log", got->dest_since, 950 * S);
+		CHECK_INT("remover from the log", got->remover.pid, 77);
+		CHECK_INT("key from the log", got->key, 0x42);
+	}
+	shmw_life_tick(&l, 961 * S);
+	CHECK_INT("linger clock from the log's removal", count(SHMW_LIFE_LINGER), 1);
+	shmw_life_forget(&l, NS, 8);
+	CHECK("forgotten", shmw_life_find(&l, NS, 8) == NULL);
+	CHECK_INT("forget reports nothing", count(SHMW_LIFE_DESTROY), 0);
+	shmw_life_clear(&l);
+}
+
+static void test_locked(void)
+{
+	struct shmw_life_opts o = {0};
+	struct shmw_kseg k = kseg(12, 10, 1, false);
+	struct shmw_life l;
+
+	nlog = 0;
+	k.perms |= SHMW_SHM_LOCKED;
+	shmw_life_init(&l, &o, cb, NULL);
+	shmw_life_reconcile(&l, NS, &k, 1, true, 20 * S);
+	CHECK("SHM_LOCK seen", shmw_life_find(&l, NS, 12)->locked);
+	CHECK_INT("perms without the status bits", shmw_life_find(&l, NS, 12)->perms, 0640);
+	shmw_life_clear(&l);
+}
+
+/* What the kernel's table says ahead of the ring: a segment gone from it (an exit's destroy
+ * still in the ring) and one new in it (its shmget's create still in the ring). */
+static void test_table_ahead_of_ring(void)
+{
+	struct shmw_life_opts o = {0};
+	struct shmw_actor a = {.pid = 100, .comm = "a"};
+	struct shmw_kseg k = kseg(7, 100, 1, true), nk = kseg(8, 299, 0, false);
+	struct shmw_life l;
+
+	nlog = 0;
+	shmw_life_init(&l, &o, cb, NULL);
+	shmw_life_created(&l, NS, &k, &a, 100 * S);
+	shmw_life_update(&l, NS, 7, NULL, 200 * S);
+	CHECK_INT("gone from the table: not vanished at once", count(SHMW_LIFE_DESTROY), 0);
+	l.behind = true;
+	shmw_life_tick(&l, 201 * S);
+	CHECK_INT("not vanished while the ring is behind", count(SHMW_LIFE_DESTROY), 0);
+	l.behind = false;
+	shmw_life_tick(&l, 202 * S);
+	CHECK_INT("vanished once the ring caught up", count(SHMW_LIFE_DESTROY), 1);
+
+	/* Made a second ago: its create event is likely on the way, not found by a reconcile. */
+	shmw_life_reconcile(&l, NS, &nk, 1, false, 300 * S);
+	CHECK_INT("a fresh segment is not created by a reconcile", count(SHMW_LIFE_CREATE), 1);
+	shmw_life_reconcile(&l, NS, &nk, 1, false, 302 * S);
+	CHECK_INT("found by a later reconcile", count(SHMW_LIFE_CREATE), 2);
+	shmw_life_clear(&l);
+}
+
 int main(void)
 {
+	test_restore_and_forget();
+	test_locked();
 	test_ipc_set_keeps_segment();
 	test_orphan_clock_precision();
 	test_create_rmid_destroy();
 	test_rmid_unattached_and_reuse();
 	test_vanish_and_orphans();
 	test_released_not_destroyed();
+	test_table_ahead_of_ring();
 	return CHECK_DONE();
 }

@@ -338,15 +338,18 @@ static void fill(struct shmw_metrics *m)
 	m->map_max_entries[SHMW_MM_MMS] = 16384;
 	m->map_entries[SHMW_MM_SHARERS] = 2;
 	m->map_max_entries[SHMW_MM_SHARERS] = 4096;
-	m->map_entries[SHMW_MM_MMS_BIG] = 3;
-	m->map_max_entries[SHMW_MM_MMS_BIG] = 16384;
+	m->map_entries[SHMW_MM_HOLDS] = 3;
+	m->map_max_entries[SHMW_MM_HOLDS] = 262144;
+	m->map_entries[SHMW_MM_SEGS] = 7;
+	m->map_max_entries[SHMW_MM_SEGS] = 65536;
+	m->namespaces = 9;
 	m->clients = 1;
 	for (int i = 0; i < SHMW_ME_NEVENTS; i++)
 		m->events[i] = 100 + (uint64_t)i;
 	m->events_lost = UINT64_MAX;
 	m->resyncs = 4;
 	m->map_full = 5;
-	m->mm_overflows = 6;
+	m->mm_incomplete = 6;
 	m->alerts[SHMW_MA_LINGER] = 3;
 	m->alerts[SHMW_MA_LINGER_END] = 2;
 	m->alerts[SHMW_MA_ORPHAN] = 1;
@@ -354,9 +357,12 @@ static void fill(struct shmw_metrics *m)
 					    .succeeded = 3,
 					    .failed = 1,
 					    .timed_out = 1,
-					    .refused = 2,
+					    .dropped = 2,
 					    .spawn_errors = 1,
-					    .running = 1};
+					    .running = 1,
+					    .queued = 4};
+	m->log_errors = 17;
+	m->log_cuts = 2;
 	m->start_time_s = 1764320400.25;
 	/* A version with every character the format escapes in a label value. */
 	m->version = "0.1.0 \"q\" \\b\nn";
@@ -411,15 +417,17 @@ static void test_render(void)
 	      strstr(text, "\nshmwatch_events_lost_total 18446744073709551615\n") != NULL);
 	CHECK_INT("resyncs", get(&e, "shmwatch_resyncs_total"), 4);
 	CHECK_INT("map full", get(&e, "shmwatch_bpf_map_full_total"), 5);
-	CHECK_INT("overflows", get(&e, "shmwatch_mm_slot_overflows_total"), 6);
+	CHECK_INT("incomplete counts", get(&e, "shmwatch_mm_incomplete_total"), 6);
+	CHECK_INT("namespaces", get(&e, "shmwatch_ipc_namespaces"), 9);
 	CHECK_INT("map mms entries", get(&e, "shmwatch_bpf_map_entries{map=\"mms\"}"), 40);
 	CHECK_INT("map mms max", get(&e, "shmwatch_bpf_map_max_entries{map=\"mms\"}"), 16384);
 	CHECK_INT("map sharers entries", get(&e, "shmwatch_bpf_map_entries{map=\"sharers\"}"), 2);
 	CHECK_INT("map sharers max", get(&e, "shmwatch_bpf_map_max_entries{map=\"sharers\"}"),
 		  4096);
-	CHECK_INT("map mms_big entries", get(&e, "shmwatch_bpf_map_entries{map=\"mms_big\"}"), 3);
-	CHECK_INT("map mms_big max", get(&e, "shmwatch_bpf_map_max_entries{map=\"mms_big\"}"),
-		  16384);
+	CHECK_INT("map holds entries", get(&e, "shmwatch_bpf_map_entries{map=\"holds\"}"), 3);
+	CHECK_INT("map holds max", get(&e, "shmwatch_bpf_map_max_entries{map=\"holds\"}"), 262144);
+	CHECK_INT("map segs entries", get(&e, "shmwatch_bpf_map_entries{map=\"segs\"}"), 7);
+	CHECK_INT("map segs max", get(&e, "shmwatch_bpf_map_max_entries{map=\"segs\"}"), 65536);
 	CHECK_INT("clients", get(&e, "shmwatch_clients"), 1);
 	CHECK_INT("alerts linger", get(&e, "shmwatch_alerts_total{alert=\"linger\"}"), 3);
 	CHECK_INT("alerts linger_end", get(&e, "shmwatch_alerts_total{alert=\"linger_end\"}"), 2);
@@ -431,9 +439,12 @@ static void test_render(void)
 		  get(&e, "shmwatch_alert_hooks_finished_total{result=\"failure\"}"), 1);
 	CHECK_INT("hooks timeout",
 		  get(&e, "shmwatch_alert_hooks_finished_total{result=\"timeout\"}"), 1);
-	CHECK_INT("hooks refused", get(&e, "shmwatch_alert_hooks_refused_total"), 2);
+	CHECK_INT("hooks dropped", get(&e, "shmwatch_alert_hooks_dropped_total"), 2);
+	CHECK_INT("hooks queued", get(&e, "shmwatch_alert_hooks_queued"), 4);
 	CHECK_INT("hooks spawn errors", get(&e, "shmwatch_alert_hooks_spawn_errors_total"), 1);
 	CHECK_INT("hooks running", get(&e, "shmwatch_alert_hooks_running"), 1);
+	CHECK_INT("log write errors", get(&e, "shmwatch_log_write_errors_total"), 17);
+	CHECK_INT("log partial lines cut", get(&e, "shmwatch_log_partial_lines_cut_total"), 2);
 	CHECK("start time", get(&e, "shmwatch_start_time_seconds") == 1764320400.25);
 	CHECK("start time printed whole",
 	      strstr(text, "\nshmwatch_start_time_seconds 1764320400.25\n") != NULL);
@@ -621,6 +632,35 @@ static void test_write_file(void)
 	snprintf(sub, sizeof(sub), "%s/nodir/x.prom", dir);
 	CHECK_INT("write into a missing directory", shmw_metrics_write_file(sub, a), -ENOENT);
 	CHECK_INT("write bad args", shmw_metrics_write_file("", a), -EINVAL);
+
+	/* Symlinks: at the temp name, never followed; at the path, refused by the start-up check
+	 * (a rename would replace it, not follow it). */
+	{
+		char tmp[200], target[160], err[256] = "";
+
+		snprintf(target, sizeof(target), "%s/victim", dir);
+		snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+		CHECK("symlink setup", symlink(target, tmp) == 0);
+		CHECK_INT("a symlink at the temp name: refused", shmw_metrics_write_file(path, a),
+			  -ELOOP);
+		CHECK("a symlink at the temp name: its target not made", access(target, F_OK) < 0);
+		unlink(tmp);
+		CHECK_INT("check an ordinary path", shmw_metrics_check_path(path, err, sizeof(err)),
+			  0);
+		unlink(path);
+		CHECK("symlink setup 2", symlink(target, path) == 0);
+		CHECK_INT("check a symlink: refused",
+			  shmw_metrics_check_path(path, err, sizeof(err)), -ELOOP);
+		CHECK("check a symlink: the reason says so", strstr(err, "symbolic link") != NULL);
+		unlink(path);
+		CHECK_INT("check a missing directory",
+			  shmw_metrics_check_path(sub, err, sizeof(err)), -ENOENT);
+		CHECK("check a missing directory: named",
+		      strstr(err, "/nodir does not exist") != NULL);
+		CHECK_INT("check a bare file name (the cwd)",
+			  shmw_metrics_check_path("x.prom", err, sizeof(err)), 0);
+		CHECK_INT("write again", shmw_metrics_write_file(path, a), 0);
+	}
 
 	/* A reader racing a writer sees one whole file or the other, never a mix or a part. */
 	{

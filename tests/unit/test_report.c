@@ -249,6 +249,8 @@ static void test_names(void)
 	    [SHMW_CAUSE_MUNMAP] = "munmap", [SHMW_CAUSE_SPLIT] = "split",
 	    [SHMW_CAUSE_SHMCTL] = "shmctl", [SHMW_CAUSE_SEED] = "seed",
 	    [SHMW_CAUSE_RESYNC] = "resync", [SHMW_CAUSE_MREMAP] = "mremap",
+	    [SHMW_CAUSE_SHMGET] = "shmget", [SHMW_CAUSE_SETUID] = "setuid",
+	    [SHMW_CAUSE_RENAME] = "rename",
 	};
 	static const char *const events[] = {
 	    [SHMW_EV_ATTACH] = "attach",   [SHMW_EV_DETACH] = "detach",
@@ -275,8 +277,11 @@ static void test_names(void)
 		CHECK_STR(name, shmw_event_name(t), events[t]);
 	}
 	CHECK_STR("event name 0", shmw_event_name(0), "unknown");
-	CHECK_STR("event name 9", shmw_event_name(SHMW_EV_SHMGET), "shmget");
-	CHECK_STR("event name 10", shmw_event_name(10), "unknown");
+	CHECK_STR("event name create", shmw_event_name(SHMW_EV_CREATE), "create");
+	CHECK_STR("event name rescan", shmw_event_name(SHMW_EV_RESCAN), "rescan");
+	CHECK_STR("event name destroy", shmw_event_name(SHMW_EV_DESTROY), "destroy");
+	CHECK_STR("event name ident", shmw_event_name(SHMW_EV_IDENT), "ident");
+	CHECK_STR("event name past the last", shmw_event_name(SHMW_EV_TYPE_MAX), "unknown");
 	CHECK_STR("event name huge", shmw_event_name(0xffffffffu), "unknown");
 	{
 		struct shmw_event ev = mkev(77, 55, SEC);

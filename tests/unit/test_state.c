@@ -123,7 +123,7 @@ static void check_consistent(const char *step)
 	{
 		int held = 0;
 
-		for (int i = 0; i < m->nsegs; i++) {
+		for (uint32_t i = 0; i < m->nsegs; i++) {
 			const struct shmw_mm_seg *s = &m->segs[i];
 
 			if (!s->nvma) {
@@ -140,7 +140,7 @@ static void check_consistent(const char *step)
 				       step, (unsigned long long)m->mm, s->ns, s->shmid);
 				ok = false;
 			}
-			for (int j = i + 1; j < m->nsegs; j++)
+			for (uint32_t j = i + 1; j < m->nsegs; j++)
 				if (m->segs[j].nvma && m->segs[j].ns == s->ns &&
 				    m->segs[j].shmid == s->shmid)
 					ok = false; /* one segment in two slots */
@@ -586,8 +586,14 @@ static size_t nchanged(enum shmw_change chg, uint64_t mm, uint32_t shmid, uint32
 }
 
 #define MAXREC 8
+#define MAXSEG 1100
+/* A record of a snapshot, with room for its holdings. */
+struct test_rec {
+	struct shmw_snap_mm snap;
+	struct shmw_mm_seg segs[MAXSEG];
+};
 static uint64_t keys[MAXREC];
-static struct shmw_mm_rec recs[MAXREC];
+static struct test_rec recs[MAXREC];
 static size_t nrecs;
 static uint32_t sh_tgids[MAXREC];
 static struct shmw_sharer shs[MAXREC];
@@ -602,22 +608,26 @@ static void snap_reset(void)
 	nrecs = nshs = 0;
 }
 
-static struct shmw_mm_rec *snap_mm(uint64_t mm, uint32_t tgid, uint32_t flags, uint64_t version)
+static struct test_rec *snap_mm(uint64_t mm, uint32_t tgid, uint32_t flags, uint64_t version)
 {
-	struct shmw_mm_rec *r = &recs[nrecs];
+	struct test_rec *r = &recs[nrecs];
 
 	keys[nrecs++] = mm;
-	r->version = version;
-	r->flags = flags;
-	r->tgid = tgid;
-	r->uid = 1000;
-	snprintf(r->comm, sizeof(r->comm), "p%u", tgid);
+	r->snap.version = version;
+	r->snap.flags = flags;
+	r->snap.tgid = tgid;
+	r->snap.uid = 1000;
+	snprintf(r->snap.comm, sizeof(r->snap.comm), "p%u", tgid);
 	return r;
 }
 
-static void snap_seg(struct shmw_mm_rec *r, int slot, uint32_t ns, uint32_t shmid, uint32_t nvma)
+/* Holding number slot of r (holdings at nvma 0 may sit between, as staged ones do). */
+static void snap_seg(struct test_rec *r, int slot, uint32_t ns, uint32_t shmid, uint32_t nvma)
 {
 	struct shmw_mm_seg *s = &r->segs[slot];
+
+	if ((uint32_t)slot >= r->snap.nsegs)
+		r->snap.nsegs = (uint32_t)slot + 1;
 
 	s->ns = ns;
 	s->shmid = shmid;
@@ -638,10 +648,21 @@ static void snap_sharer(uint32_t tgid, uint64_t mm)
 	nshs++;
 }
 
+static void sync_with(uint64_t version, shmw_change_cb cb)
+{
+	struct shmw_snap_mm v[MAXREC];
+
+	for (size_t i = 0; i < nrecs; i++) {
+		v[i] = recs[i].snap;
+		v[i].segs = recs[i].segs;
+	}
+	nchanges = 0;
+	shmw_state_sync(&st, keys, v, nrecs, sh_tgids, shs, nshs, version, 0, 0, cb, NULL);
+}
+
 static void sync_snap(uint64_t version)
 {
-	nchanges = 0;
-	shmw_state_sync_full(&st, keys, recs, nrecs, sh_tgids, shs, nshs, version, on_change, NULL);
+	sync_with(version, on_change);
 }
 
 static void test_sync(void)
@@ -649,7 +670,7 @@ static void test_sync(void)
 	const struct shmw_sharerst *sh = NULL;
 	const struct shmw_seg *seg;
 	const struct shmw_mmst *m;
-	struct shmw_mm_rec *r;
+	struct test_rec *r;
 
 	shmw_state_init(&st);
 
@@ -820,40 +841,43 @@ static void test_sync(void)
 	snap_reset();
 	r = snap_mm(0xa000, 530, SHMW_MM_SEEDED, 4900);
 	snap_seg(r, 0, NS1, 20, 1);
-	shmw_state_sync_full(&st, keys, recs, nrecs, sh_tgids, shs, nshs, 5000, NULL, NULL);
+	sync_with(5000, NULL);
 	CHECK("sync no callback: applied", mm_of(530) && st.floor == 5000);
 	check_consistent("sync no callback");
 	shmw_state_clear(&st);
 }
 
-/* An mm with every slot taken: a segment more cannot be recorded, so it is not reported; a
- * snapshot that swaps one of its segments for another must still be mirrored exactly (the
- * slot of the segment it lost is freed before the new one needs it). */
-static void test_full_mm(void)
+/* An mm holding a thousand segments (SAP, Oracle): every one is recorded and reported, and a
+ * snapshot that swaps one of its segments for another is mirrored exactly. No bound but
+ * memory. */
+static void test_many_segments_one_mm(void)
 {
-	struct shmw_mm_rec *r;
+	const uint32_t n = 1000;
+	struct test_rec *r;
 
 	shmw_state_init(&st);
-	for (uint32_t i = 0; i < SHMW_MM_SEGS; i++)
+	for (uint32_t i = 0; i < n; i++)
 		hold(SHMW_EV_ATTACH, 0xf000, 900, NS1, 100 + i, 1);
-	CHECK_INT("full mm: all slots held", st.nholdings, SHMW_MM_SEGS);
-	CHECK_INT("full mm: one more is not reported",
-		  hold(SHMW_EV_ATTACH, 0xf000, 900, NS1, 300, 1), SHMW_CHG_NONE);
-	CHECK_INT("full mm: one more is not held", nvma_of(0xf000, NS1, 300), 0);
-	check_consistent("full mm");
+	CHECK_INT("1000 segments: all held", st.nholdings, n);
+	CHECK_INT("1000 segments: one more is reported",
+		  hold(SHMW_EV_ATTACH, 0xf000, 900, NS1, 5000, 1), SHMW_CHG_ATTACH);
+	CHECK_INT("1000 segments: one more is held", nvma_of(0xf000, NS1, 5000), 1);
+	check_consistent("1000 segments");
 
 	snap_reset();
 	r = snap_mm(0xf000, 900, SHMW_MM_SEEDED, next_version++);
-	for (int i = 0; i < SHMW_MM_SEGS; i++)
-		snap_seg(r, i, NS1, 101 + (uint32_t)i, 1);
+	for (uint32_t i = 0; i < n; i++)
+		snap_seg(r, (int)i, NS1, 101 + i, 1);
 	sync_snap(next_version++);
-	CHECK_INT("full mm sync: new segment held", nvma_of(0xf000, NS1, 100 + SHMW_MM_SEGS), 1);
-	CHECK_INT("full mm sync: lost segment gone", nvma_of(0xf000, NS1, 100), 0);
-	CHECK_INT("full mm sync: still all slots", st.nholdings, SHMW_MM_SEGS);
-	CHECK_INT("full mm sync: attach reported",
-		  nchanged(SHMW_CHG_ATTACH, 0xf000, 100 + SHMW_MM_SEGS, 1), 1);
-	CHECK_INT("full mm sync: detach reported", nchanged(SHMW_CHG_DETACH, 0xf000, 100, 0), 1);
-	check_consistent("full mm sync");
+	CHECK_INT("1000 segments sync: new segment held", nvma_of(0xf000, NS1, 100 + n), 1);
+	CHECK_INT("1000 segments sync: lost segments gone",
+		  nvma_of(0xf000, NS1, 100) + nvma_of(0xf000, NS1, 5000), 0);
+	CHECK_INT("1000 segments sync: as many held as the snapshot has", st.nholdings, n);
+	CHECK_INT("1000 segments sync: attach reported",
+		  nchanged(SHMW_CHG_ATTACH, 0xf000, 100 + n, 1), 1);
+	CHECK_INT("1000 segments sync: detach reported", nchanged(SHMW_CHG_DETACH, 0xf000, 100, 0),
+		  1);
+	check_consistent("1000 segments sync");
 	shmw_state_clear(&st);
 }
 
@@ -893,7 +917,7 @@ static void test_clear(void)
  * the old mm went while nobody watched (a restart, lost events). Not an owner change. */
 static void test_sync_reused_address(void)
 {
-	struct shmw_mm_rec *r;
+	struct test_rec *r;
 
 	shmw_state_init(&st);
 	snap_reset();
@@ -925,7 +949,7 @@ int main(void)
 	test_exec();
 	test_sharers();
 	test_sync();
-	test_full_mm();
+	test_many_segments_one_mm();
 	test_clear();
 	return CHECK_DONE();
 }

@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -46,26 +45,23 @@
 #define MAX_SEGS   16
 #define MAX_ATTACH 6
 
-struct shared {
-	int nsegs;
-	int shmid[MAX_SEGS];
-	size_t size[MAX_SEGS];
-	int64_t deadline_ms; /* CLOCK_MONOTONIC */
-	int max_procs;
-	int alive;  /* workers (counted before they are created, uncounted before they exit) */
-	int parked; /* workers stopped at the deadline */
-	long forks, execs, vforks, exits, attaches, detaches, splits, failures;
-};
-
-static struct shared *sh;
 static int out_fd = STDOUT_FILENO;
 
 #define HELPER_NAME "shmw-chaos"
 #include "report.h"
-static int life_fd = -1;
+#include "population.h"
+
+struct shared {
+	struct shmw_pop pop;
+	int nsegs;
+	int shmid[MAX_SEGS];
+	size_t size[MAX_SEGS];
+	long forks, execs, vforks, exits, attaches, detaches, splits, failures;
+};
+
+static struct shared *sh;
 static int shared_fd = -1;
 static long page_size;
-static uint64_t rng;
 
 static struct {
 	char *addr;
@@ -79,64 +75,14 @@ static char arg_life[16], arg_shared[16];
 static char *worker_argv[] = {"shmw-chaos", "--worker", arg_life, arg_shared, NULL};
 static char self_exe[PATH_MAX]; /* our binary's path: exec'd workers keep the comm shmw-chaos */
 
-static int64_t now_ms(void)
+static void pop_trouble(const char *what, int err)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint32_t rnd(uint32_t n)
-{
-	/* xorshift64* */
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return (uint32_t)((rng * 0x2545F4914F6CDD1DULL) >> 32) % n;
+	die("%s: %s", what, strerror(err));
 }
 
 static void count(long *c)
 {
 	__atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
-}
-
-/* Takes one worker slot if the population is below max; 0 if it is full. */
-static int take_slot(void)
-{
-	int a = __atomic_load_n(&sh->alive, __ATOMIC_RELAXED);
-
-	while (a < sh->max_procs)
-		if (__atomic_compare_exchange_n(&sh->alive, &a, a + 1, 0, __ATOMIC_RELAXED,
-						__ATOMIC_RELAXED))
-			return 1;
-	return 0;
-}
-
-static void give_slot(void)
-{
-	__atomic_sub_fetch(&sh->alive, 1, __ATOMIC_RELAXED);
-}
-
-/* Leaves the population if it is above half of max. */
-static int may_exit(void)
-{
-	int a = __atomic_load_n(&sh->alive, __ATOMIC_RELAXED);
-
-	while (a > sh->max_procs / 2)
-		if (__atomic_compare_exchange_n(&sh->alive, &a, a - 1, 0, __ATOMIC_RELAXED,
-						__ATOMIC_RELAXED))
-			return 1;
-	return 0;
-}
-
-/* Sleeps ms, or exits when the supervisor is gone (its end of the pipe closed). */
-static void nap(int ms)
-{
-	struct pollfd p = {.fd = life_fd, .events = POLLIN};
-
-	if (poll(&p, 1, ms) > 0)
-		_exit(0);
 }
 
 static void do_attach(void)
@@ -235,7 +181,7 @@ static __attribute__((noinline)) void do_vfork_exec(void)
 	if (c == 0) {
 		/* Shares our memory until it execs: system calls and atomics only. */
 		execv(self_exe, worker_argv);
-		__atomic_sub_fetch(&sh->alive, 1, __ATOMIC_RELAXED);
+		__atomic_sub_fetch(&pop->alive, 1, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&sh->failures, 1, __ATOMIC_RELAXED);
 		_exit(127);
 	}
@@ -244,7 +190,7 @@ static __attribute__((noinline)) void do_vfork_exec(void)
 
 static void worker_loop(void)
 {
-	while (now_ms() < sh->deadline_ms) {
+	while (now_ms() < pop->deadline_ms) {
 		uint32_t r = rnd(1000);
 
 		if (r < 300)
@@ -268,14 +214,7 @@ static void worker_loop(void)
 		nap(1 + (int)rnd(15));
 	}
 	/* Stop here, holding what we hold, until the supervisor goes. */
-	__atomic_add_fetch(&sh->parked, 1, __ATOMIC_SEQ_CST);
-	for (;;) {
-		char c;
-		ssize_t n = read(life_fd, &c, 1);
-
-		if (n == 0 || (n < 0 && errno != EINTR))
-			_exit(0);
-	}
+	park();
 }
 
 static void map_shared(void)
@@ -283,6 +222,7 @@ static void map_shared(void)
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED, shared_fd, 0);
 	if (sh == MAP_FAILED)
 		die("mmap: %s", strerror(errno));
+	pop = &sh->pop;
 	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
 
 	if (n <= 0)
@@ -296,7 +236,7 @@ int main(int argc, char **argv)
 {
 	long seconds = 20, procs = 200;
 	uint64_t seed = 0;
-	int life[2], i = 1;
+	int life[2], i = 1, parked, left = 0;
 	sigset_t set;
 	int sig;
 
@@ -358,8 +298,8 @@ int main(int argc, char **argv)
 		sh->shmid[sh->nsegs] = id;
 		sh->size[sh->nsegs++] = ds.shm_segsz;
 	}
-	sh->max_procs = (int)procs;
-	sh->deadline_ms = now_ms() + seconds * 1000;
+	pop->max_procs = (int)procs;
+	pop->deadline_ms = now_ms() + seconds * 1000;
 
 	/* Orphaned workers come back to us, and nobody stays a zombie (SIGCHLD ignored: the
 	 * kernel reaps them; the disposition survives exec). */
@@ -372,7 +312,7 @@ int main(int argc, char **argv)
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		die("sigprocmask: %s", strerror(errno));
 
-	sh->alive = (int)procs;
+	pop->alive = (int)procs;
 	for (long k = 0; k < procs; k++) {
 		pid_t c = fork();
 
@@ -392,23 +332,14 @@ int main(int argc, char **argv)
 		}
 	}
 	/* Wait for the deadline, then for every worker to stop. */
-	while (now_ms() < sh->deadline_ms)
-		usleep(100 * 1000);
-	for (;;) {
-		int parked = __atomic_load_n(&sh->parked, __ATOMIC_SEQ_CST);
-		int alive = __atomic_load_n(&sh->alive, __ATOMIC_SEQ_CST);
-
-		if (parked >= alive)
-			break;
-		if (now_ms() > sh->deadline_ms + 30000)
-			die("only %d of %d workers stopped 30 s after the deadline", parked, alive);
-		usleep(20 * 1000);
-	}
+	parked = wait_parked(30000, &left);
+	if (parked < 0)
+		die("%d workers did not stop 30 s after the deadline", left);
 	say("stats forks=%ld execs=%ld vforks=%ld exits=%ld attaches=%ld detaches=%ld splits=%ld "
 	    "failures=%ld",
 	    sh->forks, sh->execs, sh->vforks, sh->exits, sh->attaches, sh->detaches, sh->splits,
 	    sh->failures);
-	say("ready %d", __atomic_load_n(&sh->parked, __ATOMIC_SEQ_CST));
+	say("ready %d", parked);
 	while (sigwait(&set, &sig) != 0)
 		;
 	say("exiting");

@@ -15,6 +15,11 @@
  *	Sends N copies of REQUEST on one connection at once, then reads N answers (10 s).
  *	Prints "ok O busy B other X missing M", then "again ok|busy|..." for one more request sent
  *	1.2 s later (the rate limit is per second: the connection must be usable again).
+ *   shmw-clients idle SOCK N SECONDS
+ *	Opens N connections and sends nothing. After SECONDS prints "connected C refused R
+ *	closed X open O" (R: answered busy and closed by the daemon; X: closed without a word),
+ *	then holds the open ones; on SIGUSR1 prints "closed K" (of those, how many the daemon has
+ *	closed since) and exits. Raises its own RLIMIT_NOFILE to the hard limit first.
  *   shmw-clients hog SOCK CONNS N [REQUEST]
  *	Opens CONNS connections and sends N copies of REQUEST on each, never reading an answer.
  *	Prints "sent CONNS" and then waits; on SIGUSR1 prints "closed K" (connections the daemon
@@ -404,6 +409,72 @@ static void on_usr1(int sig)
 	usr1 = 1;
 }
 
+static int cmd_idle(const char *path, int n, int seconds)
+{
+	int *fds = calloc((size_t)n, sizeof(int));
+	struct lbuf *bufs = calloc((size_t)n, sizeof(struct lbuf));
+	int connected = 0, refused = 0, closed = 0, open = 0, later = 0;
+	long long deadline;
+
+	if (!fds || !bufs)
+		return 1;
+	raise_nofile();
+	signal(SIGUSR1, on_usr1);
+	for (int i = 0; i < n; i++) {
+		fds[i] = connect_to(path);
+		if (fds[i] < 0)
+			fprintf(stderr, "shmw-clients: connect %d: %s\n", i, strerror(errno));
+		else
+			connected++;
+	}
+	deadline = now_ms() + seconds * 1000LL;
+	while (now_ms() < deadline)
+		usleep(20000);
+	for (int i = 0; i < n; i++) {
+		char *ans;
+		int r;
+
+		if (fds[i] < 0)
+			continue;
+		r = read_some(fds[i], &bufs[i]);
+		if (r == 0) {
+			open++;
+			continue;
+		}
+		if (r > 0) {
+			take_line(&bufs[i], &ans);
+			if (classify(ans) == K_BUSY)
+				refused++;
+			else
+				fprintf(stderr, "shmw-clients: idle answer: %s\n", ans);
+			free(ans);
+		} else {
+			closed++;
+		}
+		close(fds[i]);
+		fds[i] = -1;
+	}
+	printf("connected %d refused %d closed %d open %d\n", connected, refused, closed, open);
+	fflush(stdout);
+	while (!usr1)
+		pause();
+	for (int i = 0; i < n; i++) {
+		struct pollfd p = {.fd = fds[i], .events = POLLRDHUP};
+
+		if (fds[i] < 0)
+			continue;
+		if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLIN)))
+			later++;
+		close(fds[i]);
+	}
+	printf("closed %d\n", later);
+	for (int i = 0; i < n; i++)
+		free(bufs[i].b);
+	free(fds);
+	free(bufs);
+	return fflush(stdout) ? 1 : 0;
+}
+
 static int cmd_hog(const char *path, int conns, int n, const char *req)
 {
 	int *fds = calloc((size_t)conns, sizeof(int));
@@ -459,10 +530,12 @@ int main(int argc, char **argv)
 		return cmd_lines(argv[2]);
 	if (argc >= 4 && !strcmp(argv[1], "flood"))
 		return cmd_flood(argv[2], atoi(argv[3]), argc > 4 ? argv[4] : STATUS_REQ);
+	if (argc == 5 && !strcmp(argv[1], "idle"))
+		return cmd_idle(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (argc >= 5 && !strcmp(argv[1], "hog"))
 		return cmd_hog(argv[2], atoi(argv[3]), atoi(argv[4]),
 			       argc > 5 ? argv[5] : STATUS_REQ);
 	fprintf(stderr, "usage: shmw-clients many SOCK N [REQ] | lines SOCK | flood SOCK N [REQ] | "
-			"hog SOCK CONNS N [REQ]\n");
+			"idle SOCK N SECONDS | hog SOCK CONNS N [REQ]\n");
 	return 2;
 }

@@ -13,11 +13,21 @@
  *	exists and holds nothing).
  *   shmw-oracle all
  *	"NS SHMID KEY NATTCH PERMS SIZE HOLDERS" for every segment of every visible namespace.
+ *   shmw-oracle dump [--ns INUM]... [--seg NS:SHMID]...
+ *	the segments of these namespaces and these segments, in one pass over /proc: "ns INUM"
+ *	for every namespace some process is in, "seg NS SHMID KEY NATTCH PERMS SIZE CPID" for
+ *	each segment, "map NS SHMID PID VMAS GROUP" for each process that maps one (GROUP as in
+ *	holders --vmas).
  *   shmw-oracle rmid SHMID [--key KEY]
  *	IPC_RMID in our own namespace; with --key only if the segment still has that key (ids are
  *	recycled). Exit 0 if removed or absent.
+ *   shmw-oracle file PATH
+ *	"MODE INODE SIZE" of a file (lstat: MODE its permission bits, %04o). Exit 1 if absent.
  *   shmw-oracle alive PID
  *	exit 0 if PID exists and is not a zombie, 1 otherwise.
+ *   shmw-oracle fds
+ *	the file descriptors open in this process (as exec'd: what its parent left it), in
+ *	ascending order on one line ("0 1 2"). For --alert-exec hooks: `exec shmw-oracle fds`.
  *   shmw-oracle col SHMID COLUMN [--ns INUM]
  *	one column (by its name in the header: cpid, ctime, ...) of SHMID's row of
  *	/proc/sysvipc/shm in that namespace. Exit 1 if absent.
@@ -48,7 +58,8 @@
  * namespaces have segments equal in all three and processes in both map that file.
  *
  * A process whose main thread has exited has an empty /proc/PID/maps; another thread's
- * (/proc/TID/maps and map_files) are read instead.
+ * (/proc/TID/maps and map_files) are read instead. It has no /proc/PID/ns either: its namespace is
+ * found, and entered, through one of its threads.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -80,13 +91,16 @@ struct seg {
 	unsigned long nattch;
 	unsigned perms;
 	unsigned long long size;
+	int cpid;
 	int holders; /* processes mapping it */
+	int wanted;  /* dump: asked for */
 };
 
 struct nsinfo {
 	unsigned long inum;
-	int pid;  /* a process in it */
-	int read; /* its table was read */
+	char path[64]; /* /proc/PID/ns/ipc of a process in it, or /proc/PID/task/TID/ns/ipc */
+	int pid;       /* that process */
+	int read;      /* its table was read */
 };
 
 struct mapping {
@@ -149,7 +163,22 @@ static unsigned long ns_of(const char *path)
 	return (unsigned long)st.st_ino;
 }
 
-/* Every IPC namespace some process is in, with one such process. */
+static void add_namespace(unsigned long ino, const char *path, int pid)
+{
+	for (size_t i = 0; i < nnss; i++)
+		if (nss[i].inum == ino)
+			return;
+	if (nnss == capnss)
+		nss = xrealloc(nss, sizeof(*nss) * (capnss *= 2));
+	nss[nnss].inum = ino;
+	snprintf(nss[nnss].path, sizeof(nss[nnss].path), "%s", path);
+	nss[nnss].pid = pid;
+	nss[nnss].read = 0;
+	nnss++;
+}
+
+/* Every IPC namespace some process is in, with a way in: /proc/PID/ns/ipc, or a thread's when
+ * the process's main thread has exited (its ns links are gone then, the process is not). */
 static void collect_namespaces(void)
 {
 	DIR *d = opendir("/proc");
@@ -161,25 +190,34 @@ static void collect_namespaces(void)
 	if (!self_ns)
 		fail_sys("stat /proc/self/ns/ipc");
 	nss = xrealloc(nss, sizeof(*nss) * (capnss = 8));
-	nss[nnss++] = (struct nsinfo){self_ns, getpid(), 0};
+	add_namespace(self_ns, "/proc/self/ns/ipc", getpid());
 	while ((de = readdir(d))) {
 		char path[64];
 		unsigned long ino;
-		size_t i;
+		DIR *t;
+		struct dirent *te;
 
 		if (!is_pid_name(de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/ns/ipc", atoi(de->d_name));
 		ino = ns_of(path);
-		if (!ino)
+		if (ino) {
+			add_namespace(ino, path, atoi(de->d_name));
 			continue;
-		for (i = 0; i < nnss && nss[i].inum != ino; i++)
-			;
-		if (i < nnss)
-			continue;
-		if (nnss == capnss)
-			nss = xrealloc(nss, sizeof(*nss) * (capnss *= 2));
-		nss[nnss++] = (struct nsinfo){ino, atoi(de->d_name), 0};
+		}
+		snprintf(path, sizeof(path), "/proc/%d/task", atoi(de->d_name));
+		t = opendir(path);
+		while (t && (te = readdir(t))) {
+			if (!is_pid_name(te->d_name))
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/ns/ipc", atoi(de->d_name),
+				 atoi(te->d_name));
+			ino = ns_of(path);
+			if (ino)
+				add_namespace(ino, path, atoi(de->d_name));
+		}
+		if (t)
+			closedir(t);
 	}
 	closedir(d);
 }
@@ -187,24 +225,22 @@ static void collect_namespaces(void)
 /* Opens /proc/sysvipc/shm as seen from namespace ns (the fd keeps showing it after setns back). */
 static FILE *open_table(const struct nsinfo *ns)
 {
-	char path[64];
 	int target, self;
+	struct stat st;
 	FILE *f;
 
 	if (ns->inum == self_ns)
 		return fopen("/proc/sysvipc/shm", "re");
-	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", ns->pid);
-	target = open(path, O_RDONLY | O_CLOEXEC);
+	target = open(ns->path, O_RDONLY | O_CLOEXEC);
 	if (target < 0)
 		return NULL; /* that process is gone: so may be its namespace */
+	if (fstat(target, &st) < 0 || (unsigned long)st.st_ino != ns->inum) {
+		close(target);
+		return NULL;
+	}
 	self = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
 		fail_sys("open /proc/self/ns/ipc");
-	if (ns_of(path) != ns->inum) {
-		close(target);
-		close(self);
-		return NULL;
-	}
 	if (setns(target, CLONE_NEWIPC) < 0)
 		fail_sys("setns");
 	f = fopen("/proc/sysvipc/shm", "re");
@@ -241,8 +277,13 @@ static void read_tables(void)
 			if (nsegs == capsegs)
 				segs = xrealloc(segs, sizeof(*segs) *
 							  (capsegs = capsegs ? capsegs * 2 : 32));
-			segs[nsegs++] =
-			    (struct seg){nss[n].inum, id, (uint32_t)key, nattch, perms, size, 0};
+			segs[nsegs++] = (struct seg){.ns = nss[n].inum,
+						     .id = id,
+						     .key = (uint32_t)key,
+						     .nattch = nattch,
+						     .perms = perms,
+						     .size = size,
+						     .cpid = (int)cpid};
 		}
 		fclose(f);
 	}
@@ -373,6 +414,31 @@ struct idscan {
 	size_t nfiles;
 };
 
+/* The IPC namespace of pid: /proc/PID/ns/ipc, or a thread's when the main thread has exited. */
+static unsigned long ns_of_pid(int pid)
+{
+	char path[64];
+	unsigned long ns;
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", pid);
+	ns = ns_of(path);
+	if (ns)
+		return ns;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	while (d && !ns && (de = readdir(d))) {
+		if (!is_pid_name(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/ns/ipc", pid, atoi(de->d_name));
+		ns = ns_of(path);
+	}
+	if (d)
+		closedir(d);
+	return ns;
+}
+
 static struct idscan *scans;
 static size_t nscans;
 
@@ -417,8 +483,7 @@ static struct idscan *scan_id(int id)
 
 		if (!is_pid_name(de->d_name))
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/ns/ipc", atoi(de->d_name));
-		ns = ns_of(path);
+		ns = ns_of_pid(atoi(de->d_name));
 		m = ns ? maps_of(atoi(de->d_name), base, sizeof(base)) : NULL;
 		if (!m)
 			continue;
@@ -440,14 +505,6 @@ static struct idscan *scan_id(int id)
 	}
 	closedir(d);
 	return sc;
-}
-
-static unsigned long ns_of_pid(int pid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", pid);
-	return ns_of(path);
 }
 
 static int table_read(unsigned long ns)
@@ -490,6 +547,22 @@ static int resolve(const char *path, int id, const int *cand, size_t ncand)
 	return found == -2 && unread ? -1 : found;
 }
 
+/* dump: the shmids asked for, sorted, so that scans skip other mappings without a stat. */
+static int *want_ids;
+static size_t nwant_ids;
+
+static int by_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int id_wanted(int id)
+{
+	return !want_ids || bsearch(&id, want_ids, nwant_ids, sizeof(int), by_int) != NULL;
+}
+
 /* The segment a mapping belongs to: index, -1 for none, -2 for several. */
 static int attribute(int pid, const char *base, const char *range, int id, uint32_t name_key,
 		     int *ambiguous)
@@ -518,6 +591,17 @@ static int attribute(int pid, const char *base, const char *range, int id, uint3
 		cand = xrealloc(cand, sizeof(*cand) * (ncand + 1));
 		cand[ncand++] = (int)i;
 	}
+	if (ncand > 1 && want_ids) {
+		/* dump: a mapping of none of the segments asked for is not ours to judge. */
+		int any = 0;
+
+		for (size_t c = 0; c < ncand; c++)
+			any |= segs[cand[c]].wanted;
+		if (!any) {
+			free(cand);
+			return -1;
+		}
+	}
 	found = ncand ? cand[0] : -1;
 	if (ncand > 1 && (found = resolve(path, id, cand, ncand)) == -2) {
 		fprintf(stderr,
@@ -533,7 +617,7 @@ static int attribute(int pid, const char *base, const char *range, int id, uint3
 }
 
 /* Counts, for one pid, its VMAs per segment: counts[seg index]; only_id >= 0 looks at that id
- * only. Returns 0, or -1 if the pid has no maps. */
+ * only, else the ids dump asked for (all without dump). Returns 0, or -1 if the pid has no maps. */
 static int scan_pid(int pid, int only_id, int *counts, int *ambiguous, int *tid)
 {
 	char base[96];
@@ -555,7 +639,7 @@ static int scan_pid(int pid, int only_id, int *counts, int *ambiguous, int *tid)
 			continue;
 		if (strncmp(name, "/SYSV", 5) != 0 || sscanf(name + 5, "%8x", &key) != 1)
 			continue;
-		if (only_id >= 0 && (long)inode != only_id)
+		if (only_id >= 0 ? (long)inode != only_id : !id_wanted((int)inode))
 			continue;
 		s = attribute(pid, base, range, (int)inode, key, ambiguous);
 		if (s >= 0)
@@ -781,6 +865,131 @@ static int cmd_rmid(int id, int check_key, uint32_t key)
 	return 0;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+static int cmd_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int fds[1024], n = 0;
+
+	if (!d) {
+		perror("/proc/self/fd");
+		return 2;
+	}
+	while ((e = readdir(d)) && n < 1024) {
+		int fd;
+
+		if (e->d_name[0] == '.')
+			continue;
+		fd = atoi(e->d_name);
+		if (fd != dirfd(d))
+			fds[n++] = fd;
+	}
+	closedir(d);
+	qsort(fds, (size_t)n, sizeof(fds[0]), cmp_int);
+	for (int i = 0; i < n; i++)
+		printf("%s%d", i ? " " : "", fds[i]);
+	printf("\n");
+	return fflush(stdout) ? 2 : 0;
+}
+
+struct dump_map {
+	int pid, tid, seg, vmas, group;
+};
+
+static void usage(void) __attribute__((noreturn));
+
+static int cmd_dump(int argc, char **argv)
+{
+	struct dump_map *maps = NULL;
+	size_t nmaps = 0;
+	int *counts = calloc(nsegs + 1, sizeof(int)), ambiguous = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	if (!d || !counts)
+		fail_sys("opendir /proc");
+	for (int i = 2; i < argc; i += 2) {
+		unsigned long ns;
+		int id;
+		char *colon;
+
+		if (i + 1 >= argc)
+			usage();
+		if (strcmp(argv[i], "--ns") == 0) {
+			ns = (unsigned long)parse_long(argv[i + 1], 1, LONG_MAX, "ns");
+			for (size_t s = 0; s < nsegs; s++)
+				if (segs[s].ns == ns)
+					segs[s].wanted = 1;
+		} else if (strcmp(argv[i], "--seg") == 0 && (colon = strchr(argv[i + 1], ':'))) {
+			*colon = 0;
+			ns = (unsigned long)parse_long(argv[i + 1], 1, LONG_MAX, "ns");
+			id = (int)parse_long(colon + 1, 0, INT_MAX, "shmid");
+			for (size_t s = 0; s < nsegs; s++)
+				if (segs[s].ns == ns && segs[s].id == id)
+					segs[s].wanted = 1;
+		} else {
+			usage();
+		}
+	}
+	want_ids = xrealloc(NULL, sizeof(int) * (nsegs + 1));
+	for (size_t s = 0; s < nsegs; s++)
+		if (segs[s].wanted)
+			want_ids[nwant_ids++] = segs[s].id;
+	qsort(want_ids, nwant_ids, sizeof(int), by_int);
+	while ((de = readdir(d))) {
+		int pid, tid;
+
+		if (!is_pid_name(de->d_name))
+			continue;
+		pid = atoi(de->d_name);
+		memset(counts, 0, sizeof(int) * (nsegs + 1));
+		if (scan_pid(pid, -1, counts, &ambiguous, &tid) < 0)
+			continue;
+		for (size_t s = 0; s < nsegs; s++) {
+			if (!counts[s] || !segs[s].wanted)
+				continue;
+			maps = xrealloc(maps, sizeof(*maps) * (nmaps + 1));
+			maps[nmaps++] = (struct dump_map){pid, tid, (int)s, counts[s], pid};
+		}
+	}
+	closedir(d);
+	/* The group: the smallest pid with the same address space (kcmp of the threads whose
+	 * maps were read: a zombie main thread has no mm). Processes sharing an mm map the
+	 * same segments, so comparing with the holders of the same segment is enough. */
+	for (size_t i = 0; i < nmaps; i++)
+		for (size_t j = 0; j < nmaps; j++) {
+			int r;
+
+			if (maps[j].seg != maps[i].seg || maps[j].pid >= maps[i].group)
+				continue;
+			r = kcmp_vm(maps[j].tid, maps[i].tid);
+			if (r < 0 && errno == ENOSYS)
+				fail_sys("kcmp");
+			if (r == 0)
+				maps[i].group = maps[j].pid;
+		}
+	for (size_t n = 0; n < nnss; n++)
+		printf("ns %lu\n", nss[n].inum);
+	for (size_t s = 0; s < nsegs; s++)
+		if (segs[s].wanted)
+			printf("seg %lu %d %u %lu %04o %llu %d\n", segs[s].ns, segs[s].id,
+			       segs[s].key, segs[s].nattch, segs[s].perms, segs[s].size,
+			       segs[s].cpid);
+	for (size_t i = 0; i < nmaps; i++)
+		printf("map %lu %d %d %d %d\n", segs[maps[i].seg].ns, segs[maps[i].seg].id,
+		       maps[i].pid, maps[i].vmas, maps[i].group);
+	free(maps);
+	free(counts);
+	free(want_ids);
+	want_ids = NULL;
+	return ambiguous ? 4 : 0;
+}
+
 static int cmd_alive(int pid)
 {
 	char path[64], buf[512], *p;
@@ -800,12 +1009,26 @@ static int cmd_alive(int pid)
 	return (p[2] == 'Z' || p[2] == 'X' || p[2] == 'x') ? 1 : 0;
 }
 
+/* file PATH: "MODE INODE SIZE" (MODE the permission bits, %04o); exit 1 if there is none. */
+static int cmd_file(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 1 : 2;
+	printf("%04o %lu %lld\n", (unsigned)(st.st_mode & 07777), (unsigned long)st.st_ino,
+	       (long long)st.st_size);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: shmw-oracle holders SHMID [--ns INUM] [--vmas]\n"
 			"       shmw-oracle seg SHMID [--ns INUM]\n"
-			"       shmw-oracle ps PID | all | alive PID\n"
+			"       shmw-oracle ps PID | all | alive PID | fds\n"
+			"       shmw-oracle dump [--ns INUM]... [--seg NS:SHMID]...\n"
 			"       shmw-oracle rmid SHMID [--key KEY]\n"
+			"       shmw-oracle file PATH\n"
 			"       shmw-oracle col SHMID COLUMN [--ns INUM] | ksecs\n");
 	exit(3);
 }
@@ -832,6 +1055,16 @@ int main(int argc, char **argv)
 			check_key = 1;
 		}
 		return cmd_rmid(id, check_key, key);
+	}
+	if (strcmp(cmd, "fds") == 0) {
+		if (argc != 2)
+			usage();
+		return cmd_fds();
+	}
+	if (strcmp(cmd, "file") == 0) {
+		if (argc != 3)
+			usage();
+		return cmd_file(argv[2]);
 	}
 	if (strcmp(cmd, "alive") == 0) {
 		if (argc != 3)
@@ -879,6 +1112,8 @@ int main(int argc, char **argv)
 			usage();
 		return cmd_ps((int)parse_long(argv[2], 1, INT_MAX, "pid"));
 	}
+	if (strcmp(cmd, "dump") == 0)
+		return cmd_dump(argc, argv);
 	if (strcmp(cmd, "all") == 0) {
 		if (argc != 2)
 			usage();
