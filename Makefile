@@ -3,6 +3,7 @@
 #   make            build build/shmwatchd and build/shmwatch
 #   make run        install missing packages, build, run the daemon in the foreground
 #   make test       install missing packages, build, run unit and end-to-end tests
+#   make test SHMW_TEST_NOISE=1   the same alongside a foreign load (tests/e2e/noise.sh)
 #   make SANITIZE=1 test   the same with ASan/UBSan (objects in build-san/)
 #   make stress     the long runs: a minute of churn (t_churn_verify, t_churn_loss), longer fuzzing,
 #                   10 minutes of the differential random tester (t_difftest)
@@ -114,12 +115,12 @@ stress: deps
 VGSHIM := $(OUTPUT)/tests/libshmw-vgshim.so
 
 .PHONY: tests-bin
-tests-bin: $(UNIT_BINS) $(HELPER_BINS) $(VGSHIM)
+tests-bin: $(UNIT_BINS) $(HELPER_BINS) $(VGSHIM) $(OUTPUT)/kernels/fentry-probe
 
 unit: $(UNIT_BINS)
 	$(Q)./tests/run.sh $(OUTPUT) unit
 
-e2e: all $(HELPER_BINS) $(VGSHIM)
+e2e: all $(HELPER_BINS) $(VGSHIM) $(OUTPUT)/kernels/fentry-probe
 	$(Q)./tests/run.sh $(OUTPUT) e2e
 
 bench: deps

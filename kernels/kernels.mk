@@ -30,12 +30,8 @@ KERNEL_SCENARIOS ?=
 
 STATIC_OUT := build-static
 
-ifeq ($(STATIC),1)
-LDFLAGS += -static
-# No libsystemd.a in Debian: the static daemon gets sd_notify stand-ins (kernels/sd-stub.c).
-SYSTEMD_LIBS :=
-$(OUTPUT)/shmwatchd: $(OUTPUT)/kernels/sd-stub.o
-
+# fentry-probe: does this kernel let fentry programs attach to ipc/shm.c? Static for the guests,
+# and in every build: t_modes compares the daemon's --mode fentry with it (make tests-bin).
 $(OUTPUT)/kernels/fentry_probe.bpf.o: kernels/fentry_probe.bpf.c $(VMLINUX)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(dir $@)
@@ -53,6 +49,12 @@ $(OUTPUT)/kernels/fentry-probe.o: CFLAGS += -I$(OUTPUT)/kernels
 $(OUTPUT)/kernels/fentry-probe: $(OUTPUT)/kernels/fentry-probe.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -o $@
+
+ifeq ($(STATIC),1)
+LDFLAGS += -static
+# No libsystemd.a in Debian: the static daemon gets sd_notify stand-ins (kernels/sd-stub.c).
+SYSTEMD_LIBS :=
+$(OUTPUT)/shmwatchd: $(OUTPUT)/kernels/sd-stub.o
 
 # The daemon's own skeleton, each program loaded alone: what a kernel's verifier refuses.
 $(OUTPUT)/kernels/load-probe.o: $(OUTPUT)/shmwatch.skel.h

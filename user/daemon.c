@@ -635,6 +635,7 @@ void shmw_daemon_reconcile(struct shmw_daemon *d, bool startup)
 		}
 	}
 	free(nss);
+	d->reconciles++;
 }
 
 /* Segments marked for destruction are few and are what the linger alert is about: look at

@@ -38,6 +38,7 @@ struct shmw_daemon {
 	uint64_t resyncs;	/* passes that found and repaired differences */
 	uint64_t resync_passes; /* every walk-and-compare pass, verify included */
 	uint64_t rescans;	/* walks of one mm asked for by BPF (SHMW_EV_RESCAN) */
+	uint64_t reconciles;	/* passes over the kernel's segment tables (tests wait on them) */
 	uint64_t seed_pending;	/* address spaces not yet walked exactly */
 	uint64_t bpf_stats[8];	/* last seen, to notice new losses */
 	bool resync_full;	/* pending: walk everything again */

@@ -368,6 +368,7 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 	json_object_object_add(o, "resyncs", u64(d->resyncs));
 	json_object_object_add(o, "resync_passes", u64(d->resync_passes));
 	json_object_object_add(o, "rescans", u64(d->rescans));
+	json_object_object_add(o, "reconciles", u64(d->reconciles));
 	json_object_object_add(o, "holders", u64(d->state.nholdings));
 	json_object_object_add(o, "mms", u64(shmw_state_nmms(&d->state)));
 	json_object_object_add(o, "segments", u64(shmw_state_nsegs(&d->state)));

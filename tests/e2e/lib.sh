@@ -17,8 +17,23 @@
 # expect_kernel asserts what the kernel itself must show (docs/design.md), so that a comparison
 # can never pass on two empty sides by accident.
 #
+# A scenario owns what it made: the segments its shmw-hold processes created or used (their
+# "PID shmid ID NS KEY SIZE" lines, owned_segs), in its own namespaces, and its processes. The
+# host runs other workloads at the same time (containers with their own shmid 0, 1, 2, other
+# daemons, tests/run.sh's SHMW_TEST_NOISE=1 load): every comparison is about owned things only
+# (check_ls, log_mine), and a host-wide counter (events lost, the recent-events ring) is read as
+# a delta over a baseline, or not at all.
+#
+# Setup checks are named "kernel: ..." (expect_kernel adds it): tests/run.sh counts them apart
+# from the checks of shmwatch itself.
+#
+# Time: poll for conditions (poll, wait_until, wait_reconciles, wait_kernel_second_after). A
+# time window's lower bound is asserted as it is; its upper bound, and every poll timeout, is
+# scaled by the load factor tests/run.sh measured (scaled, upper).
+#
 # Environment: SHMW_BUILD (build dir, default ../../build), SHMW_TMP (an empty dir for this
-# scenario's files, set by tests/run.sh; else one is made), SHMW_WAIT (poll timeout in s, 5),
+# scenario's files, set by tests/run.sh; else one is made), SHMW_LOAD_FACTOR (set by
+# tests/run.sh; 1 by default), SHMW_WAIT (poll timeout in s, 5 scaled by the load factor),
 # SHMW_KEEP=1 keeps the scenario's dir.
 
 set -u
@@ -31,7 +46,23 @@ JSONX=$SHMW_BUILD/tests/shmw-json
 SHMWATCH=$SHMW_BUILD/shmwatch
 SHMWATCHD=$SHMW_BUILD/shmwatchd
 TEST_NAME=$(basename "$0" .sh)
-SHMW_WAIT=${SHMW_WAIT:-5}
+SHMW_LOAD_FACTOR=${SHMW_LOAD_FACTOR:-1}
+
+# scaled SECONDS: SECONDS times the load factor, rounded up to a whole second (for poll
+# timeouts and the like).
+scaled() {
+	awk -v s="$1" -v f="$SHMW_LOAD_FACTOR" 'BEGIN { v = s * (f < 1 ? 1 : f); i = int(v)
+		if (i < v) i++; print i }'
+}
+
+# upper LOW SLACK: the upper bound of a time window that opens at LOW and, on a quiet machine,
+# closes SLACK later: LOW + SLACK times the load factor (decimal). The lower bound LOW is not
+# scaled: what must not happen early must not, however loaded the machine.
+upper() {
+	awk -v lo="$1" -v s="$2" -v f="$SHMW_LOAD_FACTOR" 'BEGIN { printf "%.2f\n", lo + s * (f < 1 ? 1 : f) }'
+}
+
+SHMW_WAIT=${SHMW_WAIT:-$(scaled 5)}
 
 _npass=0
 _nfail=0
@@ -189,6 +220,10 @@ if [ "${SHMW_LIB_NOINIT:-0}" != 1 ]; then
 	trap 'exit 130' INT
 	trap 'exit 129' HUP
 	if [ "$(awk '/^Uid:/ { print $3 }' /proc/self/status)" != 0 ]; then
+		if [ "${CI:-}" = true ]; then
+			fail "needs root for BPF, and CI must run everything (CI=true)"
+			exit 1
+		fi
 		skip "needs root for BPF"
 		exit 0
 	fi
@@ -411,7 +446,7 @@ _k_who() {
 
 # _d_who SHMID [NS]: the same text from `shmwatch who --json`.
 _d_who() {
-	_dj=$(sw --json who "$1" ${2:+--ns "$2"} 2>"$T/who.err")
+	_dj=$(sw --json who "$1" --ns "${2:-$SELF_NS}" 2>"$T/who.err")
 	_drc=$?
 	if [ "$_drc" != 0 ]; then
 		if [ "$_drc" = 1 ]; then
@@ -445,6 +480,9 @@ _show_sides() { # _show_sides KERNEL-TEXT SHMWATCH-TEXT
 	echo "$2" | sed 's/^/  /'
 }
 
+# (who_field, who_holder_field and check_who ask for SHMID in NS, default our namespace, always
+# with --ns: the same shmid may exist in a container's namespace too, and then who without --ns
+# answers "ambiguous".)
 # check_who NAME SHMID [NS]: polls until `shmwatch who` equals the kernel (same holder pids with
 # the same VMA counts and the same address-space grouping; vmas summed over distinct mm equals
 # the kernel's nattch; key, nattch, size, perms and dest status equal /proc/sysvipc/shm).
@@ -462,7 +500,8 @@ check_who() {
 
 # expect_kernel NAME SHMID NATTCH "PID..." [NS]: polls until the kernel itself shows NATTCH and
 # exactly these holder pids (NATTCH "gone" = no such segment). Proves the scenario set up what it
-# meant to, so that the comparisons with shmwatch are not vacuous.
+# meant to, so that the comparisons with shmwatch are not vacuous. A setup check: its NAME starts
+# with "kernel:" (added when missing), which tests/run.sh counts apart.
 _kernel_is() {
 	if [ "$2" = gone ]; then
 		_ke_got=$("$ORACLE" seg "$1" ${4:+--ns "$4"}) && return 1
@@ -477,12 +516,17 @@ _kernel_is() {
 }
 
 expect_kernel() {
+	_ekn=$1
+	case $_ekn in
+	*kernel:*) ;;
+	*) _ekn="kernel: $_ekn" ;;
+	esac
 	if poll "$SHMW_WAIT" _kernel_is "$2" "$3" "$4" "${5:-}"; then
-		pass "$1"
+		pass "$_ekn"
 		return 0
 	fi
 	_kernel_is "$2" "$3" "$4" "${5:-}"
-	fail "$1: kernel state (test setup or docs/design.md wrong)" "want nattch=$3 holders=$4" \
+	fail "$_ekn: kernel state (test setup or docs/design.md wrong)" "want nattch=$3 holders=$4" \
 		"got  $_ke_got"
 	return 1
 }
@@ -523,7 +567,10 @@ _same_ps() {
 }
 
 # check_ps NAME PID: polls until `shmwatch ps PID` lists the segments (ns, shmid, vmas) that the
-# kernel shows in PID's maps (or both say there is no such process).
+# kernel shows in PID's maps (or both say there is no such process). For a process that holds
+# nothing this compares two empty lists, which a daemon that tracks nothing passes too: pair it
+# with a check of shmwatch that is not empty (check_who of a segment someone holds, or check_log
+# of the event that took the segment away).
 check_ps() {
 	if poll "$SHMW_WAIT" _same_ps "$2"; then
 		pass "$1"
@@ -534,20 +581,45 @@ check_ps() {
 	return 1
 }
 
-# Rows "ns shmid key nattch perms size status holders" for namespaces the kernel side sees.
-_k_ls() {
-	"$ORACLE" all | awk "$_CANON_AWK"'{ print kls($1, $2, $3, $4, $5, $6, $7) }' | sort
+# owned_segs: "NS SHMID KEY SIZE" (KEY decimal, 0 when only ever seen IPC_PRIVATE or marked) of
+# every segment this scenario's shmw-hold processes created or used, from their progress files
+# ($T/*.out): the segments the scenario owns. One line per (NS, SHMID).
+owned_segs() {
+	cat "$T"/*.out 2>/dev/null | awk '$2 == "shmid" && NF == 6 { print $4, $3, $5, $6 }' |
+		while read -r _on _oi _ok _os; do
+			echo "$_on $_oi $(printf '%d' "$_ok") $_os"
+		done | awk '{ k = $1 " " $2; if (!(k in size)) { order[++n] = k; size[k] = $4 }
+			if ($3 != 0 && !(k in key)) key[k] = $3 }
+		END { for (i = 1; i <= n; i++) print order[i], (order[i] in key) ? key[order[i]] : 0,
+			size[order[i]] }'
 }
 
+# _owned_filter OWNED-FILE: rows "NS SHMID KEY SIZE REST..." on stdin that are owned segments:
+# the same (NS, SHMID), size and key (a key that reads 0 - marked, or IPC_PRIVATE - matches any)
+# as owned_segs says; printed without KEY and SIZE's order changed (NS SHMID KEY SIZE REST).
+_owned_filter() {
+	awk 'NR == FNR { key[$1 " " $2] = $3; size[$1 " " $2] = $4; next }
+		{ k = $1 " " $2 }
+		(k in key) && size[k] == $4 && ($3 == key[k] || $3 == 0 || key[k] == 0)' "$1" -
+}
+
+# Rows "ns shmid key nattch perms size status holders" of the owned segments, from the kernel
+# (one reading of /proc, with the oracle's attribution of every mapping).
+_k_ls() {
+	"$ORACLE" all 2>"$T/oracle.err" | awk '{ print $1, $2, $3, $6, $4, $5, $7 }' |
+		_owned_filter "$T/ls.owned" |
+		awk "$_CANON_AWK"'{ print kls($1, $2, $3, $5, $6, $4, $7) }' | sort
+}
+
+# The same rows from `shmwatch ls --json`: key is the key the segment was created with.
 _d_ls() {
 	_dj=$(sw --json ls 2>"$T/ls.err") || {
 		echo "rc=$? $(cat "$T/ls.err")"
 		return
 	}
-	_nss=" $("$ORACLE" all | cut -d' ' -f1 | sort -u | tr '\n' ' ')"
-	echo "$_dj" | "$JSONX" 'segments[]' ns shmid key key_now nattch perms size status holders |
-		awk -v nss="$_nss" "$_CANON_AWK"'index(nss, " " $1 " ") {
-		print dls($1, $2, $3, $4, $5, $6, $7, $8, $9) }' | sort
+	echo "$_dj" | "$JSONX" 'segments[]' ns shmid key size key_now nattch perms status holders |
+		_owned_filter "$T/ls.owned" |
+		awk "$_CANON_AWK"'{ print dls($1, $2, $3, $5, $6, $7, $4, $8, $9) }' | sort
 }
 
 _same_ls() {
@@ -556,15 +628,24 @@ _same_ls() {
 	[ "$_cl_k" = "$_cl_d" ]
 }
 
-# check_ls NAME: polls until `shmwatch ls` has exactly the kernel's segments (in every namespace
-# some process is in) with the same key, nattch, perms, size, status and number of holders.
+# check_ls NAME: polls until `shmwatch ls` shows the segments this scenario owns (owned_segs)
+# exactly as the kernel has them: the same ones (none missing, none left over), with the same
+# key, nattch, perms, size, status and number of holders. Other segments on the host (other
+# namespaces, other workloads) are not compared: shmwatch's view of them is checked by nothing
+# here. FAIL when the scenario owns no segment (nothing to compare).
 check_ls() {
+	owned_segs >"$T/ls.owned"
+	if [ ! -s "$T/ls.owned" ]; then
+		fail "$1 (ls): the scenario owns no segment to compare (no shmid line in $T/*.out)"
+		return 1
+	fi
 	if poll "$SHMW_WAIT" _same_ls; then
-		pass "$1"
+		pass "$1 ($(grep -c . "$T/ls.owned") segments of ours)"
 		return 0
 	fi
 	_same_ls
-	fail "$1 (ls)" "$(_show_sides "$_cl_k" "$_cl_d")"
+	fail "$1 (ls, the segments of ours: NS SHMID KEY SIZE $(tr '\n' ';' <"$T/ls.owned"))" \
+		"$(_show_sides "$_cl_k" "$_cl_d")" "$(sed 's/^/oracle: /' "$T/oracle.err")"
 	return 1
 }
 
@@ -572,7 +653,7 @@ check_ls() {
 
 # who_holder_field SHMID PID FIELD [NS]: FIELD of PID's element in who SHMID's holders.
 who_holder_field() {
-	sw --json who "$1" ${4:+--ns "$4"} | "$JSONX" 'holders[]' pid "$3" |
+	sw --json who "$1" --ns "${4:-$SELF_NS}" | "$JSONX" 'holders[]' pid "$3" |
 		awk -v p="$2" '$1 == p { $1 = ""; sub(/^ /, ""); print; exit }'
 }
 
@@ -614,7 +695,7 @@ check_rc() {
 
 # who_field SHMID FIELD [NS]: one top-level field of `shmwatch who`.
 who_field() {
-	sw --json who "$1" ${3:+--ns "$3"} | "$JSONX" "$2"
+	sw --json who "$1" --ns "${3:-$SELF_NS}" | "$JSONX" "$2"
 }
 
 # hend NAME [SIGNAL]: ends NAME's main process (default SIGUSR1: a clean exit(0)), waits until it
@@ -665,11 +746,12 @@ same() {
 # ---- the event log ----------------------------------------------------------------------------
 
 # log_has EVENT CAUSE PID SHMID [ACTOR] [SOURCE]: the daemon's log file (SOURCE "log", default)
-# or `shmwatch --json events -n 200` (SOURCE "client") has such an event: 200, not 10, since the
-# daemon sees every process on the host and other activity may come in between.
+# or `shmwatch --json events -n 10000` (SOURCE "client") has such an event: all the recent lines
+# the daemon keeps (--recent, 4096 by default), since it sees every process on the host and the
+# ring of recent lines is shared with every other workload's events.
 log_has() {
 	if [ "${6:-log}" = client ]; then
-		sw --json events -n 200 >"$T/events.client" 2>&1 || return 1
+		sw --json events -n 10000 >"$T/events.client" 2>&1 || return 1
 		_lf=$T/events.client
 	else
 		log_about "$4" >"$T/events.sel"
@@ -723,14 +805,39 @@ log_about() {
 	done
 }
 
+# ns_since NS: when this scenario made namespace NS (the latest shmw-hold "ns NS SINCE" line of its
+# files, RFC 3339 UTC), or nothing for a namespace it did not make. A namespace's inode is reused
+# once the namespace is gone (containers come and go all the time): the log's lines about NS from
+# before SINCE are about an earlier namespace with that number.
+ns_since() {
+	cat "$T"/*.out 2>/dev/null | awk -v n="$1" '$2 == "ns" && $3 == n && NF >= 4 { s = $4 }
+		END { print s }'
+}
+
+# log_mine SHMID [NS]: the log's lines (rotated files too, in order) about SHMID in NS (default:
+# our namespace), since the scenario made NS (ns_since). A shmid alone is not ours: small ones
+# recur in every IPC namespace (each container has a shmid 0), and the daemon logs every
+# namespace.
+log_mine() {
+	log_about "$1" >"$T/log_mine.sel"
+	[ -s "$T/log_mine.sel" ] || return 0
+	_lmn=${2:-$SELF_NS}
+	"$JSONX" . shmid ns time <"$T/log_mine.sel" 2>/dev/null |
+		awk -v s="$1" -v n="$_lmn" -v t="$(ns_since "$_lmn")" \
+			'$1 == s && $2 == n && $3 >= t { print NR }' >"$T/log_mine.nr"
+	awk 'NR == FNR { want[$1] = 1; next } FNR in want' "$T/log_mine.nr" "$T/log_mine.sel"
+}
+
 # ev_lines EVENT SHMID [NS]: the log's lines of EVENT (create, rmid, destroy, linger, linger_end,
-# orphan, or any other) about SHMID in NS (default: our namespace), in order.
+# orphan, or any other) about SHMID in NS (default: our namespace), in order, since the scenario
+# made NS (ns_since).
 ev_lines() {
 	log_about "$2" >"$T/ev_lines.sel"
 	[ -s "$T/ev_lines.sel" ] || return 0
-	"$JSONX" . event shmid ns <"$T/ev_lines.sel" 2>/dev/null |
-		awk -v e="$1" -v s="$2" -v n="${3:-$SELF_NS}" '$1 == e && $2 == s && $3 == n { print NR }' \
-			>"$T/ev_lines.nr"
+	_eln=${3:-$SELF_NS}
+	"$JSONX" . event shmid ns time <"$T/ev_lines.sel" 2>/dev/null |
+		awk -v e="$1" -v s="$2" -v n="$_eln" -v t="$(ns_since "$_eln")" \
+			'$1 == e && $2 == s && $3 == n && $4 >= t { print NR }' >"$T/ev_lines.nr"
 	awk 'NR == FNR { want[$1] = 1; next } FNR in want' "$T/ev_lines.nr" "$T/ev_lines.sel"
 }
 
@@ -793,9 +900,47 @@ num_in() {
 }
 
 # let_time_pass SECONDS: for checks that something does NOT happen: they need time to pass.
+# Prefer wait_reconciles, which waits for the daemon to have looked.
 let_time_pass() {
 	poll "$1" false
 	return 0
+}
+
+# wait_reconciles N: waits until the daemon has finished N more passes over the kernel's segment
+# tables (status reconciles, every 2 s; the lifecycle alerts are looked at on the same tick) than
+# when called: N = 2 is a whole pass that began after the call, and at least 2 s. For checks that
+# something does NOT happen. FAIL if the count does not grow within 4 s a pass (scaled).
+_reconciles_ge() {
+	[ "$(status_field reconciles 2>/dev/null)" -ge "$1" ] 2>/dev/null
+}
+wait_reconciles() {
+	_wr0=$(status_field reconciles 2>/dev/null)
+	case $_wr0 in
+	'' | *[!0-9]*)
+		fail "status reconciles is not a number: '$_wr0'"
+		return 1
+		;;
+	esac
+	if poll "$(scaled $((4 * $1)))" _reconciles_ge $((_wr0 + $1)); then
+		return 0
+	fi
+	fail "the daemon did not finish $1 reconcile passes in $(scaled $((4 * $1))) s (from $_wr0)"
+	return 1
+}
+
+# kernel_secs: the kernel's coarse realtime seconds, the clock of shm_ctime (shmw-oracle ksecs):
+# it turns up to a tick after `date +%s` does.
+kernel_secs() {
+	"$ORACLE" ksecs
+}
+
+# wait_kernel_second_after SECONDS: waits until the kernel's clock of shm_ctime has passed that
+# second, so that a segment created (or changed) now gets a later shm_ctime.
+_kernel_after() {
+	[ "$(kernel_secs)" -gt "$1" ]
+}
+wait_kernel_second_after() {
+	wait_until "the kernel's clock (shm_ctime's) to pass second $1" _kernel_after "$1"
 }
 
 # proc_cmdline PID: /proc/PID/cmdline with its NULs as spaces (as shmwatchd reports it).
@@ -813,9 +958,14 @@ user_of() {
 	awk -F: -v u="$1" '$3 == u { print $1; exit }' /etc/passwd
 }
 
-# kseg_col SHMID COLUMN [NS]: a column of /proc/sysvipc/shm for SHMID in our namespace (key,
-# shmid, perms, size, cpid, lpid, nattch, uid, gid, cuid, cgid, atime, dtime, ctime).
+# kseg_col SHMID COLUMN [NS]: a column of /proc/sysvipc/shm for SHMID in NS (default: our
+# namespace) (key, shmid, perms, size, cpid, lpid, nattch, uid, gid, cuid, cgid, atime, dtime,
+# ctime).
 kseg_col() {
+	if [ -n "${3:-}" ] && [ "$3" != "$SELF_NS" ]; then
+		"$ORACLE" col "$1" "$2" --ns "$3"
+		return
+	fi
 	awk -v s="$1" -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 		$2 == s { print $(col[c]); exit }' /proc/sysvipc/shm
 }
@@ -848,7 +998,7 @@ hcount() {
 
 # life SHMID [NS]: the lifecycle events of SHMID, in log order, on one line.
 life() {
-	log_about "$1" | "$JSONX" . event shmid ns | awk -v s="$1" -v n="${2:-$SELF_NS}" '
+	log_mine "$1" "${2:-}" | "$JSONX" . event shmid ns | awk -v s="$1" -v n="${2:-$SELF_NS}" '
 		$2 == s && $3 == n && ($1 == "create" || $1 == "rmid" || $1 == "destroy" ||
 		$1 == "linger" || $1 == "linger_end" || $1 == "orphan") { printf "%s%s", sep, $1; sep = " " }'
 }

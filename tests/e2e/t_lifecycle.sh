@@ -80,14 +80,15 @@ ID3=$(hval s shmid)
 S3=$(hpid s)
 check "log: create of the segment to chmod" poll "$SHMW_WAIT" ev_has create "$ID3"
 G3=$(kseg_col "$ID3" ctime)
-later3() { [ "$(date +%s)" -gt "$G3" ]; }
-wait_until "the clock to pass second $G3" later3
+# IPC_SET in a later second of the kernel's own clock (shm_ctime's: coarse, behind `date`).
+wait_kernel_second_after "$G3" || finish
 hcont s || finish
 check "kernel: IPC_SET set shm_ctime anew (was $G3, now $(kseg_col "$ID3" ctime))" \
 	test "$(kseg_col "$ID3" ctime)" -gt "$G3"
 expect_kernel "kernel: still held after IPC_SET" "$ID3" 1 "$S3"
 check_eq "who: perms 0600 after IPC_SET" 0600 who_field "$ID3" perms
-let_time_pass 3 # a reconcile pass (every 2 s) compares the generation with shm_ctime
+# A whole reconcile pass (it compares the generation with shm_ctime) after the IPC_SET.
+wait_reconciles 2
 check_eq "log: IPC_SET: no destroy of the live segment" 0 ev_count destroy "$ID3"
 check_eq "log: IPC_SET: no second create" 1 ev_count create "$ID3"
 check_who "who after IPC_SET" "$ID3"
@@ -104,6 +105,8 @@ check_eq "kernel: the first segment got shmid $RID" "$RID" first_shmid n
 check_eq "log: create in the private namespace" "shmget $N reuser" \
 	ev_field create "$RID" "$NSN" cause pid comm
 check_eq "who --ns: the first segment is dest" dest who_field "$RID" status "$NSN"
+check "log: the first create's generation = when it was made, in ns (shm_ctime's second)" \
+	made_in "$(ev_field create "$RID" "$NSN" generation)" "$(kseg_col "$RID" ctime "$NSN")"
 hcont n || finish
 expect_kernel "kernel: the first segment is gone" "$RID" gone "" "$NSN"
 check_log "log: destroy of the first segment by shmdt" destroy shmdt "$N" "$RID"
@@ -117,12 +120,15 @@ check "log: a second create for shmid $RID" poll "$SHMW_WAIT" two_creates
 gen2() { ev_lines create "$RID" "$NSN" | sed -n 2p | "$JSONX" . cause pid size generation; }
 G2=$(gen2 | cut -d' ' -f4)
 check_eq "log: the second create: shmget by the reuser, its size" "shmget $N 12288 $G2" gen2
+check "log: the second create's generation = when it was made, in ns (shm_ctime's second)" \
+	made_in "$G2" "$(kseg_col "$RID" ctime "$NSN")"
 check "log: the second create has another generation ($G1, then $G2)" test "$G2" != "$G1"
 check_who "who --ns: the new segment" "$RID" "$NSN"
 check_eq "who --ns: the new segment is active" active who_field "$RID" status "$NSN"
 check_eq "who --ns: no key_now (not marked)" "<none>" sh -c \
 	"'$SHMWATCH' --socket '$T/sock' --json who '$RID' --ns '$NSN' | '$JSONX' . key_now"
-let_time_pass 2
+# Nothing more happens: a whole reconcile pass (and the alerts' ticks) after the checks above.
+wait_reconciles 2
 check_eq "log: create, rmid, destroy, create: nothing more (no linger, rmid, destroy)" \
 	"create rmid destroy create" life_core "$RID" "$NSN"
 # (The first segment may have lingered, if the checks above took over a second.)

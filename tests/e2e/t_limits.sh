@@ -172,7 +172,7 @@ check_rc "client: who 1 --ns -1 exits 2" 2 sw who 1 --ns -1
 check_eq "1000 clients at once: all connected and answered ok" \
 	"connected 1000 ok 1000 busy 0 error 0 closed 0 timeout 0" cat "$T/many.out"
 check_rc "the daemon answers after the 1000 clients" 0 sw status
-check_poll "the 1000 connections are gone (status clients 1)" 10 sh -c \
+check_poll "the 1000 connections are gone (status clients 1)" "$(scaled 10)" sh -c \
 	"[ \"\$('$SHMWATCH' --socket '$T/sock' --json status | '$JSONX' clients)\" = 1 ]"
 
 # Rate limit: one connection, 1000 requests at once.
@@ -192,28 +192,42 @@ DROPPED0=$(status_field clients_dropped)
 "$SHMWATCH" --socket "$T/sock" --json events -f -n 0 >"$T/slow.out" 2>"$T/slow.err" &
 SLOW=$!
 echo "$SLOW" >>"$T/pids"
-check_poll "the follower is connected (status clients 2)" 5 sh -c \
+check_poll "the follower is connected (status clients 2)" "$(scaled 5)" sh -c \
 	"[ \"\$('$SHMWATCH' --socket '$T/sock' --json status | '$JSONX' clients)\" = 2 ]"
 kill -STOP "$SLOW"
 # Events: 40000 attach+detach pairs, some 25 MB of log lines the follower never reads.
 hold st create "$(new_key)" 4096 pause storm 40000 || finish
 kill -USR1 "$(hpid st)"
-slow_probe() { # status answers within 3 s while the storm runs
+PROBE_S=$(scaled 3)
+# slow_probe: status asked again and again while the storm runs, each answered within PROBE_S s;
+# prints how many were asked before the storm ended (0: the check measured nothing).
+slow_probe() {
 	_spn=0
 	while ! hhas st ready; do
-		"$SHMWATCH" --socket "$T/sock" --timeout 3 status >/dev/null 2>&1 || return 1
+		if ! "$SHMWATCH" --socket "$T/sock" --timeout "$PROBE_S" status >/dev/null 2>&1; then
+			echo "no answer within $PROBE_S s to status number $((_spn + 1))"
+			return 1
+		fi
 		_spn=$((_spn + 1))
-		sleep 0.2
+		sleep 0.05
 	done
-	echo "$_spn" >"$T/probes"
+	echo "$_spn"
 }
-check "others' status answers (3 s at most each) while the follower is stuck" slow_probe
+if PROBES=$(slow_probe); then
+	if [ "$PROBES" -gt 0 ]; then
+		pass "others' status answered ($PROBES times, $PROBE_S s at most each) while the follower is stuck"
+	else
+		fail "others' status while the follower is stuck: the storm ended before the first status"
+	fi
+else
+	fail "others' status answers while the follower is stuck" "$PROBES"
+fi
 wait_until "the storm to end" hhas st ready
-check_poll "the stuck follower is dropped (status clients_dropped grows)" 20 status_gt \
+check_poll "the stuck follower is dropped (status clients_dropped grows)" "$(scaled 20)" status_gt \
 	clients_dropped "$DROPPED0"
 check "daemon log says it dropped a client" grep -q "behind: dropping" "$T/daemon.log"
 kill -CONT "$SLOW"
-if poll 10 dead "$SLOW"; then
+if poll "$(scaled 10)" dead "$SLOW"; then
 	wait "$SLOW"
 	SRC=$?
 	pass "the dropped follower's client ends once it runs again"
@@ -236,13 +250,13 @@ HOG=$!
 echo "$HOG" >>"$T/pids"
 wait_until "the hog to send its requests" grep -q '^sent' "$T/hog.out"
 HOG_T0=$(now_cs)
-check_rc "the daemon answers others (3 s at most) while 8 clients pile up requests" 0 \
-	sw --timeout 3 status
+check_rc "the daemon answers others ($PROBE_S s at most) while 8 clients pile up requests" 0 \
+	sw --timeout "$PROBE_S" status
 busy_until() { "$SHMWATCH" --socket "$T/sock" --timeout 5 status >/dev/null 2>&1; }
-if poll 60 busy_until; then
+if poll "$(scaled 60)" busy_until; then
 	echo "NOTE $TEST_NAME: the daemon answered again $(( ($(now_cs) - HOG_T0) / 100 )) s after the 240 requests of the non-readers; events lost meanwhile: $(($(status_field events_lost) - LOST0))"
 else
-	fail "the daemon answers again within 60 s of the non-readers' requests"
+	fail "the daemon answers again within $(scaled 60) s of the non-readers' requests"
 fi
 HWM=$(hwm_kb)
 GROWTH_MB=$(((HWM - RSS0) / 1024))

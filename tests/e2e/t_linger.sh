@@ -47,17 +47,20 @@ expect_kernel "kernel: only the stray holds the dest segment" "$ID" 1 "$S"
 check_who "who: the stray alone" "$ID"
 check_eq "who: status dest" dest who_field "$ID" status
 
-# The alert: within --linger-after + 1 s of the rmid, not before.
-if poll $((LINGER + 4)) ev_has linger "$ID"; then
+# The alert: within --linger-after + 1 s of the rmid (the 1 s scaled by the load factor), not
+# before.
+LMAX=$(upper "$LINGER" 1)
+if poll "$(scaled $((LINGER + 4)))" ev_has linger "$ID"; then
 	pass "log: a linger event for $ID"
 else
-	fail "log: no linger event for $ID within $((LINGER + 4)) s" "$(log_about "$ID" | tail -n 5)"
+	fail "log: no linger event for $ID within $(scaled $((LINGER + 4))) s" \
+		"$(log_mine "$ID" | tail -n 5)"
 fi
 RT=$(ev_field rmid "$ID" "" time)
 LT=$(ev_field linger "$ID" "" time)
 DT=$(secs_between "$RT" "$LT")
-check "linger $LINGER..$((LINGER + 1)) s after the rmid (rmid $RT, linger $LT: $DT s)" \
-	num_in "$DT" "$LINGER" $((LINGER + 1))
+check "linger $LINGER..$LMAX s after the rmid (rmid $RT, linger $LT: $DT s)" \
+	num_in "$DT" "$LINGER" "$LMAX"
 check_eq "linger: segment, remover, repeat 0, one holder" \
 	"$NS $(printf '%d' "$KEY") 16384 $GEN $P instance 0 $(user_of 0) 0 1" \
 	ev_field linger "$ID" "" ns key size generation rmid_pid rmid_comm rmid_uid rmid_user repeat \
@@ -73,7 +76,7 @@ check_eq "linger: the holder's cmdline" "$(proc_cmdline "$S")" \
 check_eq "linger: the holder's cgroup" "$(proc_cgroup "$S")" \
 	ev_field linger "$ID" "" 'holders[0].cgroup'
 attach_time() {
-	log_about "$ID" | "$JSONX" . event cause pid shmid time |
+	log_mine "$ID" | "$JSONX" . event cause pid shmid time |
 		awk -v p="$S" -v s="$ID" '$1 == "attach" && $2 == "shmat" && $3 == p && $4 == s {
 			print $5; exit }'
 }
@@ -81,8 +84,8 @@ DS=$(secs_between "$(attach_time)" "$(ev_field linger "$ID" "" 'holders[0].since
 check "linger: holder since = its shmat event's time ($DS s apart)" num_in "$DS" -0.1 0.1
 DS=$(secs_between "$RT" "$(ev_field linger "$ID" "" dest_since)")
 check "linger: dest_since = the rmid's time ($DS s apart)" num_in "$DS" -0.1 0.1
-check "linger: dest_for_s is $LINGER..$((LINGER + 1))" \
-	num_in "$(ev_field linger "$ID" "" dest_for_s)" "$LINGER" $((LINGER + 1))
+check "linger: dest_for_s is $LINGER..$LMAX" \
+	num_in "$(ev_field linger "$ID" "" dest_for_s)" "$LINGER" "$LMAX"
 
 # shmwatch lingering lists it with that holder.
 lingering_row() {
@@ -112,8 +115,8 @@ if [ -n "$HF" ]; then
 			sed 's/ \$//'"
 fi
 
-# --realert 0: one alert, however long it lingers.
-let_time_pass 2
+# --realert 0: one alert, however long it lingers (two more reconcile passes, at least 2 s).
+wait_reconciles 2
 check_eq "log: exactly one linger for $ID with --realert 0" 1 ev_count linger "$ID"
 
 # The stray goes: destroyed by its exit, the alert ends.
@@ -151,10 +154,10 @@ start_daemon --linger-after 1 --realert 1 || finish
 check_eq "log: create cause seed for the marked segment" "seed $O" \
 	ev_field create "$ID2" "" cause pid
 three() { [ "$(ev_count linger "$ID2")" -ge 3 ]; }
-if poll 8 three; then
+if poll "$(scaled 8)" three; then
 	pass "log: three linger alerts with --realert 1"
 else
-	fail "log: not three linger alerts for $ID2 within 8 s" "$(ev_lines linger "$ID2")"
+	fail "log: not three linger alerts for $ID2 within $(scaled 8) s" "$(ev_lines linger "$ID2")"
 fi
 repeats() { ev_lines linger "$ID2" | "$JSONX" . repeat | head -n 3 | tr '\n' ' ' | sed 's/ $//'; }
 check_eq "linger: repeat 0, 1, 2" "0 1 2" repeats
@@ -169,11 +172,12 @@ T2=$(sed -n 3p "$T/linger2.times")
 D1=$(secs_between "$T0" "$T1")
 D2=$(secs_between "$T1" "$T2")
 both_in() { num_in "$1" "$3" "$4" && num_in "$2" "$3" "$4"; }
-check "linger: repeats about 1 s apart ($D1 s, $D2 s)" both_in "$D1" "$D2" 1 2
+check "linger: repeats 1 s apart, not less ($D1 s, $D2 s; at most $(upper 1 1))" both_in "$D1" "$D2" 1 \
+	"$(upper 1 1)"
 hend old || finish
 expect_kernel "kernel: gone with its holder" "$ID2" gone ""
 check_eq "log: linger_end destroyed" destroyed ev_field linger_end "$ID2" "" reason
 N=$(ev_count linger "$ID2")
-let_time_pass 2
+wait_reconciles 2
 check_eq "log: no linger after linger_end" "$N" ev_count linger "$ID2"
 finish

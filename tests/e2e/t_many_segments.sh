@@ -60,8 +60,8 @@ check_ls "ls after the holder's exit"
 
 # Records keep no size or key (the segs map does): every event of the last segment, kept
 # beyond the inline slots, still names them (shmat, fork, shmdt, exit).
-sizes_keys() { log_about "$1" | "$JSONX" . key size | sort -u; }
-sizes_size() { log_about "$1" | "$JSONX" . size | sort -u; }
+sizes_keys() { log_mine "$1" | "$JSONX" . key size | sort -u; }
+sizes_size() { log_mine "$1" | "$JSONX" . size | sort -u; }
 check_eq "log: events of the last segment carry its key and size" "$(printf '%d' "$KEY") 8192" \
 	sizes_keys "$LAST"
 check_log "log: the child lost the last segment at its exit" detach exit "$C" "$LAST"

@@ -1,8 +1,12 @@
 #!/bin/sh
 # Metrics: `shmwatch metrics` (the `metrics` request) and --metrics-file print the Prometheus
 # text exposition; it is well formed (checked by an awk validator), the file is rewritten every
-# --metrics-interval, and the gauges follow the kernel: segments by status (active, dest), the
-# lingering segments after --linger-after, the orphans after --orphan-after.
+# --metrics-interval, and the gauges (segments by status, lingering segments, orphans) equal the
+# daemon's own lists of those (ls, lingering, orphans), in which this scenario's segments are as
+# the kernel has them: active, dest after IPC_RMID, lingering after --linger-after, an orphan
+# after --orphan-after. The gauges count the whole host, which other workloads change at any
+# time: they are compared with lists read just before and after them, never with a count of
+# what this scenario made.
 # docs/protocol.md does not name the metrics, so the families are found by TYPE and name: the
 # gauge whose name has "segment" with a status="active" sample, the gauge with "linger", the
 # gauge with "orphan". The names found are printed in the check names.
@@ -108,17 +112,6 @@ mval() {
 		END { if (n) printf "%d\n", v; else print "no-sample" }' "$1"
 }
 
-# Kernel counts over every visible namespace: active, dest, dest+held, active+unheld.
-kcount() {
-	"$ORACLE" all | awk -v w="$1" '{
-		dest = (int(substr($5, 1, length($5) - 3)) % 2) == 1
-		if (w == "active" && !dest) n++
-		if (w == "dest" && dest) n++
-		if (w == "dest-held" && dest && $4 > 0) n++
-		if (w == "unheld" && !dest && $4 == 0) n++
-	} END { print n + 0 }'
-}
-
 # from_client NAME [LABEL] / from_file NAME [LABEL]: a value now.
 from_client() {
 	mtext || {
@@ -138,26 +131,71 @@ from_file() {
 	}
 	mval "$T/mf.txt" "$@"
 }
-# same_as_kernel WHAT SOURCE NAME [LABEL]: SOURCE's value equals the kernel's count WHAT.
-same_as_kernel() {
-	_sk_w=$1
-	shift
-	_sk_got=$("$@")
-	_sk_want=$(kcount "$_sk_w")
-	[ "$_sk_got" = "$_sk_want" ]
+
+# The gauges count every segment on the host, and other workloads (containers, other daemons'
+# tests) change those counts at any time: what this scenario can check is that each gauge equals
+# the daemon's own list of the same things (ls by status, lingering, orphans), and, apart, that
+# its own segments are in those lists as the kernel says (check_ls, listed).
+# n_ls STATUS / n_list CMD: how many segments of that status `ls` lists / CMD lists.
+n_ls() {
+	_nl=$(sw_ok ls) || return 1
+	echo "$_nl" | "$JSONX" 'segments[]' status | grep -c "^$1\$"
 }
-# check_gauge NAME WHAT NAME [LABEL]: polls until both the client and the file equal the kernel.
+n_list() {
+	_nl=$(sw_ok "$1") || return 1
+	echo "$_nl" | "$JSONX" 'len(segments)'
+}
+# same_as_list SOURCE NAME LABEL COUNT...: SOURCE's value of NAME{LABEL} equals COUNT's output,
+# both read twice in a row alike (nothing changed in between).
+same_as_list() {
+	_sl_src=$1
+	_sl_nm=$2
+	_sl_lb=$3
+	shift 3
+	_sl_want=$("$@") || return 1
+	_sl_got=$("$_sl_src" "$_sl_nm" "$_sl_lb")
+	[ "$_sl_got" = "$_sl_want" ] && [ "$("$@")" = "$_sl_want" ]
+}
+# check_gauge NAME GAUGE LABEL COUNT...: polls until the client's GAUGE{LABEL} equals what COUNT
+# says (read before and after it: nothing changed in between); then the file: a rewrite of it
+# (a new inode) after one read of the client and before another that agrees must have their value.
+# inode: the file's inode (a rewrite renames a new file over it).
+inode() { stat -c %i "$MF" 2>/dev/null; }
+_inode_not() { [ "$(inode)" != "$1" ]; }
+_file_bracket() {
+	# The daemon answers and rewrites the file in one thread: a file renamed after v0 was answered
+	# (its inode read after v0) was computed after v0 too.
+	_fb_v0=$(from_client "$1" "$2")
+	_fb_i=$(inode)
+	poll "$(scaled 3)" _inode_not "$_fb_i" || return 1
+	_fb_vf=$(from_file "$1" "$2")
+	_fb_v1=$(from_client "$1" "$2")
+	[ "$_fb_v0" = "$_fb_v1" ]
+}
 check_gauge() {
 	_cg=$1
-	_cgw=$2
-	shift 2
-	for _src in from_client from_file; do
-		if poll "$((SHMW_WAIT + 3))" same_as_kernel "$_cgw" "$_src" "$@"; then
-			pass "$_cg ($_src)"
-		else
-			fail "$_cg ($_src)" "want the kernel's $_cgw count: $_sk_want" "got: $_sk_got"
-		fi
-	done
+	_cgn=$2
+	_cgl=$3
+	shift 3
+	if poll "$(scaled $((SHMW_WAIT + 3)))" same_as_list from_client "$_cgn" "$_cgl" "$@"; then
+		pass "$_cg (shmwatch metrics)"
+	else
+		fail "$_cg (shmwatch metrics)" "want what $* says: $_sl_want" "got: $_sl_got"
+	fi
+	if ! poll "$(scaled $((SHMW_WAIT + 3)))" _file_bracket "$_cgn" "$_cgl"; then
+		fail "$_cg (--metrics-file): no rewrite of the file between two equal client reads" \
+			"last: client $_fb_v0, file $_fb_vf, client $_fb_v1"
+	elif [ "$_fb_vf" = "$_fb_v0" ]; then
+		pass "$_cg (--metrics-file, as the client said before and after its rewrite)"
+	else
+		fail "$_cg (--metrics-file)" "the client said $_fb_v0 before and after" \
+			"the file rewritten in between says $_fb_vf"
+	fi
+}
+# listed CMD SHMID: CMD's list (ls, lingering, orphans) has SHMID of our namespace.
+listed() {
+	_li=$(sw_ok "$1") || return 1
+	echo "$_li" | "$JSONX" 'segments[]' ns shmid | grep -qx "$SELF_NS $2"
 }
 
 # number NAME VALUE: VALUE (a metric read for later comparison) is a number, else FAIL and end.
@@ -185,14 +223,17 @@ check_eq "shmwatch --json metrics: ok" true json_ok
 json_valid() { sw --json metrics | "$JSONX" text >"$T/mj.txt" && valid "$T/mj.txt"; }
 check_eq "shmwatch --json metrics: the text is valid exposition text" "" json_valid
 
-# The file: there within a few intervals, valid, replaced as a whole.
-if poll 5 test -s "$MF"; then
+# The file: there within a few intervals, valid, replaced as a whole every interval (a rename:
+# a new inode each time).
+if poll "$(scaled 5)" test -s "$MF"; then
 	pass "--metrics-file written"
 else
-	fail "--metrics-file $MF not written within 5 s" "$(tail -n 5 "$T/daemon.log")"
+	fail "--metrics-file $MF not written within $(scaled 5) s" "$(tail -n 5 "$T/daemon.log")"
 fi
 cat "$MF" >"$T/mf.txt" 2>/dev/null
 check_eq "--metrics-file: valid exposition text" "" valid "$T/mf.txt"
+check "--metrics-file replaced within 2 intervals (--metrics-interval 1)" \
+	poll "$(scaled 2)" _inode_not "$(inode)"
 
 SRC=$T/m.txt
 [ -s "$SRC" ] || SRC=$T/mf.txt
@@ -207,39 +248,49 @@ if [ -z "$SEGS$LING$ORPH" ]; then
 	finish
 fi
 
-# N segments: two attached, one not.
-A0=$(from_file "$SEGS" 'status="active"')
-number "active segments in the file (A0)" "$A0"
+# Three segments of ours: two attached, one not.
 hold m create "$(new_key)" 8192 attach create "$(new_key)" 8192 attach create "$(new_key)" 4096 ||
 	finish
 ID1=$(awk '$2 == "shmid" { print $3; exit }' "$T/m.out")
+ID3=$(hval m shmid)
 M=$(hpid m)
 expect_kernel "kernel: the first segment held" "$ID1" 1 "$M"
-check_gauge "$SEGS{status=\"active\"} = the kernel's active segments" active "$SEGS" \
-	'status="active"'
-A1=$(from_file "$SEGS" 'status="active"')
-number "active segments in the file (A1)" "$A1"
-check "--metrics-file rewritten: active segments went from $A0 to $A1" test "$A0" != "$A1"
+expect_kernel "kernel: the third segment not held" "$ID3" 0 ""
+check_ls "ls: our three segments"
+check_gauge "$SEGS{status=\"active\"} = the active segments ls lists" "$SEGS" 'status="active"' \
+	n_ls active
 
-# Marked while attached: dest, but not lingering before --linger-after.
-L0=$(from_client "$LING")
-number "lingering segments (L0)" "$L0"
+# Marked while attached: dest, but not lingering before --linger-after (2 s: strictly).
+T_RMID=$(now_cs)
 hold r use "$ID1" rmid || finish
-L1=$(from_client "$LING")
-number "lingering segments (L1)" "$L1"
-check "$LING right after the rmid: not counted yet ($L0 before, $L1 after)" test "$L0" = "$L1"
+if listed lingering "$ID1"; then
+	fail "lingering lists $ID1 right after its rmid (--linger-after 2)" "$(sw lingering 2>&1)"
+elif [ $(($(now_cs) - T_RMID)) -lt 200 ]; then
+	pass "lingering does not list $ID1 right after its rmid"
+else
+	fail "lingering right after the rmid: the check came $(($(now_cs) - T_RMID))0 ms after it"
+fi
 dest() { "$ORACLE" seg "$1" | awk '{ exit !($3 ~ /^1/) }'; }
 check "kernel: the first segment is dest" dest "$ID1"
-check_gauge "$SEGS{status=\"dest\"} = the kernel's dest segments" dest "$SEGS" \
-	'status="dest"'
+check_eq "ls: the first segment is dest" dest who_field "$ID1" status
+check_gauge "$SEGS{status=\"dest\"} = the dest segments ls lists" "$SEGS" 'status="dest"' \
+	n_ls dest
 
 # Lingering after --linger-after 2; the unattached one an orphan after --orphan-after 2.
-check_gauge "$LING = the kernel's held dest segments (after --linger-after)" dest-held "$LING"
-check_gauge "$ORPH = the kernel's unheld segments (after --orphan-after)" unheld "$ORPH"
+check "lingering lists the first segment after --linger-after" \
+	poll "$(scaled $((SHMW_WAIT + 2)))" listed lingering "$ID1"
+check_gauge "$LING = the segments lingering lists" "$LING" "" n_list lingering
+check "orphans lists the unattached segment after --orphan-after" \
+	poll "$(scaled $((SHMW_WAIT + 2)))" listed orphans "$ID3"
+check_gauge "$ORPH = the segments orphans lists" "$ORPH" "" n_list orphans
 
-# All gone: back to the kernel's counts.
+# All gone: off the lists, and the gauges still equal them.
 hend m || finish
 expect_kernel "kernel: the dest segment went with its holder" "$ID1" gone ""
-check_gauge "$SEGS{status=\"dest\"} back to the kernel's count" dest "$SEGS" 'status="dest"'
-check_gauge "$LING back to the kernel's count" dest-held "$LING"
+not_listed() { ! listed "$@" && sw_ok "$1" >/dev/null; }
+check "lingering no longer lists the first segment" poll "$SHMW_WAIT" not_listed lingering "$ID1"
+check_ls "ls after the holder's exit"
+check_gauge "$SEGS{status=\"dest\"} = the dest segments ls lists, after" "$SEGS" \
+	'status="dest"' n_ls dest
+check_gauge "$LING = the segments lingering lists, after" "$LING" "" n_list lingering
 finish

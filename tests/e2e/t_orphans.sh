@@ -38,15 +38,15 @@ hcont c || finish
 expect_kernel "kernel: detached" "$IDC" 0 ""
 check_log "log: detach by shmdt" detach shmdt "$C" "$IDC"
 
-if poll 8 ev_has orphan "$IDA"; then
+if poll "$(scaled 8)" ev_has orphan "$IDA"; then
 	pass "log: orphan event for the never-attached segment"
 else
-	fail "log: no orphan event for $IDA within 8 s" "$(log_about "$IDA")"
+	fail "log: no orphan event for $IDA within $(scaled 8) s" "$(log_mine "$IDA")"
 fi
-if poll 8 ev_has orphan "$IDC"; then
+if poll "$(scaled 8)" ev_has orphan "$IDC"; then
 	pass "log: orphan event for the detached segment"
 else
-	fail "log: no orphan event for $IDC within 8 s" "$(log_about "$IDC")"
+	fail "log: no orphan event for $IDC within $(scaled 8) s" "$(log_mine "$IDC")"
 fi
 
 # Fields: the kernel's cpid/lpid (/proc/sysvipc/shm columns), the owner, the creator's comm.
@@ -68,17 +68,19 @@ for id in $IDA $IDC; do
 	U=$(secs_between "$(ev_field orphan "$id" "" unheld_since)" "$(ev_field orphan "$id" "" time)")
 	check "orphan $id: time - unheld_since >= $AFTER s (got $U)" num_in "$U" "$AFTER" 60
 done
-# Not early: a full --orphan-after after the create / the detach, as the log itself says.
+# Not early: a full --orphan-after after the create / the detach, as the log itself says; and
+# within 3 s more on a quiet machine (scaled by the load factor).
+OMAX=$(upper "$AFTER" 3)
 TA=$(secs_between "$(ev_field create "$IDA" "" time)" "$(ev_field orphan "$IDA" "" time)")
-check "orphan (never attached) $AFTER..$((AFTER + 3)) s after its create (got $TA s)" \
-	num_in "$TA" "$AFTER" $((AFTER + 3))
+check "orphan (never attached) $AFTER..$OMAX s after its create (got $TA s)" \
+	num_in "$TA" "$AFTER" "$OMAX"
 detach_time() {
-	log_about "$IDC" | "$JSONX" . event cause pid shmid time |
+	log_mine "$IDC" | "$JSONX" . event cause pid shmid time |
 		awk -v p="$C" -v s="$IDC" '$1 == "detach" && $3 == p && $4 == s { print $5; exit }'
 }
 TC=$(secs_between "$(detach_time)" "$(ev_field orphan "$IDC" "" time)")
-check "orphan (detached) $AFTER..$((AFTER + 3)) s after the shmdt (got $TC s)" \
-	num_in "$TC" "$AFTER" $((AFTER + 3))
+check "orphan (detached) $AFTER..$OMAX s after the shmdt (got $TC s)" \
+	num_in "$TC" "$AFTER" "$OMAX"
 
 # shmwatch orphans lists both, and only those of ours.
 orphan_rows() {
@@ -97,9 +99,11 @@ want_rows() { # want_rows ID...: the rows orphan_rows should print
 check_eq "shmwatch orphans: the two, with the kernel's cpid and lpid" \
 	"$(want_rows "$IDA" "$IDC")" orphan_rows
 
-# Held and marked segments: no orphan even after the orphan clock and a reconcile pass (2 s).
-old_enough() { [ "$(now_cs)" -ge $((T_B + (AFTER + 3) * 100)) ]; }
-poll 10 old_enough
+# Held and marked segments: no orphan even once the orphan clock has run out for them (strictly:
+# --orphan-after after the held one was created) and a whole reconcile pass came after.
+old_enough() { [ "$(now_cs)" -ge $((T_B + AFTER * 100)) ]; }
+wait_until "--orphan-after ($AFTER s) to pass since the held segment was created" old_enough
+wait_reconciles 2
 check_eq "log: no orphan for the held segment" 0 ev_count orphan "$IDB"
 check_eq "log: no orphan for the held, marked segment" 0 ev_count orphan "$IDD"
 one_each() { echo "$(ev_count orphan "$IDA") $(ev_count orphan "$IDC")"; }

@@ -21,6 +21,8 @@ check_ls "ls after shmat"
 hcont h || finish
 expect_kernel "kernel: detached, segment stays" "$ID" 0 ""
 check_who "who after shmdt" "$ID"
+# (Two empty lists: the log must say why - the detach by shmdt of that process.)
+check_log "log: detach by shmdt" detach shmdt "$P" "$ID"
 check_ps "ps after shmdt: holds nothing" "$P"
 check_eq "ps after shmdt: empty segments" 0 sh -c "'$SHMWATCH' --socket '$T/sock' --json ps $P |
 	'$JSONX' 'len(segments)'"

@@ -16,7 +16,10 @@
  *   PID vfork-child CPID         written by the vfork child itself before it blocks;
  *   PID vfork-done CPID          written by the parent once the child has exited
  *   PID threads N                threads started;  PID thread-exited N  (N left)
- *   PID ns INUM                  after unshare-ipc;  PID next-id N after next-id
+ *   PID ns INUM SINCE            after unshare-ipc (SINCE: the realtime clock just before it, as
+ *                                2026-11-28T09:03:57.123456Z: a namespace inode is reused once
+ *                                the namespace is gone, and the log's lines from before SINCE
+ *                                are an earlier namespace's);  PID next-id N after next-id
  *   PID rmid-forced N            after rmid-forced;  PID name NAME after name
  *   PID uids R E S               after setresuid: the real, effective and saved uid
  *   PID at-ms TIME               after at-ms: the realtime clock then (s.nanoseconds)
@@ -88,6 +91,9 @@
  *                     Writes "PID churn-child CPID" for each, "PID churned N FAILED" at the end
  *   storm N           N pairs of shmat+shmdt of the current segment, as fast as it can (to
  *                     overflow a small ring buffer); writes "PID stormed N" after them
+ *   blink MS          forever (until killed): shmat the current segment, fork a child that
+ *                     exits at once every 4th time, shmdt, sleep MS ms: a steady trickle of
+ *                     events (the runner's noise load, tests/e2e/noise.sh)
  *   reserve BYTES     find BYTES of free address space: the attachments that follow go side
  *                     by side from its start (a run), as one call can reach them all
  *   mprotect-run      mprotect(PROT_READ) from the middle of the run's first attachment to the
@@ -1021,6 +1027,24 @@ int main(int argc, char **argv)
 					die("storm: shmdt(%p): %s", a, strerror(errno));
 			}
 			say("stormed %ld", n);
+		} else if (strcmp(op, "blink") == 0) {
+			long ms = parse_num(need_arg(++i, argc, argv, op), 0, 60000, "milliseconds");
+			struct timespec gap = {ms / 1000, (ms % 1000) * 1000000L};
+
+			if (cur_shmid < 0)
+				die("blink: no segment (create or use first)");
+			say("blinking %ld", ms);
+			for (unsigned long k = 0;; k++) {
+				void *a = shmat(cur_shmid, NULL, 0);
+
+				if (a == (void *)-1)
+					die("blink: shmat(%d): %s", cur_shmid, strerror(errno));
+				if (k % 4 == 0 && fork() == 0)
+					_exit(0);
+				if (shmdt(a) < 0)
+					die("blink: shmdt(%p): %s", a, strerror(errno));
+				nanosleep(&gap, NULL);
+			}
 		} else if (strcmp(op, "clone-vm") == 0) {
 			size_t stack_len = 64 * 1024;
 			char *stack = mmap(NULL, stack_len, PROT_READ | PROT_WRITE,
@@ -1034,9 +1058,16 @@ int main(int argc, char **argv)
 				die("clone: %s", strerror(errno));
 			say("sibling %ld", (long)c);
 		} else if (strcmp(op, "unshare-ipc") == 0) {
+			struct timespec now;
+			struct tm tm;
+			char since[40];
+
+			clock_gettime(CLOCK_REALTIME, &now);
+			gmtime_r(&now.tv_sec, &tm);
+			strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%S", &tm);
 			if (unshare(CLONE_NEWIPC) < 0)
 				die("unshare(CLONE_NEWIPC): %s", strerror(errno));
-			say("ns %lu", ipc_ns_inum());
+			say("ns %lu %s.%06ldZ", ipc_ns_inum(), since, now.tv_nsec / 1000);
 		} else if (strcmp(op, "next-id") == 0) {
 			long n = parse_num_i(need_arg(++i, argc, argv, op), -1, INT_MAX, "id");
 

@@ -28,6 +28,11 @@
  *   shmw-oracle fds
  *	the file descriptors open in this process (as exec'd: what its parent left it), in
  *	ascending order on one line ("0 1 2"). For --alert-exec hooks: `exec shmw-oracle fds`.
+ *   shmw-oracle col SHMID COLUMN [--ns INUM]
+ *	one column (by its name in the header: cpid, ctime, ...) of SHMID's row of
+ *	/proc/sysvipc/shm in that namespace. Exit 1 if absent.
+ *   shmw-oracle ksecs
+ *	the kernel's coarse realtime seconds, the clock of shm_ctime (a tick behind `date`).
  *
  * Namespaces default to our own. Exit 4 when a mapping cannot be attributed (see below), 3 on
  * usage errors, 2 on system errors.
@@ -41,10 +46,16 @@
  * namespace), with the same id, the same size (stat of /proc/PID/map_files/START-END gives the
  * segment file's size), and the same key as the name (a segment whose key now reads 0 - marked
  * for destruction or IPC_PRIVATE - accepts any name). One candidate: attributed. None: it
- * belongs to a namespace no process is in any more; ignored. Several: the oracle cannot tell
- * and says so (exit 4). So what this proves is "the address space maps a segment with this id,
- * size and key", which identifies it unless two visible namespaces have segments equal in all
- * three; the namespace tests give their segments different keys and sizes.
+ * belongs to a namespace no process is in any more; ignored. Several (a container's shmid 0
+ * and ours, both IPC_PRIVATE and of one size): the file the mapping is (name_to_handle_at of
+ * map_files: shmem encodes the inode's random generation with its number, the shmid) is looked
+ * for in every process's maps, and the candidate whose namespace one of the processes mapping
+ * that same file is in, if only one is, is the segment (holders do not all leave the namespace
+ * of what they hold; a foreign segment's holders are in its own); none, while one of them lives
+ * in a namespace made after the oracle read the tables: that namespace's segment. Still several:
+ * the oracle says it cannot tell (exit 4). So what this proves is "the address space maps a
+ * segment with this id, size and key, held from that namespace", which identifies it unless two
+ * namespaces have segments equal in all three and processes in both map that file.
  *
  * A process whose main thread has exited has an empty /proc/PID/maps; another thread's
  * (/proc/TID/maps and map_files) are read instead. It has no /proc/PID/ns either: its namespace is
@@ -61,10 +72,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
+#include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#define MAX_HANDLE 64
 
 #ifndef KCMP_VM
 #define KCMP_VM 1
@@ -85,6 +99,8 @@ struct seg {
 struct nsinfo {
 	unsigned long inum;
 	char path[64]; /* /proc/PID/ns/ipc of a process in it, or /proc/PID/task/TID/ns/ipc */
+	int pid;       /* that process */
+	int read;      /* its table was read */
 };
 
 struct mapping {
@@ -147,7 +163,7 @@ static unsigned long ns_of(const char *path)
 	return (unsigned long)st.st_ino;
 }
 
-static void add_namespace(unsigned long ino, const char *path)
+static void add_namespace(unsigned long ino, const char *path, int pid)
 {
 	for (size_t i = 0; i < nnss; i++)
 		if (nss[i].inum == ino)
@@ -156,6 +172,8 @@ static void add_namespace(unsigned long ino, const char *path)
 		nss = xrealloc(nss, sizeof(*nss) * (capnss *= 2));
 	nss[nnss].inum = ino;
 	snprintf(nss[nnss].path, sizeof(nss[nnss].path), "%s", path);
+	nss[nnss].pid = pid;
+	nss[nnss].read = 0;
 	nnss++;
 }
 
@@ -172,7 +190,7 @@ static void collect_namespaces(void)
 	if (!self_ns)
 		fail_sys("stat /proc/self/ns/ipc");
 	nss = xrealloc(nss, sizeof(*nss) * (capnss = 8));
-	add_namespace(self_ns, "/proc/self/ns/ipc");
+	add_namespace(self_ns, "/proc/self/ns/ipc", getpid());
 	while ((de = readdir(d))) {
 		char path[64];
 		unsigned long ino;
@@ -184,7 +202,7 @@ static void collect_namespaces(void)
 		snprintf(path, sizeof(path), "/proc/%d/ns/ipc", atoi(de->d_name));
 		ino = ns_of(path);
 		if (ino) {
-			add_namespace(ino, path);
+			add_namespace(ino, path, atoi(de->d_name));
 			continue;
 		}
 		snprintf(path, sizeof(path), "/proc/%d/task", atoi(de->d_name));
@@ -196,7 +214,7 @@ static void collect_namespaces(void)
 				 atoi(te->d_name));
 			ino = ns_of(path);
 			if (ino)
-				add_namespace(ino, path);
+				add_namespace(ino, path, atoi(de->d_name));
 		}
 		if (t)
 			closedir(t);
@@ -241,6 +259,7 @@ static void read_tables(void)
 
 		if (!f)
 			continue;
+		nss[n].read = 1;
 		if (!fgets(line, sizeof(line), f)) { /* header */
 			fclose(f);
 			continue;
@@ -351,6 +370,183 @@ static char *maps_of(int pid, char *base, size_t baselen)
 	return m;
 }
 
+/* One SysV mapping's file: the segment's inode, as a file handle (shmem encodes the inode's
+ * generation, a random number, with its number, which is the shmid and so not unique). */
+struct fhandle {
+	unsigned int len;
+	int type;
+	unsigned char b[MAX_HANDLE];
+};
+
+static int handle_of(const char *path, struct fhandle *h)
+{
+	struct {
+		struct file_handle fh;
+		unsigned char b[MAX_HANDLE];
+	} buf;
+	int mnt;
+
+	buf.fh.handle_bytes = MAX_HANDLE;
+	if (name_to_handle_at(AT_FDCWD, path, &buf.fh, &mnt, AT_SYMLINK_FOLLOW) < 0)
+		return -1;
+	h->len = buf.fh.handle_bytes;
+	h->type = buf.fh.handle_type;
+	memcpy(h->b, buf.fh.f_handle, h->len);
+	return 0;
+}
+
+static int same_handle(const struct fhandle *a, const struct fhandle *b)
+{
+	return a->len == b->len && a->type == b->type && memcmp(a->b, b->b, a->len) == 0;
+}
+
+/* What the scan of every process found for one ambiguous shmid: each distinct segment file
+ * mapping that id, and the IPC namespaces of the processes that map it. */
+struct idfile {
+	struct fhandle h;
+	unsigned long *nss;
+	size_t nnss;
+};
+
+struct idscan {
+	int id;
+	struct idfile *files;
+	size_t nfiles;
+};
+
+/* The IPC namespace of pid: /proc/PID/ns/ipc, or a thread's when the main thread has exited. */
+static unsigned long ns_of_pid(int pid)
+{
+	char path[64];
+	unsigned long ns;
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", pid);
+	ns = ns_of(path);
+	if (ns)
+		return ns;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	while (d && !ns && (de = readdir(d))) {
+		if (!is_pid_name(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/ns/ipc", pid, atoi(de->d_name));
+		ns = ns_of(path);
+	}
+	if (d)
+		closedir(d);
+	return ns;
+}
+
+static struct idscan *scans;
+static size_t nscans;
+
+static void note_file(struct idscan *sc, const struct fhandle *h, unsigned long ns)
+{
+	struct idfile *f = NULL;
+
+	for (size_t i = 0; i < sc->nfiles; i++)
+		if (same_handle(&sc->files[i].h, h))
+			f = &sc->files[i];
+	if (!f) {
+		sc->files = xrealloc(sc->files, sizeof(*sc->files) * (sc->nfiles + 1));
+		f = &sc->files[sc->nfiles++];
+		*f = (struct idfile){*h, NULL, 0};
+	}
+	for (size_t i = 0; i < f->nnss; i++)
+		if (f->nss[i] == ns)
+			return;
+	f->nss = xrealloc(f->nss, sizeof(*f->nss) * (f->nnss + 1));
+	f->nss[f->nnss++] = ns;
+}
+
+/* Every process's mappings of id: which file each is, and where its process lives. */
+static struct idscan *scan_id(int id)
+{
+	struct idscan *sc;
+	DIR *d;
+	struct dirent *de;
+
+	for (size_t i = 0; i < nscans; i++)
+		if (scans[i].id == id)
+			return &scans[i];
+	scans = xrealloc(scans, sizeof(*scans) * (nscans + 1));
+	sc = &scans[nscans++];
+	*sc = (struct idscan){id, NULL, 0};
+	d = opendir("/proc");
+	if (!d)
+		fail_sys("opendir /proc");
+	while ((de = readdir(d))) {
+		char base[96], path[256], *m, *line, *save = NULL;
+		unsigned long ns;
+
+		if (!is_pid_name(de->d_name))
+			continue;
+		ns = ns_of_pid(atoi(de->d_name));
+		m = ns ? maps_of(atoi(de->d_name), base, sizeof(base)) : NULL;
+		if (!m)
+			continue;
+		for (line = strtok_r(m, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char range[64], perms[8], off[32], dev[16], name[PATH_MAX];
+			unsigned long inode;
+			struct fhandle h;
+
+			name[0] = 0;
+			if (sscanf(line, "%63s %7s %31s %15s %lu %4095s", range, perms, off, dev,
+				   &inode, name) < 6 ||
+			    strncmp(name, "/SYSV", 5) != 0 || (long)inode != id)
+				continue;
+			snprintf(path, sizeof(path), "%s/map_files/%s", base, range);
+			if (handle_of(path, &h) == 0)
+				note_file(sc, &h, ns);
+		}
+		free(m);
+	}
+	closedir(d);
+	return sc;
+}
+
+static int table_read(unsigned long ns)
+{
+	for (size_t i = 0; i < nnss; i++)
+		if (nss[i].inum == ns)
+			return nss[i].read;
+	return 0; /* a namespace made after we looked */
+}
+
+/* A mapping that matches several segments (same id, size and key in different namespaces):
+ * the segment is the one whose namespace some process mapping the same file lives in, when
+ * exactly one candidate's namespace is such. Holders do not usually all leave the namespace of
+ * a segment they hold, and a foreign segment's holders are in its own. When none is, and one of
+ * those processes lives in a namespace whose table was not read (made since, or its process
+ * gone), the file is a segment of that namespace: none of the candidates. Returns the index,
+ * -1 (none) or -2 (still ambiguous). */
+static int resolve(const char *path, int id, const int *cand, size_t ncand)
+{
+	struct fhandle h;
+	struct idscan *sc;
+	int found = -2, unread = 0;
+
+	if (handle_of(path, &h) < 0)
+		return -2;
+	sc = scan_id(id);
+	for (size_t i = 0; i < sc->nfiles; i++) {
+		if (!same_handle(&sc->files[i].h, &h))
+			continue;
+		for (size_t n = 0; n < sc->files[i].nnss; n++)
+			unread |= !table_read(sc->files[i].nss[n]);
+		for (size_t c = 0; c < ncand; c++)
+			for (size_t n = 0; n < sc->files[i].nnss; n++)
+				if (segs[cand[c]].ns == sc->files[i].nss[n]) {
+					if (found >= 0 && found != cand[c])
+						return -2;
+					found = cand[c];
+				}
+	}
+	return found == -2 && unread ? -1 : found;
+}
+
 /* dump: the shmids asked for, sorted, so that scans skip other mappings without a stat. */
 static int *want_ids;
 static size_t nwant_ids;
@@ -373,7 +569,8 @@ static int attribute(int pid, const char *base, const char *range, int id, uint3
 {
 	char path[256];
 	struct stat st;
-	int found = -1;
+	int *cand = NULL, found;
+	size_t ncand = 0;
 
 	snprintf(path, sizeof(path), "%s/map_files/%s", base, range);
 	if (stat(path, &st) < 0) {
@@ -391,21 +588,31 @@ static int attribute(int pid, const char *base, const char *range, int id, uint3
 			continue;
 		if (segs[i].key != 0 && segs[i].key != name_key)
 			continue;
-		if (found >= 0) {
-			/* dump: a mapping of none of the segments asked for is not ours to judge.
-			 */
-			if (want_ids && !segs[found].wanted && !segs[i].wanted)
-				return -1;
-			fprintf(
-			    stderr,
-			    "shmw-oracle: pid %d maps id %d key 0x%08x size %llu, which matches "
-			    "a segment in namespace %lu and one in %lu: cannot attribute\n",
-			    pid, id, name_key, segs[i].size, segs[found].ns, segs[i].ns);
-			*ambiguous = 1;
-			return -2;
-		}
-		found = (int)i;
+		cand = xrealloc(cand, sizeof(*cand) * (ncand + 1));
+		cand[ncand++] = (int)i;
 	}
+	if (ncand > 1 && want_ids) {
+		/* dump: a mapping of none of the segments asked for is not ours to judge. */
+		int any = 0;
+
+		for (size_t c = 0; c < ncand; c++)
+			any |= segs[cand[c]].wanted;
+		if (!any) {
+			free(cand);
+			return -1;
+		}
+	}
+	found = ncand ? cand[0] : -1;
+	if (ncand > 1 && (found = resolve(path, id, cand, ncand)) == -2) {
+		fprintf(stderr,
+			"shmw-oracle: pid %d (namespace %lu) maps id %d key 0x%08x size %llu, "
+			"which matches a segment in namespace %lu, one in %lu (%zu in all), and "
+			"no process in just one of them maps that file: cannot attribute\n",
+			pid, ns_of_pid(pid), id, name_key, segs[cand[0]].size, segs[cand[0]].ns,
+			segs[cand[1]].ns, ncand);
+		*ambiguous = 1;
+	}
+	free(cand);
 	return found;
 }
 
@@ -577,6 +784,69 @@ static int cmd_all(void)
 		       segs[i].nattch, segs[i].perms, segs[i].size, segs[i].holders);
 	free(counts);
 	return ambiguous ? 4 : 0;
+}
+
+/* col: one column of SHMID's row of /proc/sysvipc/shm in namespace ns (by the header's name). */
+static int cmd_col(int id, unsigned long ns, const char *col)
+{
+	char line[1024], *tok, *save = NULL;
+	int want = -1, idcol = -1, n = 0, ret = 1;
+	FILE *f = NULL;
+
+	for (size_t i = 0; i < nnss && !f; i++)
+		if (nss[i].inum == ns)
+			f = open_table(&nss[i]);
+	if (!f || !fgets(line, sizeof(line), f)) {
+		if (f)
+			fclose(f);
+		return 1;
+	}
+	for (tok = strtok_r(line, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save), n++) {
+		if (strcmp(tok, col) == 0)
+			want = n;
+		if (strcmp(tok, "shmid") == 0)
+			idcol = n;
+	}
+	if (want < 0 || idcol < 0) {
+		fprintf(stderr, "shmw-oracle: no column '%s' in /proc/sysvipc/shm\n", col);
+		fclose(f);
+		exit(3);
+	}
+	while (ret && fgets(line, sizeof(line), f)) {
+		char *cols[64];
+		int nc = 0;
+
+		save = NULL;
+		for (tok = strtok_r(line, " \t\n", &save); tok && nc < 64;
+		     tok = strtok_r(NULL, " \t\n", &save))
+			cols[nc++] = tok;
+		if (nc > want && nc > idcol && atoi(cols[idcol]) == id) {
+			printf("%s\n", cols[want]);
+			ret = 0;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/* ksecs: the kernel's coarse realtime seconds, the clock shm_ctime, shm_atime and shm_dtime are
+ * read from (ktime_get_real_seconds): the sem_ctime of a semaphore set made for it. It runs up
+ * to a tick behind the fine clock `date` reads. A semaphore, not a segment: shmwatch does not
+ * see it. */
+static int cmd_ksecs(void)
+{
+	struct semid_ds ds;
+	int id = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+
+	if (id < 0)
+		fail_sys("semget");
+	if (semctl(id, 0, IPC_STAT, &ds) < 0) {
+		semctl(id, 0, IPC_RMID);
+		fail_sys("semctl IPC_STAT");
+	}
+	semctl(id, 0, IPC_RMID);
+	printf("%lld\n", (long long)ds.sem_ctime);
+	return 0;
 }
 
 static int cmd_rmid(int id, int check_key, uint32_t key)
@@ -758,7 +1028,8 @@ static void usage(void)
 			"       shmw-oracle ps PID | all | alive PID | fds\n"
 			"       shmw-oracle dump [--ns INUM]... [--seg NS:SHMID]...\n"
 			"       shmw-oracle rmid SHMID [--key KEY]\n"
-			"       shmw-oracle file PATH\n");
+			"       shmw-oracle file PATH\n"
+			"       shmw-oracle col SHMID COLUMN [--ns INUM] | ksecs\n");
 	exit(3);
 }
 
@@ -801,6 +1072,21 @@ int main(int argc, char **argv)
 		return cmd_alive((int)parse_long(argv[2], 1, INT_MAX, "pid"));
 	}
 	collect_namespaces();
+	if (strcmp(cmd, "ksecs") == 0) {
+		if (argc != 2)
+			usage();
+		return cmd_ksecs();
+	}
+	if (strcmp(cmd, "col") == 0) {
+		unsigned long ns = self_ns;
+
+		if (argc != 4 && !(argc == 6 && strcmp(argv[4], "--ns") == 0))
+			usage();
+		i = 4;
+		if (argc == 6)
+			ns = want_ns(argc, argv, &i);
+		return cmd_col((int)parse_long(argv[2], 0, INT_MAX, "shmid"), ns, argv[3]);
+	}
 	read_tables();
 	if (strcmp(cmd, "holders") == 0 || strcmp(cmd, "seg") == 0) {
 		int id, with_vmas = 0;
