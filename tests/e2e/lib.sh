@@ -394,14 +394,21 @@ new_key() {
 # Kernel perms are the mode in octal (1640: 0640 + SHM_DEST); shmwatch's are "0640" plus status.
 _CANON_AWK='
 function kdest(perms) { return (int(substr(perms, 1, length(perms) - 3)) % 2) == 1 }
+# SHM_DEST is mode bit 01000, SHM_LOCKED 02000 (perms is octal in /proc/sysvipc/shm)
+function klocked(perms) { return (int(int(substr(perms, 1, length(perms) - 3)) / 2) % 2) == 1 }
+function kstatus(perms,    s) {
+	s = kdest(perms) ? "dest" : ""
+	if (klocked(perms)) s = s (s == "" ? "" : ",") "locked"
+	return s == "" ? "active" : s
+}
 function kseg(key, nattch, perms, size,    dest) {
 	dest = kdest(perms)
 	return sprintf("seg key=%s nattch=%s size=%s perms=%s status=%s\nvmasum=%s", \
 		(dest ? "-" : key), nattch, size, substr(perms, length(perms) - 2), \
-		(dest ? "dest" : "active"), nattch)
+		kstatus(perms), nattch)
 }
 function dkey(key, key_now, status) {
-	if (status == "dest") return "-"
+	if (status ~ /^dest/) return "-"
 	return (key_now == "<none>") ? key : key_now
 }
 function dperms(perms) { return length(perms) == 4 ? substr(perms, 2) : perms }
@@ -423,7 +430,7 @@ function kls(ns, id, key, nattch, perms, size, holders,    dest) {
 	dest = kdest(perms)
 	return sprintf("%s %s key=%s nattch=%s perms=%s size=%s status=%s holders=%s", ns, id, \
 		(dest ? "-" : key), nattch, substr(perms, length(perms) - 2), size, \
-		(dest ? "dest" : "active"), holders)
+		kstatus(perms), holders)
 }
 function dls(ns, id, key, key_now, nattch, perms, size, status, holders) {
 	return sprintf("%s %s key=%s nattch=%s perms=%s size=%s status=%s holders=%s", ns, id, \
