@@ -6,7 +6,7 @@
 # shared memory operations (shmget, shmat in all its forms, shmdt, IPC_RMID, SHM_LOCK, IPC_SET,
 # fork, vfork, posix_spawn, clone(CLONE_VM), threads, exec, exit, unshare and setns of IPC
 # namespaces, mremap, mprotect, munmap, mmap(MAP_FIXED), madvise, mlock: its header lists them)
-# in about SHMW_DIFFTEST_PROCS (50) processes at a time, hundreds over the run, in our IPC
+# in about SHMW_DIFFTEST_PROCS (50) processes at a time, thousands over the run, in our IPC
 # namespace, SHMW_DIFFTEST_NAMESPACES (3) kept ones and those its workers make, for
 # SHMW_DIFFTEST_SECONDS (20), then stops every process where it is. Then, for the segments it
 # made (in our namespace, those it names; in its own namespaces, all), polled until they hold
