@@ -41,31 +41,31 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+USER_DIRS := user/common user/client user/daemon user/daemon/core user/daemon/kern
+USER_INC := $(addprefix -I,$(USER_DIRS))
 SYSTEMD_LIBS := -lsystemd
 JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
 CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -D_GNU_SOURCE \
-	  -DSHMW_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) $(JSON_CFLAGS) $(SANFLAGS)
+	  -DSHMW_VERSION='"$(VERSION)"' -Iinclude $(USER_INC) -I$(OUTPUT) $(JSON_CFLAGS) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude -Ivmlinux/$(ARCH)
 
 # Pure user-space logic shared by daemon, client and unit tests.
-COMMON_SRCS := user/jsonproto.c user/timefmt.c user/log.c user/escape.c
+COMMON_SRCS := user/common/jsonproto.c user/common/timefmt.c user/daemon/core/log.c user/common/escape.c
 # Daemon-only pieces.
-DAEMON_SRCS := user/shmwatchd.c user/daemon_opts.c user/daemon.c user/requests.c user/loop.c \
-	       user/loader.c user/kfeatures.c user/kallsyms.c user/ksym_bpf.c \
-	       user/mounts.c user/state.c user/seed.c user/server.c user/eventlog.c \
-	       user/segtable.c user/mapread.c user/report.c user/procinfo.c user/lifecycle.c user/alerts.c \
-	       user/alert_exec.c user/metrics.c user/privs.c user/replay.c user/rescan.c \
-	       user/evline.c
-CLIENT_SRCS := user/shmwatch.c user/client.c user/table.c
+DAEMON_SRCS := $(filter-out user/daemon/core/log.c,$(wildcard user/daemon/*.c user/daemon/core/*.c user/daemon/kern/*.c))
+CLIENT_SRCS := $(wildcard user/client/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 HELPER_SRCS := $(wildcard tests/e2e/helpers/*.c)
 
 COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(COMMON_SRCS))
 DAEMON_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(DAEMON_SRCS))
 CLIENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(CLIENT_SRCS))
+USER_OBJS := $(DAEMON_OBJS) $(COMMON_OBJS) $(CLIENT_OBJS)
+# The object of user/.../NAME.c
+uobj = $(filter %/$(1).o,$(USER_OBJS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 HELPER_BINS := $(patsubst tests/e2e/helpers/%.c,$(OUTPUT)/tests/%,$(HELPER_SRCS))
 
@@ -146,7 +146,7 @@ $(OUTPUT)/bench/shmw-floor: $(OUTPUT)/bench/shmw-floor.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -o $@
 
-$(OUTPUT)/bench/shmw-bench: $(OUTPUT)/bench/shmw-bench.o $(OUTPUT)/user/client.o $(COMMON_OBJS)
+$(OUTPUT)/bench/shmw-bench: $(OUTPUT)/bench/shmw-bench.o $(call uobj,client) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -ljson-c -o $@
 
@@ -191,12 +191,12 @@ $(OUTPUT)/shmwatch: $(CLIENT_OBJS) $(COMMON_OBJS)
 
 # Unit tests link the pure logic they test, never libbpf: tests/unit/test_foo.c tests
 # user/foo.c (plus the common objects and what UNIT_DEPS_foo adds).
-UNIT_DEPS_report := $(OUTPUT)/user/state.o $(OUTPUT)/user/procinfo.o $(OUTPUT)/user/segtable.o
-UNIT_DEPS_state := $(OUTPUT)/user/procinfo.o
-UNIT_DEPS_evline := $(OUTPUT)/user/report.o $(UNIT_DEPS_report)
-UNIT_DEPS_server := $(OUTPUT)/user/loop.o
+UNIT_DEPS_report := $(call uobj,state) $(call uobj,procinfo) $(call uobj,segtable)
+UNIT_DEPS_state := $(call uobj,procinfo)
+UNIT_DEPS_evline := $(call uobj,report) $(UNIT_DEPS_report)
+UNIT_DEPS_server := $(call uobj,loop)
 .SECONDEXPANSION:
-$(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(OUTPUT)/user/%.o $(COMMON_OBJS) \
+$(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $$(call uobj,$$*) $(COMMON_OBJS) \
 		$$(UNIT_DEPS_$$*) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -ljson-c -o $@
@@ -220,16 +220,16 @@ FUZZ_TARGETS := request event sysvipc
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	       -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	       -DSHMW_VERSION='"$(VERSION)"' -Iinclude -Iuser -Itests/fuzz $(JSON_CFLAGS)
-FUZZ_SRCS_request := user/jsonproto.c
-FUZZ_SRCS_event := user/state.c user/report.c user/procinfo.c user/timefmt.c user/jsonproto.c user/evline.c \
-		    user/segtable.c
-FUZZ_SRCS_sysvipc := user/segtable.c
+	       -DSHMW_VERSION='"$(VERSION)"' -Iinclude $(USER_INC) -Itests/fuzz $(JSON_CFLAGS)
+FUZZ_SRCS_request := user/common/jsonproto.c
+FUZZ_SRCS_event := $(addprefix user/daemon/core/,state.c report.c procinfo.c evline.c) \
+		    $(addprefix user/common/,timefmt.c jsonproto.c) user/daemon/kern/segtable.c
+FUZZ_SRCS_sysvipc := user/daemon/kern/segtable.c
 .PHONY: fuzz fuzz-run
 fuzz: $(FUZZ_BINS)
 
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $$(FUZZ_SRCS_$$*) \
-		$(wildcard user/*.h include/*.h)
+		$(wildcard $(addsuffix /*.h,$(USER_DIRS)) include/*.h)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(FUZZ_OUT)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS_$*) -ljson-c -lpthread -o $@
@@ -254,7 +254,7 @@ vmlinux:
 	mv $(VMLINUX).tmp $(VMLINUX)
 	$(MAKE) --no-print-directory $(OUTPUT)/shmwatch.skel.h
 
-FORMAT_FILES := $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/unit/*.c tests/unit/*.h tests/e2e/helpers/*.c tests/fuzz/*.c tests/fuzz/*.h)
+FORMAT_FILES := $(wildcard bpf/*.c bpf/*.h $(addsuffix /*.c,$(USER_DIRS)) $(addsuffix /*.h,$(USER_DIRS)) include/*.h tests/unit/*.c tests/unit/*.h tests/e2e/helpers/*.c tests/fuzz/*.c tests/fuzz/*.h)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:
