@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Talking to shmwatchd: see client.h and docs/protocol.md. */
 #include "client.h"
+#include "timefmt.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -59,18 +60,7 @@ const char *shmw_client_socket_path(const char *opt)
 
 static uint64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* cannot fail for CLOCK_MONOTONIC */
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return shmw_mono_ns() / SHMW_NS_PER_MS;
 }
 
 /* SO_SNDTIMEO also bounds connect() on AF_UNIX: the kernel waits for room in the listener's
@@ -450,12 +440,12 @@ int shmw_client_roundtrip(struct shmw_client *c, const struct shmw_request *req,
 	if (!reqline)
 		return fail(err, errlen, SHMW_CLIENT_ESYS, "cannot format request: %m");
 	/* Formatting stays outside the measurement, like parsing below. */
-	t0 = mono_ns();
+	t0 = shmw_mono_ns();
 	ret = send_all(c, reqline, strlen(reqline), err, errlen);
 	free(reqline);
 	if (!ret)
 		ret = read_line(c, c->timeout_ms, &line, &len, err, errlen);
-	t1 = mono_ns();
+	t1 = shmw_mono_ns();
 	if (ret == SHMW_CLIENT_EOF)
 		return fail(err, errlen, SHMW_CLIENT_EHANGUP,
 			    "connection closed by shmwatchd before it answered");

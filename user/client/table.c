@@ -643,7 +643,7 @@ static const char *local_time(struct local_cache *lc, const char *s, size_t len)
 		return lc->e[lc->last_sec % LOCAL_CACHE].s;
 	if (shmw_parse_rfc3339(s, &ns))
 		return s; /* as time_of: an unparsable time is shown as it came */
-	sec = ns / 1000000000u;
+	sec = ns / SHMW_NS_PER_SEC;
 	i = sec % LOCAL_CACHE;
 	if (lc->e[i].valid && lc->e[i].sec == sec)
 		return lc->e[i].s;

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "jsonproto.h"
+#include "timefmt.h"
 
 /* Nesting deeper than this is never a valid request; the limit keeps json-c from building deep
  * trees out of a hostile 4 KiB line. Nested values still get a type error ("must be an
@@ -729,8 +730,9 @@ static void put_digits(char *p, uint32_t n, int w)
 
 void shmw_fmt_time_quoted(char t[30], uint64_t real_ns)
 {
-	uint64_t sec = real_ns / 1000000000ull, days = sec / 86400;
-	uint32_t sod = (uint32_t)(sec % 86400), usec = (uint32_t)(real_ns % 1000000000ull / 1000);
+	uint64_t sec = real_ns / SHMW_NS_PER_SEC, days = sec / 86400;
+	uint32_t sod = (uint32_t)(sec % 86400),
+		 usec = (uint32_t)(real_ns % SHMW_NS_PER_SEC / SHMW_NS_PER_US);
 	/* Days since 1970-01-01 to a civil date (Howard Hinnant's days_from_civil, inverted):
 	 * gmtime_r and snprintf cost more than the rest of a holder's entry. */
 	uint64_t z = days + 719468, era = z / 146097;

@@ -7,24 +7,19 @@
 #include <string.h>
 #include <time.h>
 
-#define NS_PER_SEC 1000000000ULL
-#define NS_PER_US  1000ULL
-
-static uint64_t ts_to_ns(const struct timespec *ts)
-{
-	if (ts->tv_sec < 0)
-		return 0;
-	return (uint64_t)ts->tv_sec * NS_PER_SEC + (uint64_t)ts->tv_nsec;
-}
-
-static uint64_t clock_ns(clockid_t id)
+uint64_t shmw_clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
 	/* Cannot fail for the clocks used here on any kernel BPF runs on; 0 is "unknown". */
-	if (clock_gettime(id, &ts))
+	if (clock_gettime(id, &ts) || ts.tv_sec < 0)
 		return 0;
-	return ts_to_ns(&ts);
+	return (uint64_t)ts.tv_sec * SHMW_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+int64_t shmw_realtime_offset(void)
+{
+	return (int64_t)(shmw_clock_ns(CLOCK_REALTIME) - shmw_clock_ns(CLOCK_BOOTTIME));
 }
 
 /*
@@ -35,8 +30,8 @@ static uint64_t clock_ns(clockid_t id)
  */
 uint64_t shmw_boot_to_real(uint64_t boot_ns)
 {
-	uint64_t real = clock_ns(CLOCK_REALTIME);
-	uint64_t boot = clock_ns(CLOCK_BOOTTIME);
+	uint64_t real = shmw_clock_ns(CLOCK_REALTIME);
+	uint64_t boot = shmw_clock_ns(CLOCK_BOOTTIME);
 
 	if (real < boot) /* wall clock set before the boot: no meaningful answer */
 		return 0;
@@ -47,13 +42,13 @@ uint64_t shmw_boot_to_real(uint64_t boot_ns)
 
 uint64_t shmw_now_real(void)
 {
-	return clock_ns(CLOCK_REALTIME);
+	return shmw_clock_ns(CLOCK_REALTIME);
 }
 
 int shmw_fmt_rfc3339(char *buf, size_t len, uint64_t real_ns)
 {
-	time_t sec = (time_t)(real_ns / NS_PER_SEC);
-	unsigned int usec = (unsigned int)(real_ns % NS_PER_SEC / NS_PER_US);
+	time_t sec = (time_t)(real_ns / SHMW_NS_PER_SEC);
+	unsigned int usec = (unsigned int)(real_ns % SHMW_NS_PER_SEC / SHMW_NS_PER_US);
 	struct tm tm;
 	int n;
 
@@ -118,7 +113,7 @@ static int64_t days_from_civil(int y, int m, int d)
 /* ".ddd..." : 1 or more digits; digits past nanoseconds are dropped, not rounded. */
 static bool take_fraction(const char **s, uint64_t *ns)
 {
-	uint64_t scale = NS_PER_SEC / 10;
+	uint64_t scale = SHMW_NS_PER_SEC / 10;
 	const char *p = *s;
 
 	*ns = 0;
@@ -173,9 +168,9 @@ int shmw_parse_rfc3339(const char *s, uint64_t *real_ns)
 	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
 		return -1;
 	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
-	if (t < 0 || (uint64_t)t > (UINT64_MAX - frac) / NS_PER_SEC)
+	if (t < 0 || (uint64_t)t > (UINT64_MAX - frac) / SHMW_NS_PER_SEC)
 		return -1;
-	*real_ns = (uint64_t)t * NS_PER_SEC + frac;
+	*real_ns = (uint64_t)t * SHMW_NS_PER_SEC + frac;
 	return 0;
 }
 
@@ -188,7 +183,7 @@ static void put_2digits(char *p, int v)
 
 int shmw_fmt_local(char *buf, size_t len, uint64_t real_ns)
 {
-	time_t sec = (time_t)(real_ns / NS_PER_SEC);
+	time_t sec = (time_t)(real_ns / SHMW_NS_PER_SEC);
 	struct tm tm;
 
 	if (!buf || len == 0 || !localtime_r(&sec, &tm))

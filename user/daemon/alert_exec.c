@@ -10,6 +10,7 @@
  * loop only that.
  */
 #include "alert_exec.h"
+#include "timefmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,14 +58,6 @@ struct shmw_hooks {
 
 static void start_queued(struct shmw_hooks *h);
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 struct shmw_hooks *shmw_hooks_new(const char *cmd, unsigned timeout_s, unsigned max_running,
 				  unsigned max_queued)
 {
@@ -83,7 +76,7 @@ struct shmw_hooks *shmw_hooks_new(const char *cmd, unsigned timeout_s, unsigned 
 		free(h);
 		return NULL;
 	}
-	h->timeout_ns = (uint64_t)timeout_s * 1000000000u;
+	h->timeout_ns = (uint64_t)timeout_s * SHMW_NS_PER_SEC;
 	h->max_running = max_running;
 	h->max_queued = max_queued;
 	h->qtail = &h->qhead;
@@ -310,7 +303,7 @@ static int start(struct shmw_hooks *h, struct hook *slot, const char *json, size
 	}
 	slot->pid = pid;
 	slot->killed = false;
-	slot->deadline_ns = h->timeout_ns ? mono_ns() + h->timeout_ns : 0;
+	slot->deadline_ns = h->timeout_ns ? shmw_mono_ns() + h->timeout_ns : 0;
 	h->st.started++;
 	h->st.running++;
 	return 0;
@@ -426,7 +419,7 @@ void shmw_hooks_reap(struct shmw_hooks *h)
 		start_queued(h);
 		return;
 	}
-	now = mono_ns();
+	now = shmw_mono_ns();
 	for (unsigned i = 0; i < h->max_running; i++) {
 		struct hook *k = &h->slots[i];
 		int status = 0;

@@ -28,27 +28,7 @@
 /* Event log lines are written in batches of up to this many bytes, flushed at the end of each
  * ring-buffer drain and of each tick (so none waits while the daemon sleeps). */
 #define LOG_BATCH    (64 * 1024)
-#define RECONCILE_NS (2 * 1000000000ull) /* how often the kernel's segment tables are read */
-
-static uint64_t now_boot(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* CLOCK_REALTIME - CLOCK_BOOTTIME: the BPF side turns its boot clock into the kernel's
- * realtime seconds with it (a segment's shm_ctime), and it moves when the clock is set. */
-static int64_t realtime_offset(void)
-{
-	struct timespec r, b;
-
-	clock_gettime(CLOCK_REALTIME, &r);
-	clock_gettime(CLOCK_BOOTTIME, &b);
-	return ((int64_t)r.tv_sec - (int64_t)b.tv_sec) * 1000000000ll +
-	       ((int64_t)r.tv_nsec - (int64_t)b.tv_nsec);
-}
+#define RECONCILE_NS (2 * SHMW_NS_PER_SEC) /* how often the kernel's segment tables are read */
 
 static void recent_push(struct shmw_recent *r, const char *line, uint32_t audience)
 {
@@ -402,7 +382,8 @@ static void on_change(void *p, enum shmw_change chg, const struct shmw_mmst *mm,
 static int sync_from_maps(struct shmw_daemon *d, uint32_t cause, uint64_t *changes,
 			  json_object *diffs)
 {
-	struct sync_ctx c = {.d = d, .cause = cause, .ts = now_boot(), .diffs = diffs};
+	struct sync_ctx c = {
+	    .d = d, .cause = cause, .ts = shmw_clock_ns(CLOCK_BOOTTIME), .diffs = diffs};
 	struct shmw_snapshot s;
 	int ret;
 
@@ -431,13 +412,8 @@ static int sync_from_maps(struct shmw_daemon *d, uint32_t cause, uint64_t *chang
 /* Start-up phases at debug level, in ms since the daemon started (README, "Start-up"). */
 static void seed_phase(const struct shmw_daemon *d, const char *what)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	log_debug(
-	    "start-up: %s after %.1f ms", what,
-	    (double)((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - d->started_mono) /
-		1e6);
+	log_debug("start-up: %s after %.1f ms", what,
+		  (double)(shmw_mono_ns() - d->started_mono) / SHMW_NS_PER_MS);
 }
 
 /* A process in namespace ns now, from a walk of the tasks in the kernel (not a scan of /proc):
@@ -530,7 +506,7 @@ int shmw_daemon_seed(struct shmw_daemon *d)
 	shmw_eventlog_buffer(d->log, LOG_BATCH);
 	shmw_ns_set_finder(find_in_ns, d);
 	d->life.comm_of = comm_of;
-	shmw_bpf_set_realtime_offset(&d->bpf, realtime_offset());
+	shmw_bpf_set_realtime_offset(&d->bpf, shmw_realtime_offset());
 	learn_namespaces(d);
 	seed_phase(d, "IPC namespaces listed");
 	ret = shmw_seed_all(&d->bpf, SEED_RETRIES);
@@ -677,21 +653,13 @@ static void resync(struct shmw_daemon *d, bool walk_all, const char *why, json_o
 
 static void verify_tick(struct shmw_daemon *d);
 
-static uint64_t mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void tick(struct shmw_daemon *d)
 {
-	uint64_t now[SHMW_STAT_MAX], mono = mono_now(), real = shmw_now_real();
+	uint64_t now[SHMW_STAT_MAX], mono = shmw_mono_ns(), real = shmw_now_real();
 	bool lost, map_full;
 
 	shmw_daemon_drain(d);
-	shmw_bpf_set_realtime_offset(&d->bpf, realtime_offset());
+	shmw_bpf_set_realtime_offset(&d->bpf, shmw_realtime_offset());
 	if (mono - d->last_reconcile >= RECONCILE_NS) {
 		d->last_reconcile = mono;
 		shmw_daemon_reconcile(d, false);
@@ -702,12 +670,12 @@ static void tick(struct shmw_daemon *d)
 	if (d->hooks)
 		shmw_hooks_reap(d->hooks); /* enforces their timeouts */
 	if (d->opts.verify_interval &&
-	    mono - d->last_verify >= (uint64_t)d->opts.verify_interval * 1000000000ull) {
+	    mono - d->last_verify >= (uint64_t)d->opts.verify_interval * SHMW_NS_PER_SEC) {
 		d->last_verify = mono;
 		verify_tick(d);
 	}
 	if (d->opts.metrics_file &&
-	    mono - d->last_metrics >= (uint64_t)d->opts.metrics_interval * 1000000000ull) {
+	    mono - d->last_metrics >= (uint64_t)d->opts.metrics_interval * SHMW_NS_PER_SEC) {
 		char *text = shmw_daemon_metrics(d);
 		int ret = text ? shmw_metrics_write_file(d->opts.metrics_file, text) : -ENOMEM;
 
@@ -780,7 +748,9 @@ char *shmw_daemon_metrics(struct shmw_daemon *d)
 		m.segments[status]++;
 		m.segment_bytes[status] += s->size;
 		if (s->lingering) {
-			double age = now > s->dest_since ? (double)(now - s->dest_since) / 1e9 : 0;
+			double age = now > s->dest_since
+					 ? (double)(now - s->dest_since) / SHMW_NS_PER_SEC
+					 : 0;
 
 			m.lingering++;
 			if (age > m.lingering_oldest_s)
@@ -833,7 +803,7 @@ char *shmw_daemon_metrics(struct shmw_daemon *d)
 		shmw_hooks_stats(d->hooks, &m.hooks);
 	m.log_errors = shmw_eventlog_errors(d->log);
 	m.log_cuts = shmw_eventlog_cuts(d->log);
-	m.start_time_s = (double)d->started_real / 1e9;
+	m.start_time_s = (double)d->started_real / SHMW_NS_PER_SEC;
 	m.version = SHMW_VERSION;
 	m.mode = d->bpf.mode;
 	return shmw_metrics_render(&m);
@@ -905,7 +875,7 @@ json_object *shmw_daemon_verify(struct shmw_daemon *d)
 	resync(d, true, "verify", diffs);
 	/* nattch moves with every attach: a mismatch must persist to count. */
 	for (int tries = 0; tries < 10 && nattch_mismatches(d, NULL); tries++) {
-		struct timespec pause = {0, 20 * 1000 * 1000};
+		struct timespec pause = {0, 20 * SHMW_NS_PER_MS};
 
 		nanosleep(&pause, NULL);
 		shmw_daemon_drain(d);

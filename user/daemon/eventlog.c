@@ -30,12 +30,12 @@
 
 #include "eventlog.h"
 #include "log.h"
+#include "timefmt.h"
 
-#define NSEC_PER_SEC 1000000000ull
 /* How often the path is compared with the open file (see check_external()). */
-#define CHECK_INTERVAL_NS NSEC_PER_SEC
+#define CHECK_INTERVAL_NS SHMW_NS_PER_SEC
 /* After a failed rotation or reopen, wait before trying again instead of on every line. */
-#define RETRY_INTERVAL_NS NSEC_PER_SEC
+#define RETRY_INTERVAL_NS SHMW_NS_PER_SEC
 /* Longest time one write may wait for a slow pipe or socket reader to finish a line it has
  * started; after that the line is left cut (see torn). */
 #define PARTIAL_WAIT_MS 200
@@ -72,15 +72,11 @@ struct shmw_eventlog {
 
 static int flush(struct shmw_eventlog *log);
 
+/* COARSE: read from the vDSO without a syscall and precise to a few ms, plenty for
+ * once-a-second checks. */
 static uint64_t now_ns(void)
 {
-	struct timespec ts;
-
-	/* COARSE: read from the vDSO without a syscall and precise to a few ms, plenty for
-	 * once-a-second checks. */
-	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) < 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+	return shmw_clock_ns(CLOCK_MONOTONIC_COARSE);
 }
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)

@@ -342,11 +342,9 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 {
 	uint64_t st[SHMW_STAT_MAX] = {0};
 	json_object *o = json_object_new_object();
-	struct timespec ts;
 	char started[40];
 
 	shmw_bpf_stats(&d->bpf, st);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	shmw_fmt_rfc3339(started, sizeof(started), d->started_real);
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "version", json_object_new_string(SHMW_VERSION));
@@ -354,10 +352,8 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 	json_object_object_add(o, "mode", json_object_new_string(d->bpf.mode));
 	json_object_object_add(o, "mode_reason", json_object_new_string(d->bpf.mode_reason));
 	json_object_object_add(o, "started", json_object_new_string(started));
-	json_object_object_add(
-	    o, "uptime_s",
-	    u64(((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - d->started_mono) /
-		1000000000ull));
+	json_object_object_add(o, "uptime_s",
+			       u64((shmw_mono_ns() - d->started_mono) / SHMW_NS_PER_SEC));
 	json_object_object_add(o, "events", u64(d->events));
 	json_object_object_add(o, "events_logged", u64(d->logged));
 	json_object_object_add(o, "events_lost", u64(st[SHMW_STAT_LOST]));

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "loop.h"
 #include "server.h"
+#include "timefmt.h"
 
 /*
  * What one client may cost (shmwatchd(8), "Limits"). Two classes, each with its own budget, so
@@ -38,7 +39,7 @@
 #define BUF_KEEP	   (64u << 10) /* a drained buffer bigger than this is freed */
 #define ACCEPT_BATCH	   64	       /* connections taken per wakeup: others get their turn */
 #define FD_HEADROOM	   256	       /* descriptors besides clients: BPF, log, hooks */
-#define TICK_NS		   (250 * 1000000ull)
+#define TICK_NS		   (250 * SHMW_NS_PER_MS)
 #define RATE_PER_SEC	   200 /* requests a client may make per second */
 
 struct shmw_conn {
@@ -91,10 +92,7 @@ struct shmw_server {
 
 static uint64_t coarse_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return shmw_clock_ns(CLOCK_MONOTONIC_COARSE);
 }
 
 static void conn_io(struct shmw_watch *w, uint32_t events);
@@ -237,11 +235,8 @@ bool shmw_conn_privileged(const struct shmw_conn *c)
 
 bool shmw_conn_rate_limited(struct shmw_conn *c)
 {
-	struct timespec ts;
-	uint64_t now;
+	uint64_t now = shmw_mono_ns() / SHMW_NS_PER_SEC;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec;
 	if (now != c->window_start) {
 		c->window_start = now;
 		c->window_count = 0;
@@ -761,7 +756,7 @@ struct shmw_server *shmw_server_open(const char *path, const struct shmw_server_
 	s->max_conns = fit_nofile(o->max_clients);
 	s->reserve = o->admin_reserve < s->max_conns ? o->admin_reserve : s->max_conns - 1;
 	s->max_per_user = o->max_per_user ? o->max_per_user : 1;
-	s->timeout_ns = (uint64_t)(o->timeout_s ? o->timeout_s : 1) * 1000000000ull;
+	s->timeout_ns = (uint64_t)(o->timeout_s ? o->timeout_s : 1) * SHMW_NS_PER_SEC;
 	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	s->admin_gid = (gid_t)-1;
 	s->w.fd = fd;

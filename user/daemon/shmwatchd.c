@@ -34,14 +34,6 @@
  * read a record we look at the ring ourselves; a record is then never late by more. */
 #define FOLLOWUP_MS 2
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void on_ring(struct shmw_watch *w, uint32_t events)
 {
 	(void)events;
@@ -82,8 +74,8 @@ static void on_timer(struct shmw_watch *w, uint32_t events)
 static int setup_fds(struct shmw_daemon *d, struct shmw_watch *sig, struct shmw_watch *tmr,
 		     struct shmw_watch *ring)
 {
-	struct itimerspec its = {.it_interval = {TICK_MS / 1000, (TICK_MS % 1000) * 1000000},
-				 .it_value = {TICK_MS / 1000, (TICK_MS % 1000) * 1000000}};
+	struct itimerspec its = {.it_interval = {TICK_MS / 1000, (TICK_MS % 1000) * SHMW_NS_PER_MS},
+				 .it_value = {TICK_MS / 1000, (TICK_MS % 1000) * SHMW_NS_PER_MS}};
 	sigset_t mask;
 
 	sigemptyset(&mask);
@@ -141,7 +133,7 @@ int main(int argc, char **argv)
 				 strerror(errno));
 	}
 	d.started_real = shmw_now_real();
-	d.started_mono = mono_ns();
+	d.started_mono = shmw_mono_ns();
 	shmw_state_init(&d.state);
 	{
 		struct shmw_life_opts lo = {
@@ -223,12 +215,14 @@ int main(int argc, char **argv)
 	}
 	log_info("BPF loaded: %s mode (%s)", d.bpf.mode, d.bpf.mode_reason);
 	malloc_trim(0); /* what loading freed goes back to the system */
-	log_debug("start-up: BPF loaded after %.1f ms", (double)(mono_ns() - d.started_mono) / 1e6);
+	log_debug("start-up: BPF loaded after %.1f ms",
+		  (double)(shmw_mono_ns() - d.started_mono) / SHMW_NS_PER_MS);
 	if (shmw_daemon_seed(&d))
 		goto out;
-	log_debug("start-up: seeded after %.1f ms", (double)(mono_ns() - d.started_mono) / 1e6);
+	log_debug("start-up: seeded after %.1f ms",
+		  (double)(shmw_mono_ns() - d.started_mono) / SHMW_NS_PER_MS);
 	/* The first periodic verify is one interval after start, not at the first tick. */
-	d.last_verify = mono_ns();
+	d.last_verify = shmw_mono_ns();
 	ret = setup_fds(&d, &sig, &tmr, &ring);
 	if (ret) {
 		log_err("event loop setup: %s", strerror(-ret));
@@ -246,7 +240,7 @@ int main(int argc, char **argv)
 	sd_notifyf(0, "READY=1\nSTATUS=tracking %llu attachments",
 		   (unsigned long long)d.state.nholdings);
 	/* Records may have come without a wakeup while we started. */
-	last_read = mono_ns();
+	last_read = shmw_mono_ns();
 	followup = true;
 	while (!d.quit) {
 		uint64_t seen = d.events, now;
@@ -254,10 +248,10 @@ int main(int argc, char **argv)
 		ret = shmw_loop_once(followup ? FOLLOWUP_MS : -1);
 		if (followup)
 			shmw_daemon_drain(&d); /* records that came without a wakeup */
-		now = mono_ns();
+		now = shmw_mono_ns();
 		if (d.events != seen)
 			last_read = now;
-		followup = now - last_read < FOLLOWUP_MS * 1000000ull;
+		followup = now - last_read < FOLLOWUP_MS * SHMW_NS_PER_MS;
 		shmw_server_reap(d.server);
 		shmw_server_tick(d.server); /* idle and stalled clients */
 		if (ret) {

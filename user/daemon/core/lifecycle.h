@@ -14,8 +14,7 @@
 #include <uthash.h>
 #include "shmwatch_abi.h"
 #include "segtable.h"
-
-#define SHMW_NS_PER_SEC 1000000000ull
+#include "timefmt.h"
 
 /* Who did something: a pid with its name, as the tracer saw it. */
 struct shmw_actor {

@@ -26,6 +26,7 @@
 
 #include "escape.h"
 #include "log.h"
+#include "timefmt.h"
 
 #define MSG_MAX	       2048			/* longer messages are cut, and end in "..." */
 #define ESC_MAX	       (MSG_MAX * SHMW_ESC_MAX) /* the same, escaped */
@@ -335,16 +336,13 @@ void shmw_log_journal_for_tests(int (*sendv)(const struct iovec *iov, int n))
 
 bool shmw_log_limited(struct shmw_log_limit *l, uint64_t *skipped)
 {
-	struct timespec ts;
-	uint64_t now;
+	uint64_t now = shmw_mono_ns();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	if (l->next_ns && now < l->next_ns) {
 		l->skipped++;
 		return false;
 	}
-	l->next_ns = now + SHMW_LOG_LIMIT_S * 1000000000ull;
+	l->next_ns = now + SHMW_LOG_LIMIT_S * SHMW_NS_PER_SEC;
 	if (skipped)
 		*skipped = l->skipped;
 	l->skipped = 0;

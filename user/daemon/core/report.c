@@ -356,12 +356,8 @@ struct clocks {
 
 static void clocks_now(struct clocks *c)
 {
-	struct timespec r, b;
-
-	clock_gettime(CLOCK_REALTIME, &r);
-	clock_gettime(CLOCK_BOOTTIME, &b);
-	c->real = r.tv_sec < 0 ? 0 : (uint64_t)r.tv_sec * 1000000000ull + (uint64_t)r.tv_nsec;
-	c->boot = (uint64_t)b.tv_sec * 1000000000ull + (uint64_t)b.tv_nsec;
+	c->real = shmw_clock_ns(CLOCK_REALTIME);
+	c->boot = shmw_clock_ns(CLOCK_BOOTTIME);
 }
 
 /* Quoted, or bare for text rows (where "unknown" is "-"). */
@@ -378,12 +374,12 @@ static void put_time(struct shmw_jbuf *b, struct clocks *c, uint64_t boot_ns, bo
 		return;
 	}
 	real = c->real < c->boot ? 0 : boot_ns > UINT64_MAX - off ? UINT64_MAX : boot_ns + off;
-	sec = real / 1000000000u;
+	sec = real / SHMW_NS_PER_SEC;
 	if (!c->text[0] || sec != c->sec) {
 		shmw_fmt_time_quoted(c->text, real);
 		c->sec = sec;
 	} else {
-		usec = (uint32_t)(real % 1000000000u / 1000u);
+		usec = (uint32_t)(real % SHMW_NS_PER_SEC / SHMW_NS_PER_US);
 		for (int i = 26; i >= 21; i--, usec /= 10)
 			c->text[i] = (char)('0' + usec % 10);
 	}

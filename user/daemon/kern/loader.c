@@ -15,6 +15,7 @@
 #include "loader.h"
 #include "log.h"
 #include "mounts.h"
+#include "timefmt.h"
 #include "shmwatch.skel.h"
 
 static bool probing; /* trying fentry under --mode auto: a refusal is expected, not a warning */
@@ -134,12 +135,8 @@ static uint64_t t_start;
 
 static void phase(const char *what)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	log_debug("start-up: %s after %.1f ms", what,
-		  (double)((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - t_start) /
-		      1e6);
+		  (double)(shmw_mono_ns() - t_start) / SHMW_NS_PER_MS);
 }
 
 const char *shmw_mode_name(enum shmw_mode m)
@@ -302,12 +299,10 @@ int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
 	struct shmw_ksym ks[] = {
 	    {.name = "shm_mmap"}, {.name = "shm_close"}, {.name = "bpf_iter_task_vma_new"}};
 	const char *stage = "";
-	struct timespec ts;
 	int ret;
 
 	memset(b, 0, sizeof(*b));
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t_start = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	t_start = shmw_mono_ns();
 	libbpf_set_print(libbpf_print);
 	ret = probe_features(err, errlen);
 	if (ret)
