@@ -191,7 +191,7 @@ $(OUTPUT)/shmwatch: $(CLIENT_OBJS) $(COMMON_OBJS)
 
 # Unit tests link the pure logic they test, never libbpf: tests/unit/test_foo.c tests
 # user/foo.c (plus the common objects and what UNIT_DEPS_foo adds).
-UNIT_DEPS_report := $(call uobj,state) $(call uobj,procinfo) $(call uobj,segtable)
+UNIT_DEPS_report := $(call uobj,state) $(call uobj,procinfo) $(call uobj,kseg)
 UNIT_DEPS_state := $(call uobj,procinfo)
 UNIT_DEPS_evline := $(call uobj,report) $(UNIT_DEPS_report)
 UNIT_DEPS_server := $(call uobj,loop)
@@ -223,8 +223,8 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 	       -DSHMW_VERSION='"$(VERSION)"' -Iinclude $(USER_INC) -Itests/fuzz $(JSON_CFLAGS)
 FUZZ_SRCS_request := user/common/jsonproto.c
 FUZZ_SRCS_event := $(addprefix user/daemon/core/,state.c report.c procinfo.c evline.c) \
-		    $(addprefix user/common/,timefmt.c jsonproto.c) user/daemon/kern/segtable.c
-FUZZ_SRCS_sysvipc := user/daemon/kern/segtable.c
+		    $(addprefix user/common/,timefmt.c jsonproto.c) user/daemon/core/kseg.c
+FUZZ_SRCS_sysvipc := user/daemon/core/kseg.c
 .PHONY: fuzz fuzz-run
 fuzz: $(FUZZ_BINS)
 

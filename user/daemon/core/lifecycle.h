@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <uthash.h>
 #include "shmwatch_abi.h"
-#include "segtable.h"
+#include "kseg.h"
 #include "timefmt.h"
 
 /* Who did something: a pid with its name, as the tracer saw it. */

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <json-c/json.h>
 #include "jsonproto.h"
-#include "segtable.h"
+#include "kseg.h"
 #include "state.h"
 
 const char *shmw_event_name(uint32_t type);

@@ -28,7 +28,7 @@ struct shmw_mm_seg {
 	uint32_t pad;
 };
 
-/* A segment some mm holds (segments nobody holds are the kernel's table, see segtable.h). */
+/* A segment some mm holds (segments nobody holds are the kernel's table, see kseg.h). */
 struct shmw_seg {
 	uint32_t ns;
 	uint32_t shmid;

@@ -2,7 +2,6 @@
 /* The kernel's segment table per IPC namespace (see segtable.h). */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,27 +13,6 @@
 #include <unistd.h>
 #include <uthash.h>
 #include "segtable.h"
-
-int shmw_kseg_parse(const char *line, struct shmw_kseg *k)
-{
-	long long key;
-	unsigned perms;
-	int n;
-
-	memset(k, 0, sizeof(*k));
-	/* key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime rss swap */
-	n = sscanf(line,
-		   "%lld %" SCNd32 " %o %" SCNu64 " %" SCNd32 " %" SCNd32 " %" SCNd64 " %" SCNu32
-		   " %" SCNu32 " %" SCNu32 " %" SCNu32 " %" SCNd64 " %" SCNd64 " %" SCNd64
-		   " %" SCNu64 " %" SCNu64,
-		   &key, &k->shmid, &perms, &k->size, &k->cpid, &k->lpid, &k->nattch, &k->uid,
-		   &k->gid, &k->cuid, &k->cgid, &k->atime, &k->dtime, &k->ctime, &k->rss, &k->swap);
-	if (n < 14 || k->shmid < 0)
-		return -EINVAL;
-	k->key = (uint32_t)key; /* printed as a signed int */
-	k->perms = perms;
-	return 0;
-}
 
 /*
  * The IPC namespaces we know, each with a process last seen in it: our way in (setns through
@@ -303,19 +281,4 @@ int shmw_segtable_find(uint32_t ns, int32_t shmid, struct shmw_kseg *out)
 size_t shmw_ns_count(void)
 {
 	return HASH_COUNT(known);
-}
-
-const char *shmw_kseg_status(uint32_t perms)
-{
-	/* As ipcs -m and lsipc -m name them; "active" when neither. */
-	switch (perms & (SHMW_SHM_DEST | SHMW_SHM_LOCKED)) {
-	case SHMW_SHM_DEST | SHMW_SHM_LOCKED:
-		return "dest,locked";
-	case SHMW_SHM_DEST:
-		return "dest";
-	case SHMW_SHM_LOCKED:
-		return "locked";
-	default:
-		return "active";
-	}
 }

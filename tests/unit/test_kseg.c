@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests for shmw_kseg_parse (user/segtable.c): one data line of /proc/sysvipc/shm.
+/* Unit tests for shmw_kseg_parse (user/daemon/core/kseg.c): one data line of /proc/sysvipc/shm.
  * The lines below were captured from /proc/sysvipc/shm (Debian 12, Linux 6.1) after creating
  * segments with a small program: a key >= 0x80000000 (printed negative), IPC_PRIVATE, one
  * attached and then marked for destruction (key 0, perms 1640), one created by uid 3000/gid 2000
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "segtable.h"
+#include "kseg.h"
 
 static const char header[] =
     "       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  "
