@@ -19,25 +19,12 @@
 #define SHMW_ALERT_EXEC_H
 #include <stddef.h>
 #include <stdint.h>
+#include "metrics.h"
 
 #define SHMW_HOOKS_MAX_RUNNING 1024	    /* upper bound for max_running */
 #define SHMW_HOOKS_MAX_QUEUED  (1u << 20)   /* upper bound for max_queued */
 #define SHMW_HOOKS_QUEUE_BYTES (16ul << 20) /* waiting alerts hold at most this much memory */
 #define SHMW_HOOK_QUEUED       1	    /* shmw_hooks_run(): waits for a free slot */
-
-/* Counters since shmw_hooks_new(). started == succeeded + failed + timed_out + running. Every
- * alert given to shmw_hooks_run() (with valid arguments) ends up started, a spawn error,
- * dropped, or still queued. */
-struct shmw_hook_stats {
-	uint64_t started;      /* hook processes created */
-	uint64_t succeeded;    /* exited with status 0 */
-	uint64_t failed;       /* exited non-zero, or killed by a signal we did not send */
-	uint64_t timed_out;    /* killed by us (SIGKILL to the group) after timeout_s */
-	uint64_t dropped;      /* never run: every slot taken and the queue full */
-	uint64_t spawn_errors; /* not started: memfd, environment or posix_spawn failed */
-	uint64_t running;      /* started and not yet reaped */
-	uint64_t queued;       /* waiting for a free slot now */
-};
 
 struct shmw_hooks;
 
@@ -69,6 +56,7 @@ int shmw_hooks_run(struct shmw_hooks *h, const char *json, size_t len, const cha
  */
 void shmw_hooks_reap(struct shmw_hooks *h);
 
+/* The counters (struct shmw_hook_stats, defined with the metrics that show them). */
 void shmw_hooks_stats(const struct shmw_hooks *h, struct shmw_hook_stats *st);
 
 /* Kills every hook still running (with its group), waits for them, drops the alerts still

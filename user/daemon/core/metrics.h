@@ -21,7 +21,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "alert_exec.h" /* struct shmw_hook_stats */
+/* What the --alert-exec runner counts (alert_exec.h) since shmw_hooks_new(). started ==
+ * succeeded + failed + timed_out + running. Every alert given to shmw_hooks_run() (with valid
+ * arguments) ends up started, a spawn error, dropped, or still queued. */
+struct shmw_hook_stats {
+	uint64_t started;      /* hook processes created */
+	uint64_t succeeded;    /* exited with status 0 */
+	uint64_t failed;       /* exited non-zero, or killed by a signal we did not send */
+	uint64_t timed_out;    /* killed by us (SIGKILL to the group) after timeout_s */
+	uint64_t dropped;      /* never run: every slot taken and the queue full */
+	uint64_t spawn_errors; /* not started: memfd, environment or posix_spawn failed */
+	uint64_t running;      /* started and not yet reaped */
+	uint64_t queued;       /* waiting for a free slot now */
+};
 
 enum shmw_metrics_status { SHMW_MS_ACTIVE, SHMW_MS_DEST, SHMW_MS_NSTATUS };
 
