@@ -185,14 +185,6 @@ static void lifecycle_event(struct shmw_daemon *d, const struct shmw_event *ev)
 	}
 }
 
-static struct shmw_mmst *mm_held(struct shmw_daemon *d, uint64_t mm)
-{
-	struct shmw_mmst *m = NULL;
-
-	HASH_FIND(hh, d->state.mms, &mm, sizeof(mm), m);
-	return m;
-}
-
 /* A holder event naming another process than the one we know for its address space (only
  * after lost events: a lost owner change, or a lost exit whose mm address came back for
  * another process). Applying it renames the address space; the log says so first, as an
@@ -200,7 +192,7 @@ static struct shmw_mmst *mm_held(struct shmw_daemon *d, uint64_t mm)
  * passing to another without a word. */
 static void renamed(struct shmw_daemon *d, const struct shmw_event *ev)
 {
-	const struct shmw_mmst *m = mm_held(d, ev->mm);
+	const struct shmw_mmst *m = shmw_state_mm(&d->state, ev->mm);
 	struct shmw_event own;
 
 	if (!m || m->tgid == ev->pid || ev->version <= m->version || ev->version <= d->state.floor)
@@ -217,9 +209,8 @@ static void renamed(struct shmw_daemon *d, const struct shmw_event *ev)
 	publish_event(d, &own);
 	/* As an owner line does when replayed: the new owner is no sharer any more. */
 	{
-		struct shmw_sharerst *sh = NULL;
+		const struct shmw_sharerst *sh = shmw_state_sharer(&d->state, ev->pid);
 
-		HASH_FIND(hh, d->state.sharers, &ev->pid, sizeof(ev->pid), sh);
 		if (sh) {
 			struct shmw_event un = own;
 
@@ -271,7 +262,7 @@ static void on_event(struct shmw_daemon *d, const struct shmw_event *ev)
 		shmw_daemon_queue_walk(d, ev->pid);
 		return;
 	case SHMW_EV_OWNER:
-		if (!mm_held(d, ev->mm)) {
+		if (!shmw_state_mm(&d->state, ev->mm)) {
 			struct shmw_event un = *ev;
 
 			/* A sharer took over an address space that holds nothing: BPF forgot
@@ -363,12 +354,11 @@ static void on_change(void *p, enum shmw_change chg, const struct shmw_mmst *mm,
 
 	shmw_event_from_change(&ev, chg, mm, seg, sharer, c->cause, c->ts);
 	if (!mm && sharer) {
-		struct shmw_sharerst *sh = NULL;
-
 		/* A sharer of an mm that holds nothing: the line still names the mm it shares
 		 * (on unshare, called before the sharer is forgotten), or a replay could not
 		 * match its later unshare. */
-		HASH_FIND(hh, c->d->state.sharers, &sharer, sizeof(sharer), sh);
+		const struct shmw_sharerst *sh = shmw_state_sharer(&c->d->state, sharer);
+
 		if (sh)
 			ev.mm = sh->mm;
 	}
@@ -543,18 +533,6 @@ int shmw_daemon_seed(struct shmw_daemon *d)
 	return 0;
 }
 
-static bool ns_has_holders(const struct shmw_state *st, uint32_t ns)
-{
-	const struct shmw_seg *seg, *tmp;
-
-	HASH_ITER(hh, st->segs, seg, tmp)
-	{
-		if (seg->ns == ns)
-			return true;
-	}
-	return false;
-}
-
 static bool listed(const uint32_t *v, size_t n, uint32_t x)
 {
 	for (size_t i = 0; i < n; i++)
@@ -566,26 +544,23 @@ static bool listed(const uint32_t *v, size_t n, uint32_t x)
 void shmw_daemon_reconcile(struct shmw_daemon *d, bool startup)
 {
 	uint64_t now = shmw_now_real();
-	const struct shmw_lseg *s, *tmp;
-	uint32_t *nss, *grown;
-	size_t nns = shmw_ns_list(&nss), cap = nns;
+	uint32_t *nss, *held, *grown;
+	size_t nns = shmw_ns_list(&nss), nheld = shmw_life_namespaces(&d->life, &held);
 
-	if (!nss)
+	if (!nss || !held) {
+		free(nss);
+		free(held);
 		return;
-	/* Also the namespaces we have segments of but no process in that we know. */
-	HASH_ITER(hh, d->life.segs, s, tmp)
-	{
-		if (listed(nss, nns, s->ns))
-			continue;
-		if (nns == cap) {
-			cap = cap * 2 + 8;
-			grown = realloc(nss, cap * sizeof(*nss));
-			if (!grown)
-				break;
-			nss = grown;
-		}
-		nss[nns++] = s->ns;
 	}
+	/* Also the namespaces we have segments of but no process in that we know. */
+	grown = realloc(nss, (nns + nheld) * sizeof(*nss));
+	if (grown) {
+		nss = grown;
+		for (size_t i = 0; i < nheld; i++)
+			if (!listed(nss, nns, held[i]))
+				nss[nns++] = held[i];
+	}
+	free(held);
 	for (size_t i = 0; i < nns; i++) {
 		struct shmw_kseg *v;
 		size_t n;
@@ -596,7 +571,7 @@ void shmw_daemon_reconcile(struct shmw_daemon *d, bool startup)
 				seed_bpf_segs(d, nss[i], v, n);
 			shmw_life_reconcile(&d->life, nss[i], v, n, startup, now);
 			free(v);
-		} else if (ret == -ENOENT && !ns_has_holders(&d->state, nss[i])) {
+		} else if (ret == -ENOENT && !shmw_state_ns_held(&d->state, nss[i])) {
 			/* No process in that namespace (the finder looked) and nothing holding its
 			 * segments from elsewhere: nothing keeps it, and the kernel has freed it
 			 * with its segments (an nsfs bind mount could keep it, unreachable:
@@ -612,15 +587,17 @@ void shmw_daemon_reconcile(struct shmw_daemon *d, bool startup)
  * each on every tick. */
 static void refresh_dest(struct shmw_daemon *d, uint64_t now)
 {
-	struct shmw_lseg *s, *tmp;
+	size_t n = shmw_life_marked(&d->life, NULL, 0);
+	struct shmw_lseg_id *ids;
 	struct shmw_kseg k;
 
-	HASH_ITER(hh, d->life.segs, s, tmp)
-	{
-		if (s->dest)
-			shmw_life_update(&d->life, s->ns, s->shmid,
-					 kernel_view(s->ns, (uint32_t)s->shmid, &k), now);
-	}
+	if (!n || !(ids = malloc(n * sizeof(*ids))))
+		return;
+	n = shmw_life_marked(&d->life, ids, n);
+	for (size_t i = 0; i < n; i++)
+		shmw_life_update(&d->life, ids[i].ns, ids[i].shmid,
+				 kernel_view(ids[i].ns, (uint32_t)ids[i].shmid, &k), now);
+	free(ids);
 }
 
 /* A pass that repairs everything: walk, then sync, publishing what differed as `resync`. */
@@ -736,38 +713,21 @@ char *shmw_daemon_metrics(struct shmw_daemon *d)
 {
 	struct shmw_metrics m = {0};
 	uint64_t st[SHMW_STAT_MAX] = {0}, now = shmw_now_real();
-	const struct shmw_lseg *s, *tmp;
-	const struct shmw_sharerst *sh, *shtmp;
+	struct shmw_life_totals lt;
 
 	shmw_daemon_drain(d);
 	shmw_bpf_stats(&d->bpf, st);
-	HASH_ITER(hh, d->life.segs, s, tmp)
-	{
-		int status = s->dest ? SHMW_MS_DEST : SHMW_MS_ACTIVE;
-
-		m.segments[status]++;
-		m.segment_bytes[status] += s->size;
-		if (s->lingering) {
-			double age = now > s->dest_since
-					 ? (double)(now - s->dest_since) / SHMW_NS_PER_SEC
-					 : 0;
-
-			m.lingering++;
-			if (age > m.lingering_oldest_s)
-				m.lingering_oldest_s = age;
-		}
-		if (s->orphan_reported && !s->dest)
-			m.orphans++;
-	}
+	shmw_life_totals(&d->life, &lt);
+	m.segments[SHMW_MS_ACTIVE] = lt.segments[0];
+	m.segments[SHMW_MS_DEST] = lt.segments[1];
+	m.segment_bytes[SHMW_MS_ACTIVE] = lt.bytes[0];
+	m.segment_bytes[SHMW_MS_DEST] = lt.bytes[1];
+	m.lingering = lt.lingering;
+	if (lt.lingering && now > lt.lingering_since)
+		m.lingering_oldest_s = (double)(now - lt.lingering_since) / SHMW_NS_PER_SEC;
+	m.orphans = lt.orphans;
 	m.attachments = d->state.nholdings;
-	m.holder_processes = shmw_state_nmms(&d->state);
-	HASH_ITER(hh, d->state.sharers, sh, shtmp)
-	{
-		struct shmw_mmst *mm = NULL;
-
-		HASH_FIND(hh, d->state.mms, &sh->mm, sizeof(sh->mm), mm);
-		m.holder_processes += mm != NULL;
-	}
+	m.holder_processes = shmw_state_nholders(&d->state);
 	m.map_entries[SHMW_MM_MMS] = map_count(shmw_bpf_mms_fd(&d->bpf), 8);
 	m.map_max_entries[SHMW_MM_MMS] = d->opts.max_mms;
 	m.map_entries[SHMW_MM_HOLDS] =

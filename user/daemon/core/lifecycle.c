@@ -365,3 +365,59 @@ void shmw_life_clear(struct shmw_life *l)
 		free(s);
 	}
 }
+
+size_t shmw_life_marked(const struct shmw_life *l, struct shmw_lseg_id *out, size_t max)
+{
+	const struct shmw_lseg *s, *tmp;
+	size_t n = 0;
+
+	HASH_ITER(hh, l->segs, s, tmp)
+	{
+		if (!s->dest)
+			continue;
+		if (n < max)
+			out[n] = (struct shmw_lseg_id){s->ns, s->shmid};
+		n++;
+	}
+	return n;
+}
+
+size_t shmw_life_namespaces(const struct shmw_life *l, uint32_t **out)
+{
+	const struct shmw_lseg *s, *tmp;
+	size_t n = 0;
+
+	*out = malloc((HASH_COUNT(l->segs) + 1) * sizeof(**out));
+	if (!*out)
+		return 0;
+	/* Namespaces are few: a linear look for each segment. */
+	HASH_ITER(hh, l->segs, s, tmp)
+	{
+		size_t i;
+
+		for (i = 0; i < n && (*out)[i] != s->ns; i++)
+			;
+		if (i == n)
+			(*out)[n++] = s->ns;
+	}
+	return n;
+}
+
+void shmw_life_totals(const struct shmw_life *l, struct shmw_life_totals *t)
+{
+	const struct shmw_lseg *s, *tmp;
+
+	memset(t, 0, sizeof(*t));
+	HASH_ITER(hh, l->segs, s, tmp)
+	{
+		t->segments[s->dest]++;
+		t->bytes[s->dest] += s->size;
+		if (s->lingering) {
+			t->lingering++;
+			if (t->lingering == 1 || s->dest_since < t->lingering_since)
+				t->lingering_since = s->dest_since;
+		}
+		if (s->orphan_reported && !s->dest)
+			t->orphans++;
+	}
+}

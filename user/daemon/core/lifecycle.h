@@ -133,4 +133,26 @@ void shmw_life_tick(struct shmw_life *l, uint64_t now);
 /* Lingering and orphaned segments, for the `lingering` and `orphans` answers. */
 size_t shmw_life_lingering(const struct shmw_life *l, const struct shmw_lseg **out, size_t max);
 size_t shmw_life_orphans(const struct shmw_life *l, const struct shmw_lseg **out, size_t max);
+
+/* A segment by its kernel ids. */
+struct shmw_lseg_id {
+	uint32_t ns;
+	int32_t shmid;
+};
+/* Segments marked for destruction (few, and what the linger alert is about); returns the count
+ * (fills up to max). */
+size_t shmw_life_marked(const struct shmw_life *l, struct shmw_lseg_id *out, size_t max);
+/* The namespaces of the segments known, each once, in a malloc'd array (NULL without
+ * memory); returns the count. */
+size_t shmw_life_namespaces(const struct shmw_life *l, uint32_t **out);
+
+/* What the metrics show of the segments known now. */
+struct shmw_life_totals {
+	uint64_t segments[2];	  /* by status: [0] active, [1] marked for destruction */
+	uint64_t bytes[2];	  /* their sizes */
+	uint64_t lingering;	  /* a linger alert is active */
+	uint64_t lingering_since; /* realtime ns the oldest of those was marked */
+	uint64_t orphans;	  /* reported as orphans, not marked */
+};
+void shmw_life_totals(const struct shmw_life *l, struct shmw_life_totals *t);
 #endif

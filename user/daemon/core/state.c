@@ -565,6 +565,40 @@ size_t shmw_state_sharers_of(const struct shmw_state *st, uint64_t mm,
 	return n;
 }
 
+const struct shmw_mmst *shmw_state_mm(const struct shmw_state *st, uint64_t mm)
+{
+	return mm_find(st, mm);
+}
+
+const struct shmw_sharerst *shmw_state_sharer(const struct shmw_state *st, uint32_t tgid)
+{
+	return sharer_find(st, tgid);
+}
+
+bool shmw_state_ns_held(const struct shmw_state *st, uint32_t ns)
+{
+	const struct shmw_seg *seg, *tmp;
+
+	HASH_ITER(hh, st->segs, seg, tmp)
+	{
+		if (seg->ns == ns)
+			return true;
+	}
+	return false;
+}
+
+size_t shmw_state_nholders(const struct shmw_state *st)
+{
+	const struct shmw_sharerst *sh, *tmp;
+	size_t n = HASH_CNT(hh, st->mms);
+
+	HASH_ITER(hh, st->sharers, sh, tmp)
+	{
+		n += mm_find(st, sh->mm) != NULL;
+	}
+	return n;
+}
+
 size_t shmw_state_nmms(const struct shmw_state *st)
 {
 	return HASH_CNT(hh, st->mms);

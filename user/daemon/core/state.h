@@ -151,6 +151,14 @@ const struct shmw_mm_seg *shmw_mm_seg_of(const struct shmw_mmst *mm, uint32_t ns
 /* Sharers of an mm, through cb; returns how many. */
 size_t shmw_state_sharers_of(const struct shmw_state *st, uint64_t mm,
 			     void (*cb)(void *ctx, const struct shmw_sharerst *sh), void *ctx);
+/* The state's entry for an address space, or NULL when it holds nothing. */
+const struct shmw_mmst *shmw_state_mm(const struct shmw_state *st, uint64_t mm);
+/* A process using an mm it did not create, or NULL. */
+const struct shmw_sharerst *shmw_state_sharer(const struct shmw_state *st, uint32_t tgid);
+/* Whether some mm holds a segment of namespace ns. */
+bool shmw_state_ns_held(const struct shmw_state *st, uint32_t ns);
+/* Processes holding at least one segment: owners of the mms, and their sharers. */
+size_t shmw_state_nholders(const struct shmw_state *st);
 size_t shmw_state_nmms(const struct shmw_state *st);
 size_t shmw_state_nsegs(const struct shmw_state *st);
 
