@@ -222,6 +222,73 @@ static void renamed(struct shmw_daemon *d, const struct shmw_event *ev)
 	}
 }
 
+/* Publishes a holder change applied to the state (from an event or a walk) and what it means
+ * for the segment's lifecycle. */
+static void report_change(struct shmw_daemon *d, const struct shmw_event *ev, enum shmw_change chg)
+{
+	if (chg == SHMW_CHG_ATTACH || chg == SHMW_CHG_DETACH || chg == SHMW_CHG_VMAS) {
+		struct shmw_event as = *ev;
+
+		/* The line says what changed in our state, which after lost events may differ
+		 * from what the kernel saw: a split (vmas) of a holding whose attach was lost
+		 * is, here, the attach. The log replays to the same holders only this way. */
+		as.type = chg == SHMW_CHG_ATTACH   ? SHMW_EV_ATTACH
+			  : chg == SHMW_CHG_DETACH ? SHMW_EV_DETACH
+						   : SHMW_EV_VMAS;
+		publish_event(d, &as);
+	} else {
+		publish_event(d, ev);
+	}
+	if (chg == SHMW_CHG_DETACH)
+		lifecycle_event(d, ev);
+	else if (chg == SHMW_CHG_ATTACH)
+		shmw_life_held(&d->life, ev->ns, (int32_t)ev->shmid, ev->nvma);
+}
+
+struct rescan_ctx {
+	struct shmw_daemon *d;
+	const struct shmw_event *req;
+};
+
+/* A difference a walk on request found: reported with the cause and version of the request. */
+static void on_rescan_change(void *p, enum shmw_change chg, const struct shmw_mmst *mm,
+			     const struct shmw_mm_seg *seg, uint32_t sharer)
+{
+	struct rescan_ctx *c = p;
+	struct shmw_event ev;
+
+	shmw_event_from_change(&ev, chg, mm, seg, sharer, c->req->cause, c->req->ts);
+	if (!ev.actor)
+		ev.actor = c->req->actor;
+	ev.version = c->req->version;
+	report_change(c->d, &ev, chg);
+}
+
+/* The BPF side could not count a change itself (rescan.h): the mm is walked, and what the walk
+ * found is applied to the state. */
+static void rescan(struct shmw_daemon *d, const struct shmw_event *ev)
+{
+	const struct shmw_mmst *m = shmw_state_mm(&d->state, ev->mm);
+	struct rescan_ctx c = {.d = d, .req = ev};
+	struct shmw_rescan r;
+
+	/* A walk installed after this request was made has seen its change: the state is
+	 * synced to it already (a burst of calls costs one walk). */
+	if (m && m->version > ev->version)
+		return;
+	shmw_rescan(&d->bpf, ev, &r);
+	d->rescans += r.walked;
+	if (r.again) {
+		log_info("pid %u (%.16s): kept changing while walked; walking it again later",
+			 ev->pid, ev->comm);
+		shmw_daemon_queue_walk(d, r.again);
+	}
+	if (r.apply)
+		shmw_state_sync_mm(&d->state, ev->mm, r.rec, ev->cause, ev->ts, on_rescan_change,
+				   &c);
+	shmw_rescan_free(&r);
+}
+
 /* Why the BPF side could not keep an address space's counts (shmw_event.aux of an overflow
  * record: the counter it bumped). */
 static const char *incomplete_why(uint32_t stat)
@@ -253,7 +320,7 @@ static void on_event(struct shmw_daemon *d, const struct shmw_event *ev)
 		lifecycle_event(d, ev);
 		return;
 	case SHMW_EV_RESCAN:
-		shmw_rescan(d, ev);
+		rescan(d, ev);
 		return;
 	case SHMW_EV_OVERFLOW:
 		/* The mm holds more than BPF could count, or we never saw it gain a VMA. */
@@ -284,28 +351,7 @@ static void on_event(struct shmw_daemon *d, const struct shmw_event *ev)
 	}
 	chg = shmw_state_apply(&d->state, ev);
 	if (chg != SHMW_CHG_NONE)
-		shmw_daemon_report(d, ev, chg);
-}
-
-void shmw_daemon_report(struct shmw_daemon *d, const struct shmw_event *ev, enum shmw_change chg)
-{
-	if (chg == SHMW_CHG_ATTACH || chg == SHMW_CHG_DETACH || chg == SHMW_CHG_VMAS) {
-		struct shmw_event as = *ev;
-
-		/* The line says what changed in our state, which after lost events may differ
-		 * from what the kernel saw: a split (vmas) of a holding whose attach was lost
-		 * is, here, the attach. The log replays to the same holders only this way. */
-		as.type = chg == SHMW_CHG_ATTACH   ? SHMW_EV_ATTACH
-			  : chg == SHMW_CHG_DETACH ? SHMW_EV_DETACH
-						   : SHMW_EV_VMAS;
-		publish_event(d, &as);
-	} else {
-		publish_event(d, ev);
-	}
-	if (chg == SHMW_CHG_DETACH)
-		lifecycle_event(d, ev);
-	else if (chg == SHMW_CHG_ATTACH)
-		shmw_life_held(&d->life, ev->ns, (int32_t)ev->shmid, ev->nvma);
+		report_change(d, ev, chg);
 }
 
 int shmw_daemon_on_sample(void *ctx, void *data, size_t size)

@@ -52,8 +52,6 @@ struct shmw_daemon {
 
 /* Ring-buffer callback. */
 int shmw_daemon_on_sample(void *ctx, void *data, size_t size);
-/* Publishes a holder change applied to the state (from an event or a walk). */
-void shmw_daemon_report(struct shmw_daemon *d, const struct shmw_event *ev, enum shmw_change chg);
 /* Has the periodic pass walk this process again. */
 void shmw_daemon_queue_walk(struct shmw_daemon *d, uint32_t pid);
 /* Drains the ring buffer now (before answering a query, so answers include every event). */
