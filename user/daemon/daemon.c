@@ -13,7 +13,6 @@
 #include "alerts.h"
 #include "daemon.h"
 #include "eventlog.h"
-#include "evline.h"
 #include "log.h"
 #include "metrics.h"
 #include "replay.h"
@@ -30,71 +29,9 @@
 #define LOG_BATCH    (64 * 1024)
 #define RECONCILE_NS (2 * SHMW_NS_PER_SEC) /* how often the kernel's segment tables are read */
 
-static void recent_push(struct shmw_recent *r, const char *line, uint32_t audience)
-{
-	char *copy;
-
-	if (!r->cap)
-		return;
-	copy = strdup(line);
-	if (!copy)
-		return;
-	if (r->count == r->cap) {
-		free(r->lines[r->head]);
-		r->lines[r->head] = copy;
-		r->audience[r->head] = audience;
-		r->head = (r->head + 1) % r->cap;
-	} else {
-		r->lines[(r->head + r->count) % r->cap] = copy;
-		r->audience[(r->head + r->count) % r->cap] = audience;
-		r->count++;
-	}
-}
-
-_Static_assert(SHMW_ME_NEVENTS <= 16, "ev_counts is big enough");
-
-void shmw_daemon_publish(struct shmw_daemon *d, const char *event, const char *line,
-			 uint32_t audience)
-{
-	int idx = shmw_metrics_event_index(event);
-	size_t len = strlen(line);
-	char stack[SHMW_EVLINE_MAX + 1], *nl;
-
-	if (idx >= 0)
-		d->ev_counts[idx]++;
-	d->logged++;
-	shmw_eventlog_write(d->log, line, len);
-	recent_push(&d->recent, line, audience);
-	if (!d->server)
-		return;
-	nl = len < sizeof(stack) ? stack : malloc(len + 1);
-	if (!nl)
-		return;
-	memcpy(nl, line, len);
-	nl[len] = '\n';
-	shmw_server_broadcast(d->server, nl, len + 1, audience);
-	if (nl != stack)
-		free(nl);
-}
-
 static void publish_event(struct shmw_daemon *d, const struct shmw_event *ev)
 {
-	/* What a resync found is counted as such, not as live attaches and detaches. */
-	const char *name = ev->cause == SHMW_CAUSE_RESYNC ? "resync" : shmw_event_name(ev->type);
-	char line[SHMW_EVLINE_MAX];
-	json_object *o;
-
-	/* The hot path: no json-c object per event (evline.h). */
-	if (shmw_evline_format(line, sizeof(line), ev)) {
-		shmw_daemon_publish(d, name, line, ev->uid);
-		return;
-	}
-	o = shmw_report_event(ev);
-	shmw_daemon_publish(d, name,
-			    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								  JSON_C_TO_STRING_NOSLASHESCAPE),
-			    ev->uid);
-	json_object_put(o);
+	shmw_publish_event(&d->pub, ev);
 }
 
 void shmw_daemon_queue_walk(struct shmw_daemon *d, uint32_t pid)
@@ -155,6 +92,17 @@ static const char *destroy_cause(const struct shmw_event *ev)
 	if (ev->cause == SHMW_CAUSE_SHMCTL)
 		return "rmid"; /* IPC_RMID of a segment nothing mapped */
 	return NULL;	       /* the detach's own cause: shmdt, exit, exec, munmap, ... */
+}
+
+void shmw_daemon_on_life(void *ctx, enum shmw_life_event ev, const struct shmw_lseg *s,
+			 const struct shmw_life_info *info)
+{
+	struct shmw_daemon *d = ctx;
+	struct shmw_alert a;
+
+	shmw_alert_format(&a, &d->state, ev, s, info);
+	shmw_publish_alert(&d->pub, &a);
+	shmw_alert_free(&a);
 }
 
 /* The lifecycle records (create, rmid, destroy) and the last release of a segment. */
@@ -381,7 +329,7 @@ void shmw_daemon_drain(struct shmw_daemon *d)
 	n = ring_buffer__consume(d->bpf.rb);
 	if (n < 0 && n != -EAGAIN)
 		log_warn("ring buffer: %s", strerror(-n));
-	shmw_eventlog_flush(d->log);
+	shmw_eventlog_flush(d->pub.log);
 }
 
 struct sync_ctx {
@@ -539,7 +487,7 @@ int shmw_daemon_seed(struct shmw_daemon *d)
 
 	/* Every path that publishes from here on flushes when it is done (drain, tick, verify,
 	 * this seed): a write per line was most of a busy daemon's time. */
-	shmw_eventlog_buffer(d->log, LOG_BATCH);
+	shmw_eventlog_buffer(d->pub.log, LOG_BATCH);
 	shmw_ns_set_finder(find_in_ns, d);
 	d->life.comm_of = comm_of;
 	shmw_bpf_set_realtime_offset(&d->bpf, shmw_realtime_offset());
@@ -575,7 +523,7 @@ int shmw_daemon_seed(struct shmw_daemon *d)
 		return ret;
 	seed_phase(d, "state read from the maps");
 	shmw_bpf_stats(&d->bpf, d->bpf_stats);
-	shmw_eventlog_flush(d->log);
+	shmw_eventlog_flush(d->pub.log);
 	return 0;
 }
 
@@ -690,8 +638,8 @@ static void tick(struct shmw_daemon *d)
 		refresh_dest(d, real);
 	}
 	shmw_life_tick(&d->life, real);
-	if (d->hooks)
-		shmw_hooks_reap(d->hooks); /* enforces their timeouts */
+	if (d->pub.hooks)
+		shmw_hooks_reap(d->pub.hooks); /* enforces their timeouts */
 	if (d->opts.verify_interval &&
 	    mono - d->last_verify >= (uint64_t)d->opts.verify_interval * SHMW_NS_PER_SEC) {
 		d->last_verify = mono;
@@ -735,7 +683,7 @@ void shmw_daemon_tick(struct shmw_daemon *d)
 {
 	tick(d);
 	/* Lifecycle alerts and resync lines, and a bound on how long any line waits. */
-	shmw_eventlog_flush(d->log);
+	shmw_eventlog_flush(d->pub.log);
 }
 
 /* Entries of a map, by walking its keys (metrics only: a few ms at 10k entries). */
@@ -784,31 +732,31 @@ char *shmw_daemon_metrics(struct shmw_daemon *d)
 	m.map_max_entries[SHMW_MM_SEGS] = d->opts.max_segs;
 	m.map_entries[SHMW_MM_SHARERS] = map_count(shmw_bpf_sharers_fd(&d->bpf), 4);
 	m.map_max_entries[SHMW_MM_SHARERS] = d->opts.max_sharers;
-	m.clients = d->server ? shmw_server_nclients(d->server) : 0;
+	m.clients = d->pub.server ? shmw_server_nclients(d->pub.server) : 0;
 	{
 		struct shmw_server_stats ss;
 
-		shmw_server_stats(d->server, &ss);
+		shmw_server_stats(d->pub.server, &ss);
 		m.clients_dropped[SHMW_MD_REFUSED] = ss.refused;
 		m.clients_dropped[SHMW_MD_TIMEOUT] = ss.timed_out;
 		m.clients_dropped[SHMW_MD_BEHIND] = ss.behind;
 		m.client_unsent_bytes[SHMW_MC_ADMIN] = ss.unsent_admin;
 		m.client_unsent_bytes[SHMW_MC_USER] = ss.unsent_users;
 	}
-	memcpy(m.events, d->ev_counts, sizeof(m.events));
+	memcpy(m.events, d->pub.counts, sizeof(m.events));
 	m.events_lost = st[SHMW_STAT_LOST];
 	m.resyncs = d->resyncs;
 	m.rescans = d->rescans;
 	m.map_full = st[SHMW_STAT_MAP_FULL];
 	m.mm_incomplete = st[SHMW_STAT_OVERFLOW] + st[SHMW_STAT_BUSY];
 	m.namespaces = 1 + shmw_ns_count();
-	m.alerts[SHMW_MA_LINGER] = d->ev_counts[SHMW_ME_LINGER];
-	m.alerts[SHMW_MA_LINGER_END] = d->ev_counts[SHMW_ME_LINGER_END];
-	m.alerts[SHMW_MA_ORPHAN] = d->ev_counts[SHMW_ME_ORPHAN];
-	if (d->hooks)
-		shmw_hooks_stats(d->hooks, &m.hooks);
-	m.log_errors = shmw_eventlog_errors(d->log);
-	m.log_cuts = shmw_eventlog_cuts(d->log);
+	m.alerts[SHMW_MA_LINGER] = d->pub.counts[SHMW_ME_LINGER];
+	m.alerts[SHMW_MA_LINGER_END] = d->pub.counts[SHMW_ME_LINGER_END];
+	m.alerts[SHMW_MA_ORPHAN] = d->pub.counts[SHMW_ME_ORPHAN];
+	if (d->pub.hooks)
+		shmw_hooks_stats(d->pub.hooks, &m.hooks);
+	m.log_errors = shmw_eventlog_errors(d->pub.log);
+	m.log_cuts = shmw_eventlog_cuts(d->pub.log);
 	m.start_time_s = (double)d->started_real / SHMW_NS_PER_SEC;
 	m.version = SHMW_VERSION;
 	m.mode = d->bpf.mode;
@@ -887,7 +835,7 @@ json_object *shmw_daemon_verify(struct shmw_daemon *d)
 		shmw_daemon_drain(d);
 	}
 	nattch_mismatches(d, diffs);
-	shmw_eventlog_flush(d->log); /* the repairs are in the log before the answer */
+	shmw_eventlog_flush(d->pub.log); /* the repairs are in the log before the answer */
 	n = json_object_array_length(diffs);
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "exact", json_object_new_boolean(n == 0));

@@ -8,42 +8,27 @@
 #include "daemon_opts.h"
 #include "lifecycle.h"
 #include "loader.h"
+#include "publish.h"
 #include "state.h"
-
-struct shmw_eventlog;
-struct shmw_server;
-struct shmw_hooks;
-
-/* Recent event lines, for `shmwatch events -n N`. */
-struct shmw_recent {
-	char **lines;
-	uint32_t *audience; /* per line: the uid it concerns (SHMW_AUDIENCE_ADMIN: admins only) */
-	uint32_t cap, head, count;
-};
 
 struct shmw_daemon {
 	struct shmw_daemon_opts opts;
 	struct shmw_bpf bpf;
 	struct shmw_state state;
 	struct shmw_life life;
-	struct shmw_hooks *hooks; /* --alert-exec, or NULL */
-	struct shmw_eventlog *log;
-	struct shmw_server *server;
-	struct shmw_recent recent;
-	uint64_t started_real;	/* CLOCK_REALTIME ns */
-	uint64_t started_mono;	/* CLOCK_MONOTONIC ns */
-	uint64_t events;	/* ring-buffer records read */
-	uint32_t drain_budget;	/* records one drain may take before the loop serves others */
-	uint64_t logged;	/* event lines produced */
-	uint64_t resyncs;	/* passes that found and repaired differences */
-	uint64_t resync_passes; /* every walk-and-compare pass, verify included */
-	uint64_t rescans;	/* walks of one mm asked for by BPF (SHMW_EV_RESCAN) */
-	uint64_t seed_pending;	/* address spaces not yet walked exactly */
-	uint64_t bpf_stats[8];	/* last seen, to notice new losses */
-	bool resync_full;	/* pending: walk everything again */
-	uint32_t *resync_pids;	/* pending: walk these processes again */
+	struct shmw_publisher pub; /* event log, recent lines, followers, journal, hooks */
+	uint64_t started_real;	   /* CLOCK_REALTIME ns */
+	uint64_t started_mono;	   /* CLOCK_MONOTONIC ns */
+	uint64_t events;	   /* ring-buffer records read */
+	uint32_t drain_budget;	   /* records one drain may take before the loop serves others */
+	uint64_t resyncs;	   /* passes that found and repaired differences */
+	uint64_t resync_passes;	   /* every walk-and-compare pass, verify included */
+	uint64_t rescans;	   /* walks of one mm asked for by BPF (SHMW_EV_RESCAN) */
+	uint64_t seed_pending;	   /* address spaces not yet walked exactly */
+	uint64_t bpf_stats[8];	   /* last seen, to notice new losses */
+	bool resync_full;	   /* pending: walk everything again */
+	uint32_t *resync_pids;	   /* pending: walk these processes again */
 	size_t nresync_pids, cap_resync_pids;
-	uint64_t ev_counts[16];	 /* published events by type (enum shmw_metrics_event) */
 	uint64_t last_reconcile; /* CLOCK_MONOTONIC ns of the last kernel-table pass */
 	uint64_t last_metrics;
 	uint64_t last_verify;
@@ -62,11 +47,9 @@ int shmw_daemon_seed(struct shmw_daemon *d);
 void shmw_daemon_tick(struct shmw_daemon *d);
 /* Reads every known namespace's segment table into the lifecycle registry. */
 void shmw_daemon_reconcile(struct shmw_daemon *d, bool startup);
-/* Publishes one event line: log file, recent ring, followers; counts it under `event`.
- * audience: the uid whose process or segment it concerns (non-admin clients see only their
- * own), or SHMW_AUDIENCE_ADMIN. */
-void shmw_daemon_publish(struct shmw_daemon *d, const char *event, const char *line,
-			 uint32_t audience);
+/* Lifecycle callback (shmw_life_cb): each event and alert formatted, then published. */
+void shmw_daemon_on_life(void *ctx, enum shmw_life_event ev, const struct shmw_lseg *s,
+			 const struct shmw_life_info *info);
 /* Compares the state with a fresh walk of every task and the kernel's nattch, repairs what
  * the walk shows, and answers {"ok","exact","differences":[...]}. */
 json_object *shmw_daemon_verify(struct shmw_daemon *d);

@@ -355,7 +355,7 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 	json_object_object_add(o, "uptime_s",
 			       u64((shmw_mono_ns() - d->started_mono) / SHMW_NS_PER_SEC));
 	json_object_object_add(o, "events", u64(d->events));
-	json_object_object_add(o, "events_logged", u64(d->logged));
+	json_object_object_add(o, "events_logged", u64(d->pub.lines));
 	json_object_object_add(o, "events_lost", u64(st[SHMW_STAT_LOST]));
 	json_object_object_add(o, "map_full", u64(st[SHMW_STAT_MAP_FULL]));
 	json_object_object_add(o, "overflows", u64(st[SHMW_STAT_OVERFLOW]));
@@ -366,18 +366,18 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 	json_object_object_add(o, "holders", u64(d->state.nholdings));
 	json_object_object_add(o, "mms", u64(shmw_state_nmms(&d->state)));
 	json_object_object_add(o, "segments", u64(shmw_state_nsegs(&d->state)));
-	json_object_object_add(o, "clients", u64(shmw_server_nclients(d->server)));
-	json_object_object_add(o, "clients_dropped", u64(shmw_server_dropped(d->server)));
+	json_object_object_add(o, "clients", u64(shmw_server_nclients(d->pub.server)));
+	json_object_object_add(o, "clients_dropped", u64(shmw_server_dropped(d->pub.server)));
 	{
 		struct shmw_server_stats ss;
 
-		shmw_server_stats(d->server, &ss);
+		shmw_server_stats(d->pub.server, &ss);
 		json_object_object_add(o, "clients_refused", u64(ss.refused));
 		json_object_object_add(o, "clients_timed_out", u64(ss.timed_out));
 	}
 	json_object_object_add(o, "log_file", json_object_new_string(d->opts.log_path));
-	json_object_object_add(o, "log_errors", u64(shmw_eventlog_errors(d->log)));
-	json_object_object_add(o, "log_lines_cut", u64(shmw_eventlog_cuts(d->log)));
+	json_object_object_add(o, "log_errors", u64(shmw_eventlog_errors(d->pub.log)));
+	json_object_object_add(o, "log_lines_cut", u64(shmw_eventlog_cuts(d->pub.log)));
 	json_object_object_add(o, "socket", json_object_new_string(d->opts.socket_path));
 	send_json(c, o);
 }
@@ -385,7 +385,7 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 static void do_events(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
 {
 	static const char head[] = "{\"ok\":true,\"events\":[", tail[] = "]}\n";
-	struct shmw_recent *rc = &d->recent;
+	struct shmw_recent *rc = &d->pub.recent;
 	bool all = shmw_conn_privileged(c);
 	uint32_t uid = shmw_conn_uid(c), n = 0, first = rc->count;
 	size_t len = sizeof(head) - 1 + sizeof(tail);
@@ -454,7 +454,7 @@ static void do_alerts(struct shmw_daemon *d, struct shmw_conn *c, bool lingering
 	o = json_object_new_object();
 	arr = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
-		json_object *e = lingering ? shmw_alerts_linger_json(d, v[i], now)
+		json_object *e = lingering ? shmw_alerts_linger_json(&d->state, v[i], now)
 					   : shmw_alerts_orphan_json(v[i], now);
 
 		filter_holders(c, e);

@@ -17,7 +17,6 @@
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 #include "alert_exec.h"
-#include "alerts.h"
 #include "daemon.h"
 #include "eventlog.h"
 #include "log.h"
@@ -48,13 +47,13 @@ static void on_signal(struct shmw_watch *w, uint32_t events)
 
 	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD) {
-			if (d->hooks)
-				shmw_hooks_reap(d->hooks);
+			if (d->pub.hooks)
+				shmw_hooks_reap(d->pub.hooks);
 			continue;
 		}
 		if (si.ssi_signo == SIGHUP) {
 			log_info("SIGHUP: reopening the event log");
-			shmw_eventlog_reopen(d->log);
+			shmw_eventlog_reopen(d->pub.log);
 			continue;
 		}
 		log_info("%s: shutting down", strsignal((int)si.ssi_signo));
@@ -142,21 +141,18 @@ int main(int argc, char **argv)
 		    .orphan_after = (uint64_t)d.opts.orphan_after * SHMW_NS_PER_SEC,
 		};
 
-		shmw_life_init(&d.life, &lo, shmw_alerts_on_life, &d);
+		shmw_life_init(&d.life, &lo, shmw_daemon_on_life, &d);
 	}
 	if (d.opts.alert_exec) {
-		d.hooks =
+		d.pub.hooks =
 		    shmw_hooks_new(d.opts.alert_exec, d.opts.alert_timeout, 8, d.opts.alert_queue);
-		if (!d.hooks) {
+		if (!d.pub.hooks) {
 			log_err("--alert-exec: %s", strerror(errno));
 			return 1;
 		}
 	}
-	if (d.opts.recent) {
-		d.recent.lines = calloc(d.opts.recent, sizeof(char *));
-		d.recent.audience = calloc(d.opts.recent, sizeof(uint32_t));
-		d.recent.cap = d.recent.lines && d.recent.audience ? d.opts.recent : 0;
-	}
+	d.pub.alert_queue = d.opts.alert_queue;
+	shmw_publish_init(&d.pub, d.opts.recent); /* without memory: no recent lines */
 	if (geteuid() != 0)
 		log_warn("not running as root: loading BPF will most likely fail");
 	if (shmw_loop_init()) {
@@ -174,10 +170,10 @@ int main(int argc, char **argv)
 		    .make_dir = !strcmp(d.opts.socket_path, SHMW_DEFAULT_SOCKET),
 		};
 
-		d.server = shmw_server_open(d.opts.socket_path, &so, shmw_requests_handle, &d, err,
-					    sizeof(err));
+		d.pub.server = shmw_server_open(d.opts.socket_path, &so, shmw_requests_handle, &d,
+						err, sizeof(err));
 	}
-	if (!d.server) {
+	if (!d.pub.server) {
 		log_err("%s", err);
 		goto out;
 	}
@@ -188,13 +184,13 @@ int main(int argc, char **argv)
 			log_err("--admin-group: no group '%s'", d.opts.admin_group);
 			goto out;
 		}
-		shmw_server_set_admin_group(d.server, g->gr_gid);
+		shmw_server_set_admin_group(d.pub.server, g->gr_gid);
 	}
 	/* Only the default directory is made: a mistyped --log-file fails, naming it. */
-	d.log = shmw_eventlog_open(
+	d.pub.log = shmw_eventlog_open(
 	    d.opts.log_path, d.opts.log_max_bytes, d.opts.log_keep,
 	    strcmp(d.opts.log_path, SHMW_DEFAULT_LOG) ? 0 : SHMW_EVENTLOG_MKDIR, err, sizeof(err));
-	if (!d.log) {
+	if (!d.pub.log) {
 		log_err("event log: %s", err);
 		goto out;
 	}
@@ -252,8 +248,8 @@ int main(int argc, char **argv)
 		if (d.events != seen)
 			last_read = now;
 		followup = now - last_read < FOLLOWUP_MS * SHMW_NS_PER_MS;
-		shmw_server_reap(d.server);
-		shmw_server_tick(d.server); /* idle and stalled clients */
+		shmw_server_reap(d.pub.server);
+		shmw_server_tick(d.pub.server); /* idle and stalled clients */
 		if (ret) {
 			log_err("event loop: %s", strerror(-ret));
 			goto out;
@@ -262,19 +258,16 @@ int main(int argc, char **argv)
 	status = 0;
 out:
 	sd_notify(0, "STOPPING=1");
-	shmw_server_close(d.server);
+	shmw_server_close(d.pub.server);
 	if (d.bpf.skel)
 		shmw_bpf_stop(&d.bpf);
-	if (d.log)
-		shmw_eventlog_close(d.log);
+	if (d.pub.log)
+		shmw_eventlog_close(d.pub.log);
 	shmw_state_clear(&d.state);
 	shmw_life_clear(&d.life);
-	if (d.hooks)
-		shmw_hooks_free(d.hooks);
-	for (uint32_t i = 0; i < d.recent.count; i++)
-		free(d.recent.lines[(d.recent.head + i) % d.recent.cap]);
-	free(d.recent.lines);
-	free(d.recent.audience);
+	if (d.pub.hooks)
+		shmw_hooks_free(d.pub.hooks);
+	shmw_publish_fini(&d.pub);
 	free(d.resync_pids);
 	if (sig.fd >= 0)
 		close(sig.fd);

@@ -1,16 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Lifecycle events to their channels (see alerts.h). */
-#include <errno.h>
+/* Lifecycle events and alerts, formatted for their channels (see alerts.h). */
 #include <stdio.h>
 #include <string.h>
-#include "alert_exec.h"
+#include <syslog.h>
 #include "alerts.h"
-#include "daemon.h"
 #include "jsonproto.h"
-#include "log.h"
 #include "procinfo.h"
 #include "report.h"
-#include "server.h"
 #include "timefmt.h"
 
 static const char *const life_names[] = {
@@ -76,9 +72,9 @@ static json_object *base(const char *event, const struct shmw_lseg *s, uint64_t 
 
 /* Holders named from live state (with cgroup and container), plus what an admin needs to act
  * on each. */
-static json_object *holders_json(struct shmw_daemon *d, const struct shmw_lseg *s)
+static json_object *holders_json(const struct shmw_state *st, const struct shmw_lseg *s)
 {
-	json_object *who = shmw_report_who(&d->state, s->ns, s->shmid, NULL);
+	json_object *who = shmw_report_who(st, s->ns, s->shmid, NULL);
 	json_object *holders = NULL;
 	size_t n;
 
@@ -99,7 +95,8 @@ static json_object *holders_json(struct shmw_daemon *d, const struct shmw_lseg *
 	return holders ? holders : json_object_new_array();
 }
 
-json_object *shmw_alerts_linger_json(struct shmw_daemon *d, const struct shmw_lseg *s, uint64_t now)
+json_object *shmw_alerts_linger_json(const struct shmw_state *st, const struct shmw_lseg *s,
+				     uint64_t now)
 {
 	json_object *o = base("linger", s, now);
 
@@ -109,7 +106,7 @@ json_object *shmw_alerts_linger_json(struct shmw_daemon *d, const struct shmw_ls
 	if (s->rmid_known)
 		add_actor(o, "rmid_", &s->remover);
 	add(o, "repeat", u64(s->repeats ? s->repeats - 1 : 0)); /* the last alert sent */
-	add(o, "holders", holders_json(d, s));
+	add(o, "holders", holders_json(st, s));
 	return o;
 }
 
@@ -150,122 +147,96 @@ static void human(char *buf, size_t len, uint64_t b)
 	snprintf(buf, len, u ? "%.0f %s" : "%.0f %s", v, units[u]);
 }
 
-/* One readable line for journald/syslog, with structured fields. */
-static void journal_linger(const struct shmw_lseg *s, json_object *alert, uint64_t now)
+/* One readable line for journald/syslog, with structured fields (the holder's name and user as
+ * it chose them: the log escapes them, log.h). */
+static void journal_linger(struct shmw_alert *a, const struct shmw_lseg *s, uint64_t now)
 {
-	json_object *holders = json_object_object_get(alert, "holders");
+	json_object *holders = json_object_object_get(a->obj, "holders");
 	size_t n = holders ? json_object_array_length(holders) : 0;
-	char msg[1024], size[32], f_shmid[32], f_ns[32], f_pid[32], f_age[32];
-	char f_comm[64], f_user[300];
-	const char *fields[] = {f_shmid, f_ns, f_pid, f_age, f_comm, f_user, NULL};
 	json_object *first = n ? json_object_array_get_idx(holders, 0) : NULL;
+	char size[32], (*f)[320] = a->field_buf;
 	size_t off;
 
 	human(size, sizeof(size), s->size);
 	off =
-	    (size_t)snprintf(msg, sizeof(msg),
+	    (size_t)snprintf(a->msg, sizeof(a->msg),
 			     "shmid %d (%s) marked for removal %llu s ago is "
 			     "still held by ",
 			     s->shmid, size, (unsigned long long)secs_between(s->dest_since, now));
 	if (!n)
-		snprintf(msg + off, sizeof(msg) - off, "%lld attachment(s) of unknown processes",
-			 (long long)s->nattch);
-	for (size_t i = 0; i < n && off < sizeof(msg); i++) {
+		snprintf(a->msg + off, sizeof(a->msg) - off,
+			 "%lld attachment(s) of unknown processes", (long long)s->nattch);
+	for (size_t i = 0; i < n && off < sizeof(a->msg); i++) {
 		json_object *h = json_object_array_get_idx(holders, i);
 
-		off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%spid %s (%s, user %s)",
-					i ? ", " : "",
+		off += (size_t)snprintf(a->msg + off, sizeof(a->msg) - off,
+					"%spid %s (%s, user %s)", i ? ", " : "",
 					json_object_get_string(json_object_object_get(h, "pid")),
 					json_object_get_string(json_object_object_get(h, "comm")),
 					json_object_get_string(json_object_object_get(h, "user")));
 	}
-	snprintf(f_shmid, sizeof(f_shmid), "SHMID=%d", s->shmid);
-	snprintf(f_ns, sizeof(f_ns), "IPC_NS=%u", s->ns);
-	snprintf(f_pid, sizeof(f_pid), "HOLDER_PID=%s",
+	snprintf(f[0], 32, "SHMID=%d", s->shmid);
+	snprintf(f[1], 32, "IPC_NS=%u", s->ns);
+	snprintf(f[2], 32, "HOLDER_PID=%s",
 		 first ? json_object_get_string(json_object_object_get(first, "pid")) : "");
-	/* The holder's name and user as it chose them: the log escapes them (log.h). */
-	snprintf(f_comm, sizeof(f_comm), "HOLDER_COMM=%s",
+	snprintf(f[3], 32, "DEST_FOR_S=%llu", (unsigned long long)secs_between(s->dest_since, now));
+	snprintf(f[4], 64, "HOLDER_COMM=%s",
 		 first ? json_object_get_string(json_object_object_get(first, "comm")) : "");
-	snprintf(f_user, sizeof(f_user), "HOLDER_USER=%s",
+	snprintf(f[5], 300, "HOLDER_USER=%s",
 		 first ? json_object_get_string(json_object_object_get(first, "user")) : "");
-	snprintf(f_age, sizeof(f_age), "DEST_FOR_S=%llu",
-		 (unsigned long long)secs_between(s->dest_since, now));
-	shmw_log_fields(LOG_WARNING, msg, fields);
+	for (int i = 0; i < 6; i++)
+		a->fields[i] = f[i];
+	a->prio = LOG_WARNING;
 }
 
-static void journal_orphan(const struct shmw_lseg *s, uint64_t now)
+static void journal_orphan(struct shmw_alert *a, const struct shmw_lseg *s, uint64_t now)
 {
-	char msg[512], size[32], f_shmid[32], f_ns[32];
-	const char *fields[3] = {f_shmid, f_ns, NULL};
+	char size[32];
 
 	human(size, sizeof(size), s->size);
-	snprintf(msg, sizeof(msg),
+	snprintf(a->msg, 512,
 		 "shmid %d (%s, key 0x%08x) has had no holder for %llu s (created by pid %d, last "
 		 "used by pid %d)",
 		 s->shmid, size, s->key, (unsigned long long)secs_between(s->unheld_since, now),
 		 s->cpid, s->lpid);
-	snprintf(f_shmid, sizeof(f_shmid), "SHMID=%d", s->shmid);
-	snprintf(f_ns, sizeof(f_ns), "IPC_NS=%u", s->ns);
-	shmw_log_fields(LOG_WARNING, msg, fields);
+	snprintf(a->field_buf[0], 32, "SHMID=%d", s->shmid);
+	snprintf(a->field_buf[1], 32, "IPC_NS=%u", s->ns);
+	a->fields[0] = a->field_buf[0];
+	a->fields[1] = a->field_buf[1];
+	a->prio = LOG_WARNING;
 }
 
-/* Reports what shmw_hooks_run() did with an alert. Drops come in floods (thousands of
- * segments lingering at once): counted (shmwatch_alert_hooks_dropped_total) and logged at most
- * once a minute. One daemon, one hook runner: the limit is kept here. */
-static void hook_result(struct shmw_daemon *d, const struct shmw_lseg *s, int ret)
+/* The hook's environment: the alert is on its stdin, the essentials here. */
+static void hook_env(struct shmw_alert *a, const struct shmw_lseg *s)
 {
-	static struct shmw_log_limit drops;
-	uint64_t skipped;
+	char(*e)[64] = a->env_buf;
 
-	if (ret == -EBUSY) {
-		if (shmw_log_limited(&drops, &skipped))
-			log_warn(
-			    "--alert-exec: every hook slot is taken and the queue is full "
-			    "(--alert-queue %u): alert for shmid %d dropped (%llu more dropped "
-			    "before; counted in shmwatch_alert_hooks_dropped_total, logged at "
-			    "most once a minute)",
-			    d->opts.alert_queue, s->shmid, (unsigned long long)skipped);
-		return;
-	}
-	if (ret < 0)
-		log_warn("--alert-exec for shmid %d not run: %s", s->shmid, strerror(-ret));
+	snprintf(e[0], 64, "SHMWATCH_EVENT=%s", a->event);
+	snprintf(e[1], 48, "SHMWATCH_SHMID=%d", s->shmid);
+	snprintf(e[2], 48, "SHMWATCH_NS=%u", s->ns);
+	snprintf(e[3], 48, "SHMWATCH_KEY=0x%08x", s->key);
+	snprintf(e[4], 48, "SHMWATCH_SIZE=%llu", (unsigned long long)s->size);
+	for (int i = 0; i < 5; i++)
+		a->env[i] = e[i];
 }
 
-/* Runs the hook with the alert on stdin and the essentials in the environment. */
-static void hook(struct shmw_daemon *d, const char *event, const struct shmw_lseg *s,
-		 const char *json)
+void shmw_alert_format(struct shmw_alert *a, const struct shmw_state *st, enum shmw_life_event ev,
+		       const struct shmw_lseg *s, const struct shmw_life_info *info)
 {
-	char e_ev[64], e_id[48], e_ns[48], e_key[48], e_size[48];
-	const char *env[] = {e_ev, e_id, e_ns, e_key, e_size, NULL};
-	int ret;
-
-	if (!d->hooks)
-		return;
-	snprintf(e_ev, sizeof(e_ev), "SHMWATCH_EVENT=%s", event);
-	snprintf(e_id, sizeof(e_id), "SHMWATCH_SHMID=%d", s->shmid);
-	snprintf(e_ns, sizeof(e_ns), "SHMWATCH_NS=%u", s->ns);
-	snprintf(e_key, sizeof(e_key), "SHMWATCH_KEY=0x%08x", s->key);
-	snprintf(e_size, sizeof(e_size), "SHMWATCH_SIZE=%llu", (unsigned long long)s->size);
-	ret = shmw_hooks_run(d->hooks, json, strlen(json), env);
-	hook_result(d, s, ret);
-}
-
-void shmw_alerts_on_life(void *ctx, enum shmw_life_event ev, const struct shmw_lseg *s,
-			 const struct shmw_life_info *info)
-{
-	struct shmw_daemon *d = ctx;
-	const char *name = life_names[ev];
 	json_object *o;
 
+	memset(a, 0, sizeof(*a));
+	a->event = life_names[ev];
+	a->shmid = s->shmid;
 	switch (ev) {
 	case SHMW_LIFE_LINGER:
-		o = shmw_alerts_linger_json(d, s, info->now);
+		o = shmw_alerts_linger_json(st, s, info->now);
 		break;
 	case SHMW_LIFE_ORPHAN:
 		o = shmw_alerts_orphan_json(s, info->now);
 		break;
 	default:
-		o = base(name, s, info->now);
+		o = base(a->event, s, info->now);
 		break;
 	}
 	switch (ev) {
@@ -306,29 +277,29 @@ void shmw_alerts_on_life(void *ctx, enum shmw_life_event ev, const struct shmw_l
 	default:
 		break;
 	}
-	{
-		const char *line = json_object_to_json_string_ext(
-		    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-
-		/* An alert names other users' processes: admins only. Lifecycle events concern
-		 * whoever acted, or the segment's owner. */
-		uint32_t audience =
-		    ev == SHMW_LIFE_LINGER || ev == SHMW_LIFE_ORPHAN || ev == SHMW_LIFE_LINGER_END
-			? SHMW_AUDIENCE_ADMIN
-		    : info->by ? info->by->uid
-			       : s->uid;
-
-		shmw_daemon_publish(d, name, line, audience);
-		if (ev == SHMW_LIFE_LINGER) {
-			journal_linger(s, o, info->now);
-			hook(d, name, s, line);
-		} else if (ev == SHMW_LIFE_ORPHAN) {
-			journal_orphan(s, info->now);
-			hook(d, name, s, line);
-		} else if (ev == SHMW_LIFE_LINGER_END) {
-			log_info("shmid %d: linger ended (%s)", s->shmid, info->reason);
-			hook(d, name, s, line);
-		}
+	a->obj = o;
+	a->line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							JSON_C_TO_STRING_NOSLASHESCAPE);
+	a->admins_only =
+	    ev == SHMW_LIFE_LINGER || ev == SHMW_LIFE_ORPHAN || ev == SHMW_LIFE_LINGER_END;
+	a->uid = info->by ? info->by->uid : s->uid;
+	if (ev == SHMW_LIFE_LINGER) {
+		journal_linger(a, s, info->now);
+		hook_env(a, s);
+	} else if (ev == SHMW_LIFE_ORPHAN) {
+		journal_orphan(a, s, info->now);
+		hook_env(a, s);
+	} else if (ev == SHMW_LIFE_LINGER_END) {
+		snprintf(a->msg, sizeof(a->msg), "shmid %d: linger ended (%s)", s->shmid,
+			 info->reason);
+		a->prio = LOG_INFO;
+		hook_env(a, s);
 	}
-	json_object_put(o);
+}
+
+void shmw_alert_free(struct shmw_alert *a)
+{
+	json_object_put(a->obj);
+	a->obj = NULL;
+	a->line = NULL;
 }
