@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <bpf/bpf.h>
 #include "alert_exec.h"
 #include "alerts.h"
 #include "daemon.h"
@@ -326,7 +325,7 @@ void shmw_daemon_drain(struct shmw_daemon *d)
 	int n;
 
 	d->drain_budget = DRAIN_BUDGET;
-	n = ring_buffer__consume(d->bpf.rb);
+	n = shmw_bpf_consume(&d->bpf);
 	if (n < 0 && n != -EAGAIN)
 		log_warn("ring buffer: %s", strerror(-n));
 	shmw_eventlog_flush(d->pub.log);
@@ -436,43 +435,15 @@ static void learn_namespaces(struct shmw_daemon *d)
 /* The name of a live process, for segments found in the kernel's table (their creator). */
 static bool comm_of(void *ctx, uint32_t pid, char *buf)
 {
-	char path[64], line[SHMW_COMM_LEN + 2];
-	FILE *f;
-	size_t n;
-
 	(void)ctx;
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	n = fread(line, 1, sizeof(line) - 1, f);
-	fclose(f);
-	if (!n)
-		return false;
-	line[n] = 0;
-	line[strcspn(line, "\n")] = 0;
-	memset(buf, 0, SHMW_COMM_LEN);
-	memcpy(buf, line, strnlen(line, SHMW_COMM_LEN - 1));
-	return true;
+	return shmw_proc_comm(pid, buf, SHMW_COMM_LEN) == 0;
 }
 
-/* The segments of a kernel table as the BPF side's segment entries, so that a later shmget of
- * one is known for a lookup and not taken for a creation. Their identity (the shm file) the
- * BPF side learns at first sight. */
+/* The segments of a kernel table as the BPF side's segment entries (seed.h). */
 static void seed_bpf_segs(struct shmw_daemon *d, uint32_t ns, const struct shmw_kseg *v, size_t n)
 {
-	int fd = shmw_bpf_segs_fd(&d->bpf);
-	size_t full = 0;
+	size_t full = shmw_bpf_seed_segs(&d->bpf, ns, v, n);
 
-	for (size_t i = 0; i < n; i++) {
-		struct shmw_seg_key k = {.ns = ns, .shmid = (uint32_t)v[i].shmid};
-		struct shmw_seg_val s = {.size = v[i].size, .key = v[i].key, .ctime = v[i].ctime};
-
-		if (v[i].perms & SHMW_SHM_DEST)
-			s.flags = SHMW_SEG_DEST;
-		if (bpf_map_update_elem(fd, &k, &s, BPF_NOEXIST) && errno == E2BIG)
-			full++;
-	}
 	if (full)
 		log_warn("%zu segments of IPC namespace %u not known to BPF: raise --max-segments "
 			 "(a shmget of one may then be logged as a create)",
@@ -686,23 +657,6 @@ void shmw_daemon_tick(struct shmw_daemon *d)
 	shmw_eventlog_flush(d->pub.log);
 }
 
-/* Entries of a map, by walking its keys (metrics only: a few ms at 10k entries). */
-static uint64_t map_count(int fd, size_t key_size)
-{
-	unsigned char key[64], next[64];
-	uint64_t n = 0;
-	void *prev = NULL;
-
-	if (key_size > sizeof(key))
-		return 0;
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		memcpy(key, next, key_size);
-		prev = key;
-		n++;
-	}
-	return n;
-}
-
 char *shmw_daemon_metrics(struct shmw_daemon *d)
 {
 	struct shmw_metrics m = {0};
@@ -722,15 +676,10 @@ char *shmw_daemon_metrics(struct shmw_daemon *d)
 	m.orphans = lt.orphans;
 	m.attachments = d->state.nholdings;
 	m.holder_processes = shmw_state_nholders(&d->state);
-	m.map_entries[SHMW_MM_MMS] = map_count(shmw_bpf_mms_fd(&d->bpf), 8);
+	shmw_bpf_map_entries(&d->bpf, m.map_entries);
 	m.map_max_entries[SHMW_MM_MMS] = d->opts.max_mms;
-	m.map_entries[SHMW_MM_HOLDS] =
-	    map_count(shmw_bpf_holds_fd(&d->bpf), sizeof(struct shmw_hold_key));
 	m.map_max_entries[SHMW_MM_HOLDS] = d->opts.max_holdings;
-	m.map_entries[SHMW_MM_SEGS] =
-	    map_count(shmw_bpf_segs_fd(&d->bpf), sizeof(struct shmw_seg_key));
 	m.map_max_entries[SHMW_MM_SEGS] = d->opts.max_segs;
-	m.map_entries[SHMW_MM_SHARERS] = map_count(shmw_bpf_sharers_fd(&d->bpf), 4);
 	m.map_max_entries[SHMW_MM_SHARERS] = d->opts.max_sharers;
 	m.clients = d->pub.server ? shmw_server_nclients(d->pub.server) : 0;
 	{
@@ -799,14 +748,10 @@ static size_t nattch_mismatches(struct shmw_daemon *d, json_object *diffs)
 			if (!diffs)
 				continue;
 			o = json_object_new_object();
-			{
-				struct shmw_seg_key key = {nss[i], (uint32_t)v[j].shmid};
-				struct shmw_seg_val bv = {0};
-
-				/* What the kernel-side per-segment map says, for diagnosis. */
-				bpf_map_lookup_elem(shmw_bpf_segs_fd(&d->bpf), &key, &bv);
-				json_object_object_add(o, "bpf", json_object_new_int64(bv.nvma));
-			}
+			/* What the kernel-side per-segment map says, for diagnosis. */
+			json_object_object_add(o, "bpf",
+					       json_object_new_int64(shmw_bpf_seg_nvma(
+						   &d->bpf, nss[i], (uint32_t)v[j].shmid)));
 			json_object_object_add(o, "event", json_object_new_string("nattch"));
 			json_object_object_add(o, "ns", json_object_new_uint64(nss[i]));
 			json_object_object_add(o, "shmid", json_object_new_int64(v[j].shmid));

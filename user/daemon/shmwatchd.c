@@ -93,7 +93,7 @@ static int setup_fds(struct shmw_daemon *d, struct shmw_watch *sig, struct shmw_
 	sig->ctx = d;
 	tmr->fn = on_timer;
 	tmr->ctx = d;
-	ring->fd = ring_buffer__epoll_fd(d->bpf.rb);
+	ring->fd = shmw_bpf_ring_fd(&d->bpf);
 	ring->fn = on_ring;
 	ring->ctx = d;
 	if (shmw_loop_add(sig, EPOLLIN) || shmw_loop_add(tmr, EPOLLIN) ||

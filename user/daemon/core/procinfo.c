@@ -191,6 +191,24 @@ static ssize_t read_small(const char *path, char *buf, size_t len)
 	return n;
 }
 
+int shmw_proc_comm(uint32_t pid, char *buf, size_t len)
+{
+	char path[64], line[64];
+	ssize_t n;
+
+	memset(buf, 0, len);
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	n = read_small(path, line, sizeof(line));
+	if (n < 0)
+		return (int)n;
+	if (n == 0)
+		return -ENOENT;
+	line[n] = 0;
+	line[strcspn(line, "\n")] = 0;
+	memcpy(buf, line, strnlen(line, len - 1));
+	return 0;
+}
+
 int shmw_proc_cmdline(uint32_t pid, char *buf, size_t len)
 {
 	char path[64];

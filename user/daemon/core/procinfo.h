@@ -12,6 +12,9 @@ void shmw_user_cache_clear(void);
 
 /* Details of one process for alerts: one /proc/PID file each, never a scan. Each writes
  * "" when the process is gone or the file unreadable, and returns 0 or -errno. */
+/* The name the process gave itself (/proc/PID/comm), cut to len - 1 bytes, the rest of buf
+ * zeroed. */
+int shmw_proc_comm(uint32_t pid, char *buf, size_t len);
 int shmw_proc_exe(uint32_t pid, char *buf, size_t len);
 /* argv joined by spaces, control characters replaced. */
 int shmw_proc_cmdline(uint32_t pid, char *buf, size_t len);

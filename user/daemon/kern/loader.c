@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "kallsyms.h"
 #include "kfeatures.h"
 #include "ksym_bpf.h"
@@ -211,7 +212,7 @@ static int fexit_refused(void)
  * returns -errno with the reason in err, stage ("load", "attach") in *stage, and leaves nothing
  * behind. */
 static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum shmw_mode mode,
-		     ring_buffer_sample_fn sample_cb, void *ctx, const char **stage, char *err,
+		     shmw_sample_fn sample_cb, void *ctx, const char **stage, char *err,
 		     size_t errlen)
 {
 	struct shmwatch *skel;
@@ -291,8 +292,8 @@ fail:
 	return ret;
 }
 
-int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
-		   ring_buffer_sample_fn sample_cb, void *ctx, char *err, size_t errlen)
+int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, shmw_sample_fn sample_cb,
+		   void *ctx, char *err, size_t errlen)
 {
 	/* Read in one pass. The open-coded VMA iterator (6.7+) is a kernel function: without it
 	 * VMA changes are counted by walks the BPF side asks user space for (rescan.c). */
@@ -407,6 +408,16 @@ void shmw_bpf_stop(struct shmw_bpf *b)
 	detach_more(b);
 	shmwatch__destroy(b->skel);
 	memset(b, 0, sizeof(*b));
+}
+
+int shmw_bpf_ring_fd(const struct shmw_bpf *b)
+{
+	return ring_buffer__epoll_fd(b->rb);
+}
+
+int shmw_bpf_consume(struct shmw_bpf *b)
+{
+	return ring_buffer__consume(b->rb);
 }
 
 int shmw_bpf_stats(const struct shmw_bpf *b, uint64_t out[SHMW_STAT_MAX])

@@ -6,10 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <bpf/libbpf.h>
 #include "shmwatch_abi.h"
 
+/* Only kern/ talks to libbpf: its types are opaque here. */
 struct shmwatch; /* the skeleton */
+struct ring_buffer;
+struct bpf_link;
+
+/* Called with each ring-buffer record (libbpf's ring_buffer_sample_fn). */
+typedef int (*shmw_sample_fn)(void *ctx, void *data, size_t size);
 
 #define SHMW_MAX_LINKS 32
 
@@ -50,9 +55,14 @@ struct shmw_bpf {
 
 /* Loads and attaches everything; on failure returns -errno with a reason in err and leaves
  * nothing behind. Events go to sample_cb(ctx, data, size). */
-int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
-		   ring_buffer_sample_fn sample_cb, void *ctx, char *err, size_t errlen);
+int shmw_bpf_start(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, shmw_sample_fn sample_cb,
+		   void *ctx, char *err, size_t errlen);
 void shmw_bpf_stop(struct shmw_bpf *b);
+/* The ring buffer's epoll fd, for the event loop. */
+int shmw_bpf_ring_fd(const struct shmw_bpf *b);
+/* Hands the records waiting in the ring buffer to sample_cb. Returns how many, or -errno
+ * (-EAGAIN: sample_cb asked to stop for now). */
+int shmw_bpf_consume(struct shmw_bpf *b);
 
 /* Sums the per-CPU counters (enum shmw_stat). */
 int shmw_bpf_stats(const struct shmw_bpf *b, uint64_t out[SHMW_STAT_MAX]);

@@ -33,7 +33,15 @@ static int room(struct shmw_map_rows *r, size_t *cap, size_t need, size_t ks, si
 	return 0;
 }
 
-static int read_by_key(int fd, size_t ks, size_t vs, struct shmw_map_rows *r, size_t *cap)
+/* Where the next entries go: after those read when they are kept, else over the last batch
+ * (counting needs no more room than one batch). */
+static size_t at(const struct shmw_map_rows *r, bool keep)
+{
+	return keep ? r->n : 0;
+}
+
+static int read_by_key(int fd, size_t ks, size_t vs, struct shmw_map_rows *r, size_t *cap,
+		       bool keep)
 {
 	unsigned char prev[64], next[64];
 	bool have_prev = false;
@@ -43,18 +51,19 @@ static int read_by_key(int fd, size_t ks, size_t vs, struct shmw_map_rows *r, si
 	while (bpf_map_get_next_key(fd, have_prev ? prev : NULL, next) == 0) {
 		memcpy(prev, next, ks);
 		have_prev = true;
-		if (room(r, cap, r->n + 1, ks, vs))
+		if (room(r, cap, at(r, keep) + 1, ks, vs))
 			return -ENOMEM;
 		/* The entry may go between next_key and lookup: skip it. */
-		if (bpf_map_lookup_elem(fd, next, (char *)r->vals + r->n * vs) == 0) {
-			memcpy((char *)r->keys + r->n * ks, next, ks);
+		if (bpf_map_lookup_elem(fd, next, (char *)r->vals + at(r, keep) * vs) == 0) {
+			memcpy((char *)r->keys + at(r, keep) * ks, next, ks);
 			r->n++;
 		}
 	}
 	return 0;
 }
 
-int shmw_map_read_all(int fd, size_t ks, size_t vs, struct shmw_map_rows *r)
+/* Reads every entry into r (keep), or only counts them in r->n. */
+static int read_map(int fd, size_t ks, size_t vs, struct shmw_map_rows *r, bool keep)
 {
 	uint64_t token = 0, out = 0;
 	bool started = false;
@@ -66,19 +75,19 @@ int shmw_map_read_all(int fd, size_t ks, size_t vs, struct shmw_map_rows *r)
 		DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
 		__u32 count = BATCH;
 
-		if (room(r, &cap, r->n + BATCH, ks, vs)) {
+		if (room(r, &cap, at(r, keep) + BATCH, ks, vs)) {
 			ret = -ENOMEM;
 			goto fail;
 		}
 		ret = bpf_map_lookup_batch(fd, started ? &token : NULL, &out,
-					   (char *)r->keys + r->n * ks, (char *)r->vals + r->n * vs,
-					   &count, &opts);
+					   (char *)r->keys + at(r, keep) * ks,
+					   (char *)r->vals + at(r, keep) * vs, &count, &opts);
 		if (ret && errno != ENOENT) {
 			if (started) { /* part read: key by key would return some twice */
 				ret = -errno;
 				goto fail;
 			}
-			ret = read_by_key(fd, ks, vs, r, &cap);
+			ret = read_by_key(fd, ks, vs, r, &cap, keep);
 			if (ret)
 				goto fail;
 			return 0;
@@ -91,6 +100,21 @@ int shmw_map_read_all(int fd, size_t ks, size_t vs, struct shmw_map_rows *r)
 	}
 fail:
 	shmw_map_rows_free(r);
+	return ret;
+}
+
+int shmw_map_read_all(int fd, size_t ks, size_t vs, struct shmw_map_rows *r)
+{
+	return read_map(fd, ks, vs, r, true);
+}
+
+int shmw_map_count(int fd, size_t ks, size_t vs, uint64_t *n)
+{
+	struct shmw_map_rows r;
+	int ret = read_map(fd, ks, vs, &r, false);
+
+	*n = ret ? 0 : r.n;
+	shmw_map_rows_free(&r);
 	return ret;
 }
 

@@ -7,6 +7,7 @@
 #ifndef SHMW_MAPREAD_H
 #define SHMW_MAPREAD_H
 #include <stddef.h>
+#include <stdint.h>
 
 struct shmw_map_rows {
 	void *keys; /* n keys of key_size bytes */
@@ -18,4 +19,7 @@ struct shmw_map_rows {
  * -errno. */
 int shmw_map_read_all(int fd, size_t key_size, size_t val_size, struct shmw_map_rows *rows);
 void shmw_map_rows_free(struct shmw_map_rows *rows);
+/* Counts the entries of the map at fd, reading them in batches into one batch's room. Returns 0
+ * or -errno (*n 0). */
+int shmw_map_count(int fd, size_t key_size, size_t val_size, uint64_t *n);
 #endif

@@ -320,3 +320,40 @@ int shmw_seed_all(struct shmw_bpf *b, int retries)
 	}
 	return 0;
 }
+
+size_t shmw_bpf_seed_segs(struct shmw_bpf *b, uint32_t ns, const struct shmw_kseg *v, size_t n)
+{
+	int fd = shmw_bpf_segs_fd(b);
+	size_t full = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct shmw_seg_key k = {.ns = ns, .shmid = (uint32_t)v[i].shmid};
+		struct shmw_seg_val s = {.size = v[i].size, .key = v[i].key, .ctime = v[i].ctime};
+
+		if (v[i].perms & SHMW_SHM_DEST)
+			s.flags = SHMW_SEG_DEST;
+		if (bpf_map_update_elem(fd, &k, &s, BPF_NOEXIST) && errno == E2BIG)
+			full++;
+	}
+	return full;
+}
+
+int32_t shmw_bpf_seg_nvma(const struct shmw_bpf *b, uint32_t ns, uint32_t shmid)
+{
+	struct shmw_seg_key key = {ns, shmid};
+	struct shmw_seg_val v = {0};
+
+	bpf_map_lookup_elem(shmw_bpf_segs_fd(b), &key, &v);
+	return v.nvma;
+}
+
+void shmw_bpf_map_entries(const struct shmw_bpf *b, uint64_t out[SHMW_MM_NMAPS])
+{
+	shmw_map_count(shmw_bpf_mms_fd(b), 8, sizeof(struct shmw_mm), &out[SHMW_MM_MMS]);
+	shmw_map_count(shmw_bpf_holds_fd(b), sizeof(struct shmw_hold_key), sizeof(struct shmw_hold),
+		       &out[SHMW_MM_HOLDS]);
+	shmw_map_count(shmw_bpf_segs_fd(b), sizeof(struct shmw_seg_key),
+		       sizeof(struct shmw_seg_val), &out[SHMW_MM_SEGS]);
+	shmw_map_count(shmw_bpf_sharers_fd(b), 4, sizeof(struct shmw_sharer),
+		       &out[SHMW_MM_SHARERS]);
+}

@@ -7,7 +7,9 @@
 #define SHMW_SEED_H
 #include <stddef.h>
 #include <stdint.h>
+#include "kseg.h"
 #include "loader.h"
+#include "metrics.h"
 #include "state.h"
 
 /* The maps, joined as they are read: each record with its holdings (slots), with their
@@ -47,4 +49,14 @@ void shmw_mm_one_free(struct shmw_mm_one *o);
 /* Reads the maps. Returns 0 or -errno; free with shmw_snapshot_free. */
 int shmw_snapshot_take(struct shmw_bpf *b, struct shmw_snapshot *s);
 void shmw_snapshot_free(struct shmw_snapshot *s);
+
+/* The segments of a kernel table as the BPF side's segment entries (those it has are kept), so
+ * that a later shmget of one is known for a lookup and not taken for a creation. Their
+ * identity (the shm file) the BPF side learns at first sight. Returns how many did not fit
+ * (the segs map is full). */
+size_t shmw_bpf_seed_segs(struct shmw_bpf *b, uint32_t ns, const struct shmw_kseg *v, size_t n);
+/* VMAs the BPF side counts for a segment (its segs entry; 0 without one), for diagnosis. */
+int32_t shmw_bpf_seg_nvma(const struct shmw_bpf *b, uint32_t ns, uint32_t shmid);
+/* Entries of the maps whose fill level the metrics show, by enum shmw_metrics_map. */
+void shmw_bpf_map_entries(const struct shmw_bpf *b, uint64_t out[SHMW_MM_NMAPS]);
 #endif
