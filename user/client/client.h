@@ -14,10 +14,9 @@
 
 #include "jsonproto.h"
 
-#define SHMW_DEFAULT_SOCKET    "/run/shmwatch/shmwatchd.sock"
 #define SHMW_SOCKET_ENV	       "SHMWATCH_SOCKET"
 #define SHMW_CLIENT_TIMEOUT_MS 5000
-#define SHMW_CLIENT_LINE_MAX   (16u << 20) /* longest answer line accepted, newline excluded */
+#define SHMW_CLIENT_LINE_MAX   SHMW_ANSWER_MAX /* longest answer line accepted */
 
 enum shmw_client_status {
 	SHMW_CLIENT_EOF = 1, /* the daemon closed the connection between two lines */

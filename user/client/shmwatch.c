@@ -31,7 +31,6 @@ enum {
 };
 
 #define START_HINT	    "start it with: make run   (or: systemctl start shmwatchd)"
-#define COMMAND_LIST	    "who, ps, ls, status, events, lingering, orphans, metrics, verify"
 #define EVENTS_LAST_DEFAULT 10
 #define TIMEOUT_MAX_S	    86400
 
@@ -262,43 +261,25 @@ static int parse_option(int c, char **argv, struct opts *o)
 	}
 }
 
-static bool command_by_name(const char *name, enum shmw_cmd *cmd)
-{
-	static const struct {
-		const char *name;
-		enum shmw_cmd cmd;
-	} cmds[] = {
-	    {"who", SHMW_CMD_WHO},	   {"ps", SHMW_CMD_PS},
-	    {"ls", SHMW_CMD_LS},	   {"status", SHMW_CMD_STATUS},
-	    {"events", SHMW_CMD_EVENTS},   {"lingering", SHMW_CMD_LINGERING},
-	    {"orphans", SHMW_CMD_ORPHANS}, {"metrics", SHMW_CMD_METRICS},
-	    {"verify", SHMW_CMD_VERIFY},
-	};
-
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (!strcmp(name, cmds[i].name)) {
-			*cmd = cmds[i].cmd;
-			return true;
-		}
-	}
-	return false;
-}
-
 /* The command word, its one numeric argument where it takes one, and which options fit it. */
 static int parse_command(int argc, char **argv, struct opts *o)
 {
+	char list[128];
 	const char *name;
 	int nargs;
 
 	if (optind >= argc) {
 		/* ipcs -h means help; here it means --human, so say so. */
-		usage_error("no command given (" COMMAND_LIST ")%s",
+		shmw_cmd_names(list, sizeof(list));
+		usage_error("no command given (%s)%s", list,
 			    o->table.human ? "; -h is --human, help is --help" : "");
 		return EXIT_USAGE;
 	}
 	name = argv[optind];
-	if (!command_by_name(name, &o->cmd)) {
-		usage_error("unknown command '%s' (" COMMAND_LIST ")", name);
+	o->cmd = shmw_cmd_by_name(name);
+	if (!o->cmd) {
+		shmw_cmd_names(list, sizeof(list));
+		usage_error("unknown command '%s' (%s)", name, list);
 		return EXIT_USAGE;
 	}
 	nargs = o->cmd == SHMW_CMD_WHO || o->cmd == SHMW_CMD_PS;

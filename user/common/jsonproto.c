@@ -103,6 +103,24 @@ static const struct cmd_spec *cmd_by_name(const char *name)
 	return NULL;
 }
 
+enum shmw_cmd shmw_cmd_by_name(const char *name)
+{
+	const struct cmd_spec *c = cmd_by_name(name);
+
+	return c ? c->cmd : 0;
+}
+
+void shmw_cmd_names(char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (!len)
+		return;
+	buf[0] = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(cmds) && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", cmds[i].name);
+}
+
 static const struct cmd_spec *cmd_by_id(enum shmw_cmd cmd)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)

@@ -6,7 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHMW_REQ_MAX	     4096 /* bytes in one request line, newline included */
+/* Where the daemon listens unless told otherwise (shmwatchd --socket, shmwatch --socket or
+ * ). */
+#define SHMW_DEFAULT_SOCKET  "/run/shmwatch/shmwatchd.sock"
+#define SHMW_REQ_MAX	     4096	 /* bytes in one request line, newline included */
+#define SHMW_ANSWER_MAX	     (64u << 20) /* bytes in one answer line, newline excluded */
 #define SHMW_EVENTS_LAST_MAX 10000
 
 enum shmw_cmd {
@@ -44,6 +48,10 @@ char *shmw_request_format(const struct shmw_request *req);
 /* {"ok":false,"code":code,"error":msg}\n ; caller frees. */
 char *shmw_error_line(const char *code, const char *msg);
 const char *shmw_cmd_name(enum shmw_cmd cmd);
+/* The command of that name (the client's command words are the wire's), or 0. */
+enum shmw_cmd shmw_cmd_by_name(const char *name);
+/* Every command's name in order, joined by ", " ("who, ps, ls, ..."), cut to len - 1 bytes. */
+void shmw_cmd_names(char *buf, size_t len);
 
 struct json_object;
 /* A JSON string of s (NULL: ""), each byte that does not begin a valid UTF-8 sequence replaced

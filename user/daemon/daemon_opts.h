@@ -3,10 +3,10 @@
 #ifndef SHMW_DAEMON_OPTS_H
 #define SHMW_DAEMON_OPTS_H
 #include <stdint.h>
+#include "jsonproto.h" /* SHMW_DEFAULT_SOCKET */
 #include "loader.h"
 
-#define SHMW_DEFAULT_SOCKET "/run/shmwatch/shmwatchd.sock"
-#define SHMW_DEFAULT_LOG    "/var/log/shmwatch/events.jsonl"
+#define SHMW_DEFAULT_LOG "/var/log/shmwatch/events.jsonl"
 
 struct shmw_daemon_opts {
 	const char *socket_path;

@@ -31,10 +31,10 @@
  * A follower (`events -f`) this far behind is dropped. Unsent bytes are counted as the buffer
  * capacity that holds them, which is the memory they cost.
  */
-#define ADMIN_ANSWER_LIMIT (64u << 20)
-#define ADMIN_TOTAL_LIMIT  (64u << 20)
+#define ADMIN_ANSWER_LIMIT SHMW_ANSWER_MAX
+#define ADMIN_TOTAL_LIMIT  ADMIN_ANSWER_LIMIT
 #define USER_ANSWER_LIMIT  (16u << 20)
-#define USER_TOTAL_LIMIT   (16u << 20)
+#define USER_TOTAL_LIMIT   USER_ANSWER_LIMIT
 #define FOLLOW_LIMIT	   (4u << 20)
 #define BUF_KEEP	   (64u << 10) /* a drained buffer bigger than this is freed */
 #define ACCEPT_BATCH	   64	       /* connections taken per wakeup: others get their turn */
@@ -176,10 +176,11 @@ void shmw_conn_send(struct shmw_conn *c, const char *data, size_t len)
 	if (c->dead)
 		return;
 	if (pending + len > limit) {
-		drop_behind(c, pending,
-			    c->follow	     ? "a follower past 4 MiB"
-			    : c->admin_class ? "an answer past 64 MiB"
-					     : "an answer past 16 MiB");
+		char why[64];
+
+		snprintf(why, sizeof(why), "%s past %zu MiB",
+			 c->follow ? "a follower" : "an answer", limit >> 20);
+		drop_behind(c, pending, why);
 		return;
 	}
 	if (c->outoff && c->outlen + len > c->outcap) {
@@ -198,10 +199,12 @@ void shmw_conn_send(struct shmw_conn *c, const char *data, size_t len)
 		if (cap < need)
 			cap = (need + BUF_KEEP - 1) / BUF_KEEP * BUF_KEEP;
 		if (*bytes - c->outcap + cap > total) {
-			drop_behind(c, pending,
-				    c->admin_class
-					? "root's and the admin group's clients hold 64 MiB"
-					: "other users' clients hold 16 MiB");
+			char why[80];
+
+			snprintf(why, sizeof(why), "%s clients hold %llu MiB",
+				 c->admin_class ? "root's and the admin group's" : "other users'",
+				 (unsigned long long)(total >> 20));
+			drop_behind(c, pending, why);
 			return;
 		}
 		n = realloc(c->out, cap);
