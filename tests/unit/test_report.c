@@ -631,6 +631,7 @@ static void test_ls(void)
 	CHECK_INT("ls NS1/5 nattch", num(e, "nattch"), 3);
 	CHECK_INT("ls NS1/5 size from kernel", num(e, "size"), 12288);
 	CHECK_INT("ls NS1/5 uid", num(e, "uid"), 4242);
+	CHECK_STR("ls NS1/5 user: named by the daemon (none: the number)", str(e, "user"), "4242");
 	CHECK_INT("ls NS1/5 cpid", num(e, "cpid"), 100);
 	CHECK_INT("ls NS1/5 lpid", num(e, "lpid"), 200);
 

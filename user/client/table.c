@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -457,35 +456,13 @@ static const char *fmt_time(char *buf, json_object *obj, const char *key)
 	return time_of(buf, field(obj, key));
 }
 
-/* The last uid looked up: segments of one owner come in runs, and NSS may be slow (LDAP). */
-struct owner_cache {
-	bool valid;
-	int64_t uid;
-	char name[CELL_MAX];
-};
-
-/* The daemon names users in who/ps/events; ls only gives the uid, so look it up here. */
-static const char *fmt_owner(struct owner_cache *oc, json_object *obj)
+/* The daemon names users (it looks them up once, with the host's NSS: a static client cannot);
+ * an older daemon's ls gives only the uid, shown as the number. */
+static const char *fmt_owner(char *buf, json_object *obj)
 {
-	struct passwd pw, *res = NULL;
-	char pwbuf[4096];
-	int64_t uid;
-
 	if (field(obj, "user"))
 		return get_str(obj, "user");
-	if (!get_int(obj, "uid", &uid))
-		return "-";
-	if (oc->valid && oc->uid == uid)
-		return oc->name;
-	if (uid >= 0 && uid <= UINT32_MAX &&
-	    getpwuid_r((uid_t)uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res &&
-	    strlen(res->pw_name) < CELL_MAX)
-		strcpy(oc->name, res->pw_name);
-	else
-		snprintf(oc->name, CELL_MAX, "%" PRId64, uid);
-	oc->uid = uid;
-	oc->valid = true;
-	return oc->name;
+	return fmt_int(buf, obj, "uid");
 }
 
 /* Whether the elements of arr lie in more than one IPC namespace. */
@@ -843,7 +820,6 @@ int shmw_table_ls(FILE *out, json_object *ans, const struct shmw_table_opts *o)
 	json_object *segs = field(ans, "segments");
 	struct col cols[9];
 	bool hide[9] = {false};
-	struct owner_cache oc = {0};
 	char b[7][CELL_MAX];
 	struct tbl t;
 
@@ -857,7 +833,7 @@ int shmw_table_ls(FILE *out, json_object *ans, const struct shmw_table_opts *o)
 		json_object *s = json_object_array_get_idx(segs, i);
 		const char *row[9] = {
 		    fmt_int(b[0], s, "ns"),    fmt_key(b[1], s),
-		    fmt_int(b[2], s, "shmid"), fmt_owner(&oc, s),
+		    fmt_int(b[2], s, "shmid"), fmt_owner(b[3], s),
 		    get_str(s, "perms"),       fmt_size_field(b[4], s, "size", o->human),
 		    fmt_nattch(b[5], s),       fmt_int(b[6], s, "holders"),
 		    get_str(s, "status"),
@@ -1051,8 +1027,7 @@ int shmw_table_orphans(FILE *out, json_object *ans, const struct shmw_table_opts
 	json_object *segs = field(ans, "segments");
 	struct col cols[9];
 	bool hide[9] = {!many_ns(segs)};
-	struct owner_cache oc = {0};
-	char b[7][CELL_MAX];
+	char b[8][CELL_MAX];
 	struct tbl t;
 
 	memcpy(cols, orphan_cols, sizeof(cols));
@@ -1065,7 +1040,7 @@ int shmw_table_orphans(FILE *out, json_object *ans, const struct shmw_table_opts
 		    fmt_int(b[0], s, "ns"),
 		    fmt_key(b[1], s),
 		    fmt_int(b[2], s, "shmid"),
-		    fmt_owner(&oc, s),
+		    fmt_owner(b[7], s),
 		    get_str(s, "perms"),
 		    fmt_size_field(b[3], s, "size", o->human),
 		    fmt_age_field(b[4], s, "unheld_for_s"),

@@ -335,6 +335,7 @@ json_object *shmw_report_ls(const struct shmw_state *st, const struct shmw_kseg 
 		add(e, "nattch", json_object_new_int64(k->nattch));
 		add(e, "holders", u64(shmw_report_nholders(st, seg)));
 		add(e, "uid", u64(k->uid));
+		add(e, "user", shmw_json_string(shmw_user_name(k->uid)));
 		add(e, "cpid", u64((uint32_t)k->cpid));
 		add(e, "lpid", u64((uint32_t)k->lpid));
 		json_object_array_add(arr, e);
