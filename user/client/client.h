@@ -15,7 +15,8 @@
 #include "jsonproto.h"
 
 #define SHMW_SOCKET_ENV	       "SHMWATCH_SOCKET"
-#define SHMW_CLIENT_TIMEOUT_MS 5000
+#define SHMW_CLIENT_TIMEOUT_S  5 /* the default of shmwatch --timeout */
+#define SHMW_CLIENT_TIMEOUT_MS (SHMW_CLIENT_TIMEOUT_S * 1000)
 #define SHMW_CLIENT_LINE_MAX   SHMW_ANSWER_MAX /* longest answer line accepted */
 
 enum shmw_client_status {

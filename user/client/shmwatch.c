@@ -33,6 +33,8 @@ enum {
 #define START_HINT	    "start it with: make run   (or: systemctl start shmwatchd)"
 #define EVENTS_LAST_DEFAULT 10
 #define TIMEOUT_MAX_S	    86400
+#define STR_(x)		    #x
+#define STR(x)		    STR_(x)
 
 struct opts {
 	const char *socket;
@@ -46,6 +48,7 @@ struct opts {
 	long long arg; /* shmid or pid */
 };
 
+/* clang-format off */
 static const char usage_text[] =
     "Usage: shmwatch [OPTIONS] COMMAND [ARGS]\n"
     "Ask shmwatchd which processes hold System V shared memory segments.\n"
@@ -75,13 +78,15 @@ static const char usage_text[] =
     "                            (events: one event per line)\n"
     "      --no-headers          no column headers and no summary line\n"
     "  -h, --human               sizes as 4K, 289M, 1.5G\n"
-    "      --timeout SEC         wait at most SEC seconds for the daemon (default 5,\n"
+    "      --timeout SEC         wait at most SEC seconds for the daemon (default "
+    STR(SHMW_CLIENT_TIMEOUT_S) ",\n"
     "                            0 waits forever; events -f always waits for events)\n"
     "      --ns INUM             who: the IPC namespace (inode of /proc/PID/ns/ipc),\n"
     "                            needed when SHMID exists in several namespaces\n"
     "  -f, --follow              events: keep printing new events until interrupted\n"
-    "  -n, --last N              events: print the last N events first (default 10,\n"
-    "                            at most 10000)\n"
+    "  -n, --last N              events: print the last N events first (default "
+    STR(EVENTS_LAST_DEFAULT) ",\n"
+    "                            at most " STR(SHMW_EVENTS_LAST_MAX) ")\n"
     "      --help                this text\n"
     "      --version             the version\n"
     "\n"
@@ -109,6 +114,7 @@ static const char usage_text[] =
     "  since when, and who removed it:\n"
     "  shmwatch lingering -h\n"
     "  shmwatch --no-headers lingering | awk '{print $2}'     (only their pids)\n";
+/* clang-format on */
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void usage_error(const char *fmt, ...)
@@ -228,11 +234,11 @@ static int parse_option(int c, char **argv, struct opts *o)
 		o->ns = (uint32_t)v;
 		return -1;
 	case OPT_CONTAINER:
-		if (!*optarg || strlen(optarg) > 64 ||
+		if (!*optarg || strlen(optarg) > SHMW_CONTAINER_MAX ||
 		    strspn(optarg, "0123456789abcdef") != strlen(optarg)) {
-			usage_error("--container wants a container id or its prefix (1 to 64 "
+			usage_error("--container wants a container id or its prefix (1 to %d "
 				    "lower-case hex digits), not '%s'",
-				    optarg);
+				    SHMW_CONTAINER_MAX, optarg);
 			return EXIT_USAGE;
 		}
 		o->container = optarg;

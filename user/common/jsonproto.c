@@ -45,7 +45,7 @@ static const struct field_spec fields[F_COUNT] = {
     [F_PID] = {"pid", json_type_int, 1, INT32_MAX},
     [F_LAST] = {"last", json_type_int, 0, SHMW_EVENTS_LAST_MAX},
     [F_FOLLOW] = {"follow", json_type_boolean, 0, 1},
-    [F_CONTAINER] = {"container", json_type_string, 1, 64}, /* min/max: length */
+    [F_CONTAINER] = {"container", json_type_string, 1, SHMW_CONTAINER_MAX}, /* length */
     [F_ROWS] = {"rows", json_type_boolean, 0, 1},
     [F_LINES] = {"lines", json_type_boolean, 0, 1},
 };

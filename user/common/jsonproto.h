@@ -12,6 +12,7 @@
 #define SHMW_REQ_MAX	     4096	 /* bytes in one request line, newline included */
 #define SHMW_ANSWER_MAX	     (64u << 20) /* bytes in one answer line, newline excluded */
 #define SHMW_EVENTS_LAST_MAX 10000
+#define SHMW_CONTAINER_MAX   64 /* a container id: 64 hex digits (a request may give a prefix) */
 
 enum shmw_cmd {
 	SHMW_CMD_WHO = 1,
@@ -29,13 +30,14 @@ struct shmw_request {
 	enum shmw_cmd cmd;
 	int32_t shmid; /* who: 0..INT32_MAX */
 	bool has_ns;
-	uint32_t ns;	    /* who: IPC namespace inode number */
-	int32_t pid;	    /* ps: 1..INT32_MAX */
-	uint32_t last;	    /* events: 0..SHMW_EVENTS_LAST_MAX */
-	bool follow;	    /* events */
-	bool rows;	    /* who: holders as rows of the table's columns (docs/protocol.md) */
-	bool lines;	    /* who: those rows as text lines after the answer (docs/protocol.md) */
-	char container[65]; /* who, ls: only holders in containers whose id starts so ("": all) */
+	uint32_t ns;   /* who: IPC namespace inode number */
+	int32_t pid;   /* ps: 1..INT32_MAX */
+	uint32_t last; /* events: 0..SHMW_EVENTS_LAST_MAX */
+	bool follow;   /* events */
+	bool rows;     /* who: holders as rows of the table's columns (docs/protocol.md) */
+	bool lines;    /* who: those rows as text lines after the answer (docs/protocol.md) */
+	/* who, ls: only holders in containers whose id starts so ("": all) */
+	char container[SHMW_CONTAINER_MAX + 1];
 };
 
 /* Parses one request line (without or with its trailing newline). Returns 0, or -1 with a

@@ -21,10 +21,12 @@
 #include <stdint.h>
 #include "metrics.h"
 
-#define SHMW_HOOKS_MAX_RUNNING 1024	    /* upper bound for max_running */
-#define SHMW_HOOKS_MAX_QUEUED  (1u << 20)   /* upper bound for max_queued */
-#define SHMW_HOOKS_QUEUE_BYTES (16ul << 20) /* waiting alerts hold at most this much memory */
-#define SHMW_HOOK_QUEUED       1	    /* shmw_hooks_run(): waits for a free slot */
+#define SHMW_HOOKS_RUNNING     8	  /* hooks the daemon runs at once */
+#define SHMW_HOOKS_MAX_RUNNING 1024	  /* upper bound for max_running */
+#define SHMW_HOOKS_MAX_QUEUED  (1u << 20) /* upper bound for max_queued */
+#define SHMW_HOOKS_QUEUE_MIB   16	  /* waiting alerts hold at most this much memory */
+#define SHMW_HOOKS_QUEUE_BYTES ((size_t)SHMW_HOOKS_QUEUE_MIB << 20)
+#define SHMW_HOOK_QUEUED       1 /* shmw_hooks_run(): waits for a free slot */
 
 struct shmw_hooks;
 

@@ -11,8 +11,35 @@
 #include <syslog.h>
 #include "alert_exec.h"
 #include "daemon_opts.h"
+#include "eventlog.h"
 #include "loader.h"
 
+/* The defaults, each named once: the parser sets them, --help prints them (STR). */
+#define DEF_LOG_MAX_MIB	   64
+#define DEF_LOG_KEEP	   5
+#define DEF_MAX_MMS	   16384
+#define DEF_MAX_HOLDINGS   262144
+#define DEF_MAX_SEGS	   65536
+#define DEF_MAX_SHARERS	   4096
+#define DEF_RING_MIB	   2 /* 0 lost at 300k events/s (docs/benchmarks.md); mapped twice */
+#define DEF_RECENT	   4096
+#define DEF_MAX_CLIENTS	   1024
+#define DEF_MAX_PER_USER   32
+#define DEF_ADMIN_RESERVE  32 /* or a quarter of --max-clients if less */
+#define DEF_CLIENT_TIMEOUT 5
+#define DEF_LINGER_AFTER   60
+#define DEF_REALERT	   600
+#define DEF_ORPHAN_AFTER   3600
+#define DEF_ALERT_TIMEOUT  10
+#define DEF_ALERT_QUEUE	   10000 /* 5000 segments lingering at once all run their hook */
+#define DEF_METRICS_EVERY  5
+#define DEF_VERIFY_EVERY   3600
+#define DEF_PRIORITY_BOOST 5
+#define STR_(x)		   #x
+#define STR(x)		   STR_(x)
+
+/* The text as it prints, the defaults in it by name. */
+/* clang-format off */
 static const char usage[] =
     "Usage: shmwatchd [OPTION]...\n"
     "Trace System V shared memory attachments with eBPF and answer shmwatch queries.\n"
@@ -21,48 +48,60 @@ static const char usage[] =
     "  -s, --socket PATH       client socket (default " SHMW_DEFAULT_SOCKET ")\n"
     "  -l, --log-file PATH     JSON Lines event log, '-' for stdout\n"
     "                          (default " SHMW_DEFAULT_LOG ")\n"
-    "      --log-max-bytes N   rotate the event log at N bytes (default 64M; 0: never)\n"
-    "      --log-keep N        rotated logs to keep (default 5)\n"
+    "      --log-max-bytes N   rotate the event log at N bytes (default "
+    STR(DEF_LOG_MAX_MIB) "M; 0: never)\n"
+    "      --log-keep N        rotated logs to keep (default " STR(DEF_LOG_KEEP) ")\n"
     "      --max-holders N     address spaces holding segments the BPF map can track\n"
-    "                          (default 16384)\n"
+    "                          (default " STR(DEF_MAX_MMS) ")\n"
     "      --max-holdings N    (address space, segment) pairs the BPF maps can track\n"
-    "                          (default 262144; memory only as used)\n"
-    "      --max-segments N    segments the BPF side knows, held or not (default 65536)\n"
+    "                          (default " STR(DEF_MAX_HOLDINGS) "; memory only as used)\n"
+    "      --max-segments N    segments the BPF side knows, held or not (default "
+    STR(DEF_MAX_SEGS) ")\n"
     "      --max-sharers N     processes sharing another's address space: vfork children,\n"
-    "                          CLONE_VM siblings (default 4096)\n"
-    "      --ring-size BYTES   BPF ring buffer, a power of two >= 4096 (default 2M)\n"
-    "      --recent N          event lines kept for 'shmwatch events -n' (default 4096)\n"
-    "      --max-clients N     concurrent client connections (default 1024)\n"
+    "                          CLONE_VM siblings (default " STR(DEF_MAX_SHARERS) ")\n"
+    "      --ring-size BYTES   BPF ring buffer, a power of two >= 4096 (default "
+    STR(DEF_RING_MIB) "M)\n"
+    "      --recent N          event lines kept for 'shmwatch events -n' (default "
+    STR(DEF_RECENT) ")\n"
+    "      --max-clients N     concurrent client connections (default " STR(DEF_MAX_CLIENTS) ")\n"
     "      --max-clients-per-user N  connections of one user other than root and the\n"
-    "                          admin group (default 32)\n"
+    "                          admin group (default " STR(DEF_MAX_PER_USER) ")\n"
     "      --admin-reserve N   of --max-clients, kept for root and the admin group\n"
-    "                          (default 32, or a quarter of --max-clients if less)\n"
+    "                          (default "
+    STR(DEF_ADMIN_RESERVE) ", or a quarter of --max-clients if less)\n"
     "      --client-timeout SECONDS  close a connection that sends no request, or reads\n"
-    "                          no answer, this long (default 5; not 'events -f')\n"
+    "                          no answer, this long (default "
+    STR(DEF_CLIENT_TIMEOUT) "; not 'events -f')\n"
     "      --admin-group NAME  members see every process, as root does; other users see\n"
     "                          only their own processes (others are counted, not named)\n"
     "      --linger-after SECONDS  alert when a segment marked for destruction is still\n"
-    "                          held this long (default 60; 0: never)\n"
+    "                          held this long (default " STR(DEF_LINGER_AFTER) "; 0: never)\n"
     "      --realert SECONDS   repeat a linger alert this often while it lasts\n"
-    "                          (default 600; 0: once)\n"
+    "                          (default " STR(DEF_REALERT) "; 0: once)\n"
     "      --orphan-after SECONDS  report segments nobody has held this long, not marked\n"
-    "                          for destruction (default 3600; 0: never)\n"
+    "                          for destruction (default " STR(DEF_ORPHAN_AFTER) "; 0: never)\n"
     "      --alert-exec CMD    run '/bin/sh -c CMD' for each linger, linger_end and orphan\n"
     "                          alert, the alert as JSON on stdin and SHMWATCH_* variables\n"
-    "      --alert-timeout SECONDS  kill a hook still running after this (default 10)\n"
-    "      --alert-queue N     alerts that wait while 8 hooks run (default 10000, and\n"
-    "                          16 MiB); more are dropped, counted and logged once\n"
+    "      --alert-timeout SECONDS  kill a hook still running after this (default "
+    STR(DEF_ALERT_TIMEOUT) ")\n"
+    "      --alert-queue N     alerts that wait while "
+    STR(SHMW_HOOKS_RUNNING) " hooks run (default "
+    STR(DEF_ALERT_QUEUE) ", and\n"
+    "                          "
+    STR(SHMW_HOOKS_QUEUE_MIB) " MiB); more are dropped, counted and logged once\n"
     "      --metrics-file PATH rewrite Prometheus metrics to PATH atomically (for\n"
     "                          node_exporter's textfile collector)\n"
-    "      --metrics-interval SECONDS  how often (default 5)\n"
+    "      --metrics-interval SECONDS  how often (default " STR(DEF_METRICS_EVERY) ")\n"
     "      --verify-interval SECONDS  compare the state with a fresh walk of every\n"
-    "                          process this often, repairing differences (default 3600;\n"
+    "                          process this often, repairing differences (default "
+    STR(DEF_VERIFY_EVERY) ";\n"
     "                          0: only on 'shmwatch verify')\n"
     "      --mode MODE         how attachments are counted: fentry (in the kernel's own\n"
     "                          counting points), tracepoint (syscall tracepoints and VMA\n"
     "                          recounts), or auto (default: fentry where the kernel\n"
     "                          allows it, else tracepoint); 'shmwatch status' says which\n"
-    "      --priority-boost N  run at nice -N (default 5; like auditd's priority_boost; 0: as\n"
+    "      --priority-boost N  run at nice -N (default "
+    STR(DEF_PRIORITY_BOOST) "; like auditd's priority_boost; 0: as\n"
     "                          started): a daemon that keeps up loses no events\n"
     "  -v, --verbose           debug logging (libbpf and verifier messages too)\n"
     "  -h, --help              this help\n"
@@ -76,6 +115,7 @@ static const char usage[] =
     "\n"
     "Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime failure (BPF load, socket,\n"
     "log file), 2 on a usage error.\n";
+/* clang-format on */
 
 /* Parses an unsigned number with an optional K/M/G suffix, within [min, max]. */
 static int parse_num(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -181,25 +221,25 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->socket_path = SHMW_DEFAULT_SOCKET;
 	o->log_path = SHMW_DEFAULT_LOG;
-	o->log_max_bytes = 64 << 20;
-	o->log_keep = 5;
-	o->max_mms = 16384;
-	o->max_sharers = 4096;
-	o->max_holdings = 1 << 18;
-	o->max_segs = 1 << 16;
-	o->ring_bytes = 2 << 20; /* 0 lost at 300k events/s (README.md, Benchmark); mapped twice */
-	o->recent = 4096;
-	o->max_clients = 1024;
-	o->max_clients_per_user = 32;
-	o->client_timeout = 5;
-	o->linger_after = 60;
-	o->realert = 600;
-	o->orphan_after = 3600;
-	o->alert_timeout = 10;
-	o->alert_queue = 10000; /* 5000 segments lingering at once all run their hook */
-	o->metrics_interval = 5;
-	o->verify_interval = 3600;
-	o->priority_boost = 5;
+	o->log_max_bytes = (uint64_t)DEF_LOG_MAX_MIB << 20;
+	o->log_keep = DEF_LOG_KEEP;
+	o->max_mms = DEF_MAX_MMS;
+	o->max_sharers = DEF_MAX_SHARERS;
+	o->max_holdings = DEF_MAX_HOLDINGS;
+	o->max_segs = DEF_MAX_SEGS;
+	o->ring_bytes = DEF_RING_MIB << 20;
+	o->recent = DEF_RECENT;
+	o->max_clients = DEF_MAX_CLIENTS;
+	o->max_clients_per_user = DEF_MAX_PER_USER;
+	o->client_timeout = DEF_CLIENT_TIMEOUT;
+	o->linger_after = DEF_LINGER_AFTER;
+	o->realert = DEF_REALERT;
+	o->orphan_after = DEF_ORPHAN_AFTER;
+	o->alert_timeout = DEF_ALERT_TIMEOUT;
+	o->alert_queue = DEF_ALERT_QUEUE;
+	o->metrics_interval = DEF_METRICS_EVERY;
+	o->verify_interval = DEF_VERIFY_EVERY;
+	o->priority_boost = DEF_PRIORITY_BOOST;
 	o->verbosity = LOG_INFO;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:l:vhV", lopts, NULL)) != -1) {
@@ -225,7 +265,7 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 				return 2;
 			break;
 		case OPT_LOG_KEEP:
-			if (parse_num("--log-keep", optarg, 1, 1000, &v))
+			if (parse_num("--log-keep", optarg, 1, SHMW_EVENTLOG_KEEP_MAX, &v))
 				return 2;
 			o->log_keep = v;
 			break;
@@ -371,7 +411,8 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 	}
 	/* Root must always find a free connection, and the others at least one. */
 	if (!reserve_given)
-		o->admin_reserve = o->max_clients / 4 < 32 ? o->max_clients / 4 : 32;
+		o->admin_reserve =
+		    o->max_clients / 4 < DEF_ADMIN_RESERVE ? o->max_clients / 4 : DEF_ADMIN_RESERVE;
 	else if (o->admin_reserve >= o->max_clients) {
 		fprintf(
 		    stderr,

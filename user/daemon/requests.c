@@ -490,7 +490,8 @@ void shmw_requests_handle(void *ctx, struct shmw_conn *c, const char *line, size
 
 	/* Malformed requests count too: parsing them is work. */
 	if (shmw_conn_rate_limited(c)) {
-		send_error(c, "busy", "more than 200 requests in a second; slow down");
+		send_error(c, "busy", "more than %u requests in a second; slow down",
+			   SHMW_CONN_RATE);
 		return;
 	}
 	if (shmw_request_parse(line, len, &r, err, sizeof(err))) {

@@ -40,7 +40,6 @@
 #define ACCEPT_BATCH	   64	       /* connections taken per wakeup: others get their turn */
 #define FD_HEADROOM	   256	       /* descriptors besides clients: BPF, log, hooks */
 #define TICK_NS		   (250 * SHMW_NS_PER_MS)
-#define RATE_PER_SEC	   200 /* requests a client may make per second */
 
 struct shmw_conn {
 	struct shmw_watch w;
@@ -244,7 +243,7 @@ bool shmw_conn_rate_limited(struct shmw_conn *c)
 		c->window_start = now;
 		c->window_count = 0;
 	}
-	return ++c->window_count > RATE_PER_SEC;
+	return ++c->window_count > SHMW_CONN_RATE;
 }
 
 void shmw_server_set_admin_group(struct shmw_server *s, gid_t gid)

@@ -67,6 +67,7 @@ void shmw_conn_follow(struct shmw_conn *c);
 uid_t shmw_conn_uid(const struct shmw_conn *c);
 /* Root or a member of the admin group: sees every process. */
 bool shmw_conn_privileged(const struct shmw_conn *c);
+#define SHMW_CONN_RATE 200 /* requests a client may make in a second */
 /* Too many requests lately: the caller answers "busy" instead. */
 bool shmw_conn_rate_limited(struct shmw_conn *c);
 #define SHMW_AUDIENCE_ADMIN ((uint32_t)-1)

@@ -144,8 +144,8 @@ int main(int argc, char **argv)
 		shmw_life_init(&d.life, &lo, shmw_daemon_on_life, &d);
 	}
 	if (d.opts.alert_exec) {
-		d.pub.hooks =
-		    shmw_hooks_new(d.opts.alert_exec, d.opts.alert_timeout, 8, d.opts.alert_queue);
+		d.pub.hooks = shmw_hooks_new(d.opts.alert_exec, d.opts.alert_timeout,
+					     SHMW_HOOKS_RUNNING, d.opts.alert_queue);
 		if (!d.pub.hooks) {
 			log_err("--alert-exec: %s", strerror(errno));
 			return 1;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jsonproto.h" /* SHMW_CONTAINER_MAX */
 #include "procinfo.h"
 
 #define CACHE_SLOTS  256
@@ -252,9 +253,9 @@ int shmw_proc_cgroup(uint32_t pid, char *buf, size_t len)
 	return 0;
 }
 
-static bool is_hex64(const char *p)
+static bool is_id(const char *p)
 {
-	for (int i = 0; i < 64; i++)
+	for (int i = 0; i < SHMW_CONTAINER_MAX; i++)
 		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
 			return false;
 	return true;
@@ -270,18 +271,18 @@ int shmw_container_id(const char *cgroup, char *id, size_t len)
 		id[0] = 0;
 	for (const char *p = cgroup; *p; p++) {
 		bool starts = p == cgroup || p[-1] == '/' || p[-1] == '-' || p[-1] == ':';
-		const char *e = p + 64;
+		const char *e = p + SHMW_CONTAINER_MAX;
 
-		if (!starts || strnlen(p, 64) < 64 || !is_hex64(p))
+		if (!starts || strnlen(p, SHMW_CONTAINER_MAX) < SHMW_CONTAINER_MAX || !is_id(p))
 			continue;
 		if (*e && *e != '/' && strncmp(e, ".scope", 6) != 0)
 			continue;
 		best = p;
 	}
-	if (!best || len < 65)
+	if (!best || len < SHMW_CONTAINER_MAX + 1)
 		return 0;
-	memcpy(id, best, 64);
-	id[64] = 0;
+	memcpy(id, best, SHMW_CONTAINER_MAX);
+	id[SHMW_CONTAINER_MAX] = 0;
 	return 1;
 }
 
@@ -318,7 +319,7 @@ struct cgroup_ent {
 	struct cgroup_ent *next;
 	uint32_t refs;
 	uint32_t hash;
-	char container[65];
+	char container[SHMW_CONTAINER_MAX + 1];
 	char path[];
 };
 

@@ -68,6 +68,8 @@ static const struct {
     {"mbind", SHMW_CALL_SPLIT},
     {"mseal", SHMW_CALL_SPLIT},
 };
+_Static_assert(2 * sizeof(vma_calls) / sizeof(vma_calls[0]) <= SHMW_MAX_LINKS,
+	       "a link at entry and at exit of each call");
 
 /* Attaches prog to sys_enter_NAME and sys_exit_NAME of each call this kernel has (no mseal
  * before 6.10: then the call cannot happen). */

@@ -16,7 +16,8 @@ struct bpf_link;
 /* Called with each ring-buffer record (libbpf's ring_buffer_sample_fn). */
 typedef int (*shmw_sample_fn)(void *ctx, void *data, size_t size);
 
-#define SHMW_MAX_LINKS 32
+#define SHMW_MAX_LINKS 32 /* tracepoint mode: entry and exit of each VMA call (loader.c asserts)   \
+			   */
 
 /* How attachments are counted (README.md, "Modes"). */
 enum shmw_mode {
