@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Request parsing and formatting (user/jsonproto.c) against docs/protocol.md. */
+/* Request parsing and formatting (user/common/jsonproto.c) against docs/protocol.md. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests for the segment lifecycle and the linger/orphan alerts (user/lifecycle.c). */
+/* Unit tests for the segment lifecycle and the linger/orphan alerts (user/daemon/core/lifecycle.c).
+ */
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests for user/report.c: the JSON of events and of who/ps/ls answers (docs/protocol.md).
- * Every object is printed and parsed back with json-c, then checked field by field: field order
- * is not part of the protocol. */
+/* Unit tests for user/daemon/core/report.c: the JSON of events and of who/ps/ls answers
+ * (docs/protocol.md). Every object is printed and parsed back with json-c, then checked field by
+ * field: field order is not part of the protocol. */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>

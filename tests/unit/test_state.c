@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests for user/state.c: the user-space mirror of the BPF maps, fed by hand-made events
- * and snapshots. After every step the hash tables are walked again to check that nholdings, the
- * segment index and the pid index agree with what the mms hold. */
+/* Unit tests for user/daemon/core/state.c: the user-space mirror of the BPF maps, fed by hand-made
+ * events and snapshots. After every step the hash tables are walked again to check that nholdings,
+ * the segment index and the pid index agree with what the mms hold. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests for user/table.c: alignment, human sizes, headers, NS column, hostile strings. */
+/* Unit tests for user/client/table.c: alignment, human sizes, headers, NS column, hostile strings.
+ */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>

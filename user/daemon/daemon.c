@@ -392,7 +392,7 @@ static int sync_from_maps(struct shmw_daemon *d, uint32_t cause, uint64_t *chang
 	return 0;
 }
 
-/* Start-up phases at debug level, in ms since the daemon started (README, "Start-up"). */
+/* Start-up phases at debug level, in ms since the daemon started (docs/design.md, "Start-up"). */
 static void seed_phase(const struct shmw_daemon *d, const char *what)
 {
 	log_debug("start-up: %s after %.1f ms", what,

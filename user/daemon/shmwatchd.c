@@ -124,7 +124,7 @@ int main(int argc, char **argv)
 	/* Under load (a storm of attaches on every CPU) a daemon with a fair share falls behind the
 	 * ring buffer and loses events, which it then repairs by walking every task: measured on
 	 * 2 CPUs (with the forced wakeups of bpf/shmwatch.bpf.c emit), nice -5 kept up where nice 0
-	 * lost 1-15% (README.md, Benchmark). */
+	 * lost 1-15% (docs/benchmarks.md). */
 	if (d.opts.priority_boost) {
 		errno = 0;
 		if (nice(-(int)d.opts.priority_boost) == -1 && errno)

@@ -133,7 +133,8 @@ static void select_programs(struct shmwatch *skel, enum shmw_mode mode)
 	}
 }
 
-/* Start-up phases at debug level, in ms since shmw_bpf_start began (README, "Start-up"). */
+/* Start-up phases at debug level, in ms since shmw_bpf_start began (docs/design.md, "Start-up").
+ */
 static uint64_t t_start;
 
 static void phase(const char *what)

@@ -16,10 +16,10 @@ struct bpf_link;
 /* Called with each ring-buffer record (libbpf's ring_buffer_sample_fn). */
 typedef int (*shmw_sample_fn)(void *ctx, void *data, size_t size);
 
-#define SHMW_MAX_LINKS 32 /* tracepoint mode: entry and exit of each VMA call (loader.c asserts)   \
-			   */
+/* Tracepoint mode's links: the entry and exit of each VMA call (loader.c asserts it). */
+#define SHMW_MAX_LINKS 32
 
-/* How attachments are counted (README.md, "Modes"). */
+/* How attachments are counted (docs/kernels.md, "Modes"). */
 enum shmw_mode {
 	SHMW_MODE_AUTO = 0,   /* fentry where the kernel allows it, else tracepoint */
 	SHMW_MODE_FENTRY,     /* fentry/fexit on ipc/shm.c's counting points, or fail */
