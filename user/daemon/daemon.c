@@ -28,12 +28,15 @@
 #define LOG_BATCH    (64 * 1024)
 #define RECONCILE_NS (2 * SHMW_NS_PER_SEC) /* how often the kernel's segment tables are read */
 
+static void reconcile(struct shmw_daemon *d, bool startup);
+
 static void publish_event(struct shmw_daemon *d, const struct shmw_event *ev)
 {
 	shmw_publish_event(&d->pub, ev);
 }
 
-void shmw_daemon_queue_walk(struct shmw_daemon *d, uint32_t pid)
+/* Has the periodic pass walk this process again. */
+static void queue_walk(struct shmw_daemon *d, uint32_t pid)
 {
 	for (size_t i = 0; i < d->nresync_pids; i++)
 		if (d->resync_pids[i] == pid)
@@ -228,7 +231,7 @@ static void rescan(struct shmw_daemon *d, const struct shmw_event *ev)
 	if (r.again) {
 		log_info("pid %u (%.16s): kept changing while walked; walking it again later",
 			 ev->pid, ev->comm);
-		shmw_daemon_queue_walk(d, r.again);
+		queue_walk(d, r.again);
 	}
 	if (r.apply)
 		shmw_state_sync_mm(&d->state, ev->mm, r.rec, ev->cause, ev->ts, on_rescan_change,
@@ -273,7 +276,7 @@ static void on_event(struct shmw_daemon *d, const struct shmw_event *ev)
 		/* The mm holds more than BPF could count, or we never saw it gain a VMA. */
 		log_info("pid %u (%.16s): counts incomplete after %s (%s), walking it again",
 			 ev->pid, ev->comm, shmw_cause_name(ev->cause), incomplete_why(ev->aux));
-		shmw_daemon_queue_walk(d, ev->pid);
+		queue_walk(d, ev->pid);
 		return;
 	case SHMW_EV_OWNER:
 		if (!shmw_state_mm(&d->state, ev->mm)) {
@@ -383,7 +386,7 @@ static int sync_from_maps(struct shmw_daemon *d, uint32_t cause, uint64_t *chang
 		if ((!(s.recs[i].flags & SHMW_MM_SEEDED) ||
 		     (s.recs[i].flags & (SHMW_MM_RESCAN | SHMW_MM_OVERFLOW))) &&
 		    s.recs[i].tgid)
-			shmw_daemon_queue_walk(d, s.recs[i].tgid);
+			queue_walk(d, s.recs[i].tgid);
 	shmw_state_sync(&d->state, s.keys, s.recs, s.n, s.sharer_tgids, s.sharers, s.nsharers,
 			s.version, on_change, &c);
 	shmw_snapshot_free(&s);
@@ -487,7 +490,7 @@ int shmw_daemon_seed(struct shmw_daemon *d)
 	seed_phase(d, "event log replayed");
 	/* Segments first, then who holds them: a segment's create line comes before its
 	 * holders' attach lines. */
-	shmw_daemon_reconcile(d, true);
+	reconcile(d, true);
 	seed_phase(d, "reconciled with /proc/sysvipc/shm");
 	ret = sync_from_maps(d, cause, NULL, NULL);
 	if (ret)
@@ -506,7 +509,8 @@ static bool listed(const uint32_t *v, size_t n, uint32_t x)
 	return false;
 }
 
-void shmw_daemon_reconcile(struct shmw_daemon *d, bool startup)
+/* Reads every known namespace's segment table into the lifecycle registry. */
+static void reconcile(struct shmw_daemon *d, bool startup)
 {
 	uint64_t now = shmw_now_real();
 	uint32_t *nss, *held, *grown;
@@ -604,7 +608,7 @@ static void tick(struct shmw_daemon *d)
 	shmw_bpf_set_realtime_offset(&d->bpf, shmw_realtime_offset());
 	if (mono - d->last_reconcile >= RECONCILE_NS) {
 		d->last_reconcile = mono;
-		shmw_daemon_reconcile(d, false);
+		reconcile(d, false);
 	} else {
 		refresh_dest(d, real);
 	}

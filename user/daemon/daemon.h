@@ -37,16 +37,12 @@ struct shmw_daemon {
 
 /* Ring-buffer callback. */
 int shmw_daemon_on_sample(void *ctx, void *data, size_t size);
-/* Has the periodic pass walk this process again. */
-void shmw_daemon_queue_walk(struct shmw_daemon *d, uint32_t pid);
 /* Drains the ring buffer now (before answering a query, so answers include every event). */
 void shmw_daemon_drain(struct shmw_daemon *d);
 /* Start-up: walk every task, take the snapshot, log what was found as `seed`. */
 int shmw_daemon_seed(struct shmw_daemon *d);
 /* Periodic: notice lost events and pending walks, repair, log `resync`. */
 void shmw_daemon_tick(struct shmw_daemon *d);
-/* Reads every known namespace's segment table into the lifecycle registry. */
-void shmw_daemon_reconcile(struct shmw_daemon *d, bool startup);
 /* Lifecycle callback (shmw_life_cb): each event and alert formatted, then published. */
 void shmw_daemon_on_life(void *ctx, enum shmw_life_event ev, const struct shmw_lseg *s,
 			 const struct shmw_life_info *info);
