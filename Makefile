@@ -2,7 +2,8 @@
 # shmwatch build, in the libbpf-bootstrap shape: BPF object -> skeleton -> user space.
 #   make            build build/shmwatchd and build/shmwatch
 #   make run        install missing packages, build, run the daemon in the foreground
-#   make test       install missing packages, build, run unit and end-to-end tests
+#   make test       install missing packages, build, check the layers, run unit and end-to-end
+#                   tests
 #   make test SHMW_TEST_NOISE=1   the same alongside a foreign load (tests/e2e/noise.sh)
 #   make SANITIZE=1 test   the same with ASan/UBSan (objects in build-san/)
 #   make stress     the long runs: a minute of churn (t_churn_verify, t_churn_loss), longer fuzzing,
@@ -12,13 +13,16 @@
 #   make test-kernels  the e2e scenarios on Debian's 6.1 and 6.12 kernels under qemu
 #   make install    PREFIX (/usr/local), DESTDIR: binaries, man pages, unit, completion, docs
 #                   (docs/fleet.md); make uninstall removes them
+#   make check-layers  each folder of user/ includes and calls only those below it
+#                   (scripts/check-layers.sh)
 #   make check-integration  the packaging scenarios alone (t_install, t_systemd)
 #   make V=1        show the commands
 
-ARCH := x86
+ARCH ?= x86
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
+AR ?= ar
 PREFIX ?= /usr/local
 DESTDIR ?=
 VERSION := 0.1.0
@@ -43,37 +47,48 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+# user/ by binary and layer (CONTRIBUTING.md, "Layout"; the rule: scripts/check-layers.sh).
+USER_DIRS := user/common user/client user/daemon/core user/daemon/kern user/daemon
 SYSTEMD_LIBS := -lsystemd
 JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
 CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -D_GNU_SOURCE \
-	  -DSHMW_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) $(JSON_CFLAGS) $(SANFLAGS)
+	  -DSHMW_VERSION='"$(VERSION)"' -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(OUTPUT) \
+	  $(JSON_CFLAGS) $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude -Ivmlinux/$(ARCH)
 
-# Pure user-space logic shared by daemon, client and unit tests.
-COMMON_SRCS := user/jsonproto.c user/timefmt.c user/log.c user/escape.c
-# Daemon-only pieces.
-DAEMON_SRCS := user/shmwatchd.c user/daemon_opts.c user/daemon.c user/requests.c user/loop.c \
-	       user/loader.c user/kfeatures.c user/kallsyms.c user/ksym_bpf.c \
-	       user/mounts.c user/state.c user/seed.c user/server.c user/eventlog.c \
-	       user/segtable.c user/mapread.c user/report.c user/procinfo.c user/lifecycle.c user/alerts.c \
-	       user/alert_exec.c user/metrics.c user/privs.c user/replay.c user/rescan.c \
-	       user/evline.c
-CLIENT_SRCS := user/shmwatch.c user/client.c user/table.c
+# The objects of each folder; each folder but the binaries' mains is a library, which the
+# binaries, the unit tests and the benchmark link (members are taken as needed: a unit test
+# that pulled in libbpf would not link).
+objs = $(patsubst %.c,$(OUTPUT)/%.o,$(1))
+COMMON_OBJS := $(call objs,$(wildcard user/common/*.c))
+CLIENT_OBJS := $(call objs,$(wildcard user/client/*.c))
+CORE_OBJS := $(call objs,$(wildcard user/daemon/core/*.c))
+KERN_OBJS := $(call objs,$(wildcard user/daemon/kern/*.c))
+DAEMON_OBJS := $(call objs,$(wildcard user/daemon/*.c))
+CLIENT_MAIN := $(OUTPUT)/user/client/shmwatch.o
+DAEMON_MAIN := $(OUTPUT)/user/daemon/shmwatchd.o
+USER_OBJS := $(COMMON_OBJS) $(CLIENT_OBJS) $(CORE_OBJS) $(KERN_OBJS) $(DAEMON_OBJS)
+
+LIB := $(OUTPUT)/lib
+COMMON_LIB := $(LIB)/libshmw-common.a
+CLIENT_LIB := $(LIB)/libshmw-client.a
+CORE_LIB := $(LIB)/libshmw-core.a
+KERN_LIB := $(LIB)/libshmw-kern.a
+DAEMON_LIB := $(LIB)/libshmw-daemon.a
+# Every layer, highest first: the order a static link needs.
+ALL_LIBS := $(DAEMON_LIB) $(KERN_LIB) $(CORE_LIB) $(CLIENT_LIB) $(COMMON_LIB)
+
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 HELPER_SRCS := $(wildcard tests/e2e/helpers/*.c)
-
-COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(COMMON_SRCS))
-DAEMON_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(DAEMON_SRCS))
-CLIENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(CLIENT_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 HELPER_BINS := $(patsubst tests/e2e/helpers/%.c,$(OUTPUT)/tests/%,$(HELPER_SRCS))
-
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run test unit e2e bench deps test-deps vmlinux format format-check clean install uninstall
+.PHONY: all run test unit e2e bench deps test-deps vmlinux format format-check clean install uninstall \
+	check-layers
 
 all: $(OUTPUT)/shmwatchd $(OUTPUT)/shmwatch
 
@@ -89,10 +104,10 @@ run: deps
 	$(OUTPUT)/shmwatchd $(ARGS)
 
 test: test-deps
-	$(Q)$(MAKE) --no-print-directory all tests-bin
+	$(Q)$(MAKE) --no-print-directory all tests-bin check-layers
 	$(Q)./tests/run.sh $(OUTPUT)
 
-# The long versions of what `make test` runs short (README.md, Development): STRESS_CHURN_SECONDS
+# The long versions of what `make test` runs short (CONTRIBUTING.md, "Tests"): STRESS_CHURN_SECONDS
 # of churn by STRESS_CHURN_PROCS processes with the default ring and with a small one (events
 # lost and repaired), each fuzz target for STRESS_FUZZ_SECONDS, then STRESS_DIFFTEST_SECONDS of the
 # differential random tester (last: it fails until shmwatchd is exact, issue #12).
@@ -127,7 +142,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all bench-bin
 	$(Q)./bench/run.sh $(OUTPUT)
 
-# Benchmark programs (README.md, section Benchmark): the workload farm and the timers.
+# Benchmark programs (bench/README.md): the workload farm and the timers.
 BENCH_BINS := $(OUTPUT)/bench/shmw-farm $(OUTPUT)/bench/shmw-bench $(OUTPUT)/bench/shmw-floor
 .PHONY: bench-bin
 bench-bin: $(BENCH_BINS)
@@ -137,10 +152,10 @@ $(OUTPUT)/bench/shmw-farm: $(OUTPUT)/bench/shmw-farm.o
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@
 
 # The floor: empty programs on the loops' hooks (bench/floor.bpf.c).
-$(OUTPUT)/bench/floor.bpf.o: bench/floor.bpf.c $(VMLINUX)
+$(OUTPUT)/bench/floor.bpf.o: bench/floor.bpf.c
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_DEPFLAGS) -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp
 	$(Q)rm -f $@.tmp
 
@@ -153,17 +168,19 @@ $(OUTPUT)/bench/shmw-floor: $(OUTPUT)/bench/shmw-floor.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -o $@
 
-$(OUTPUT)/bench/shmw-bench: $(OUTPUT)/bench/shmw-bench.o $(OUTPUT)/user/client.o $(COMMON_OBJS)
+$(OUTPUT)/bench/shmw-bench: $(OUTPUT)/bench/shmw-bench.o $(CLIENT_LIB) $(COMMON_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -ljson-c -o $@
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/bpf $(OUTPUT)/tests:
+$(OUTPUT)/bpf $(OUTPUT)/tests $(LIB):
 	$(Q)mkdir -p $@
 
-# BPF object and skeleton.
-$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) include/shmwatch_abi.h $(wildcard bpf/*.h) | $(OUTPUT)/bpf
+# BPF objects and skeletons. Each object depends on the headers it includes (-MMD), so that a
+# BPF header rebuilds its object, its skeleton and the one file that includes that.
+BPF_DEPFLAGS = -MMD -MP -MF $(@:.o=.d) -MT $@
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_DEPFLAGS) -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp
 	$(Q)rm -f $@.tmp
 
@@ -171,40 +188,46 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
-# Every daemon object may include the skeleton.
-$(DAEMON_OBJS): $(OUTPUT)/shmwatch.skel.h $(OUTPUT)/ksym.skel.h
+# The skeletons' only includers (check-layers keeps them in user/daemon/kern): they need them
+# before their first compile; afterwards -MMD knows.
+$(OUTPUT)/user/daemon/kern/loader.o: $(OUTPUT)/shmwatch.skel.h
+$(OUTPUT)/user/daemon/kern/ksym_bpf.o: $(OUTPUT)/ksym.skel.h
 
 $(OUTPUT)/%.o: %.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUTPUT)/shmwatchd: $(DAEMON_OBJS) $(COMMON_OBJS)
+$(COMMON_LIB): $(COMMON_OBJS)
+$(CLIENT_LIB): $(filter-out $(CLIENT_MAIN),$(CLIENT_OBJS))
+$(CORE_LIB): $(CORE_OBJS)
+$(KERN_LIB): $(KERN_OBJS)
+$(DAEMON_LIB): $(filter-out $(DAEMON_MAIN),$(DAEMON_OBJS))
+$(ALL_LIBS): | $(LIB)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(OUTPUT)/shmwatchd: $(DAEMON_MAIN) $(DAEMON_LIB) $(KERN_LIB) $(CORE_LIB) $(COMMON_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -ljson-c $(SYSTEMD_LIBS) -lcap -o $@
 
 # The client is linked statically: with no dynamic loader at start, `shmwatch who X` takes
-# ~150 us less, 20% of starting `true` (README.md, section Benchmark). Not with the sanitizers,
-# which need the shared runtime. CLIENT_LDFLAGS= links it dynamically.
+# ~150 us less, 20% of starting `true` (docs/benchmarks.md). Not with the sanitizers, which
+# need the shared runtime. CLIENT_LDFLAGS= links it dynamically.
 ifeq ($(SANITIZE),1)
 CLIENT_LDFLAGS ?=
 else
 CLIENT_LDFLAGS ?= -static
 endif
 
-$(OUTPUT)/shmwatch: $(CLIENT_OBJS) $(COMMON_OBJS)
+$(OUTPUT)/shmwatch: $(CLIENT_MAIN) $(CLIENT_LIB) $(COMMON_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $(CLIENT_LDFLAGS) $^ -ljson-c -o $@
 
-# Unit tests link the pure logic they test, never libbpf: tests/unit/test_foo.c tests
-# user/foo.c (plus the common objects and what UNIT_DEPS_foo adds).
-UNIT_DEPS_report := $(OUTPUT)/user/state.o $(OUTPUT)/user/procinfo.o $(OUTPUT)/user/segtable.o
-UNIT_DEPS_state := $(OUTPUT)/user/procinfo.o
-UNIT_DEPS_evline := $(OUTPUT)/user/report.o $(UNIT_DEPS_report)
-UNIT_DEPS_server := $(OUTPUT)/user/loop.o
-.SECONDEXPANSION:
-$(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(OUTPUT)/user/%.o $(COMMON_OBJS) \
-		$$(UNIT_DEPS_$$*) | $(OUTPUT)/tests
+# Unit tests link every layer's library and json-c, never libbpf: whatever they test must link
+# without it.
+$(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(ALL_LIBS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -ljson-c -o $@
 
@@ -216,8 +239,12 @@ $(VGSHIM): tests/e2e/valgrind/shmw-vgshim.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) -shared -fPIC -g -O1 -Wall -Wextra -Werror $< -ldl -lbpf -o $@
 
-# libFuzzer targets over the untrusted inputs (README.md, section Fuzzing). Never part of `all`:
-# each is one clang command over its harness and the user/*.c it exercises, instrumented whole.
+check-layers: $(USER_OBJS)
+	$(Q)./scripts/check-layers.sh $(OUTPUT)
+
+# libFuzzer targets over the untrusted inputs (CONTRIBUTING.md, "Fuzzing"). Never part of
+# `all`: each harness links the core and common libraries built instrumented whole
+# ($(FUZZ_OUT)/lib).
 #   make fuzz                         build $(OUTPUT)/fuzz/fuzz_{request,event,sysvipc}
 #   make fuzz-run FUZZ_SECONDS=60     run each for that long over tests/fuzz/corpus/<target>/
 FUZZ_CC ?= clang
@@ -225,21 +252,30 @@ FUZZ_OUT := $(OUTPUT)/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := request event sysvipc
 FUZZ_BINS := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	       -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	       -DSHMW_VERSION='"$(VERSION)"' -Iinclude -Iuser -Itests/fuzz $(JSON_CFLAGS)
-FUZZ_SRCS_request := user/jsonproto.c
-FUZZ_SRCS_event := user/state.c user/report.c user/procinfo.c user/timefmt.c user/jsonproto.c user/evline.c \
-		    user/segtable.c
-FUZZ_SRCS_sysvipc := user/segtable.c
+FUZZ_FLAGS := -g -O1 -fno-sanitize-recover=all -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra \
+	      -Werror -D_GNU_SOURCE -DSHMW_VERSION='"$(VERSION)"' -Iinclude \
+	      $(addprefix -I,$(USER_DIRS)) -Itests/fuzz $(JSON_CFLAGS) -MMD -MP
+FUZZ_CFLAGS := $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined
+FUZZ_LIBS := $(FUZZ_OUT)/lib/libshmw-core.a $(FUZZ_OUT)/lib/libshmw-common.a
 .PHONY: fuzz fuzz-run
 fuzz: $(FUZZ_BINS)
 
-$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $$(FUZZ_SRCS_$$*) \
-		$(wildcard user/*.h include/*.h)
+$(FUZZ_OUT)/obj/%.o: %.c
 	$(call msg,FUZZ-CC,$@)
-	$(Q)mkdir -p $(FUZZ_OUT)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS_$*) -ljson-c -lpthread -o $@
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+$(FUZZ_OUT)/lib/libshmw-core.a: $(patsubst $(OUTPUT)/%,$(FUZZ_OUT)/obj/%,$(CORE_OBJS))
+$(FUZZ_OUT)/lib/libshmw-common.a: $(patsubst $(OUTPUT)/%,$(FUZZ_OUT)/obj/%,$(COMMON_OBJS))
+$(FUZZ_LIBS):
+	$(call msg,AR,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBS)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MF $@.d -MT $@ $^ -ljson-c -lpthread -o $@
 
 # Each target for FUZZ_SECONDS from its seeds (read only: new inputs go to $(FUZZ_OUT)/corpus/),
 # with tests/fuzz/<target>.dict if there is one; a crash, leak or timeout leaves its input in
@@ -261,12 +297,12 @@ vmlinux:
 	mv $(VMLINUX).tmp $(VMLINUX)
 	$(MAKE) --no-print-directory $(OUTPUT)/shmwatch.skel.h
 
-FORMAT_FILES := $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/unit/*.c tests/unit/*.h tests/e2e/helpers/*.c tests/fuzz/*.c tests/fuzz/*.h)
+FORMAT_FILES := $(wildcard bpf/*.[ch] include/*.h $(addsuffix /*.[ch],$(USER_DIRS)) \
+		  tests/unit/*.[ch] tests/e2e/helpers/*.c tests/fuzz/*.[ch])
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
-
 # Installation (docs/fleet.md): PREFIX (default /usr/local) for the tree, DESTDIR to stage it.
 # The unit goes where systemd looks under PREFIX ($(PREFIX)/lib/systemd/system; with
 # PREFIX=/usr that is /usr/lib/systemd/system, i.e. /lib/systemd/system on merged-/usr Debian),
@@ -314,4 +350,10 @@ clean:
 
 -include kernels/kernels.mk
 
--include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
+# What each object was built from (-MMD): a header rebuilds exactly its includers.
+DEP_OBJS := $(USER_OBJS) $(patsubst $(OUTPUT)/tests/%,$(OUTPUT)/tests/unit/%.o,$(UNIT_BINS)) \
+	    $(patsubst $(OUTPUT)/tests/%,$(OUTPUT)/tests/e2e/helpers/%.o,$(HELPER_BINS)) \
+	    $(BENCH_BINS:%=%.o) $(addprefix $(OUTPUT)/,bpf/shmwatch.bpf.o bpf/ksym.bpf.o bench/floor.bpf.o) \
+	    $(addprefix $(OUTPUT)/kernels/,sd-stub.o fentry-probe.o load-probe.o) \
+	    $(patsubst $(OUTPUT)/%,$(FUZZ_OUT)/obj/%,$(CORE_OBJS) $(COMMON_OBJS))
+-include $(DEP_OBJS:.o=.d) $(FUZZ_BINS:%=%.d)

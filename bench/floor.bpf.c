@@ -3,7 +3,7 @@
  * The floor of tracepoint mode's event cost: programs that return at once, on the hooks the
  * bench's loops reach in shmwatchd (the shmat and shmdt syscall tracepoints, fork, exec, exit,
  * exit_mmap). A loop run with these attached costs what the kernel's tracepoint and BPF
- * dispatch cost before any of shmwatch's own work (README.md, section Benchmark).
+ * dispatch cost before any of shmwatch's own work (bench/README.md).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

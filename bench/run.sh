@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # shmwatch benchmark: shmwatch side by side with what people use today (lsof, grep of
 # /proc/*/maps), in one run, alternating, on farms of real processes. Prints one table with
-# ratios and PASS/MISS against the targets. See README.md, section "Benchmark".
+# ratios and PASS/MISS against the targets. See bench/README.md.
 #
 #   bench/run.sh OUTDIR          (make bench builds OUTDIR/bench/* first)
 #

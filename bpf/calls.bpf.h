@@ -706,8 +706,8 @@ out:
 /*
  * Every syscall that can add, remove or cut SysV VMAs, at its entry and its exit: one program,
  * attached by the loader to each call's two tracepoints with a cookie that names the call
- * (SHMW_CALL_*; user/loader.c). One program is verified once, and the functions it shares
- * (counting, applying) once for all: start-up time is mostly verification.
+ * (SHMW_CALL_*; user/daemon/kern/loader.c). One program is verified once, and the functions it
+ * shares (counting, applying) once for all: start-up time is mostly verification.
  *
  * Counted by range (range_enter, range_exit): munmap, mremap, mmap(MAP_FIXED), shmdt, madvise,
  * remap_file_pages and the calls that can only cut VMAs (change flags on part of one:

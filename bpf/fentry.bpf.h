@@ -9,8 +9,8 @@
  *   shm_open  +1  vm_ops->open: a VMA was copied: fork's dup_mmap, a split, mremap's copy_vma
  *   shm_close -1  vm_ops->close: a VMA went: munmap, shmdt, a mapping over it, exit, exec
  * so the holdings of vma->vm_mm follow nattch exactly and no syscall has to be recounted: the
- * range tracepoint programs are not loaded in this mode (user/loader.c). All three are counted
- * at fexit, once the kernel has counted (and, at the last shm_close of a removed segment,
+ * range tracepoint programs are not loaded in this mode (user/daemon/kern/loader.c). All three are
+ * counted at fexit, once the kernel has counted (and, at the last shm_close of a removed segment,
  * destroyed it): the destroy check after a detach then sees the kernel's truth.
  *
  * Why something changed is not in these functions' arguments: a VMA of another mm than

@@ -3,7 +3,7 @@
  * Kernel symbol addresses without reading /proc/kallsyms: the kernel formats that file line by
  * line as it is read (tens of ms to reach shm_mmap), while this asks its own symbol table
  * (bpf_kallsyms_lookup_name, syscall programs, 5.16+). User space fills names and lens, runs
- * the program once (BPF_PROG_RUN) and reads addrs and errs (user/ksym_bpf.c).
+ * the program once (BPF_PROG_RUN) and reads addrs and errs (user/daemon/kern/ksym_bpf.c).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

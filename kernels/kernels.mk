@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# Included by the Makefile: the static test build and `make test-kernels` (README.md, section
+# Included by the Makefile: the static test build and `make test-kernels` (docs/kernels.md,
 # "Other kernels").
 #
 #   make static          build-static/: shmwatchd, shmwatch, the e2e helpers, fentry-probe and

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # make test-kernels: boots Debian's kernels under qemu with the static build and runs e2e
-# scenarios in each guest (README.md, section "Other kernels").
+# scenarios in each guest (docs/kernels.md, "Other kernels").
 #
 #   kernels/run.sh OUTDIR          OUTDIR: a static build (make static: build-static)
 #
@@ -141,7 +141,7 @@ show_preflight() {
 }
 
 # default_modes SERIES: the daemon modes a series is tested in. fentry where the kernel allows
-# it (Debian's 6.12 does; README.md "Modes"); tracepoint everywhere, since --mode auto falls
+# it (Debian's 6.12 does; docs/kernels.md, "Modes"); tracepoint everywhere, since --mode auto falls
 # back to it. 6.1 allows fentry too, and --mode auto runs fentry mode there (6.1.0-57: the
 # default scenarios pass in both modes, KERNEL_MODES="tracepoint fentry"); by default 6.1 runs
 # tracepoint only, its probes' path, to keep the run to three guests.

@@ -120,7 +120,7 @@ verify_mine "after the churn" "$IDS" "$(echo $HOLDERS)"
 # shellcheck disable=SC2086
 check_replay "replay still equals who after verify" $IDS
 
-# The daemon's own start-up replay (user/replay.c) of this log, repairs and all: a daemon started
+# The daemon's own start-up replay (user/daemon/core/replay.c) of this log, repairs and all: a daemon started
 # again on it finds that nothing changed about our segments (nothing did while it was down) and
 # logs no attach, detach or vmas line about them.
 NLINES=$(wc -l <"$T/events.jsonl")

@@ -1,5 +1,5 @@
 #!/bin/sh
-# A short libFuzzer run of each target in tests/fuzz/ (README.md, section Fuzzing) over its seed
+# A short libFuzzer run of each target in tests/fuzz/ (CONTRIBUTING.md, "Fuzzing") over its seed
 # corpus: PASS per target, or FAIL with the saved crash/leak/timeout input and the report.
 # shmw-test: unprivileged (no BPF, no root: tests/run.sh runs it for any user)
 #

@@ -115,7 +115,7 @@ if [ "$KERNEL_FENTRY" = allowed ]; then
 else
 	check_eq "--mode auto: falls back to tracepoint" tracepoint status_field mode
 	# Where the kernel refuses every fexit program (EPERM), a probe program says so without
-	# trying ours (user/loader.c fexit_refused); it must say what fentry-probe met.
+	# trying ours (user/daemon/kern/loader.c fexit_refused); it must say what fentry-probe met.
 	AT='at [a-z]*\( of a probe fexit program\)\?'
 	reason_ok() { status_field mode_reason | grep -q "^fentry refused: E[A-Z0-9]* $AT\(\$\|; \)"; }
 	check "--mode auto: the reason names the refusal ($(status_field mode_reason))" reason_ok

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* libFuzzer target: shmw_kseg_parse, the reader of /proc/sysvipc/shm data lines.
  *
- * The input is split into lines the way read_table() in user/segtable.c sees them (fgets into
- * 512 bytes: longer lines arrive in pieces), each parsed on its own. A line that parses has a
- * non-negative shmid, and printing the result back in the kernel's column order parses to the
+ * The input is split into lines the way read_table() in user/daemon/kern/segtable.c sees them
+ * (fgets into 512 bytes: longer lines arrive in pieces), each parsed on its own. A line that parses
+ * has a non-negative shmid, and printing the result back in the kernel's column order parses to the
  * same struct (nothing is half-read or read from the wrong column). */
 #include <inttypes.h>
 #include <stdint.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "segtable.h"
+#include "kseg.h"
 
 #define LINE_MAX_READ 512 /* read_table()'s line buffer */
 

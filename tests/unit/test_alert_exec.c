@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The --alert-exec hook runner (user/alert_exec.c) with real /bin/sh commands. Waits poll
+/* The --alert-exec hook runner (user/daemon/alert_exec.c) with real /bin/sh commands. Waits poll
  * shmw_hooks_reap() with short sleeps and a bound, as the daemon's ticks would. */
 #include <dirent.h>
 #include <errno.h>

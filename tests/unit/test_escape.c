@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The escaping of text other people chose (user/escape.c). */
+/* The escaping of text other people chose (user/common/escape.c). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The JSON Lines event log (user/eventlog.c): content, rotation, external rotation, errors. */
+/* The JSON Lines event log (user/daemon/eventlog.c): content, rotation, external rotation, errors.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The direct event line (user/evline.c) is byte for byte json-c's rendering of
+/* The direct event line (user/daemon/core/evline.c) is byte for byte json-c's rendering of
  * shmw_report_event(), the documented format: for every event type and cause, odd comms,
  * missing times, actors, and for random records. */
 #include <stdint.h>

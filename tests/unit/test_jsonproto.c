@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Request parsing and formatting (user/jsonproto.c) against docs/protocol.md. */
+/* Request parsing and formatting (user/common/jsonproto.c) against docs/protocol.md. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +96,20 @@ static void test_names(void)
 	CHECK_STR("name metrics", shmw_cmd_name(SHMW_CMD_METRICS), "metrics");
 	CHECK_STR("name verify", shmw_cmd_name(SHMW_CMD_VERIFY), "verify");
 	CHECK_STR("name unknown", shmw_cmd_name((enum shmw_cmd)99), "unknown");
+	for (enum shmw_cmd c = SHMW_CMD_WHO; c <= SHMW_CMD_VERIFY; c++)
+		CHECK_INT("by name: each name gives its command",
+			  shmw_cmd_by_name(shmw_cmd_name(c)), c);
+	CHECK_INT("by name: unknown", shmw_cmd_by_name("shmdi"), 0);
+	CHECK_INT("by name: no prefixes", shmw_cmd_by_name("wh"), 0);
+	{
+		char list[128], small[8];
+
+		shmw_cmd_names(list, sizeof(list));
+		CHECK_STR("names: every command in order", list,
+			  "who, ps, ls, status, events, lingering, orphans, metrics, verify");
+		shmw_cmd_names(small, sizeof(small));
+		CHECK_STR("names: cut to the buffer", small, "who, ps");
+	}
 }
 
 /* format -> parse gives back the same request, and the line is one newline-terminated line. */

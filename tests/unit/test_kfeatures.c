@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The refusal message names each missing kernel feature, and only those (user/kfeatures.c). */
+/* The refusal message names each missing kernel feature, and only those
+ * (user/daemon/kern/kfeatures.c). */
 #include <errno.h>
 #include <string.h>
 

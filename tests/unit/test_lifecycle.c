@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests for the segment lifecycle and the linger/orphan alerts (user/lifecycle.c). */
+/* Unit tests for the segment lifecycle and the linger/orphan alerts (user/daemon/core/lifecycle.c).
+ */
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
@@ -117,6 +118,30 @@ static void test_create_rmid_destroy(void)
 		const struct shmw_lseg *v[4];
 
 		CHECK_INT("listed as lingering", shmw_life_lingering(&l, v, 4), 1);
+	}
+	{
+		struct shmw_lseg_id ids[2];
+		struct shmw_life_totals t;
+		struct shmw_kseg other = kseg(8, 1000, 0, false);
+		uint32_t *nss;
+
+		other.ns = NS + 1;
+		other.size = 8192;
+		shmw_life_created(&l, other.ns, &other, &creator, t0 + 3 * S);
+		CHECK_INT("one marked", shmw_life_marked(&l, ids, 2), 1);
+		CHECK("the marked one", ids[0].ns == NS && ids[0].shmid == 7);
+		CHECK_INT("two namespaces", shmw_life_namespaces(&l, &nss), 2);
+		CHECK("each once", nss && nss[0] != nss[1]);
+		free(nss);
+		shmw_life_totals(&l, &t);
+		CHECK("totals: one active of 8192 bytes, one marked of 4096",
+		      t.segments[0] == 1 && t.bytes[0] == 8192 && t.segments[1] == 1 &&
+			  t.bytes[1] == 4096);
+		CHECK("totals: lingering since its rmid",
+		      t.lingering == 1 && t.lingering_since == t0 + 2 * S && !t.orphans);
+		shmw_life_destroyed(&l, other.ns, 8, SHMW_CAUSE_SHMCTL, "rmid", NULL, t0 + 4 * S);
+		CHECK_INT("destroyed again", count(SHMW_LIFE_DESTROY), 1);
+		nlog--; /* forget it: the checks below count destroys */
 	}
 
 	/* The stray holder exits: the kernel frees it, and the release is named. */

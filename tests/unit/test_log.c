@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The diagnostic log (user/log.c): what reaches stderr and the journal is escaped. */
+/* The diagnostic log (user/daemon/core/log.c): what reaches stderr and the journal is escaped. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The Prometheus exposition (user/metrics.c), read back by a small parser of text format 0.0.4
- * written here, and its atomic file replacement. */
+/* The Prometheus exposition (user/daemon/core/metrics.c), read back by a small parser of text
+ * format 0.0.4 written here, and its atomic file replacement. */
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>

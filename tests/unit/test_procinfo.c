@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* uid -> user name (user/procinfo.c): names, numbers for unknown uids, cache lifetime. */
+/* uid -> user name (user/daemon/core/procinfo.c): names, numbers for unknown uids, cache lifetime.
+ */
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>

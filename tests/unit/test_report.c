@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests for user/report.c: the JSON of events and of who/ps/ls answers (docs/protocol.md).
- * Every object is printed and parsed back with json-c, then checked field by field: field order
- * is not part of the protocol. */
+/* Unit tests for user/daemon/core/report.c: the JSON of events and of who/ps/ls answers
+ * (docs/protocol.md). Every object is printed and parsed back with json-c, then checked field by
+ * field: field order is not part of the protocol. */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -631,6 +631,7 @@ static void test_ls(void)
 	CHECK_INT("ls NS1/5 nattch", num(e, "nattch"), 3);
 	CHECK_INT("ls NS1/5 size from kernel", num(e, "size"), 12288);
 	CHECK_INT("ls NS1/5 uid", num(e, "uid"), 4242);
+	CHECK_STR("ls NS1/5 user: named by the daemon (none: the number)", str(e, "user"), "4242");
 	CHECK_INT("ls NS1/5 cpid", num(e, "cpid"), 100);
 	CHECK_INT("ls NS1/5 lpid", num(e, "lpid"), 200);
 

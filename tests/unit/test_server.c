@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The client socket's limits (user/server.c), with the real event loop and real connections.
+/* The client socket's limits (user/daemon/server.c), with the real event loop and real connections.
  * Other users' connections are made with seteuid (SO_PEERCRED records the effective uid at
  * connect): those checks need root and are skipped otherwise. */
 #include <errno.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests for user/state.c: the user-space mirror of the BPF maps, fed by hand-made events
- * and snapshots. After every step the hash tables are walked again to check that nholdings, the
- * segment index and the pid index agree with what the mms hold. */
+/* Unit tests for user/daemon/core/state.c: the user-space mirror of the BPF maps, fed by hand-made
+ * events and snapshots. After every step the hash tables are walked again to check that nholdings,
+ * the segment index and the pid index agree with what the mms hold. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -519,6 +519,14 @@ static void test_sharers(void)
 	CHECK("sharer: callback saw 400", seen.n == 1 && seen.tgids[0] == 400);
 	CHECK_INT("sharer: sharers_of b", shmw_state_sharers_of(&st, 0xb000, NULL, NULL), 0);
 	CHECK_INT("sharer: a sharer is not a holding", st.nholdings, 2);
+	CHECK("sharer: state_sharer finds it",
+	      shmw_state_sharer(&st, 400) && shmw_state_sharer(&st, 400)->mm == 0xa000);
+	CHECK("sharer: state_sharer of an owner", shmw_state_sharer(&st, 100) == NULL);
+	CHECK("sharer: state_mm finds a", shmw_state_mm(&st, 0xa000) == mm_of(100));
+	CHECK("sharer: state_mm of nothing held", shmw_state_mm(&st, 0xc000) == NULL);
+	CHECK_INT("sharer: holders are the owners and the sharer", shmw_state_nholders(&st), 3);
+	CHECK("sharer: NS1 held", shmw_state_ns_held(&st, NS1));
+	CHECK("sharer: NS2 not held", !shmw_state_ns_held(&st, NS2));
 	check_consistent("sharer");
 
 	/* A second sharer on b; unshare with the wrong mm is ignored. */
@@ -534,6 +542,9 @@ static void test_sharers(void)
 	CHECK_INT("sharer: unshare twice", share(SHMW_EV_UNSHARE, 0xa000, 100, 400), SHMW_CHG_NONE);
 	CHECK_INT("sharer: b keeps its sharer", shmw_state_sharers_of(&st, 0xb000, NULL, NULL), 1);
 	CHECK("sharer: unknown pid", shmw_state_mm_of_pid(&st, 999, &sh) == NULL && sh == NULL);
+	/* A sharer of an mm that holds nothing is no holder. */
+	share(SHMW_EV_SHARE, 0xc000, 300, 402);
+	CHECK_INT("sharer: a sharer of nothing held is no holder", shmw_state_nholders(&st), 3);
 	check_consistent("unshare");
 	shmw_state_clear(&st);
 	CHECK("sharer: clear empties sharers", st.sharers == NULL);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests for user/table.c: alignment, human sizes, headers, NS column, hostile strings. */
+/* Unit tests for user/client/table.c: alignment, human sizes, headers, NS column, hostile strings.
+ */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -335,7 +336,8 @@ static void test_hostile_and_missing(void)
 static const char ls_one_ns[] =
     "{\"ok\":true,\"namespaces\":[4026531839],\"segments\":["
     "{\"ns\":4026531839,\"shmid\":0,\"key\":-1,\"size\":1536,\"perms\":\"0600\","
-    "\"status\":\"active\",\"nattch\":-1,\"holders\":0,\"uid\":0,\"cpid\":1,\"lpid\":2},"
+    "\"status\":\"active\",\"nattch\":-1,\"holders\":0,\"uid\":0,\"user\":\"root\",\"cpid\":1,"
+    "\"lpid\":2},"
     "{\"ns\":4026531839,\"shmid\":393216,\"key\":305441741,\"size\":303038464,"
     "\"perms\":\"0640\",\"status\":\"dest\",\"nattch\":12,\"holders\":12,\"uid\":0,"
     "\"user\":\"postgres\",\"cpid\":1,\"lpid\":2}]}";
@@ -343,9 +345,11 @@ static const char ls_one_ns[] =
 static const char ls_two_ns[] =
     "{\"ok\":true,\"namespaces\":[4026531839,4026532500],\"segments\":["
     "{\"ns\":4026531839,\"shmid\":0,\"key\":1,\"size\":4096,\"perms\":\"0600\","
-    "\"status\":\"active\",\"nattch\":1,\"holders\":1,\"uid\":0,\"cpid\":1,\"lpid\":2},"
+    "\"status\":\"active\",\"nattch\":1,\"holders\":1,\"uid\":0,\"user\":\"root\",\"cpid\":1,"
+    "\"lpid\":2},"
     "{\"ns\":4026532500,\"shmid\":0,\"key\":2,\"size\":4096,\"perms\":\"0600\","
-    "\"status\":\"active\",\"nattch\":1,\"holders\":1,\"uid\":0,\"cpid\":1,\"lpid\":2}]}";
+    "\"status\":\"active\",\"nattch\":1,\"holders\":1,\"uid\":0,\"user\":\"root\",\"cpid\":1,"
+    "\"lpid\":2}]}";
 
 static void test_ls(void)
 {
@@ -371,11 +375,12 @@ static void test_ls(void)
 			 false, false),
 		  "NS  KEY  SHMID  OWNER  PERMS  BYTES  NATTCH  HOLDERS  STATUS\n"
 		  " 2  -        9  -      -          -       -        -  -\n");
-	/* ls gets uids only: names come from the passwd database, numbers when there is none. */
-	CHECK_STR("ls owner lookup",
+	/* The owner as the daemon names it; an older daemon's uid alone, as the number. */
+	CHECK_STR("ls owner",
 		  render(shmw_table_ls,
-			 "{\"ok\":true,\"namespaces\":[1],\"segments\":[{\"shmid\":1,\"uid\":0},"
-			 "{\"shmid\":2,\"uid\":3999999},{\"shmid\":3,\"uid\":0}]}",
+			 "{\"ok\":true,\"namespaces\":[1],\"segments\":[{\"shmid\":1,\"uid\":0,"
+			 "\"user\":\"root\"},{\"shmid\":2,\"uid\":3999999},{\"shmid\":3,"
+			 "\"uid\":0,\"user\":\"root\"}]}",
 			 true, false),
 		  "-  1  root     -  -  -  -  -\n"
 		  "-  2  3999999  -  -  -  -  -\n"
@@ -592,13 +597,14 @@ static void test_orphans(void)
 	CHECK_STR("orphans no headers", render(shmw_table_orphans, orphans_json, true, false),
 		  "0x1234abce  32769  postgres  0600       1536  1d01h  4000  4001\n"
 		  "0xffffffff      2  3999999   0640  303038464    42s     1     0\n");
-	CHECK_STR("orphans two namespaces",
-		  render(shmw_table_orphans,
-			 "{\"ok\":true,\"segments\":[{\"ns\":7,\"shmid\":1,\"uid\":0},"
-			 "{\"ns\":8,\"shmid\":1,\"uid\":0,\"unheld_for_s\":-5}]}",
-			 true, false),
-		  "7  -  1  root  -  -  -  -  -\n"
-		  "8  -  1  root  -  -  -  -  -\n");
+	CHECK_STR(
+	    "orphans two namespaces",
+	    render(shmw_table_orphans,
+		   "{\"ok\":true,\"segments\":[{\"ns\":7,\"shmid\":1,\"uid\":0,\"user\":\"root\"},"
+		   "{\"ns\":8,\"shmid\":1,\"uid\":0,\"user\":\"root\",\"unheld_for_s\":-5}]}",
+		   true, false),
+	    "7  -  1  root  -  -  -  -  -\n"
+	    "8  -  1  root  -  -  -  -  -\n");
 	CHECK_STR("orphans none",
 		  render(shmw_table_orphans, "{\"ok\":true,\"segments\":[]}", false, false),
 		  "KEY  SHMID  OWNER  PERMS  BYTES  UNHELD-FOR  CPID  LPID\n");

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests for user/timefmt.c: RFC 3339 both ways, local time, ages, boot->real. */
+/* Unit tests for user/common/timefmt.c: RFC 3339 both ways, local time, ages, boot->real. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>

@@ -1,0 +1,741 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* shmwatch: ask shmwatchd who holds System V shared memory segments. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "jsonproto.h"
+#include "table.h"
+
+#ifndef SHMW_VERSION
+#define SHMW_VERSION "unknown"
+#endif
+
+/* Exit statuses, documented in --help. */
+enum {
+	EXIT_OK = 0,
+	EXIT_NOT_FOUND = 1, /* no_such_segment, no_such_process */
+	EXIT_USAGE = 2,	    /* bad arguments, ambiguous, bad_request */
+	EXIT_UNREACH = 3,   /* no daemon, no answer, connection lost */
+	EXIT_DAEMON = 4,    /* busy, internal, a malformed answer, a local failure */
+	EXIT_DIFFER = 5,    /* verify: the state differed from the kernel's */
+};
+
+#define START_HINT	    "start it with: make run   (or: systemctl start shmwatchd)"
+#define EVENTS_LAST_DEFAULT 10
+#define TIMEOUT_MAX_S	    86400
+#define STR_(x)		    #x
+#define STR(x)		    STR_(x)
+
+struct opts {
+	const char *socket;
+	bool json;
+	struct shmw_table_opts table;
+	int timeout_ms;
+	bool follow, has_last, has_ns;
+	uint32_t last, ns;
+	const char *container;
+	enum shmw_cmd cmd;
+	long long arg; /* shmid or pid */
+};
+
+/* clang-format off */
+static const char usage_text[] =
+    "Usage: shmwatch [OPTIONS] COMMAND [ARGS]\n"
+    "Ask shmwatchd which processes hold System V shared memory segments.\n"
+    "\n"
+    "Commands:\n"
+    "  who SHMID [--ns INUM] [--container ID]\n"
+    "                            the segment and every process holding it (only those\n"
+    "                            in the container whose id starts with ID)\n"
+    "  ps PID                    the segments one process holds\n"
+    "  ls [--ns INUM] [--container ID]\n"
+    "                            every segment, in every IPC namespace (like ipcs -m);\n"
+    "                            or those of one namespace, or held from one container\n"
+    "  status                    daemon mode, uptime and counters\n"
+    "  events [-f] [-n N]        recent attach/detach/rmid/... events\n"
+    "  lingering                 segments removed (ipcs: dest) but still held:\n"
+    "                            by whom, since when, and who removed them\n"
+    "  orphans                   segments nobody has held for the daemon's\n"
+    "                            --orphan-after seconds\n"
+    "  metrics                   the daemon's numbers in Prometheus text format\n"
+    "  verify                    compare the daemon's state with a fresh walk of every\n"
+    "                            process and the kernel's nattch; repair, list what differed\n"
+    "\n"
+    "Options (before or after the command):\n"
+    "      --socket PATH         daemon socket (default: $SHMWATCH_SOCKET, else\n"
+    "                            " SHMW_DEFAULT_SOCKET ")\n"
+    "      --json                print the daemon's JSON answer, one object per line\n"
+    "                            (events: one event per line)\n"
+    "      --no-headers          no column headers and no summary line\n"
+    "  -h, --human               sizes as 4K, 289M, 1.5G\n"
+    "      --timeout SEC         wait at most SEC seconds for the daemon (default "
+    STR(SHMW_CLIENT_TIMEOUT_S) ",\n"
+    "                            0 waits forever; events -f always waits for events)\n"
+    "      --ns INUM             who: the IPC namespace (inode of /proc/PID/ns/ipc),\n"
+    "                            needed when SHMID exists in several namespaces\n"
+    "  -f, --follow              events: keep printing new events until interrupted\n"
+    "  -n, --last N              events: print the last N events first (default "
+    STR(EVENTS_LAST_DEFAULT) ",\n"
+    "                            at most " STR(SHMW_EVENTS_LAST_MAX) ")\n"
+    "      --help                this text\n"
+    "      --version             the version\n"
+    "\n"
+    "Exit status:\n"
+    "  0  success (events -f: also when stopped with Ctrl-C)\n"
+    "  1  no such segment or no such process\n"
+    "  2  usage error, rejected request, or SHMID ambiguous across IPC namespaces\n"
+    "  3  shmwatchd unreachable: not running, no answer in time, or connection lost\n"
+    "  4  any other error (daemon busy or failing, malformed answer, output error)\n"
+    "  5  verify found differences (they are listed, and repaired where possible)\n"
+    "\n"
+    "Examples:\n"
+    "  shmwatch ls -h                          segments with human sizes\n"
+    "  shmwatch who 393216                     who holds shmid 393216\n"
+    "  shmwatch who 393216 --ns 4026531839     the same in one IPC namespace\n"
+    "  shmwatch ps $(pidof -s postgres)\n"
+    "  shmwatch events -n 50                   the last 50 events\n"
+    "  shmwatch --json events -f | jq -c 'select(.event == \"rmid\")'\n"
+    "  shmwatch orphans                        segments nobody has used for a while\n"
+    "  shmwatch metrics | grep ^shmwatch_lingering\n"
+    "  SHMWATCH_SOCKET=/tmp/s.sock shmwatch status\n"
+    "\n"
+    "  ipcs -m lists a segment with status \"dest\": removed with IPC_RMID, yet its\n"
+    "  memory is not freed, because processes still have it attached. Which ones,\n"
+    "  since when, and who removed it:\n"
+    "  shmwatch lingering -h\n"
+    "  shmwatch --no-headers lingering | awk '{print $2}'     (only their pids)\n";
+/* clang-format on */
+
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("shmwatch: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'shmwatch --help' for more information.\n", stderr);
+}
+
+/* Decimal only, so "010" is not octal and "0x10" is refused; no sign, no blanks. */
+static bool parse_num(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_timeout(const char *s, int *ms)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s || (*s != '.' && (*s < '0' || *s > '9')))
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < 0 || v > TIMEOUT_MAX_S)
+		return false;
+	/* A positive value never rounds down to 0, which would mean "forever". */
+	*ms = v > 0 && v < 0.001 ? 1 : (int)(v * 1000 + 0.5);
+	return true;
+}
+
+enum {
+	OPT_SOCKET = 256,
+	OPT_JSON,
+	OPT_NO_HEADERS,
+	OPT_TIMEOUT,
+	OPT_NS,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_CONTAINER,
+};
+
+static const struct option long_opts[] = {
+    {"socket", required_argument, NULL, OPT_SOCKET},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"no-headers", no_argument, NULL, OPT_NO_HEADERS},
+    {"human", no_argument, NULL, 'h'},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"ns", required_argument, NULL, OPT_NS},
+    {"container", required_argument, NULL, OPT_CONTAINER},
+    {"follow", no_argument, NULL, 'f'},
+    {"last", required_argument, NULL, 'n'},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+/* The option getopt_long complained about, for our own message. */
+static void bad_option(char **argv, int c)
+{
+	const char *arg = argv[optind - 1];
+
+	if (c == ':')
+		usage_error("option '%s' needs an argument", arg);
+	else if (optopt && strncmp(arg, "--", 2))
+		usage_error("unknown option '-%c'", optopt);
+	else
+		usage_error("unknown option '%s'", arg);
+}
+
+/* Returns -1 to go on, or the exit status (help, version, usage error). */
+static int parse_option(int c, char **argv, struct opts *o)
+{
+	long long v;
+
+	switch (c) {
+	case OPT_SOCKET:
+		o->socket = optarg;
+		return -1;
+	case OPT_JSON:
+		o->json = true;
+		return -1;
+	case OPT_NO_HEADERS:
+		o->table.no_headers = true;
+		return -1;
+	case 'h':
+		o->table.human = true;
+		return -1;
+	case OPT_TIMEOUT:
+		if (parse_timeout(optarg, &o->timeout_ms))
+			return -1;
+		usage_error("--timeout must be a number of seconds from 0 to %d, not '%s'",
+			    TIMEOUT_MAX_S, optarg);
+		return EXIT_USAGE;
+	case OPT_NS:
+		if (!parse_num(optarg, 1, UINT32_MAX, &v)) {
+			usage_error(
+			    "--ns must be an IPC namespace inode number from 1 to %u, not '%s'",
+			    UINT32_MAX, optarg);
+			return EXIT_USAGE;
+		}
+		o->has_ns = true;
+		o->ns = (uint32_t)v;
+		return -1;
+	case OPT_CONTAINER:
+		if (!*optarg || strlen(optarg) > SHMW_CONTAINER_MAX ||
+		    strspn(optarg, "0123456789abcdef") != strlen(optarg)) {
+			usage_error("--container wants a container id or its prefix (1 to %d "
+				    "lower-case hex digits), not '%s'",
+				    SHMW_CONTAINER_MAX, optarg);
+			return EXIT_USAGE;
+		}
+		o->container = optarg;
+		return -1;
+	case 'f':
+		o->follow = true;
+		return -1;
+	case 'n':
+		if (!parse_num(optarg, 0, SHMW_EVENTS_LAST_MAX, &v)) {
+			usage_error("--last must be an integer from 0 to %d, not '%s'",
+				    SHMW_EVENTS_LAST_MAX, optarg);
+			return EXIT_USAGE;
+		}
+		o->has_last = true;
+		o->last = (uint32_t)v;
+		return -1;
+	case OPT_HELP:
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	case OPT_VERSION:
+		printf("shmwatch %s\n", SHMW_VERSION);
+		return EXIT_OK;
+	default:
+		bad_option(argv, c);
+		return EXIT_USAGE;
+	}
+}
+
+/* The command word, its one numeric argument where it takes one, and which options fit it. */
+static int parse_command(int argc, char **argv, struct opts *o)
+{
+	char list[128];
+	const char *name;
+	int nargs;
+
+	if (optind >= argc) {
+		/* ipcs -h means help; here it means --human, so say so. */
+		shmw_cmd_names(list, sizeof(list));
+		usage_error("no command given (%s)%s", list,
+			    o->table.human ? "; -h is --human, help is --help" : "");
+		return EXIT_USAGE;
+	}
+	name = argv[optind];
+	o->cmd = shmw_cmd_by_name(name);
+	if (!o->cmd) {
+		shmw_cmd_names(list, sizeof(list));
+		usage_error("unknown command '%s' (%s)", name, list);
+		return EXIT_USAGE;
+	}
+	nargs = o->cmd == SHMW_CMD_WHO || o->cmd == SHMW_CMD_PS;
+	if (argc - optind - 1 < nargs) {
+		usage_error("%s needs %s", name, o->cmd == SHMW_CMD_WHO ? "a SHMID" : "a PID");
+		return EXIT_USAGE;
+	}
+	if (argc - optind - 1 > nargs) {
+		usage_error("unexpected argument '%s'", argv[optind + 1 + nargs]);
+		return EXIT_USAGE;
+	}
+	if (o->cmd == SHMW_CMD_WHO && !parse_num(argv[optind + 1], 0, INT32_MAX, &o->arg)) {
+		usage_error("SHMID must be an integer from 0 to %d, not '%s'", INT32_MAX,
+			    argv[optind + 1]);
+		return EXIT_USAGE;
+	}
+	if (o->cmd == SHMW_CMD_PS && !parse_num(argv[optind + 1], 1, INT32_MAX, &o->arg)) {
+		usage_error("PID must be an integer from 1 to %d, not '%s'", INT32_MAX,
+			    argv[optind + 1]);
+		return EXIT_USAGE;
+	}
+	if ((o->has_ns || o->container) && o->cmd != SHMW_CMD_WHO && o->cmd != SHMW_CMD_LS) {
+		usage_error("%s only applies to who and ls", o->has_ns ? "--ns" : "--container");
+		return EXIT_USAGE;
+	}
+	if ((o->follow || o->has_last) && o->cmd != SHMW_CMD_EVENTS) {
+		usage_error("%s only applies to events", o->follow ? "--follow" : "--last");
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* Returns -1 when the command should run, else the exit status. */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	int c, ret;
+
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = SHMW_CLIENT_TIMEOUT_MS;
+	o->last = EVENTS_LAST_DEFAULT;
+	opterr = 0; /* our messages say "shmwatch:", whatever argv[0] is */
+	while ((c = getopt_long(argc, argv, ":hfn:", long_opts, NULL)) != -1) {
+		ret = parse_option(c, argv, o);
+		if (ret >= 0)
+			return ret;
+	}
+	return parse_command(argc, argv, o);
+}
+
+static void build_request(const struct opts *o, struct shmw_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->cmd = o->cmd;
+	if (o->cmd == SHMW_CMD_WHO || o->cmd == SHMW_CMD_LS) {
+		req->shmid = o->cmd == SHMW_CMD_WHO ? (int32_t)o->arg : 0;
+		req->has_ns = o->has_ns;
+		req->ns = o->ns;
+		if (o->container)
+			snprintf(req->container, sizeof(req->container), "%s", o->container);
+		/* A table needs 6 columns of each holder, not the whole objects: parsing those
+		 * with json-c was most of the time of `shmwatch who` on a busy segment, so they
+		 * come as text lines after the answer. --json gets the answer as documented. */
+		req->lines = o->cmd == SHMW_CMD_WHO && !o->json;
+	} else if (o->cmd == SHMW_CMD_PS) {
+		req->pid = (int32_t)o->arg;
+	} else if (o->cmd == SHMW_CMD_EVENTS) {
+		req->last = o->last;
+		req->follow = o->follow;
+	}
+}
+
+/* What a failed library call means for the person at the terminal, and the exit status. */
+static int client_error(const char *path, int status, int sys_errno, const char *why)
+{
+	switch (status) {
+	case SHMW_CLIENT_EPATH:
+		fprintf(stderr, "shmwatch: %s\n", why);
+		return EXIT_USAGE;
+	case SHMW_CLIENT_ECONNECT:
+		fprintf(stderr, "shmwatch: cannot reach shmwatchd at %s: %s\n", path, why);
+		/* The hint fits only when nobody listens there; a busy daemon needs no start. */
+		if (sys_errno == EACCES || sys_errno == EPERM)
+			fputs("shmwatch: the socket is not open to this user; try as root\n",
+			      stderr);
+		else if (sys_errno == ENOENT || sys_errno == ECONNREFUSED || sys_errno == ENOTDIR)
+			fputs("shmwatch: " START_HINT "\n", stderr);
+		return EXIT_UNREACH;
+	case SHMW_CLIENT_ETIMEDOUT:
+	case SHMW_CLIENT_EHANGUP:
+		fprintf(stderr, "shmwatch: cannot reach shmwatchd at %s: %s\n", path, why);
+		return EXIT_UNREACH;
+	case SHMW_CLIENT_EPROTO:
+		fprintf(stderr, "shmwatch: bad answer from shmwatchd at %s: %s\n", path, why);
+		return EXIT_DAEMON;
+	default:
+		fprintf(stderr, "shmwatch: %s\n", why);
+		return EXIT_DAEMON;
+	}
+}
+
+static const char *str_field(json_object *obj, const char *key)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(obj, key, &v) && json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+/* For `ambiguous`: a ready-to-paste example, when the daemon lists the namespaces. */
+static void ambiguous_hint(json_object *ans, const struct opts *o)
+{
+	json_object *nss, *first;
+
+	if (json_object_object_get_ex(ans, "namespaces", &nss) &&
+	    json_object_is_type(nss, json_type_array) && json_object_array_length(nss) > 0 &&
+	    (first = json_object_array_get_idx(nss, 0)) &&
+	    json_object_is_type(first, json_type_int))
+		fprintf(stderr, "shmwatch: pick one with --ns, e.g.: shmwatch who %lld --ns %lld\n",
+			o->arg, (long long)json_object_get_int64(first));
+	else
+		fprintf(stderr, "shmwatch: pick one with: shmwatch who %lld --ns INUM\n", o->arg);
+}
+
+/* An "ok":false answer: the daemon's text on stderr, the status its code maps to. */
+static int daemon_error(json_object *ans, const struct opts *o)
+{
+	const char *code = str_field(ans, "code");
+	const char *text = str_field(ans, "error");
+
+	if (!code)
+		code = "unknown";
+	fprintf(stderr, "shmwatch: %s\n", text ? text : code);
+	if (!strcmp(code, "no_such_segment") || !strcmp(code, "no_such_process"))
+		return EXIT_NOT_FOUND;
+	if (!strcmp(code, "ambiguous")) {
+		ambiguous_hint(ans, o);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(code, "bad_request"))
+		return EXIT_USAGE;
+	return EXIT_DAEMON;
+}
+
+static bool answer_ok(json_object *ans)
+{
+	json_object *ok;
+
+	return json_object_object_get_ex(ans, "ok", &ok) && json_object_get_boolean(ok);
+}
+
+/* Flushes stdout; a failed write (disk full, closed terminal) is an error, not silence. */
+static int flush_stdout(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "shmwatch: cannot write output: %s\n", strerror(errno ? errno : EIO));
+	return EXIT_DAEMON;
+}
+
+static int print_json_obj(json_object *obj)
+{
+	const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+								JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	if (!s) {
+		fputs("shmwatch: out of memory\n", stderr);
+		return EXIT_DAEMON;
+	}
+	puts(s);
+	return 0;
+}
+
+/* events answers print one event per line in JSON, like the daemon's event log. */
+static int print_events_json(json_object *ans)
+{
+	json_object *evs;
+	int ret = 0;
+
+	if (!json_object_object_get_ex(ans, "events", &evs) ||
+	    !json_object_is_type(evs, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(evs) && !ret; i++)
+		ret = print_json_obj(json_object_array_get_idx(evs, i));
+	return ret;
+}
+
+/* metrics: the exposition text as the daemon made it, for `shmwatch metrics > x.prom` and
+ * pipes into Prometheus tooling; --no-headers and -h do not apply to it. */
+static int print_metrics(json_object *ans)
+{
+	const char *text = str_field(ans, "text");
+
+	if (!text) {
+		fputs("shmwatch: bad answer from shmwatchd: no \"text\" in the metrics answer\n",
+		      stderr);
+		return EXIT_DAEMON;
+	}
+	fputs(text, stdout);
+	return 0;
+}
+
+static int print_table(json_object *ans, const struct opts *o)
+{
+	int (*fn)(FILE *, json_object *, const struct shmw_table_opts *) = NULL;
+
+	switch (o->cmd) {
+	case SHMW_CMD_WHO:
+		fn = shmw_table_who;
+		break;
+	case SHMW_CMD_PS:
+		fn = shmw_table_ps;
+		break;
+	case SHMW_CMD_LS:
+		fn = shmw_table_ls;
+		break;
+	case SHMW_CMD_STATUS:
+		fn = shmw_table_status;
+		break;
+	case SHMW_CMD_EVENTS:
+		fn = shmw_table_events;
+		break;
+	case SHMW_CMD_LINGERING:
+		fn = shmw_table_lingering;
+		break;
+	case SHMW_CMD_ORPHANS:
+		fn = shmw_table_orphans;
+		break;
+	case SHMW_CMD_METRICS:
+		return print_metrics(ans);
+	case SHMW_CMD_VERIFY:
+		fn = shmw_table_verify;
+		break;
+	}
+	if (fn(stdout, ans, &o->table) == 0)
+		return 0;
+	fprintf(stderr, "shmwatch: cannot write output: %m\n");
+	return EXIT_DAEMON;
+}
+
+/* The source of the text rows of a who "lines" answer, for shmw_table_who_lines: rows until
+ * the closing {"lines":N} (docs/protocol.md). */
+struct line_src {
+	struct shmw_client *c;
+	const char *path;
+	const struct opts *o;
+	uint64_t deadline;
+	size_t rows;
+	int exit; /* when the source failed: the exit status, the message already printed */
+};
+
+static int next_line(void *arg, char **line, size_t *len)
+{
+	struct line_src *src = arg;
+	json_object *end, *n;
+	char err[256];
+	int ret;
+
+	ret = shmw_client_read_text(src->c, src->deadline, line, len, err, sizeof(err));
+	if (ret) {
+		src->exit = client_error(src->path, ret, errno, err);
+		return -1;
+	}
+	if (**line != '{') {
+		src->rows++;
+		return 0;
+	}
+	/* The closing line: the number of rows, or an error that came up while writing them. */
+	end = json_tokener_parse(*line);
+	if (end && json_object_object_get_ex(end, "ok", NULL) && !answer_ok(end)) {
+		src->exit = daemon_error(end, src->o);
+	} else if (!end || !json_object_object_get_ex(end, "lines", &n) ||
+		   !json_object_is_type(n, json_type_int) ||
+		   json_object_get_int64(n) != (int64_t)src->rows) {
+		fprintf(stderr,
+			"shmwatch: bad answer from shmwatchd at %s: %zu holder lines, then "
+			"%.80s\n",
+			src->path, src->rows, *line);
+		src->exit = EXIT_DAEMON;
+	}
+	json_object_put(end);
+	return src->exit ? -1 : 1;
+}
+
+static int print_who_lines(struct shmw_client *c, const char *path, json_object *ans,
+			   const struct opts *o)
+{
+	struct line_src src = {.c = c, .path = path, .o = o, .deadline = shmw_client_deadline(c)};
+	int ret;
+
+	ret = shmw_table_who_lines(stdout, ans, next_line, &src, &o->table);
+	if (ret == SHMW_TABLE_ESOURCE)
+		return src.exit;
+	if (ret) {
+		fprintf(stderr, "shmwatch: cannot write output: %m\n");
+		return EXIT_DAEMON;
+	}
+	return 0;
+}
+
+/* One request, one answer: every command except events -f. */
+static int run_once(struct shmw_client *c, const char *path, const struct opts *o)
+{
+	struct shmw_request req;
+	json_object *ans;
+	char err[256];
+	char *raw;
+	int ret;
+
+	build_request(o, &req);
+	ret = shmw_client_call(c, &req, &ans, &raw, err, sizeof(err));
+	while (!ret && (req.lines || req.rows) && !answer_ok(ans) &&
+	       !strcmp(str_field(ans, "code") ?: "", "bad_request")) {
+		/* A daemon older than "lines" refuses the field: ask it for "rows", and one older
+		 * than those the old way. */
+		json_object_put(ans);
+		free(raw);
+		req.rows = req.lines;
+		req.lines = false;
+		ret = shmw_client_call(c, &req, &ans, &raw, err, sizeof(err));
+	}
+	if (ret)
+		return client_error(path, ret, errno, err);
+	/* --json: the answer exactly as received, errors included, so scripts see "code". */
+	if (o->json && (o->cmd != SHMW_CMD_EVENTS || !answer_ok(ans)))
+		puts(raw);
+	else if (o->json)
+		ret = print_events_json(ans);
+	if (!answer_ok(ans)) {
+		flush_stdout(); /* the JSON answer goes out before the message on stderr */
+		ret = daemon_error(ans, o);
+	} else if (req.lines) {
+		ret = print_who_lines(c, path, ans, o);
+	} else if (!o->json) {
+		ret = print_table(ans, o);
+	}
+	if (!ret && o->cmd == SHMW_CMD_VERIFY &&
+	    !json_object_get_boolean(json_object_object_get(ans, "exact")))
+		ret = EXIT_DIFFER;
+	json_object_put(ans);
+	free(raw);
+	return ret ? ret : flush_stdout();
+}
+
+/* Ctrl-C is how a follow ends: exit 0 at once. A flag would be checked only after the next
+ * event, and poll() may wait for one forever; every line is flushed as it is printed, so
+ * exiting from the handler loses nothing. */
+static void on_sigint(int sig)
+{
+	(void)sig;
+	_exit(EXIT_OK);
+}
+
+static int catch_sigint(void)
+{
+	struct sigaction sa = {.sa_handler = on_sigint};
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL)) {
+		fprintf(stderr, "shmwatch: sigaction: %m\n");
+		return EXIT_DAEMON;
+	}
+	return 0;
+}
+
+/* One line of an events -f stream: an event, a batch of them, an acknowledgement or an error. */
+static int follow_line(json_object *obj, const char *raw, const struct opts *o)
+{
+	json_object *ok, *evs;
+	int ret = 0;
+
+	if (json_object_object_get_ex(obj, "ok", &ok) && !json_object_get_boolean(ok)) {
+		if (o->json)
+			puts(raw);
+		flush_stdout();
+		return daemon_error(obj, o);
+	}
+	if (json_object_object_get_ex(obj, "events", &evs) &&
+	    json_object_is_type(evs, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(evs) && !ret; i++) {
+			json_object *ev = json_object_array_get_idx(evs, i);
+
+			ret = o->json ? print_json_obj(ev)
+				      : (shmw_table_event_line(stdout, ev, &o->table) ? EXIT_DAEMON
+										      : 0);
+		}
+	} else if (json_object_object_get_ex(obj, "event", NULL)) {
+		if (o->json)
+			puts(raw);
+		else if (shmw_table_event_line(stdout, obj, &o->table))
+			ret = EXIT_DAEMON;
+	}
+	/* Anything else (e.g. a bare {"ok":true}) carries no event. */
+	return ret ? ret : flush_stdout();
+}
+
+static int run_follow(struct shmw_client *c, const char *path, const struct opts *o)
+{
+	struct shmw_request req;
+	char err[256];
+	int ret;
+
+	ret = catch_sigint();
+	if (ret)
+		return ret;
+	build_request(o, &req);
+	ret = shmw_client_send(c, &req, err, sizeof(err));
+	if (ret)
+		return client_error(path, ret, errno, err);
+	if (!o->json && (shmw_table_event_header(stdout, &o->table) || flush_stdout()))
+		return EXIT_DAEMON;
+	for (;;) {
+		json_object *obj;
+		char *raw;
+
+		/* No timeout: a quiet system may have no event for hours. */
+		ret = shmw_client_read(c, 0, &obj, &raw, err, sizeof(err));
+		if (ret == SHMW_CLIENT_EOF) {
+			fprintf(stderr, "shmwatch: shmwatchd at %s closed the connection\n", path);
+			return EXIT_UNREACH;
+		}
+		if (ret)
+			return client_error(path, ret, errno, err);
+		ret = follow_line(obj, raw, o);
+		json_object_put(obj);
+		free(raw);
+		if (ret)
+			return ret;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct shmw_client *c;
+	struct opts o;
+	const char *path;
+	char err[256];
+	int ret;
+
+	ret = parse_args(argc, argv, &o);
+	if (ret >= 0)
+		return ret;
+	path = shmw_client_socket_path(o.socket);
+	ret = shmw_client_connect(path, o.timeout_ms, &c, err, sizeof(err));
+	if (ret)
+		return client_error(path, ret, errno, err);
+	if (o.cmd == SHMW_CMD_EVENTS && o.follow)
+		ret = run_follow(c, path, &o);
+	else
+		ret = run_once(c, path, &o);
+	shmw_client_close(c);
+	return ret;
+}

@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Answering client requests (see requests.h). Every answer first drains the ring buffer, so
+ * it reflects every event the kernel had committed when the request arrived. */
+#include <errno.h>
+#include <stdarg.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "alerts.h"
+#include "daemon.h"
+#include "eventlog.h"
+#include "jsonproto.h"
+#include "report.h"
+#include "requests.h"
+#include "segtable.h"
+#include "server.h"
+#include "timefmt.h"
+
+static void send_json(struct shmw_conn *c, json_object *o)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(
+	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	char *line = malloc(len + 1);
+
+	if (line) {
+		memcpy(line, s, len);
+		line[len] = '\n';
+		shmw_conn_send(c, line, len + 1);
+		free(line);
+	}
+	json_object_put(o);
+}
+
+static void send_error(struct shmw_conn *c, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void send_error(struct shmw_conn *c, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	char *line;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	line = shmw_error_line(code, msg);
+	if (line) {
+		shmw_conn_send(c, line, strlen(line));
+		free(line);
+	}
+}
+
+/* Non-admin clients see holders running as themselves; the others are counted, not named. */
+static void filter_holders(struct shmw_conn *c, json_object *o)
+{
+	json_object *holders = json_object_object_get(o, "holders"), *kept;
+	uint32_t uid = shmw_conn_uid(c), hidden = 0;
+
+	if (shmw_conn_privileged(c) || !holders)
+		return;
+	kept = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(holders); i++) {
+		json_object *h = json_object_array_get_idx(holders, i);
+
+		if ((uint32_t)json_object_get_uint64(json_object_object_get(h, "uid")) == uid)
+			json_object_array_add(kept, json_object_get(h));
+		else
+			hidden++;
+	}
+	json_object_object_add(o, "holders", kept);
+	json_object_object_add(o, "hidden_holders", json_object_new_uint64(hidden));
+	/* Who removed a segment is another process: named only when it is the client's own. */
+	if (json_object_object_get_ex(o, "rmid_uid", NULL) &&
+	    (uint32_t)json_object_get_uint64(json_object_object_get(o, "rmid_uid")) != uid) {
+		json_object_object_del(o, "rmid_pid");
+		json_object_object_del(o, "rmid_comm");
+		json_object_object_del(o, "rmid_uid");
+		json_object_object_del(o, "rmid_user");
+	}
+}
+
+/* Sends what a "lines" answer has so far (report.h). */
+static void who_flush(void *arg, struct shmw_jbuf *b)
+{
+	shmw_conn_send(arg, b->p, b->len);
+	b->len = 0;
+}
+
+/* The who answer, written directly (report.h): answers with thousands of holders. */
+static void send_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r,
+		     uint32_t ns, const struct shmw_kseg *k)
+{
+	struct shmw_who_filter f = {
+	    .all = shmw_conn_privileged(c),
+	    .uid = shmw_conn_uid(c),
+	    .container = r->container,
+	    .rows = r->rows,
+	    .lines = r->lines,
+	    .flush = who_flush,
+	    .flush_arg = c,
+	};
+	struct shmw_jbuf b = {0};
+
+	shmw_report_who_line(&b, &d->state, ns, r->shmid, k, &f);
+	if (b.oom)
+		send_error(c, "internal", "out of memory");
+	else
+		shmw_conn_send(c, b.p, b.len);
+	shmw_jbuf_free(&b);
+}
+
+static bool ns_listed(const uint32_t *v, size_t n, uint32_t ns)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == ns)
+			return true;
+	return false;
+}
+
+static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
+{
+	uint32_t *cands = NULL, *known = NULL;
+	size_t ncands, nknown;
+	struct shmw_kseg k;
+	int ret;
+
+	if (r->has_ns) {
+		ret = shmw_segtable_find(r->ns, r->shmid, &k);
+		if (ret && !shmw_state_seg(&d->state, r->ns, (uint32_t)r->shmid)) {
+			send_error(c, "no_such_segment",
+				   "no segment with shmid %d in IPC namespace %u", r->shmid, r->ns);
+			return;
+		}
+		send_who(d, c, r, r->ns, ret ? NULL : &k);
+		return;
+	}
+	/* Which namespaces have this shmid: the ones we see holders in, and the kernel tables
+	 * of the namespaces we know a way into. */
+	nknown = shmw_ns_list(&known);
+	ncands = shmw_state_namespaces_of(&d->state, (uint32_t)r->shmid, NULL, 0);
+	cands = malloc((ncands + nknown + 1) * sizeof(*cands));
+	if (!cands || !known) {
+		free(cands);
+		free(known);
+		send_error(c, "internal", "out of memory");
+		return;
+	}
+	ncands = shmw_state_namespaces_of(&d->state, (uint32_t)r->shmid, cands, ncands);
+	for (size_t i = 0; i < nknown; i++) {
+		if (ns_listed(cands, ncands, known[i]))
+			continue;
+		if (shmw_segtable_find(known[i], r->shmid, &k) == 0)
+			cands[ncands++] = known[i];
+	}
+	free(known);
+	if (ncands == 0) {
+		free(cands);
+		send_error(c, "no_such_segment", "no segment with shmid %d", r->shmid);
+		return;
+	}
+	if (ncands > 1) {
+		json_object *o = json_object_new_object();
+		json_object *arr = json_object_new_array();
+		char msg[512];
+		size_t off;
+
+		off = (size_t)snprintf(msg, sizeof(msg),
+				       "shmid %d exists in %zu IPC namespaces:", r->shmid, ncands);
+		for (size_t i = 0; i < ncands; i++) {
+			json_object_array_add(arr, json_object_new_uint64(cands[i]));
+			if (off < sizeof(msg))
+				off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s %u",
+							i ? "," : "", cands[i]);
+		}
+		if (off < sizeof(msg))
+			snprintf(msg + off, sizeof(msg) - off, "; choose one with --ns");
+		json_object_object_add(o, "ok", json_object_new_boolean(0));
+		json_object_object_add(o, "code", json_object_new_string("ambiguous"));
+		json_object_object_add(o, "error", json_object_new_string(msg));
+		json_object_object_add(o, "namespaces", arr);
+		free(cands);
+		send_json(c, o);
+		return;
+	}
+	ret = shmw_segtable_find(cands[0], r->shmid, &k);
+	send_who(d, c, r, cands[0], ret ? NULL : &k);
+	free(cands);
+}
+
+/* One /proc/PID file for a process that holds nothing: not a scan. */
+static bool proc_comm(uint32_t pid, char *comm, size_t len, uint32_t *uid)
+{
+	char path[64], buf[256];
+	FILE *f;
+	bool ok = false;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(buf, sizeof(buf), f)) {
+		if (!strncmp(buf, "Name:\t", 6)) {
+			snprintf(comm, len, "%.15s", buf + 6);
+			comm[strcspn(comm, "\n")] = 0;
+			ok = true;
+		} else if (!strncmp(buf, "Uid:\t", 5)) {
+			*uid = (uint32_t)strtoul(buf + 5, NULL, 10);
+		} else if (!strncmp(buf, "Tgid:\t", 6) && strtoul(buf + 6, NULL, 10) != pid) {
+			ok = false; /* a thread id, not a process */
+			break;
+		}
+	}
+	fclose(f);
+	return ok;
+}
+
+static void do_ps(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
+{
+	const struct shmw_sharerst *sh;
+	char comm[64] = "";
+	struct shmw_kseg k;
+	json_object *o, *segs;
+	uint32_t uid = 0;
+
+	const struct shmw_mmst *m = shmw_state_mm_of_pid(&d->state, (uint32_t)r->pid, &sh);
+
+	if (!m && !proc_comm((uint32_t)r->pid, comm, sizeof(comm), &uid)) {
+		send_error(c, "no_such_process", "no process with pid %d", r->pid);
+		return;
+	}
+	if (!shmw_conn_privileged(c) && (m ? (sh ? sh->uid : m->uid) : uid) != shmw_conn_uid(c)) {
+		send_error(c, "forbidden", "pid %d runs as another user; ask as root", r->pid);
+		return;
+	}
+	o = shmw_report_ps(&d->state, (uint32_t)r->pid, comm, uid);
+	/* Status comes from the kernel's table, one IPC_STAT per segment held. */
+	segs = json_object_object_get(o, "segments");
+	for (size_t i = 0; i < json_object_array_length(segs); i++) {
+		json_object *e = json_object_array_get_idx(segs, i);
+		uint32_t ns = (uint32_t)json_object_get_uint64(json_object_object_get(e, "ns"));
+		int32_t id = (int32_t)json_object_get_uint64(json_object_object_get(e, "shmid"));
+		bool found = shmw_segtable_find(ns, id, &k) == 0;
+
+		json_object_object_add(
+		    e, "status",
+		    json_object_new_string(found ? shmw_kseg_status(k.perms) : "gone"));
+	}
+	send_json(c, o);
+}
+
+/* Our namespace first, then by namespace and shmid. */
+static int by_ns_shmid(const void *a, const void *b)
+{
+	const struct shmw_kseg *x = a, *y = b;
+	uint32_t self = shmw_ns_self();
+
+	if (x->ns != y->ns) {
+		if (x->ns == self || y->ns == self)
+			return x->ns == self ? -1 : 1;
+		return x->ns < y->ns ? -1 : 1;
+	}
+	return x->shmid < y->shmid ? -1 : x->shmid > y->shmid;
+}
+
+/* ls --container: only segments held from that container, counting those holders. */
+static void ls_in_container(struct shmw_daemon *d, json_object *o, const char *prefix)
+{
+	json_object *segs = json_object_object_get(o, "segments"), *kept = json_object_new_array();
+
+	for (size_t i = 0; segs && i < json_object_array_length(segs); i++) {
+		json_object *e = json_object_array_get_idx(segs, i);
+		uint32_t ns = (uint32_t)json_object_get_uint64(json_object_object_get(e, "ns"));
+		int32_t id = (int32_t)json_object_get_uint64(json_object_object_get(e, "shmid"));
+		size_t n = shmw_report_ncontainer(&d->state, ns, id, prefix);
+
+		if (!n)
+			continue;
+		json_object_object_add(e, "holders", json_object_new_uint64(n));
+		json_object_array_add(kept, json_object_get(e));
+	}
+	json_object_object_add(o, "segments", kept);
+}
+
+static void do_ls(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
+{
+	json_object *o;
+	uint32_t *nss, *used;
+	struct shmw_kseg *all = NULL;
+	size_t nns, nused = 0, nall = 0;
+
+	nns = shmw_ns_list(&nss);
+	used = malloc((nns + 1) * sizeof(*used));
+	if (!nss || !used) {
+		free(nss);
+		free(used);
+		send_error(c, "internal", "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < nns; i++) {
+		struct shmw_kseg *v, *grown;
+		size_t n;
+
+		if (r->has_ns && nss[i] != r->ns)
+			continue;
+		if (shmw_segtable_read(nss[i], &v, &n))
+			continue; /* nobody left in that namespace to enter it through */
+		used[nused++] = nss[i];
+		grown = realloc(all, (nall + n) * sizeof(*all) + 1);
+		if (!grown) {
+			free(v);
+			free(all);
+			free(nss);
+			free(used);
+			send_error(c, "internal", "out of memory");
+			return;
+		}
+		all = grown;
+		memcpy(all + nall, v, n * sizeof(*v));
+		nall += n;
+		free(v);
+	}
+	/* Grouped by namespace, like ipcs within each. */
+	if (nall)
+		qsort(all, nall, sizeof(*all), by_ns_shmid);
+	o = shmw_report_ls(&d->state, all, nall, used, nused);
+	free(all);
+	free(nss);
+	free(used);
+	if (r->container[0])
+		ls_in_container(d, o, r->container);
+	send_json(c, o);
+}
+
+static json_object *u64(uint64_t v)
+{
+	return json_object_new_uint64(v);
+}
+
+static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
+{
+	uint64_t st[SHMW_STAT_MAX] = {0};
+	json_object *o = json_object_new_object();
+	char started[40];
+
+	shmw_bpf_stats(&d->bpf, st);
+	shmw_fmt_rfc3339(started, sizeof(started), d->started_real);
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "version", json_object_new_string(SHMW_VERSION));
+	json_object_object_add(o, "pid", u64((uint64_t)getpid()));
+	json_object_object_add(o, "mode", json_object_new_string(d->bpf.mode));
+	json_object_object_add(o, "mode_reason", json_object_new_string(d->bpf.mode_reason));
+	json_object_object_add(o, "started", json_object_new_string(started));
+	json_object_object_add(o, "uptime_s",
+			       u64((shmw_mono_ns() - d->started_mono) / SHMW_NS_PER_SEC));
+	json_object_object_add(o, "events", u64(d->events));
+	json_object_object_add(o, "events_logged", u64(d->pub.lines));
+	json_object_object_add(o, "events_lost", u64(st[SHMW_STAT_LOST]));
+	json_object_object_add(o, "map_full", u64(st[SHMW_STAT_MAP_FULL]));
+	json_object_object_add(o, "mm_incomplete",
+			       u64(st[SHMW_STAT_OVERFLOW] + st[SHMW_STAT_BUSY]));
+	json_object_object_add(o, "seed_retries", u64(st[SHMW_STAT_SEED_RETRY]));
+	json_object_object_add(o, "resyncs", u64(d->resyncs));
+	json_object_object_add(o, "resync_passes", u64(d->resync_passes));
+	json_object_object_add(o, "rescans", u64(d->rescans));
+	json_object_object_add(o, "reconciles", u64(d->reconciles));
+	json_object_object_add(o, "holders", u64(d->state.nholdings));
+	json_object_object_add(o, "mms", u64(shmw_state_nmms(&d->state)));
+	json_object_object_add(o, "segments", u64(shmw_state_nsegs(&d->state)));
+	json_object_object_add(o, "clients", u64(shmw_server_nclients(d->pub.server)));
+	json_object_object_add(o, "clients_dropped", u64(shmw_server_dropped(d->pub.server)));
+	{
+		struct shmw_server_stats ss;
+
+		shmw_server_stats(d->pub.server, &ss);
+		json_object_object_add(o, "clients_refused", u64(ss.refused));
+		json_object_object_add(o, "clients_timed_out", u64(ss.timed_out));
+	}
+	json_object_object_add(o, "log_file", json_object_new_string(d->opts.log_path));
+	json_object_object_add(o, "log_errors", u64(shmw_eventlog_errors(d->pub.log)));
+	json_object_object_add(o, "log_lines_cut", u64(shmw_eventlog_cuts(d->pub.log)));
+	json_object_object_add(o, "socket", json_object_new_string(d->opts.socket_path));
+	send_json(c, o);
+}
+
+static void do_events(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
+{
+	static const char head[] = "{\"ok\":true,\"events\":[", tail[] = "]}\n";
+	struct shmw_recent *rc = &d->pub.recent;
+	bool all = shmw_conn_privileged(c);
+	uint32_t uid = shmw_conn_uid(c), n = 0, first = rc->count;
+	size_t len = sizeof(head) - 1 + sizeof(tail);
+	char *out, *p;
+
+	/* The last `last` lines this client may see, oldest first. */
+	while (first > 0 && n < r->last) {
+		first--;
+		if (all || rc->audience[(rc->head + first) % rc->cap] == uid) {
+			n++;
+			len += strlen(rc->lines[(rc->head + first) % rc->cap]) + 1;
+		}
+	}
+	/* The lines are JSON already: joined, not parsed again (a cheap answer to any `-n`). */
+	out = malloc(len);
+	if (!out) {
+		send_error(c, "internal", "out of memory");
+		return;
+	}
+	p = out + sizeof(head) - 1;
+	memcpy(out, head, sizeof(head) - 1);
+	for (uint32_t i = first, k = 0; i < rc->count; i++) {
+		uint32_t at = (rc->head + i) % rc->cap;
+		size_t l;
+
+		if (!all && rc->audience[at] != uid)
+			continue;
+		if (k++)
+			*p++ = ',';
+		l = strlen(rc->lines[at]);
+		memcpy(p, rc->lines[at], l);
+		p += l;
+	}
+	memcpy(p, tail, sizeof(tail) - 1);
+	p += sizeof(tail) - 1;
+	shmw_conn_send(c, out, (size_t)(p - out));
+	free(out);
+	if (r->follow)
+		shmw_conn_follow(c);
+}
+
+static int by_dest_since(const void *a, const void *b)
+{
+	const struct shmw_lseg *x = *(const struct shmw_lseg *const *)a;
+	const struct shmw_lseg *y = *(const struct shmw_lseg *const *)b;
+
+	return x->dest_since < y->dest_since ? -1 : x->dest_since > y->dest_since;
+}
+
+/* lingering (oldest first) or orphans. */
+static void do_alerts(struct shmw_daemon *d, struct shmw_conn *c, bool lingering)
+{
+	size_t n = lingering ? shmw_life_lingering(&d->life, NULL, 0)
+			     : shmw_life_orphans(&d->life, NULL, 0);
+	const struct shmw_lseg **v = calloc(n ? n : 1, sizeof(*v));
+	json_object *o, *arr;
+	uint64_t now = shmw_now_real();
+
+	if (!v) {
+		send_error(c, "internal", "out of memory");
+		return;
+	}
+	n = lingering ? shmw_life_lingering(&d->life, v, n) : shmw_life_orphans(&d->life, v, n);
+	if (lingering)
+		qsort(v, n, sizeof(*v), by_dest_since);
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = lingering ? shmw_alerts_linger_json(&d->state, v[i], now)
+					   : shmw_alerts_orphan_json(v[i], now);
+
+		filter_holders(c, e);
+		json_object_array_add(arr, e);
+	}
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "segments", arr);
+	free(v);
+	send_json(c, o);
+}
+
+static void do_metrics(struct shmw_daemon *d, struct shmw_conn *c)
+{
+	char *text = shmw_daemon_metrics(d);
+	json_object *o;
+
+	if (!text) {
+		send_error(c, "internal", "out of memory");
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "text", json_object_new_string(text));
+	free(text);
+	send_json(c, o);
+}
+
+void shmw_requests_handle(void *ctx, struct shmw_conn *c, const char *line, size_t len)
+{
+	struct shmw_daemon *d = ctx;
+	struct shmw_request r;
+	char err[256];
+
+	/* Malformed requests count too: parsing them is work. */
+	if (shmw_conn_rate_limited(c)) {
+		send_error(c, "busy", "more than %u requests in a second; slow down",
+			   SHMW_CONN_RATE);
+		return;
+	}
+	if (shmw_request_parse(line, len, &r, err, sizeof(err))) {
+		send_error(c, "bad_request", "%s", err);
+		return;
+	}
+	if (r.cmd == SHMW_CMD_VERIFY && !shmw_conn_privileged(c)) {
+		send_error(c, "forbidden",
+			   "verify walks every process: root or the admin group only");
+		return;
+	}
+	shmw_daemon_drain(d);
+	switch (r.cmd) {
+	case SHMW_CMD_WHO:
+		do_who(d, c, &r);
+		break;
+	case SHMW_CMD_PS:
+		do_ps(d, c, &r);
+		break;
+	case SHMW_CMD_LS:
+		do_ls(d, c, &r);
+		break;
+	case SHMW_CMD_STATUS:
+		do_status(d, c);
+		break;
+	case SHMW_CMD_EVENTS:
+		do_events(d, c, &r);
+		break;
+	case SHMW_CMD_LINGERING:
+		do_alerts(d, c, true);
+		break;
+	case SHMW_CMD_ORPHANS:
+		do_alerts(d, c, false);
+		break;
+	case SHMW_CMD_METRICS:
+		do_metrics(d, c);
+		break;
+	case SHMW_CMD_VERIFY:
+		send_json(c, shmw_daemon_verify(d));
+		break;
+	}
+}
