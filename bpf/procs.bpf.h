@@ -101,14 +101,17 @@ static __always_inline void sharer_leaves(struct shmw_sharer *sh, __u32 tgid, __
 		d->w.tgid = tgid;
 		d->w.uid = sh->uid;
 		__builtin_memcpy(d->w.comm, sh->comm, SHMW_COMM_LEN);
-		if (rec) {
-			rec->version = next_version();
-			who_rec(&d->w, rec);
-		}
-		if (rec) /* user space knows the sharers of the mms that have a record */
-			emit(TC(SHMW_EV_UNSHARE, cause), mm, &d->w, NULL, tgid);
 	}
+	/* Gone from the map before the record's version moves: a snapshot user space takes in
+	 * between then has neither the sharer nor the new version, and applies this event after
+	 * it. The other order let a snapshot keep the sharer at the new version, and the event,
+	 * no newer than that, was dropped as old (a sharer that stayed for good). */
 	sharer_del(tgid, mm);
+	if (d && rec) { /* user space knows the sharers of the mms that have a record */
+		rec->version = next_version();
+		who_rec(&d->w, rec);
+		emit(TC(SHMW_EV_UNSHARE, cause), mm, &d->w, NULL, tgid);
+	}
 }
 
 /* The tgid that made mm, as a sharer of it (parent_tgid) knows it. */
