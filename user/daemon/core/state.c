@@ -313,14 +313,17 @@ enum shmw_change shmw_state_apply(struct shmw_state *st, const struct shmw_event
 		return classify((uint32_t)old, ev->nvma);
 	}
 	case SHMW_EV_OWNER:
+		/* The heir is no longer a sharer, whether or not we keep the mm (one that holds
+		 * nothing has no entry here): kept, it stayed a sharer of an mm that was to die,
+		 * and of whatever process got that address next. */
+		sh = sharer_find(st, ev->pid);
+		if (sh && sh->mm == ev->mm)
+			sharer_del(st, sh);
 		m = mm_find(st, ev->mm);
 		if (!m || ev->version <= m->version)
 			return SHMW_CHG_NONE;
 		m->version = ev->version;
 		mm_set_owner(st, m, ev->pid, ev->uid, ev->comm);
-		sh = sharer_find(st, ev->pid);
-		if (sh)
-			sharer_del(st, sh);
 		return SHMW_CHG_OWNER;
 	case SHMW_EV_SHARE:
 		sharer_set(st, ev->actor, ev->mm, ev->ts, ev->uid, ev->comm);
