@@ -214,6 +214,13 @@ static void apply(json_object *o, const char *event, const char *line)
 			m->mm = mm;
 			HASH_ADD(hh, mms, mm, sizeof(m->mm), m);
 		}
+		/* pid made mm: a process has one mm, so its entry as a sharer of another is stale
+		 * (the daemon drops it the same way: user/daemon/core/state.c). */
+		HASH_FIND(hh, sharers, &pid, sizeof(pid), sh);
+		if (sh && sh->mm != mm) {
+			HASH_DEL(sharers, sh);
+			free(sh);
+		}
 		m->owner = pid;
 		set_vmas(m, ns, shmid, vmas);
 		if (!m->nsegs)

@@ -306,6 +306,11 @@ enum shmw_change shmw_state_apply(struct shmw_state *st, const struct shmw_event
 			m->version = ev->version;
 			mm_set_owner(st, m, ev->pid, ev->uid, ev->comm);
 		}
+		/* The event names the process that made ev->mm: a process has one mm, so an entry
+		 * naming it as a sharer of another is stale (it exec'd, and that event was missed). */
+		sh = sharer_find(st, ev->pid);
+		if (sh && sh->mm != ev->mm)
+			sharer_del(st, sh);
 		m->version = ev->version;
 		old = mm_set_slot(st, m, &slot);
 		if (mm_empty(m))
