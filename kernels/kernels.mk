@@ -14,7 +14,7 @@
 #   KERNELS=6.1 6.12           kernel series to boot (Debian's newest of each)
 #   KERNEL_MODES=              daemon modes for every kernel; NAME (auto, fentry, tracepoint:
 #                              --mode=NAME) or NAME:ARG,ARG (daemon arguments for the mode);
-#                              empty: 6.1 tracepoint, 6.12 tracepoint and fentry
+#                              empty: 6.1 tracepoint, 6.12 fentry
 #   KERNEL_SCENARIOS=...       scenario names (t_fork ...), or "all" for every tests/e2e/t_*.sh
 #   KERNEL_CACHE=build/kernels where the kernels are kept between runs (make clean removes it)
 #   KERNEL_TIMEOUT=900         seconds one guest may run before it is killed
