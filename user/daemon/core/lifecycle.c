@@ -167,7 +167,8 @@ void shmw_life_reconcile(struct shmw_life *l, uint32_t ns, const struct shmw_kse
 		if (s)
 			absorb(s, &k[i], now);
 		else if (!startup && fresh(&k[i], now))
-			continue; /* its shmget's event is likely on the way: found next pass if not */
+			continue; /* its shmget's event is likely on the way: found next pass if not
+				   */
 		else
 			s = create(l, ns, &k[i], NULL, startup ? "seed" : "found", now);
 		s->seen = pass;

@@ -307,7 +307,8 @@ enum shmw_change shmw_state_apply(struct shmw_state *st, const struct shmw_event
 			mm_set_owner(st, m, ev->pid, ev->uid, ev->comm);
 		}
 		/* The event names the process that made ev->mm: a process has one mm, so an entry
-		 * naming it as a sharer of another is stale (it exec'd, and that event was missed). */
+		 * naming it as a sharer of another is stale (it exec'd, and that event was missed).
+		 */
 		sh = sharer_find(st, ev->pid);
 		if (sh && sh->mm != ev->mm)
 			sharer_del(st, sh);
