@@ -86,6 +86,9 @@
  *   vfork-exec PATH ARGS...  vfork, and the child execs PATH (like posix_spawn); the parent
  *                     writes "PID vfork-exec CPID" and goes on to "ready" (the rest of argv is
  *                     the child's)
+ *   vfork-exec-exit PATH ARGS...  the same, but the parent writes "exiting" and exits (0) as
+ *                     soon as it resumes: the child may still be inside its exec (its mm
+ *                     switched, its exec event not yet fired)
  *   churn N           N children at once, each: shmat, mprotect of page 0 if it is an even one,
  *                     fork a grandchild that exits, shmdt if its number divides by 3, exit.
  *                     Writes "PID churn-child CPID" for each, "PID churned N FAILED" at the end
@@ -591,7 +594,7 @@ static bool page_op(const char *op)
 }
 
 /* vfork-exec: the child execs argv[0] with argv; the parent resumes once it has. */
-static __attribute__((noinline)) void do_vfork_exec(char **argv)
+static __attribute__((noinline)) void do_vfork_exec(char **argv, int then_exit)
 {
 	pid_t c = vfork();
 
@@ -602,6 +605,10 @@ static __attribute__((noinline)) void do_vfork_exec(char **argv)
 		_exit(127);
 	}
 	say("vfork-exec %ld", (long)c);
+	if (then_exit) {
+		say("exiting"); /* then at once: the child may still be inside its exec */
+		_exit(0);
+	}
 }
 
 /* One churn child: see the op list. Exits 0 when every step worked. */
@@ -1009,7 +1016,11 @@ int main(int argc, char **argv)
 			die("execv %s: %s", path, strerror(errno));
 		} else if (strcmp(op, "vfork-exec") == 0) {
 			need_arg(i + 1, argc, argv, op);
-			do_vfork_exec(&argv[i + 1]);
+			do_vfork_exec(&argv[i + 1], 0);
+			i = argc;
+		} else if (strcmp(op, "vfork-exec-exit") == 0) {
+			need_arg(i + 1, argc, argv, op);
+			do_vfork_exec(&argv[i + 1], 1);
 			i = argc;
 		} else if (strcmp(op, "churn") == 0) {
 			do_churn(parse_num(need_arg(++i, argc, argv, op), 1, 10000, "count"));
@@ -1028,7 +1039,8 @@ int main(int argc, char **argv)
 			}
 			say("stormed %ld", n);
 		} else if (strcmp(op, "blink") == 0) {
-			long ms = parse_num(need_arg(++i, argc, argv, op), 0, 60000, "milliseconds");
+			long ms =
+			    parse_num(need_arg(++i, argc, argv, op), 0, 60000, "milliseconds");
 			struct timespec gap = {ms / 1000, (ms % 1000) * 1000000L};
 
 			if (cur_shmid < 0)
