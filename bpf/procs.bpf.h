@@ -353,6 +353,39 @@ int BPF_PROG(on_exit, struct task_struct *task)
 	return 0;
 }
 
+/*
+ * Sharers still listed for an mm that is going left it already: the last user runs exit_mmap
+ * after every other one dropped the mm, so they are inside an exec (past the switch of mms) or
+ * an exit. Their own events come later and find no record to name (user space, told of the
+ * sharer, would keep it for good, and for the next mm at this address): end them now, while
+ * the record is there. More than SHARERS_AT_EXIT: counted, and user space resyncs.
+ */
+#define SHARERS_AT_EXIT 8
+
+static __noinline int end_sharers(__u64 mm)
+{
+	struct heir_ctx c = {};
+	struct shmw_sharer *sh;
+	int i;
+
+	for (i = 0; i <= SHARERS_AT_EXIT; i++) {
+		c.mm = mm;
+		c.owner = 0;
+		c.heir = 0;
+		bpf_for_each_map_elem(&sharers, find_heir_cb, &c, 0);
+		if (!c.heir)
+			return 0;
+		if (i == SHARERS_AT_EXIT)
+			break;
+		sh = bpf_map_lookup_elem(&sharers, &c.heir);
+		if (!sh)
+			return 0;
+		sharer_leaves(sh, c.heir, SHMW_CAUSE_EXIT);
+	}
+	stat_inc(SHMW_STAT_SHARERS_LATE);
+	return 0;
+}
+
 SEC("tp_btf/exit_mmap")
 int BPF_PROG(on_exit_mmap, struct mm_struct *mm_ptr)
 {
@@ -368,6 +401,8 @@ int BPF_PROG(on_exit_mmap, struct mm_struct *mm_ptr)
 	c.cause = (cur_mm && cur_mm != mm && (__u32)cur->tgid == rec->tgid) ? SHMW_CAUSE_EXEC
 									    : SHMW_CAUSE_EXIT;
 	c.actor = rec->tgid;
+	if (rec->nsharers)
+		end_sharers(mm);
 	/* Nothing else can use a dying mm; a walk user space asked for may still be installing. */
 	mm_lock(rec);
 	mm_each(rec, &c);

@@ -6,8 +6,21 @@
 # sibling, never for the child that already left it. A race: ROUNDS tries (SHMW_RACE_ROUNDS,
 # default 20), each compared with the kernel. Kernels before 6.2 cannot ask a task for its
 # address space from BPF: there the child may be named (docs/design.md, "Process events").
+# Then ROUNDS times the parent execs instead (no sibling): its address space ends in its exec,
+# often before the child's exec event; the child must not stay listed as a sharer of it (then
+# of the next address space at that address): verify finds nothing about them.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=lib_robust.sh
+. "$(dirname "$0")/lib_robust.sh"
+
+SLEEP=$(command -v sleep) || {
+	fail "no sleep on PATH"
+	finish
+}
+SLEEP_EXE=$(readlink -f "$SLEEP")
+# exe_is PID PATH: PID runs PATH now (it has exec'd).
+exe_is() { [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$2" ]; }
 
 ROUNDS=${SHMW_RACE_ROUNDS:-20}
 start_daemon || finish
@@ -32,4 +45,23 @@ while [ "$i" -lt "$ROUNDS" ]; do
 	hold "x$i" use "$ID" rmid || finish
 	hend "x$i"
 done
+
+i=0
+ids=
+pids=
+while [ "$i" -lt "$ROUNDS" ]; do
+	i=$((i + 1))
+	hold "e$i" create "$(new_key)" 8192 attach vfork-exec-exec "$SLEEP" 1000 || finish
+	ID=$(hval "e$i" shmid)
+	P=$(hpid "e$i")
+	C=$(hval "e$i" vfork-exec)
+	echo "$C" >>"$T/pids"
+	wait_until "round $i: the parent $P to exec $SLEEP" exe_is "$P" "$SLEEP_EXE" || finish
+	expect_kernel "exec round $i: nobody holds it" "$ID" 0 ""
+	check_who "exec round $i: who" "$ID"
+	ids="$ids $ID"
+	pids="$pids $P $C"
+done
+verify_mine "after the exec rounds" "$ids" "$pids"
+for p in $pids; do kill "$p" 2>/dev/null; done
 finish

@@ -89,6 +89,9 @@
  *   vfork-exec-exit PATH ARGS...  the same, but the parent writes "exiting" and exits (0) as
  *                     soon as it resumes: the child may still be inside its exec (its mm
  *                     switched, its exec event not yet fired)
+ *   vfork-exec-exec PATH ARGS...  the same, but the parent writes "exec PATH" and execs PATH
+ *                     ARGS too as soon as it resumes: its old address space ends in its exec,
+ *                     maybe before the child's exec event
  *   churn N           N children at once, each: shmat, mprotect of page 0 if it is an even one,
  *                     fork a grandchild that exits, shmdt if its number divides by 3, exit.
  *                     Writes "PID churn-child CPID" for each, "PID churned N FAILED" at the end
@@ -594,7 +597,7 @@ static bool page_op(const char *op)
 }
 
 /* vfork-exec: the child execs argv[0] with argv; the parent resumes once it has. */
-static __attribute__((noinline)) void do_vfork_exec(char **argv, int then_exit)
+static __attribute__((noinline)) void do_vfork_exec(char **argv, int then)
 {
 	pid_t c = vfork();
 
@@ -605,9 +608,14 @@ static __attribute__((noinline)) void do_vfork_exec(char **argv, int then_exit)
 		_exit(127);
 	}
 	say("vfork-exec %ld", (long)c);
-	if (then_exit) {
+	if (then == 1) {
 		say("exiting"); /* then at once: the child may still be inside its exec */
 		_exit(0);
+	}
+	if (then == 2) {
+		say("exec %s", argv[0]);
+		execv(argv[0], argv);
+		die("execv %s: %s", argv[0], strerror(errno));
 	}
 }
 
@@ -1021,6 +1029,10 @@ int main(int argc, char **argv)
 		} else if (strcmp(op, "vfork-exec-exit") == 0) {
 			need_arg(i + 1, argc, argv, op);
 			do_vfork_exec(&argv[i + 1], 1);
+			i = argc;
+		} else if (strcmp(op, "vfork-exec-exec") == 0) {
+			need_arg(i + 1, argc, argv, op);
+			do_vfork_exec(&argv[i + 1], 2);
 			i = argc;
 		} else if (strcmp(op, "churn") == 0) {
 			do_churn(parse_num(need_arg(++i, argc, argv, op), 1, 10000, "count"));
