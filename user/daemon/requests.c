@@ -361,6 +361,7 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 	json_object_object_add(o, "mm_incomplete",
 			       u64(st[SHMW_STAT_OVERFLOW] + st[SHMW_STAT_BUSY]));
 	json_object_object_add(o, "seed_retries", u64(st[SHMW_STAT_SEED_RETRY]));
+	json_object_object_add(o, "sharers_late", u64(st[SHMW_STAT_SHARERS_LATE]));
 	json_object_object_add(o, "resyncs", u64(d->resyncs));
 	json_object_object_add(o, "resync_passes", u64(d->resync_passes));
 	json_object_object_add(o, "rescans", u64(d->rescans));
