@@ -52,6 +52,10 @@ $(OUTPUT)/kernels/fentry-probe: $(OUTPUT)/kernels/fentry-probe.o
 
 ifeq ($(STATIC),1)
 LDFLAGS += -static
+# No NSS and no dlopen in a static binary (glibc would need its shared modules at run time, and
+# the linker says so): users and groups from /etc/passwd and /etc/group, logs to stderr
+# (user/daemon/core/procinfo.c, log.c).
+CFLAGS += -DSHMW_STATIC
 # No libsystemd.a in Debian: the static daemon gets sd_notify stand-ins (kernels/sd-stub.c).
 SYSTEMD_LIBS :=
 $(OUTPUT)/shmwatchd: $(OUTPUT)/kernels/sd-stub.o
