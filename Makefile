@@ -12,6 +12,8 @@
 #                   10 minutes of the differential random tester (t_difftest)
 #   make fuzz       build the libFuzzer targets (build/fuzz/); make fuzz-run FUZZ_SECONDS=60 runs them
 #   make static     static daemon, client and e2e helpers in build-static/ (kernels/kernels.mk)
+#   make image      the container image (podman or buildah, FROM scratch): static daemon and
+#                   client, busybox for hooks (deploy/container/Containerfile, docs/fleet.md)
 #   make test-kernels  the e2e scenarios on Debian's 6.1 and 6.12 kernels under qemu
 #   make install    PREFIX (/usr/local), DESTDIR: binaries, man pages, unit, completion, docs
 #                   (docs/fleet.md); make uninstall removes them
@@ -361,7 +363,7 @@ check-integration: all $(HELPER_BINS)
 	$(Q)./tests/run.sh $(OUTPUT) e2e t_install t_systemd
 
 clean:
-	rm -rf build build-san build-static
+	rm -rf build build-san build-static build-image
 
 -include kernels/kernels.mk
 
