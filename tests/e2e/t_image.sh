@@ -111,6 +111,7 @@ check_who "who $id, answered by the image's daemon, matches the kernel" "$id"
 check_eq "the holder's user name, from the host's /etc/passwd" root \
 	who_holder_field "$id" "$(hpid h)" user
 # The image's own (static) client, run here: the socket is on the host's side of the mount.
+# shellcheck disable=SC2016 # expanded by the inner shell
 check_eq "the image's client asks it too" "$id" \
 	sh -c '"$1" --socket "$2" --json who "$3" --ns "$4" 2>&1 | "$5" shmid' sh \
 	"$T/rootfs/usr/bin/shmwatch" "$T/sock" "$id" "$SELF_NS" "$JSONX"

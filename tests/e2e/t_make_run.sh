@@ -41,13 +41,16 @@ else
 	fail "make test would not install:$missing" "test set: $test_set"
 fi
 check "make bench's packages include lsof" in_set lsof "$bench_set"
+# shellcheck disable=SC2016 # expanded by the inner shell
 check_eq "make run installs with install-deps.sh alone" "./scripts/install-deps.sh" \
 	sh -c 'make -C "$1" -n --no-print-directory run 2>/dev/null | grep -m1 install-deps' sh "$ROOT"
+# shellcheck disable=SC2016 # expanded by the inner shell
 check_eq "make test installs with install-deps.sh --test" "./scripts/install-deps.sh --test" \
 	sh -c 'make -C "$1" -n --no-print-directory test 2>/dev/null | grep -m1 install-deps' sh "$ROOT"
 
 # ---- ARGS with a hook -------------------------------------------------------------------------
 # What `make run ARGS="--alert-exec 'echo \$SHMWATCH_EVENT ...'"` gives make.
+# shellcheck disable=SC2016 # the hook's own variables, for its shell
 HOOK='echo "$SHMWATCH_EVENT $SHMWATCH_SHMID" >>'"$T/hook.out"
 ARGS="--socket $T/sock --log-file $T/events.jsonl --linger-after 1 --realert 0 --alert-exec '$HOOK'"
 make -C "$ROOT" --no-print-directory -s run OUTPUT="$SHMW_BUILD" ARGS="$ARGS" \
@@ -61,12 +64,14 @@ if ! poll "$(scaled 30)" sw status >/dev/null 2>&1; then
 fi
 DPID=$(sw --json status | "$JSONX" pid)
 echo "$DPID" >>"$T/pids"
+# shellcheck disable=SC2016 # expanded by the inner shell
 check_eq "the daemon's --alert-exec is the hook as written" "$HOOK" \
 	sh -c 'tr "\0" "\n" <"/proc/$1/cmdline" | grep -A1 -x -- --alert-exec | tail -n 1' sh "$DPID"
 
 hold h create "$(new_key)" 4096 attach rmid || finish
 id=$(hval h shmid)
 expect_kernel "$id removed and still held" "$id" 1 "$(hpid h)"
+# shellcheck disable=SC2016 # expanded by the inner shell
 check_eq "the hook ran with \$SHMWATCH_EVENT and \$SHMWATCH_SHMID" "linger $id" \
 	sh -c 'grep -m1 -x "linger $2" "$1" 2>/dev/null' sh "$T/hook.out" "$id"
 stop_daemon
