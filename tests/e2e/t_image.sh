@@ -17,11 +17,13 @@ IMAGE=localhost/shmwatch:e2e-$$
 CNAME=shmw-e2e-$$
 RUNDIR=$T/run
 IMAGE_BUILT=0
+SD=
 # shellcheck disable=SC2154 # _im_rc is set by the trap itself
 trap '_im_rc=$?; im_cleanup; (exit $_im_rc); _cleanup' EXIT
 
 im_cleanup() {
 	podman rm -f "$CNAME" >/dev/null 2>&1
+	[ -n "$SD" ] && rm -rf "$SD"
 	[ "$IMAGE_BUILT" = 1 ] && podman rmi -f "$IMAGE" >/dev/null 2>&1
 	return 0
 }
@@ -104,12 +106,41 @@ if [ -n "$DPID" ]; then
 		readlink "/proc/$DPID/root"
 fi
 
-hold h create "$(new_key)" 12288 attach || finish
+# Two holders: root, and uid 65534 (through setpriv), whose name only the host's /etc/passwd
+# has (the image's own names root alone). Its shmw-hold and progress file in a directory that
+# user can reach.
+NUID=65534
+NNAME=$(awk -F: -v u="$NUID" '$3 == u { print $1; exit }' /etc/passwd)
+SD=$(mktemp -d "${TMPDIR:-/tmp}/shmw-img.XXXXXX") || finish
+chmod 755 "$SD"
+mkdir -m 755 "$SD/bin"
+mkdir "$SD/nb"
+chown "$NUID:$NUID" "$SD/nb"
+cp "$HOLD" "$SD/bin/shmw-hold"
+chmod 755 "$SD/bin/shmw-hold"
+# shellcheck disable=SC2016 # $2, $f, $@: for the wrapper script
+printf '#!/bin/sh\nf=$2\nshift 2\nexec setpriv --reuid=%s --regid=%s --clear-groups -- "%s" --ready "%s/nb/$(basename "$f")" "$@"\n' \
+	"$NUID" "$NUID" "$SD/bin/shmw-hold" "$SD" >"$SD/bin/nhold"
+chmod 755 "$SD/bin/nhold"
+
+hold h create "$(new_key)" 12288 set-mode 0666 attach || finish
 id=$(hval h shmid)
-expect_kernel "one holder of $id" "$id" 1 "$(hpid h)"
+: >"$SD/nb/n.out"
+chown "$NUID:$NUID" "$SD/nb/n.out"
+ln -s "$SD/nb/n.out" "$T/n.out"
+_saved=$HOLD
+HOLD=$SD/bin/nhold
+hold n use "$id" attach || finish
+HOLD=$_saved
+expect_kernel "two holders of $id" "$id" 2 "$(hpid h) $(hpid n)"
 check_who "who $id, answered by the image's daemon, matches the kernel" "$id"
-check_eq "the holder's user name, from the host's /etc/passwd" root \
-	who_holder_field "$id" "$(hpid h)" user
+check_eq "root's user name" root who_holder_field "$id" "$(hpid h)" user
+if [ -n "$NNAME" ]; then
+	check_eq "uid $NUID's user name, from the host's /etc/passwd" "$NNAME" \
+		who_holder_field "$id" "$(hpid n)" user
+else
+	skip "uid $NUID has no name in this host's /etc/passwd"
+fi
 # The image's own (static) client, run here: the socket is on the host's side of the mount.
 # shellcheck disable=SC2016 # expanded by the inner shell
 check_eq "the image's client asks it too" "$id" \

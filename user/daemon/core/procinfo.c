@@ -82,8 +82,10 @@ static const char *intern(const char *name)
  * glibc it was linked with, which an image has not (and the linker warns). Files only: users
  * and groups of LDAP, sssd or systemd-userdb show as numbers there (docs/fleet.md, "The
  * image"). */
+#ifndef PW_FILE /* tests/unit/test_procinfo_files.c points them elsewhere */
 #define PW_FILE "/etc/passwd"
 #define GR_FILE "/etc/group"
+#endif
 
 /* Reads path's entries (passwd, or group when group) until one has id, or name when name
  * is set: 1 found (its name in out, its id in *idout), 0 not (or no file), -errno when the
