@@ -10,9 +10,9 @@
 #include <syslog.h>
 #include "alert_exec.h"
 #include "daemon_opts.h"
-#include "procinfo.h"
 #include "eventlog.h"
 #include "loader.h"
+#include "procinfo.h"
 
 /* The defaults, each named once: the parser sets them, --help prints them (STR). */
 #define DEF_LOG_MAX_MIB	   64
