@@ -65,7 +65,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 command -v lsof >/dev/null || {
-	echo "bench: lsof is missing (scripts/install-deps.sh installs it)" >&2
+	echo "bench: lsof is missing (scripts/install-deps.sh --bench, run by make bench, installs it)" >&2
 	exit 1
 }
 
