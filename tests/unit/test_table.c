@@ -354,17 +354,17 @@ static const char ls_two_ns[] =
 static void test_ls(void)
 {
 	CHECK_STR("ls one namespace", render(shmw_table_ls, ls_one_ns, false, false),
-		  "KEY          SHMID  OWNER     PERMS      BYTES  NATTCH  HOLDERS  STATUS\n"
+		  "KEY             ID  OWNER     PERMS       SIZE  NATTCH  HOLDERS  STATUS\n"
 		  "0xffffffff       0  root      0600        1536       ?        0  active\n"
 		  "0x1234abcd  393216  postgres  0640   303038464      12       12  dest\n");
 	CHECK_STR("ls human", render(shmw_table_ls, ls_one_ns, false, true),
-		  "KEY          SHMID  OWNER     PERMS  SIZE  NATTCH  HOLDERS  STATUS\n"
+		  "KEY             ID  OWNER     PERMS  SIZE  NATTCH  HOLDERS  STATUS\n"
 		  "0xffffffff       0  root      0600   1.5K       ?        0  active\n"
 		  "0x1234abcd  393216  postgres  0640   289M      12       12  dest\n");
 	CHECK_STR("ls two namespaces", render(shmw_table_ls, ls_two_ns, false, false),
-		  "        NS  KEY         SHMID  OWNER  PERMS  BYTES  NATTCH  HOLDERS  STATUS\n"
-		  "4026531839  0x00000001      0  root   0600    4096       1        1  active\n"
-		  "4026532500  0x00000002      0  root   0600    4096       1        1  active\n");
+		  "        NS  KEY         ID  OWNER  PERMS  SIZE  NATTCH  HOLDERS  STATUS\n"
+		  "4026531839  0x00000001   0  root   0600   4096       1        1  active\n"
+		  "4026532500  0x00000002   0  root   0600   4096       1        1  active\n");
 	CHECK_STR("ls no headers", render(shmw_table_ls, ls_two_ns, true, false),
 		  "4026531839  0x00000001  0  root  0600  4096  1  1  active\n"
 		  "4026532500  0x00000002  0  root  0600  4096  1  1  active\n");
@@ -373,8 +373,8 @@ static void test_ls(void)
 		  render(shmw_table_ls,
 			 "{\"ok\":true,\"namespaces\":[1,2],\"segments\":[{\"ns\":2,\"shmid\":9}]}",
 			 false, false),
-		  "NS  KEY  SHMID  OWNER  PERMS  BYTES  NATTCH  HOLDERS  STATUS\n"
-		  " 2  -        9  -      -          -       -        -  -\n");
+		  "NS  KEY  ID  OWNER  PERMS  SIZE  NATTCH  HOLDERS  STATUS\n"
+		  " 2  -     9  -      -         -       -        -  -\n");
 	/* The owner as the daemon names it; an older daemon's uid alone, as the number. */
 	CHECK_STR("ls owner",
 		  render(shmw_table_ls,
@@ -396,7 +396,7 @@ static void test_ls(void)
 	CHECK_STR(
 	    "ls empty",
 	    render(shmw_table_ls, "{\"ok\":true,\"namespaces\":[1],\"segments\":[]}", false, false),
-	    "KEY  SHMID  OWNER  PERMS  BYTES  NATTCH  HOLDERS  STATUS\n");
+	    "KEY  ID  OWNER  PERMS  SIZE  NATTCH  HOLDERS  STATUS\n");
 }
 
 static void test_ps(void)
