@@ -896,7 +896,8 @@ int shmw_table_ps(FILE *out, json_object *ans, const struct shmw_table_opts *o)
 	    print_summary(out, "no process named %s holds a segment", get_str(ans, "comm")))
 		return -1;
 	if (!o->no_headers && get_int(ans, "hidden_processes", &hidden) && hidden > 0)
-		fprintf(out, "%" PRId64 " processes not shown: other users\n", hidden);
+		fprintf(out, "%" PRId64 " process%s not shown: other users\n", hidden,
+			hidden == 1 ? "" : "es");
 	return check_out(out);
 }
 
