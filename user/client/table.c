@@ -1102,6 +1102,7 @@ int shmw_table_lingering(FILE *out, json_object *ans, const struct shmw_table_op
 	if (o->no_headers) {
 		hide[0] = false;
 		tbl_init(&t, linger_cols, 7, hide);
+		t.raw = o->raw;
 		for (size_t i = 0; i < array_len(segs); i++)
 			add_linger_holders(&t, json_object_array_get_idx(segs, i));
 		return tbl_print(out, &t, false);
@@ -1128,6 +1129,7 @@ int shmw_table_lingering(FILE *out, json_object *ans, const struct shmw_table_op
 			continue;
 		}
 		tbl_init(&t, linger_cols, 7, hide);
+		t.raw = o->raw;
 		add_linger_holders(&t, seg);
 		if (tbl_print(out, &t, true))
 			return -1;
@@ -1155,6 +1157,7 @@ int shmw_table_orphans(FILE *out, json_object *ans, const struct shmw_table_opts
 	if (o->human)
 		cols[5].head = "SIZE"; /* as in ls */
 	tbl_init(&t, cols, 9, hide);
+	t.raw = o->raw;
 	for (size_t i = 0; i < array_len(segs); i++) {
 		json_object *s = json_object_array_get_idx(segs, i);
 		const char *row[9] = {
@@ -1206,6 +1209,7 @@ int shmw_table_events(FILE *out, json_object *ans, const struct shmw_table_opts 
 	for (size_t c = 0; c < 7; c++)
 		cols[c].min = 0;
 	tbl_init(&t, cols, 7, NULL);
+	t.raw = o->raw;
 	for (size_t i = 0; i < array_len(evs); i++)
 		add_event(&t, json_object_array_get_idx(evs, i));
 	return tbl_print(out, &t, !o->no_headers);
@@ -1218,6 +1222,7 @@ int shmw_table_event_header(FILE *out, const struct shmw_table_opts *o)
 	if (o->no_headers)
 		return 0;
 	tbl_init(&t, ev_cols, 7, NULL);
+	t.raw = o->raw;
 	return tbl_print(out, &t, true);
 }
 
@@ -1225,8 +1230,8 @@ int shmw_table_event_line(FILE *out, json_object *ev, const struct shmw_table_op
 {
 	struct tbl t;
 
-	(void)o;
 	tbl_init(&t, ev_cols, 7, NULL);
+	t.raw = o->raw;
 	add_event(&t, ev);
 	return tbl_print(out, &t, false);
 }
