@@ -1001,12 +1001,16 @@ int main(int argc, char **argv)
 	int ret;
 
 	ret = parse_args(argc, argv, &o);
-	if (ret >= 0)
+	if (ret >= 0) {
+		free(o.pids);
 		return ret;
+	}
 	path = shmw_client_socket_path(o.socket);
 	ret = shmw_client_connect(path, o.timeout_ms, &c, err, sizeof(err));
-	if (ret)
+	if (ret) {
+		free(o.pids);
 		return client_error(path, ret, errno, err, o.json);
+	}
 	if (o.cmd == SHMW_CMD_EVENTS && o.follow)
 		ret = run_follow(c, path, &o);
 	else if (o.cmd == SHMW_CMD_PS && o.npids > 1)
