@@ -82,7 +82,7 @@ static const char usage_text[] =
     "                            (events: one event per line; errors too)\n"
     "  -o, --output LIST         ls, who, ps: the columns, e.g. KEY,ID,SIZE (+LIST: added to\n"
     "                            the default); see --list\n"
-    "      --list                the columns -o knows, and what they mean\n"
+    "      --list                the columns -o knows, and what they mean (as below)\n"
     "  -n, --noheadings          no column headers and no summary line (events: -n N is\n"
     "                            --last, as it always was)\n"
     "      --no-headers          the same as --noheadings (its older name)\n"
@@ -352,8 +352,10 @@ static int parse_option(int c, char **argv, struct opts *o)
 		o->last = (uint32_t)v;
 		return -1;
 	case 'h':
+		/* As lsipc --help: the columns -o takes come last. */
 		fputs(usage_text, stdout);
-		return EXIT_OK;
+		fputs("\nColumns for -o (also: shmwatch --list):\n", stdout);
+		return shmw_cols_help(stdout) ? EXIT_DAEMON : EXIT_OK;
 	case OPT_VERSION:
 		printf("shmwatch %s\n", SHMW_VERSION);
 		return EXIT_OK;
