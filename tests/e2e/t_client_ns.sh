@@ -108,6 +108,9 @@ ls_both() {
 }
 want=$(printf '%s %s\n%s %s\n' "$ROOTNS" "$ID" "$NS" "$ID" | sort | tr '\n' ' ')
 check_eq "ls -A from the host: shmid $ID in both namespaces" "$want" ls_both
+first_ns() { "$@" ls -A -o NS -n | head -n 1 | tr -d ' '; }
+check_eq "ls -A from inside: the container's namespace first" "$NS" first_ns inside
+check_eq "ls -A from the host: the host's namespace first" "$ROOTNS" first_ns sw
 ls_table_ns() { sw -A ls -o NS,ID -n | awk -v id="$ID" '$2 == id { print $1 }' | sort | tr '\n' ' '; }
 check_eq "ls -A -o NS,ID -n: the table names both namespaces" \
 	"$(printf '%s\n%s\n' "$ROOTNS" "$NS" | sort | tr '\n' ' ')" ls_table_ns

@@ -451,11 +451,14 @@ static void do_ps(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_
 	send_json(c, o);
 }
 
-/* Our namespace first, then by namespace and shmid. */
+/* The caller's namespace first (ours when it has none), then by namespace and shmid. One
+ * request is answered at a time, so a file-scope variable serves qsort. */
+static uint32_t sort_first;
+
 static int by_ns_shmid(const void *a, const void *b)
 {
 	const struct shmw_kseg *x = a, *y = b;
-	uint32_t self = shmw_ns_self();
+	uint32_t self = sort_first;
 
 	if (x->ns != y->ns) {
 		if (x->ns == self || y->ns == self)
@@ -547,6 +550,9 @@ static void do_ls(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_
 		free(v);
 	}
 	/* Grouped by namespace, like ipcs within each. */
+	sort_first = every ? caller_ns(c) : scope_ns;
+	if (!sort_first)
+		sort_first = shmw_ns_self();
 	if (nall)
 		qsort(all, nall, sizeof(*all), by_ns_shmid);
 	o = shmw_report_ls(&d->state, all, nall, used, nused);
