@@ -1,10 +1,10 @@
 #!/bin/sh
 # lsipc's conventions in shmwatch's tables (issue 15), each option as a user types it, checked
-# against the kernel's /proc/sysvipc/shm: ls -o with lsipc's column names, -b (bytes), sizes
-# human by default (16K, 1.5M), -r (raw), -n and its old name --no-headers, -t (the kernel's
-# attach, detach and change times), --user (name or uid), -h (help); ps with several pids (one
-# of them gone) and ps -c NAME; --json's error object when the daemon is not there, and the
-# hint naming the socket tried.
+# against the kernel's /proc/sysvipc/shm: ls -o with lsipc's column names (COMMAND: the
+# creator's comm), -b (bytes), sizes human by default (16K, 1.5M), -r (raw), -n and its old
+# name --no-headers, -t (the kernel's attach, detach and change times), --user (name or uid),
+# -h (help); ps with several pids (one of them gone) and ps -c NAME; --json's error object when
+# the daemon is not there, and the hint naming the socket tried.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -41,6 +41,10 @@ size_of() { row_of "$1" 1 ls -o ID,SIZE -n "$2" | awk '{ print $2 }'; }
 check_eq "ls: 16384 bytes show as 16K" 16K size_of "$ID" -r
 check_eq "ls: 1572864 bytes show as 1.5M" 1.5M size_of "$ID2" -r
 check_eq "ls -b: 1572864 bytes" "$(kcol "$ID2" size)" size_of "$ID2" -b
+# COMMAND: the creator's name, as the shmget was seen (c made the 1.5M segment, and kept its name).
+cmd_of() { row_of "$ID2" 1 ls -o ID,COMMAND -n | awk '{ print $2 }'; }
+check "kernel: c created the 1.5M segment" test "$(kcol "$ID2" cpid)" = "$C"
+check_eq "ls -o COMMAND: the creator's comm" "$(cat "/proc/$C/comm")" cmd_of
 # -r: one space apart, even where the aligned table pads.
 raw() { sw ls -r -n -o ID,NATTCH,KEY | grep "^$ID "; }
 check_eq "ls -r: cells one space apart" \

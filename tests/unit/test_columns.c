@@ -33,8 +33,9 @@ static void test_cols(void)
 
 	CHECK_STR("lsipc names", sel(SHMW_VIEW_LS, "KEY,ID,OWNER,PERMS,SIZE,NATTCH,STATUS"),
 		  "KEY,ID,OWNER,PERMS,SIZE,NATTCH,STATUS");
-	CHECK_STR("times and creators", sel(SHMW_VIEW_LS, "CTIME,ATTACH,DETACH,CPID,LPID,CUSER"),
-		  "CTIME,ATTACH,DETACH,CPID,LPID,CUSER");
+	CHECK_STR("times and creators",
+		  sel(SHMW_VIEW_LS, "CTIME,ATTACH,DETACH,CPID,LPID,CUSER,COMMAND"),
+		  "CTIME,ATTACH,DETACH,CPID,LPID,CUSER,COMMAND");
 	CHECK_STR("case does not matter", sel(SHMW_VIEW_LS, "key,Id,holders,ns"),
 		  "KEY,ID,HOLDERS,NS");
 	CHECK_STR("aliases", sel(SHMW_VIEW_LS, "SHMID,BYTES,ATIME,DTIME"), "ID,SIZE,ATTACH,DETACH");
@@ -58,8 +59,8 @@ static void test_cols(void)
 	CHECK(
 	    "too many columns",
 	    strstr(sel(SHMW_VIEW_LS, "ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,"
-				     "ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID"),
-		   "more than 36 columns") != NULL);
+				     "ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID,ID"),
+		   "more than 38 columns") != NULL);
 	shmw_cols_default(SHMW_VIEW_LS, false, &s);
 	CHECK("ls default: 9 columns, NS shown only across namespaces", s.n == 9 && s.auto_ns);
 	shmw_cols_default(SHMW_VIEW_LS, true, &s);

@@ -25,6 +25,7 @@ static const struct shmw_coldef ls_cols[SHMW_LS_NCOLS] = {
     [SHMW_LS_ATTACH] = {"ATTACH", "ATIME", false, "time of the last shmat"},
     [SHMW_LS_DETACH] = {"DETACH", "DTIME", false, "time of the last shmdt"},
     [SHMW_LS_CTIME] = {"CTIME", NULL, false, "time of the last change (create, IPC_SET)"},
+    [SHMW_LS_COMMAND] = {"COMMAND", NULL, false, "creator's name (comm), if shmwatchd saw it"},
 };
 
 static const struct shmw_coldef who_cols[SHMW_WHO_NCOLS] = {

@@ -38,6 +38,7 @@ enum shmw_ls_col {
 	SHMW_LS_ATTACH,
 	SHMW_LS_DETACH,
 	SHMW_LS_CTIME,
+	SHMW_LS_COMMAND,
 	SHMW_LS_NCOLS,
 };
 
@@ -65,7 +66,7 @@ enum shmw_ps_col {
 	SHMW_PS_NCOLS,
 };
 
-#define SHMW_COLS_MAX 18 /* the most columns of a view (ls) */
+#define SHMW_COLS_MAX 19 /* the most columns of a view (ls) */
 
 struct shmw_coldef {
 	const char *name;  /* the header, and the name in LIST */

@@ -14,7 +14,7 @@
 #include "timefmt.h"
 
 #define COL_GAP	  2  /* spaces between columns */
-#define MAX_COLS  18 /* SHMW_COLS_MAX */
+#define MAX_COLS  19 /* SHMW_COLS_MAX */
 #define MAX_SHOWN (MAX_COLS * 2)
 #define OUT_BATCH (8u << 10) /* bytes of lines written at once */
 #define CELL_MAX  64	     /* room for any formatted number or time; strings are copied whole */
@@ -958,6 +958,7 @@ int shmw_table_ls(FILE *out, json_object *ans, const struct shmw_table_opts *o)
 		    [SHMW_LS_ATTACH] = fmt_time(b[SHMW_LS_ATTACH], s, "atime"),
 		    [SHMW_LS_DETACH] = fmt_time(b[SHMW_LS_DETACH], s, "dtime"),
 		    [SHMW_LS_CTIME] = fmt_time(b[SHMW_LS_CTIME], s, "ctime"),
+		    [SHMW_LS_COMMAND] = get_str(s, "creator_comm"),
 		};
 
 		tbl_add(&t, row);

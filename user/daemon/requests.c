@@ -502,6 +502,26 @@ static bool owned_by(const struct shmw_kseg *k, const char *user)
 	return !strcmp(shmw_user_name(k->uid), user);
 }
 
+/* ls: the creator's name where the lifecycle saw the shmget (lsipc's COMMAND column). */
+static void ls_creators(struct shmw_daemon *d, json_object *o)
+{
+	json_object *segs = json_object_object_get(o, "segments");
+
+	for (size_t i = 0; segs && i < json_object_array_length(segs); i++) {
+		json_object *e = json_object_array_get_idx(segs, i);
+		uint32_t ns = (uint32_t)json_object_get_uint64(json_object_object_get(e, "ns"));
+		int32_t id = (int32_t)json_object_get_uint64(json_object_object_get(e, "shmid"));
+		const struct shmw_lseg *l = shmw_life_find(&d->life, ns, id);
+		char comm[SHMW_COMM_LEN + 1];
+
+		if (!l || !l->creator_known || !l->creator.comm[0])
+			continue;
+		memcpy(comm, l->creator.comm, SHMW_COMM_LEN);
+		comm[SHMW_COMM_LEN] = '\0';
+		json_object_object_add(e, "creator_comm", shmw_json_string(comm));
+	}
+}
+
 static void do_ls(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *req)
 {
 	json_object *o;
@@ -559,6 +579,7 @@ static void do_ls(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_
 	free(all);
 	free(nss);
 	free(used);
+	ls_creators(d, o);
 	if (r->container[0])
 		ls_in_container(d, o, r->container);
 	send_json(c, o);
