@@ -666,8 +666,14 @@ static int daemon_error(json_object *ans, const struct opts *o)
 		ambiguous_hint(ans, o);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(code, "bad_request"))
+	if (!strcmp(code, "bad_request")) {
+		/* We send only fields we know: one it does not know is a daemon older than us. */
+		if (text && strstr(text, "unknown field"))
+			fputs("shmwatch: shmwatchd is older than this client and lacks that option; "
+			      "upgrade it\n",
+			      stderr);
 		return EXIT_USAGE;
+	}
 	return EXIT_DAEMON;
 }
 
