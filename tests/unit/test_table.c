@@ -86,6 +86,8 @@ static void test_sizes(void)
 	CHECK_STR("size 2047", size(2047, true), "2K"); /* 1.999K */
 	CHECK_STR("size 1048575 rolls over to M", size(1048575, true), "1M");
 	CHECK_STR("size 1048576", size(1048576, true), "1M");
+	CHECK_STR("size 16K, as lsipc prints 16384", size(16384, true), "16K");
+	CHECK_STR("size 1.5M, as lsipc prints 1572864", size(1572864, true), "1.5M");
 	CHECK_STR("size 289M", size(303038464, true), "289M");
 	CHECK_STR("size 1.5G", size(1610612736, true), "1.5G");
 	CHECK_STR("size 1G - 1", size((1ULL << 30) - 1, true), "1G");
