@@ -95,7 +95,7 @@ static const char usage_text[] =
     "      --ns INUM             who, ls: that IPC namespace (inode of /proc/PID/ns/ipc)\n"
     "  -A, --all-namespaces      who, ls: every IPC namespace (root and the admin group)\n"
     "      --container ID        who, ls: only holders in the container whose id starts\n"
-    "                            with ID (ls: in every namespace unless --ns)\n"
+    "                            with ID (in every namespace unless --ns)\n"
     "      --key KEY             who: the segment of that key (0x hex or decimal)\n"
     "      --user USER           ls: only segments owned by USER (name or uid)\n"
     "  -t, --time                ls: also the times of the last attach, detach and change\n"

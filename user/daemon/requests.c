@@ -103,8 +103,8 @@ static uint32_t caller_ns(struct shmw_conn *c)
 
 /*
  * Which namespaces a who or ls looks in (shmwatch(1), "IPC namespaces"): the one asked for with
- * "ns", every one with "all_ns" (and ls --container without "ns": a container is a selection of
- * its own), else the caller's. Others than the caller's are for root and the admin group only.
+ * "ns", every one with "all_ns" (and, for admins, "container" without "ns": a container is a
+ * selection of its own, and its namespace is seldom the caller's), else the caller's. Others than the caller's are for root and the admin group only.
  * Returns 0 with *all, or *ns; -1 after sending the error.
  */
 static int request_scope(struct shmw_conn *c, const struct shmw_request *r, bool *all, uint32_t *ns)
@@ -126,7 +126,7 @@ static int request_scope(struct shmw_conn *c, const struct shmw_request *r, bool
 		*ns = r->ns;
 		return 0;
 	}
-	if (r->all_ns || (r->cmd == SHMW_CMD_LS && r->container[0] && priv)) {
+	if (r->all_ns || (r->container[0] && priv)) {
 		if (!priv) {
 			send_error(c, "forbidden",
 				   "every IPC namespace: root and the admin group "
