@@ -332,16 +332,19 @@ DOCDIR ?= $(PREFIX)/share/doc/shmwatch
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL ?= install
-MAN_PAGES := man/shmwatchd.8 man/shmwatch.8
+MAN8_PAGES := man/shmwatchd.8
+MAN1_PAGES := man/shmwatch.1
 DOC_FILES := README.md docs/protocol.md docs/fleet.md
 INSTALLED_FILES := $(SBINDIR)/shmwatchd $(BINDIR)/shmwatch \
-	$(patsubst man/%,$(MANDIR)/man8/%,$(MAN_PAGES)) $(SYSTEMDUNITDIR)/shmwatchd.service \
+	$(patsubst man/%,$(MANDIR)/man8/%,$(MAN8_PAGES)) \
+	$(patsubst man/%,$(MANDIR)/man1/%,$(MAN1_PAGES)) $(SYSTEMDUNITDIR)/shmwatchd.service \
 	$(BASHCOMPDIR)/shmwatch $(BASHCOMPDIR)/shmwatchd $(addprefix $(DOCDIR)/,$(notdir $(DOC_FILES)))
 
 install: all
 	$(INSTALL) -D -m 0755 $(OUTPUT)/shmwatchd $(DESTDIR)$(SBINDIR)/shmwatchd
 	$(INSTALL) -D -m 0755 $(OUTPUT)/shmwatch $(DESTDIR)$(BINDIR)/shmwatch
-	$(INSTALL) -D -m 0644 -t $(DESTDIR)$(MANDIR)/man8 $(MAN_PAGES)
+	$(INSTALL) -D -m 0644 -t $(DESTDIR)$(MANDIR)/man8 $(MAN8_PAGES)
+	$(INSTALL) -D -m 0644 -t $(DESTDIR)$(MANDIR)/man1 $(MAN1_PAGES)
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/shmwatchd.service.in \
 		>$(DESTDIR)$(SYSTEMDUNITDIR)/shmwatchd.service.tmp

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# Bash completion for shmwatch(8) and shmwatchd(8).
+# Bash completion for shmwatch(1) and shmwatchd(8).
 #
 # Installed as $(PREFIX)/share/bash-completion/completions/shmwatch (with a shmwatchd link),
 # where the bash-completion package loads it on first use; without that package, source it
@@ -16,9 +16,12 @@
 
 _shmwatch_commands='who ps ls status events lingering orphans metrics verify'
 # Options of every command, then those of one command only.
-_shmwatch_options='--socket --json --no-headers -h --human --timeout --help --version'
-_shmwatch_who_options='--ns'
-_shmwatch_events_options='-f --follow -n --last'
+_shmwatch_options='--socket --json -o --output --list -n --noheadings --no-headers -r --raw -b --bytes
+--human --timeout -h --help --version'
+_shmwatch_who_options='--ns -A --all-namespaces --container --key'
+_shmwatch_ls_options='--ns -A --all-namespaces --container --user -t --time'
+_shmwatch_ps_options='-c --command'
+_shmwatch_events_options='-f --follow --last'
 _shmwatchd_options='-s --socket -l --log-file --log-max-bytes --log-keep --max-holders --max-holdings --max-segments
 --max-sharers --ring-size --recent --max-clients --max-clients-per-user --admin-reserve
 --client-timeout --admin-group --linger-after --realert
@@ -67,7 +70,7 @@ _shmwatch_namespaces()
 {
 	local json nl=$'\n'
 
-	json=$(_shmwatch_query --json ls) || return
+	json=$(_shmwatch_query --json ls -A) || return
 	json=$(grep -o '"namespaces":\[[0-9,]*\]' <<<"$json")
 	json=${json#*[}
 	json=${json%]}
@@ -122,17 +125,40 @@ _shmwatch()
 		_shmwatch_reply "$(_shmwatch_namespaces)"
 		return
 		;;
-	--timeout | -n | --last)
+	-o | --output)
+		# Column names, from --list (a comma list is completed one name at a time).
+		local pre=${cur%"${cur##*,}"}
+		cur=${cur##*,}
+		_shmwatch_reply "$(_shmwatch_query --list |
+			awk '/^  [A-Z]/ { sub(/,$/, "", $1); print $1 }' | sort -u)"
+		COMPREPLY=("${COMPREPLY[@]/#/$pre}")
 		return
+		;;
+	--user)
+		local IFS=$'\n'
+		# shellcheck disable=SC2207
+		COMPREPLY=($(compgen -u -- "$cur"))
+		return
+		;;
+	--timeout | --last | --key | --container | -c | --command)
+		return
+		;;
+	-n)
+		[[ " ${COMP_WORDS[*]} " == *" events "* ]] && return
 		;;
 	esac
 	# The command: the first word that is neither an option nor an option's argument.
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		case $w in
-		--socket | --timeout | --ns | -n | --last)
+		--socket | --timeout | --ns | --last | -o | --output | --key | --user | -c | --command | \
+			--container)
 			((i++))
 			[[ ${COMP_WORDS[i]} == = ]] && ((i++))
+			;;
+		-n)
+			# events -n N is --last; elsewhere -n is --noheadings.
+			[[ $cmd == events ]] && ((i++))
 			;;
 		-*) ;;
 		*)
@@ -146,8 +172,11 @@ _shmwatch()
 	done
 	if [[ $cur == -* ]]; then
 		case $cmd in
-		'') _shmwatch_reply "$_shmwatch_options $_shmwatch_who_options $_shmwatch_events_options" ;;
+		'') _shmwatch_reply "$_shmwatch_options $_shmwatch_who_options $_shmwatch_ls_options
+$_shmwatch_ps_options $_shmwatch_events_options" ;;
 		who) _shmwatch_reply "$_shmwatch_options $_shmwatch_who_options" ;;
+		ls) _shmwatch_reply "$_shmwatch_options $_shmwatch_ls_options" ;;
+		ps) _shmwatch_reply "$_shmwatch_options $_shmwatch_ps_options" ;;
 		events) _shmwatch_reply "$_shmwatch_options $_shmwatch_events_options" ;;
 		*) _shmwatch_reply "$_shmwatch_options" ;;
 		esac
@@ -157,10 +186,9 @@ _shmwatch()
 		_shmwatch_reply "$_shmwatch_commands"
 		return
 	fi
-	((nargs == 0)) || return
 	case $cmd in
-	who) _shmwatch_reply "$(_shmwatch_shmids)" ;;
-	ps) _shmwatch_reply "$(_shmwatch_pids)" ;;
+	who) ((nargs == 0)) && _shmwatch_reply "$(_shmwatch_shmids)" ;;
+	ps) _shmwatch_reply "$(_shmwatch_pids)" ;; # ps takes several pids
 	esac
 }
 

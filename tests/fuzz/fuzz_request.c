@@ -18,7 +18,9 @@ static bool req_equal(const struct shmw_request *a, const struct shmw_request *b
 {
 	return a->cmd == b->cmd && a->shmid == b->shmid && a->has_ns == b->has_ns &&
 	       a->ns == b->ns && a->pid == b->pid && a->last == b->last && a->follow == b->follow &&
-	       strcmp(a->container, b->container) == 0;
+	       strcmp(a->container, b->container) == 0 && a->all_ns == b->all_ns &&
+	       a->has_key == b->has_key && a->key == b->key && strcmp(a->user, b->user) == 0 &&
+	       strcmp(a->comm, b->comm) == 0;
 }
 
 static void check_ranges(const struct shmw_request *r)
@@ -30,7 +32,8 @@ static void check_ranges(const struct shmw_request *r)
 	FUZZ_CHECK(!r->has_ns || r->ns >= 1, "ns %u", r->ns);
 	FUZZ_CHECK(r->has_ns || r->ns == 0, "ns %u without has_ns", r->ns);
 	if (r->cmd == SHMW_CMD_PS)
-		FUZZ_CHECK(r->pid >= 1, "ps with pid %d", r->pid);
+		FUZZ_CHECK((r->pid >= 1) != (r->comm[0] != '\0'), "ps with pid %d and comm '%s'",
+			   r->pid, r->comm);
 	else
 		FUZZ_CHECK(r->pid == 0, "pid %d with cmd %s", r->pid, shmw_cmd_name(r->cmd));
 	FUZZ_CHECK(memchr(r->container, '\0', sizeof(r->container)), "container not terminated");
@@ -41,6 +44,21 @@ static void check_ranges(const struct shmw_request *r)
 	if (r->cmd != SHMW_CMD_WHO && r->cmd != SHMW_CMD_LS)
 		FUZZ_CHECK(!r->has_ns && !r->container[0], "ns or container with cmd %s",
 			   shmw_cmd_name(r->cmd));
+	/* Issue 15's fields: each with its commands only, names without control bytes. */
+	FUZZ_CHECK(memchr(r->user, '\0', sizeof(r->user)) && memchr(r->comm, '\0', sizeof(r->comm)),
+		   "user or comm not terminated");
+	for (const char *p = r->user; *p; p++)
+		FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f, "control byte in user");
+	for (const char *p = r->comm; *p; p++)
+		FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f, "control byte in comm");
+	FUZZ_CHECK(!r->comm[0] || r->cmd == SHMW_CMD_PS, "comm with cmd %s", shmw_cmd_name(r->cmd));
+	FUZZ_CHECK(!r->user[0] || r->cmd == SHMW_CMD_LS, "user with cmd %s", shmw_cmd_name(r->cmd));
+	FUZZ_CHECK(!r->has_key || (r->cmd == SHMW_CMD_WHO && r->shmid == 0), "key with cmd %s",
+		   shmw_cmd_name(r->cmd));
+	FUZZ_CHECK(r->has_key || r->key == 0, "key %u without has_key", r->key);
+	FUZZ_CHECK(!r->all_ns || r->cmd == SHMW_CMD_WHO || r->cmd == SHMW_CMD_LS,
+		   "all_ns with cmd %s", shmw_cmd_name(r->cmd));
+	FUZZ_CHECK(!(r->all_ns && r->has_ns), "all_ns and ns");
 	if (r->cmd != SHMW_CMD_EVENTS)
 		FUZZ_CHECK(r->last == 0 && !r->follow, "events fields with cmd %s",
 			   shmw_cmd_name(r->cmd));

@@ -608,6 +608,32 @@ size_t shmw_state_nholders(const struct shmw_state *st)
 	return n;
 }
 
+size_t shmw_state_pids_of_comm(const struct shmw_state *st, const char *comm, uint32_t *pids,
+			       size_t max)
+{
+	const struct shmw_sharerst *sh, *stmp;
+	const struct shmw_mmst *m, *mtmp;
+	size_t n = 0;
+
+	HASH_ITER(hh, st->mms, m, mtmp)
+	{
+		if (m->pid_indexed && !strncmp(m->comm, comm, SHMW_COMM_LEN)) {
+			if (n < max)
+				pids[n] = m->tgid;
+			n++;
+		}
+	}
+	HASH_ITER(hh, st->sharers, sh, stmp)
+	{
+		if (mm_find(st, sh->mm) && !strncmp(sh->comm, comm, SHMW_COMM_LEN)) {
+			if (n < max)
+				pids[n] = sh->tgid;
+			n++;
+		}
+	}
+	return n;
+}
+
 size_t shmw_state_nmms(const struct shmw_state *st)
 {
 	return HASH_CNT(hh, st->mms);
