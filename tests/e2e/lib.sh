@@ -381,6 +381,19 @@ new_key() {
 	done
 }
 
+# need_sleep: SLEEP (sleep on PATH) and SLEEP_EXE (the file it runs), for scenarios that exec it
+# and wait for the exec with exe_is; a scenario fails without one.
+need_sleep() {
+	SLEEP=$(command -v sleep) || {
+		fail "no sleep on PATH"
+		finish
+	}
+	SLEEP_EXE=$(readlink -f "$SLEEP")
+}
+
+# exe_is PID PATH: PID runs PATH now (it has exec'd).
+exe_is() { [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$2" ]; }
+
 # ---- kernel truth -----------------------------------------------------------------------------
 
 # The canonical text of what each side says, the same for both (awk functions, put in front of

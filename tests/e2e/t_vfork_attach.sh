@@ -8,14 +8,8 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-SLEEP=$(command -v sleep) || {
-	fail "no sleep on PATH"
-	finish
-}
-SLEEP_EXE=$(readlink -f "$SLEEP")
+need_sleep
 
-# exe_is PID PATH: PID runs PATH now (it has exec'd).
-exe_is() { [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$2" ]; }
 # linger_holders SHMID: "PID COMM ROLE" of each holder of the linger alert about SHMID.
 linger_holders() {
 	ev_lines linger "$1" | head -n 1 | "$JSONX" 'holders[]' pid comm role | tr '\n' ';'

@@ -14,13 +14,7 @@
 # shellcheck source=lib_robust.sh
 . "$(dirname "$0")/lib_robust.sh"
 
-SLEEP=$(command -v sleep) || {
-	fail "no sleep on PATH"
-	finish
-}
-SLEEP_EXE=$(readlink -f "$SLEEP")
-# exe_is PID PATH: PID runs PATH now (it has exec'd).
-exe_is() { [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$2" ]; }
+need_sleep
 
 ROUNDS=${SHMW_RACE_ROUNDS:-20}
 start_daemon || finish
