@@ -229,7 +229,7 @@ $(OUTPUT)/shmwatch: $(CLIENT_MAIN) $(CLIENT_LIB) $(COMMON_LIB)
 # without it.
 $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(ALL_LIBS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -ljson-c -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ -ljson-c -lz -lpthread -o $@
 
 $(OUTPUT)/tests/%: $(OUTPUT)/tests/e2e/helpers/%.o | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
@@ -277,7 +277,7 @@ $(FUZZ_LIBS):
 # target lists the headers it reads through the libraries' objects (rebuilt when they change).
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBS)
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CC) $(filter-out -MMD -MP,$(FUZZ_CFLAGS)) $^ -ljson-c -lpthread -o $@
+	$(Q)$(FUZZ_CC) $(filter-out -MMD -MP,$(FUZZ_CFLAGS)) $^ -ljson-c -lz -lpthread -o $@
 
 # Each target for FUZZ_SECONDS from its seeds (read only: new inputs go to $(FUZZ_OUT)/corpus/),
 # with tests/fuzz/<target>.dict if there is one; a crash, leak or timeout leaves its input in

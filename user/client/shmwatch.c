@@ -15,6 +15,7 @@
 #include "client.h"
 #include "jsonproto.h"
 #include "table.h"
+#include "timefmt.h"
 
 #ifndef SHMW_VERSION
 #define SHMW_VERSION "unknown"
@@ -46,6 +47,17 @@ struct opts {
 	const char *container;
 	enum shmw_cmd cmd;
 	long long arg; /* shmid or pid */
+	/* The past (events filters, history, who --at): read from the event log on disk. */
+	bool has_shmid, has_key, has_pid, has_at;
+	uint32_t shmid, key, pid;
+	const char *event;
+	uint64_t since, until, at;
+};
+
+/* What --event accepts: the event log's event names (docs/protocol.md). */
+static const char *const event_names[] = {
+    "attach", "detach", "vmas",	   "owner",  "share",	   "unshare", "ident",
+    "create", "rmid",	"destroy", "linger", "linger_end", "orphan",  NULL,
 };
 
 /* clang-format off */
@@ -63,6 +75,13 @@ static const char usage_text[] =
     "                            or those of one namespace, or held from one container\n"
     "  status                    daemon mode, uptime and counters\n"
     "  events [-f] [-n N]        recent attach/detach/rmid/... events\n"
+    "  events FILTER...          events from the event log on disk, rotated files\n"
+    "                            included: --shmid N, --key KEY, --pid N, --ns INUM,\n"
+    "                            --event TYPE, --since TIME, --until TIME\n"
+    "  history SHMID [--ns INUM] one segment's life from the event log: created by\n"
+    "                            whom, every attach and detach, removed by whom,\n"
+    "                            alerts, destroyed by what\n"
+    "  who SHMID --at TIME       who held it then, and its status then (event log)\n"
     "  lingering                 segments removed (ipcs: dest) but still held:\n"
     "                            by whom, since when, and who removed them\n"
     "  orphans                   segments nobody has held for the daemon's\n"
@@ -83,10 +102,19 @@ static const char usage_text[] =
     "                            0 waits forever; events -f always waits for events)\n"
     "      --ns INUM             who: the IPC namespace (inode of /proc/PID/ns/ipc),\n"
     "                            needed when SHMID exists in several namespaces\n"
+    "      --shmid N, --key KEY, --pid N, --event TYPE\n"
+    "                            events: only those (KEY: 0x hex or decimal, as\n"
+    "                            ipcrm -M; TYPE: attach, detach, create, rmid, destroy,\n"
+    "                            linger, orphan, ...)\n"
+    "      --since TIME, --until TIME\n"
+    "                            events, history: only between (TIME: RFC 3339 as\n"
+    "                            2026-12-07T18:00:00Z, or relative: -10m, -2h, -3d)\n"
+    "      --at TIME             who: the holders at that time, from the event log\n"
     "  -f, --follow              events: keep printing new events until interrupted\n"
     "  -n, --last N              events: print the last N events first (default "
     STR(EVENTS_LAST_DEFAULT) ",\n"
-    "                            at most " STR(SHMW_EVENTS_LAST_MAX) ")\n"
+    "                            from the log: " STR(SHMW_EVENTS_LAST_MAX) "; at most "
+    STR(SHMW_EVENTS_LAST_MAX) ")\n"
     "      --help                this text\n"
     "      --version             the version\n"
     "\n"
@@ -104,6 +132,9 @@ static const char usage_text[] =
     "  shmwatch who 393216 --ns 4026531839     the same in one IPC namespace\n"
     "  shmwatch ps $(pidof -s postgres)\n"
     "  shmwatch events -n 50                   the last 50 events\n"
+    "  shmwatch events --event rmid --since -1d    who removed segments today\n"
+    "  shmwatch history 393216                 its life, from the event log\n"
+    "  shmwatch who 393216 --at -2h            who held it two hours ago\n"
     "  shmwatch --json events -f | jq -c 'select(.event == \"rmid\")'\n"
     "  shmwatch orphans                        segments nobody has used for a while\n"
     "  shmwatch metrics | grep ^shmwatch_lingering\n"
@@ -169,6 +200,13 @@ enum {
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_CONTAINER,
+	OPT_SHMID,
+	OPT_KEY,
+	OPT_PID,
+	OPT_EVENT,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_AT,
 };
 
 static const struct option long_opts[] = {
@@ -179,6 +217,13 @@ static const struct option long_opts[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"ns", required_argument, NULL, OPT_NS},
     {"container", required_argument, NULL, OPT_CONTAINER},
+    {"shmid", required_argument, NULL, OPT_SHMID},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"pid", required_argument, NULL, OPT_PID},
+    {"event", required_argument, NULL, OPT_EVENT},
+    {"since", required_argument, NULL, OPT_SINCE},
+    {"until", required_argument, NULL, OPT_UNTIL},
+    {"at", required_argument, NULL, OPT_AT},
     {"follow", no_argument, NULL, 'f'},
     {"last", required_argument, NULL, 'n'},
     {"help", no_argument, NULL, OPT_HELP},
@@ -199,11 +244,94 @@ static void bad_option(char **argv, int c)
 		usage_error("unknown option '%s'", arg);
 }
 
+/* A key as ipcrm -M takes it: 0x hex or decimal, 32 bits. */
+static bool parse_key(const char *s, uint32_t *key)
+{
+	char *end;
+	unsigned long long v;
+	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+
+	if (!*s || (!hex && (*s < '0' || *s > '9')) || (hex && !s[2]))
+		return false;
+	errno = 0;
+	v = strtoull(hex ? s + 2 : s, &end, hex ? 16 : 10);
+	if (errno || *end || v > UINT32_MAX || (hex && (s[2] == '-' || s[2] == '+')))
+		return false;
+	*key = (uint32_t)v;
+	return true;
+}
+
+static int parse_time_opt(const char *name, const char *s, uint64_t *t)
+{
+	if (shmw_parse_when(s, shmw_now_real(), t) == 0 && *t)
+		return -1;
+	usage_error("%s wants a time: RFC 3339 (2026-12-07T18:00:00Z, or with +01:00) or "
+		    "relative (-10m, -2h, -3d), not '%s'",
+		    name, s);
+	return EXIT_USAGE;
+}
+
+/* The options about the past (see struct opts). */
+static int parse_past_option(int c, struct opts *o)
+{
+	long long v;
+
+	switch (c) {
+	case OPT_SHMID:
+		if (!parse_num(optarg, 0, INT32_MAX, &v)) {
+			usage_error("--shmid must be an integer from 0 to %d, not '%s'", INT32_MAX,
+				    optarg);
+			return EXIT_USAGE;
+		}
+		o->has_shmid = true;
+		o->shmid = (uint32_t)v;
+		return -1;
+	case OPT_KEY:
+		if (!parse_key(optarg, &o->key)) {
+			usage_error("--key wants a key as 0x hex or decimal (0 to 0xffffffff), not "
+				    "'%s'",
+				    optarg);
+			return EXIT_USAGE;
+		}
+		o->has_key = true;
+		return -1;
+	case OPT_PID:
+		if (!parse_num(optarg, 1, INT32_MAX, &v)) {
+			usage_error("--pid must be an integer from 1 to %d, not '%s'", INT32_MAX,
+				    optarg);
+			return EXIT_USAGE;
+		}
+		o->has_pid = true;
+		o->pid = (uint32_t)v;
+		return -1;
+	case OPT_EVENT:
+		for (size_t i = 0; event_names[i]; i++)
+			if (!strcmp(optarg, event_names[i])) {
+				o->event = optarg;
+				return -1;
+			}
+		usage_error("--event wants one of attach, detach, vmas, owner, share, unshare, "
+			    "ident, create, rmid, destroy, linger, linger_end, orphan; not '%s'",
+			    optarg);
+		return EXIT_USAGE;
+	case OPT_SINCE:
+		return parse_time_opt("--since", optarg, &o->since);
+	case OPT_UNTIL:
+		return parse_time_opt("--until", optarg, &o->until);
+	case OPT_AT:
+		o->has_at = true;
+		return parse_time_opt("--at", optarg, &o->at);
+	}
+	return -1;
+}
+
 /* Returns -1 to go on, or the exit status (help, version, usage error). */
 static int parse_option(int c, char **argv, struct opts *o)
 {
 	long long v;
 
+	if (c >= OPT_SHMID && c <= OPT_AT)
+		return parse_past_option(c, o);
 	switch (c) {
 	case OPT_SOCKET:
 		o->socket = optarg;
@@ -288,16 +416,17 @@ static int parse_command(int argc, char **argv, struct opts *o)
 		usage_error("unknown command '%s' (%s)", name, list);
 		return EXIT_USAGE;
 	}
-	nargs = o->cmd == SHMW_CMD_WHO || o->cmd == SHMW_CMD_PS;
+	nargs = o->cmd == SHMW_CMD_WHO || o->cmd == SHMW_CMD_PS || o->cmd == SHMW_CMD_HISTORY;
 	if (argc - optind - 1 < nargs) {
-		usage_error("%s needs %s", name, o->cmd == SHMW_CMD_WHO ? "a SHMID" : "a PID");
+		usage_error("%s needs %s", name, o->cmd == SHMW_CMD_PS ? "a PID" : "a SHMID");
 		return EXIT_USAGE;
 	}
 	if (argc - optind - 1 > nargs) {
 		usage_error("unexpected argument '%s'", argv[optind + 1 + nargs]);
 		return EXIT_USAGE;
 	}
-	if (o->cmd == SHMW_CMD_WHO && !parse_num(argv[optind + 1], 0, INT32_MAX, &o->arg)) {
+	if ((o->cmd == SHMW_CMD_WHO || o->cmd == SHMW_CMD_HISTORY) &&
+	    !parse_num(argv[optind + 1], 0, INT32_MAX, &o->arg)) {
 		usage_error("SHMID must be an integer from 0 to %d, not '%s'", INT32_MAX,
 			    argv[optind + 1]);
 		return EXIT_USAGE;
@@ -307,13 +436,65 @@ static int parse_command(int argc, char **argv, struct opts *o)
 			    argv[optind + 1]);
 		return EXIT_USAGE;
 	}
-	if ((o->has_ns || o->container) && o->cmd != SHMW_CMD_WHO && o->cmd != SHMW_CMD_LS) {
-		usage_error("%s only applies to who and ls", o->has_ns ? "--ns" : "--container");
+	if (o->has_ns && o->cmd != SHMW_CMD_WHO && o->cmd != SHMW_CMD_LS &&
+	    o->cmd != SHMW_CMD_EVENTS && o->cmd != SHMW_CMD_HISTORY) {
+		usage_error("--ns only applies to who, ls, events and history");
 		return EXIT_USAGE;
 	}
-	if ((o->follow || o->has_last) && o->cmd != SHMW_CMD_EVENTS) {
-		usage_error("%s only applies to events", o->follow ? "--follow" : "--last");
+	if (o->container && (o->cmd != SHMW_CMD_WHO && o->cmd != SHMW_CMD_LS)) {
+		usage_error("--container only applies to who and ls");
 		return EXIT_USAGE;
+	}
+	if (o->container && o->has_at) {
+		usage_error("--container applies to live holders only, not with --at");
+		return EXIT_USAGE;
+	}
+	if (o->follow && o->cmd != SHMW_CMD_EVENTS) {
+		usage_error("--follow only applies to events");
+		return EXIT_USAGE;
+	}
+	if (o->has_last && o->cmd != SHMW_CMD_EVENTS && o->cmd != SHMW_CMD_HISTORY) {
+		usage_error("--last only applies to events and history");
+		return EXIT_USAGE;
+	}
+	if ((o->has_shmid || o->has_key || o->has_pid || o->event) && o->cmd != SHMW_CMD_EVENTS) {
+		usage_error("--shmid, --key, --pid and --event only apply to events");
+		return EXIT_USAGE;
+	}
+	if ((o->since || o->until) && o->cmd != SHMW_CMD_EVENTS && o->cmd != SHMW_CMD_HISTORY) {
+		usage_error("--since and --until only apply to events and history");
+		return EXIT_USAGE;
+	}
+	if (o->has_at && o->cmd != SHMW_CMD_WHO) {
+		usage_error("--at only applies to who");
+		return EXIT_USAGE;
+	}
+	if (o->since && o->until && o->since > o->until) {
+		usage_error("--since is after --until: nothing can match");
+		return EXIT_USAGE;
+	}
+	if (o->cmd == SHMW_CMD_EVENTS || o->cmd == SHMW_CMD_HISTORY) {
+		struct shmw_request r = {.cmd = o->cmd,
+					 .has_shmid = o->has_shmid,
+					 .has_ns = o->has_ns,
+					 .has_key = o->has_key,
+					 .has_pid = o->has_pid,
+					 .event = "",
+					 .since = o->since,
+					 .until = o->until};
+
+		if (o->event)
+			snprintf(r.event, sizeof(r.event), "%s", o->event);
+		if (shmw_request_on_disk(&r)) {
+			if (o->follow) {
+				usage_error("--follow prints new events as they come: it takes no "
+					    "filter");
+				return EXIT_USAGE;
+			}
+			/* From the log: every match unless told otherwise (counted when more). */
+			if (!o->has_last)
+				o->last = SHMW_EVENTS_LAST_MAX;
+		}
 	}
 	return -1;
 }
@@ -348,12 +529,26 @@ static void build_request(const struct opts *o, struct shmw_request *req)
 		/* A table needs 6 columns of each holder, not the whole objects: parsing those
 		 * with json-c was most of the time of `shmwatch who` on a busy segment, so they
 		 * come as text lines after the answer. --json gets the answer as documented. */
-		req->lines = o->cmd == SHMW_CMD_WHO && !o->json;
+		req->lines = o->cmd == SHMW_CMD_WHO && !o->json && !o->has_at;
+		req->has_at = o->has_at;
+		req->at = o->at;
 	} else if (o->cmd == SHMW_CMD_PS) {
 		req->pid = (int32_t)o->arg;
-	} else if (o->cmd == SHMW_CMD_EVENTS) {
+	} else if (o->cmd == SHMW_CMD_EVENTS || o->cmd == SHMW_CMD_HISTORY) {
 		req->last = o->last;
 		req->follow = o->follow;
+		req->has_shmid = o->has_shmid || o->cmd == SHMW_CMD_HISTORY;
+		req->shmid = o->cmd == SHMW_CMD_HISTORY ? (int32_t)o->arg : (int32_t)o->shmid;
+		req->has_ns = o->has_ns;
+		req->ns = o->ns;
+		req->has_key = o->has_key;
+		req->key = o->key;
+		req->has_pid = o->has_pid;
+		req->pid = (int32_t)o->pid;
+		if (o->event)
+			snprintf(req->event, sizeof(req->event), "%s", o->event);
+		req->since = o->since;
+		req->until = o->until;
 	}
 }
 
@@ -473,6 +668,20 @@ static int print_events_json(json_object *ans)
 	return ret;
 }
 
+/* An answer from the log that had more matching lines than it carries: said, not hidden. */
+static void note_omitted(json_object *ans)
+{
+	json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(ans, "omitted", &v) || (n = json_object_get_int64(v)) <= 0)
+		return;
+	fprintf(stderr,
+		"shmwatch: %lld earlier matching events not shown (raise -n, at most %d, or "
+		"narrow with --since/--until)\n",
+		(long long)n, SHMW_EVENTS_LAST_MAX);
+}
+
 /* metrics: the exposition text as the daemon made it, for `shmwatch metrics > x.prom` and
  * pipes into Prometheus tooling; --no-headers and -h do not apply to it. */
 static int print_metrics(json_object *ans)
@@ -519,7 +728,12 @@ static int print_table(json_object *ans, const struct opts *o)
 	case SHMW_CMD_VERIFY:
 		fn = shmw_table_verify;
 		break;
+	case SHMW_CMD_HISTORY:
+		fn = shmw_table_history;
+		break;
 	}
+	if (o->cmd == SHMW_CMD_WHO && o->has_at)
+		fn = shmw_table_who_at;
 	if (fn(stdout, ans, &o->table) == 0)
 		return 0;
 	fprintf(stderr, "shmwatch: cannot write output: %m\n");
@@ -610,10 +824,13 @@ static int run_once(struct shmw_client *c, const char *path, const struct opts *
 	if (ret)
 		return client_error(path, ret, errno, err);
 	/* --json: the answer exactly as received, errors included, so scripts see "code". */
-	if (o->json && (o->cmd != SHMW_CMD_EVENTS || !answer_ok(ans)))
+	if (o->json &&
+	    ((o->cmd != SHMW_CMD_EVENTS && o->cmd != SHMW_CMD_HISTORY) || !answer_ok(ans)))
 		puts(raw);
 	else if (o->json)
 		ret = print_events_json(ans);
+	if (answer_ok(ans))
+		note_omitted(ans);
 	if (!answer_ok(ans)) {
 		flush_stdout(); /* the JSON answer goes out before the message on stderr */
 		ret = daemon_error(ans, o);

@@ -29,6 +29,11 @@ enum field_id {
 	F_CONTAINER,
 	F_ROWS,
 	F_LINES,
+	F_KEY,
+	F_EVENT,
+	F_SINCE,
+	F_UNTIL,
+	F_AT,
 	F_COUNT
 };
 
@@ -48,6 +53,11 @@ static const struct field_spec fields[F_COUNT] = {
     [F_CONTAINER] = {"container", json_type_string, 1, SHMW_CONTAINER_MAX}, /* length */
     [F_ROWS] = {"rows", json_type_boolean, 0, 1},
     [F_LINES] = {"lines", json_type_boolean, 0, 1},
+    [F_KEY] = {"key", json_type_int, 0, UINT32_MAX},
+    [F_EVENT] = {"event", json_type_string, 1, SHMW_EVENT_NAME_MAX}, /* length */
+    [F_SINCE] = {"since", json_type_string, 1, 40},		     /* RFC 3339 */
+    [F_UNTIL] = {"until", json_type_string, 1, 40},
+    [F_AT] = {"at", json_type_string, 1, 40},
 };
 
 #define BIT(f) (1u << (f))
@@ -59,16 +69,23 @@ static const struct cmd_spec {
 	unsigned required; /* fields it cannot do without */
 } cmds[] = {
     {SHMW_CMD_WHO, "who",
-     BIT(F_CMD) | BIT(F_SHMID) | BIT(F_NS) | BIT(F_CONTAINER) | BIT(F_ROWS) | BIT(F_LINES),
+     BIT(F_CMD) | BIT(F_SHMID) | BIT(F_NS) | BIT(F_CONTAINER) | BIT(F_ROWS) | BIT(F_LINES) |
+	 BIT(F_AT),
      BIT(F_CMD) | BIT(F_SHMID)},
     {SHMW_CMD_PS, "ps", BIT(F_CMD) | BIT(F_PID), BIT(F_CMD) | BIT(F_PID)},
     {SHMW_CMD_LS, "ls", BIT(F_CMD) | BIT(F_NS) | BIT(F_CONTAINER), BIT(F_CMD)},
     {SHMW_CMD_STATUS, "status", BIT(F_CMD), BIT(F_CMD)},
-    {SHMW_CMD_EVENTS, "events", BIT(F_CMD) | BIT(F_LAST) | BIT(F_FOLLOW), BIT(F_CMD)},
+    {SHMW_CMD_EVENTS, "events",
+     BIT(F_CMD) | BIT(F_LAST) | BIT(F_FOLLOW) | BIT(F_SHMID) | BIT(F_NS) | BIT(F_KEY) | BIT(F_PID) |
+	 BIT(F_EVENT) | BIT(F_SINCE) | BIT(F_UNTIL),
+     BIT(F_CMD)},
     {SHMW_CMD_LINGERING, "lingering", BIT(F_CMD), BIT(F_CMD)},
     {SHMW_CMD_ORPHANS, "orphans", BIT(F_CMD), BIT(F_CMD)},
     {SHMW_CMD_METRICS, "metrics", BIT(F_CMD), BIT(F_CMD)},
     {SHMW_CMD_VERIFY, "verify", BIT(F_CMD), BIT(F_CMD)},
+    {SHMW_CMD_HISTORY, "history",
+     BIT(F_CMD) | BIT(F_SHMID) | BIT(F_NS) | BIT(F_LAST) | BIT(F_SINCE) | BIT(F_UNTIL),
+     BIT(F_CMD) | BIT(F_SHMID)},
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -210,6 +227,32 @@ static int check_field(int id, struct json_object *val, int64_t *out, char *err,
 {
 	const struct field_spec *f = &fields[id];
 
+	if (f->type == json_type_string && id == F_EVENT) {
+		const char *v = json_object_get_string(val);
+		size_t n = v ? strlen(v) : 0;
+
+		if (json_object_get_type(val) != json_type_string || n < 1 ||
+		    n > SHMW_EVENT_NAME_MAX || strspn(v, "abcdefghijklmnopqrstuvwxyz_") != n) {
+			seterr(err, errlen, "field '%s' must be an event name (1 to %d of a-z, _)",
+			       f->name, SHMW_EVENT_NAME_MAX);
+			return -1;
+		}
+		*out = 1;
+		return 0;
+	}
+	if (f->type == json_type_string && id != F_CONTAINER) {
+		/* A time: RFC 3339, as the client sends it (relative times are the client's). */
+		const char *v = json_object_get_string(val);
+		uint64_t t;
+
+		if (json_object_get_type(val) != json_type_string || strlen(v) > (size_t)f->max ||
+		    shmw_parse_rfc3339(v, &t)) {
+			seterr(err, errlen, "field '%s' must be an RFC 3339 time", f->name);
+			return -1;
+		}
+		*out = (int64_t)(t > INT64_MAX ? INT64_MAX : t);
+		return 0;
+	}
 	if (f->type == json_type_string) {
 		/* A container id or its prefix: lower-case hex, as the runtimes print it. */
 		const char *v = json_object_get_string(val);
@@ -273,7 +316,7 @@ static int request_from_object(struct json_object *obj, struct shmw_request *req
 		/* Bounded, so a 4 KiB name does not end up in the log and the answer. */
 		seterr(err, errlen,
 		       "unknown cmd '%.32s' (want who, ps, ls, status, events, lingering, orphans, "
-		       "metrics or verify)",
+		       "metrics, verify or history)",
 		       json_object_get_string(cmdv));
 		return -1;
 	}
@@ -313,6 +356,20 @@ static int request_from_object(struct json_object *obj, struct shmw_request *req
 	req->follow = vals[F_FOLLOW] != 0;
 	req->rows = vals[F_ROWS] != 0;
 	req->lines = vals[F_LINES] != 0;
+	req->has_shmid = (seen & BIT(F_SHMID)) != 0;
+	req->has_key = (seen & BIT(F_KEY)) != 0;
+	req->key = (uint32_t)vals[F_KEY];
+	req->has_pid = (seen & BIT(F_PID)) != 0;
+	req->since = (uint64_t)vals[F_SINCE];
+	req->until = (uint64_t)vals[F_UNTIL];
+	req->has_at = (seen & BIT(F_AT)) != 0;
+	req->at = (uint64_t)vals[F_AT];
+	if (seen & BIT(F_EVENT)) {
+		struct json_object *ev;
+
+		json_object_object_get_ex(obj, "event", &ev);
+		snprintf(req->event, sizeof(req->event), "%s", json_object_get_string(ev));
+	}
 	if (seen & BIT(F_CONTAINER)) {
 		struct json_object *cv;
 
@@ -439,6 +496,15 @@ static int add(struct json_object *obj, const char *key, struct json_object *val
 	return 0;
 }
 
+static int add_time(struct json_object *obj, const char *k, uint64_t real_ns)
+{
+	char t[40];
+
+	if (shmw_fmt_rfc3339(t, sizeof(t), real_ns))
+		return -1;
+	return add(obj, k, json_object_new_string(t));
+}
+
 char *shmw_request_format(const struct shmw_request *req)
 {
 	const struct cmd_spec *cmd = req ? cmd_by_id(req->cmd) : NULL;
@@ -466,13 +532,31 @@ char *shmw_request_format(const struct shmw_request *req)
 			bad |= add(obj, "rows", json_object_new_boolean(1));
 		if (req->lines)
 			bad |= add(obj, "lines", json_object_new_boolean(1));
+		if (req->has_at)
+			bad |= add_time(obj, "at", req->at);
 		break;
 	case SHMW_CMD_PS:
 		bad |= add(obj, "pid", json_object_new_int64(req->pid));
 		break;
 	case SHMW_CMD_EVENTS:
+	case SHMW_CMD_HISTORY:
 		bad |= add(obj, "last", json_object_new_int64(req->last));
-		bad |= add(obj, "follow", json_object_new_boolean(req->follow));
+		if (req->cmd == SHMW_CMD_EVENTS)
+			bad |= add(obj, "follow", json_object_new_boolean(req->follow));
+		if (req->has_shmid || req->cmd == SHMW_CMD_HISTORY)
+			bad |= add(obj, "shmid", json_object_new_int64(req->shmid));
+		if (req->has_ns)
+			bad |= add(obj, "ns", json_object_new_int64(req->ns));
+		if (req->has_key)
+			bad |= add(obj, "key", json_object_new_int64(req->key));
+		if (req->has_pid)
+			bad |= add(obj, "pid", json_object_new_int64(req->pid));
+		if (req->event[0])
+			bad |= add(obj, "event", json_object_new_string(req->event));
+		if (req->since)
+			bad |= add_time(obj, "since", req->since);
+		if (req->until)
+			bad |= add_time(obj, "until", req->until);
 		break;
 	case SHMW_CMD_LS:
 		if (req->has_ns)

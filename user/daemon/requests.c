@@ -11,6 +11,7 @@
 #include "alerts.h"
 #include "daemon.h"
 #include "eventlog.h"
+#include "history.h"
 #include "jsonproto.h"
 #include "report.h"
 #include "requests.h"
@@ -484,6 +485,52 @@ static void do_metrics(struct shmw_daemon *d, struct shmw_conn *c)
 	send_json(c, o);
 }
 
+/* events with filters, history, who --at: queued for the history thread (history.h). */
+static void do_on_disk(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
+{
+	struct shmw_lq q;
+	int e;
+
+	if (!d->hist) {
+		send_error(c, "unavailable",
+			   "the event log is not a file (--log-file -): there is no past to read");
+		return;
+	}
+	if (r->follow) {
+		send_error(c, "bad_request",
+			   "follow prints new events as they come: it takes no filters");
+		return;
+	}
+	memset(&q, 0, sizeof(q));
+	q.kind = r->cmd == SHMW_CMD_HISTORY ? SHMW_LQ_HISTORY
+		 : r->cmd == SHMW_CMD_WHO   ? SHMW_LQ_WHO_AT
+					    : SHMW_LQ_EVENTS;
+	q.has_shmid = r->cmd != SHMW_CMD_EVENTS || r->has_shmid;
+	q.shmid = (uint32_t)r->shmid;
+	q.has_ns = r->has_ns;
+	q.ns = r->ns;
+	q.has_key = r->has_key;
+	q.key = r->key;
+	q.has_pid = r->has_pid;
+	q.pid = (uint32_t)r->pid;
+	snprintf(q.event, sizeof(q.event), "%s", r->event);
+	q.since = r->since;
+	q.until = r->until;
+	q.at = r->at;
+	q.last = r->last;
+	q.all = shmw_conn_privileged(c);
+	q.uid = shmw_conn_uid(c);
+	/* What was logged up to this request is on disk before the thread reads. */
+	shmw_eventlog_flush(d->pub.log);
+	e = shmw_history_submit(d->hist, c, &q);
+	if (e == -EBUSY)
+		send_error(c, "busy",
+			   "%u questions about the past are being answered already; try again",
+			   SHMW_HISTORY_QUEUE);
+	else if (e < 0)
+		send_error(c, "internal", "%s", strerror(-e));
+}
+
 void shmw_requests_handle(void *ctx, struct shmw_conn *c, const char *line, size_t len)
 {
 	struct shmw_daemon *d = ctx;
@@ -506,6 +553,10 @@ void shmw_requests_handle(void *ctx, struct shmw_conn *c, const char *line, size
 		return;
 	}
 	shmw_daemon_drain(d);
+	if (shmw_request_on_disk(&r)) {
+		do_on_disk(d, c, &r);
+		return;
+	}
 	switch (r.cmd) {
 	case SHMW_CMD_WHO:
 		do_who(d, c, &r);
@@ -534,5 +585,7 @@ void shmw_requests_handle(void *ctx, struct shmw_conn *c, const char *line, size
 	case SHMW_CMD_VERIFY:
 		send_json(c, shmw_daemon_verify(d));
 		break;
+	case SHMW_CMD_HISTORY:
+		break; /* on disk, above */
 	}
 }
