@@ -233,7 +233,7 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(ALL_LIBS) | $(OUTPUT)/te
 
 $(OUTPUT)/tests/%: $(OUTPUT)/tests/e2e/helpers/%.o | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -lpthread -ljson-c -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ -lpthread -ljson-c -lz -o $@
 
 $(VGSHIM): tests/e2e/valgrind/shmw-vgshim.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
