@@ -265,8 +265,8 @@ static int parse_time_opt(const char *name, const char *s, uint64_t *t)
 {
 	if (shmw_parse_when(s, shmw_now_real(), t) == 0 && *t)
 		return -1;
-	usage_error("%s wants a time: RFC 3339 (2026-12-07T18:00:00Z, or with +01:00) or "
-		    "relative (-10m, -2h, -3d), not '%s'",
+	usage_error("%s wants a time: RFC 3339 (2026-12-07T18:00:00Z, or with +01:00), "
+		    "relative (-10m, -2h, -3d) or @SECONDS since the epoch, not '%s'",
 		    name, s);
 	return EXIT_USAGE;
 }

@@ -252,6 +252,31 @@ int shmw_parse_when(const char *s, uint64_t now_real_ns, uint64_t *real_ns)
 		*real_ns = now_real_ns;
 		return 0;
 	}
+	if (*s == '@') {
+		/* Seconds since the epoch, as date +%s (and date -d @S) write them, with up to 9
+		 * digits of fraction. */
+		uint64_t sec = 0, frac = 0, scale = SHMW_NS_PER_SEC;
+
+		for (p = s + 1; *p >= '0' && *p <= '9'; p++) {
+			if (sec > (UINT64_MAX / SHMW_NS_PER_SEC - 9) / 10)
+				return -1;
+			sec = sec * 10 + (uint64_t)(*p - '0');
+		}
+		if (p == s + 1)
+			return -1;
+		if (*p == '.') {
+			for (p++; *p >= '0' && *p <= '9'; p++) {
+				if (scale == 1)
+					return -1;
+				scale /= 10;
+				frac += (uint64_t)(*p - '0') * scale;
+			}
+		}
+		if (*p)
+			return -1;
+		*real_ns = sec * SHMW_NS_PER_SEC + frac;
+		return 0;
+	}
 	if (*s != '-')
 		return shmw_parse_rfc3339(s, real_ns);
 	/* -N followed by one unit: "-10m", "-2h", "-3d". */
