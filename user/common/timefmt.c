@@ -265,6 +265,8 @@ int shmw_parse_when(const char *s, uint64_t now_real_ns, uint64_t *real_ns)
 		if (p == s + 1)
 			return -1;
 		if (*p == '.') {
+			if (p[1] < '0' || p[1] > '9')
+				return -1;
 			for (p++; *p >= '0' && *p <= '9'; p++) {
 				if (scale == 1)
 					return -1;

@@ -18,7 +18,8 @@ int main(int argc, char **argv)
 		int n;
 
 		if (!z) {
-			fprintf(stderr, "shmw-zcat: %s: %s\n", argv[i], strerror(errno ? errno : ENOMEM));
+			fprintf(stderr, "shmw-zcat: %s: %s\n", argv[i],
+				strerror(errno ? errno : ENOMEM));
 			return 1;
 		}
 		while ((n = gzread(z, buf, sizeof(buf))) > 0)
