@@ -138,12 +138,14 @@ unit: $(UNIT_BINS)
 e2e: all $(HELPER_BINS) $(VGSHIM) $(OUTPUT)/kernels/fentry-probe
 	$(Q)./tests/run.sh $(OUTPUT) e2e
 
-bench: deps
+bench:
+	$(Q)./scripts/install-deps.sh --bench
 	$(Q)$(MAKE) --no-print-directory all bench-bin
 	$(Q)./bench/run.sh $(OUTPUT)
 
 # Benchmark programs (bench/README.md): the workload farm and the timers.
-BENCH_BINS := $(OUTPUT)/bench/shmw-farm $(OUTPUT)/bench/shmw-bench $(OUTPUT)/bench/shmw-floor
+BENCH_BINS := $(OUTPUT)/bench/shmw-farm $(OUTPUT)/bench/shmw-bench $(OUTPUT)/bench/shmw-floor \
+	      $(OUTPUT)/bench/shmw-loggen
 .PHONY: bench-bin
 bench-bin: $(BENCH_BINS)
 
@@ -167,6 +169,11 @@ $(OUTPUT)/bench/shmw-floor.o: $(OUTPUT)/bench/floor.skel.h
 $(OUTPUT)/bench/shmw-floor: $(OUTPUT)/bench/shmw-floor.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -o $@
+
+# The history benchmark's log: written and compressed with the daemon's own code.
+$(OUTPUT)/bench/shmw-loggen: $(OUTPUT)/bench/shmw-loggen.o $(CORE_LIB) $(COMMON_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -lz -o $@
 
 $(OUTPUT)/bench/shmw-bench: $(OUTPUT)/bench/shmw-bench.o $(CLIENT_LIB) $(COMMON_LIB)
 	$(call msg,LINK,$@)

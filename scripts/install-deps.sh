@@ -3,6 +3,7 @@
 # Used by `make run`, `make test` and .ci/run so a fresh Debian 12 machine needs nothing else.
 #   install-deps.sh            what `make run` needs (and, so far, most of what the tests need)
 #   install-deps.sh --test     the same, plus what only the tests need (`make test`)
+#   install-deps.sh --bench    the same, plus what only `make bench` needs
 #   install-deps.sh PKG...     those packages instead (scripts/install-kernel-deps.sh)
 set -eu
 # libclang-rt-14-dev: the libFuzzer and sanitizer runtimes (make fuzz, tests/e2e/t_fuzz.sh).
@@ -23,6 +24,12 @@ TEST_PKGS="postgresql-15"
 if [ "${1:-}" = --test ]; then
 	shift
 	PKGS="$PKGS $TEST_PKGS"
+fi
+# Only for the benchmark: jq, which the history queries are timed against (bench/run.sh);
+# gzip's zgrep and zcat are essential in Debian.
+if [ "${1:-}" = --bench ]; then
+	shift
+	PKGS="$PKGS jq"
 fi
 [ $# -gt 0 ] && PKGS="$*"
 missing=""
