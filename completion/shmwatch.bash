@@ -14,11 +14,14 @@
 # The lists of commands and options follow `shmwatch --help` and `shmwatchd --help`;
 # tests/e2e/t_install.sh checks that they still do.
 
-_shmwatch_commands='who ps ls status events lingering orphans metrics verify'
+_shmwatch_commands='who ps ls status events lingering orphans metrics verify history'
 # Options of every command, then those of one command only.
 _shmwatch_options='--socket --json --no-headers -h --human --timeout --help --version'
-_shmwatch_who_options='--ns'
-_shmwatch_events_options='-f --follow -n --last'
+_shmwatch_who_options='--ns --at'
+_shmwatch_events_options='-f --follow -n --last --shmid --key --pid --event --since --until --ns'
+_shmwatch_history_options='--ns -n --last --since --until'
+_shmwatch_event_types='attach detach vmas owner share unshare ident create rmid destroy linger
+linger_end orphan'
 _shmwatchd_options='-s --socket -l --log-file --log-max-bytes --log-keep --max-holders --max-holdings --max-segments
 --max-sharers --ring-size --recent --max-clients --max-clients-per-user --admin-reserve
 --client-timeout --admin-group --linger-after --realert
@@ -122,7 +125,11 @@ _shmwatch()
 		_shmwatch_reply "$(_shmwatch_namespaces)"
 		return
 		;;
-	--timeout | -n | --last)
+	--event)
+		_shmwatch_reply "$_shmwatch_event_types"
+		return
+		;;
+	--timeout | -n | --last | --shmid | --key | --pid | --since | --until | --at)
 		return
 		;;
 	esac
@@ -130,7 +137,8 @@ _shmwatch()
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		case $w in
-		--socket | --timeout | --ns | -n | --last)
+		--socket | --timeout | --ns | -n | --last | --shmid | --key | --pid | --event | --since | \
+			--until | --at)
 			((i++))
 			[[ ${COMP_WORDS[i]} == = ]] && ((i++))
 			;;
@@ -149,6 +157,7 @@ _shmwatch()
 		'') _shmwatch_reply "$_shmwatch_options $_shmwatch_who_options $_shmwatch_events_options" ;;
 		who) _shmwatch_reply "$_shmwatch_options $_shmwatch_who_options" ;;
 		events) _shmwatch_reply "$_shmwatch_options $_shmwatch_events_options" ;;
+		history) _shmwatch_reply "$_shmwatch_options $_shmwatch_history_options" ;;
 		*) _shmwatch_reply "$_shmwatch_options" ;;
 		esac
 		return
@@ -159,7 +168,7 @@ _shmwatch()
 	fi
 	((nargs == 0)) || return
 	case $cmd in
-	who) _shmwatch_reply "$(_shmwatch_shmids)" ;;
+	who | history) _shmwatch_reply "$(_shmwatch_shmids)" ;;
 	ps) _shmwatch_reply "$(_shmwatch_pids)" ;;
 	esac
 }
