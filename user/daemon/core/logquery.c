@@ -9,6 +9,7 @@
 #include <uthash.h>
 
 #include "logquery.h"
+#include "segreplay.h"
 #include "timefmt.h"
 
 uint32_t shmw_lq_audience(const char *line, size_t len)
@@ -101,35 +102,6 @@ static void kept_free(struct kept *k)
 	free(k->lens);
 }
 
-/* ---- who --at: one segment's state, replayed ---- */
-
-struct holder {
-	char mm[24];
-	uint32_t pid, uid, vmas;
-	char comm[64], user[64], how[16];
-	uint64_t since;
-	UT_hash_handle hh;
-};
-
-struct actor {
-	bool known;
-	uint64_t time;
-	uint32_t pid, uid;
-	char comm[64], user[64];
-};
-
-struct segst {
-	uint32_t ns;
-	bool exists, dest, gone;
-	uint64_t key, size;
-	int64_t generation;
-	struct actor created, removed;
-	uint64_t destroyed;
-	char destroy_cause[16];
-	struct holder *holders;
-	struct segst *next;
-};
-
 struct run {
 	const struct shmw_lq *q;
 	struct shmw_lq_stats *st;
@@ -137,180 +109,10 @@ struct run {
 	uint32_t nss[64];
 	size_t nns;
 	bool more_ns; /* more namespaces than nss holds (named as many) */
-	struct segst *segs;
+	struct shmw_rsegs segs;
 	struct shmw_logtime_cache tc;
 	int err;
 };
-
-static const char *jstr(json_object *o, const char *k)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static uint64_t jnum(json_object *o, const char *k)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_uint64(v) : 0;
-}
-
-static void copy(char *dst, size_t len, const char *s)
-{
-	snprintf(dst, len, "%s", s ? s : "");
-}
-
-static void actor_of(json_object *o, uint64_t t, struct actor *a)
-{
-	a->known = true;
-	a->time = t;
-	a->pid = (uint32_t)jnum(o, "pid");
-	a->uid = (uint32_t)jnum(o, "uid");
-	copy(a->comm, sizeof(a->comm), jstr(o, "comm"));
-	copy(a->user, sizeof(a->user), jstr(o, "user"));
-}
-
-static void clear_holders(struct segst *s)
-{
-	struct holder *h, *tmp;
-
-	HASH_ITER(hh, s->holders, h, tmp)
-	{
-		HASH_DEL(s->holders, h);
-		free(h);
-	}
-}
-
-static struct segst *seg_of(struct run *r, uint32_t ns)
-{
-	struct segst *s;
-
-	for (s = r->segs; s; s = s->next)
-		if (s->ns == ns)
-			return s;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return NULL;
-	s->ns = ns;
-	s->next = r->segs;
-	r->segs = s;
-	return s;
-}
-
-/* One line of the segment, in order. Holders are address spaces (mm), as in the daemon. */
-static int replay(struct run *r, const char *line, size_t len, uint64_t t)
-{
-	json_object *o;
-	const char *ev, *mm;
-	struct segst *s;
-	struct holder *h = NULL;
-	enum json_tokener_error jerr;
-
-	{
-		json_tokener *tok = json_tokener_new();
-
-		if (!tok)
-			return -ENOMEM;
-		o = json_tokener_parse_ex(tok, line, (int)len);
-		jerr = json_tokener_get_error(tok);
-		json_tokener_free(tok);
-	}
-	if (!o || jerr != json_tokener_success || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		return 0; /* not ours: skipped like any reader would */
-	}
-	ev = jstr(o, "event");
-	s = seg_of(r, (uint32_t)jnum(o, "ns"));
-	if (!s) {
-		json_object_put(o);
-		return -ENOMEM;
-	}
-	if (!ev)
-		goto out;
-	if (!strcmp(ev, "create")) {
-		/* A new segment under this shmid: what came before was another one. */
-		clear_holders(s);
-		memset(&s->removed, 0, sizeof(s->removed));
-		s->exists = true;
-		s->dest = s->gone = false;
-		s->destroyed = 0;
-		s->destroy_cause[0] = 0;
-		actor_of(o, t, &s->created);
-		s->key = jnum(o, "key");
-		s->size = jnum(o, "size");
-		s->generation = (int64_t)jnum(o, "generation");
-		goto out;
-	}
-	if (!strcmp(ev, "rmid")) {
-		s->exists = true;
-		s->dest = true;
-		actor_of(o, t, &s->removed);
-		goto out;
-	}
-	if (!strcmp(ev, "destroy")) {
-		clear_holders(s);
-		s->exists = false;
-		s->gone = true;
-		s->destroyed = t;
-		copy(s->destroy_cause, sizeof(s->destroy_cause), jstr(o, "cause"));
-		goto out;
-	}
-	mm = jstr(o, "mm");
-	if (!mm)
-		goto out; /* alerts: they change nothing */
-	if (s->gone) {
-		/* Holder lines after a destroy without a create in between: a segment the log
-		 * has seen only through them (seed). */
-		s->gone = false;
-		s->destroyed = 0;
-	}
-	s->exists = true;
-	if (!s->key)
-		s->key = jnum(o, "key");
-	if (!s->size)
-		s->size = jnum(o, "size");
-	HASH_FIND_STR(s->holders, mm, h);
-	if (!strcmp(ev, "detach")) {
-		if (h) {
-			HASH_DEL(s->holders, h);
-			free(h);
-		}
-		goto out;
-	}
-	if (!strcmp(ev, "share") || !strcmp(ev, "unshare"))
-		goto out; /* sharers of an mm: not kept here (docs/design.md) */
-	if (!h) {
-		if (strcmp(ev, "attach"))
-			goto out; /* vmas, owner, ident of an mm we never saw attach */
-		h = calloc(1, sizeof(*h));
-		if (!h) {
-			json_object_put(o);
-			return -ENOMEM;
-		}
-		copy(h->mm, sizeof(h->mm), mm);
-		h->since = t;
-		copy(h->how, sizeof(h->how), jstr(o, "cause"));
-		HASH_ADD_STR(s->holders, mm, h);
-	}
-	if (!strcmp(ev, "attach") || !strcmp(ev, "vmas"))
-		h->vmas = (uint32_t)jnum(o, "vmas");
-	if (!strcmp(ev, "ident")) {
-		json_object *sh;
-
-		if (json_object_object_get_ex(o, "sharer", &sh) && json_object_get_boolean(sh))
-			goto out;
-	}
-	h->pid = (uint32_t)jnum(o, "pid");
-	h->uid = (uint32_t)jnum(o, "uid");
-	copy(h->comm, sizeof(h->comm), jstr(o, "comm"));
-	copy(h->user, sizeof(h->user), jstr(o, "user"));
-out:
-	json_object_put(o);
-	return 0;
-}
 
 static void note_ns(struct run *r, uint32_t ns)
 {
@@ -351,7 +153,7 @@ static int on_line(void *arg, const char *line, size_t len)
 		 * holders are filtered afterwards, as the live `who` does). */
 		if (timed && t > q->at)
 			return 0;
-		return replay(r, line, len, t);
+		return shmw_rsegs_apply(&r->segs, line, len, t);
 	}
 	if (q->since && (!timed || t < q->since))
 		return 0;
@@ -391,7 +193,7 @@ static void put_stats(struct shmw_jbuf *b, const struct shmw_lq_stats *st)
 	shmw_jbuf_lit(b, "}}\n");
 }
 
-static void put_actor(struct shmw_jbuf *b, const char *prefix, const struct actor *a)
+static void put_actor(struct shmw_jbuf *b, const char *prefix, const struct shmw_ractor *a)
 {
 	char k[40];
 
@@ -414,8 +216,8 @@ static void put_actor(struct shmw_jbuf *b, const char *prefix, const struct acto
 
 static int by_pid(const void *a, const void *b)
 {
-	const struct holder *x = *(const struct holder *const *)a;
-	const struct holder *y = *(const struct holder *const *)b;
+	const struct shmw_rholder *x = *(const struct shmw_rholder *const *)a;
+	const struct shmw_rholder *y = *(const struct shmw_rholder *const *)b;
 
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
@@ -431,14 +233,14 @@ static void error_answer(struct shmw_jbuf *b, const char *code, const char *msg)
 static int who_at_answer(struct run *r, struct shmw_jbuf *b)
 {
 	const struct shmw_lq *q = r->q;
-	struct segst *pick = NULL, *s;
+	struct shmw_rseg *pick = NULL, *s;
 	size_t nknown = 0, nexist = 0;
-	struct holder *h, *tmp, **v;
+	struct shmw_rholder *h, *tmp, **v;
 	char t[40], msg[256];
 	uint32_t hidden = 0;
 	size_t n = 0;
 
-	for (s = r->segs; s; s = s->next) {
+	for (s = r->segs.map; s; s = s->hh.next) {
 		nknown++;
 		if (s->exists)
 			nexist++;
@@ -451,7 +253,7 @@ static int who_at_answer(struct run *r, struct shmw_jbuf *b)
 		shmw_jbuf_lit(b, "}\n");
 		return 0;
 	}
-	for (s = r->segs; s; s = s->next)
+	for (s = r->segs.map; s; s = s->hh.next)
 		if (nknown == 1 || (nexist == 1 && s->exists))
 			pick = s;
 	if (!pick) {
@@ -459,7 +261,7 @@ static int who_at_answer(struct run *r, struct shmw_jbuf *b)
 					      "shmid %u was in %zu IPC namespaces at %s:", q->shmid,
 					      nexist ? nexist : nknown, t);
 
-		for (s = r->segs; s && off < sizeof(msg); s = s->next)
+		for (s = r->segs.map; s && off < sizeof(msg); s = s->hh.next)
 			if (s->exists || !nexist)
 				off += (size_t)snprintf(msg + off, sizeof(msg) - off, " %u", s->ns);
 		if (off < sizeof(msg))
@@ -467,7 +269,7 @@ static int who_at_answer(struct run *r, struct shmw_jbuf *b)
 		error_answer(b, "ambiguous", msg);
 		shmw_jbuf_lit(b, ",\"namespaces\":[");
 		n = 0;
-		for (s = r->segs; s; s = s->next)
+		for (s = r->segs.map; s; s = s->hh.next)
 			if (s->exists || !nexist) {
 				if (n++)
 					shmw_jbuf_lit(b, ",");
@@ -613,12 +415,6 @@ int shmw_lq_run(const struct shmw_logset *ls, const struct shmw_lq *q, struct sh
 			ret = -ENOMEM;
 	}
 	kept_free(&r.kept);
-	while (r.segs) {
-		struct segst *s = r.segs;
-
-		r.segs = s->next;
-		clear_holders(s);
-		free(s);
-	}
+	shmw_rsegs_free(&r.segs);
 	return ret;
 }
