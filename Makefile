@@ -173,7 +173,7 @@ $(OUTPUT)/bench/shmw-floor: $(OUTPUT)/bench/shmw-floor.o
 # The history benchmark's log: written and compressed with the daemon's own code.
 $(OUTPUT)/bench/shmw-loggen: $(OUTPUT)/bench/shmw-loggen.o $(CORE_LIB) $(COMMON_LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -lz -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ -ljson-c -lz -o $@
 
 $(OUTPUT)/bench/shmw-bench: $(OUTPUT)/bench/shmw-bench.o $(CLIENT_LIB) $(COMMON_LIB)
 	$(call msg,LINK,$@)

@@ -214,11 +214,12 @@ int main(int argc, char **argv)
 	fclose(out);
 	/* Every rotated file compressed as the daemon does it, oldest first. */
 	for (unsigned n = rotated; n >= 1; n--) {
-		char src[4096], dst[4096];
+		char src[4096], dst[4096], prev[4096];
 
 		snprintf(src, sizeof(src), "%s.%u", path, n);
 		snprintf(dst, sizeof(dst), "%s.%u.gz", path, n);
-		if (shmw_logset_compress(src, dst, 6, NULL, err, sizeof(err)) < 0) {
+		snprintf(prev, sizeof(prev), "%s.%u", path, n + 1);
+		if (shmw_logset_compress(src, dst, 6, prev, NULL, err, sizeof(err)) < 0) {
 			fprintf(stderr, "shmw-loggen: %s\n", err);
 			return 1;
 		}

@@ -142,7 +142,7 @@ static void test_compress_and_read(void)
 	f = fopen(src, "r");
 	CHECK("read original", fread(orig, 1, want, f) == want);
 	fclose(f);
-	CHECK_INT("compress", shmw_logset_compress(src, gz, 6, NULL, err, sizeof(err)), 0);
+	CHECK_INT("compress", shmw_logset_compress(src, gz, 6, NULL, NULL, err, sizeof(err)), 0);
 	CHECK_STR("compress no error", err, "");
 	CHECK("compress removed the plain file", access(src, F_OK) < 0 && errno == ENOENT);
 	CHECK("compress wrote the index", access(idx, F_OK) == 0);
@@ -253,8 +253,8 @@ static void test_long_line(void)
 	struct stat st;
 
 	stat(src, &st);
-	CHECK_INT("long line: compress", shmw_logset_compress(src, gz, 1, NULL, err, sizeof(err)),
-		  0);
+	CHECK_INT("long line: compress",
+		  shmw_logset_compress(src, gz, 1, NULL, NULL, err, sizeof(err)), 0);
 	back = slurp_gz(gz, &len);
 	CHECK("long line: all back", back && len == (size_t)st.st_size);
 	CHECK("long line: the last line without newline kept",
@@ -335,10 +335,20 @@ static void test_queries(void)
 	fputs(buf, f);
 	holder_line(buf, sizeof(buf), 2500000, "attach", 6, 13, 0, "0xc");
 	fputs(buf, f);
+	life_line(buf, sizeof(buf), 2600000, "create", 9, 14, 0, "shmget");
+	fputs(buf, f);
+	life_line(buf, sizeof(buf), 2700000, "destroy", 9, 14, 0, "rmid");
+	fputs(buf, f);
 	holder_line(buf, sizeof(buf), 3000000, "attach", 5, 11, 1000, "0xb");
 	fputs(buf, f);
 	fclose(f);
-	CHECK_INT("queries: compress", shmw_logset_compress(src, gz, 6, NULL, err, sizeof(err)), 0);
+	{
+		char prev[300];
+
+		snprintf(prev, sizeof(prev), "%s.2", path);
+		CHECK_INT("queries: compress",
+			  shmw_logset_compress(src, gz, 6, prev, NULL, err, sizeof(err)), 0);
+	}
 	f = fopen(path, "w");
 	holder_line(buf, sizeof(buf), 4000000, "detach", 5, 10, 0, "0xa");
 	fputs(buf, f);
@@ -364,6 +374,7 @@ static void test_queries(void)
 	CHECK_STR("history: in order, across the .gz and the live file", got,
 		  "create 10,attach 10,attach 11,detach 10,rmid 10,linger ,detach 11,destroy 11,"
 		  "create 12");
+	CHECK_STR("history: no line of another shmid (9 came between)", jstr(o, "matched"), "9");
 	CHECK_STR("history: matched", jstr(o, "matched"), "9");
 	json_object_put(o);
 	h.last = 2;
@@ -431,6 +442,39 @@ static void test_queries(void)
 		  jstr(json_object_array_get_idx(json_object_object_get(o, "holders"), 1), "since"),
 		  "2026-12-07T18:00:03.000000Z");
 	json_object_put(o);
+	w.at = (T0 + 2) * SHMW_NS_PER_SEC + 500 * SHMW_NS_PER_MS;
+	o = run(&w);
+	holders_of(o, got, sizeof(got));
+	CHECK_STR("who --at 2.5 s (before the checkpoint's end): 10", got, "10");
+	CHECK("who --at 2.5 s: read from the oldest file, no checkpoint",
+	      !json_object_object_get(json_object_object_get(o, "read"), "checkpoint"));
+	json_object_put(o);
+	w.at = (T0 + 5) * SHMW_NS_PER_SEC;
+	o = run(&w);
+	CHECK("who --at 5 s: started from the checkpoint of the .gz",
+	      json_object_get_boolean(
+		  json_object_object_get(json_object_object_get(o, "read"), "checkpoint")));
+	CHECK_STR("who --at 5 s: 11, attached before the checkpoint's end",
+		  jstr(json_object_array_get_idx(json_object_object_get(o, "holders"), 0), "pid"),
+		  "11");
+	CHECK_STR("who --at 5 s: its since, kept by the checkpoint",
+		  jstr(json_object_array_get_idx(json_object_object_get(o, "holders"), 0), "since"),
+		  "2026-12-07T18:00:03.000000Z");
+	json_object_put(o);
+	{
+		struct shmw_lq g = {.kind = SHMW_LQ_WHO_AT,
+				    .has_shmid = true,
+				    .shmid = 9,
+				    .all = true,
+				    .at = (T0 + 4) * SHMW_NS_PER_SEC};
+
+		o = run(&g);
+		CHECK_STR("who --at of a segment destroyed before the checkpoint: gone",
+			  jstr(o, "status"), "gone");
+		CHECK_STR("who --at of a segment destroyed before the checkpoint: created by 14",
+			  jstr(o, "created_pid"), "14");
+		json_object_put(o);
+	}
 	w.at = (T0 + 5) * SHMW_NS_PER_SEC;
 	o = run(&w);
 	holders_of(o, got, sizeof(got));
@@ -469,6 +513,56 @@ static void test_queries(void)
 	unlink(path);
 }
 
+/* A checkpoint is complete only on a complete one, or on nothing. */
+static void test_checkpoint_chain(void)
+{
+	char base[300], p3[320], p2[320], g2[320], p1[320], g1[320], line[512], err[256];
+	struct shmw_logset ls;
+	uint64_t tmax;
+	bool complete = true;
+	FILE *f;
+
+	snprintf(base, sizeof(base), "%s/chain.jsonl", dir);
+	snprintf(p3, sizeof(p3), "%s.3", base);
+	snprintf(p2, sizeof(p2), "%s.2", base);
+	snprintf(g2, sizeof(g2), "%s.2.gz", base);
+	snprintf(p1, sizeof(p1), "%s.1", base);
+	snprintf(g1, sizeof(g1), "%s.1.gz", base);
+	holder_line(line, sizeof(line), 1000, "attach", 3, 30, 0, "0x30");
+	f = fopen(p3, "w"); /* a plain file before: what it holds is not in any checkpoint */
+	fputs(line, f);
+	fclose(f);
+	f = fopen(p2, "w");
+	holder_line(line, sizeof(line), 2000, "attach", 4, 40, 0, "0x40");
+	fputs(line, f);
+	fclose(f);
+	CHECK_INT("chain: compress .2", shmw_logset_compress(p2, g2, 6, p3, NULL, err, sizeof(err)),
+		  0);
+	f = fopen(p1, "w");
+	holder_line(line, sizeof(line), 3000, "detach", 4, 40, 0, "0x40");
+	fputs(line, f);
+	fclose(f);
+	CHECK_INT("chain: compress .1", shmw_logset_compress(p1, g1, 6, p2, NULL, err, sizeof(err)),
+		  0);
+	f = fopen(base, "w");
+	fclose(f);
+	CHECK_INT("chain: open", shmw_logset_open(&ls, base), 0);
+	CHECK_INT("chain: plain .3, .2.gz, .1.gz, live", ls.n, 4);
+	CHECK("chain: .2.gz has a checkpoint, incomplete (a plain file before it)",
+	      ls.n == 4 && shmw_logfile_checkpoint(&ls.f[1], &tmax, &complete) && !complete);
+	CHECK("chain: .1.gz's, on an incomplete one, incomplete too",
+	      ls.n == 4 && shmw_logfile_checkpoint(&ls.f[2], &tmax, &complete) && !complete);
+	shmw_logset_close(&ls);
+	unlink(p3);
+	unlink(g2);
+	unlink(g1);
+	snprintf(line, sizeof(line), "%s.idx", g2);
+	unlink(line);
+	snprintf(line, sizeof(line), "%s.idx", g1);
+	unlink(line);
+	unlink(base);
+}
+
 static void test_audience(void)
 {
 	static const char *const lines[] = {
@@ -498,6 +592,7 @@ int main(void)
 	test_compress_and_read();
 	test_long_line();
 	test_queries();
+	test_checkpoint_chain();
 	test_audience();
 	rmdir(dir);
 	return CHECK_DONE();

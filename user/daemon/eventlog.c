@@ -288,13 +288,15 @@ static int numbered(char *buf, size_t len, const char *path, unsigned n, const c
 static void *compress_main(void *arg)
 {
 	struct shmw_eventlog *log = arg;
-	char src[PATH_MAX], dst[PATH_MAX], err[PATH_MAX + 128];
+	char src[PATH_MAX], dst[PATH_MAX], prev[PATH_MAX], err[PATH_MAX + 128];
 
+	/* Oldest first: each file's checkpoint builds on the one before (logset.h). */
 	for (unsigned n = log->keep; n >= 1; n--) {
 		struct stat st;
 
 		if (numbered(src, sizeof(src), log->path, n, "") ||
-		    numbered(dst, sizeof(dst), log->path, n, ".gz") || lstat(src, &st) < 0 ||
+		    numbered(dst, sizeof(dst), log->path, n, ".gz") ||
+		    numbered(prev, sizeof(prev), log->path, n + 1, "") || lstat(src, &st) < 0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
 		if (lstat(dst, &st) == 0) {
@@ -302,7 +304,8 @@ static void *compress_main(void *arg)
 			unlink(src);
 			continue;
 		}
-		if (shmw_logset_compress(src, dst, GZIP_LEVEL, &set_lock, err, sizeof(err)) < 0) {
+		if (shmw_logset_compress(src, dst, GZIP_LEVEL, prev, &set_lock, err, sizeof(err)) <
+		    0) {
 			__atomic_add_fetch(&log->zerrors, 1, __ATOMIC_RELAXED);
 			log_warn("event log: %s (the file stays as it is, and is read as it is)",
 				 err);

@@ -190,6 +190,8 @@ static void put_stats(struct shmw_jbuf *b, const struct shmw_lq_stats *st)
 	shmw_jbuf_u64(b, st->blocks);
 	shmw_jbuf_lit(b, ",\"lines\":");
 	shmw_jbuf_u64(b, st->lines);
+	if (st->checkpoint)
+		shmw_jbuf_lit(b, ",\"checkpoint\":true");
 	shmw_jbuf_lit(b, "}}\n");
 }
 
@@ -372,9 +374,34 @@ int shmw_lq_run(const struct shmw_logset *ls, const struct shmw_lq *q, struct sh
 			return -ENOMEM;
 		}
 	}
-	for (size_t i = 0; i < ls->n && !ret; i++) {
+	size_t first = 0;
+
+	/* who --at: from the newest complete checkpoint before the time asked, if any, rather
+	 * than from the oldest file (logset.h). */
+	for (size_t i = ls->n; q->kind == SHMW_LQ_WHO_AT && i-- > 0;) {
+		uint64_t tmax;
+		bool complete;
+
+		if (!shmw_logfile_checkpoint(&ls->f[i], &tmax, &complete) || !complete ||
+		    tmax > q->at)
+			continue;
+		ret = shmw_logfile_checkpoint_load(&ls->f[i], q->shmid, !q->has_ns, q->ns, &r.segs);
+		first = i + 1;
+		r.st->checkpoint = true;
+		break;
+	}
+	for (size_t i = first; i < ls->n && !ret; i++) {
 		r.st->files++;
 		ret = shmw_logfile_read(&ls->f[i], &sel, on_line, &r, &r.st->blocks);
+	}
+	/* A checkpoint holds the living segments only: one destroyed before it (status "gone"
+	 * then) is looked for in the files before it (those after named none of its lines). */
+	if (!ret && r.st->checkpoint && !r.segs.map) {
+		r.st->checkpoint = false;
+		for (size_t i = 0; i < first && !ret; i++) {
+			r.st->files++;
+			ret = shmw_logfile_read(&ls->f[i], &sel, on_line, &r, &r.st->blocks);
+		}
 	}
 	if (!ret) {
 		switch (q->kind) {

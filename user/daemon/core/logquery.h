@@ -38,6 +38,7 @@ struct shmw_lq {
 /* What the query cost, for the answer and the benchmark. */
 struct shmw_lq_stats {
 	uint64_t lines, blocks, files;
+	bool checkpoint; /* who --at started from a checkpoint */
 };
 
 /* Answers q from ls into out (one line, newline-terminated): an "ok":true answer, or an error

@@ -12,17 +12,22 @@
 #include <zlib.h>
 
 #include "logset.h"
+#include "segreplay.h"
 #include "timefmt.h"
 
-#define IDX_MAGIC  "SHMWIDX1"
-#define READ_CHUNK (256u << 10)
+#define IDX_MAGIC	  "SHMWIDX2"
+#define IDX_CKPT	  1u /* the index holds a checkpoint: the segments living at the file's end */
+#define IDX_CKPT_COMPLETE 2u /* ... built on the previous file's complete one, or on nothing */
+#define READ_CHUNK	  (256u << 10)
 /* An index bigger than this is not ours (a 1 GiB log has ~8k blocks: well under a MiB). */
 #define IDX_MAX (256u << 20)
 
 struct idx_hdr {
 	char magic[8];
 	uint64_t gz_ino, gz_size;
-	uint32_t nblocks, nkeys, nrefs, pad;
+	uint32_t nblocks, nkeys, nrefs, flags;
+	uint64_t tmax;	   /* the file's last time */
+	uint64_t ckpt_len; /* bytes of checkpoint lines after the refs (segreplay.h) */
 };
 
 struct idx_block {
@@ -35,7 +40,7 @@ struct idx_key {
 	uint32_t shmid, ns, first, n; /* refs[first .. first + n) are its blocks, ascending */
 };
 
-_Static_assert(sizeof(struct idx_hdr) == 40, "index header layout");
+_Static_assert(sizeof(struct idx_hdr) == 56, "index header layout");
 _Static_assert(sizeof(struct idx_block) == 32, "index block layout");
 _Static_assert(sizeof(struct idx_key) == 16, "index key layout");
 
@@ -45,6 +50,7 @@ struct shmw_logidx {
 	const struct idx_block *blocks;
 	const struct idx_key *keys;
 	const uint32_t *refs;
+	const char *ckpt;
 };
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -185,6 +191,9 @@ static struct shmw_logidx *idx_load(const char *name, int gzfd)
 		goto bad;
 	need = sizeof(h) + (uint64_t)h.nblocks * sizeof(struct idx_block) +
 	       (uint64_t)h.nkeys * sizeof(struct idx_key) + (uint64_t)h.nrefs * 4;
+	if (h.ckpt_len > IDX_MAX || need + h.ckpt_len != (uint64_t)st.st_size)
+		goto bad;
+	need += h.ckpt_len;
 	if (need != (uint64_t)st.st_size)
 		goto bad;
 	x = calloc(1, sizeof(*x));
@@ -199,6 +208,9 @@ static struct shmw_logidx *idx_load(const char *name, int gzfd)
 	x->blocks = (const struct idx_block *)(x->mem + sizeof(h));
 	x->keys = (const struct idx_key *)(x->blocks + h.nblocks);
 	x->refs = (const uint32_t *)(x->keys + h.nkeys);
+	x->ckpt = (const char *)(x->refs + h.nrefs);
+	if (h.ckpt_len && x->ckpt[h.ckpt_len - 1] != '\n')
+		goto bad_x;
 	for (uint32_t i = 0; i < h.nkeys; i++)
 		if ((uint64_t)x->keys[i].first + x->keys[i].n > h.nrefs)
 			goto bad_x;
@@ -521,20 +533,28 @@ struct builder {
 	struct triple *t;
 	size_t nt, capt;
 	struct shmw_logtime_cache tc;
+	uint64_t tmax;
+	struct shmw_rsegs *segs; /* the checkpoint being built (NULL: none) */
 };
 
 static int note_line(struct builder *b, const char *line, size_t len, struct idx_block *blk)
 {
 	uint64_t shmid, ns = 0, t;
 
-	if (shmw_logline_time(line, len, &t, &b->tc)) {
+	bool timed = shmw_logline_time(line, len, &t, &b->tc);
+
+	if (timed) {
 		if (t < blk->tmin)
 			blk->tmin = t;
 		if (t > blk->tmax || blk->tmax == UINT64_MAX)
 			blk->tmax = t;
+		if (t > b->tmax)
+			b->tmax = t;
 	}
 	if (!shmw_logline_u64(line, len, "\"shmid\":", &shmid))
 		return 0;
+	if (b->segs && shmw_rsegs_apply(b->segs, line, len, timed ? t : b->tmax) < 0)
+		return -ENOMEM;
 	shmw_logline_u64(line, len, "\"ns\":", &ns);
 	if (b->nt && b->t[b->nt - 1].shmid == shmid && b->t[b->nt - 1].ns == ns &&
 	    b->t[b->nt - 1].block == b->nblocks)
@@ -569,7 +589,8 @@ static int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-static int write_index(int fd, struct builder *b, const struct stat *gz)
+static int write_index(int fd, struct builder *b, const struct stat *gz, uint32_t flags,
+		       const struct shmw_jbuf *ckpt)
 {
 	struct idx_hdr h = {.magic = IDX_MAGIC};
 	struct idx_key *keys = NULL;
@@ -604,6 +625,9 @@ static int write_index(int fd, struct builder *b, const struct stat *gz)
 	h.nblocks = (uint32_t)b->nblocks;
 	h.nkeys = (uint32_t)nk;
 	h.nrefs = (uint32_t)nr;
+	h.flags = flags;
+	h.tmax = b->tmax;
+	h.ckpt_len = ckpt ? ckpt->len : 0;
 	r = write_all(fd, &h, sizeof(h));
 	if (!r)
 		r = write_all(fd, b->blocks, b->nblocks * sizeof(*b->blocks));
@@ -611,6 +635,8 @@ static int write_index(int fd, struct builder *b, const struct stat *gz)
 		r = write_all(fd, keys, nk * sizeof(*keys));
 	if (!r)
 		r = write_all(fd, refs, nr * sizeof(*refs));
+	if (!r && ckpt && ckpt->len)
+		r = write_all(fd, ckpt->p, ckpt->len);
 	free(keys);
 	free(refs);
 	return r;
@@ -661,9 +687,47 @@ static int put_block(int fd, z_stream *zs, struct builder *b, struct idx_block *
 	return 0;
 }
 
-int shmw_logset_compress(const char *src, const char *dst, int level, pthread_mutex_t *lock,
-			 char *err, size_t errlen)
+/* The state at the start of the file after prev: prev's checkpoint loaded into segs. Returns
+ * whether that start is complete: prev's checkpoint was, or there is no prev at all. */
+static bool base_state(const char *prev, struct shmw_rsegs *segs)
 {
+	char gz[PATH_MAX], idx[PATH_MAX];
+	struct shmw_logidx *x;
+	struct stat st;
+	bool ok = false;
+	int fd;
+
+	if (snprintf(gz, sizeof(gz), "%s.gz", prev) >= (int)sizeof(gz) ||
+	    snprintf(idx, sizeof(idx), "%s.gz.idx", prev) >= (int)sizeof(idx))
+		return false;
+	fd = open(gz, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT && lstat(prev, &st) < 0 && errno == ENOENT;
+	x = idx_load(idx, fd);
+	close(fd);
+	if (x && (x->h->flags & IDX_CKPT_COMPLETE)) {
+		const char *p = x->ckpt, *end = x->ckpt + x->h->ckpt_len;
+
+		ok = true;
+		while (p < end && ok) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+			ok = shmw_rsegs_load(segs, p, (size_t)(nl - p)) == 0;
+			p = nl + 1;
+		}
+	}
+	if (x)
+		free(x->mem);
+	free(x);
+	return ok;
+}
+
+int shmw_logset_compress(const char *src, const char *dst, int level, const char *prev,
+			 pthread_mutex_t *lock, char *err, size_t errlen)
+{
+	struct shmw_rsegs segs = {.forget_gone = true};
+	struct shmw_jbuf ckpt = {0};
+	uint32_t flags = 0;
 	char tmp[PATH_MAX], itmp[PATH_MAX], idx[PATH_MAX];
 	int in = -1, out = -1, iout = -1, r = 0;
 	char *buf = NULL;
@@ -704,6 +768,11 @@ int shmw_logset_compress(const char *src, const char *dst, int level, pthread_mu
 		goto out;
 	}
 	zinit = true;
+	if (prev) {
+		/* The checkpoint: the state after prev, carried through this file's lines. */
+		flags = IDX_CKPT | (base_state(prev, &segs) ? IDX_CKPT_COMPLETE : 0);
+		b.segs = &segs;
+	}
 	buf = malloc(cap);
 	if (!buf) {
 		r = -ENOMEM;
@@ -776,7 +845,15 @@ int shmw_logset_compress(const char *src, const char *dst, int level, pthread_mu
 		seterr(err, errlen, "cannot compress %s: %s", src, strerror(-r));
 		goto out;
 	}
-	if (fstat(out, &st) < 0 || (r = write_index(iout, &b, &st)) < 0) {
+	if (b.segs) {
+		shmw_rsegs_write(&segs, &ckpt);
+		if (ckpt.oom) {
+			r = -ENOMEM;
+			seterr(err, errlen, "cannot compress %s: out of memory", src);
+			goto out;
+		}
+	}
+	if (fstat(out, &st) < 0 || (r = write_index(iout, &b, &st, flags, &ckpt)) < 0) {
 		r = r ? r : -errno;
 		seterr(err, errlen, "cannot write %s: %s", itmp, strerror(-r));
 		goto out;
@@ -818,5 +895,41 @@ out:
 	free(zbuf);
 	free(b.blocks);
 	free(b.t);
+	shmw_rsegs_free(&segs);
+	shmw_jbuf_free(&ckpt);
+	return r;
+}
+
+bool shmw_logfile_checkpoint(const struct shmw_logfile *f, uint64_t *tmax, bool *complete)
+{
+	if (!f->idx || !(f->idx->h->flags & IDX_CKPT))
+		return false;
+	*tmax = f->idx->h->tmax;
+	*complete = (f->idx->h->flags & IDX_CKPT_COMPLETE) != 0;
+	return true;
+}
+
+int shmw_logfile_checkpoint_load(const struct shmw_logfile *f, uint32_t shmid, bool any_ns,
+				 uint32_t ns, struct shmw_rsegs *segs)
+{
+	const char *p, *end;
+	int r = 0;
+
+	if (!f->idx || !(f->idx->h->flags & IDX_CKPT))
+		return -ENOENT;
+	p = f->idx->ckpt;
+	end = p + f->idx->h->ckpt_len;
+	/* Lines start "SHMID NS ": read the two numbers, parse only the lines wanted. */
+	while (p < end && !r) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *e;
+		unsigned long id = strtoul(p, &e, 10), n = 0;
+
+		if (*e == ' ')
+			n = strtoul(e + 1, &e, 10);
+		if (id == shmid && (any_ns || n == ns))
+			r = shmw_rsegs_load(segs, p, (size_t)(nl - p));
+		p = nl + 1;
+	}
 	return r;
 }

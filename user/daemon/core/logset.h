@@ -8,9 +8,10 @@
  * A compressed file is a series of gzip members, one per block of whole lines of about
  * SHMW_LOGSET_BLOCK bytes: gzip, zcat and zgrep read it as one stream, and each block can be
  * inflated alone from its offset. Its index, path.N.gz.idx, lists per block the offset, the
- * sizes, the first and last line's time, and per segment (shmid, IPC namespace) the blocks
- * whose lines name it. An index that does not match its file (another inode or size) is
- * ignored: the file is then read whole.
+ * sizes, the first and last line's time, per segment (shmid, IPC namespace) the blocks whose
+ * lines name it, and a checkpoint: the segments living at the file's end with their holders. An
+ * index that does not match its file (another inode or size) is ignored: the file is then read
+ * whole.
  */
 #ifndef SHMW_LOGSET_H
 #define SHMW_LOGSET_H
@@ -60,9 +61,20 @@ int shmw_logfile_read(const struct shmw_logfile *f, const struct shmw_logsel *se
 
 /* Compresses the plain file src into dst (path.N.gz) and writes dst's index (dst + ".idx"),
  * both through temporary names; then, holding lock (may be NULL), renames them into place and
- * removes src. level: zlib's 1..9. Returns 0 or -errno with the reason in err. */
-int shmw_logset_compress(const char *src, const char *dst, int level, pthread_mutex_t *lock,
-			 char *err, size_t errlen);
+ * removes src. level: zlib's 1..9. With prev (the file before src without suffix: path.N+1),
+ * the index also gets a checkpoint: the segments living at the end of src, with their holders,
+ * replayed from prev's checkpoint on ("complete" when prev had a complete one, or when there is
+ * no prev at all). Returns 0 or -errno with the reason in err. */
+int shmw_logset_compress(const char *src, const char *dst, int level, const char *prev,
+			 pthread_mutex_t *lock, char *err, size_t errlen);
+
+struct shmw_rsegs;
+/* Whether f's index has a checkpoint; then its last line's time and whether it is complete
+ * (sums up every file before it). */
+bool shmw_logfile_checkpoint(const struct shmw_logfile *f, uint64_t *tmax, bool *complete);
+/* Loads f's checkpoint of shmid (in ns, or in any when any_ns) into segs. 0 or -errno. */
+int shmw_logfile_checkpoint_load(const struct shmw_logfile *f, uint32_t shmid, bool any_ns,
+				 uint32_t ns, struct shmw_rsegs *segs);
 
 /* Cheap field readers for our own log lines (no JSON parse): the first "key": in the line,
  * where key is given with its quotes and colon ("\"shmid\":"). A string value inside a line
