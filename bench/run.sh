@@ -796,6 +796,7 @@ if [ "$HIST_LINES" -gt 0 ]; then
 	mkdir "$T/hist" || die "mkdir $T/hist"
 	"$LOGGEN" "$T/hist/events.jsonl" "$HIST_LINES" >"$T/hist/gen.out" || die "shmw-loggen failed"
 	read -r _ HID HNS AT_HELD AT_DEST HN <<<"$(awk '$1 == "target"' "$T/hist/gen.out")"
+	read -r _ BID _ AT_BUSY BN <<<"$(awk '$1 == "busy"' "$T/hist/gen.out")"
 	HLINES=$(awk '$1 == "files" { print $(NF - 1) }' "$T/hist/gen.out")
 	HFILES=$T/hist/events.jsonl # oldest first: events.jsonl.N.gz ... .1.gz, then the live file
 	n=1
@@ -818,6 +819,13 @@ if [ "$HIST_LINES" -gt 0 ]; then
 			"found $n_hist, zgrep $n_zgrep, jq $n_jq"
 		DISAGREE=1
 	fi
+	n_busy=$("$CLIENT" --socket "$SOCK" --json history "$BID" --ns "$HNS" | wc -l)
+	if [ "$n_busy" != "$BN" ]; then
+		log "MISMATCH history: the log has $BN lines of shmid $BID; shmwatch history found $n_busy"
+		DISAGREE=1
+	fi
+	busy_read=$("$CLIENT" --socket "$SOCK" --json who "$BID" --ns "$HNS" --at "$AT_BUSY" |
+		jq -c '.read')
 	held=$("$CLIENT" --socket "$SOCK" --json who "$HID" --ns "$HNS" --at "$AT_HELD" |
 		jq -r '.holders | length')
 	log "history: $HLINES lines in $nfiles files ($(fmt_bytes "$gzbytes") gz + $(fmt_bytes "$plainbytes") plain);" \
@@ -827,6 +835,8 @@ if [ "$HIST_LINES" -gt 0 ]; then
 		history 10 "$CLIENT history $HID --ns $HNS" \
 		whoat 10 "$CLIENT who $HID --ns $HNS --at $AT_HELD" \
 		whoat_dest 10 "$CLIENT who $HID --ns $HNS --at $AT_DEST" \
+		busy_whoat 10 "$CLIENT who $BID --ns $HNS --at $AT_BUSY" \
+		busy_history 5 "$CLIENT history $BID --ns $HNS" \
 		evshmid 10 "$CLIENT events --shmid $HID --ns $HNS" \
 		evrmid 3 "$CLIENT events --event rmid --since -2h" \
 		zgrep 3 "zgrep -h -F '\"shmid\":$HID,' $HFILES" \
@@ -836,13 +846,15 @@ if [ "$HIST_LINES" -gt 0 ]; then
 	sec="history ($HLINES log lines)"
 	t_zgrep=$(hmed zgrep)
 	t_jq=$(hmed jq)
-	for m in history whoat whoat_dest evshmid; do
+	for m in history whoat whoat_dest evshmid busy_whoat busy_history; do
 		t=$(hmed "$m")
 		case $m in
 		history) what="shmwatch history X ($HN lines)" ;;
 		whoat) what="shmwatch who X --at (held by $held)" ;;
 		whoat_dest) what="shmwatch who X --at (after its rmid)" ;;
 		evshmid) what="shmwatch events --shmid X" ;;
+		busy_whoat) what="shmwatch who B --at, B in every block (read $busy_read)" ;;
+		busy_history) what="shmwatch history B ($BN lines, in every block)" ;;
 		esac
 		row "$sec" "$what" "$nfiles files" "$(fmt_ns "$t")" \
 			"$(fmt_ns "$t_zgrep") zgrep, $(fmt_ns "$t_jq") jq" \
@@ -890,7 +902,7 @@ fi
 if [ "$STATUS_RETRIES" -gt 0 ]; then
 	echo "note: $STATUS_RETRIES status request(s) failed (e.g. connection reset) and were retried"
 fi
-if [ "$FOREIGN_START" -gt 0 ] || [ "$FOREIGN_END" -gt 0 ]; then
+if [ "$ONLY" != history ] && { [ "$FOREIGN_START" -gt 0 ] || [ "$FOREIGN_END" -gt 0 ]; }; then
 	echo "note: other shmwatchd instances were attached: their BPF programs run in both the" \
 		"'without' and the 'with' loops, so event-cost ratios are understated"
 fi

@@ -13,9 +13,12 @@
  * holder has left and every segment is destroyed by the last line: a replay leaves nothing.
  *
  * One segment, the target, lives through almost all of it: created at 5%, attached and
- * detached by 40 processes spread over the log, removed at 90% and destroyed at 95%. The last
- * line on stdout names it and two times (@epoch): one while it is held, one after the rmid:
+ * detached by 40 processes spread over the log, removed at 90% and destroyed at 95%. Another,
+ * the busy one, is in every block: created at 1% and held by its creator, attached by a new
+ * process and detached by the one before every 300 lines (a database's backends), removed and
+ * destroyed at the end. The last lines on stdout name them, with times (@epoch) to ask at:
  *   target SHMID NS AT_HELD AT_DEST LINES_OF_TARGET
+ *   busy SHMID NS AT_HELD LINES_OF_BUSY
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,6 +33,9 @@
 #define STEP_US	   80000u  /* 80 ms between lines: a million lines is a day */
 #define TARGET_ID  9999999 /* no other segment gets this shmid */
 #define TARGET_PID 700000
+#define BUSY_ID	   9999998
+#define BUSY_PID   800000
+#define BUSY_EVERY 300 /* lines between the busy segment's attaches */
 
 struct seg {
 	uint32_t shmid, key;
@@ -42,7 +48,7 @@ static FILE *out;
 static char *path;
 static uint64_t max_bytes, written, now_us;
 static unsigned rotated;
-static uint64_t lines, target_lines;
+static uint64_t lines, target_lines, busy_lines;
 
 static void rotate(void)
 {
@@ -76,6 +82,8 @@ static void emit(const char *line, uint32_t shmid)
 	lines++;
 	if (shmid == TARGET_ID)
 		target_lines++;
+	if (shmid == BUSY_ID)
+		busy_lines++;
 	now_us += STEP_US;
 }
 
@@ -141,6 +149,10 @@ static int step(struct seg *s, uint32_t *next_pid)
 int main(int argc, char **argv)
 {
 	struct seg segs[ALIVE], target = {.shmid = TARGET_ID, .key = 0x5157aa01};
+	struct seg busy = {.shmid = BUSY_ID, .key = 0x5157bb01, .pids = {BUSY_PID}};
+	uint32_t busy_pid = BUSY_PID + 1;
+	uint64_t busy_next = 0, at_busy = 0;
+	int bstage = 0;
 	uint32_t next_id = 1000000, next_pid = 100000, target_pids[40];
 	uint64_t total, at_held = 0, at_dest = 0, seed = 42;
 	int tstage = 0, nt = 0;
@@ -197,6 +209,26 @@ int main(int argc, char **argv)
 			life("destroy", "exit", &target, target_pids[39]);
 			tstage = 3;
 		}
+		if (bstage == 0 && pct >= 10) {
+			life("create", "shmget", &busy, BUSY_PID);
+			holder("attach", "shmat", &busy, BUSY_PID);
+			busy_next = lines + BUSY_EVERY;
+			bstage = 1;
+		} else if (bstage == 1 && lines >= busy_next && pct < 980) {
+			holder("attach", "fork", &busy, busy_pid);
+			if (busy_pid > BUSY_PID + 1)
+				holder("detach", "exit", &busy, busy_pid - 1);
+			busy_pid++;
+			busy_next = lines + BUSY_EVERY;
+			if (!at_busy && pct >= 800)
+				at_busy = t0_ns + now_us * SHMW_NS_PER_US;
+		} else if (bstage == 1 && pct >= 980) {
+			life("rmid", "shmctl", &busy, BUSY_PID);
+			holder("detach", "exit", &busy, busy_pid - 1);
+			holder("detach", "exit", &busy, BUSY_PID);
+			life("destroy", "exit", &busy, BUSY_PID);
+			bstage = 2;
+		}
 		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
 		struct seg *s = &segs[(seed >> 33) % ALIVE];
 
@@ -206,7 +238,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < ALIVE; i++)
 		while (!step(&segs[i], &next_pid))
 			;
-	if (tstage != 3) {
+	if (tstage != 3 || bstage != 2) {
 		fputs("shmw-loggen: too few lines for the target's life (LINES >= 100000)\n",
 		      stderr);
 		return 1;
@@ -230,5 +262,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)(at_held % SHMW_NS_PER_SEC),
 	       (unsigned long long)(at_dest / SHMW_NS_PER_SEC),
 	       (unsigned long long)(at_dest % SHMW_NS_PER_SEC), (unsigned long long)target_lines);
+	printf("busy %u %u @%llu.%09llu %llu\n", BUSY_ID, NS,
+	       (unsigned long long)(at_busy / SHMW_NS_PER_SEC),
+	       (unsigned long long)(at_busy % SHMW_NS_PER_SEC), (unsigned long long)busy_lines);
 	return 0;
 }
