@@ -600,7 +600,8 @@ static int write_index(int fd, struct builder *b, const struct stat *gz, uint32_
 
 	/* IDX_MAGIC fills magic[8] exactly; the initializer drops its NUL. */
 	memcpy(h.magic, IDX_MAGIC, 8);
-	qsort(b->t, b->nt, sizeof(*b->t), by_triple);
+	if (b->nt)
+		qsort(b->t, b->nt, sizeof(*b->t), by_triple);
 	keys = malloc((b->nt ? b->nt : 1) * sizeof(*keys));
 	refs = malloc((b->nt ? b->nt : 1) * sizeof(*refs));
 	if (!keys || !refs) {
