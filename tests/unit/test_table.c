@@ -507,8 +507,20 @@ static const char who_at_json[] =
     "\"since\":\"2026-11-28T09:04:00Z\",\"how\":\"shmat\",\"mm\":\"0x1\"}],"
     "\"hidden_holders\":2}";
 
+static const char events_ns_json[] =
+    "{\"ok\":true,\"matched\":2,\"omitted\":0,\"events\":["
+    "{\"time\":\"2026-11-28T09:03:57Z\",\"event\":\"create\",\"cause\":\"shmget\","
+    "\"ns\":1,\"shmid\":7,\"pid\":10,\"comm\":\"a\",\"user\":\"root\"},"
+    "{\"time\":\"2026-11-28T09:03:58Z\",\"event\":\"create\",\"cause\":\"shmget\","
+    "\"ns\":2,\"shmid\":7,\"pid\":20,\"comm\":\"b\",\"user\":\"root\"}]}";
+
 static void test_past(void)
 {
+	CHECK_STR("events from the log in several namespaces: an NS column",
+		  render(shmw_table_events, events_ns_json, false, false),
+		  "TIME                 EVENT   CAUSE   NS  SHMID  PID  COMM  USER\n"
+		  "2026-11-28 09:03:57  create  shmget   1      7   10  a     root\n"
+		  "2026-11-28 09:03:58  create  shmget   2      7   20  b     root\n");
 	CHECK_STR("events: linger rows name the holders",
 		  render(shmw_table_events, linger_ev_json, false, false),
 		  "TIME                 EVENT   CAUSE  SHMID    PID  COMM    USER\n"

@@ -1085,9 +1085,10 @@ static void linger_who(json_object *ev, char b[3][CELL_MAX], const char *row[3])
 		row[k] = array_len(hs) ? b[k] : "-";
 }
 
-static void add_event_cols(struct tbl *t, json_object *ev, bool with_ns)
+/* with_ns: the NS column (history: instead of SHMID); with_shmid: SHMID as well. */
+static void add_event_cols(struct tbl *t, json_object *ev, bool with_ns, bool with_shmid)
 {
-	char b[3][CELL_MAX], w[3][CELL_MAX];
+	char b[4][CELL_MAX], w[3][CELL_MAX];
 	const char *who[3] = {fmt_int(b[2], ev, "pid"), get_str(ev, "comm"), get_str(ev, "user")};
 	const char *row[8];
 	size_t n = 0;
@@ -1099,8 +1100,8 @@ static void add_event_cols(struct tbl *t, json_object *ev, bool with_ns)
 	row[n++] = get_str(ev, "cause");
 	if (with_ns)
 		row[n++] = fmt_int(b[1], ev, "ns");
-	else
-		row[n++] = fmt_int(b[1], ev, "shmid");
+	if (with_shmid)
+		row[n++] = fmt_int(b[3], ev, "shmid");
 	row[n++] = who[0];
 	row[n++] = who[1];
 	row[n++] = who[2];
@@ -1109,22 +1110,29 @@ static void add_event_cols(struct tbl *t, json_object *ev, bool with_ns)
 
 static void add_event(struct tbl *t, json_object *ev)
 {
-	add_event_cols(t, ev, false);
+	add_event_cols(t, ev, false, true);
 }
 
 int shmw_table_events(FILE *out, json_object *ans, const struct shmw_table_opts *o)
 {
 	json_object *evs = field(ans, "events");
-	struct col cols[7];
+	/* An answer from the log ("matched") about several IPC namespaces: a shmid alone does
+	 * not say which segment, so an NS column too. */
+	bool with_ns = field(ans, "matched") && many_ns(evs);
+	struct col cols[8];
+	size_t n = 0;
 	struct tbl t;
 
 	/* A batch is aligned on its content, so drop the minimum widths of the stream. */
-	memcpy(cols, ev_cols, sizeof(cols));
-	for (size_t c = 0; c < 7; c++)
-		cols[c].min = 0;
-	tbl_init(&t, cols, 7, NULL);
+	for (size_t c = 0; c < 7; c++) {
+		if (c == 3 && with_ns)
+			cols[n++] = (struct col){"NS", true, 0};
+		cols[n] = ev_cols[c];
+		cols[n++].min = 0;
+	}
+	tbl_init(&t, cols, n, NULL);
 	for (size_t i = 0; i < array_len(evs); i++)
-		add_event(&t, json_object_array_get_idx(evs, i));
+		add_event_cols(&t, json_object_array_get_idx(evs, i), with_ns, true);
 	return tbl_print(out, &t, !o->no_headers);
 }
 
@@ -1171,7 +1179,7 @@ int shmw_table_history(FILE *out, json_object *ans, const struct shmw_table_opts
 		return -1;
 	tbl_init(&t, cols, 7, NULL);
 	for (size_t i = 0; i < array_len(evs); i++)
-		add_event_cols(&t, json_object_array_get_idx(evs, i), with_ns);
+		add_event_cols(&t, json_object_array_get_idx(evs, i), with_ns, !with_ns);
 	return tbl_print(out, &t, !o->no_headers);
 }
 
