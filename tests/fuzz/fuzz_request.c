@@ -18,7 +18,10 @@ static bool req_equal(const struct shmw_request *a, const struct shmw_request *b
 {
 	return a->cmd == b->cmd && a->shmid == b->shmid && a->has_ns == b->has_ns &&
 	       a->ns == b->ns && a->pid == b->pid && a->last == b->last && a->follow == b->follow &&
-	       strcmp(a->container, b->container) == 0;
+	       strcmp(a->container, b->container) == 0 && a->has_shmid == b->has_shmid &&
+	       a->has_key == b->has_key && a->key == b->key && a->has_pid == b->has_pid &&
+	       strcmp(a->event, b->event) == 0 && a->since == b->since && a->until == b->until &&
+	       a->has_at == b->has_at && a->at == b->at;
 }
 
 static void check_ranges(const struct shmw_request *r)
@@ -29,21 +32,41 @@ static void check_ranges(const struct shmw_request *r)
 	FUZZ_CHECK(r->last <= SHMW_EVENTS_LAST_MAX, "last %u", r->last);
 	FUZZ_CHECK(!r->has_ns || r->ns >= 1, "ns %u", r->ns);
 	FUZZ_CHECK(r->has_ns || r->ns == 0, "ns %u without has_ns", r->ns);
+	bool past = r->cmd == SHMW_CMD_EVENTS || r->cmd == SHMW_CMD_HISTORY;
+
 	if (r->cmd == SHMW_CMD_PS)
 		FUZZ_CHECK(r->pid >= 1, "ps with pid %d", r->pid);
+	else if (r->cmd == SHMW_CMD_EVENTS)
+		FUZZ_CHECK(r->has_pid ? r->pid >= 1 : r->pid == 0, "events with pid %d", r->pid);
 	else
 		FUZZ_CHECK(r->pid == 0, "pid %d with cmd %s", r->pid, shmw_cmd_name(r->cmd));
 	FUZZ_CHECK(memchr(r->container, '\0', sizeof(r->container)), "container not terminated");
 	FUZZ_CHECK(strspn(r->container, "0123456789abcdef") == strlen(r->container),
 		   "container '%s' is not lower-case hex", r->container);
-	if (r->cmd != SHMW_CMD_WHO)
+	FUZZ_CHECK(memchr(r->event, '\0', sizeof(r->event)), "event not terminated");
+	FUZZ_CHECK(strspn(r->event, "abcdefghijklmnopqrstuvwxyz_") == strlen(r->event),
+		   "event '%s' is not an event name", r->event);
+	if (r->cmd != SHMW_CMD_WHO && r->cmd != SHMW_CMD_HISTORY && !r->has_shmid)
 		FUZZ_CHECK(r->shmid == 0, "shmid with cmd %s", shmw_cmd_name(r->cmd));
-	if (r->cmd != SHMW_CMD_WHO && r->cmd != SHMW_CMD_LS)
-		FUZZ_CHECK(!r->has_ns && !r->container[0], "ns or container with cmd %s",
-			   shmw_cmd_name(r->cmd));
 	if (r->cmd != SHMW_CMD_EVENTS)
-		FUZZ_CHECK(r->last == 0 && !r->follow, "events fields with cmd %s",
-			   shmw_cmd_name(r->cmd));
+		FUZZ_CHECK(
+		    !r->has_key && (r->cmd == SHMW_CMD_PS || !r->has_pid) && !r->event[0] &&
+			(r->cmd == SHMW_CMD_HISTORY || r->cmd == SHMW_CMD_WHO || !r->has_shmid),
+		    "events filters with cmd %s", shmw_cmd_name(r->cmd));
+	if (r->cmd != SHMW_CMD_WHO && r->cmd != SHMW_CMD_LS && !past)
+		FUZZ_CHECK(!r->has_ns, "ns with cmd %s", shmw_cmd_name(r->cmd));
+	if (r->cmd != SHMW_CMD_WHO && r->cmd != SHMW_CMD_LS)
+		FUZZ_CHECK(!r->container[0], "container with cmd %s", shmw_cmd_name(r->cmd));
+	if (!past)
+		FUZZ_CHECK(r->last == 0 && !r->since && !r->until,
+			   "events or history fields with cmd %s", shmw_cmd_name(r->cmd));
+	if (r->cmd != SHMW_CMD_EVENTS)
+		FUZZ_CHECK(!r->follow, "follow with cmd %s", shmw_cmd_name(r->cmd));
+	if (r->cmd != SHMW_CMD_WHO)
+		FUZZ_CHECK(!r->has_at && !r->at, "at with cmd %s", shmw_cmd_name(r->cmd));
+	FUZZ_CHECK(r->since % 1000 == 0 && r->until % 1000 == 0 && r->at % 1000 == 0 &&
+		       r->since <= INT64_MAX && r->until <= INT64_MAX && r->at <= INT64_MAX,
+		   "times not in whole microseconds up to INT64_MAX");
 }
 
 /* shmw_error_line(code, msg) is one line of strict JSON {"ok":false,"code":..,"error":..}. */

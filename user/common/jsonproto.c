@@ -246,11 +246,13 @@ static int check_field(int id, struct json_object *val, int64_t *out, char *err,
 		uint64_t t;
 
 		if (json_object_get_type(val) != json_type_string || strlen(v) > (size_t)f->max ||
-		    shmw_parse_rfc3339(v, &t)) {
-			seterr(err, errlen, "field '%s' must be an RFC 3339 time", f->name);
+		    shmw_parse_rfc3339(v, &t) || t > INT64_MAX) {
+			seterr(err, errlen, "field '%s' must be an RFC 3339 time (up to 2262)",
+			       f->name);
 			return -1;
 		}
-		*out = (int64_t)(t > INT64_MAX ? INT64_MAX : t);
+		/* Microseconds, as the log's times and as the request is formatted again. */
+		*out = (int64_t)(t - t % SHMW_NS_PER_US);
 		return 0;
 	}
 	if (f->type == json_type_string) {
