@@ -186,6 +186,7 @@ no_plain() { # no rotated file left uncompressed (the last one is compressed in 
 }
 check "every compressed rotated file has its index" poll "$SHMW_WAIT" indexed
 check "no rotated file is left uncompressed" poll "$SHMW_WAIT" no_plain
+check_eq "status: no rotated file failed to compress" 0 status_field log_compress_errors
 check_eq "after rotation: history the same, read from .gz" "$WANT_LIFE" hist "$ID"
 check_eq "after rotation: who --at B's attach the same" "ok  : $A $B" at_who "$ID" "$T_BATT"
 check_eq "after rotation: who --at the rmid the same" "dest $A : $B" at_who "$ID" "$T_RMID"

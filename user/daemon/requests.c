@@ -381,6 +381,8 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 	json_object_object_add(o, "log_file", json_object_new_string(d->opts.log_path));
 	json_object_object_add(o, "log_errors", u64(shmw_eventlog_errors(d->pub.log)));
 	json_object_object_add(o, "log_lines_cut", u64(shmw_eventlog_cuts(d->pub.log)));
+	json_object_object_add(o, "log_compress_errors",
+			       u64(shmw_eventlog_compress_errors(d->pub.log)));
 	json_object_object_add(o, "socket", json_object_new_string(d->opts.socket_path));
 	send_json(c, o);
 }
