@@ -167,6 +167,14 @@ check_rc "events -f with a filter: usage error (exit 2)" 2 sw events -f --shmid 
 check_rc "history of a shmid the log never saw: exit 1" 1 sw history 2147483647
 
 # ---- 3. across a rotation into .gz ----
+# L lives through the rotations, held by two processes: who --at now, replayed from a rotated
+# file's checkpoint and the lines after it, must name what the kernel shows.
+hold l create "$(new_key)" 4096 attach || finish
+LID=$(hval l shmid)
+L1=$(hpid l)
+hold l2 use "$LID" attach || finish
+L2=$(hpid l2)
+expect_kernel "L held by two processes" "$LID" 2 "$L1 $L2"
 hold s create "$(new_key)" 4096 attach storm 600 || finish
 in_gz() {
 	for _g in "$T"/events.jsonl.*.gz; do
@@ -191,7 +199,16 @@ check_eq "after rotation: history the same, read from .gz" "$WANT_LIFE" hist "$I
 check_eq "after rotation: who --at B's attach the same" "ok  : $A $B" at_who "$ID" "$T_BATT"
 check_eq "after rotation: who --at the rmid the same" "dest $A : $B" at_who "$ID" "$T_RMID"
 filters "after rotation: "
+l_now() { # holders of L now from the log, and whether a checkpoint was used
+	_ln=$(sw --json who "$LID" --ns "$SELF_NS" --at -0s) || return 1
+	echo "$(echo "$_ln" | "$JSONX" 'holders[]' pid | sort -n | tr '\n' ' ')$(echo "$_ln" | "$JSONX" read.checkpoint 2>/dev/null)"
+}
+L_WANT="$(printf '%s\n%s\n' "$L1" "$L2" | sort -n | tr '\n' ' ')true"
+check_eq "who --at now of L, held through the rotations: the kernel's holders, from a checkpoint" \
+	"$L_WANT" l_now
 hend s || finish
+hend l2 || finish
+hend l || finish
 
 # ---- 4. a user other than root and the admin group ----
 printf '#!/bin/sh\nf=$2\nshift 2\nexec "%s" %s %s "%s" --ready "%s/nb/$(basename "$f")" "$@"\n' \
