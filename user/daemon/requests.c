@@ -503,6 +503,10 @@ static void do_on_disk(struct shmw_daemon *d, struct shmw_conn *c, const struct 
 			   "follow prints new events as they come: it takes no filters");
 		return;
 	}
+	if (r->container[0]) {
+		send_error(c, "bad_request", "container applies to live holders only, not with at");
+		return;
+	}
 	memset(&q, 0, sizeof(q));
 	q.kind = r->cmd == SHMW_CMD_HISTORY ? SHMW_LQ_HISTORY
 		 : r->cmd == SHMW_CMD_WHO   ? SHMW_LQ_WHO_AT

@@ -242,11 +242,6 @@ void shmw_conn_release(struct shmw_conn *c)
 	shmw_loop_mod(&c->w, EPOLLIN | EPOLLRDHUP);
 }
 
-bool shmw_conn_dead(const struct shmw_conn *c)
-{
-	return c->dead;
-}
-
 void shmw_conn_follow(struct shmw_conn *c)
 {
 	c->follow = true;

@@ -68,7 +68,6 @@ void shmw_conn_hold(struct shmw_conn *c);
 /* Reads c's requests again (and frees it at the next reap if it died meanwhile); send the
  * answer after this. */
 void shmw_conn_release(struct shmw_conn *c);
-bool shmw_conn_dead(const struct shmw_conn *c);
 /* Turns the connection into an event stream (`events -f`). */
 void shmw_conn_follow(struct shmw_conn *c);
 uid_t shmw_conn_uid(const struct shmw_conn *c);
