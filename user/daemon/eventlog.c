@@ -45,7 +45,7 @@
 #define PARTIAL_WAIT_MS 200
 /* Event logs say which processes use which segments: readable by the daemon's group only. */
 #define LOG_MODE 0640
-/* zlib's level for rotated files: docs/benchmarks.md, "History queries". */
+/* zlib's level for rotated files (docs/design.md, "The event log on disk"): the default. */
 #define GZIP_LEVEL 6
 
 /* Held while files of the log are renamed (rotation, the end of a compression) and while a
