@@ -188,6 +188,7 @@ static void test_compress_and_read(void)
 	blocks = 0;
 	CHECK_INT("read shmid 42", shmw_logfile_read(&ls.f[0], &seg, count_line, &s, &blocks), 0);
 	CHECK_INT("read shmid 42: all its lines", s.of_shmid, 6);
+	CHECK_INT("read shmid 42: no other line reaches the caller", s.lines, 6);
 	CHECK("read shmid 42: only the blocks naming it", blocks >= 1 && blocks < nblocks);
 	seg.ns = 8;
 	s = (struct counter){.shmid = 42};
@@ -198,6 +199,12 @@ static void test_compress_and_read(void)
 	s = (struct counter){.shmid = 42};
 	shmw_logfile_read(&ls.f[0], &seg, count_line, &s, NULL);
 	CHECK_INT("read shmid 42 in any namespace", s.of_shmid, 6);
+	seg.shmid = 4;
+	s = (struct counter){.shmid = 4};
+	shmw_logfile_read(&ls.f[0], &seg, count_line, &s, NULL);
+	CHECK_INT("read shmid 4: its 200 lines, not 40's or 41's", s.lines, 200);
+	CHECK_INT("read shmid 4: each of them names it", s.of_shmid, 200);
+	seg.shmid = 42;
 
 	/* Time: lines i * 1 ms; a window of 100 ms reads a block or two, not all. */
 	struct shmw_logsel win = {.tmin = (T0 + 10) * SHMW_NS_PER_SEC,
@@ -224,8 +231,15 @@ static void test_compress_and_read(void)
 	CHECK("a stale index is ignored", ls.n == 2 && !ls.f[0].idx);
 	s = (struct counter){.shmid = 42};
 	shmw_logfile_read(&ls.f[0], &seg, count_line, &s, NULL);
-	CHECK_INT("without the index: every line, the caller filters", s.lines, 20000);
+	CHECK_INT("without the index: only lines naming shmid 42 reach the caller", s.lines, 6);
 	CHECK_INT("without the index: shmid 42's lines all there", s.of_shmid, 6);
+	/* shmid 4 is in every 100th line, through every chunk read; 40..49 are not it. */
+	seg.shmid = 4;
+	s = (struct counter){.shmid = 4};
+	shmw_logfile_read(&ls.f[0], &seg, count_line, &s, NULL);
+	CHECK_INT("without the index: shmid 4's 200 lines, not 40's or 41's", s.lines, 200);
+	CHECK_INT("without the index: each of them names shmid 4", s.of_shmid, 200);
+	seg.shmid = 42;
 	shmw_logset_close(&ls);
 	unlink(gz);
 	unlink(idx);
