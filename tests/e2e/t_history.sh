@@ -139,6 +139,8 @@ filters() {
 attach $B" ev --shmid "$ID" --event attach --ns "$SELF_NS"
 	check_eq "$1events --key (hex) --event attach: A then B" "attach $A
 attach $B" ev --key "$KEY" --event attach --ns "$SELF_NS"
+	check_eq "$1events --key: all 7 lines (after the rmid, the kernel's key is 0)" "$WANT_LIFE" \
+		ev --key "$KEY" --ns "$SELF_NS"
 	check_eq "$1events --key (decimal) --event create: A" "create $A" \
 		ev --key "$(printf '%d' "$KEY")" --event create --ns "$SELF_NS"
 	check_eq "$1events --pid B --shmid: B's attach, detach and the destroy its exit caused" \

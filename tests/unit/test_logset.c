@@ -371,8 +371,11 @@ static void test_queries(void)
 	fputs("{\"time\":\"2026-12-07T18:00:05.500000Z\",\"event\":\"linger\",\"ns\":7,\"shmid\":5,"
 	      "\"holders\":[{\"pid\":11,\"comm\":\"p11\",\"uid\":1000}]}\n",
 	      f);
-	holder_line(buf, sizeof(buf), 6000000, "detach", 5, 11, 1000, "0xb");
-	fputs(buf, f);
+	/* After IPC_RMID the kernel's key is 0 (IPC_PRIVATE): so is the holder line's. */
+	fputs("{\"time\":\"2026-12-07T18:00:06.000000Z\",\"event\":\"detach\",\"cause\":\"exit\","
+	      "\"ns\":7,\"shmid\":5,\"key\":0,\"size\":4096,\"pid\":11,\"comm\":\"p11\","
+	      "\"uid\":1000,\"user\":\"u1000\",\"vmas\":0,\"mm\":\"0xb\"}\n",
+	      f);
 	life_line(buf, sizeof(buf), 6000001, "destroy", 5, 11, 1000, "exit");
 	fputs(buf, f);
 	life_line(buf, sizeof(buf), 8000000, "create", 5, 12, 0, "shmget");
@@ -431,6 +434,13 @@ static void test_queries(void)
 	o = run(&e);
 	events_of(o, got, sizeof(got));
 	CHECK_STR("events --key", got, "attach 13");
+	json_object_put(o);
+	e.key = 1005;
+	o = run(&e);
+	events_of(o, got, sizeof(got));
+	CHECK_STR("events --key: the segment's lines, those with key 0 after its rmid too", got,
+		  "create 10,attach 10,attach 11,detach 10,rmid 10,linger ,detach 11,destroy 11,"
+		  "create 12");
 	json_object_put(o);
 	e.has_key = false;
 	e.since = (T0 + 4) * SHMW_NS_PER_SEC;

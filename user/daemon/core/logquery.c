@@ -112,7 +112,52 @@ struct run {
 	struct shmw_rsegs segs;
 	struct shmw_logtime_cache tc;
 	int err;
+	/* --key: the segments seen with that key, whose later lines match whatever key they
+	 * carry (after IPC_RMID the kernel's key, and so a holder line's, is 0) */
+	uint64_t *keyed;
+	size_t nkeyed, capkeyed;
 };
+
+/* Whether the line is of a segment with the key asked: its own key, or a segment that had it
+ * (until a create gives the shmid to another segment). */
+static bool key_matches(struct run *r, const char *line, size_t len)
+{
+	uint64_t key = UINT64_MAX, shmid, ns = 0, id;
+	char ev[16];
+	bool has_key = shmw_logline_u64(line, len, "\"key\":", &key);
+	size_t i;
+
+	if (!shmw_logline_u64(line, len, "\"shmid\":", &shmid))
+		return has_key && key == r->q->key;
+	shmw_logline_u64(line, len, "\"ns\":", &ns);
+	id = ns << 32 | shmid;
+	for (i = 0; i < r->nkeyed && r->keyed[i] != id; i++)
+		;
+	if (has_key && key == r->q->key) {
+		if (i == r->nkeyed) {
+			if (r->nkeyed == r->capkeyed) {
+				size_t cap = r->capkeyed ? r->capkeyed * 2 : 16;
+				uint64_t *n = realloc(r->keyed, cap * sizeof(*n));
+
+				if (!n)
+					return true; /* this line still matches; later ones by key
+							only */
+				r->keyed = n;
+				r->capkeyed = cap;
+			}
+			r->keyed[r->nkeyed++] = id;
+		}
+		return true;
+	}
+	if (i == r->nkeyed)
+		return false;
+	/* Another segment created under that shmid: no longer the one with the key. */
+	if (shmw_logline_str(line, len, "\"event\":", ev, sizeof(ev)) && !strcmp(ev, "create")) {
+		r->keyed[i] = r->keyed[--r->nkeyed];
+		return false;
+	}
+	return true;
+}
 
 static void note_ns(struct run *r, uint32_t ns)
 {
@@ -140,7 +185,7 @@ static int on_line(void *arg, const char *line, size_t len)
 		return 0;
 	if (q->has_ns && (!shmw_logline_u64(line, len, "\"ns\":", &v) || v != q->ns))
 		return 0;
-	if (q->has_key && (!shmw_logline_u64(line, len, "\"key\":", &v) || v != q->key))
+	if (q->has_key && !key_matches(r, line, len))
 		return 0;
 	if (q->event[0] &&
 	    (!shmw_logline_str(line, len, "\"event\":", ev, sizeof(ev)) || strcmp(ev, q->event)))
@@ -442,6 +487,7 @@ int shmw_lq_run(const struct shmw_logset *ls, const struct shmw_lq *q, struct sh
 			ret = -ENOMEM;
 	}
 	kept_free(&r.kept);
+	free(r.keyed);
 	shmw_rsegs_free(&r.segs);
 	return ret;
 }
