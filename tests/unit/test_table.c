@@ -516,6 +516,10 @@ static const char events_ns_json[] =
 
 static void test_past(void)
 {
+	CHECK_STR(
+	    "events from the log, none matching",
+	    render(shmw_table_events, "{\"ok\":true,\"events\":[],\"matched\":0}", false, false),
+	    "no matching events in the event log\n");
 	CHECK_STR("events from the log in several namespaces: an NS column",
 		  render(shmw_table_events, events_ns_json, false, false),
 		  "TIME                 EVENT   CAUSE   NS  SHMID  PID  COMM  USER\n"

@@ -1123,6 +1123,11 @@ int shmw_table_events(FILE *out, json_object *ans, const struct shmw_table_opts 
 	size_t n = 0;
 	struct tbl t;
 
+	if (field(ans, "matched") && !array_len(evs) && !o->no_headers) {
+		fputs("no matching events in the event log\n", out);
+		return check_out(out);
+	}
+
 	/* A batch is aligned on its content, so drop the minimum widths of the stream. */
 	for (size_t c = 0; c < 7; c++) {
 		if (c == 3 && with_ns)
