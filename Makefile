@@ -1,15 +1,19 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # shmwatch build, in the libbpf-bootstrap shape: BPF object -> skeleton -> user space.
 #   make            build build/shmwatchd and build/shmwatch
-#   make run        install missing packages, build, run the daemon in the foreground
-#   make test       install missing packages, build, check the layers, run unit and end-to-end
-#                   tests
+#   make run        install missing build packages, build, run the daemon in the foreground;
+#                   ARGS="..." are its options, given to the shell as written (make does not
+#                   expand $ in them): make run ARGS="--alert-exec 'logger \$SHMWATCH_EVENT'"
+#   make test       install missing build and test packages, build, check the layers, run unit
+#                   and end-to-end tests
 #   make test SHMW_TEST_NOISE=1   the same alongside a foreign load (tests/e2e/noise.sh)
 #   make SANITIZE=1 test   the same with ASan/UBSan (objects in build-san/)
 #   make stress     the long runs: a minute of churn (t_churn_verify, t_churn_loss), longer fuzzing,
 #                   10 minutes of the differential random tester (t_difftest)
 #   make fuzz       build the libFuzzer targets (build/fuzz/); make fuzz-run FUZZ_SECONDS=60 runs them
 #   make static     static daemon, client and e2e helpers in build-static/ (kernels/kernels.mk)
+#   make image      the container image (podman or buildah, FROM scratch): static daemon and
+#                   client, busybox for hooks (deploy/container/Containerfile, docs/fleet.md)
 #   make test-kernels  the e2e scenarios on Debian's 6.1 and 6.12 kernels under qemu
 #   make install    PREFIX (/usr/local), DESTDIR: binaries, man pages, unit, completion, docs
 #                   (docs/fleet.md); make uninstall removes them
@@ -55,7 +59,10 @@ CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -D_GNU_SOURCE \
 	  -DSHMW_VERSION='"$(VERSION)"' -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(OUTPUT) \
 	  $(JSON_CFLAGS) $(SANFLAGS)
-LDFLAGS += $(SANFLAGS)
+# A linker warning fails the link, as -Werror does a compiler warning: glibc's "Using 'getpwuid_r'
+# in statically linked applications requires at runtime the shared libraries..." is a real
+# problem of a static binary (the static client, make static), not noise.
+LDFLAGS += $(SANFLAGS) -Wl,--fatal-warnings
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude -Ivmlinux/$(ARCH)
 
@@ -87,21 +94,29 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 HELPER_BINS := $(patsubst tests/e2e/helpers/%.c,$(OUTPUT)/tests/%,$(HELPER_SRCS))
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run test unit e2e bench deps test-deps vmlinux format format-check clean install uninstall \
+.PHONY: all run test unit e2e bench deps test-deps bench-deps vmlinux format format-check clean install uninstall \
 	check-layers
 
 all: $(OUTPUT)/shmwatchd $(OUTPUT)/shmwatch
 
+# What building and running need (`make run`); that and what only the tests need (`make test`:
+# valgrind, promtool, podman, PostgreSQL...), or only the benchmarks (lsof): the lists are in
+# scripts/install-deps.sh (--list prints them).
 deps:
 	$(Q)./scripts/install-deps.sh
 
-# What `make run` needs and what only the tests need (postgresql-15 for t_postgres).
 test-deps:
 	$(Q)./scripts/install-deps.sh --test
 
+bench-deps:
+	$(Q)./scripts/install-deps.sh --bench
+
+# $(value ARGS): ARGS reach the shell as the user wrote them. Expanded by make, a hook's
+# $SHMWATCH_EVENT would lose its "$S" (an empty make variable) and the daemon run another
+# command than the one asked for.
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(OUTPUT)/shmwatchd $(ARGS)
+	$(OUTPUT)/shmwatchd $(value ARGS)
 
 test: test-deps
 	$(Q)$(MAKE) --no-print-directory all tests-bin check-layers
@@ -116,7 +131,7 @@ STRESS_CHURN_PROCS ?= 300
 STRESS_FUZZ_SECONDS ?= 120
 STRESS_DIFFTEST_SECONDS ?= 600
 .PHONY: stress
-stress: deps
+stress: test-deps
 	$(Q)$(MAKE) --no-print-directory all tests-bin
 	$(Q)SHMW_CHURN_SECONDS=$(STRESS_CHURN_SECONDS) SHMW_CHURN_PROCS=$(STRESS_CHURN_PROCS) \
 		SHMW_TEST_TIMEOUT=$$(($(STRESS_CHURN_SECONDS) * 4 + 240)) \
@@ -138,8 +153,7 @@ unit: $(UNIT_BINS)
 e2e: all $(HELPER_BINS) $(VGSHIM) $(OUTPUT)/kernels/fentry-probe
 	$(Q)./tests/run.sh $(OUTPUT) e2e
 
-bench:
-	$(Q)./scripts/install-deps.sh --bench
+bench: bench-deps
 	$(Q)$(MAKE) --no-print-directory all bench-bin
 	$(Q)./bench/run.sh $(OUTPUT)
 
@@ -324,16 +338,19 @@ DOCDIR ?= $(PREFIX)/share/doc/shmwatch
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL ?= install
-MAN_PAGES := man/shmwatchd.8 man/shmwatch.8
+MAN8_PAGES := man/shmwatchd.8
+MAN1_PAGES := man/shmwatch.1
 DOC_FILES := README.md docs/protocol.md docs/fleet.md
 INSTALLED_FILES := $(SBINDIR)/shmwatchd $(BINDIR)/shmwatch \
-	$(patsubst man/%,$(MANDIR)/man8/%,$(MAN_PAGES)) $(SYSTEMDUNITDIR)/shmwatchd.service \
+	$(patsubst man/%,$(MANDIR)/man8/%,$(MAN8_PAGES)) \
+	$(patsubst man/%,$(MANDIR)/man1/%,$(MAN1_PAGES)) $(SYSTEMDUNITDIR)/shmwatchd.service \
 	$(BASHCOMPDIR)/shmwatch $(BASHCOMPDIR)/shmwatchd $(addprefix $(DOCDIR)/,$(notdir $(DOC_FILES)))
 
 install: all
 	$(INSTALL) -D -m 0755 $(OUTPUT)/shmwatchd $(DESTDIR)$(SBINDIR)/shmwatchd
 	$(INSTALL) -D -m 0755 $(OUTPUT)/shmwatch $(DESTDIR)$(BINDIR)/shmwatch
-	$(INSTALL) -D -m 0644 -t $(DESTDIR)$(MANDIR)/man8 $(MAN_PAGES)
+	$(INSTALL) -D -m 0644 -t $(DESTDIR)$(MANDIR)/man8 $(MAN8_PAGES)
+	$(INSTALL) -D -m 0644 -t $(DESTDIR)$(MANDIR)/man1 $(MAN1_PAGES)
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/shmwatchd.service.in \
 		>$(DESTDIR)$(SYSTEMDUNITDIR)/shmwatchd.service.tmp
@@ -355,7 +372,7 @@ check-integration: all $(HELPER_BINS)
 	$(Q)./tests/run.sh $(OUTPUT) e2e t_install t_systemd
 
 clean:
-	rm -rf build build-san build-static
+	rm -rf build build-san build-static build-image
 
 -include kernels/kernels.mk
 

@@ -82,7 +82,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 command -v lsof >/dev/null || {
-	echo "bench: lsof is missing (scripts/install-deps.sh installs it)" >&2
+	echo "bench: lsof is missing (scripts/install-deps.sh --bench, run by make bench, installs it)" >&2
 	exit 1
 }
 if [ "$HIST_LINES" -gt 0 ]; then
@@ -718,7 +718,7 @@ if [ "$BIG" -gt 0 ]; then
 	ready_times "$BIG" 2
 	row startup "ready (execve to first status answer)" "$BIG" "$(fmt_ns "$READY_MED")" \
 		"$(fmt_ns "$READY0") with no farm" "" "" ""
-	status holders mms
+	status attachments address_spaces
 	read -r holders mms <<<"$ST"
 	lsof -n -w -b -d DEL >"$T/lsofdel.out" 2>/dev/null
 	check_holders 0 "N=$BIG"
@@ -726,7 +726,7 @@ if [ "$BIG" -gt 0 ]; then
 	check_holders 1 "N=$BIG"
 	n1=$NHOLD
 	rm -f "$T/lsofdel.out"
-	log "N=$BIG: daemon status holders=$holders mms=$mms; segment 0 has $nx holders"
+	log "N=$BIG: daemon status attachments=$holders address_spaces=$mms; segment 0 has $nx holders"
 	for seg in 1 0; do
 		id=$(seg_id $seg)
 		query "$id"

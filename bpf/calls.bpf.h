@@ -81,7 +81,7 @@ struct scratch {
 	struct range_op op;
 	struct shmw_acc acc;
 	struct shmw_acc before; /* range_exit: the op's before count, unpacked */
-	struct hold_op hop;	 /* range_exit's, kept off its stack frame (the chain to emit is deep) */
+	struct hold_op hop; /* range_exit's, kept off its stack frame (the chain to emit is deep) */
 };
 
 struct {

@@ -12,6 +12,9 @@
 #ifndef SHMW_PROCS_BPF_H
 #define SHMW_PROCS_BPF_H
 
+/* Sharers that left before their exec event, passed over before one is promoted. */
+#define HEIR_TRIES 4
+
 /* ctx of the sharer searches: mm (and the leaving owner) in, a sharer of it out. */
 struct heir_ctx {
 	__u64 mm;
@@ -38,6 +41,54 @@ static long set_owner_cb(struct bpf_map *map, __u32 *tgid, struct shmw_sharer *s
 	return 0;
 }
 
+/* A sharer leaves its mm (exec or exit): it no longer uses what the mm holds. */
+static __always_inline void sharer_leaves(struct shmw_sharer *sh, __u32 tgid, __u32 cause)
+{
+	__u64 mm = sh->mm;
+	struct shmw_mm *rec = bpf_map_lookup_elem(&mms, &mm);
+	struct draft *d = draft(DRAFT_REC);
+
+	if (d) {
+		d->w.tgid = tgid;
+		d->w.uid = sh->uid;
+		__builtin_memcpy(d->w.comm, sh->comm, SHMW_COMM_LEN);
+	}
+	/* Gone from the map before the record's version moves: a snapshot user space takes in
+	 * between then has neither the sharer nor the new version, and applies this event after
+	 * it. The other order let a snapshot keep the sharer at the new version, and the event,
+	 * no newer than that, was dropped as old (a sharer that stayed for good). */
+	sharer_del(tgid, mm);
+	if (d && rec) { /* user space knows the sharers of the mms that have a record */
+		rec->version = next_version();
+		who_rec(&d->w, rec);
+		emit(TC(SHMW_EV_UNSHARE, cause), mm, &d->w, NULL, tgid);
+	}
+}
+
+extern struct task_struct *bpf_task_from_pid(s32 pid) __weak __ksym; /* 6.2+ */
+extern void bpf_task_release(struct task_struct *p) __weak __ksym;
+
+/*
+ * Whether the sharer tgid still uses mm. A vfork parent resumes once its child's exec has
+ * switched to the new mm (exec_mm_release), before the child's sched_process_exec: a parent
+ * that exits in between must not hand its mm to that child. Asked of the task where the kernel
+ * lets us (6.2+); before, the sharer is trusted (docs/design.md, "Process events").
+ */
+static __always_inline bool still_shares(__u32 tgid, __u64 mm)
+{
+	struct task_struct *t;
+	__u64 tm;
+
+	if (!shmw_ksym_exists(bpf_task_from_pid))
+		return true;
+	t = bpf_task_from_pid(tgid);
+	if (!t)
+		return false;
+	tm = task_mm(t);
+	bpf_task_release(t);
+	return !tm || tm == mm; /* no mm: a group leader gone while its threads run */
+}
+
 /*
  * The process that made mm leaves while others still use it: the first sharer found takes its
  * place (no longer a sharer), and the rest are told it is their owner now. Returns the heir's
@@ -46,17 +97,30 @@ static long set_owner_cb(struct bpf_map *map, __u32 *tgid, struct shmw_sharer *s
 static __always_inline __u32 promote_heir(__u64 mm, __u32 owner, struct shmw_sharer *out)
 {
 	struct heir_ctx c = {.mm = mm, .owner = owner};
-	struct shmw_sharer *sh;
+	struct shmw_sharer *sh = NULL;
 	__u32 *left;
+	int i;
 
 	if (!owns_sharers(owner))
 		return 0; /* the common exit: it made nothing others share */
-	bpf_for_each_map_elem(&sharers, find_heir_cb, &c, 0);
-	if (!c.heir)
-		return 0;
-	sh = bpf_map_lookup_elem(&sharers, &c.heir);
+	for (i = 0; i < HEIR_TRIES; i++) {
+		c.mm = mm;
+		c.heir = 0;
+		bpf_for_each_map_elem(&sharers, find_heir_cb, &c, 0);
+		if (!c.heir)
+			return 0;
+		sh = bpf_map_lookup_elem(&sharers, &c.heir);
+		if (!sh)
+			return 0;
+		if (still_shares(c.heir, c.mm))
+			break;
+		/* It left already: its exec (or exit) event is yet to come, and will find
+		 * nothing to end. */
+		sharer_leaves(sh, c.heir, SHMW_CAUSE_EXEC);
+		sh = NULL;
+	}
 	if (!sh)
-		return 0;
+		return 0; /* HEIR_TRIES sharers in a row had left: the mm waits for exit_mmap */
 	*out = *sh;
 	sharer_del(c.heir, c.mm);
 	bpf_for_each_map_elem(&sharers, set_owner_cb, &c, 0);
@@ -88,30 +152,6 @@ static __always_inline void hand_over(struct shmw_mm *rec, __u64 mm, __u32 heir,
 		return;
 	who_rec(&d->w, rec);
 	emit(TC(SHMW_EV_OWNER, SHMW_CAUSE_EXIT), mm, &d->w, NULL, tgid);
-}
-
-/* A sharer leaves its mm (exec or exit): it no longer uses what the mm holds. */
-static __always_inline void sharer_leaves(struct shmw_sharer *sh, __u32 tgid, __u32 cause)
-{
-	__u64 mm = sh->mm;
-	struct shmw_mm *rec = bpf_map_lookup_elem(&mms, &mm);
-	struct draft *d = draft(DRAFT_REC);
-
-	if (d) {
-		d->w.tgid = tgid;
-		d->w.uid = sh->uid;
-		__builtin_memcpy(d->w.comm, sh->comm, SHMW_COMM_LEN);
-	}
-	/* Gone from the map before the record's version moves: a snapshot user space takes in
-	 * between then has neither the sharer nor the new version, and applies this event after
-	 * it. The other order let a snapshot keep the sharer at the new version, and the event,
-	 * no newer than that, was dropped as old (a sharer that stayed for good). */
-	sharer_del(tgid, mm);
-	if (d && rec) { /* user space knows the sharers of the mms that have a record */
-		rec->version = next_version();
-		who_rec(&d->w, rec);
-		emit(TC(SHMW_EV_UNSHARE, cause), mm, &d->w, NULL, tgid);
-	}
 }
 
 /* The tgid that made mm, as a sharer of it (parent_tgid) knows it. */
@@ -313,6 +353,39 @@ int BPF_PROG(on_exit, struct task_struct *task)
 	return 0;
 }
 
+/*
+ * Sharers still listed for an mm that is going left it already: the last user runs exit_mmap
+ * after every other one dropped the mm, so they are inside an exec (past the switch of mms) or
+ * an exit. Their own events come later and find no record to name (user space, told of the
+ * sharer, would keep it for good, and for the next mm at this address): end them now, while
+ * the record is there. More than SHARERS_AT_EXIT: counted, and user space resyncs.
+ */
+#define SHARERS_AT_EXIT 8
+
+static __noinline int end_sharers(__u64 mm)
+{
+	struct heir_ctx c = {};
+	struct shmw_sharer *sh;
+	int i;
+
+	for (i = 0; i <= SHARERS_AT_EXIT; i++) {
+		c.mm = mm;
+		c.owner = 0;
+		c.heir = 0;
+		bpf_for_each_map_elem(&sharers, find_heir_cb, &c, 0);
+		if (!c.heir)
+			return 0;
+		if (i == SHARERS_AT_EXIT)
+			break;
+		sh = bpf_map_lookup_elem(&sharers, &c.heir);
+		if (!sh)
+			return 0;
+		sharer_leaves(sh, c.heir, SHMW_CAUSE_EXIT);
+	}
+	stat_inc(SHMW_STAT_SHARERS_LATE);
+	return 0;
+}
+
 SEC("tp_btf/exit_mmap")
 int BPF_PROG(on_exit_mmap, struct mm_struct *mm_ptr)
 {
@@ -328,6 +401,8 @@ int BPF_PROG(on_exit_mmap, struct mm_struct *mm_ptr)
 	c.cause = (cur_mm && cur_mm != mm && (__u32)cur->tgid == rec->tgid) ? SHMW_CAUSE_EXEC
 									    : SHMW_CAUSE_EXIT;
 	c.actor = rec->tgid;
+	if (rec->nsharers)
+		end_sharers(mm);
 	/* Nothing else can use a dying mm; a walk user space asked for may still be installing. */
 	mm_lock(rec);
 	mm_each(rec, &c);

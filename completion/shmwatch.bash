@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# Bash completion for shmwatch(8) and shmwatchd(8).
+# Bash completion for shmwatch(1) and shmwatchd(8).
 #
 # Installed as $(PREFIX)/share/bash-completion/completions/shmwatch (with a shmwatchd link),
 # where the bash-completion package loads it on first use; without that package, source it
@@ -16,10 +16,13 @@
 
 _shmwatch_commands='who ps ls status events lingering orphans metrics verify history'
 # Options of every command, then those of one command only.
-_shmwatch_options='--socket --json --no-headers -h --human --timeout --help --version'
-_shmwatch_who_options='--ns --at'
-_shmwatch_events_options='-f --follow -n --last --shmid --key --pid --event --since --until --ns'
-_shmwatch_history_options='--ns -n --last --since --until'
+_shmwatch_options='--socket --json -o --output --list -n --noheadings --no-headers -r --raw -b --bytes
+--human --timeout -h --help --version'
+_shmwatch_who_options='--ns -A --all-namespaces --container --key --at'
+_shmwatch_ls_options='--ns -A --all-namespaces --container --user -t --time'
+_shmwatch_ps_options='-c --command'
+_shmwatch_events_options='-f --follow --last --shmid --key --pid --event --since --until --ns'
+_shmwatch_history_options='--ns --last --since --until'
 _shmwatch_event_types='attach detach vmas owner share unshare ident create rmid destroy linger
 linger_end orphan'
 _shmwatchd_options='-s --socket -l --log-file --log-max-bytes --log-keep --max-holders --max-holdings --max-segments
@@ -70,7 +73,7 @@ _shmwatch_namespaces()
 {
 	local json nl=$'\n'
 
-	json=$(_shmwatch_query --json ls) || return
+	json=$(_shmwatch_query --json ls -A) || return
 	json=$(grep -o '"namespaces":\[[0-9,]*\]' <<<"$json")
 	json=${json#*[}
 	json=${json%]}
@@ -129,18 +132,41 @@ _shmwatch()
 		_shmwatch_reply "$_shmwatch_event_types"
 		return
 		;;
-	--timeout | -n | --last | --shmid | --key | --pid | --since | --until | --at)
+	-o | --output)
+		# Column names, from --list (a comma list is completed one name at a time).
+		local pre=${cur%"${cur##*,}"}
+		cur=${cur##*,}
+		_shmwatch_reply "$(_shmwatch_query --list |
+			awk '/^  [A-Z]/ { sub(/,$/, "", $1); print $1 }' | sort -u)"
+		COMPREPLY=("${COMPREPLY[@]/#/$pre}")
 		return
+		;;
+	--user)
+		local IFS=$'\n'
+		# shellcheck disable=SC2207
+		COMPREPLY=($(compgen -u -- "$cur"))
+		return
+		;;
+	--timeout | --last | --key | --container | -c | --command | --shmid | --pid | --since | --until | \
+		--at)
+		return
+		;;
+	-n)
+		[[ " ${COMP_WORDS[*]} " == *" events "* ]] && return
 		;;
 	esac
 	# The command: the first word that is neither an option nor an option's argument.
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		case $w in
-		--socket | --timeout | --ns | -n | --last | --shmid | --key | --pid | --event | --since | \
-			--until | --at)
+		--socket | --timeout | --ns | --last | -o | --output | --key | --user | -c | --command | \
+			--container | --shmid | --pid | --event | --since | --until | --at)
 			((i++))
 			[[ ${COMP_WORDS[i]} == = ]] && ((i++))
+			;;
+		-n)
+			# events -n N is --last; elsewhere -n is --noheadings.
+			[[ $cmd == events ]] && ((i++))
 			;;
 		-*) ;;
 		*)
@@ -154,8 +180,11 @@ _shmwatch()
 	done
 	if [[ $cur == -* ]]; then
 		case $cmd in
-		'') _shmwatch_reply "$_shmwatch_options $_shmwatch_who_options $_shmwatch_events_options" ;;
+		'') _shmwatch_reply "$_shmwatch_options $_shmwatch_who_options $_shmwatch_ls_options
+$_shmwatch_ps_options $_shmwatch_events_options $_shmwatch_history_options" ;;
 		who) _shmwatch_reply "$_shmwatch_options $_shmwatch_who_options" ;;
+		ls) _shmwatch_reply "$_shmwatch_options $_shmwatch_ls_options" ;;
+		ps) _shmwatch_reply "$_shmwatch_options $_shmwatch_ps_options" ;;
 		events) _shmwatch_reply "$_shmwatch_options $_shmwatch_events_options" ;;
 		history) _shmwatch_reply "$_shmwatch_options $_shmwatch_history_options" ;;
 		*) _shmwatch_reply "$_shmwatch_options" ;;
@@ -166,10 +195,9 @@ _shmwatch()
 		_shmwatch_reply "$_shmwatch_commands"
 		return
 	fi
-	((nargs == 0)) || return
 	case $cmd in
-	who | history) _shmwatch_reply "$(_shmwatch_shmids)" ;;
-	ps) _shmwatch_reply "$(_shmwatch_pids)" ;;
+	who | history) ((nargs == 0)) && _shmwatch_reply "$(_shmwatch_shmids)" ;;
+	ps) _shmwatch_reply "$(_shmwatch_pids)" ;; # ps takes several pids
 	esac
 }
 

@@ -183,14 +183,15 @@ _Static_assert(sizeof(struct shmw_sharer) == 40, "shmw_sharer layout is ABI");
 
 /* Indexes into the per-CPU stats array. */
 enum shmw_stat {
-	SHMW_STAT_EVENTS = 0, /* records submitted */
-	SHMW_STAT_LOST,	      /* ring buffer full: record dropped */
-	SHMW_STAT_MAP_FULL,   /* a map update failed (full): counts incomplete until a walk */
-	SHMW_STAT_OVERFLOW,   /* an mm's counts could not be kept (map full, busy, miscount) */
-	SHMW_STAT_WALK_LIMIT, /* a VMA walk hit its iteration bound */
-	SHMW_STAT_SEED_RETRY, /* seeding walk raced with a change */
-	SHMW_STAT_RESCAN,     /* walks of one mm asked of user space (SHMW_EV_RESCAN) */
-	SHMW_STAT_BUSY,	      /* an mm's record was being changed on another CPU: walk it */
+	SHMW_STAT_EVENTS = 0,	/* records submitted */
+	SHMW_STAT_LOST,		/* ring buffer full: record dropped */
+	SHMW_STAT_MAP_FULL,	/* a map update failed (full): counts incomplete until a walk */
+	SHMW_STAT_OVERFLOW,	/* an mm's counts could not be kept (map full, busy, miscount) */
+	SHMW_STAT_WALK_LIMIT,	/* a VMA walk hit its iteration bound */
+	SHMW_STAT_SEED_RETRY,	/* seeding walk raced with a change */
+	SHMW_STAT_RESCAN,	/* walks of one mm asked of user space (SHMW_EV_RESCAN) */
+	SHMW_STAT_BUSY,		/* an mm's record was being changed on another CPU: walk it */
+	SHMW_STAT_SHARERS_LATE, /* a dying mm had more sharers still listed than exit_mmap ends */
 	SHMW_STAT_MAX
 };
 

@@ -5,6 +5,7 @@
 #   make static          build-static/: shmwatchd, shmwatch, the e2e helpers, fentry-probe and
 #                        load-probe, all linked -static (same sources and flags as build/, own
 #                        objects)
+#   make image           the container image from build-static/'s daemon and client (IMAGE=)
 #   make test-kernels    fetch Debian's newest 6.1 and 6.12 kernels (cache: $(KERNEL_CACHE)),
 #                        boot each under qemu (TCG) from an initramfs holding build-static/ and
 #                        tests/, run the e2e scenarios there in each mode the kernel supports,
@@ -14,7 +15,7 @@
 #   KERNELS=6.1 6.12           kernel series to boot (Debian's newest of each)
 #   KERNEL_MODES=              daemon modes for every kernel; NAME (auto, fentry, tracepoint:
 #                              --mode=NAME) or NAME:ARG,ARG (daemon arguments for the mode);
-#                              empty: 6.1 tracepoint, 6.12 tracepoint and fentry
+#                              empty: 6.1 tracepoint, 6.12 fentry
 #   KERNEL_SCENARIOS=...       scenario names (t_fork ...), or "all" for every tests/e2e/t_*.sh
 #   KERNEL_CACHE=build/kernels where the kernels are kept between runs (make clean removes it)
 #   KERNEL_TIMEOUT=900         seconds one guest may run before it is killed
@@ -52,6 +53,10 @@ $(OUTPUT)/kernels/fentry-probe: $(OUTPUT)/kernels/fentry-probe.o
 
 ifeq ($(STATIC),1)
 LDFLAGS += -static
+# No NSS and no dlopen in a static binary (glibc would need its shared modules at run time, and
+# the linker says so): users and groups from /etc/passwd and /etc/group, logs to stderr
+# (user/daemon/core/procinfo.c, log.c).
+CFLAGS += -DSHMW_STATIC
 # No libsystemd.a in Debian: the static daemon gets sd_notify stand-ins (kernels/sd-stub.c).
 SYSTEMD_LIBS :=
 $(OUTPUT)/shmwatchd: $(OUTPUT)/kernels/sd-stub.o
@@ -67,9 +72,18 @@ $(OUTPUT)/kernels/load-probe: $(OUTPUT)/kernels/load-probe.o
 static-bins: all $(HELPER_BINS) $(OUTPUT)/kernels/fentry-probe $(OUTPUT)/kernels/load-probe
 endif
 
-.PHONY: static kernel-deps test-kernels
+.PHONY: static kernel-deps test-kernels image
 static:
 	$(Q)$(MAKE) --no-print-directory STATIC=1 OUTPUT=$(STATIC_OUT) static-bins
+
+# The container image (docs/fleet.md, "The image"): the static daemon and client, busybox for
+# hooks, FROM scratch (deploy/container/Containerfile, staged in $(IMAGE_OUT) by
+# scripts/make-image.sh). IMAGE names it; IMAGE_TOOL=podman or buildah.
+IMAGE ?= localhost/shmwatch:$(VERSION)
+IMAGE_OUT ?= build-image
+image:
+	$(Q)$(MAKE) --no-print-directory STATIC=1 OUTPUT=$(STATIC_OUT) all
+	$(Q)./scripts/make-image.sh $(STATIC_OUT) $(IMAGE_OUT) $(IMAGE)
 
 kernel-deps:
 	$(Q)./scripts/install-kernel-deps.sh

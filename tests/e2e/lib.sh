@@ -489,8 +489,7 @@ _show_sides() { # _show_sides KERNEL-TEXT SHMWATCH-TEXT
 }
 
 # (who_field, who_holder_field and check_who ask for SHMID in NS, default our namespace, always
-# with --ns: the same shmid may exist in a container's namespace too, and then who without --ns
-# answers "ambiguous".)
+# with --ns: without it, who answers in the caller's namespace, which is ours too.)
 # check_who NAME SHMID [NS]: polls until `shmwatch who` equals the kernel (same holder pids with
 # the same VMA counts and the same address-space grouping; vmas summed over distinct mm equals
 # the kernel's nattch; key, nattch, size, perms and dest status equal /proc/sysvipc/shm).
@@ -619,9 +618,10 @@ _k_ls() {
 		awk "$_CANON_AWK"'{ print kls($1, $2, $3, $5, $6, $4, $7) }' | sort
 }
 
-# The same rows from `shmwatch ls --json`: key is the key the segment was created with.
+# The same rows from `shmwatch ls --json -A`: key is the key the segment was created with. (-A:
+# a scenario's segments may be in several namespaces; ls alone answers in ours.)
 _d_ls() {
-	_dj=$(sw --json ls 2>"$T/ls.err") || {
+	_dj=$(sw --json ls -A 2>"$T/ls.err") || {
 		echo "rc=$? $(cat "$T/ls.err")"
 		return
 	}

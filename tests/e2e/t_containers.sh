@@ -16,9 +16,10 @@ cleanup_containers() {
 	[ -n "${NSP:-}" ] && kill -9 "$NSP" 2>/dev/null
 	[ -f "$T/nsholder.pid" ] && kill "$(cat "$T/nsholder.pid")" 2>/dev/null
 	[ -f "$T/h.pid" ] && kill -9 "$(cat "$T/h.pid")" 2>/dev/null
-	# Processes leave a cgroup when they have exited; then it can go.
-	poll 5 sh -c "! [ -s '$SCOPE/cgroup.procs' ]" 2>/dev/null
-	rmdir "$SCOPE" 2>/dev/null || fail "cleanup: cannot remove $SCOPE"
+	# Processes leave a cgroup when they have exited and been reaped (an empty cgroup.procs
+	# can still be busy for a moment, more so on a loaded host); then it can go.
+	poll "$(scaled 10)" rmdir "$SCOPE" 2>/dev/null || fail "cleanup: cannot remove $SCOPE" \
+		"cgroup.procs: $(cat "$SCOPE/cgroup.procs" 2>/dev/null | tr '\n' ' ')"
 	umount "$CG" 2>/dev/null
 }
 

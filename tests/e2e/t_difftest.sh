@@ -348,7 +348,7 @@ k_ls() {
 		n[f[2] " " f[3]] + 0) } }' "$T/k.dump"
 }
 d_ls() {
-	sw --json ls | "$JSONX" 'segments[]' ns shmid cpid key key_now nattch perms size status \
+	sw --json ls -A | "$JSONX" 'segments[]' ns shmid cpid key key_now nattch perms size status \
 		holders | ours_awk 3 | awk "$_CANON_AWK"'{ print "== ls " $1 " " $2
 		print dls($1, $2, $4, $5, $6, $7, $8, $9, $10) }'
 }

@@ -109,55 +109,58 @@ has_all() {
 
 # ---- man pages ------------------------------------------------------------------------------
 
-for page in shmwatchd shmwatch; do
-	src=$ROOT/man/$page.8
+# The daemon in section 8 (system administration), the client in 1 (user commands).
+for page in shmwatchd.8 shmwatch.1; do
+	sec=${page##*.}
+	page=${page%.*}
+	src=$ROOT/man/$page.$sec
 	if need mandoc mandoc; then
 		out=$(mandoc -T lint -W warning "$src" 2>&1)
 		rc=$?
 		if [ "$rc" = 0 ] && [ -z "$out" ]; then
-			pass "$page.8: mandoc -T lint is clean"
+			pass "$page.$sec: mandoc -T lint is clean"
 		else
-			fail "$page.8: mandoc -T lint (exit $rc)" "$out"
+			fail "$page.$sec: mandoc -T lint (exit $rc)" "$out"
 		fi
 	fi
 	if need groff groff-base; then
 		out=$(LC_ALL=C.UTF-8 groff -man -ww -z -Tutf8 "$src" 2>&1)
 		rc=$?
 		if [ "$rc" = 0 ] && [ -z "$out" ]; then
-			pass "$page.8: groff -man -ww is clean"
+			pass "$page.$sec: groff -man -ww is clean"
 		else
-			fail "$page.8: groff -man -ww (exit $rc)" "$out"
+			fail "$page.$sec: groff -man -ww (exit $rc)" "$out"
 		fi
 	fi
-	same "$page.8: .TH names the version of the build ($VERSION)" "$VERSION" \
-		"$(sed -n 's/^\.TH [^ ]* 8 [^ ]* "shmwatch \([^"]*\)".*/\1/p' "$src")"
+	same "$page.$sec: .TH names the version of the build ($VERSION)" "$VERSION" \
+		"$(sed -n "s/^\.TH [^ ]* $sec [^ ]* \"shmwatch \([^\"]*\)\".*/\1/p" "$src")"
 
 	bin=$SHMWATCHD
 	[ "$page" = shmwatch ] && bin=$SHMWATCH
 	has_all "$page --help lists --socket and --help (the parser finds options)" "--socket --help" \
 		"$(help_opts "$bin")"
-	has_all "$page.8: OPTIONS lists --socket and --help (the parser finds options)" \
+	has_all "$page.$sec: OPTIONS lists --socket and --help (the parser finds options)" \
 		"--socket --help" "$(man_section_opts "$src")"
 	missing=
 	for o in $(help_opts "$bin"); do
 		man_has_opt "$src" "$o" || missing="$missing $o"
 	done
-	same "$page.8 documents every option of $page --help" "" "${missing# }"
+	same "$page.$sec documents every option of $page --help" "" "${missing# }"
 	# The other way: no option documented that --help does not list (removed or renamed).
 	extra=$(man_section_opts "$src" | while read -r o; do
 		help_opts "$bin" | grep -q -x -e "$o" || printf '%s ' "$o"
 	done)
-	same "$page.8: OPTIONS lists nothing $page --help does not" "" "${extra% }"
+	same "$page.$sec: OPTIONS lists nothing $page --help does not" "" "${extra% }"
 done
 
 has_all "shmwatch --help lists who, ps, ls and status (the parser finds commands)" \
 	"who ps ls status" "$(help_commands)"
 has_all "shmwatch --help lists exit statuses 0 to 2 (the parser finds them)" "0 1 2" \
 	"$(help_exit_codes)"
-same "shmwatch.8: COMMANDS are the commands of shmwatch --help" "$(help_commands)" \
-	"$(man_section_words "$ROOT/man/shmwatch.8" COMMANDS)"
-same "shmwatch.8: EXIT STATUS lists the statuses of shmwatch --help" \
-	"$(help_exit_codes | sort -u)" "$(man_section_words "$ROOT/man/shmwatch.8" "EXIT STATUS")"
+same "shmwatch.1: COMMANDS are the commands of shmwatch --help" "$(help_commands)" \
+	"$(man_section_words "$ROOT/man/shmwatch.1" COMMANDS)"
+same "shmwatch.1: EXIT STATUS lists the statuses of shmwatch --help" \
+	"$(help_exit_codes | sort -u)" "$(man_section_words "$ROOT/man/shmwatch.1" "EXIT STATUS")"
 same "shmwatchd.8: EXIT STATUS lists 0, 1, 2" "$(printf '0\n1\n2')" \
 	"$(man_section_words "$ROOT/man/shmwatchd.8" "EXIT STATUS")"
 
@@ -198,7 +201,7 @@ link usr/share/bash-completion/completions/shmwatchd -> shmwatch
 644 usr/share/doc/shmwatch/README.md
 644 usr/share/doc/shmwatch/fleet.md
 644 usr/share/doc/shmwatch/protocol.md
-644 usr/share/man/man8/shmwatch.8
+644 usr/share/man/man1/shmwatch.1
 644 usr/share/man/man8/shmwatchd.8
 EOF
 )" "$(tree "$DEST")"
@@ -211,14 +214,14 @@ same "the unit is the template but for ExecStart" "" \
 	"$(grep -v '^ExecStart=' "$UNIT" | diff "$T/unit.in" - 2>&1)"
 same "the installed man pages are the source ones" "" \
 	"$(cmp "$ROOT/man/shmwatchd.8" "$DEST/usr/share/man/man8/shmwatchd.8" 2>&1;
-	cmp "$ROOT/man/shmwatch.8" "$DEST/usr/share/man/man8/shmwatch.8" 2>&1)"
+	cmp "$ROOT/man/shmwatch.1" "$DEST/usr/share/man/man1/shmwatch.1" 2>&1)"
 same "the installed shmwatch runs (--version)" "shmwatch $VERSION" \
 	"$("$DEST/usr/bin/shmwatch" --version 2>&1)"
 same "the installed shmwatchd runs (--version)" "shmwatchd $VERSION" \
 	"$("$DEST/usr/sbin/shmwatchd" --version 2>&1)"
 if need man man-db; then
 	same "man finds both installed pages" \
-		"$DEST/usr/share/man/man8/shmwatch.8 $DEST/usr/share/man/man8/shmwatchd.8" \
+		"$DEST/usr/share/man/man1/shmwatch.1 $DEST/usr/share/man/man8/shmwatchd.8" \
 		"$(man -M "$DEST/usr/share/man" -w shmwatch shmwatchd 2>&1 | tr '\n' ' ' | sed 's/ $//')"
 fi
 
@@ -236,7 +239,8 @@ if need bash bash; then
 	same "completion: the commands of shmwatch --help" "$(help_commands)" \
 		"$(comp_var _shmwatch_commands)"
 	same "completion: the options of shmwatch --help" "$(help_opts "$SHMWATCH")" \
-		"$(comp_var '_shmwatch_options _shmwatch_who_options _shmwatch_events_options')"
+		"$(comp_var '_shmwatch_options _shmwatch_who_options _shmwatch_ls_options
+			_shmwatch_ps_options _shmwatch_events_options')"
 	same "completion: the options of shmwatchd --help" "$(help_opts "$SHMWATCHD")" \
 		"$(comp_var _shmwatchd_options)"
 
@@ -337,7 +341,7 @@ if out=$(mk install DESTDIR="$DEST2" 2>&1); then
 		"$(grep '^ExecStart=' "$DEST2/usr/local/lib/systemd/system/shmwatchd.service" 2>&1)"
 	missing=
 	for f in bin/shmwatch sbin/shmwatchd share/bash-completion/completions/shmwatch \
-		share/man/man8/shmwatch.8 share/man/man8/shmwatchd.8; do
+		share/man/man1/shmwatch.1 share/man/man8/shmwatchd.8; do
 		[ -f "$DEST2/usr/local/$f" ] || missing="$missing /usr/local/$f"
 	done
 	same "default PREFIX: binaries, man pages, completion under /usr/local" "" "${missing# }"

@@ -1,6 +1,6 @@
 #!/bin/sh
-# A segment in another IPC namespace with the same shmid as one in ours: who without --ns is
-# ambiguous (exit 2); with --ns each answers its own holders. A process that unshared keeps its
+# A segment in another IPC namespace with the same shmid as one in ours: who without --ns answers
+# in the caller's namespace, who -A is ambiguous (exit 2); with --ns each answers its own holders. A process that unshared keeps its
 # attachment from the old namespace. The two segments differ in key and size so that the
 # oracle can attribute every mapping (see shmw-oracle.c).
 # shellcheck source=lib.sh
@@ -21,11 +21,13 @@ check "kernel: the namespaces differ" test "$NS" != "$ROOTNS"
 expect_kernel "kernel: root segment held by both" "$ID" 2 "$R $N" "$ROOTNS"
 expect_kernel "kernel: namespace segment held by the unshared process" "$ID" 1 "$N" "$NS"
 
-check_rc "who $ID without --ns exits 2" 2 sw who "$ID"
+check_eq "who $ID without --ns: the caller's namespace" "$ROOTNS" sh -c \
+	"'$SHMWATCH' --socket '$T/sock' --json who '$ID' | '$JSONX' . ns"
+check_rc "who $ID -A exits 2" 2 sw who "$ID" -A
 # The message names both namespaces and the way out; the JSON answer has code "ambiguous".
-names_both() { sw who "$1" 2>&1 | grep "$2" | grep "$3" | grep -q -- --ns; }
-check "who $ID without --ns names both namespaces and --ns" names_both "$ID" "$ROOTNS" "$NS"
-amb_json() { sw --json who "$1" 2>/dev/null | "$JSONX" . code 'len(namespaces)'; }
+names_both() { sw who -A "$1" 2>&1 | grep "$2" | grep "$3" | grep -q -- --ns; }
+check "who $ID -A names both namespaces and --ns" names_both "$ID" "$ROOTNS" "$NS"
+amb_json() { sw --json who -A "$1" 2>/dev/null | "$JSONX" . code 'len(namespaces)'; }
 check_eq "who --json: code ambiguous, 2 namespaces" "ambiguous 2" amb_json "$ID"
 check_who "who --ns root" "$ID" "$ROOTNS"
 check_who "who --ns child" "$ID" "$NS"

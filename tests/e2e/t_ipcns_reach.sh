@@ -12,7 +12,7 @@
 
 # ls_ns NS: "SHMID nattch=N status=S holders=H" of `shmwatch ls` for the namespace NS.
 ls_ns() {
-	sw --json ls | "$JSONX" 'segments[]' ns shmid nattch status holders |
+	sw --json ls -A | "$JSONX" 'segments[]' ns shmid nattch status holders |
 		awk -v n="$1" '$1 == n { printf "%s nattch=%s status=%s holders=%s\n", $2, $3, $4, $5 }' |
 		sort -n
 }

@@ -23,7 +23,7 @@ k_rows() {
 }
 # d_rows: the same from `shmwatch ls`.
 d_rows() {
-	sw --json ls | "$JSONX" 'segments[]' ns shmid nattch status holders |
+	sw --json ls -A | "$JSONX" 'segments[]' ns shmid nattch status holders |
 		awk 'NR == FNR { mine[$1 " " $2] = 1; next } ($1 " " $2) in mine {
 		printf "%s %s nattch=%s status=%s holders=%s\n", $1, $2, $3, $4, $5 }' "$T/mine" - |
 		sort

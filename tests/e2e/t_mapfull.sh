@@ -55,7 +55,7 @@ hend b || finish
 expect_kernel "kernel: both exited" "$FIRST" 0 ""
 check_who "who of the first segment after both exited" "$FIRST"
 check_ps "ps of the exited holder" "$B"
-OTHERS=$(status_field mms)
+OTHERS=$(status_field address_spaces)
 stop_daemon
 
 # 2. A map of address spaces that the machine's holders (OTHERS) nearly fill: 8 more fit; we
@@ -106,7 +106,7 @@ check "log: some of our holders were left out at first and found by a walk ($(by
 attached() { log_has attach shmat "$1" "$ID" || log_has attach resync "$1" "$ID"; }
 check "log: the attach of $K1, one of the two left" attached "$K1"
 check "log: the attach of $K2, the other" attached "$K2"
-OTHERH=$(status_field holders)
+OTHERH=$(status_field attachments)
 stop_daemon
 
 # 3. A map of holdings that the machine's holdings (OTHERH) nearly fill: 30 more fit; one process

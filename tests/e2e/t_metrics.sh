@@ -138,7 +138,7 @@ from_file() {
 # its own segments are in those lists as the kernel says (check_ls, listed).
 # n_ls STATUS / n_list CMD: how many segments of that status `ls` lists / CMD lists.
 n_ls() {
-	_nl=$(sw_ok ls) || return 1
+	_nl=$(sw_ok ls -A) || return 1
 	echo "$_nl" | "$JSONX" 'segments[]' status | grep -c "^$1\$"
 }
 n_list() {

@@ -18,7 +18,7 @@ started_ok() {
 }
 check "status: started is RFC 3339 UTC with microseconds" started_ok
 numbers_ok() {
-	status_field uptime_s events events_lost holders mms segments clients reconciles |
+	status_field uptime_s events events_lost attachments address_spaces segments clients reconciles |
 		grep -q '^[0-9]* [0-9]* [0-9]* [0-9]* [0-9]* [0-9]* [0-9]* [0-9]*$'
 }
 check "status: counters are numbers" numbers_ok

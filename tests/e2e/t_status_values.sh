@@ -4,7 +4,7 @@
 # checked against something that moves with it:
 #  - started and uptime_s: the clock around the start;
 #  - clients: this scenario's own connections (a follower, and the status request itself);
-#  - events_logged: the lines of the event log; holders, mms and segments: what the first
+#  - events_logged: the lines of the event log; attachments, address_spaces and segments: the first
 #    events_logged lines of the log give when replayed (one answer is one moment, and the log
 #    is in the order the daemon counted); our own holders among them as the kernel has them;
 #  - events: at least the ring records our own holders made;
@@ -77,9 +77,9 @@ kernel_ours() {
 		"$ORACLE" ps "$_p" | awk -v p="$_p" '{ print p, $2, $3 }'
 	done | sort -n
 }
-STATUS=$(status_field events_logged holders mms segments)
+STATUS=$(status_field events_logged attachments address_spaces segments)
 N=${STATUS%% *}
-check_eq "holders, mms, segments: what the log's first $N lines give" \
+check_eq "attachments, address_spaces, segments: what the log's first $N lines give" \
 	"$(echo "$STATUS" | cut -d' ' -f2-)" replayed "$N"
 check_eq "our holdings among them: as the kernel has them" "$(kernel_ours)" ours "$N"
 

@@ -40,9 +40,10 @@ fi
 
 # ---- 1. the unit file -----------------------------------------------------------------------
 
-mkdir -p "$T/unit" "$T/man/man8"
+mkdir -p "$T/unit" "$T/man/man8" "$T/man/man1"
 sed "s|@SBINDIR@|$(dirname "$SHMWATCHD")|" "$UNIT_IN" >"$T/unit/shmwatchd.service"
-cp "$ROOT/man/shmwatchd.8" "$ROOT/man/shmwatch.8" "$T/man/man8/"
+cp "$ROOT/man/shmwatchd.8" "$T/man/man8/"
+cp "$ROOT/man/shmwatch.1" "$T/man/man1/"
 if need systemd-analyze systemd && need man man-db; then
 	out=$(cd "$T/unit" && MANPATH=$T/man systemd-analyze verify shmwatchd.service 2>&1)
 	rc=$?

@@ -622,6 +622,13 @@ static void test_past_fields(void)
 	reject("at with ls", "{\"cmd\":\"ls\",\"at\":\"2026-12-07T18:00:00Z\"}",
 	       "field 'at' is not allowed with cmd 'ls'");
 	reject("key negative", "{\"cmd\":\"events\",\"key\":-1}", "field 'key'");
+	reject("who at by key", "{\"cmd\":\"who\",\"key\":1,\"at\":\"2026-12-07T18:00:00Z\"}",
+	       "fields 'at' and 'key' exclude each other");
+	CHECK_INT(
+	    "who at every namespace parses",
+	    parse("{\"cmd\":\"who\",\"shmid\":5,\"all_ns\":true,\"at\":\"2026-12-07T18:00:00Z\"}"),
+	    0);
+	CHECK("who at every namespace", req.all_ns && req.has_at && shmw_request_on_disk(&req));
 
 	memset(&r, 0, sizeof(r));
 	r.cmd = SHMW_CMD_EVENTS;
@@ -652,9 +659,70 @@ static void test_past_fields(void)
 	free(line);
 }
 
+/* Issue 15's fields: all_ns, key, user, comm. */
+static void test_issue15_fields(void)
+{
+	struct shmw_request r;
+	char *line;
+
+	CHECK_INT("who key parses", parse("{\"cmd\":\"who\",\"key\":4294967295}"), 0);
+	CHECK("who key: has_key, the value", req.has_key && req.key == 4294967295u);
+	CHECK_INT("who all_ns parses", parse("{\"cmd\":\"who\",\"shmid\":1,\"all_ns\":true}"), 0);
+	CHECK("who all_ns", req.all_ns && !req.has_key);
+	CHECK_INT("all_ns false with ns", parse("{\"cmd\":\"ls\",\"ns\":5,\"all_ns\":false}"), 0);
+	CHECK_INT("ls user parses", parse("{\"cmd\":\"ls\",\"user\":\"postgres\",\"all_ns\":true}"),
+		  0);
+	CHECK_STR("ls user", req.user, "postgres");
+	CHECK_INT("ps comm parses", parse("{\"cmd\":\"ps\",\"comm\":\"postgres: wal\"}"), 0);
+	CHECK_STR("ps comm", req.comm, "postgres: wal");
+	CHECK_INT("ps comm: no pid", req.pid, 0);
+	reject("who with shmid and key", "{\"cmd\":\"who\",\"shmid\":1,\"key\":2}",
+	       "only one of the fields 'shmid' and 'key'");
+	reject("ps with pid and comm", "{\"cmd\":\"ps\",\"pid\":1,\"comm\":\"x\"}",
+	       "only one of the fields 'pid' and 'comm'");
+	reject("ps with neither", "{\"cmd\":\"ps\"}", "cmd 'ps' requires field 'pid'");
+	reject("ns and all_ns", "{\"cmd\":\"ls\",\"ns\":5,\"all_ns\":true}",
+	       "'ns' and 'all_ns' exclude each other");
+	reject("key too large", "{\"cmd\":\"who\",\"key\":4294967296}",
+	       "field 'key' must be an integer from 0 to 4294967295");
+	reject("key negative", "{\"cmd\":\"who\",\"key\":-1}", "field 'key' must be");
+	reject("comm too long", "{\"cmd\":\"ps\",\"comm\":\"0123456789abcdef\"}",
+	       "field 'comm' must be 1 to 15 bytes");
+	reject("comm empty", "{\"cmd\":\"ps\",\"comm\":\"\"}", "field 'comm' must be");
+	reject("user with a control byte", "{\"cmd\":\"ls\",\"user\":\"a\\nb\"}",
+	       "field 'user' must be 1 to 64 bytes without control characters");
+	reject("user is a string", "{\"cmd\":\"ls\",\"user\":0}", "field 'user' must be");
+	reject("all_ns with status", "{\"cmd\":\"status\",\"all_ns\":true}",
+	       "field 'all_ns' is not allowed with cmd 'status'");
+	reject("key with ls", "{\"cmd\":\"ls\",\"key\":1}", "not allowed with cmd 'ls'");
+
+	memset(&r, 0, sizeof(r));
+	r.cmd = SHMW_CMD_WHO;
+	r.has_key = true;
+	r.key = 0x52e2c1;
+	r.all_ns = true;
+	line = shmw_request_format(&r);
+	CHECK_STR("format who --key -A", line,
+		  "{\"cmd\":\"who\",\"key\":5432001,\"all_ns\":true}\n");
+	free(line);
+	memset(&r, 0, sizeof(r));
+	r.cmd = SHMW_CMD_LS;
+	snprintf(r.user, sizeof(r.user), "pg");
+	line = shmw_request_format(&r);
+	CHECK_STR("format ls --user", line, "{\"cmd\":\"ls\",\"user\":\"pg\"}\n");
+	free(line);
+	memset(&r, 0, sizeof(r));
+	r.cmd = SHMW_CMD_PS;
+	snprintf(r.comm, sizeof(r.comm), "postgres");
+	line = shmw_request_format(&r);
+	CHECK_STR("format ps -c", line, "{\"cmd\":\"ps\",\"comm\":\"postgres\"}\n");
+	free(line);
+}
+
 int main(void)
 {
 	test_past_fields();
+	test_issue15_fields();
 	test_container_field();
 	test_valid();
 	test_names();

@@ -388,8 +388,37 @@ static void test_table_ahead_of_ring(void)
 	shmw_life_clear(&l);
 }
 
+/* A second IPC_RMID of a marked segment is logged, but the linger clock and the remover named in
+ * the alert stay those of the first; a tick whose clock was read before an rmid's (now earlier
+ * than dest_since) does not count as a lingering that long. */
+static void test_second_rmid_and_early_clock(void)
+{
+	struct shmw_life_opts o = {.linger_after = 60 * S, .realert = 600 * S};
+	struct shmw_actor first = {.pid = 50, .uid = 0, .comm = "postgres"};
+	struct shmw_actor again = {.pid = 51, .uid = 0, .comm = "ipcrm"};
+	struct shmw_life l;
+	struct shmw_kseg k = kseg(9, 1000, 1, false);
+	uint64_t t0 = 5000 * S;
+
+	nlog = 0;
+	shmw_life_init(&l, &o, cb, NULL);
+	shmw_life_created(&l, NS, &k, &first, t0);
+	shmw_life_held(&l, NS, 9, 1);
+	shmw_life_rmid(&l, NS, &k, &first, 1, t0 + 10 * S);
+	shmw_life_tick(&l, t0 + 10 * S - 1000);
+	CHECK_INT("a tick read before the rmid: not lingering", count(SHMW_LIFE_LINGER), 0);
+	shmw_life_rmid(&l, NS, &k, &again, 1, t0 + 50 * S);
+	CHECK_INT("both rmids logged", count(SHMW_LIFE_RMID), 2);
+	CHECK_INT("the second names its caller", last(SHMW_LIFE_RMID)->by_pid, 51);
+	shmw_life_tick(&l, t0 + 71 * S);
+	CHECK_INT("lingering counted from the first rmid", count(SHMW_LIFE_LINGER), 1);
+	CHECK("the remover is the first one", shmw_life_find(&l, NS, 9)->remover.pid == 50);
+	shmw_life_clear(&l);
+}
+
 int main(void)
 {
+	test_second_rmid_and_early_clock();
 	test_restore_and_forget();
 	test_locked();
 	test_ipc_set_keeps_segment();

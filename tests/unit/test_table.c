@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "check.h"
+#include "columns.h"
 #include "table.h"
 
 typedef int (*table_fn)(FILE *, json_object *, const struct shmw_table_opts *);
@@ -37,6 +38,30 @@ static const char *render(table_fn fn, const char *json, bool no_headers, bool h
 	return ret ? "(table function failed)" : out;
 }
 
+/* render with every option: o as given. */
+static const char *render_o(table_fn fn, const char *json, const struct shmw_table_opts *o)
+{
+	static char *out;
+	json_object *obj = json_tokener_parse(json);
+	size_t len;
+	FILE *f;
+	int ret;
+
+	free(out);
+	out = NULL;
+	if (!obj)
+		return "(bad test JSON)";
+	f = open_memstream(&out, &len);
+	if (!f) {
+		json_object_put(obj);
+		return "(open_memstream failed)";
+	}
+	ret = fn(f, obj, o);
+	fclose(f);
+	json_object_put(obj);
+	return ret ? "(table function failed)" : out;
+}
+
 static const char *size(uint64_t bytes, bool human)
 {
 	static char buf[32];
@@ -61,6 +86,8 @@ static void test_sizes(void)
 	CHECK_STR("size 2047", size(2047, true), "2K"); /* 1.999K */
 	CHECK_STR("size 1048575 rolls over to M", size(1048575, true), "1M");
 	CHECK_STR("size 1048576", size(1048576, true), "1M");
+	CHECK_STR("size 16K, as lsipc prints 16384", size(16384, true), "16K");
+	CHECK_STR("size 1.5M, as lsipc prints 1572864", size(1572864, true), "1.5M");
 	CHECK_STR("size 289M", size(303038464, true), "289M");
 	CHECK_STR("size 1.5G", size(1610612736, true), "1.5G");
 	CHECK_STR("size 1G - 1", size((1ULL << 30) - 1, true), "1G");
@@ -354,17 +381,17 @@ static const char ls_two_ns[] =
 static void test_ls(void)
 {
 	CHECK_STR("ls one namespace", render(shmw_table_ls, ls_one_ns, false, false),
-		  "KEY          SHMID  OWNER     PERMS      BYTES  NATTCH  HOLDERS  STATUS\n"
+		  "KEY             ID  OWNER     PERMS       SIZE  NATTCH  HOLDERS  STATUS\n"
 		  "0xffffffff       0  root      0600        1536       ?        0  active\n"
 		  "0x1234abcd  393216  postgres  0640   303038464      12       12  dest\n");
 	CHECK_STR("ls human", render(shmw_table_ls, ls_one_ns, false, true),
-		  "KEY          SHMID  OWNER     PERMS  SIZE  NATTCH  HOLDERS  STATUS\n"
+		  "KEY             ID  OWNER     PERMS  SIZE  NATTCH  HOLDERS  STATUS\n"
 		  "0xffffffff       0  root      0600   1.5K       ?        0  active\n"
 		  "0x1234abcd  393216  postgres  0640   289M      12       12  dest\n");
 	CHECK_STR("ls two namespaces", render(shmw_table_ls, ls_two_ns, false, false),
-		  "        NS  KEY         SHMID  OWNER  PERMS  BYTES  NATTCH  HOLDERS  STATUS\n"
-		  "4026531839  0x00000001      0  root   0600    4096       1        1  active\n"
-		  "4026532500  0x00000002      0  root   0600    4096       1        1  active\n");
+		  "        NS  KEY         ID  OWNER  PERMS  SIZE  NATTCH  HOLDERS  STATUS\n"
+		  "4026531839  0x00000001   0  root   0600   4096       1        1  active\n"
+		  "4026532500  0x00000002   0  root   0600   4096       1        1  active\n");
 	CHECK_STR("ls no headers", render(shmw_table_ls, ls_two_ns, true, false),
 		  "4026531839  0x00000001  0  root  0600  4096  1  1  active\n"
 		  "4026532500  0x00000002  0  root  0600  4096  1  1  active\n");
@@ -373,8 +400,8 @@ static void test_ls(void)
 		  render(shmw_table_ls,
 			 "{\"ok\":true,\"namespaces\":[1,2],\"segments\":[{\"ns\":2,\"shmid\":9}]}",
 			 false, false),
-		  "NS  KEY  SHMID  OWNER  PERMS  BYTES  NATTCH  HOLDERS  STATUS\n"
-		  " 2  -        9  -      -          -       -        -  -\n");
+		  "NS  KEY  ID  OWNER  PERMS  SIZE  NATTCH  HOLDERS  STATUS\n"
+		  " 2  -     9  -      -         -       -        -  -\n");
 	/* The owner as the daemon names it; an older daemon's uid alone, as the number. */
 	CHECK_STR("ls owner",
 		  render(shmw_table_ls,
@@ -396,7 +423,7 @@ static void test_ls(void)
 	CHECK_STR(
 	    "ls empty",
 	    render(shmw_table_ls, "{\"ok\":true,\"namespaces\":[1],\"segments\":[]}", false, false),
-	    "KEY  SHMID  OWNER  PERMS  BYTES  NATTCH  HOLDERS  STATUS\n");
+	    "KEY  ID  OWNER  PERMS  SIZE  NATTCH  HOLDERS  STATUS\n");
 }
 
 static void test_ps(void)
@@ -707,6 +734,120 @@ static void test_write_error(void)
 	json_object_put(obj);
 }
 
+/* -o, -r and the "not shown" line (issue 15). */
+static void test_lsipc_options(void)
+{
+	const char *ls =
+	    "{\"ok\":true,\"namespaces\":[1],\"segments\":[{\"ns\":1,\"shmid\":7,"
+	    "\"key\":1,\"size\":16384,\"perms\":\"0600\",\"status\":\"active\","
+	    "\"nattch\":2,\"holders\":1,\"uid\":0,\"user\":\"root\",\"cuid\":1000,"
+	    "\"cuser\":\"a b\",\"cpid\":5,\"lpid\":6,\"atime\":\"2026-11-28T09:03:57Z\"}]}";
+	struct shmw_table_opts o = {.human = true};
+	struct shmw_colsel sel;
+	char err[256];
+	int64_t hidden = 2;
+	int ret = 0;
+
+	shmw_cols_parse(SHMW_VIEW_LS, "SIZE,ID,CUSER,ATTACH,DETACH,CPID", false, &sel, err,
+			sizeof(err));
+	o.cols = &sel;
+	CHECK_STR("ls -o: those columns, in that order", render_o(shmw_table_ls, ls, &o),
+		  "SIZE  ID  CUSER  ATTACH               DETACH  CPID\n"
+		  " 16K   7  a b    2026-11-28 09:03:57  -          5\n");
+	o.raw = true;
+	CHECK_STR("ls -o -r: one space apart, a blank in a value as \\x20",
+		  render_o(shmw_table_ls, ls, &o),
+		  "SIZE ID CUSER ATTACH DETACH CPID\n"
+		  "16K 7 a\\x20b 2026-11-28\\x2009:03:57 - 5\n");
+	o.raw = false;
+	o.human = false;
+	o.no_headers = true;
+	CHECK_STR("ls -o -b -n", render_o(shmw_table_ls, ls, &o),
+		  "16384  7  a b  2026-11-28 09:03:57  -  5\n");
+	shmw_cols_parse(SHMW_VIEW_LS, "NS,ID", false, &sel, err, sizeof(err));
+	CHECK_STR("ls -o NS: shown with one namespace too", render_o(shmw_table_ls, ls, &o),
+		  "1  7\n");
+
+	o = (struct shmw_table_opts){.human = true};
+	CHECK_STR("who of a non-admin: the hidden count instead of an empty table",
+		  render_o(shmw_table_who,
+			   "{\"ok\":true,\"shmid\":7,\"key\":1,\"size\":16384,\"status\":"
+			   "\"active\",\"nattch\":2,\"holders\":[],\"hidden_holders\":2}",
+			   &o),
+		  "shmid 7  key 0x00000001  size 16K  status active  nattch 2\n"
+		  "2 holders not shown: other users\n");
+	CHECK_STR("who of a non-admin: its own holder, then the count",
+		  render_o(shmw_table_who,
+			   "{\"ok\":true,\"shmid\":7,\"key\":1,\"size\":16384,\"status\":"
+			   "\"active\",\"nattch\":2,\"holders\":[{\"pid\":9,\"user\":\"me\","
+			   "\"comm\":\"x\",\"how\":\"shmat\",\"vmas\":1}],\"hidden_holders\":1}",
+			   &o),
+		  "shmid 7  key 0x00000001  size 16K  status active  nattch 2\n"
+		  "PID  USER  COMM  SINCE  HOW    VMAS\n"
+		  "  9  me    x     -      shmat     1\n"
+		  "1 holder not shown: other users\n");
+	o.no_headers = true;
+	CHECK_STR("who -n: no count line",
+		  render_o(shmw_table_who,
+			   "{\"ok\":true,\"shmid\":7,\"nattch\":2,\"holders\":[],"
+			   "\"hidden_holders\":2}",
+			   &o),
+		  "");
+	o.no_headers = false;
+	o.hidden = &hidden;
+	{
+		static const char hdr[] = "{\"ok\":true,\"shmid\":7,\"key\":1,\"size\":1,"
+					  "\"status\":\"active\",\"nattch\":2,\"columns\":[\"pid\","
+					  "\"user\",\"comm\",\"since\",\"how\",\"vmas\"]}";
+		json_object *obj = json_tokener_parse(hdr);
+		struct lines_src src = {0};
+		char *out = NULL;
+		size_t len;
+		FILE *f = open_memstream(&out, &len);
+
+		src.buf = src.p = strdup("");
+		ret = shmw_table_who_lines(f, obj, next_row, &src, &o);
+		fclose(f);
+		CHECK_STR("who lines of a non-admin: the count from the closing line",
+			  ret ? "(failed)" : out,
+			  "shmid 7  key 0x00000001  size 1B  status active  nattch 2\n"
+			  "2 holders not shown: other users\n");
+		free(out);
+		free(src.buf);
+		json_object_put(obj);
+	}
+	o.hidden = NULL;
+	shmw_cols_parse(SHMW_VIEW_WHO, "VMAS,PID", false, &sel, err, sizeof(err));
+	o.cols = &sel;
+	CHECK_STR("who -o VMAS,PID",
+		  render_o(shmw_table_who,
+			   "{\"ok\":true,\"shmid\":7,\"key\":1,\"size\":1,\"status\":\"a\","
+			   "\"nattch\":1,\"holders\":[{\"pid\":9,\"vmas\":1}]}",
+			   &o),
+		  "shmid 7  key 0x00000001  size 1B  status a  nattch 1\n"
+		  "VMAS  PID\n"
+		  "   1    9\n");
+	o.cols = NULL;
+	CHECK_STR("ps -c: a block per process, and the hidden ones counted",
+		  render_o(shmw_table_ps,
+			   "{\"ok\":true,\"comm\":\"pg\",\"processes\":[{\"pid\":1,\"comm\":"
+			   "\"pg\",\"user\":\"u\",\"segments\":[{\"shmid\":3,\"ns\":7,\"key\":1,"
+			   "\"size\":1,\"status\":\"active\",\"how\":\"shmat\",\"vmas\":1}]},"
+			   "{\"pid\":2,\"comm\":\"pg\",\"user\":\"u\",\"segments\":[]}],"
+			   "\"hidden_processes\":1}",
+			   &o),
+		  "pid 1  comm pg  user u\n"
+		  "SHMID  KEY         SIZE  STATUS  SINCE  HOW    VMAS\n"
+		  "    3  0x00000001    1B  active  -      shmat     1\n"
+		  "\n"
+		  "pid 2  comm pg  user u\n"
+		  "SHMID  KEY  SIZE  STATUS  SINCE  HOW  VMAS\n"
+		  "1 process not shown: other users\n");
+	CHECK_STR("ps -c of a name nobody holding",
+		  render_o(shmw_table_ps, "{\"ok\":true,\"comm\":\"zz\",\"processes\":[]}", &o),
+		  "no process named zz holds a segment\n");
+}
+
 int main(void)
 {
 	/* Times in the expected tables are UTC; a POSIX TZ string needs no tzdata. */
@@ -726,5 +867,6 @@ int main(void)
 	test_lingering();
 	test_orphans();
 	test_write_error();
+	test_lsipc_options();
 	return CHECK_DONE();
 }

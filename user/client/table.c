@@ -9,11 +9,13 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "columns.h"
 #include "escape.h"
 #include "timefmt.h"
 
-#define COL_GAP	  2 /* spaces between columns */
-#define MAX_COLS  9
+#define COL_GAP	  2  /* spaces between columns */
+#define MAX_COLS  19 /* SHMW_COLS_MAX */
+#define MAX_SHOWN (MAX_COLS * 2)
 #define OUT_BATCH (8u << 10) /* bytes of lines written at once */
 #define CELL_MAX  64	     /* room for any formatted number or time; strings are copied whole */
 
@@ -36,7 +38,9 @@ struct cell {
 struct tbl {
 	const struct col *cols;
 	size_t ncols;
-	bool *hide;	    /* per column; NULL: all shown */
+	uint8_t order[MAX_SHOWN]; /* the columns shown, in order */
+	size_t norder;
+	bool raw;	    /* -r: one space apart, no padding, blanks in cells as \x20 */
 	struct cell *cells; /* nrows * ncols */
 	size_t nrows, caprows;
 	char *arena;
@@ -74,13 +78,28 @@ static char *escaped_dup(const char *s)
 	return d;
 }
 
-static void tbl_init(struct tbl *t, const struct col *cols, size_t ncols, bool *hide)
+/* hide: per column, NULL: all shown, in their order. */
+static void tbl_init(struct tbl *t, const struct col *cols, size_t ncols, const bool *hide)
 {
 	memset(t, 0, sizeof(*t));
 	t->cols = cols;
 	t->ncols = ncols;
-	t->hide = hide;
 	t->nomem = ncols > MAX_COLS; /* reported as EINVAL by tbl_print */
+	for (size_t c = 0; c < ncols && c < MAX_COLS; c++)
+		if (!hide || !hide[c])
+			t->order[t->norder++] = (uint8_t)c;
+}
+
+/* The columns of a selection (-o) instead; the NS column of a default one only when ns. */
+static void tbl_select(struct tbl *t, const struct shmw_colsel *sel, size_t ns_col, bool ns)
+{
+	t->norder = 0;
+	for (size_t i = 0; i < sel->n && t->norder < MAX_SHOWN; i++) {
+		if (sel->auto_ns && sel->col[i] == ns_col && !ns)
+			continue;
+		if (sel->col[i] < t->ncols)
+			t->order[t->norder++] = sel->col[i];
+	}
 }
 
 static void tbl_free(struct tbl *t)
@@ -191,6 +210,31 @@ static void tbl_add_n(struct tbl *t, const char *const *vals, const size_t *lens
 			for (size_t i = 0; i < out; i++)
 				w += ((unsigned char)d[i] & 0xc0) != 0x80;
 		}
+		if (t->raw && memchr(d, ' ', out)) {
+			/* lsipc -r writes a blank in a cell as \x20: one space is the separator. */
+			size_t blanks = 0, grown;
+
+			for (size_t i = 0; i < out; i++)
+				blanks += d[i] == ' ';
+			grown = out + 3 * blanks;
+			if (t->acap - alen < grown + 1 &&
+			    !tbl_grow_arena(t, (t->acap + grown) * 2)) {
+				t->nomem = true;
+				return;
+			}
+			d = t->arena + alen;
+			d[grown] = '\0';
+			w += 3 * blanks;
+			for (size_t i = out; i-- > 0;) {
+				if (d[i] == ' ') {
+					blanks--;
+					memcpy(d + i + 3 * blanks, "\\x20", 4);
+				} else {
+					d[i + 3 * blanks] = d[i];
+				}
+			}
+			out = grown;
+		}
 		n = out;
 		row[c].off = (uint32_t)alen;
 		row[c].len = n < CELL_LONG && w < CELL_LONG ? (uint16_t)n : CELL_LONG;
@@ -210,40 +254,32 @@ static void tbl_add(struct tbl *t, const char *const *vals)
 	tbl_add_n(t, vals, NULL, NULL);
 }
 
-static bool tbl_shown(const struct tbl *t, size_t c)
-{
-	return !t->hide || !t->hide[c];
-}
-
 /* One line at line (room for every shown width, the gaps and the newline); returns its end. The
  * lines go out in batches: a stdio call per cell and per run of blanks was most of the time of
- * a long table. */
-static char *print_row(const struct tbl *t, const size_t *width, size_t last,
-		       const char *const *strs, const size_t *lens, const size_t *widths,
-		       char *line)
+ * a long table. Raw: cells one space apart, no padding. */
+static char *print_row(const struct tbl *t, const size_t *width, const char *const *strs,
+		       const size_t *lens, const size_t *widths, char *line)
 {
+	size_t gap = t->raw ? 1 : COL_GAP;
 	char *p = line;
-	bool first = true;
 
-	for (size_t c = 0; c <= last; c++) {
-		size_t n, pad;
+	for (size_t k = 0; k < t->norder; k++) {
+		size_t c = t->order[k], n, pad;
+		bool last = k + 1 == t->norder;
 
-		if (!tbl_shown(t, c))
-			continue;
-		if (!first) {
-			memset(p, ' ', COL_GAP);
-			p += COL_GAP;
+		if (k) {
+			memset(p, ' ', gap);
+			p += gap;
 		}
-		first = false;
 		n = lens[c];
-		pad = width[c] > widths[c] ? width[c] - widths[c] : 0;
+		pad = t->raw ? 0 : width[c] > widths[c] ? width[c] - widths[c] : 0;
 		if (t->cols[c].right) {
 			memset(p, ' ', pad);
 			p += pad;
 		}
 		memcpy(p, strs[c], n);
 		p += n;
-		if (!t->cols[c].right && c != last) { /* no trailing blanks */
+		if (!t->cols[c].right && !last) { /* no trailing blanks */
 			memset(p, ' ', pad);
 			p += pad;
 		}
@@ -256,7 +292,7 @@ static char *print_row(const struct tbl *t, const size_t *width, size_t last,
 static int tbl_print(FILE *out, struct tbl *t, bool headers)
 {
 	const char *strs[MAX_COLS];
-	size_t width[MAX_COLS], widths[MAX_COLS], lens[MAX_COLS], last = 0, linelen = 1, bufsize;
+	size_t width[MAX_COLS], widths[MAX_COLS], lens[MAX_COLS], linelen = 1, bufsize;
 	char *buf, *p;
 	int ret = 0;
 
@@ -274,12 +310,12 @@ static int tbl_print(FILE *out, struct tbl *t, bool headers)
 			width[c] = widths[c];
 		if (t->width[c] > width[c])
 			width[c] = t->width[c];
-		if (tbl_shown(t, c)) {
-			last = c;
-			/* A cell's bytes and its padding (at most the column's width). */
-			linelen +=
-			    COL_GAP + width[c] + (t->bytes[c] > lens[c] ? t->bytes[c] : lens[c]);
-		}
+	}
+	for (size_t k = 0; k < t->norder; k++) {
+		size_t c = t->order[k];
+
+		/* A cell's bytes and its padding (at most the column's width). */
+		linelen += COL_GAP + width[c] + (t->bytes[c] > lens[c] ? t->bytes[c] : lens[c]);
 	}
 	bufsize = linelen + OUT_BATCH;
 	buf = malloc(bufsize);
@@ -290,7 +326,7 @@ static int tbl_print(FILE *out, struct tbl *t, bool headers)
 	}
 	p = buf;
 	if (headers)
-		p = print_row(t, width, last, strs, lens, widths, p);
+		p = print_row(t, width, strs, lens, widths, p);
 	for (size_t r = 0; r < t->nrows; r++) {
 		const struct cell *row = t->cells + r * t->ncols;
 
@@ -307,7 +343,7 @@ static int tbl_print(FILE *out, struct tbl *t, bool headers)
 			fwrite(buf, 1, (size_t)(p - buf), out);
 			p = buf;
 		}
-		p = print_row(t, width, last, strs, lens, widths, p);
+		p = print_row(t, width, strs, lens, widths, p);
 	}
 	fwrite(buf, 1, (size_t)(p - buf), out);
 	free(buf);
@@ -519,14 +555,42 @@ static int print_summary(FILE *out, const char *fmt, ...)
 
 /* ---- who ---- */
 
+static void view_cols(enum shmw_view v, struct col *out);
+static void view_select(struct tbl *t, enum shmw_view v, const struct shmw_table_opts *o,
+			size_t ns_col, bool ns);
+
+/* After the holders of a client that is not an admin: how many it was not shown, instead of an
+ * empty table under "nattch N" (the header row goes when no holder is shown). */
+static int who_print(FILE *out, struct tbl *t, int64_t hidden, const struct shmw_table_opts *o)
+{
+	bool none = t->nrows == 0;
+
+	if (hidden > 0 && none && !o->no_headers) {
+		tbl_free(t);
+	} else if (tbl_print(out, t, !o->no_headers)) {
+		return -1;
+	}
+	if (hidden > 0 && !o->no_headers)
+		fprintf(out, "%" PRId64 " holder%s not shown: other users\n", hidden,
+			hidden == 1 ? "" : "s");
+	return check_out(out);
+}
+
 static const struct col who_cols[] = {
     {"PID", true, 0},	 {"USER", false, 0}, {"COMM", false, 0},
     {"SINCE", false, 0}, {"HOW", false, 0},  {"VMAS", true, 0},
 };
 
+static void who_init(struct tbl *t, const struct shmw_table_opts *o)
+{
+	tbl_init(t, who_cols, SHMW_WHO_NCOLS, NULL);
+	view_select(t, SHMW_VIEW_WHO, o, SIZE_MAX, false);
+}
+
 /* who asked with "rows": one array per holder, its columns named by "columns" (any order,
  * unknown ones ignored, missing ones "-"): a fraction of the parsing of holder objects. */
-static int who_rows(FILE *out, json_object *ans, struct tbl *t, const struct shmw_table_opts *o)
+static int who_rows(FILE *out, json_object *ans, struct tbl *t, int64_t hidden,
+		    const struct shmw_table_opts *o)
 {
 	static const char *const names[6] = {"pid", "user", "comm", "since", "how", "vmas"};
 	json_object *cols = field(ans, "columns"), *rows = field(ans, "rows");
@@ -553,13 +617,14 @@ static int who_rows(FILE *out, json_object *ans, struct tbl *t, const struct shm
 		row[5] = int_of(b[2], v[5]);
 		tbl_add(t, row);
 	}
-	return tbl_print(out, t, !o->no_headers);
+	return who_print(out, t, hidden, o);
 }
 
 int shmw_table_who(FILE *out, json_object *ans, const struct shmw_table_opts *o)
 {
 	json_object *holders = field(ans, "holders");
 	char b[5][CELL_MAX];
+	int64_t hidden;
 	struct tbl t;
 
 	if (!o->no_headers && print_summary(out, "shmid %s  key %s  size %s  status %s  nattch %s",
@@ -567,9 +632,11 @@ int shmw_table_who(FILE *out, json_object *ans, const struct shmw_table_opts *o)
 					    fmt_size_field(b[2], ans, "size", o->human),
 					    get_str(ans, "status"), fmt_nattch(b[3], ans)))
 		return -1;
-	tbl_init(&t, who_cols, 6, NULL);
+	who_init(&t, o);
+	if (!get_int(ans, "hidden_holders", &hidden))
+		hidden = 0;
 	if (!holders && field(ans, "rows"))
-		return who_rows(out, ans, &t, o);
+		return who_rows(out, ans, &t, hidden, o);
 	for (size_t i = 0; i < array_len(holders); i++) {
 		json_object *h = json_object_array_get_idx(holders, i);
 		const char *row[6] = {
@@ -579,7 +646,7 @@ int shmw_table_who(FILE *out, json_object *ans, const struct shmw_table_opts *o)
 
 		tbl_add(&t, row);
 	}
-	return tbl_print(out, &t, !o->no_headers);
+	return who_print(out, &t, hidden, o);
 }
 
 /* who asked with "lines": the holders as text rows after the answer (docs/protocol.md). */
@@ -706,7 +773,7 @@ int shmw_table_who_lines(FILE *out, json_object *ans, shmw_table_line_fn next, v
 		for (int k = 0; k < 6; k++)
 			if (!strcmp(str_of(json_object_array_get_idx(cols, c)), names[k]))
 				at[k] = (int)c;
-	tbl_init(&t, who_cols, 6, NULL);
+	who_init(&t, o);
 	/* The kernel's nattch is about the number of rows to come: room for them at once, ~60
 	 * bytes each (a wrong guess only costs memory up to this bound, or copies). */
 	if (get_int(ans, "nattch", &hint) && hint > 0)
@@ -771,35 +838,41 @@ int shmw_table_who_lines(FILE *out, json_object *ans, shmw_table_line_fn next, v
 		tbl_free(&t);
 		return -1;
 	}
-	return tbl_print(out, &t, !o->no_headers);
+	return who_print(out, &t, o->hidden ? *o->hidden : 0, o);
 }
 
 /* ---- ps ---- */
 
-static const struct col ps_cols[] = {
-    {"NS", true, 0},	  {"SHMID", true, 0},  {"KEY", false, 0}, {"SIZE", true, 0},
-    {"STATUS", false, 0}, {"SINCE", false, 0}, {"HOW", false, 0}, {"VMAS", true, 0},
-};
+static void view_cols(enum shmw_view v, struct col *out);
+static void view_select(struct tbl *t, enum shmw_view v, const struct shmw_table_opts *o,
+			size_t ns_col, bool ns);
 
-int shmw_table_ps(FILE *out, json_object *ans, const struct shmw_table_opts *o)
+/* One process: its summary line, then its segments. */
+static int ps_one(FILE *out, json_object *ans, const struct shmw_table_opts *o)
 {
 	json_object *segs = field(ans, "segments");
-	bool hide[8] = {!many_ns(segs)};
-	char b[6][CELL_MAX];
+	struct col cols[SHMW_PS_NCOLS];
+	char b[SHMW_PS_NCOLS][CELL_MAX];
 	struct tbl t;
 
 	if (!o->no_headers &&
 	    print_summary(out, "pid %s  comm %s  user %s", fmt_int(b[0], ans, "pid"),
 			  get_str(ans, "comm"), get_str(ans, "user")))
 		return -1;
-	tbl_init(&t, ps_cols, 8, hide);
+	view_cols(SHMW_VIEW_PS, cols);
+	tbl_init(&t, cols, SHMW_PS_NCOLS, NULL);
+	view_select(&t, SHMW_VIEW_PS, o, SHMW_PS_NS, many_ns(segs));
 	for (size_t i = 0; i < array_len(segs); i++) {
 		json_object *s = json_object_array_get_idx(segs, i);
-		const char *row[8] = {
-		    fmt_int(b[0], s, "ns"), fmt_int(b[1], s, "shmid"),
-		    fmt_key(b[2], s),	    fmt_size_field(b[3], s, "size", o->human),
-		    get_str(s, "status"),   fmt_time(b[4], s, "since"),
-		    get_str(s, "how"),	    fmt_int(b[5], s, "vmas"),
+		const char *row[SHMW_PS_NCOLS] = {
+		    [SHMW_PS_NS] = fmt_int(b[SHMW_PS_NS], s, "ns"),
+		    [SHMW_PS_SHMID] = fmt_int(b[SHMW_PS_SHMID], s, "shmid"),
+		    [SHMW_PS_KEY] = fmt_key(b[SHMW_PS_KEY], s),
+		    [SHMW_PS_SIZE] = fmt_size_field(b[SHMW_PS_SIZE], s, "size", o->human),
+		    [SHMW_PS_STATUS] = get_str(s, "status"),
+		    [SHMW_PS_SINCE] = fmt_time(b[SHMW_PS_SINCE], s, "since"),
+		    [SHMW_PS_HOW] = get_str(s, "how"),
+		    [SHMW_PS_VMAS] = fmt_int(b[SHMW_PS_VMAS], s, "vmas"),
 		};
 
 		tbl_add(&t, row);
@@ -807,36 +880,85 @@ int shmw_table_ps(FILE *out, json_object *ans, const struct shmw_table_opts *o)
 	return tbl_print(out, &t, !o->no_headers);
 }
 
+int shmw_table_ps(FILE *out, json_object *ans, const struct shmw_table_opts *o)
+{
+	json_object *procs = field(ans, "processes");
+	int64_t hidden;
+
+	/* ps -c NAME: one block per process, blank lines apart. */
+	if (!procs)
+		return ps_one(out, ans, o);
+	for (size_t i = 0; i < array_len(procs); i++)
+		if ((i && !o->no_headers && fputc('\n', out) == EOF) ||
+		    ps_one(out, json_object_array_get_idx(procs, i), o))
+			return -1;
+	if (!o->no_headers && !array_len(procs) &&
+	    print_summary(out, "no process named %s holds a segment", get_str(ans, "comm")))
+		return -1;
+	if (!o->no_headers && get_int(ans, "hidden_processes", &hidden) && hidden > 0)
+		fprintf(out, "%" PRId64 " process%s not shown: other users\n", hidden,
+			hidden == 1 ? "" : "es");
+	return check_out(out);
+}
+
 /* ---- ls ---- */
 
-static const struct col ls_cols[] = {
-    {"NS", true, 0},	 {"KEY", false, 0},    {"SHMID", true, 0},
-    {"OWNER", false, 0}, {"PERMS", false, 0},  {"BYTES", true, 0},
-    {"NATTCH", true, 0}, {"HOLDERS", true, 0}, {"STATUS", false, 0},
-};
+/* The struct col of a view's columns (columns.h). */
+static void view_cols(enum shmw_view v, struct col *out)
+{
+	const struct shmw_coldef *defs;
+	size_t n;
+
+	defs = shmw_cols_of(v, &n);
+	for (size_t i = 0; i < n; i++)
+		out[i] = (struct col){defs[i].name, defs[i].right, 0};
+}
+
+/* The columns a view shows: o->cols, else its default; ns: the answer spans namespaces. */
+static void view_select(struct tbl *t, enum shmw_view v, const struct shmw_table_opts *o,
+			size_t ns_col, bool ns)
+{
+	struct shmw_colsel def;
+
+	if (!o->cols || o->cols->n == 0)
+		shmw_cols_default(v, false, &def);
+	tbl_select(t, o->cols && o->cols->n ? o->cols : &def, ns_col, ns);
+	t->raw = o->raw;
+}
 
 int shmw_table_ls(FILE *out, json_object *ans, const struct shmw_table_opts *o)
 {
 	json_object *segs = field(ans, "segments");
-	struct col cols[9];
-	bool hide[9] = {false};
-	char b[7][CELL_MAX];
+	struct col cols[SHMW_LS_NCOLS];
+	char b[SHMW_LS_NCOLS][CELL_MAX];
 	struct tbl t;
 
-	/* Like ipcs --human, which renames its "bytes" column "size". */
-	memcpy(cols, ls_cols, sizeof(cols));
-	if (o->human)
-		cols[5].head = "SIZE";
-	hide[0] = array_len(field(ans, "namespaces")) <= 1 && !many_ns(segs);
-	tbl_init(&t, cols, 9, hide);
+	view_cols(SHMW_VIEW_LS, cols);
+	tbl_init(&t, cols, SHMW_LS_NCOLS, NULL);
+	view_select(&t, SHMW_VIEW_LS, o, SHMW_LS_NS,
+		    array_len(field(ans, "namespaces")) > 1 || many_ns(segs));
 	for (size_t i = 0; i < array_len(segs); i++) {
 		json_object *s = json_object_array_get_idx(segs, i);
-		const char *row[9] = {
-		    fmt_int(b[0], s, "ns"),    fmt_key(b[1], s),
-		    fmt_int(b[2], s, "shmid"), fmt_owner(b[3], s),
-		    get_str(s, "perms"),       fmt_size_field(b[4], s, "size", o->human),
-		    fmt_nattch(b[5], s),       fmt_int(b[6], s, "holders"),
-		    get_str(s, "status"),
+		const char *row[SHMW_LS_NCOLS] = {
+		    [SHMW_LS_NS] = fmt_int(b[SHMW_LS_NS], s, "ns"),
+		    [SHMW_LS_KEY] = fmt_key(b[SHMW_LS_KEY], s),
+		    [SHMW_LS_ID] = fmt_int(b[SHMW_LS_ID], s, "shmid"),
+		    [SHMW_LS_OWNER] = fmt_owner(b[SHMW_LS_OWNER], s),
+		    [SHMW_LS_PERMS] = get_str(s, "perms"),
+		    [SHMW_LS_SIZE] = fmt_size_field(b[SHMW_LS_SIZE], s, "size", o->human),
+		    [SHMW_LS_NATTCH] = fmt_nattch(b[SHMW_LS_NATTCH], s),
+		    [SHMW_LS_HOLDERS] = fmt_int(b[SHMW_LS_HOLDERS], s, "holders"),
+		    [SHMW_LS_STATUS] = get_str(s, "status"),
+		    [SHMW_LS_UID] = fmt_int(b[SHMW_LS_UID], s, "uid"),
+		    [SHMW_LS_USER] = get_str(s, "user"),
+		    [SHMW_LS_CUID] = fmt_int(b[SHMW_LS_CUID], s, "cuid"),
+		    [SHMW_LS_CUSER] = get_str(s, "cuser"),
+		    [SHMW_LS_CPID] = fmt_int(b[SHMW_LS_CPID], s, "cpid"),
+		    [SHMW_LS_LPID] = fmt_int(b[SHMW_LS_LPID], s, "lpid"),
+		    [SHMW_LS_ATTACH] = fmt_time(b[SHMW_LS_ATTACH], s, "atime"),
+		    [SHMW_LS_DETACH] = fmt_time(b[SHMW_LS_DETACH], s, "dtime"),
+		    [SHMW_LS_CTIME] = fmt_time(b[SHMW_LS_CTIME], s, "ctime"),
+		    [SHMW_LS_COMMAND] = get_str(s, "creator_comm"),
 		};
 
 		tbl_add(&t, row);
@@ -981,6 +1103,7 @@ int shmw_table_lingering(FILE *out, json_object *ans, const struct shmw_table_op
 	if (o->no_headers) {
 		hide[0] = false;
 		tbl_init(&t, linger_cols, 7, hide);
+		t.raw = o->raw;
 		for (size_t i = 0; i < array_len(segs); i++)
 			add_linger_holders(&t, json_object_array_get_idx(segs, i));
 		return tbl_print(out, &t, false);
@@ -1007,6 +1130,7 @@ int shmw_table_lingering(FILE *out, json_object *ans, const struct shmw_table_op
 			continue;
 		}
 		tbl_init(&t, linger_cols, 7, hide);
+		t.raw = o->raw;
 		add_linger_holders(&t, seg);
 		if (tbl_print(out, &t, true))
 			return -1;
@@ -1034,6 +1158,7 @@ int shmw_table_orphans(FILE *out, json_object *ans, const struct shmw_table_opts
 	if (o->human)
 		cols[5].head = "SIZE"; /* as in ls */
 	tbl_init(&t, cols, 9, hide);
+	t.raw = o->raw;
 	for (size_t i = 0; i < array_len(segs); i++) {
 		json_object *s = json_object_array_get_idx(segs, i);
 		const char *row[9] = {
@@ -1136,6 +1261,7 @@ int shmw_table_events(FILE *out, json_object *ans, const struct shmw_table_opts 
 		cols[n++].min = 0;
 	}
 	tbl_init(&t, cols, n, NULL);
+	t.raw = o->raw;
 	for (size_t i = 0; i < array_len(evs); i++)
 		add_event_cols(&t, json_object_array_get_idx(evs, i), with_ns, true);
 	return tbl_print(out, &t, !o->no_headers);
@@ -1148,6 +1274,7 @@ int shmw_table_event_header(FILE *out, const struct shmw_table_opts *o)
 	if (o->no_headers)
 		return 0;
 	tbl_init(&t, ev_cols, 7, NULL);
+	t.raw = o->raw;
 	return tbl_print(out, &t, true);
 }
 
@@ -1155,8 +1282,8 @@ int shmw_table_event_line(FILE *out, json_object *ev, const struct shmw_table_op
 {
 	struct tbl t;
 
-	(void)o;
 	tbl_init(&t, ev_cols, 7, NULL);
+	t.raw = o->raw;
 	add_event(&t, ev);
 	return tbl_print(out, &t, false);
 }
@@ -1183,6 +1310,7 @@ int shmw_table_history(FILE *out, json_object *ans, const struct shmw_table_opts
 					    with_ns ? ", in several IPC namespaces" : "") < 0)
 		return -1;
 	tbl_init(&t, cols, 7, NULL);
+	t.raw = o->raw;
 	for (size_t i = 0; i < array_len(evs); i++)
 		add_event_cols(&t, json_object_array_get_idx(evs, i), with_ns, !with_ns);
 	return tbl_print(out, &t, !o->no_headers);
@@ -1234,7 +1362,7 @@ int shmw_table_who_at(FILE *out, json_object *ans, const struct shmw_table_opts 
 			return check_out(out);
 		}
 	}
-	tbl_init(&t, who_cols, 6, NULL);
+	who_init(&t, o);
 	for (size_t i = 0; i < array_len(hs); i++) {
 		json_object *h = json_object_array_get_idx(hs, i);
 		const char *row[6] = {

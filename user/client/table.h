@@ -15,16 +15,26 @@
 #include <stdio.h>
 #include <json-c/json.h>
 
+struct shmw_colsel;
+
 struct shmw_table_opts {
-	bool no_headers; /* --no-headers: no column headers, no segment/process summary line */
-	bool human;	 /* -h: sizes as 4K, 289M, 1.5G (like ipcs --human) instead of bytes */
+	bool no_headers; /* -n: no column headers, no summary line, no "not shown" line */
+	bool human;	 /* sizes as 4K, 289M, 1.5G (like lsipc; -b: bytes) */
+	bool raw;	 /* -r: columns one space apart, unaligned, blanks in cells as \x20 */
+	/* ls, who, ps: the columns (-o; columns.h), NULL or empty: the default */
+	const struct shmw_colsel *cols;
+	/* who "lines": where the number of holders not shown will be once the rows are read
+	 * (NULL: none) */
+	const int64_t *hidden;
 };
 
 /* bytes as a decimal number, or (human) in powers of 1024 with at most one decimal: 0B, 1023B,
  * 1K, 1.5K, 289M, 1.5G. Returns 0, or -1 if buf is too small (24 bytes always suffice). */
 int shmw_fmt_size(char *buf, size_t len, uint64_t bytes, bool human);
 
-/* `who`: "shmid N  key 0x...  size S  status S  nattch N", then PID USER COMM SINCE HOW VMAS. */
+/* `who`: "shmid N  key 0x...  size S  status S  nattch N", then PID USER COMM SINCE HOW VMAS,
+ * then "N holders not shown: other users" when the daemon hid some (no header row when it
+ * hid all). */
 int shmw_table_who(FILE *out, json_object *answer, const struct shmw_table_opts *o);
 /* `who` asked with "lines" (docs/protocol.md): the same table from answer, the answer line,
  * and the text rows after it, which next gives one by one (in place, writable): it returns 0
@@ -36,10 +46,11 @@ typedef int (*shmw_table_line_fn)(void *arg, char **line, size_t *len);
 int shmw_table_who_lines(FILE *out, json_object *answer, shmw_table_line_fn next, void *arg,
 			 const struct shmw_table_opts *o);
 /* `ps`: "pid N  comm S  user S", then [NS] SHMID KEY SIZE STATUS SINCE HOW VMAS (NS only when
- * the segments come from more than one IPC namespace). */
+ * the segments come from more than one IPC namespace); `ps -c` ("processes"): one such block
+ * per process. */
 int shmw_table_ps(FILE *out, json_object *answer, const struct shmw_table_opts *o);
-/* `ls`: [NS] KEY SHMID OWNER PERMS BYTES|SIZE NATTCH HOLDERS STATUS; NS only when the daemon
- * knows more than one IPC namespace. */
+/* `ls`: [NS] KEY ID OWNER PERMS SIZE NATTCH HOLDERS STATUS, or the columns of o->cols; the
+ * default's NS only when the answer spans more than one IPC namespace. */
 int shmw_table_ls(FILE *out, json_object *answer, const struct shmw_table_opts *o);
 /* `status`: one "name: value" line per field ("ok" left out), values aligned. */
 int shmw_table_status(FILE *out, json_object *answer, const struct shmw_table_opts *o);

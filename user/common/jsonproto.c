@@ -29,7 +29,10 @@ enum field_id {
 	F_CONTAINER,
 	F_ROWS,
 	F_LINES,
+	F_ALL_NS,
 	F_KEY,
+	F_USER,
+	F_COMM,
 	F_EVENT,
 	F_SINCE,
 	F_UNTIL,
@@ -53,7 +56,10 @@ static const struct field_spec fields[F_COUNT] = {
     [F_CONTAINER] = {"container", json_type_string, 1, SHMW_CONTAINER_MAX}, /* length */
     [F_ROWS] = {"rows", json_type_boolean, 0, 1},
     [F_LINES] = {"lines", json_type_boolean, 0, 1},
+    [F_ALL_NS] = {"all_ns", json_type_boolean, 0, 1},
     [F_KEY] = {"key", json_type_int, 0, UINT32_MAX},
+    [F_USER] = {"user", json_type_string, 1, SHMW_USER_MAX},	     /* length */
+    [F_COMM] = {"comm", json_type_string, 1, SHMW_COMM_MAX},	     /* length */
     [F_EVENT] = {"event", json_type_string, 1, SHMW_EVENT_NAME_MAX}, /* length */
     [F_SINCE] = {"since", json_type_string, 1, 40},		     /* RFC 3339 */
     [F_UNTIL] = {"until", json_type_string, 1, 40},
@@ -67,25 +73,29 @@ static const struct cmd_spec {
 	const char *name;
 	unsigned allowed;  /* fields the command accepts, cmd included */
 	unsigned required; /* fields it cannot do without */
+	unsigned one_of;   /* exactly one of these (none: no such rule) */
 } cmds[] = {
+    /* who: shmid or key (one_of); ps: pid or comm. */
     {SHMW_CMD_WHO, "who",
-     BIT(F_CMD) | BIT(F_SHMID) | BIT(F_NS) | BIT(F_CONTAINER) | BIT(F_ROWS) | BIT(F_LINES) |
-	 BIT(F_AT),
-     BIT(F_CMD) | BIT(F_SHMID)},
-    {SHMW_CMD_PS, "ps", BIT(F_CMD) | BIT(F_PID), BIT(F_CMD) | BIT(F_PID)},
-    {SHMW_CMD_LS, "ls", BIT(F_CMD) | BIT(F_NS) | BIT(F_CONTAINER), BIT(F_CMD)},
-    {SHMW_CMD_STATUS, "status", BIT(F_CMD), BIT(F_CMD)},
+     BIT(F_CMD) | BIT(F_SHMID) | BIT(F_KEY) | BIT(F_NS) | BIT(F_ALL_NS) | BIT(F_CONTAINER) |
+	 BIT(F_ROWS) | BIT(F_LINES) | BIT(F_AT),
+     BIT(F_CMD), BIT(F_SHMID) | BIT(F_KEY)},
+    {SHMW_CMD_PS, "ps", BIT(F_CMD) | BIT(F_PID) | BIT(F_COMM), BIT(F_CMD),
+     BIT(F_PID) | BIT(F_COMM)},
+    {SHMW_CMD_LS, "ls", BIT(F_CMD) | BIT(F_NS) | BIT(F_ALL_NS) | BIT(F_CONTAINER) | BIT(F_USER),
+     BIT(F_CMD), 0},
+    {SHMW_CMD_STATUS, "status", BIT(F_CMD), BIT(F_CMD), 0},
     {SHMW_CMD_EVENTS, "events",
      BIT(F_CMD) | BIT(F_LAST) | BIT(F_FOLLOW) | BIT(F_SHMID) | BIT(F_NS) | BIT(F_KEY) | BIT(F_PID) |
 	 BIT(F_EVENT) | BIT(F_SINCE) | BIT(F_UNTIL),
-     BIT(F_CMD)},
-    {SHMW_CMD_LINGERING, "lingering", BIT(F_CMD), BIT(F_CMD)},
-    {SHMW_CMD_ORPHANS, "orphans", BIT(F_CMD), BIT(F_CMD)},
-    {SHMW_CMD_METRICS, "metrics", BIT(F_CMD), BIT(F_CMD)},
-    {SHMW_CMD_VERIFY, "verify", BIT(F_CMD), BIT(F_CMD)},
+     BIT(F_CMD), 0},
+    {SHMW_CMD_LINGERING, "lingering", BIT(F_CMD), BIT(F_CMD), 0},
+    {SHMW_CMD_ORPHANS, "orphans", BIT(F_CMD), BIT(F_CMD), 0},
+    {SHMW_CMD_METRICS, "metrics", BIT(F_CMD), BIT(F_CMD), 0},
+    {SHMW_CMD_VERIFY, "verify", BIT(F_CMD), BIT(F_CMD), 0},
     {SHMW_CMD_HISTORY, "history",
      BIT(F_CMD) | BIT(F_SHMID) | BIT(F_NS) | BIT(F_LAST) | BIT(F_SINCE) | BIT(F_UNTIL),
-     BIT(F_CMD) | BIT(F_SHMID)},
+     BIT(F_CMD) | BIT(F_SHMID), 0},
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -223,6 +233,14 @@ static int prescan(const char *s, size_t len, size_t *members, char *err, size_t
 	return 0;
 }
 
+static bool printable(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
 static int check_field(int id, struct json_object *val, int64_t *out, char *err, size_t errlen)
 {
 	const struct field_spec *f = &fields[id];
@@ -240,7 +258,7 @@ static int check_field(int id, struct json_object *val, int64_t *out, char *err,
 		*out = 1;
 		return 0;
 	}
-	if (f->type == json_type_string && id != F_CONTAINER) {
+	if (id == F_SINCE || id == F_UNTIL || id == F_AT) {
 		/* A time: RFC 3339, as the client sends it (relative times are the client's). */
 		const char *v = json_object_get_string(val);
 		uint64_t t;
@@ -256,14 +274,25 @@ static int check_field(int id, struct json_object *val, int64_t *out, char *err,
 		return 0;
 	}
 	if (f->type == json_type_string) {
-		/* A container id or its prefix: lower-case hex, as the runtimes print it. */
 		const char *v = json_object_get_string(val);
 		size_t n = v ? strlen(v) : 0;
+		bool ok = json_object_get_type(val) == json_type_string && n >= (size_t)f->min &&
+			  n <= (size_t)f->max;
 
-		if (json_object_get_type(val) != json_type_string || n < (size_t)f->min ||
-		    n > (size_t)f->max || strspn(v, "0123456789abcdef") != n) {
-			seterr(err, errlen, "field '%s' must be 1 to 64 lower-case hex digits",
-			       f->name);
+		if (id == F_CONTAINER) {
+			/* A container id or its prefix: lower-case hex, as the runtimes print it.
+			 */
+			if (!ok || strspn(v, "0123456789abcdef") != n) {
+				seterr(err, errlen,
+				       "field '%s' must be 1 to 64 lower-case hex digits", f->name);
+				return -1;
+			}
+		} else if (!ok || !printable(v, n)) {
+			/* user, comm: names, compared as they are; no control bytes. */
+			seterr(err, errlen,
+			       "field '%s' must be 1 to %lld bytes without control "
+			       "characters",
+			       f->name, (long long)f->max);
 			return -1;
 		}
 		*out = 1;
@@ -294,6 +323,16 @@ static int check_field(int id, struct json_object *val, int64_t *out, char *err,
 	}
 	*out = v;
 	return 0;
+}
+
+/* A string field (checked already) into buf; "" when absent. */
+static void copy_str(struct json_object *obj, const char *key, char *buf, size_t len)
+{
+	struct json_object *v;
+
+	buf[0] = '\0';
+	if (json_object_object_get_ex(obj, key, &v))
+		snprintf(buf, len, "%s", json_object_get_string(v));
 }
 
 /* The checks after json-c has parsed the object: cmd, the field set, types and ranges. */
@@ -347,6 +386,29 @@ static int request_from_object(struct json_object *obj, struct shmw_request *req
 			return -1;
 		}
 	}
+	if (cmd->one_of && !(seen & cmd->one_of)) {
+		/* Named by the first of them: older clients always send it. */
+		for (int id = 0; id < F_COUNT; id++)
+			if (cmd->one_of & BIT(id)) {
+				seterr(err, errlen, "cmd '%s' requires field '%s'", cmd->name,
+				       fields[id].name);
+				return -1;
+			}
+	}
+	if (__builtin_popcount(seen & cmd->one_of) > 1) {
+		seterr(err, errlen, "cmd '%s' takes only one of the fields %s", cmd->name,
+		       cmd->cmd == SHMW_CMD_WHO ? "'shmid' and 'key'" : "'pid' and 'comm'");
+		return -1;
+	}
+	if ((seen & BIT(F_NS)) && (seen & BIT(F_ALL_NS)) && vals[F_ALL_NS]) {
+		seterr(err, errlen, "fields 'ns' and 'all_ns' exclude each other");
+		return -1;
+	}
+	if ((seen & BIT(F_AT)) && (seen & BIT(F_KEY))) {
+		/* A key names a live segment; events with key finds the shmid it had. */
+		seterr(err, errlen, "fields 'at' and 'key' exclude each other: ask by shmid");
+		return -1;
+	}
 
 	memset(req, 0, sizeof(*req));
 	req->cmd = cmd->cmd;
@@ -358,6 +420,7 @@ static int request_from_object(struct json_object *obj, struct shmw_request *req
 	req->follow = vals[F_FOLLOW] != 0;
 	req->rows = vals[F_ROWS] != 0;
 	req->lines = vals[F_LINES] != 0;
+	req->all_ns = vals[F_ALL_NS] != 0;
 	req->has_shmid = (seen & BIT(F_SHMID)) != 0;
 	req->has_key = (seen & BIT(F_KEY)) != 0;
 	req->key = (uint32_t)vals[F_KEY];
@@ -366,18 +429,10 @@ static int request_from_object(struct json_object *obj, struct shmw_request *req
 	req->until = (uint64_t)vals[F_UNTIL];
 	req->has_at = (seen & BIT(F_AT)) != 0;
 	req->at = (uint64_t)vals[F_AT];
-	if (seen & BIT(F_EVENT)) {
-		struct json_object *ev;
-
-		json_object_object_get_ex(obj, "event", &ev);
-		snprintf(req->event, sizeof(req->event), "%s", json_object_get_string(ev));
-	}
-	if (seen & BIT(F_CONTAINER)) {
-		struct json_object *cv;
-
-		json_object_object_get_ex(obj, "container", &cv);
-		snprintf(req->container, sizeof(req->container), "%s", json_object_get_string(cv));
-	}
+	copy_str(obj, "container", req->container, sizeof(req->container));
+	copy_str(obj, "user", req->user, sizeof(req->user));
+	copy_str(obj, "comm", req->comm, sizeof(req->comm));
+	copy_str(obj, "event", req->event, sizeof(req->event));
 	return 0;
 }
 
@@ -525,7 +580,12 @@ char *shmw_request_format(const struct shmw_request *req)
 	bad |= add(obj, "cmd", json_object_new_string(cmd->name));
 	switch (req->cmd) {
 	case SHMW_CMD_WHO:
-		bad |= add(obj, "shmid", json_object_new_int64(req->shmid));
+		if (req->has_key)
+			bad |= add(obj, "key", json_object_new_int64(req->key));
+		else
+			bad |= add(obj, "shmid", json_object_new_int64(req->shmid));
+		if (req->all_ns)
+			bad |= add(obj, "all_ns", json_object_new_boolean(1));
 		if (req->has_ns)
 			bad |= add(obj, "ns", json_object_new_int64(req->ns));
 		if (req->container[0])
@@ -538,7 +598,10 @@ char *shmw_request_format(const struct shmw_request *req)
 			bad |= add_time(obj, "at", req->at);
 		break;
 	case SHMW_CMD_PS:
-		bad |= add(obj, "pid", json_object_new_int64(req->pid));
+		if (req->comm[0])
+			bad |= add(obj, "comm", json_object_new_string(req->comm));
+		else
+			bad |= add(obj, "pid", json_object_new_int64(req->pid));
 		break;
 	case SHMW_CMD_EVENTS:
 	case SHMW_CMD_HISTORY:
@@ -563,8 +626,12 @@ char *shmw_request_format(const struct shmw_request *req)
 	case SHMW_CMD_LS:
 		if (req->has_ns)
 			bad |= add(obj, "ns", json_object_new_int64(req->ns));
+		if (req->all_ns)
+			bad |= add(obj, "all_ns", json_object_new_boolean(1));
 		if (req->container[0])
 			bad |= add(obj, "container", json_object_new_string(req->container));
+		if (req->user[0])
+			bad |= add(obj, "user", json_object_new_string(req->user));
 		break;
 	case SHMW_CMD_STATUS:
 	case SHMW_CMD_LINGERING:

@@ -13,6 +13,8 @@
 #define SHMW_ANSWER_MAX	     (64u << 20) /* bytes in one answer line, newline excluded */
 #define SHMW_EVENTS_LAST_MAX 10000
 #define SHMW_CONTAINER_MAX   64 /* a container id: 64 hex digits (a request may give a prefix) */
+#define SHMW_USER_MAX	     64 /* ls "user": a user name or a uid in decimal */
+#define SHMW_COMM_MAX	     15 /* ps "comm": TASK_COMM_LEN - 1 */
 
 enum shmw_cmd {
 	SHMW_CMD_WHO = 1,
@@ -40,10 +42,15 @@ struct shmw_request {
 	bool lines;    /* who: those rows as text lines after the answer (docs/protocol.md) */
 	/* who, ls: only holders in containers whose id starts so ("": all) */
 	char container[SHMW_CONTAINER_MAX + 1];
+	/* who, ls: every IPC namespace; without it and without ns, the caller's */
+	bool all_ns;
+	bool has_key;		      /* who: by key instead of shmid; events: lines of that key */
+	uint32_t key;		      /* the key, as the kernel's 32 bits */
+	char user[SHMW_USER_MAX + 1]; /* ls: segments owned by this name or decimal uid ("": all) */
+	char comm[SHMW_COMM_MAX + 1]; /* ps: every process of this comm instead of pid */
 	/* events, history: read the event log on disk (docs/protocol.md); events does when any
-	 * of these is given */
-	bool has_shmid, has_key, has_pid;
-	uint32_t key;
+	 * of these (or key, or ns) is given */
+	bool has_shmid, has_pid;
 	char event[SHMW_EVENT_NAME_MAX + 1]; /* "": any */
 	uint64_t since, until;		     /* CLOCK_REALTIME ns, 0: no bound */
 	bool has_at;			     /* who --at */

@@ -639,6 +639,15 @@ static void tick(struct shmw_daemon *d)
 	if (shmw_bpf_stats(&d->bpf, now))
 		return;
 	lost = now[SHMW_STAT_LOST] > d->bpf_stats[SHMW_STAT_LOST];
+	if (now[SHMW_STAT_SHARERS_LATE] > d->bpf_stats[SHMW_STAT_SHARERS_LATE]) {
+		/* Sharers of a dying mm BPF could not end in time: their unshare events were
+		 * never sent. Rare (many CLONE_VM siblings in exec at once): say so, resync. */
+		log_warn(
+		    "%llu sharers of ended address spaces not told: resyncing from the BPF maps",
+		    (unsigned long long)(now[SHMW_STAT_SHARERS_LATE] -
+					 d->bpf_stats[SHMW_STAT_SHARERS_LATE]));
+		lost = true;
+	}
 	map_full = now[SHMW_STAT_MAP_FULL] > d->bpf_stats[SHMW_STAT_MAP_FULL];
 	if (lost)
 		log_warn("%llu events lost (ring buffer full): resyncing from the BPF maps",

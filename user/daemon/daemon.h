@@ -26,9 +26,9 @@ struct shmw_daemon {
 	uint64_t rescans;	   /* walks of one mm asked for by BPF (SHMW_EV_RESCAN) */
 	uint64_t reconciles;   /* passes over the kernel's segment tables (tests wait on them) */
 	uint64_t seed_pending; /* address spaces not yet walked exactly */
-	uint64_t bpf_stats[8]; /* last seen, to notice new losses */
-	bool resync_full;      /* pending: walk everything again */
-	uint32_t *resync_pids; /* pending: walk these processes again */
+	uint64_t bpf_stats[SHMW_STAT_MAX]; /* last seen, to notice new losses */
+	bool resync_full;		   /* pending: walk everything again */
+	uint32_t *resync_pids;		   /* pending: walk these processes again */
 	size_t nresync_pids, cap_resync_pids;
 	uint64_t last_reconcile; /* CLOCK_MONOTONIC ns of the last kernel-table pass */
 	uint64_t last_metrics;

@@ -2,7 +2,6 @@
 /* shmwatchd's command line (see daemon_opts.h). */
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "daemon_opts.h"
 #include "eventlog.h"
 #include "loader.h"
+#include "procinfo.h"
 
 /* The defaults, each named once: the parser sets them, --help prints them (STR). */
 #define DEF_LOG_MAX_MIB	   64
@@ -217,6 +217,7 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 	};
 	bool reserve_given = false;
 	uint64_t v;
+	uint32_t gid;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -370,7 +371,7 @@ int shmw_daemon_opts_parse(int argc, char **argv, struct shmw_daemon_opts *o)
 			o->metrics_interval = v;
 			break;
 		case OPT_ADMIN_GROUP:
-			if (!getgrnam(optarg)) {
+			if (shmw_group_gid(optarg, &gid) <= 0) {
 				fprintf(stderr, "shmwatchd: --admin-group: no group '%s'\n",
 					optarg);
 				return 2;

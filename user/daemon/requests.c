@@ -2,6 +2,7 @@
 /* Answering client requests (see requests.h). Every answer first drains the ring buffer, so
  * it reflects every event the kernel had committed when the request arrived. */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "eventlog.h"
 #include "history.h"
 #include "jsonproto.h"
+#include "procinfo.h"
 #include "report.h"
 #include "requests.h"
 #include "segtable.h"
@@ -82,6 +84,76 @@ static void filter_holders(struct shmw_conn *c, json_object *o)
 	}
 }
 
+/* The IPC namespace of the client, from its pid at connect (SO_PEERCRED) and one stat of
+ * /proc/PID/ns/ipc: not a scan. 0 when it cannot be told (no pid in our pid namespace, or the
+ * process has gone). The daemon learns a way into that namespace on the way. */
+static uint32_t caller_ns(struct shmw_conn *c)
+{
+	pid_t pid = shmw_conn_pid(c);
+	char path[64];
+	struct stat st;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", (int)pid);
+	if (stat(path, &st))
+		return 0;
+	shmw_ns_note((uint32_t)st.st_ino, (uint32_t)pid);
+	return (uint32_t)st.st_ino;
+}
+
+/*
+ * Which namespaces a who or ls looks in (shmwatch(1), "IPC namespaces"): the one asked for with
+ * "ns", every one with "all_ns" (and, for admins, "container" without "ns": a container is a
+ * selection of its own, and its namespace is seldom the caller's), else the caller's. Others than
+ * the caller's are for root and the admin group only. Returns 0 with *all, or *ns; -1 after sending
+ * the error.
+ */
+static int request_scope(struct shmw_conn *c, const struct shmw_request *r, bool *all, uint32_t *ns)
+{
+	bool priv = shmw_conn_privileged(c);
+	uint32_t mine = caller_ns(c);
+
+	*all = false;
+	*ns = 0;
+	if (r->has_ns) {
+		if (!priv && r->ns != mine) {
+			send_error(
+			    c, "forbidden",
+			    "IPC namespace %u is not yours: other namespaces are for root and "
+			    "the admin group only",
+			    r->ns);
+			return -1;
+		}
+		*ns = r->ns;
+		return 0;
+	}
+	if (r->all_ns || (r->container[0] && priv)) {
+		if (!priv) {
+			send_error(c, "forbidden",
+				   "every IPC namespace: root and the admin group "
+				   "only; others see their own");
+			return -1;
+		}
+		*all = true;
+		return 0;
+	}
+	if (!mine) {
+		/* An admin outside our pid namespace still gets an answer: every namespace. */
+		if (priv) {
+			*all = true;
+			return 0;
+		}
+		send_error(c, "forbidden",
+			   "cannot tell your IPC namespace (pid %d not in the daemon's pid "
+			   "namespace)",
+			   (int)shmw_conn_pid(c));
+		return -1;
+	}
+	*ns = mine;
+	return 0;
+}
+
 /* Sends what a "lines" answer has so far (report.h). */
 static void who_flush(void *arg, struct shmw_jbuf *b)
 {
@@ -120,13 +192,91 @@ static bool ns_listed(const uint32_t *v, size_t n, uint32_t ns)
 	return false;
 }
 
-static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
+/* The shmid of the segment with key in namespace ns: -ENOENT when none has it. Marked
+ * segments have key 0 in the kernel's table, so (as with ipcs) a key finds live ones only. */
+static int shmid_of_key(uint32_t ns, uint32_t key, int32_t *shmid)
 {
-	uint32_t *cands = NULL, *known = NULL;
+	struct shmw_kseg *v;
+	size_t n;
+	int ret = -ENOENT;
+
+	if (shmw_segtable_read(ns, &v, &n))
+		return -ENOENT;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].key == key && !(v[i].perms & SHMW_SHM_DEST)) {
+			*shmid = v[i].shmid;
+			ret = 0;
+			break;
+		}
+	free(v);
+	return ret;
+}
+
+/* who --key: the shmid of that key in the request's scope; one namespace, or an ambiguity. */
+static int who_key(struct shmw_conn *c, struct shmw_request *r, bool all, uint32_t ns)
+{
+	uint32_t *known = NULL, found_ns = 0;
+	size_t nknown, nfound = 0;
+	int32_t id, found = -1;
+
+	if (r->key == 0) {
+		send_error(c, "bad_request",
+			   "key 0 is IPC_PRIVATE: every private segment has it; ask by shmid");
+		return -1;
+	}
+	if (!all) {
+		if (shmid_of_key(ns, r->key, &id)) {
+			send_error(c, "no_such_segment",
+				   "no segment with key 0x%08x in IPC namespace %u", r->key, ns);
+			return -1;
+		}
+		r->shmid = id;
+		r->has_ns = true;
+		r->ns = ns;
+		return 0;
+	}
+	nknown = shmw_ns_list(&known);
+	for (size_t i = 0; i < nknown; i++)
+		if (!shmid_of_key(known[i], r->key, &id)) {
+			if (!nfound++) {
+				found = id;
+				found_ns = known[i];
+			}
+		}
+	free(known);
+	if (!nfound) {
+		send_error(c, "no_such_segment", "no segment with key 0x%08x", r->key);
+		return -1;
+	}
+	if (nfound > 1) {
+		send_error(c, "ambiguous",
+			   "key 0x%08x exists in %zu IPC namespaces; choose one with --ns", r->key,
+			   nfound);
+		return -1;
+	}
+	r->shmid = found;
+	r->has_ns = true;
+	r->ns = found_ns;
+	return 0;
+}
+
+static void do_who(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *req)
+{
+	uint32_t *cands = NULL, *known = NULL, scope_ns;
+	struct shmw_request rq = *req, *r = &rq;
 	size_t ncands, nknown;
 	struct shmw_kseg k;
+	bool all;
 	int ret;
 
+	if (request_scope(c, r, &all, &scope_ns))
+		return;
+	if (r->has_key && who_key(c, r, all, scope_ns))
+		return;
+	if (!all) {
+		r->has_ns = true;
+		r->ns = scope_ns;
+	}
 	if (r->has_ns) {
 		ret = shmw_segtable_find(r->ns, r->shmid, &k);
 		if (ret && !shmw_state_seg(&d->state, r->ns, (uint32_t)r->shmid)) {
@@ -217,28 +367,14 @@ static bool proc_comm(uint32_t pid, char *comm, size_t len, uint32_t *uid)
 	return ok;
 }
 
-static void do_ps(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
+/* Status comes from the kernel's table, one IPC_STAT per segment held. */
+static void ps_status(json_object *o)
 {
-	const struct shmw_sharerst *sh;
-	char comm[64] = "";
 	struct shmw_kseg k;
-	json_object *o, *segs;
-	uint32_t uid = 0;
+	json_object *segs;
 
-	const struct shmw_mmst *m = shmw_state_mm_of_pid(&d->state, (uint32_t)r->pid, &sh);
-
-	if (!m && !proc_comm((uint32_t)r->pid, comm, sizeof(comm), &uid)) {
-		send_error(c, "no_such_process", "no process with pid %d", r->pid);
-		return;
-	}
-	if (!shmw_conn_privileged(c) && (m ? (sh ? sh->uid : m->uid) : uid) != shmw_conn_uid(c)) {
-		send_error(c, "forbidden", "pid %d runs as another user; ask as root", r->pid);
-		return;
-	}
-	o = shmw_report_ps(&d->state, (uint32_t)r->pid, comm, uid);
-	/* Status comes from the kernel's table, one IPC_STAT per segment held. */
 	segs = json_object_object_get(o, "segments");
-	for (size_t i = 0; i < json_object_array_length(segs); i++) {
+	for (size_t i = 0; segs && i < json_object_array_length(segs); i++) {
 		json_object *e = json_object_array_get_idx(segs, i);
 		uint32_t ns = (uint32_t)json_object_get_uint64(json_object_object_get(e, "ns"));
 		int32_t id = (int32_t)json_object_get_uint64(json_object_object_get(e, "shmid"));
@@ -248,14 +384,83 @@ static void do_ps(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_
 		    e, "status",
 		    json_object_new_string(found ? shmw_kseg_status(k.perms) : "gone"));
 	}
+}
+
+/* ps -c NAME: every holder of that comm the client may see, one ps answer each. Processes that
+ * hold nothing are not known by name (that would be a scan of /proc). */
+static void do_ps_comm(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
+{
+	size_t n = shmw_state_pids_of_comm(&d->state, r->comm, NULL, 0);
+	uint32_t *pids = malloc((n ? n : 1) * sizeof(*pids));
+	json_object *o, *arr;
+	uint32_t hidden = 0;
+
+	if (!pids) {
+		send_error(c, "internal", "out of memory");
+		return;
+	}
+	n = shmw_state_pids_of_comm(&d->state, r->comm, pids, n);
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		const struct shmw_sharerst *sh;
+		const struct shmw_mmst *m = shmw_state_mm_of_pid(&d->state, pids[i], &sh);
+		json_object *p;
+
+		if (!m)
+			continue;
+		if (!shmw_conn_privileged(c) && (sh ? sh->uid : m->uid) != shmw_conn_uid(c)) {
+			hidden++;
+			continue;
+		}
+		p = shmw_report_ps(&d->state, pids[i], "", 0);
+		ps_status(p);
+		json_object_object_del(p, "ok");
+		json_object_array_add(arr, p);
+	}
+	free(pids);
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "comm", shmw_json_string(r->comm));
+	json_object_object_add(o, "processes", arr);
+	if (!shmw_conn_privileged(c))
+		json_object_object_add(o, "hidden_processes", json_object_new_uint64(hidden));
 	send_json(c, o);
 }
 
-/* Our namespace first, then by namespace and shmid. */
+static void do_ps(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
+{
+	const struct shmw_sharerst *sh;
+	char comm[64] = "";
+	json_object *o;
+	uint32_t uid = 0;
+	const struct shmw_mmst *m;
+
+	if (r->comm[0]) {
+		do_ps_comm(d, c, r);
+		return;
+	}
+	m = shmw_state_mm_of_pid(&d->state, (uint32_t)r->pid, &sh);
+	if (!m && !proc_comm((uint32_t)r->pid, comm, sizeof(comm), &uid)) {
+		send_error(c, "no_such_process", "no process with pid %d", r->pid);
+		return;
+	}
+	if (!shmw_conn_privileged(c) && (m ? (sh ? sh->uid : m->uid) : uid) != shmw_conn_uid(c)) {
+		send_error(c, "forbidden", "pid %d runs as another user; ask as root", r->pid);
+		return;
+	}
+	o = shmw_report_ps(&d->state, (uint32_t)r->pid, comm, uid);
+	ps_status(o);
+	send_json(c, o);
+}
+
+/* The caller's namespace first (ours when it has none), then by namespace and shmid. One
+ * request is answered at a time, so a file-scope variable serves qsort. */
+static uint32_t sort_first;
+
 static int by_ns_shmid(const void *a, const void *b)
 {
 	const struct shmw_kseg *x = a, *y = b;
-	uint32_t self = shmw_ns_self();
+	uint32_t self = sort_first;
 
 	if (x->ns != y->ns) {
 		if (x->ns == self || y->ns == self)
@@ -284,13 +489,56 @@ static void ls_in_container(struct shmw_daemon *d, json_object *o, const char *p
 	json_object_object_add(o, "segments", kept);
 }
 
-static void do_ls(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
+/* ls --user: the segments whose owner is that user, by name or decimal uid. */
+static bool owned_by(const struct shmw_kseg *k, const char *user)
+{
+	char *end;
+	unsigned long uid;
+
+	if (*user >= '0' && *user <= '9') {
+		errno = 0;
+		uid = strtoul(user, &end, 10);
+		if (!*end && !errno)
+			return uid == k->uid;
+	}
+	return !strcmp(shmw_user_name(k->uid), user);
+}
+
+/* ls: the creator's name where the lifecycle saw the shmget (lsipc's COMMAND column). */
+static void ls_creators(struct shmw_daemon *d, json_object *o)
+{
+	json_object *segs = json_object_object_get(o, "segments");
+
+	for (size_t i = 0; segs && i < json_object_array_length(segs); i++) {
+		json_object *e = json_object_array_get_idx(segs, i);
+		uint32_t ns = (uint32_t)json_object_get_uint64(json_object_object_get(e, "ns"));
+		int32_t id = (int32_t)json_object_get_uint64(json_object_object_get(e, "shmid"));
+		const struct shmw_lseg *l = shmw_life_find(&d->life, ns, id);
+		char comm[SHMW_COMM_LEN + 1];
+
+		if (!l || !l->creator_known || !l->creator.comm[0])
+			continue;
+		memcpy(comm, l->creator.comm, SHMW_COMM_LEN);
+		comm[SHMW_COMM_LEN] = '\0';
+		json_object_object_add(e, "creator_comm", shmw_json_string(comm));
+	}
+}
+
+static void do_ls(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *req)
 {
 	json_object *o;
-	uint32_t *nss, *used;
+	uint32_t *nss, *used, scope_ns;
+	struct shmw_request rq = *req, *r = &rq;
 	struct shmw_kseg *all = NULL;
 	size_t nns, nused = 0, nall = 0;
+	bool every;
 
+	if (request_scope(c, r, &every, &scope_ns))
+		return;
+	if (!every) {
+		r->has_ns = true;
+		r->ns = scope_ns;
+	}
 	nns = shmw_ns_list(&nss);
 	used = malloc((nns + 1) * sizeof(*used));
 	if (!nss || !used) {
@@ -318,17 +566,22 @@ static void do_ls(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_
 			return;
 		}
 		all = grown;
-		memcpy(all + nall, v, n * sizeof(*v));
-		nall += n;
+		for (size_t j = 0; j < n; j++)
+			if (!r->user[0] || owned_by(&v[j], r->user))
+				all[nall++] = v[j];
 		free(v);
 	}
 	/* Grouped by namespace, like ipcs within each. */
+	sort_first = every ? caller_ns(c) : scope_ns;
+	if (!sort_first)
+		sort_first = shmw_ns_self();
 	if (nall)
 		qsort(all, nall, sizeof(*all), by_ns_shmid);
 	o = shmw_report_ls(&d->state, all, nall, used, nused);
 	free(all);
 	free(nss);
 	free(used);
+	ls_creators(d, o);
 	if (r->container[0])
 		ls_in_container(d, o, r->container);
 	send_json(c, o);
@@ -362,12 +615,15 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 	json_object_object_add(o, "mm_incomplete",
 			       u64(st[SHMW_STAT_OVERFLOW] + st[SHMW_STAT_BUSY]));
 	json_object_object_add(o, "seed_retries", u64(st[SHMW_STAT_SEED_RETRY]));
+	json_object_object_add(o, "sharers_late", u64(st[SHMW_STAT_SHARERS_LATE]));
 	json_object_object_add(o, "resyncs", u64(d->resyncs));
 	json_object_object_add(o, "resync_passes", u64(d->resync_passes));
 	json_object_object_add(o, "rescans", u64(d->rescans));
 	json_object_object_add(o, "reconciles", u64(d->reconciles));
-	json_object_object_add(o, "holders", u64(d->state.nholdings));
-	json_object_object_add(o, "mms", u64(shmw_state_nmms(&d->state)));
+	/* One vocabulary with ls and the metrics (docs/protocol.md, "Counters"). */
+	json_object_object_add(o, "attachments", u64(d->state.nholdings));
+	json_object_object_add(o, "holder_processes", u64(shmw_state_nholders(&d->state)));
+	json_object_object_add(o, "address_spaces", u64(shmw_state_nmms(&d->state)));
 	json_object_object_add(o, "segments", u64(shmw_state_nsegs(&d->state)));
 	json_object_object_add(o, "clients", u64(shmw_server_nclients(d->pub.server)));
 	json_object_object_add(o, "clients_dropped", u64(shmw_server_dropped(d->pub.server)));
@@ -491,6 +747,8 @@ static void do_metrics(struct shmw_daemon *d, struct shmw_conn *c)
 static void do_on_disk(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
 {
 	struct shmw_lq q;
+	uint32_t scope_ns = 0;
+	bool all = false;
 	int e;
 
 	if (!d->hist) {
@@ -507,14 +765,18 @@ static void do_on_disk(struct shmw_daemon *d, struct shmw_conn *c, const struct 
 		send_error(c, "bad_request", "container applies to live holders only, not with at");
 		return;
 	}
+	/* who --at looks where the live who does: the caller's namespace, --ns, or every one
+	 * (-A) with the old ambiguity answer. events and history filter by ns only when asked. */
+	if (r->cmd == SHMW_CMD_WHO && request_scope(c, r, &all, &scope_ns))
+		return;
 	memset(&q, 0, sizeof(q));
 	q.kind = r->cmd == SHMW_CMD_HISTORY ? SHMW_LQ_HISTORY
 		 : r->cmd == SHMW_CMD_WHO   ? SHMW_LQ_WHO_AT
 					    : SHMW_LQ_EVENTS;
 	q.has_shmid = r->cmd != SHMW_CMD_EVENTS || r->has_shmid;
 	q.shmid = (uint32_t)r->shmid;
-	q.has_ns = r->has_ns;
-	q.ns = r->ns;
+	q.has_ns = r->cmd == SHMW_CMD_WHO ? !all : r->has_ns;
+	q.ns = r->cmd == SHMW_CMD_WHO ? scope_ns : r->ns;
 	q.has_key = r->has_key;
 	q.key = r->key;
 	q.has_pid = r->has_pid;

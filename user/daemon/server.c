@@ -252,6 +252,11 @@ uid_t shmw_conn_uid(const struct shmw_conn *c)
 	return c->cred.uid;
 }
 
+pid_t shmw_conn_pid(const struct shmw_conn *c)
+{
+	return c->cred.pid;
+}
+
 bool shmw_conn_privileged(const struct shmw_conn *c)
 {
 	return c->privileged;

@@ -71,6 +71,8 @@ void shmw_conn_release(struct shmw_conn *c);
 /* Turns the connection into an event stream (`events -f`). */
 void shmw_conn_follow(struct shmw_conn *c);
 uid_t shmw_conn_uid(const struct shmw_conn *c);
+/* The client's pid at connect (SO_PEERCRED, in our pid namespace; 0 when it has none here). */
+pid_t shmw_conn_pid(const struct shmw_conn *c);
 /* Root or a member of the admin group: sees every process. */
 bool shmw_conn_privileged(const struct shmw_conn *c);
 #define SHMW_CONN_RATE 200 /* requests a client may make in a second */

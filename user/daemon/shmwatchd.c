@@ -4,7 +4,6 @@
  * event log from one epoll loop (ring buffer, signals, a 1 s timer, the client socket).
  */
 #include <errno.h>
-#include <grp.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "privs.h"
+#include "procinfo.h"
 #include "requests.h"
 #include "server.h"
 #include "timefmt.h"
@@ -179,13 +179,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (d.opts.admin_group) {
-		struct group *g = getgrnam(d.opts.admin_group);
+		uint32_t gid;
 
-		if (!g) {
+		if (shmw_group_gid(d.opts.admin_group, &gid) <= 0) {
 			log_err("--admin-group: no group '%s'", d.opts.admin_group);
 			goto out;
 		}
-		shmw_server_set_admin_group(d.pub.server, g->gr_gid);
+		shmw_server_set_admin_group(d.pub.server, gid);
 	}
 	/* Only the default directory is made: a mistyped --log-file fails, naming it. */
 	d.pub.log = shmw_eventlog_open(

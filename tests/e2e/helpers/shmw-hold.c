@@ -86,6 +86,12 @@
  *   vfork-exec PATH ARGS...  vfork, and the child execs PATH (like posix_spawn); the parent
  *                     writes "PID vfork-exec CPID" and goes on to "ready" (the rest of argv is
  *                     the child's)
+ *   vfork-exec-exit PATH ARGS...  the same, but the parent writes "exiting" and exits (0) as
+ *                     soon as it resumes: the child may still be inside its exec (its mm
+ *                     switched, its exec event not yet fired)
+ *   vfork-exec-exec PATH ARGS...  the same, but the parent writes "exec PATH" and execs PATH
+ *                     ARGS too as soon as it resumes: its old address space ends in its exec,
+ *                     maybe before the child's exec event
  *   churn N           N children at once, each: shmat, mprotect of page 0 if it is an even one,
  *                     fork a grandchild that exits, shmdt if its number divides by 3, exit.
  *                     Writes "PID churn-child CPID" for each, "PID churned N FAILED" at the end
@@ -591,7 +597,7 @@ static bool page_op(const char *op)
 }
 
 /* vfork-exec: the child execs argv[0] with argv; the parent resumes once it has. */
-static __attribute__((noinline)) void do_vfork_exec(char **argv)
+static __attribute__((noinline)) void do_vfork_exec(char **argv, int then)
 {
 	pid_t c = vfork();
 
@@ -602,6 +608,15 @@ static __attribute__((noinline)) void do_vfork_exec(char **argv)
 		_exit(127);
 	}
 	say("vfork-exec %ld", (long)c);
+	if (then == 1) {
+		say("exiting"); /* then at once: the child may still be inside its exec */
+		_exit(0);
+	}
+	if (then == 2) {
+		say("exec %s", argv[0]);
+		execv(argv[0], argv);
+		die("execv %s: %s", argv[0], strerror(errno));
+	}
 }
 
 /* One churn child: see the op list. Exits 0 when every step worked. */
@@ -1009,7 +1024,15 @@ int main(int argc, char **argv)
 			die("execv %s: %s", path, strerror(errno));
 		} else if (strcmp(op, "vfork-exec") == 0) {
 			need_arg(i + 1, argc, argv, op);
-			do_vfork_exec(&argv[i + 1]);
+			do_vfork_exec(&argv[i + 1], 0);
+			i = argc;
+		} else if (strcmp(op, "vfork-exec-exit") == 0) {
+			need_arg(i + 1, argc, argv, op);
+			do_vfork_exec(&argv[i + 1], 1);
+			i = argc;
+		} else if (strcmp(op, "vfork-exec-exec") == 0) {
+			need_arg(i + 1, argc, argv, op);
+			do_vfork_exec(&argv[i + 1], 2);
 			i = argc;
 		} else if (strcmp(op, "churn") == 0) {
 			do_churn(parse_num(need_arg(++i, argc, argv, op), 1, 10000, "count"));
@@ -1028,7 +1051,8 @@ int main(int argc, char **argv)
 			}
 			say("stormed %ld", n);
 		} else if (strcmp(op, "blink") == 0) {
-			long ms = parse_num(need_arg(++i, argc, argv, op), 0, 60000, "milliseconds");
+			long ms =
+			    parse_num(need_arg(++i, argc, argv, op), 0, 60000, "milliseconds");
 			struct timespec gap = {ms / 1000, (ms % 1000) * 1000000L};
 
 			if (cur_shmid < 0)

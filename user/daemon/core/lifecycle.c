@@ -168,7 +168,8 @@ void shmw_life_reconcile(struct shmw_life *l, uint32_t ns, const struct shmw_kse
 		if (s)
 			absorb(s, &k[i], now);
 		else if (!startup && fresh(&k[i], now))
-			continue; /* its shmget's event is likely on the way: found next pass if not */
+			continue; /* its shmget's event is likely on the way: found next pass if not
+				   */
 		else
 			s = create(l, ns, &k[i], NULL, startup ? "seed" : "found", now);
 		s->seen = pass;
@@ -208,11 +209,15 @@ void shmw_life_rmid(struct shmw_life *l, uint32_t ns, const struct shmw_kseg *k,
 
 	if (!s)
 		s = create(l, ns, k, NULL, "found", now);
+	/* Another IPC_RMID of a marked segment (the kernel takes it) is logged, but the linger
+	 * clock and the remover the alerts name stay the first one's. */
+	if (!s->dest || !s->rmid_known) {
+		s->dest_since = now;
+		s->remover = *by;
+		s->holders_at_rmid = holders;
+	}
 	s->dest = true;
-	s->dest_since = now;
 	s->rmid_known = true;
-	s->remover = *by;
-	s->holders_at_rmid = holders;
 	s->missing_since = 0;
 	emit(l, SHMW_LIFE_RMID, s, &info);
 }
@@ -307,12 +312,16 @@ void shmw_life_tick(struct shmw_life *l, uint64_t now)
 		struct shmw_life_info info = {.now = now};
 
 		if (s->missing_since) {
-			if (!l->behind && now - s->missing_since >= VANISH_GRACE_NS)
+			if (!l->behind && now >= s->missing_since &&
+			    now - s->missing_since >= VANISH_GRACE_NS)
 				destroy(l, s, 0, "vanished", NULL, now);
 			continue;
 		}
 		if (s->dest && s->nattch > 0 && l->opts.linger_after) {
-			if (!s->lingering && now - s->dest_since >= l->opts.linger_after) {
+			/* now may have been read before an rmid we applied since: not yet (the same
+			 * below). */
+			if (!s->lingering && now >= s->dest_since &&
+			    now - s->dest_since >= l->opts.linger_after) {
 				s->lingering = true;
 				s->repeats = 0;
 				s->next_alert = now;
@@ -331,7 +340,8 @@ void shmw_life_tick(struct shmw_life *l, uint64_t now)
 			s->lingering = false;
 		}
 		if (!s->dest && s->nattch == 0 && s->unheld_since && l->opts.orphan_after &&
-		    !s->orphan_reported && now - s->unheld_since >= l->opts.orphan_after) {
+		    !s->orphan_reported && now >= s->unheld_since &&
+		    now - s->unheld_since >= l->opts.orphan_after) {
 			s->orphan_reported = true;
 			emit(l, SHMW_LIFE_ORPHAN, s, &info);
 			l->orphans++;

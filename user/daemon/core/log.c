@@ -100,6 +100,12 @@ static bool stderr_is_journal(void)
 
 static sendv_fn *load_journal_sendv(void)
 {
+#ifdef SHMW_STATIC
+	/* The static build has no libsystemd (kernels/sd-stub.c), and dlopen in a static binary
+	 * needs the shared glibc it was linked with: stderr it is, with the fields as KEY=value
+	 * (what a container's runtime collects anyway). */
+	return NULL;
+#else
 	/* Already loaded (and reference-counted) when the daemon links -lsystemd. Never
 	 * dlclose'd: the daemon logs until it exits. */
 	void *lib = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
@@ -107,6 +113,7 @@ static sendv_fn *load_journal_sendv(void)
 	if (!lib)
 		return NULL;
 	return (sendv_fn *)dlsym(lib, "sd_journal_sendv");
+#endif
 }
 
 void shmw_log_init(const char *ident, int verbosity)

@@ -10,6 +10,7 @@
  * users seen. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdbool.h>
@@ -75,6 +76,94 @@ static const char *intern(const char *name)
 	return p->name;
 }
 
+#ifdef SHMW_STATIC
+/* The static build (make static: the qemu guests and the container image) reads /etc/passwd
+ * and /etc/group itself: glibc's NSS in a static binary loads the shared NSS modules of the
+ * glibc it was linked with, which an image has not (and the linker warns). Files only: users
+ * and groups of LDAP, sssd or systemd-userdb show as numbers there (docs/fleet.md, "The
+ * image"). */
+#ifndef PW_FILE /* tests/unit/test_procinfo_files.c points them elsewhere */
+#define PW_FILE "/etc/passwd"
+#define GR_FILE "/etc/group"
+#endif
+
+/* Reads path's entries (passwd, or group when group) until one has id, or name when name
+ * is set: 1 found (its name in out, its id in *idout), 0 not (or no file), -errno when the
+ * file cannot be read or an entry is longer than PWBUF_MAX. */
+static int scan_file(const char *path, uint32_t id, const char *name, char *out, size_t outlen,
+		     uint32_t *idout, bool group)
+{
+	size_t len = 1024;
+	char *buf = malloc(len);
+	FILE *f = fopen(path, "re");
+	int r = 0;
+
+	if (!f || !buf) {
+		r = f ? -ENOMEM : (errno == ENOENT ? 0 : -errno);
+		goto out;
+	}
+	for (;;) {
+		struct passwd pw, *pres = NULL;
+		struct group gr, *gres = NULL;
+		int e = group ? fgetgrent_r(f, &gr, buf, len, &gres)
+			      : fgetpwent_r(f, &pw, buf, len, &pres);
+
+		if (e == ERANGE && len < PWBUF_MAX) {
+			char *nb = realloc(buf, len * 2);
+
+			if (!nb) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			len *= 2;
+			continue; /* the same entry again: glibc rewinds to its start */
+		}
+		if (e == ENOENT)
+			break; /* end of file */
+		if (e) {
+			r = -e;
+			break;
+		}
+		if (group ? (name ? !strcmp(gr.gr_name, name) : gr.gr_gid == id)
+			  : (name ? !strcmp(pw.pw_name, name) : pw.pw_uid == id)) {
+			if (out)
+				snprintf(out, outlen, "%s", group ? gr.gr_name : pw.pw_name);
+			if (idout)
+				*idout = group ? gr.gr_gid : pw.pw_uid;
+			r = 1;
+			break;
+		}
+	}
+out:
+	if (f)
+		fclose(f);
+	free(buf);
+	return r;
+}
+
+static int lookup(uint32_t uid, char *out, size_t outlen)
+{
+	return scan_file(PW_FILE, uid, NULL, out, outlen, NULL, false);
+}
+
+int shmw_group_gid(const char *name, uint32_t *gid)
+{
+	return scan_file(GR_FILE, 0, name, NULL, 0, gid, true);
+}
+#else
+int shmw_group_gid(const char *name, uint32_t *gid)
+{
+	struct group *g;
+
+	errno = 0;
+	g = getgrnam(name);
+	if (!g)
+		return errno && errno != ENOENT && errno != ESRCH ? -errno : 0;
+	*gid = g->gr_gid;
+	return 1;
+}
+
 /* Looks uid up in the passwd database. Returns 1 with the name in out, 0 when there is no
  * entry, -errno when the lookup itself failed (NSS down, out of memory). */
 static int lookup(uint32_t uid, char *out, size_t outlen)
@@ -110,6 +199,7 @@ static int lookup(uint32_t uid, char *out, size_t outlen)
 	free(buf);
 	return r;
 }
+#endif
 
 const char *shmw_user_name(uint32_t uid)
 {

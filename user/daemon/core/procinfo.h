@@ -9,6 +9,9 @@
  * string lives until shmw_user_cache_clear(). */
 const char *shmw_user_name(uint32_t uid);
 void shmw_user_cache_clear(void);
+/* The gid of group name: 1 found (in *gid), 0 no such group, -errno when the lookup failed.
+ * Through NSS (getgrnam); the static build reads /etc/group only. */
+int shmw_group_gid(const char *name, uint32_t *gid);
 
 /* Details of one process for alerts: one /proc/PID file each, never a scan. Each writes
  * "" when the process is gone or the file unreadable, and returns 0 or -errno. */

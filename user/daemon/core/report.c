@@ -307,6 +307,14 @@ json_object *shmw_report_ps(const struct shmw_state *st, uint32_t pid, const cha
 	return o;
 }
 
+static void ls_time(json_object *e, const char *key, int64_t sec)
+{
+	char buf[40];
+
+	if (sec > 0 && !shmw_fmt_rfc3339(buf, sizeof(buf), (uint64_t)sec * SHMW_NS_PER_SEC))
+		add(e, key, json_object_new_string(buf));
+}
+
 json_object *shmw_report_ls(const struct shmw_state *st, const struct shmw_kseg *segs, size_t n,
 			    const uint32_t *nss, size_t nns)
 {
@@ -336,8 +344,14 @@ json_object *shmw_report_ls(const struct shmw_state *st, const struct shmw_kseg 
 		add(e, "holders", u64(shmw_report_nholders(st, seg)));
 		add(e, "uid", u64(k->uid));
 		add(e, "user", shmw_json_string(shmw_user_name(k->uid)));
+		add(e, "cuid", u64(k->cuid));
+		add(e, "cuser", shmw_json_string(shmw_user_name(k->cuid)));
 		add(e, "cpid", u64((uint32_t)k->cpid));
 		add(e, "lpid", u64((uint32_t)k->lpid));
+		/* The kernel's times (ipcs -t), whole seconds; left out while never set (0). */
+		ls_time(e, "atime", k->atime);
+		ls_time(e, "dtime", k->dtime);
+		ls_time(e, "ctime", k->ctime);
 		json_object_array_add(arr, e);
 	}
 	add(o, "segments", arr);

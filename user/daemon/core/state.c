@@ -307,7 +307,8 @@ enum shmw_change shmw_state_apply(struct shmw_state *st, const struct shmw_event
 			mm_set_owner(st, m, ev->pid, ev->uid, ev->comm);
 		}
 		/* The event names the process that made ev->mm: a process has one mm, so an entry
-		 * naming it as a sharer of another is stale (it exec'd, and that event was missed). */
+		 * naming it as a sharer of another is stale (it exec'd, and that event was missed).
+		 */
 		sh = sharer_find(st, ev->pid);
 		if (sh && sh->mm != ev->mm)
 			sharer_del(st, sh);
@@ -603,6 +604,32 @@ size_t shmw_state_nholders(const struct shmw_state *st)
 	HASH_ITER(hh, st->sharers, sh, tmp)
 	{
 		n += mm_find(st, sh->mm) != NULL;
+	}
+	return n;
+}
+
+size_t shmw_state_pids_of_comm(const struct shmw_state *st, const char *comm, uint32_t *pids,
+			       size_t max)
+{
+	const struct shmw_sharerst *sh, *stmp;
+	const struct shmw_mmst *m, *mtmp;
+	size_t n = 0;
+
+	HASH_ITER(hh, st->mms, m, mtmp)
+	{
+		if (m->pid_indexed && !strncmp(m->comm, comm, SHMW_COMM_LEN)) {
+			if (n < max)
+				pids[n] = m->tgid;
+			n++;
+		}
+	}
+	HASH_ITER(hh, st->sharers, sh, stmp)
+	{
+		if (mm_find(st, sh->mm) && !strncmp(sh->comm, comm, SHMW_COMM_LEN)) {
+			if (n < max)
+				pids[n] = sh->tgid;
+			n++;
+		}
 	}
 	return n;
 }

@@ -161,6 +161,9 @@ const struct shmw_sharerst *shmw_state_sharer(const struct shmw_state *st, uint3
 bool shmw_state_ns_held(const struct shmw_state *st, uint32_t ns);
 /* Processes holding at least one segment: owners of the mms, and their sharers. */
 size_t shmw_state_nholders(const struct shmw_state *st);
+/* Holders (owners and sharers) whose comm is comm; returns the count (fills up to max). */
+size_t shmw_state_pids_of_comm(const struct shmw_state *st, const char *comm, uint32_t *pids,
+			       size_t max);
 size_t shmw_state_nmms(const struct shmw_state *st);
 size_t shmw_state_nsegs(const struct shmw_state *st);
 
