@@ -131,6 +131,13 @@ check_eq "who --at the destroy: gone, nobody" "gone $A :" at_who "$ID" "$T_DESTR
 check_eq "who --at -0s (now): gone, nobody" "gone $A :" at_who "$ID" -0s
 check "who --at table says where it comes from" table_has "from the event log" \
 	sw who "$ID" --ns "$SELF_NS" --at "$T_BATT"
+# As the live who: the caller's namespace without --ns; -o and -n as for the live table;
+# a key names a live segment, so not with --at.
+at_ns() { sw --json who "$ID" --at "$T_BATT" | "$JSONX" ns; }
+check_eq "who --at without --ns: the caller's IPC namespace" "$SELF_NS" at_ns
+at_pids() { sw who "$ID" --ns "$SELF_NS" --at "$T_BATT" -o PID -n | tr -d ' '; }
+check_eq "who --at -o PID -n: the holders' pids alone" "$(printf '%s\n' "$A" "$B" | sort -n)" at_pids
+check_rc "who --key --at: usage error (exit 2)" 2 sw who --key "$KEY" --at "$T_BATT"
 
 # ---- 2. the filters ----
 filters() {
