@@ -158,7 +158,8 @@ bench: bench-deps
 	$(Q)./bench/run.sh $(OUTPUT)
 
 # Benchmark programs (bench/README.md): the workload farm and the timers.
-BENCH_BINS := $(OUTPUT)/bench/shmw-farm $(OUTPUT)/bench/shmw-bench $(OUTPUT)/bench/shmw-floor
+BENCH_BINS := $(OUTPUT)/bench/shmw-farm $(OUTPUT)/bench/shmw-bench $(OUTPUT)/bench/shmw-floor \
+	      $(OUTPUT)/bench/shmw-loggen
 .PHONY: bench-bin
 bench-bin: $(BENCH_BINS)
 
@@ -182,6 +183,11 @@ $(OUTPUT)/bench/shmw-floor.o: $(OUTPUT)/bench/floor.skel.h
 $(OUTPUT)/bench/shmw-floor: $(OUTPUT)/bench/shmw-floor.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -lbpf -lelf -lz -o $@
+
+# The history benchmark's log: written and compressed with the daemon's own code.
+$(OUTPUT)/bench/shmw-loggen: $(OUTPUT)/bench/shmw-loggen.o $(CORE_LIB) $(COMMON_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -ljson-c -lz -o $@
 
 $(OUTPUT)/bench/shmw-bench: $(OUTPUT)/bench/shmw-bench.o $(CLIENT_LIB) $(COMMON_LIB)
 	$(call msg,LINK,$@)
@@ -244,11 +250,11 @@ $(OUTPUT)/shmwatch: $(CLIENT_MAIN) $(CLIENT_LIB) $(COMMON_LIB)
 # without it.
 $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(ALL_LIBS) | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -ljson-c -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ -ljson-c -lz -lpthread -o $@
 
 $(OUTPUT)/tests/%: $(OUTPUT)/tests/e2e/helpers/%.o | $(OUTPUT)/tests
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -lpthread -ljson-c -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ -lpthread -ljson-c -lz -o $@
 
 $(VGSHIM): tests/e2e/valgrind/shmw-vgshim.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -292,7 +298,7 @@ $(FUZZ_LIBS):
 # target lists the headers it reads through the libraries' objects (rebuilt when they change).
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBS)
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CC) $(filter-out -MMD -MP,$(FUZZ_CFLAGS)) $^ -ljson-c -lpthread -o $@
+	$(Q)$(FUZZ_CC) $(filter-out -MMD -MP,$(FUZZ_CFLAGS)) $^ -ljson-c -lz -lpthread -o $@
 
 # Each target for FUZZ_SECONDS from its seeds (read only: new inputs go to $(FUZZ_OUT)/corpus/),
 # with tests/fuzz/<target>.dict if there is one; a crash, leak or timeout leaves its input in

@@ -21,6 +21,9 @@
 #   BENCH_QUIET_WAIT=30          seconds to wait for other shmwatchd instances to go away and the
 #                                CPUs to be less than 25% busy (then it runs anyway)
 #   BENCH_KEEP=1                 keep the scratch directory (raw results, daemon logs)
+#   BENCH_HISTORY_LINES=1000000  lines of the event log the history queries read (rotated at
+#                                64 MiB, compressed, plus the live file; 0: skip)
+#   BENCH_ONLY=history           only the history queries (no startup, loops or farms)
 #
 # Exit status: 0 when the benchmark ran (MISS lines are information), 1 when it broke or the
 # methods disagree on who holds a segment, 2 on usage errors.
@@ -48,13 +51,27 @@ private) FARM_NS= ;;
 	exit 2
 	;;
 esac
+HIST_LINES=${BENCH_HISTORY_LINES:-1000000}
+ONLY=${BENCH_ONLY:-}
+case $ONLY in
+'') ;;
+history)
+	SIZES=
+	BIG=0
+	;;
+*)
+	echo "bench: BENCH_ONLY is history (or unset)" >&2
+	exit 2
+	;;
+esac
 FARM=$OUT/bench/shmw-farm
 SB=$OUT/bench/shmw-bench
 FLOOR=$OUT/bench/shmw-floor
+LOGGEN=$OUT/bench/shmw-loggen
 DAEMON=$OUT/shmwatchd
 CLIENT=$OUT/shmwatch
 
-for f in "$FARM" "$SB" "$FLOOR" "$DAEMON" "$CLIENT"; do
+for f in "$FARM" "$SB" "$FLOOR" "$LOGGEN" "$DAEMON" "$CLIENT"; do
 	[ -x "$f" ] || {
 		echo "bench: $f is missing (make bench builds it)" >&2
 		exit 2
@@ -68,6 +85,14 @@ command -v lsof >/dev/null || {
 	echo "bench: lsof is missing (scripts/install-deps.sh --bench, run by make bench, installs it)" >&2
 	exit 1
 }
+if [ "$HIST_LINES" -gt 0 ]; then
+	for t in jq zgrep zcat; do
+		command -v "$t" >/dev/null || {
+			echo "bench: $t is missing (scripts/install-deps.sh --bench installs it)" >&2
+			exit 1
+		}
+	done
+fi
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/shmw-bench.XXXXXX") || exit 1
 # Run copies: a rebuild of OUTDIR during the run (a shared tree) must not change what we measure.
@@ -249,7 +274,7 @@ start_daemon() {
 	mkfifo "$T/ready" || die "mkfifo"
 	exec 7<>"$T/ready"
 	"$SB" ready "$SOCK" "$T/ready" "$T/daemon.log" 30000 "$DAEMON" --socket "$SOCK" \
-		--log-file "$T/events.jsonl" &
+		--log-file "${LOGFILE:-$T/events.jsonl}" &
 	DPID=$!
 	READY_NS=
 	read -r -t 40 -u 7 READY_NS
@@ -416,6 +441,8 @@ fi
 [ "$(cat /proc/sys/kernel/shmmni)" -ge 16 ] || die "kernel.shmmni is below 16"
 
 # ---- 1. startup without a farm, and the daemon's footprint with nothing to track -------------
+# (BENCH_ONLY=history skips sections 1 and 2: not indented, to keep them readable as they were)
+if [ "$ONLY" != history ]; then
 
 log "startup with no farm"
 ready_times 0 3
@@ -588,6 +615,7 @@ fi
 stop_daemon
 row "event cost" "daemon CPU per 100k events, no farm" "" \
 	"$(fmt_ns "$CPU_SMALL")" "$CPU_LOST of $CPU_EVENTS events lost" "" "" ""
+fi
 
 # ---- 3. query methods on farms of N processes --------------------------------------------------
 
@@ -758,7 +786,91 @@ if [ "$BIG" -gt 0 ]; then
 	stop_farm
 fi
 
-# ---- 5. the table ------------------------------------------------------------------------------
+# ---- 5. the past: history queries over a million log lines ----------------------------------
+
+# A day of a busy host's log (bench/shmw-loggen.c): rotated every 64 MiB and compressed as the
+# daemon does it, plus the live file. The daemon serves the queries from it; zgrep and jq read
+# the same files for the same segment's lines. Every method must find the generator's count.
+if [ "$HIST_LINES" -gt 0 ]; then
+	log "history: writing and compressing a log of $HIST_LINES lines"
+	mkdir "$T/hist" || die "mkdir $T/hist"
+	"$LOGGEN" "$T/hist/events.jsonl" "$HIST_LINES" >"$T/hist/gen.out" || die "shmw-loggen failed"
+	read -r _ HID HNS AT_HELD AT_DEST HN <<<"$(awk '$1 == "target"' "$T/hist/gen.out")"
+	read -r _ BID _ AT_BUSY BN <<<"$(awk '$1 == "busy"' "$T/hist/gen.out")"
+	HLINES=$(awk '$1 == "files" { print $(NF - 1) }' "$T/hist/gen.out")
+	HFILES=$T/hist/events.jsonl # oldest first: events.jsonl.N.gz ... .1.gz, then the live file
+	n=1
+	while [ -f "$T/hist/events.jsonl.$n.gz" ]; do
+		HFILES="$T/hist/events.jsonl.$n.gz $HFILES"
+		n=$((n + 1))
+	done
+	nfiles=$(echo "$HFILES" | wc -w)
+	gzbytes=$(cat "$T"/hist/events.jsonl.*.gz | wc -c)
+	plainbytes=$(wc -c <"$T/hist/events.jsonl")
+	LOGFILE=$T/hist/events.jsonl start_daemon
+	# Every method finds the target's lines, all of them.
+	n_hist=$("$CLIENT" --socket "$SOCK" --json history "$HID" --ns "$HNS" | wc -l)
+	# shellcheck disable=SC2086 # HFILES: a list of paths without blanks
+	n_zgrep=$(zgrep -h -F "\"shmid\":$HID," $HFILES | wc -l)
+	# shellcheck disable=SC2086
+	n_jq=$(zcat -f $HFILES | jq -c "select(.shmid == $HID)" | wc -l)
+	if [ "$n_hist" != "$HN" ] || [ "$n_zgrep" != "$HN" ] || [ "$n_jq" != "$HN" ]; then
+		log "MISMATCH history: the log has $HN lines of shmid $HID; shmwatch history" \
+			"found $n_hist, zgrep $n_zgrep, jq $n_jq"
+		DISAGREE=1
+	fi
+	n_busy=$("$CLIENT" --socket "$SOCK" --json history "$BID" --ns "$HNS" | wc -l)
+	if [ "$n_busy" != "$BN" ]; then
+		log "MISMATCH history: the log has $BN lines of shmid $BID; shmwatch history found $n_busy"
+		DISAGREE=1
+	fi
+	busy_read=$("$CLIENT" --socket "$SOCK" --json who "$BID" --ns "$HNS" --at "$AT_BUSY" |
+		jq -c '.read')
+	held=$("$CLIENT" --socket "$SOCK" --json who "$HID" --ns "$HNS" --at "$AT_HELD" |
+		jq -r '.holders | length')
+	log "history: $HLINES lines in $nfiles files ($(fmt_bytes "$gzbytes") gz + $(fmt_bytes "$plainbytes") plain);" \
+		"shmid $HID has $HN lines, $held holders at $AT_HELD"
+	log "history: timing (shmwatch x10, zgrep x3, jq x1, alternating)"
+	SHMWATCH_SOCKET=$SOCK "$SB" run \
+		history 10 "$CLIENT history $HID --ns $HNS" \
+		whoat 10 "$CLIENT who $HID --ns $HNS --at $AT_HELD" \
+		whoat_dest 10 "$CLIENT who $HID --ns $HNS --at $AT_DEST" \
+		busy_whoat 10 "$CLIENT who $BID --ns $HNS --at $AT_BUSY" \
+		busy_history 5 "$CLIENT history $BID --ns $HNS" \
+		evshmid 10 "$CLIENT events --shmid $HID --ns $HNS" \
+		evrmid 3 "$CLIENT events --event rmid --since -2h" \
+		zgrep 3 "zgrep -h -F '\"shmid\":$HID,' $HFILES" \
+		jq 1 "zcat -f $HFILES | jq -c 'select(.shmid == $HID)'" >"$T/run.hist" ||
+		die "history timing runs failed"
+	hmed() { awk -v n="$1" '$1 == n { print $3 }' "$T/run.hist"; }
+	sec="history ($HLINES log lines)"
+	t_zgrep=$(hmed zgrep)
+	t_jq=$(hmed jq)
+	for m in history whoat whoat_dest evshmid busy_whoat busy_history; do
+		t=$(hmed "$m")
+		case $m in
+		history) what="shmwatch history X ($HN lines)" ;;
+		whoat) what="shmwatch who X --at (held by $held)" ;;
+		whoat_dest) what="shmwatch who X --at (after its rmid)" ;;
+		evshmid) what="shmwatch events --shmid X" ;;
+		busy_whoat) what="shmwatch who B --at, B in every block (read $busy_read)" ;;
+		busy_history) what="shmwatch history B ($BN lines, in every block)" ;;
+		esac
+		row "$sec" "$what" "$nfiles files" "$(fmt_ns "$t")" \
+			"$(fmt_ns "$t_zgrep") zgrep, $(fmt_ns "$t_jq") jq" \
+			"$(ratio "$t_zgrep" "$t") faster than zgrep" "< 0.5 s" "$(verdict "$t" "<" 5e8)"
+	done
+	t=$(hmed evrmid)
+	row "$sec" "shmwatch events --event rmid --since -2h (no shmid: every block of the last 2 h)" \
+		"$nfiles files" "$(fmt_ns "$t")" "" "" "" ""
+	row "$sec" "zgrep -h shmid X, same files" "$nfiles files" "$(fmt_ns "$t_zgrep")" "" "" "" ""
+	row "$sec" "zcat -f | jq select(.shmid == X), same files" "$nfiles files" "$(fmt_ns "$t_jq")" \
+		"" "" "" ""
+	stop_daemon
+	unset LOGFILE
+fi
+
+# ---- 6. the table ------------------------------------------------------------------------------
 
 FOREIGN_END=$(foreign_daemons)
 echo
@@ -784,13 +896,13 @@ echo
 miss=$(awk -F'\t' '$8 == "MISS"' "$ROWS" | wc -l)
 pass=$(awk -F'\t' '$8 == "PASS"' "$ROWS" | wc -l)
 echo "targets: $pass PASS, $miss MISS"
-if [ "$LOOP_RETRIES" -gt 0 ]; then
+if [ "${LOOP_RETRIES:-0}" -gt 0 ]; then
 	echo "note: $LOOP_RETRIES loop(s) failed (killed from outside?) and were run again"
 fi
 if [ "$STATUS_RETRIES" -gt 0 ]; then
 	echo "note: $STATUS_RETRIES status request(s) failed (e.g. connection reset) and were retried"
 fi
-if [ "$FOREIGN_START" -gt 0 ] || [ "$FOREIGN_END" -gt 0 ]; then
+if [ "$ONLY" != history ] && { [ "$FOREIGN_START" -gt 0 ] || [ "$FOREIGN_END" -gt 0 ]; }; then
 	echo "note: other shmwatchd instances were attached: their BPF programs run in both the" \
 		"'without' and the 'with' loops, so event-cost ratios are understated"
 fi

@@ -14,14 +14,17 @@
 # The lists of commands and options follow `shmwatch --help` and `shmwatchd --help`;
 # tests/e2e/t_install.sh checks that they still do.
 
-_shmwatch_commands='who ps ls status events lingering orphans metrics verify'
+_shmwatch_commands='who ps ls status events lingering orphans metrics verify history'
 # Options of every command, then those of one command only.
 _shmwatch_options='--socket --json -o --output --list -n --noheadings --no-headers -r --raw -b --bytes
 --human --timeout -h --help --version'
-_shmwatch_who_options='--ns -A --all-namespaces --container --key'
+_shmwatch_who_options='--ns -A --all-namespaces --container --key --at'
 _shmwatch_ls_options='--ns -A --all-namespaces --container --user -t --time'
 _shmwatch_ps_options='-c --command'
-_shmwatch_events_options='-f --follow --last'
+_shmwatch_events_options='-f --follow --last --shmid --key --pid --event --since --until --ns'
+_shmwatch_history_options='--ns --last --since --until'
+_shmwatch_event_types='attach detach vmas owner share unshare ident create rmid destroy linger
+linger_end orphan'
 _shmwatchd_options='-s --socket -l --log-file --log-max-bytes --log-keep --max-holders --max-holdings --max-segments
 --max-sharers --ring-size --recent --max-clients --max-clients-per-user --admin-reserve
 --client-timeout --admin-group --linger-after --realert
@@ -125,6 +128,10 @@ _shmwatch()
 		_shmwatch_reply "$(_shmwatch_namespaces)"
 		return
 		;;
+	--event)
+		_shmwatch_reply "$_shmwatch_event_types"
+		return
+		;;
 	-o | --output)
 		# Column names, from --list (a comma list is completed one name at a time).
 		local pre=${cur%"${cur##*,}"}
@@ -140,7 +147,8 @@ _shmwatch()
 		COMPREPLY=($(compgen -u -- "$cur"))
 		return
 		;;
-	--timeout | --last | --key | --container | -c | --command)
+	--timeout | --last | --key | --container | -c | --command | --shmid | --pid | --since | --until | \
+		--at)
 		return
 		;;
 	-n)
@@ -152,7 +160,7 @@ _shmwatch()
 		w=${COMP_WORDS[i]}
 		case $w in
 		--socket | --timeout | --ns | --last | -o | --output | --key | --user | -c | --command | \
-			--container)
+			--container | --shmid | --pid | --event | --since | --until | --at)
 			((i++))
 			[[ ${COMP_WORDS[i]} == = ]] && ((i++))
 			;;
@@ -173,11 +181,12 @@ _shmwatch()
 	if [[ $cur == -* ]]; then
 		case $cmd in
 		'') _shmwatch_reply "$_shmwatch_options $_shmwatch_who_options $_shmwatch_ls_options
-$_shmwatch_ps_options $_shmwatch_events_options" ;;
+$_shmwatch_ps_options $_shmwatch_events_options $_shmwatch_history_options" ;;
 		who) _shmwatch_reply "$_shmwatch_options $_shmwatch_who_options" ;;
 		ls) _shmwatch_reply "$_shmwatch_options $_shmwatch_ls_options" ;;
 		ps) _shmwatch_reply "$_shmwatch_options $_shmwatch_ps_options" ;;
 		events) _shmwatch_reply "$_shmwatch_options $_shmwatch_events_options" ;;
+		history) _shmwatch_reply "$_shmwatch_options $_shmwatch_history_options" ;;
 		*) _shmwatch_reply "$_shmwatch_options" ;;
 		esac
 		return
@@ -187,7 +196,7 @@ $_shmwatch_ps_options $_shmwatch_events_options" ;;
 		return
 	fi
 	case $cmd in
-	who) ((nargs == 0)) && _shmwatch_reply "$(_shmwatch_shmids)" ;;
+	who | history) ((nargs == 0)) && _shmwatch_reply "$(_shmwatch_shmids)" ;;
 	ps) _shmwatch_reply "$(_shmwatch_pids)" ;; # ps takes several pids
 	esac
 }

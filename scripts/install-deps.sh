@@ -32,8 +32,9 @@ TEST_PKGS="$TEST_PKGS postgresql-15"
 TEST_PKGS="$TEST_PKGS prometheus"
 # podman and busybox-static: `make image` and the daemon run from the image (tests/e2e/t_image.sh).
 TEST_PKGS="$TEST_PKGS podman busybox-static"
-# Only for the benchmarks: lsof, the usual answer shmwatch is measured against (bench/run.sh).
-BENCH_PKGS="lsof"
+# Only for the benchmarks: lsof, the usual answer shmwatch is measured against, and jq, which the
+# history queries are timed against (bench/run.sh); gzip's zgrep and zcat are essential in Debian.
+BENCH_PKGS="lsof jq"
 
 list=0
 if [ "${1:-}" = --list ]; then

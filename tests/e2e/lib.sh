@@ -43,6 +43,7 @@ SHMW_BUILD=${SHMW_BUILD:-$SHMW_E2E_DIR/../../build}
 HOLD=$SHMW_BUILD/tests/shmw-hold
 ORACLE=$SHMW_BUILD/tests/shmw-oracle
 JSONX=$SHMW_BUILD/tests/shmw-json
+ZCAT=$SHMW_BUILD/tests/shmw-zcat
 SHMWATCH=$SHMW_BUILD/shmwatch
 SHMWATCHD=$SHMW_BUILD/shmwatchd
 TEST_NAME=$(basename "$0" .sh)
@@ -227,7 +228,7 @@ if [ "${SHMW_LIB_NOINIT:-0}" != 1 ]; then
 		skip "needs root for BPF"
 		exit 0
 	fi
-	for _b in "$HOLD" "$ORACLE" "$JSONX" "$SHMWATCH" "$SHMWATCHD"; do
+	for _b in "$HOLD" "$ORACLE" "$JSONX" "$ZCAT" "$SHMWATCH" "$SHMWATCHD"; do
 		if [ ! -x "$_b" ]; then
 			fail "missing binary $_b (build it first: make all tests-bin)"
 			exit 1
@@ -808,10 +809,18 @@ status_field() {
 
 # ---- lifecycle events and alerts --------------------------------------------------------------
 
-# log_files: the event log and its rotated files (--log-max-bytes, --log-keep), oldest first.
+# log_files: the event log and its rotated files (--log-max-bytes, --log-keep), oldest first, as
+# plain files: a compressed one (events.jsonl.N.gz) is listed as its text, decompressed afresh
+# into $T/unz/ (rotation renames them: a copy by name would go stale).
 log_files() {
 	for _n in 9 8 7 6 5 4 3 2 1; do
-		[ -f "$T/events.jsonl.$_n" ] && echo "$T/events.jsonl.$_n"
+		if [ -f "$T/events.jsonl.$_n.gz" ]; then
+			mkdir -p "$T/unz"
+			"$ZCAT" "$T/events.jsonl.$_n.gz" >"$T/unz/events.jsonl.$_n" &&
+				echo "$T/unz/events.jsonl.$_n"
+		elif [ -f "$T/events.jsonl.$_n" ]; then
+			echo "$T/events.jsonl.$_n"
+		fi
 	done
 	[ -f "$T/events.jsonl" ] && echo "$T/events.jsonl"
 }

@@ -56,6 +56,13 @@ else
 	fail "log: no linger event for $ID within $(scaled $((LINGER + 4))) s" \
 		"$(log_mine "$ID" | tail -n 5)"
 fi
+# The events table names a linger alert's holders (the alert has no pid of its own): the
+# stray alone, as the kernel says.
+linger_row() {
+	sw events --shmid "$ID" --ns "$NS" --event linger | awk 'NR == 2 { print $6, $7, $8 }'
+}
+check_eq "events table: the linger row names the holder's pid, comm and user" \
+	"$S python $(user_of 0)" linger_row
 RT=$(ev_field rmid "$ID" "" time)
 LT=$(ev_field linger "$ID" "" time)
 DT=$(secs_between "$RT" "$LT")

@@ -2,8 +2,9 @@
 # The event log's rotation (README.md, Event log; shmwatchd(8) --log-max-bytes, --log-keep,
 # SIGHUP):
 #  1. --log-max-bytes 64K --log-keep 3, and a storm of our own events: the log and exactly 3
-#     rotated files, none over 64 kB, each line whole JSON, mode 0640, and our events in
-#     the kept files in order with none missing in between (a suffix of what happened).
+#     rotated files, gzip-compressed (events.jsonl.N.gz, each with its index .gz.idx, no plain
+#     one left), none over 64 kB uncompressed, each line whole JSON, mode 0640, and our events
+#     in the kept files in order with none missing in between (a suffix of what happened).
 #  2. --log-keep 20: with room for all of them, every event of ours is in the files, in order,
 #     across the rotations.
 #  3. Rotation by someone else: the file renamed then SIGHUP (what logrotate's postrotate or
@@ -23,7 +24,7 @@ LOG=$T/events.jsonl
 mine() {
 	_mp=$1
 	shift
-	cat "$@" 2>/dev/null | grep -F "\"pid\":$_mp," | "$JSONX" . pid event cause 2>/dev/null |
+	for _mf in "$@"; do [ -f "$_mf" ] && "$ZCAT" "$_mf"; done | grep -F "\"pid\":$_mp," | "$JSONX" . pid event cause 2>/dev/null |
 		awk -v p="$_mp" '$1 == p && $2 ~ /^(attach|detach|vmas)$/ && $3 ~ /^shm/ { print $3 }'
 }
 
@@ -52,11 +53,15 @@ whole_json() {
 }
 
 fmode() { "$ORACLE" file "$1" | cut -d' ' -f1; }
+# lf N: rotated file N as it is now: compressed, or plain until its compression is done.
+lf() {
+	if [ -f "$LOG.$1.gz" ]; then echo "$LOG.$1.gz"; else echo "$LOG.$1"; fi
+}
 # files: the log and its rotated files (up to --log-keep 20), oldest first.
 files() {
 	_fn=20
 	while [ "$_fn" -ge 1 ]; do
-		[ -f "$LOG.$_fn" ] && echo "$LOG.$_fn"
+		[ -f "$(lf "$_fn")" ] && lf "$_fn"
 		_fn=$((_fn - 1))
 	done
 	[ -f "$LOG" ] && echo "$LOG"
@@ -72,7 +77,7 @@ hold s create "$(new_key)" 4096 attach storm 1500 || finish
 S=$(hpid s)
 storm_seq 1500 >"$T/want1"
 snap() {
-	mine "$S" "$LOG.3" "$LOG.2" "$LOG.1" "$LOG" >"$T/got1"
+	mine "$S" "$(lf 3)" "$(lf 2)" "$(lf 1)" "$LOG" >"$T/got1"
 	[ "$(tail -n 1 "$T/got1")" = shmdt ]
 }
 poll "$SHMW_WAIT" snap
@@ -95,13 +100,19 @@ stop_daemon
 # The files as the daemon left them (while it runs, a read may end inside a line being
 # written: the rest comes with the write).
 for n in 1 2 3; do
-	check "rotated file events.jsonl.$n exists" test -f "$LOG.$n"
+	check "rotated file events.jsonl.$n.gz exists" test -f "$LOG.$n.gz"
+	check "rotated file events.jsonl.$n.gz has its index" test -f "$LOG.$n.gz.idx"
+	check "no plain events.jsonl.$n left beside it" test ! -e "$LOG.$n"
+	check_eq "events.jsonl.$n.gz.idx: mode 0640" 0640 fmode "$LOG.$n.gz.idx"
 done
-check "--log-keep 3: no events.jsonl.4" test ! -e "$LOG.4"
-for f in "$LOG.3" "$LOG.2" "$LOG.1" "$LOG"; do
-	sz=$("$ORACLE" file "$f" | cut -d' ' -f3)
-	check "${f##*/}: $sz bytes, at most --log-max-bytes 64K" test "${sz:-99999}" -le 65536
-	check "${f##*/}: every line whole JSON" whole_json "$f"
+check "--log-keep 3: no events.jsonl.4.gz" test ! -e "$LOG.4.gz"
+check "--log-keep 3: no events.jsonl.4.gz.idx" test ! -e "$LOG.4.gz.idx"
+for f in "$LOG.3.gz" "$LOG.2.gz" "$LOG.1.gz" "$LOG"; do
+	"$ZCAT" "$f" >"$T/plain" || fail "${f##*/}: shmw-zcat cannot read it"
+	sz=$(wc -c <"$T/plain" | tr -d ' ')
+	check "${f##*/}: $sz bytes uncompressed, at most --log-max-bytes 64K" \
+		test "${sz:-99999}" -le 65536
+	check "${f##*/}: every line whole JSON" whole_json "$T/plain"
 	check_eq "${f##*/}: mode 0640" 0640 fmode "$f"
 done
 
@@ -124,7 +135,7 @@ else
 	fail "all 801 events of ours in the files, in order" "got:" "$(head -n 5 "$T/got2")" \
 		"... $(wc -l <"$T/got2" | tr -d ' ') lines"
 fi
-check "rotated at least twice ($(files | wc -l | tr -d ' ') files)" test -f "$LOG.2"
+check "rotated at least twice ($(files | wc -l | tr -d ' ') files)" test -f "$(lf 2)"
 hend r || finish
 stop_daemon
 

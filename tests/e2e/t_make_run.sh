@@ -21,7 +21,7 @@ if [ -z "$run_set" ]; then
 fi
 in_set() { case " $2" in *" $1 "*) return 0 ;; esac; return 1; }
 bad=
-for p in valgrind systemd man-db mandoc lsof libclang-rt-14-dev postgresql-15 prometheus podman \
+for p in valgrind systemd man-db mandoc lsof jq libclang-rt-14-dev postgresql-15 prometheus podman \
 	busybox-static logrotate; do
 	in_set "$p" "$run_set" && bad="$bad $p"
 done
@@ -41,6 +41,7 @@ else
 	fail "make test would not install:$missing" "test set: $test_set"
 fi
 check "make bench's packages include lsof" in_set lsof "$bench_set"
+check "make bench's packages include jq" in_set jq "$bench_set"
 # shellcheck disable=SC2016 # expanded by the inner shell
 check_eq "make run installs with install-deps.sh alone" "./scripts/install-deps.sh" \
 	sh -c 'make -C "$1" -n --no-print-directory run 2>/dev/null | grep -m1 install-deps' sh "$ROOT"

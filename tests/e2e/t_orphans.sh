@@ -61,6 +61,15 @@ check_eq "orphan (detached): cpid, lpid as the kernel has them" \
 	"$(kseg_col "$IDC" cpid) $(kseg_col "$IDC" lpid)" ev_field orphan "$IDC" "" cpid lpid
 check_eq "orphan (detached): cpid and lpid are the detacher" "$C $C" \
 	ev_field orphan "$IDC" "" cpid lpid
+# lpid 0 is no pid: the kernel's attach and detach times say the segment was never attached.
+check_eq "orphan (never attached): never_attached true" true ev_field orphan "$IDA" "" never_attached
+msg_has() { grep -F "shmid $1 " "$T/daemon.log" | grep -q -F "$2"; }
+check "orphan (never attached): the message says so, not 'pid 0'" msg_has "$IDA" \
+	"(created by pid $A, never attached)"
+check "orphan (detached): the message names the last user" msg_has "$IDC" \
+	"(created by pid $C, last used by pid $C)"
+no_pid0() { ! grep -q 'last used by pid 0)' "$T/daemon.log"; }
+check "no orphan message says 'last used by pid 0'" no_pid0
 check_eq "orphan (detached): creator_comm" detacher ev_field orphan "$IDC" "" creator_comm
 for id in $IDA $IDC; do
 	check "orphan $id: unheld_for_s >= $AFTER" \

@@ -20,7 +20,10 @@ static bool req_equal(const struct shmw_request *a, const struct shmw_request *b
 	       a->ns == b->ns && a->pid == b->pid && a->last == b->last && a->follow == b->follow &&
 	       strcmp(a->container, b->container) == 0 && a->all_ns == b->all_ns &&
 	       a->has_key == b->has_key && a->key == b->key && strcmp(a->user, b->user) == 0 &&
-	       strcmp(a->comm, b->comm) == 0;
+	       strcmp(a->comm, b->comm) == 0 && a->has_shmid == b->has_shmid &&
+	       a->has_pid == b->has_pid && strcmp(a->event, b->event) == 0 &&
+	       a->since == b->since && a->until == b->until && a->has_at == b->has_at &&
+	       a->at == b->at;
 }
 
 static void check_ranges(const struct shmw_request *r)
@@ -31,19 +34,23 @@ static void check_ranges(const struct shmw_request *r)
 	FUZZ_CHECK(r->last <= SHMW_EVENTS_LAST_MAX, "last %u", r->last);
 	FUZZ_CHECK(!r->has_ns || r->ns >= 1, "ns %u", r->ns);
 	FUZZ_CHECK(r->has_ns || r->ns == 0, "ns %u without has_ns", r->ns);
+	bool past = r->cmd == SHMW_CMD_EVENTS || r->cmd == SHMW_CMD_HISTORY;
+
 	if (r->cmd == SHMW_CMD_PS)
 		FUZZ_CHECK((r->pid >= 1) != (r->comm[0] != '\0'), "ps with pid %d and comm '%s'",
 			   r->pid, r->comm);
+	else if (r->cmd == SHMW_CMD_EVENTS)
+		FUZZ_CHECK(r->has_pid ? r->pid >= 1 : r->pid == 0, "events with pid %d", r->pid);
 	else
 		FUZZ_CHECK(r->pid == 0, "pid %d with cmd %s", r->pid, shmw_cmd_name(r->cmd));
 	FUZZ_CHECK(memchr(r->container, '\0', sizeof(r->container)), "container not terminated");
 	FUZZ_CHECK(strspn(r->container, "0123456789abcdef") == strlen(r->container),
 		   "container '%s' is not lower-case hex", r->container);
-	if (r->cmd != SHMW_CMD_WHO)
+	FUZZ_CHECK(memchr(r->event, '\0', sizeof(r->event)), "event not terminated");
+	FUZZ_CHECK(strspn(r->event, "abcdefghijklmnopqrstuvwxyz_") == strlen(r->event),
+		   "event '%s' is not an event name", r->event);
+	if (r->cmd != SHMW_CMD_WHO && r->cmd != SHMW_CMD_HISTORY && !r->has_shmid)
 		FUZZ_CHECK(r->shmid == 0, "shmid with cmd %s", shmw_cmd_name(r->cmd));
-	if (r->cmd != SHMW_CMD_WHO && r->cmd != SHMW_CMD_LS)
-		FUZZ_CHECK(!r->has_ns && !r->container[0], "ns or container with cmd %s",
-			   shmw_cmd_name(r->cmd));
 	/* Issue 15's fields: each with its commands only, names without control bytes. */
 	FUZZ_CHECK(memchr(r->user, '\0', sizeof(r->user)) && memchr(r->comm, '\0', sizeof(r->comm)),
 		   "user or comm not terminated");
@@ -53,15 +60,34 @@ static void check_ranges(const struct shmw_request *r)
 		FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f, "control byte in comm");
 	FUZZ_CHECK(!r->comm[0] || r->cmd == SHMW_CMD_PS, "comm with cmd %s", shmw_cmd_name(r->cmd));
 	FUZZ_CHECK(!r->user[0] || r->cmd == SHMW_CMD_LS, "user with cmd %s", shmw_cmd_name(r->cmd));
-	FUZZ_CHECK(!r->has_key || (r->cmd == SHMW_CMD_WHO && r->shmid == 0), "key with cmd %s",
-		   shmw_cmd_name(r->cmd));
+	/* who by key (never with at: a key names a live segment), or events' key filter */
+	FUZZ_CHECK(!r->has_key || (r->cmd == SHMW_CMD_WHO && r->shmid == 0 && !r->has_at) ||
+		       r->cmd == SHMW_CMD_EVENTS,
+		   "key with cmd %s", shmw_cmd_name(r->cmd));
 	FUZZ_CHECK(r->has_key || r->key == 0, "key %u without has_key", r->key);
 	FUZZ_CHECK(!r->all_ns || r->cmd == SHMW_CMD_WHO || r->cmd == SHMW_CMD_LS,
 		   "all_ns with cmd %s", shmw_cmd_name(r->cmd));
 	FUZZ_CHECK(!(r->all_ns && r->has_ns), "all_ns and ns");
 	if (r->cmd != SHMW_CMD_EVENTS)
-		FUZZ_CHECK(r->last == 0 && !r->follow, "events fields with cmd %s",
-			   shmw_cmd_name(r->cmd));
+		FUZZ_CHECK(
+		    (r->cmd == SHMW_CMD_WHO || !r->has_key) &&
+			(r->cmd == SHMW_CMD_PS || !r->has_pid) && !r->event[0] &&
+			(r->cmd == SHMW_CMD_HISTORY || r->cmd == SHMW_CMD_WHO || !r->has_shmid),
+		    "events filters with cmd %s", shmw_cmd_name(r->cmd));
+	if (r->cmd != SHMW_CMD_WHO && r->cmd != SHMW_CMD_LS && !past)
+		FUZZ_CHECK(!r->has_ns, "ns with cmd %s", shmw_cmd_name(r->cmd));
+	if (r->cmd != SHMW_CMD_WHO && r->cmd != SHMW_CMD_LS)
+		FUZZ_CHECK(!r->container[0], "container with cmd %s", shmw_cmd_name(r->cmd));
+	if (!past)
+		FUZZ_CHECK(r->last == 0 && !r->since && !r->until,
+			   "events or history fields with cmd %s", shmw_cmd_name(r->cmd));
+	if (r->cmd != SHMW_CMD_EVENTS)
+		FUZZ_CHECK(!r->follow, "follow with cmd %s", shmw_cmd_name(r->cmd));
+	if (r->cmd != SHMW_CMD_WHO)
+		FUZZ_CHECK(!r->has_at && !r->at, "at with cmd %s", shmw_cmd_name(r->cmd));
+	FUZZ_CHECK(r->since % 1000 == 0 && r->until % 1000 == 0 && r->at % 1000 == 0 &&
+		       r->since <= INT64_MAX && r->until <= INT64_MAX && r->at <= INT64_MAX,
+		   "times not in whole microseconds up to INT64_MAX");
 }
 
 /* shmw_error_line(code, msg) is one line of strict JSON {"ok":false,"code":..,"error":..}. */

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "check.h"
 #include "eventlog.h"
 
@@ -624,6 +626,60 @@ static void cleanup(const char *d)
 	rmdir(d);
 }
 
+/* SHMW_EVENTLOG_GZIP: rotated files become path.N.gz with an index, the shift moves both, and
+ * what the files hold is what was written, in order. */
+static void test_rotation_gzip(void)
+{
+	char rdir[512], path[600], name[640], line[64], want[512];
+	struct shmw_eventlog *log;
+	char *got;
+
+	path_in(rdir, sizeof(rdir), "rotgz");
+	snprintf(path, sizeof(path), "%s/ev.jsonl", rdir);
+	log = shmw_eventlog_open(path, 100, 3, SHMW_EVENTLOG_MKDIR | SHMW_EVENTLOG_GZIP, errbuf,
+				 sizeof(errbuf));
+	CHECK("gzip rotation open", log != NULL);
+	if (!log)
+		return;
+	shmw_eventlog_compress_pending(log);
+	for (int i = 1; i <= 13; i++) {
+		line30(line, sizeof(line), i);
+		CHECK_INT("gzip rotation write", write_str(log, line), 0);
+	}
+	shmw_eventlog_compress_wait(log);
+	/* 1-3 | 4-6 | 7-9 | 10-12 | 13: four rotations, 1-3 dropped. */
+	CHECK_INT("gzip rotation count", shmw_eventlog_rotations(log), 4);
+	CHECK_INT("gzip rotation: no compression error", shmw_eventlog_compress_errors(log), 0);
+	CHECK_INT("gzip rotation: the log, 3 .gz and 3 .idx", count_entries(rdir), 7);
+	for (int n = 1; n <= 3; n++) {
+		gzFile z;
+		int len;
+		size_t off = 0;
+
+		snprintf(name, sizeof(name), "%s.%d", path, n);
+		CHECK("gzip rotation: no plain rotated file", access(name, F_OK) < 0);
+		snprintf(name, sizeof(name), "%s.%d.gz.idx", path, n);
+		CHECK("gzip rotation: index there", access(name, F_OK) == 0);
+		snprintf(name, sizeof(name), "%s.%d.gz", path, n);
+		z = gzopen(name, "rb");
+		CHECK("gzip rotation: .gz there", z != NULL);
+		if (!z)
+			continue;
+		len = gzread(z, want, sizeof(want) - 1);
+		gzclose(z);
+		want[len > 0 ? len : 0] = 0;
+		got = malloc(256);
+		got[0] = 0;
+		for (int i = 13 - 3 * n; i < 16 - 3 * n; i++) {
+			line30(line, sizeof(line), i);
+			off += (size_t)snprintf(got + off, 256 - off, "%s\n", line);
+		}
+		CHECK_STR("gzip rotation: content in order", want, got);
+		free(got);
+	}
+	shmw_eventlog_close(log);
+}
+
 int main(void)
 {
 	umask(022);
@@ -633,6 +689,7 @@ int main(void)
 	}
 	test_basic();
 	test_rotation();
+	test_rotation_gzip();
 	test_external_rotation();
 	test_errors();
 	test_buffered();

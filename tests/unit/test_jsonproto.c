@@ -105,8 +105,9 @@ static void test_names(void)
 		char list[128], small[8];
 
 		shmw_cmd_names(list, sizeof(list));
-		CHECK_STR("names: every command in order", list,
-			  "who, ps, ls, status, events, lingering, orphans, metrics, verify");
+		CHECK_STR(
+		    "names: every command in order", list,
+		    "who, ps, ls, status, events, lingering, orphans, metrics, verify, history");
 		shmw_cmd_names(small, sizeof(small));
 		CHECK_STR("names: cut to the buffer", small, "who, ps");
 	}
@@ -209,7 +210,7 @@ static void test_format(void)
 
 	r.cmd = (enum shmw_cmd)0;
 	CHECK("format bad cmd", shmw_request_format(&r) == NULL);
-	r.cmd = (enum shmw_cmd)(SHMW_CMD_VERIFY + 1);
+	r.cmd = (enum shmw_cmd)(SHMW_CMD_HISTORY + 1);
 	CHECK("format cmd past the last", shmw_request_format(&r) == NULL);
 }
 
@@ -342,7 +343,7 @@ static void test_reject(void)
 	       "unknown field 'format'");
 	reject("unknown cmd lists the new ones", "{\"cmd\":\"linger\"}",
 	       "unknown cmd 'linger' (want who, ps, ls, status, events, lingering, orphans, "
-	       "metrics or verify)");
+	       "metrics, verify or history)");
 	reject("cmd case lingering", "{\"cmd\":\"Lingering\"}", "unknown cmd 'Lingering'");
 
 	/* Types and ranges. */
@@ -585,6 +586,79 @@ static void test_jbuf(void)
 	shmw_jbuf_free(&b);
 }
 
+/* The past: events filters, history, who --at (docs/protocol.md). */
+static void test_past_fields(void)
+{
+	struct shmw_request r, out;
+	char *line;
+
+	CHECK_INT("events filters parse",
+		  parse("{\"cmd\":\"events\",\"last\":5,\"shmid\":0,\"ns\":7,\"key\":4294967295,"
+			"\"pid\":9,\"event\":\"linger_end\",\"since\":\"2026-12-07T18:00:00Z\","
+			"\"until\":\"2026-12-07T19:00:00.5+01:00\"}"),
+		  0);
+	CHECK("events filters values",
+	      req.has_shmid && req.shmid == 0 && req.has_ns && req.ns == 7 && req.has_key &&
+		  req.key == UINT32_MAX && req.has_pid && req.pid == 9 &&
+		  !strcmp(req.event, "linger_end") && req.since == 1796666400ull * 1000000000ull &&
+		  req.until == 1796666400ull * 1000000000ull + 500000000ull);
+	CHECK("events filters: on disk", shmw_request_on_disk(&req));
+	CHECK_INT("events plain parses", parse("{\"cmd\":\"events\",\"last\":5}"), 0);
+	CHECK("events plain: the recent lines", !shmw_request_on_disk(&req));
+	CHECK_INT("history parses", parse("{\"cmd\":\"history\",\"shmid\":5}"), 0);
+	CHECK("history: on disk", req.cmd == SHMW_CMD_HISTORY && shmw_request_on_disk(&req));
+	CHECK_INT("who at parses",
+		  parse("{\"cmd\":\"who\",\"shmid\":5,\"at\":\"2026-12-07T18:00:00Z\"}"), 0);
+	CHECK("who at: on disk", req.has_at && shmw_request_on_disk(&req));
+	reject("history without shmid", "{\"cmd\":\"history\"}", "requires field 'shmid'");
+	reject("history with pid", "{\"cmd\":\"history\",\"shmid\":1,\"pid\":2}",
+	       "field 'pid' is not allowed with cmd 'history'");
+	reject("event upper case", "{\"cmd\":\"events\",\"event\":\"Attach\"}", "event name");
+	reject("event too long", "{\"cmd\":\"events\",\"event\":\"abcdefghijklmnop\"}",
+	       "event name");
+	reject("event number", "{\"cmd\":\"events\",\"event\":5}", "event name");
+	reject("since relative", "{\"cmd\":\"events\",\"since\":\"-10m\"}", "RFC 3339");
+	reject("since number", "{\"cmd\":\"events\",\"since\":5}", "RFC 3339");
+	reject("at with ls", "{\"cmd\":\"ls\",\"at\":\"2026-12-07T18:00:00Z\"}",
+	       "field 'at' is not allowed with cmd 'ls'");
+	reject("key negative", "{\"cmd\":\"events\",\"key\":-1}", "field 'key'");
+	reject("who at by key", "{\"cmd\":\"who\",\"key\":1,\"at\":\"2026-12-07T18:00:00Z\"}",
+	       "fields 'at' and 'key' exclude each other");
+	CHECK_INT(
+	    "who at every namespace parses",
+	    parse("{\"cmd\":\"who\",\"shmid\":5,\"all_ns\":true,\"at\":\"2026-12-07T18:00:00Z\"}"),
+	    0);
+	CHECK("who at every namespace", req.all_ns && req.has_at && shmw_request_on_disk(&req));
+
+	memset(&r, 0, sizeof(r));
+	r.cmd = SHMW_CMD_EVENTS;
+	r.last = 10000;
+	r.has_shmid = true;
+	r.shmid = 3;
+	r.has_key = true;
+	r.key = 0x1234;
+	snprintf(r.event, sizeof(r.event), "rmid");
+	r.since = 1796666400ull * 1000000000ull + 123456000ull;
+	line = shmw_request_format(&r);
+	CHECK("events filters format", line != NULL);
+	CHECK_INT("events filters round trip",
+		  line ? shmw_request_parse(line, strlen(line), &out, err, sizeof(err)) : -1, 0);
+	CHECK("events filters round trip equal",
+	      out.has_shmid && out.shmid == 3 && out.has_key && out.key == 0x1234 &&
+		  !strcmp(out.event, "rmid") && out.since == r.since && !out.until && !out.has_pid);
+	free(line);
+	memset(&r, 0, sizeof(r));
+	r.cmd = SHMW_CMD_WHO;
+	r.shmid = 8;
+	r.has_at = true;
+	r.at = 1796666400ull * 1000000000ull;
+	line = shmw_request_format(&r);
+	CHECK("who at round trip",
+	      line && !shmw_request_parse(line, strlen(line), &out, err, sizeof(err)) &&
+		  out.has_at && out.at == r.at && out.shmid == 8);
+	free(line);
+}
+
 /* Issue 15's fields: all_ns, key, user, comm. */
 static void test_issue15_fields(void)
 {
@@ -647,6 +721,7 @@ static void test_issue15_fields(void)
 
 int main(void)
 {
+	test_past_fields();
 	test_issue15_fields();
 	test_container_field();
 	test_valid();

@@ -21,6 +21,7 @@ static char dir[] = "/tmp/shmw-test-server.XXXXXX";
 static char sock[128];
 static int handled;
 static char *big;
+static struct shmw_conn *held; /* "hold": answered later by the test, as history.c does */
 
 /* "hello" answers "ok"; "big N" N bytes and a newline; "follow" turns into a follower. */
 static void handle(void *ctx, struct shmw_conn *c, const char *line, size_t len)
@@ -32,6 +33,9 @@ static void handle(void *ctx, struct shmw_conn *c, const char *line, size_t len)
 
 		shmw_conn_send(c, big, n);
 		shmw_conn_send(c, "\n", 1);
+	} else if (len == 4 && !strncmp(line, "hold", 4)) {
+		held = c;
+		shmw_conn_hold(c);
 	} else if (len == 6 && !strncmp(line, "follow", 6)) {
 		shmw_conn_follow(c);
 		shmw_conn_send(c, "following\n", 10);
@@ -294,6 +298,47 @@ static void test_users(void)
 	shmw_server_close(s);
 }
 
+/* A held connection (history.c): not read, not timed out, not freed while held, even when its
+ * client hangs up; answered after its release. */
+static void test_hold(void)
+{
+	struct shmw_server *s = open_server(10, 8, 2, 1);
+	char buf[256];
+	int fd;
+
+	CHECK("hold open", s != NULL);
+	if (!s)
+		return;
+	fd = client(0);
+	held = NULL;
+	handled = 0;
+	say(fd, "hold\nhello\n");
+	spin(s, 1600); /* past the 1 s timeout */
+	CHECK("hold: held", held != NULL);
+	CHECK_INT("hold: the next request waits", handled, 1);
+	CHECK_STR("hold: not timed out, nothing sent", got(fd, buf, sizeof(buf)), "");
+	shmw_conn_release(held);
+	shmw_conn_send(held, "later\n", 6);
+	spin(s, 50);
+	CHECK_INT("hold: then the next request", handled, 2);
+	CHECK_STR("hold: the answer, then the next", got(fd, buf, sizeof(buf)), "later\nok\n");
+	/* The client hangs up while held: the connection stays until released. */
+	held = NULL;
+	say(fd, "hold\n");
+	spin(s, 50);
+	CHECK("hold again: held", held != NULL);
+	close(fd);
+	spin(s, 50);
+	CHECK_INT("hold: a hung-up held client still counted", shmw_server_nclients(s), 1);
+	if (held) {
+		shmw_conn_release(held);
+		shmw_conn_send(held, "late\n", 5); /* to a dead connection: dropped */
+	}
+	spin(s, 50);
+	CHECK_INT("hold: freed once released", shmw_server_nclients(s), 0);
+	shmw_server_close(s);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -310,6 +355,7 @@ int main(void)
 	test_pause();
 	test_timeout();
 	test_users();
+	test_hold();
 	shmw_loop_fini();
 	free(big);
 	unlink(sock);

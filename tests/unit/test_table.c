@@ -506,6 +506,73 @@ static const char *stream(const char *json, bool no_headers)
 	return ret ? "(table function failed)" : out;
 }
 
+/* A linger line has no pid of its own: the row names its holders (issue 15). */
+static const char linger_ev_json[] =
+    "{\"ok\":true,\"events\":["
+    "{\"time\":\"2026-11-28T09:05:00Z\",\"event\":\"linger\",\"ns\":1,\"shmid\":7,"
+    "\"holders\":[{\"pid\":11,\"comm\":\"pg\",\"user\":\"postgres\"},"
+    "{\"pid\":12,\"comm\":\"pg2\",\"user\":\"root\"}]},"
+    "{\"time\":\"2026-11-28T09:06:00Z\",\"event\":\"linger\",\"ns\":1,\"shmid\":8,"
+    "\"holders\":[]}]}";
+
+static const char history_json[] =
+    "{\"ok\":true,\"shmid\":7,\"namespaces\":[1,2],\"events\":["
+    "{\"time\":\"2026-11-28T09:03:57Z\",\"event\":\"create\",\"cause\":\"shmget\","
+    "\"ns\":1,\"shmid\":7,\"pid\":10,\"comm\":\"a\",\"user\":\"root\"},"
+    "{\"time\":\"2026-11-28T09:03:58Z\",\"event\":\"create\",\"cause\":\"shmget\","
+    "\"ns\":2,\"shmid\":7,\"pid\":20,\"comm\":\"b\",\"user\":\"root\"}],"
+    "\"matched\":2,\"omitted\":0}";
+
+static const char who_at_json[] =
+    "{\"ok\":true,\"at\":\"2026-11-28T09:10:00Z\",\"ns\":1,\"shmid\":7,\"key\":4660,"
+    "\"size\":4096,\"status\":\"dest\",\"generation\":1,"
+    "\"created_time\":\"2026-11-28T09:03:57Z\",\"created_pid\":10,\"created_comm\":\"a\","
+    "\"created_uid\":0,\"created_user\":\"root\","
+    "\"rmid_time\":\"2026-11-28T09:05:00Z\",\"rmid_pid\":10,\"rmid_comm\":\"a\","
+    "\"rmid_uid\":0,\"rmid_user\":\"root\","
+    "\"holders\":[{\"pid\":11,\"comm\":\"pg\",\"uid\":0,\"user\":\"root\",\"vmas\":1,"
+    "\"since\":\"2026-11-28T09:04:00Z\",\"how\":\"shmat\",\"mm\":\"0x1\"}],"
+    "\"hidden_holders\":2}";
+
+static const char events_ns_json[] =
+    "{\"ok\":true,\"matched\":2,\"omitted\":0,\"events\":["
+    "{\"time\":\"2026-11-28T09:03:57Z\",\"event\":\"create\",\"cause\":\"shmget\","
+    "\"ns\":1,\"shmid\":7,\"pid\":10,\"comm\":\"a\",\"user\":\"root\"},"
+    "{\"time\":\"2026-11-28T09:03:58Z\",\"event\":\"create\",\"cause\":\"shmget\","
+    "\"ns\":2,\"shmid\":7,\"pid\":20,\"comm\":\"b\",\"user\":\"root\"}]}";
+
+static void test_past(void)
+{
+	CHECK_STR(
+	    "events from the log, none matching",
+	    render(shmw_table_events, "{\"ok\":true,\"events\":[],\"matched\":0}", false, false),
+	    "no matching events in the event log\n");
+	CHECK_STR("events from the log in several namespaces: an NS column",
+		  render(shmw_table_events, events_ns_json, false, false),
+		  "TIME                 EVENT   CAUSE   NS  SHMID  PID  COMM  USER\n"
+		  "2026-11-28 09:03:57  create  shmget   1      7   10  a     root\n"
+		  "2026-11-28 09:03:58  create  shmget   2      7   20  b     root\n");
+	CHECK_STR("events: linger rows name the holders",
+		  render(shmw_table_events, linger_ev_json, false, false),
+		  "TIME                 EVENT   CAUSE  SHMID    PID  COMM    USER\n"
+		  "2026-11-28 09:05:00  linger  -          7  11,12  pg,pg2  postgres,root\n"
+		  "2026-11-28 09:06:00  linger  -          8      -  -       -\n");
+	CHECK_STR("history: several namespaces, named",
+		  render(shmw_table_history, history_json, false, false),
+		  "shmid 7: 2 events from the event log, in several IPC namespaces\n"
+		  "TIME                 EVENT   CAUSE   NS  PID  COMM  USER\n"
+		  "2026-11-28 09:03:57  create  shmget   1   10  a     root\n"
+		  "2026-11-28 09:03:58  create  shmget   2   20  b     root\n");
+	CHECK_STR("who --at", render(shmw_table_who_at, who_at_json, false, false),
+		  "shmid 7  ns 1  key 0x00001234  size 4096  status dest  at 2026-11-28 09:10:00 "
+		  "(from the event log)\n"
+		  "  created 2026-11-28 09:03:57 by pid 10 (a, user root)\n"
+		  "  removed (IPC_RMID) 2026-11-28 09:05:00 by pid 10 (a, user root)\n"
+		  "  2 holders not shown: other users\n"
+		  "PID  USER  COMM  SINCE                HOW    VMAS\n"
+		  " 11  root  pg    2026-11-28 09:04:00  shmat     1\n");
+}
+
 static void test_events(void)
 {
 	CHECK_STR("events batch", render(shmw_table_events, events_json, false, false),
@@ -785,6 +852,7 @@ int main(void)
 {
 	/* Times in the expected tables are UTC; a POSIX TZ string needs no tzdata. */
 	setenv("TZ", "UTC0", 1);
+	test_past();
 	tzset();
 	test_sizes();
 	test_who();

@@ -241,8 +241,71 @@ static void test_boot_to_real(void)
 	}
 }
 
+/* The command line's TIME: RFC 3339, "now", @SECONDS, and -N{s,m,h,d,w} before now. */
+static void test_parse_when(void)
+{
+	const uint64_t now = 1796668000ull * SHMW_NS_PER_SEC + 123456789;
+	static const struct {
+		const char *s;
+		uint64_t back_s; /* seconds before now */
+	} rel[] = {{"-0s", 0},	    {"-30s", 30},    {"-10m", 600}, {"-2h", 7200},
+		   {"-3d", 259200}, {"-1w", 604800}, {"-90m", 5400}};
+	static const char *const bad[] = {
+	    "",
+	    "-",
+	    "-10",
+	    "10m",
+	    "-10x",
+	    "-10mm",
+	    "- 10m",
+	    "-1.5h",
+	    "@",
+	    "@1.",
+	    "@x",
+	    "@1x",
+	    "@-1",
+	    "@1.1234567890",
+	    "yesterday",
+	    "2026-12-07",
+	    "-99999999999999999d",
+	    "now ",
+	    "Now",
+	    NULL,
+	};
+	uint64_t t;
+
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		char name[64];
+
+		t = 0;
+		snprintf(name, sizeof(name), "when %s", rel[i].s);
+		CHECK_INT(name, shmw_parse_when(rel[i].s, now, &t), 0);
+		CHECK(name, t == now - rel[i].back_s * SHMW_NS_PER_SEC);
+	}
+	CHECK_INT("when now", shmw_parse_when("now", now, &t), 0);
+	CHECK("when now value", t == now);
+	CHECK_INT("when rfc3339", shmw_parse_when("2026-12-07T18:00:00.5Z", now, &t), 0);
+	CHECK("when rfc3339 value", t == 1796666400ull * SHMW_NS_PER_SEC + 500000000);
+	CHECK_INT("when rfc3339 offset", shmw_parse_when("2026-12-07T19:00:00+01:00", now, &t), 0);
+	CHECK("when rfc3339 offset value", t == 1796666400ull * SHMW_NS_PER_SEC);
+	CHECK_INT("when @epoch", shmw_parse_when("@1796666400", now, &t), 0);
+	CHECK("when @epoch value", t == 1796666400ull * SHMW_NS_PER_SEC);
+	CHECK_INT("when @epoch.frac", shmw_parse_when("@1796666400.000001", now, &t), 0);
+	CHECK("when @epoch.frac value", t == 1796666400ull * SHMW_NS_PER_SEC + 1000);
+	CHECK_INT("when before 1970", shmw_parse_when("-100w", 1000, &t), -1);
+	for (size_t i = 0; bad[i]; i++) {
+		char name[80];
+
+		t = 777;
+		snprintf(name, sizeof(name), "when rejects '%s'", bad[i]);
+		CHECK(name, shmw_parse_when(bad[i], now, &t) == -1 && t == 777);
+	}
+	CHECK_INT("when NULL", shmw_parse_when(NULL, now, &t), -1);
+}
+
 int main(void)
 {
+	test_parse_when();
 	test_fmt_rfc3339();
 	test_parse_rfc3339();
 	test_parse_limits();

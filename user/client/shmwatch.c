@@ -17,6 +17,7 @@
 #include "columns.h"
 #include "jsonproto.h"
 #include "table.h"
+#include "timefmt.h"
 
 #ifndef SHMW_VERSION
 #define SHMW_VERSION "unknown"
@@ -54,6 +55,18 @@ struct opts {
 	long long arg; /* shmid, or the first pid */
 	int32_t *pids; /* ps PID...: argv's pids */
 	size_t npids;
+	/* The past (events filters, history, who --at): read from the event log on disk;
+	 * events' --key and --ns are has_key and has_ns above. */
+	bool has_shmid, has_pid, has_at;
+	uint32_t shmid, pid;
+	const char *event;
+	uint64_t since, until, at;
+};
+
+/* What --event accepts: the event log's event names (docs/protocol.md). */
+static const char *const event_names[] = {
+    "attach", "detach", "vmas",	   "owner",  "share",	   "unshare", "ident",
+    "create", "rmid",	"destroy", "linger", "linger_end", "orphan",  NULL,
 };
 /* clang-format off */
 static const char usage_text[] =
@@ -67,6 +80,13 @@ static const char usage_text[] =
     "  ls                        the segments (like lsipc -m), with how many hold each\n"
     "  status                    daemon mode, uptime and counters\n"
     "  events [-f] [-n N]        recent attach/detach/rmid/... events\n"
+    "  events FILTER...          events from the event log on disk, rotated files\n"
+    "                            included: --shmid N, --key KEY, --pid N, --ns INUM,\n"
+    "                            --event TYPE, --since TIME, --until TIME\n"
+    "  history SHMID [--ns INUM] one segment's life from the event log: created by\n"
+    "                            whom, every attach and detach, removed by whom,\n"
+    "                            alerts, destroyed by what\n"
+    "  who SHMID --at TIME       who held it then, and its status then (event log)\n"
     "  lingering                 segments removed (ipcs: dest) but still held:\n"
     "                            by whom, since when, and who removed them\n"
     "  orphans                   segments nobody has held for the daemon's\n"
@@ -92,18 +112,30 @@ static const char usage_text[] =
     "      --timeout SEC         wait at most SEC seconds for the daemon (default "
     STR(SHMW_CLIENT_TIMEOUT_S) ",\n"
     "                            0 waits forever; events -f always waits for events)\n"
-    "      --ns INUM             who, ls: that IPC namespace (inode of /proc/PID/ns/ipc)\n"
+    "      --ns INUM             who, ls, events, history: that IPC namespace (inode of\n"
+    "                            /proc/PID/ns/ipc)\n"
     "  -A, --all-namespaces      who, ls: every IPC namespace (root and the admin group)\n"
     "      --container ID        who, ls: only holders in the container whose id starts\n"
     "                            with ID (in every namespace unless --ns)\n"
-    "      --key KEY             who: the segment of that key (0x hex or decimal)\n"
+    "      --key KEY             who: the segment of that key (0x hex or decimal);\n"
+    "                            events: only those of that key\n"
     "      --user USER           ls: only segments owned by USER (name or uid)\n"
     "  -t, --time                ls: also the times of the last attach, detach and change\n"
     "  -c, --command NAME        ps: every process named NAME that holds a segment\n"
+    "      --shmid N             events: only those of segment N\n"
+    "      --pid N               events: only those naming process N\n"
+    "      --event TYPE          events: only those of TYPE: attach, detach, create, rmid,\n"
+    "                            destroy, linger, orphan, ...\n"
+    "      --since TIME          events, history: only from TIME on (TIME: RFC 3339 as\n"
+    "                            2026-12-07T18:00:00Z, relative as -10m, -2h, -3d, or\n"
+    "                            @SECONDS since the epoch)\n"
+    "      --until TIME          events, history: only up to TIME\n"
+    "      --at TIME             who: the holders at that time, from the event log\n"
     "  -f, --follow              events: keep printing new events until interrupted\n"
-    "      --last N              events: print the last N events first (default "
-    STR(EVENTS_LAST_DEFAULT) ",\n"
-    "                            at most " STR(SHMW_EVENTS_LAST_MAX) ")\n"
+    "      --last N              events, history: the last N events (default "
+    STR(EVENTS_LAST_DEFAULT) ";\n"
+    "                            from the log and history: " STR(SHMW_EVENTS_LAST_MAX) "; at most "
+    STR(SHMW_EVENTS_LAST_MAX) ")\n"
     "  -h, --help                this text\n"
     "      --version             the version\n"
     "\n"
@@ -123,6 +155,9 @@ static const char usage_text[] =
     "  shmwatch who 393216 --ns 4026531839     in another IPC namespace\n"
     "  shmwatch ps -c postgres                 what every postgres process holds\n"
     "  shmwatch events -n 50                   the last 50 events\n"
+    "  shmwatch events --event rmid --since -1d    who removed segments today\n"
+    "  shmwatch history 393216                 its life, from the event log\n"
+    "  shmwatch who 393216 --at -2h            who held it two hours ago\n"
     "  shmwatch --json events -f | jq -c 'select(.event == \"rmid\")'\n"
     "  shmwatch orphans                        segments nobody has used for a while\n"
     "  shmwatch metrics | grep ^shmwatch_lingering\n"
@@ -175,6 +210,13 @@ enum {
 	OPT_KEY,
 	OPT_USER,
 	OPT_LAST,
+	/* the past's (parse_past_option), in this order */
+	OPT_SHMID,
+	OPT_PID,
+	OPT_EVENT,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_AT,
 };
 
 static const struct option long_opts[] = {
@@ -196,6 +238,12 @@ static const struct option long_opts[] = {
     {"user", required_argument, NULL, OPT_USER},
     {"time", no_argument, NULL, 't'},
     {"command", required_argument, NULL, 'c'},
+    {"shmid", required_argument, NULL, OPT_SHMID},
+    {"pid", required_argument, NULL, OPT_PID},
+    {"event", required_argument, NULL, OPT_EVENT},
+    {"since", required_argument, NULL, OPT_SINCE},
+    {"until", required_argument, NULL, OPT_UNTIL},
+    {"at", required_argument, NULL, OPT_AT},
     {"follow", no_argument, NULL, 'f'},
     {"last", required_argument, NULL, OPT_LAST},
     {"help", no_argument, NULL, 'h'},
@@ -206,9 +254,10 @@ static const struct option long_opts[] = {
 /* Options whose value is the next word, for find_command. */
 static bool takes_value(const char *arg)
 {
-	static const char *const longs[] = {"--socket", "--output",    "--timeout",
-					    "--ns",	"--container", "--key",
-					    "--user",	"--command",   "--last"};
+	static const char *const longs[] = {"--socket",	   "--output", "--timeout", "--ns",
+					    "--container", "--key",    "--user",    "--command",
+					    "--last",	   "--shmid",  "--pid",	    "--event",
+					    "--since",	   "--until",  "--at"};
 
 	if (arg[1] == '-') {
 		for (size_t i = 0; i < sizeof(longs) / sizeof(longs[0]); i++)
@@ -253,11 +302,68 @@ static void bad_option(char **argv, int c)
 		usage_error("unknown option '%s'", arg);
 }
 
+static int parse_time_opt(const char *name, const char *s, uint64_t *t)
+{
+	if (shmw_parse_when(s, shmw_now_real(), t) == 0 && *t)
+		return -1;
+	usage_error("%s wants a time: RFC 3339 (2026-12-07T18:00:00Z, or with +01:00), "
+		    "relative (-10m, -2h, -3d) or @SECONDS since the epoch, not '%s'",
+		    name, s);
+	return EXIT_USAGE;
+}
+
+/* The options about the past (see struct opts). */
+static int parse_past_option(int c, struct opts *o)
+{
+	long long v;
+
+	switch (c) {
+	case OPT_SHMID:
+		if (!shmw_parse_num(optarg, 0, INT32_MAX, &v)) {
+			usage_error("--shmid must be an integer from 0 to %d, not '%s'", INT32_MAX,
+				    optarg);
+			return EXIT_USAGE;
+		}
+		o->has_shmid = true;
+		o->shmid = (uint32_t)v;
+		return -1;
+	case OPT_PID:
+		if (!shmw_parse_num(optarg, 1, INT32_MAX, &v)) {
+			usage_error("--pid must be an integer from 1 to %d, not '%s'", INT32_MAX,
+				    optarg);
+			return EXIT_USAGE;
+		}
+		o->has_pid = true;
+		o->pid = (uint32_t)v;
+		return -1;
+	case OPT_EVENT:
+		for (size_t i = 0; event_names[i]; i++)
+			if (!strcmp(optarg, event_names[i])) {
+				o->event = optarg;
+				return -1;
+			}
+		usage_error("--event wants one of attach, detach, vmas, owner, share, unshare, "
+			    "ident, create, rmid, destroy, linger, linger_end, orphan; not '%s'",
+			    optarg);
+		return EXIT_USAGE;
+	case OPT_SINCE:
+		return parse_time_opt("--since", optarg, &o->since);
+	case OPT_UNTIL:
+		return parse_time_opt("--until", optarg, &o->until);
+	case OPT_AT:
+		o->has_at = true;
+		return parse_time_opt("--at", optarg, &o->at);
+	}
+	return -1;
+}
+
 /* Returns -1 to go on, or the exit status (help, version, usage error). */
 static int parse_option(int c, char **argv, struct opts *o)
 {
 	long long v;
 
+	if (c >= OPT_SHMID && c <= OPT_AT)
+		return parse_past_option(c, o);
 	switch (c) {
 	case OPT_SOCKET:
 		o->socket = optarg;
@@ -399,19 +505,28 @@ static int check_applies(const struct opts *o)
 		const char *name;
 		unsigned cmds; /* bit per enum shmw_cmd */
 	} only[] = {
-	    {"--ns", 1u << SHMW_CMD_WHO | 1u << SHMW_CMD_LS},
+	    {"--ns", 1u << SHMW_CMD_WHO | 1u << SHMW_CMD_LS | 1u << SHMW_CMD_EVENTS |
+			 1u << SHMW_CMD_HISTORY},
 	    {"--all-namespaces", 1u << SHMW_CMD_WHO | 1u << SHMW_CMD_LS},
 	    {"--container", 1u << SHMW_CMD_WHO | 1u << SHMW_CMD_LS},
-	    {"--key", 1u << SHMW_CMD_WHO},
+	    {"--key", 1u << SHMW_CMD_WHO | 1u << SHMW_CMD_EVENTS},
 	    {"--user", 1u << SHMW_CMD_LS},
 	    {"--time", 1u << SHMW_CMD_LS},
 	    {"-c", 1u << SHMW_CMD_PS},
 	    {"--output", 1u << SHMW_CMD_WHO | 1u << SHMW_CMD_LS | 1u << SHMW_CMD_PS},
 	    {"--follow", 1u << SHMW_CMD_EVENTS},
-	    {"--last", 1u << SHMW_CMD_EVENTS},
+	    {"--last", 1u << SHMW_CMD_EVENTS | 1u << SHMW_CMD_HISTORY},
+	    {"--shmid", 1u << SHMW_CMD_EVENTS},
+	    {"--pid", 1u << SHMW_CMD_EVENTS},
+	    {"--event", 1u << SHMW_CMD_EVENTS},
+	    {"--since", 1u << SHMW_CMD_EVENTS | 1u << SHMW_CMD_HISTORY},
+	    {"--until", 1u << SHMW_CMD_EVENTS | 1u << SHMW_CMD_HISTORY},
+	    {"--at", 1u << SHMW_CMD_WHO},
 	};
-	const bool given[] = {o->has_ns, o->all_ns,	  o->container, o->has_key, o->user,
-			      o->times,	 o->comm != NULL, o->output,	o->follow,  o->has_last};
+	const bool given[] = {o->has_ns,	o->all_ns,     o->container,	o->has_key,
+			      o->user,		o->times,      o->comm != NULL, o->output,
+			      o->follow,	o->has_last,   o->has_shmid,	o->has_pid,
+			      o->event != NULL, o->since != 0, o->until != 0,	o->has_at};
 
 	for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++)
 		if (given[i] && !(only[i].cmds & 1u << o->cmd)) {
@@ -420,6 +535,13 @@ static int check_applies(const struct opts *o)
 		}
 	if (o->has_ns && o->all_ns) {
 		usage_error("--ns and --all-namespaces exclude each other");
+		return EXIT_USAGE;
+	}
+	if (o->has_at && (o->container || o->has_key)) {
+		/* The log names no containers, and a key names a live segment (events --key
+		 * finds the shmid it had). */
+		usage_error("--at takes a SHMID, without %s",
+			    o->container ? "--container" : "--key");
 		return EXIT_USAGE;
 	}
 	return -1;
@@ -475,9 +597,10 @@ static int parse_command(int argc, char **argv, struct opts *o)
 		}
 		return parse_pids(argc, argv, optind + 1, o);
 	}
-	nargs = o->cmd == SHMW_CMD_WHO && !o->has_key;
+	nargs = (o->cmd == SHMW_CMD_WHO && !o->has_key) || o->cmd == SHMW_CMD_HISTORY;
 	if (argc - optind - 1 < nargs) {
-		usage_error("%s needs a SHMID (or --key KEY)", name);
+		usage_error("%s needs a SHMID%s", name,
+			    o->cmd == SHMW_CMD_WHO ? " (or --key KEY)" : "");
 		return EXIT_USAGE;
 	}
 	if (argc - optind - 1 > nargs) {
@@ -490,6 +613,33 @@ static int parse_command(int argc, char **argv, struct opts *o)
 		usage_error("SHMID must be an integer from 0 to %d, not '%s'", INT32_MAX,
 			    argv[optind + 1]);
 		return EXIT_USAGE;
+	}
+	if (o->since && o->until && o->since > o->until) {
+		usage_error("--since is after --until: nothing can match");
+		return EXIT_USAGE;
+	}
+	if (o->cmd == SHMW_CMD_EVENTS || o->cmd == SHMW_CMD_HISTORY) {
+		struct shmw_request r = {.cmd = o->cmd,
+					 .has_shmid = o->has_shmid,
+					 .has_ns = o->has_ns,
+					 .has_key = o->has_key,
+					 .has_pid = o->has_pid,
+					 .event = "",
+					 .since = o->since,
+					 .until = o->until};
+
+		if (o->event)
+			snprintf(r.event, sizeof(r.event), "%s", o->event);
+		if (shmw_request_on_disk(&r)) {
+			if (o->follow) {
+				usage_error("--follow prints new events as they come: it takes no "
+					    "filter");
+				return EXIT_USAGE;
+			}
+			/* From the log: every match unless told otherwise (counted when more). */
+			if (!o->has_last)
+				o->last = SHMW_EVENTS_LAST_MAX;
+		}
 	}
 	return -1;
 }
@@ -535,14 +685,28 @@ static void build_request(const struct opts *o, struct shmw_request *req)
 		/* A table needs 6 columns of each holder, not the whole objects: parsing those
 		 * with json-c was most of the time of `shmwatch who` on a busy segment, so they
 		 * come as text lines after the answer. --json gets the answer as documented. */
-		req->lines = o->cmd == SHMW_CMD_WHO && !o->json;
+		req->lines = o->cmd == SHMW_CMD_WHO && !o->json && !o->has_at;
+		req->has_at = o->has_at;
+		req->at = o->at;
 	} else if (o->cmd == SHMW_CMD_PS) {
 		req->pid = (int32_t)o->arg;
 		if (o->comm)
 			snprintf(req->comm, sizeof(req->comm), "%s", o->comm);
-	} else if (o->cmd == SHMW_CMD_EVENTS) {
+	} else if (o->cmd == SHMW_CMD_EVENTS || o->cmd == SHMW_CMD_HISTORY) {
 		req->last = o->last;
 		req->follow = o->follow;
+		req->has_shmid = o->has_shmid || o->cmd == SHMW_CMD_HISTORY;
+		req->shmid = o->cmd == SHMW_CMD_HISTORY ? (int32_t)o->arg : (int32_t)o->shmid;
+		req->has_ns = o->has_ns;
+		req->ns = o->ns;
+		req->has_key = o->has_key;
+		req->key = o->key;
+		req->has_pid = o->has_pid;
+		req->pid = (int32_t)o->pid;
+		if (o->event)
+			snprintf(req->event, sizeof(req->event), "%s", o->event);
+		req->since = o->since;
+		req->until = o->until;
 	}
 }
 
@@ -669,9 +833,10 @@ static int daemon_error(json_object *ans, const struct opts *o)
 	if (!strcmp(code, "bad_request")) {
 		/* We send only fields we know: one it does not know is a daemon older than us. */
 		if (text && strstr(text, "unknown field"))
-			fputs("shmwatch: shmwatchd is older than this client and lacks that option; "
-			      "upgrade it\n",
-			      stderr);
+			fputs(
+			    "shmwatch: shmwatchd is older than this client and lacks that option; "
+			    "upgrade it\n",
+			    stderr);
 		return EXIT_USAGE;
 	}
 	return EXIT_DAEMON;
@@ -720,6 +885,20 @@ static int print_events_json(json_object *ans)
 	return ret;
 }
 
+/* An answer from the log that had more matching lines than it carries: said, not hidden. */
+static void note_omitted(json_object *ans)
+{
+	json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(ans, "omitted", &v) || (n = json_object_get_int64(v)) <= 0)
+		return;
+	fprintf(stderr,
+		"shmwatch: %lld earlier matching events not shown (raise --last, at most %d, or "
+		"narrow with --since/--until)\n",
+		(long long)n, SHMW_EVENTS_LAST_MAX);
+}
+
 /* metrics: the exposition text as the daemon made it, for `shmwatch metrics > x.prom` and
  * pipes into Prometheus tooling; --no-headers and -h do not apply to it. */
 static int print_metrics(json_object *ans)
@@ -766,7 +945,12 @@ static int print_table(json_object *ans, const struct opts *o)
 	case SHMW_CMD_VERIFY:
 		fn = shmw_table_verify;
 		break;
+	case SHMW_CMD_HISTORY:
+		fn = shmw_table_history;
+		break;
 	}
+	if (o->cmd == SHMW_CMD_WHO && o->has_at)
+		fn = shmw_table_who_at;
 	if (fn(stdout, ans, &o->table) == 0)
 		return 0;
 	fprintf(stderr, "shmwatch: cannot write output: %m\n");
@@ -869,10 +1053,13 @@ static int run_once(struct shmw_client *c, const char *path, const struct opts *
 	if (ret)
 		return client_error(path, ret, errno, err, o->json);
 	/* --json: the answer exactly as received, errors included, so scripts see "code". */
-	if (o->json && (o->cmd != SHMW_CMD_EVENTS || !answer_ok(ans)))
+	if (o->json &&
+	    ((o->cmd != SHMW_CMD_EVENTS && o->cmd != SHMW_CMD_HISTORY) || !answer_ok(ans)))
 		puts(raw);
 	else if (o->json)
 		ret = print_events_json(ans);
+	if (answer_ok(ans))
+		note_omitted(ans);
 	if (!answer_ok(ans)) {
 		flush_stdout(); /* the JSON answer goes out before the message on stderr */
 		ret = daemon_error(ans, o);

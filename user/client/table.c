@@ -1187,32 +1187,83 @@ static const struct col ev_cols[] = {
     {"PID", true, 7},	 {"COMM", false, 15}, {"USER", false, 8},
 };
 
+/* A linger line names no pid of its own but its holders: their pids, commands and users,
+ * joined by commas (into b, each at most CELL_MAX). */
+static void linger_who(json_object *ev, char b[3][CELL_MAX], const char *row[3])
+{
+	json_object *hs = field(ev, "holders");
+	size_t off[3] = {0, 0, 0};
+	char num[CELL_MAX];
+
+	for (int k = 0; k < 3; k++)
+		b[k][0] = 0;
+	for (size_t i = 0; i < array_len(hs); i++) {
+		json_object *h = json_object_array_get_idx(hs, i);
+		const char *v[3] = {fmt_int(num, h, "pid"), get_str(h, "comm"), get_str(h, "user")};
+
+		for (int k = 0; k < 3; k++)
+			if (off[k] < CELL_MAX)
+				off[k] += (size_t)snprintf(b[k] + off[k], CELL_MAX - off[k], "%s%s",
+							   i ? "," : "", v[k]);
+	}
+	for (int k = 0; k < 3; k++)
+		row[k] = array_len(hs) ? b[k] : "-";
+}
+
+/* with_ns: the NS column (history: instead of SHMID); with_shmid: SHMID as well. */
+static void add_event_cols(struct tbl *t, json_object *ev, bool with_ns, bool with_shmid)
+{
+	char b[4][CELL_MAX], w[3][CELL_MAX];
+	const char *who[3] = {fmt_int(b[2], ev, "pid"), get_str(ev, "comm"), get_str(ev, "user")};
+	const char *row[8];
+	size_t n = 0;
+
+	if (!field(ev, "pid") && field(ev, "holders"))
+		linger_who(ev, w, who);
+	row[n++] = fmt_time(b[0], ev, "time");
+	row[n++] = get_str(ev, "event");
+	row[n++] = get_str(ev, "cause");
+	if (with_ns)
+		row[n++] = fmt_int(b[1], ev, "ns");
+	if (with_shmid)
+		row[n++] = fmt_int(b[3], ev, "shmid");
+	row[n++] = who[0];
+	row[n++] = who[1];
+	row[n++] = who[2];
+	tbl_add(t, row);
+}
+
 static void add_event(struct tbl *t, json_object *ev)
 {
-	char b[3][CELL_MAX];
-	const char *row[7] = {
-	    fmt_time(b[0], ev, "time"), get_str(ev, "event"),	  get_str(ev, "cause"),
-	    fmt_int(b[1], ev, "shmid"), fmt_int(b[2], ev, "pid"), get_str(ev, "comm"),
-	    get_str(ev, "user"),
-	};
-
-	tbl_add(t, row);
+	add_event_cols(t, ev, false, true);
 }
 
 int shmw_table_events(FILE *out, json_object *ans, const struct shmw_table_opts *o)
 {
 	json_object *evs = field(ans, "events");
-	struct col cols[7];
+	/* An answer from the log ("matched") about several IPC namespaces: a shmid alone does
+	 * not say which segment, so an NS column too. */
+	bool with_ns = field(ans, "matched") && many_ns(evs);
+	struct col cols[8];
+	size_t n = 0;
 	struct tbl t;
 
+	if (field(ans, "matched") && !array_len(evs) && !o->no_headers) {
+		fputs("no matching events in the event log\n", out);
+		return check_out(out);
+	}
+
 	/* A batch is aligned on its content, so drop the minimum widths of the stream. */
-	memcpy(cols, ev_cols, sizeof(cols));
-	for (size_t c = 0; c < 7; c++)
-		cols[c].min = 0;
-	tbl_init(&t, cols, 7, NULL);
+	for (size_t c = 0; c < 7; c++) {
+		if (c == 3 && with_ns)
+			cols[n++] = (struct col){"NS", true, 0};
+		cols[n] = ev_cols[c];
+		cols[n++].min = 0;
+	}
+	tbl_init(&t, cols, n, NULL);
 	t.raw = o->raw;
 	for (size_t i = 0; i < array_len(evs); i++)
-		add_event(&t, json_object_array_get_idx(evs, i));
+		add_event_cols(&t, json_object_array_get_idx(evs, i), with_ns, true);
 	return tbl_print(out, &t, !o->no_headers);
 }
 
@@ -1235,6 +1286,93 @@ int shmw_table_event_line(FILE *out, json_object *ev, const struct shmw_table_op
 	t.raw = o->raw;
 	add_event(&t, ev);
 	return tbl_print(out, &t, false);
+}
+
+/* ---- history, who --at ---- */
+
+int shmw_table_history(FILE *out, json_object *ans, const struct shmw_table_opts *o)
+{
+	json_object *evs = field(ans, "events");
+	bool with_ns = array_len(field(ans, "namespaces")) > 1;
+	struct col cols[7];
+	char b[CELL_MAX];
+	struct tbl t;
+
+	memcpy(cols, ev_cols, sizeof(cols));
+	for (size_t c = 0; c < 7; c++)
+		cols[c].min = 0;
+	/* One segment: the shmid column says which namespace instead, when there are several
+	 * (a shmid is per IPC namespace). */
+	if (with_ns)
+		cols[3].head = "NS";
+	if (!o->no_headers && print_summary(out, "shmid %s: %zu events from the event log%s",
+					    fmt_int(b, ans, "shmid"), array_len(evs),
+					    with_ns ? ", in several IPC namespaces" : "") < 0)
+		return -1;
+	tbl_init(&t, cols, 7, NULL);
+	t.raw = o->raw;
+	for (size_t i = 0; i < array_len(evs); i++)
+		add_event_cols(&t, json_object_array_get_idx(evs, i), with_ns, !with_ns);
+	return tbl_print(out, &t, !o->no_headers);
+}
+
+/* "created 2026-12-07 18:00:00 by pid 12 (comm, user)" and the like, from prefix_* fields. */
+static int actor_line(FILE *out, json_object *ans, const char *what, const char *prefix)
+{
+	char k[4][40], b[2][CELL_MAX];
+
+	snprintf(k[0], sizeof(k[0]), "%stime", prefix);
+	snprintf(k[1], sizeof(k[1]), "%spid", prefix);
+	snprintf(k[2], sizeof(k[2]), "%scomm", prefix);
+	snprintf(k[3], sizeof(k[3]), "%suser", prefix);
+	if (!field(ans, k[1]))
+		return 0;
+	return print_summary(out, "  %s %s by pid %s (%s, user %s)", what,
+			     fmt_time(b[0], ans, k[0]), fmt_int(b[1], ans, k[1]),
+			     get_str(ans, k[2]), get_str(ans, k[3]));
+}
+
+int shmw_table_who_at(FILE *out, json_object *ans, const struct shmw_table_opts *o)
+{
+	json_object *hs = field(ans, "holders");
+	char b[8][CELL_MAX];
+	int64_t hidden = 0;
+	struct tbl t;
+
+	if (!o->no_headers) {
+		if (print_summary(out,
+				  "shmid %s  ns %s  key %s  size %s  status %s  at %s (from the "
+				  "event log)",
+				  fmt_int(b[0], ans, "shmid"), fmt_int(b[1], ans, "ns"),
+				  fmt_key(b[2], ans), fmt_size_field(b[3], ans, "size", o->human),
+				  get_str(ans, "status"), fmt_time(b[4], ans, "at")) < 0 ||
+		    actor_line(out, ans, "created", "created_") < 0 ||
+		    actor_line(out, ans, "removed (IPC_RMID)", "rmid_") < 0)
+			return -1;
+		if (field(ans, "destroyed") &&
+		    print_summary(out, "  destroyed %s (%s)", fmt_time(b[5], ans, "destroyed"),
+				  get_str(ans, "destroy_cause")) < 0)
+			return -1;
+		if (get_int(ans, "hidden_holders", &hidden) && hidden > 0 &&
+		    print_summary(out, "  %lld holders not shown: other users", (long long)hidden) <
+			0)
+			return -1;
+		if (!array_len(hs)) {
+			fputs(hidden > 0 ? "" : "no holders then\n", out);
+			return check_out(out);
+		}
+	}
+	who_init(&t, o);
+	for (size_t i = 0; i < array_len(hs); i++) {
+		json_object *h = json_object_array_get_idx(hs, i);
+		const char *row[6] = {
+		    fmt_int(b[0], h, "pid"),	get_str(h, "user"), get_str(h, "comm"),
+		    fmt_time(b[1], h, "since"), get_str(h, "how"),  fmt_int(b[2], h, "vmas"),
+		};
+
+		tbl_add(&t, row);
+	}
+	return tbl_print(out, &t, !o->no_headers);
 }
 
 int shmw_table_verify(FILE *out, json_object *answer, const struct shmw_table_opts *o)

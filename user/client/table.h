@@ -74,5 +74,9 @@ int shmw_table_orphans(FILE *out, json_object *answer, const struct shmw_table_o
 int shmw_table_event_header(FILE *out, const struct shmw_table_opts *o);
 int shmw_table_event_line(FILE *out, json_object *event, const struct shmw_table_opts *o);
 /* verify: "no differences", or one line per difference. */
+/* history: one segment's events from the log, oldest first, with a summary line. */
+int shmw_table_history(FILE *out, json_object *answer, const struct shmw_table_opts *o);
+/* who --at: the segment's status and holders then, from the log. */
+int shmw_table_who_at(FILE *out, json_object *answer, const struct shmw_table_opts *o);
 int shmw_table_verify(FILE *out, json_object *answer, const struct shmw_table_opts *o);
 #endif

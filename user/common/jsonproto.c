@@ -33,6 +33,10 @@ enum field_id {
 	F_KEY,
 	F_USER,
 	F_COMM,
+	F_EVENT,
+	F_SINCE,
+	F_UNTIL,
+	F_AT,
 	F_COUNT
 };
 
@@ -54,8 +58,12 @@ static const struct field_spec fields[F_COUNT] = {
     [F_LINES] = {"lines", json_type_boolean, 0, 1},
     [F_ALL_NS] = {"all_ns", json_type_boolean, 0, 1},
     [F_KEY] = {"key", json_type_int, 0, UINT32_MAX},
-    [F_USER] = {"user", json_type_string, 1, SHMW_USER_MAX}, /* length */
-    [F_COMM] = {"comm", json_type_string, 1, SHMW_COMM_MAX}, /* length */
+    [F_USER] = {"user", json_type_string, 1, SHMW_USER_MAX},	     /* length */
+    [F_COMM] = {"comm", json_type_string, 1, SHMW_COMM_MAX},	     /* length */
+    [F_EVENT] = {"event", json_type_string, 1, SHMW_EVENT_NAME_MAX}, /* length */
+    [F_SINCE] = {"since", json_type_string, 1, 40},		     /* RFC 3339 */
+    [F_UNTIL] = {"until", json_type_string, 1, 40},
+    [F_AT] = {"at", json_type_string, 1, 40},
 };
 
 #define BIT(f) (1u << (f))
@@ -70,18 +78,24 @@ static const struct cmd_spec {
     /* who: shmid or key (one_of); ps: pid or comm. */
     {SHMW_CMD_WHO, "who",
      BIT(F_CMD) | BIT(F_SHMID) | BIT(F_KEY) | BIT(F_NS) | BIT(F_ALL_NS) | BIT(F_CONTAINER) |
-	 BIT(F_ROWS) | BIT(F_LINES),
+	 BIT(F_ROWS) | BIT(F_LINES) | BIT(F_AT),
      BIT(F_CMD), BIT(F_SHMID) | BIT(F_KEY)},
     {SHMW_CMD_PS, "ps", BIT(F_CMD) | BIT(F_PID) | BIT(F_COMM), BIT(F_CMD),
      BIT(F_PID) | BIT(F_COMM)},
     {SHMW_CMD_LS, "ls", BIT(F_CMD) | BIT(F_NS) | BIT(F_ALL_NS) | BIT(F_CONTAINER) | BIT(F_USER),
      BIT(F_CMD), 0},
     {SHMW_CMD_STATUS, "status", BIT(F_CMD), BIT(F_CMD), 0},
-    {SHMW_CMD_EVENTS, "events", BIT(F_CMD) | BIT(F_LAST) | BIT(F_FOLLOW), BIT(F_CMD), 0},
+    {SHMW_CMD_EVENTS, "events",
+     BIT(F_CMD) | BIT(F_LAST) | BIT(F_FOLLOW) | BIT(F_SHMID) | BIT(F_NS) | BIT(F_KEY) | BIT(F_PID) |
+	 BIT(F_EVENT) | BIT(F_SINCE) | BIT(F_UNTIL),
+     BIT(F_CMD), 0},
     {SHMW_CMD_LINGERING, "lingering", BIT(F_CMD), BIT(F_CMD), 0},
     {SHMW_CMD_ORPHANS, "orphans", BIT(F_CMD), BIT(F_CMD), 0},
     {SHMW_CMD_METRICS, "metrics", BIT(F_CMD), BIT(F_CMD), 0},
     {SHMW_CMD_VERIFY, "verify", BIT(F_CMD), BIT(F_CMD), 0},
+    {SHMW_CMD_HISTORY, "history",
+     BIT(F_CMD) | BIT(F_SHMID) | BIT(F_NS) | BIT(F_LAST) | BIT(F_SINCE) | BIT(F_UNTIL),
+     BIT(F_CMD) | BIT(F_SHMID), 0},
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -231,6 +245,34 @@ static int check_field(int id, struct json_object *val, int64_t *out, char *err,
 {
 	const struct field_spec *f = &fields[id];
 
+	if (f->type == json_type_string && id == F_EVENT) {
+		const char *v = json_object_get_string(val);
+		size_t n = v ? strlen(v) : 0;
+
+		if (json_object_get_type(val) != json_type_string || n < 1 ||
+		    n > SHMW_EVENT_NAME_MAX || strspn(v, "abcdefghijklmnopqrstuvwxyz_") != n) {
+			seterr(err, errlen, "field '%s' must be an event name (1 to %d of a-z, _)",
+			       f->name, SHMW_EVENT_NAME_MAX);
+			return -1;
+		}
+		*out = 1;
+		return 0;
+	}
+	if (id == F_SINCE || id == F_UNTIL || id == F_AT) {
+		/* A time: RFC 3339, as the client sends it (relative times are the client's). */
+		const char *v = json_object_get_string(val);
+		uint64_t t;
+
+		if (json_object_get_type(val) != json_type_string || strlen(v) > (size_t)f->max ||
+		    shmw_parse_rfc3339(v, &t) || t > INT64_MAX) {
+			seterr(err, errlen, "field '%s' must be an RFC 3339 time (up to 2262)",
+			       f->name);
+			return -1;
+		}
+		/* Microseconds, as the log's times and as the request is formatted again. */
+		*out = (int64_t)(t - t % SHMW_NS_PER_US);
+		return 0;
+	}
 	if (f->type == json_type_string) {
 		const char *v = json_object_get_string(val);
 		size_t n = v ? strlen(v) : 0;
@@ -315,7 +357,7 @@ static int request_from_object(struct json_object *obj, struct shmw_request *req
 		/* Bounded, so a 4 KiB name does not end up in the log and the answer. */
 		seterr(err, errlen,
 		       "unknown cmd '%.32s' (want who, ps, ls, status, events, lingering, orphans, "
-		       "metrics or verify)",
+		       "metrics, verify or history)",
 		       json_object_get_string(cmdv));
 		return -1;
 	}
@@ -362,6 +404,11 @@ static int request_from_object(struct json_object *obj, struct shmw_request *req
 		seterr(err, errlen, "fields 'ns' and 'all_ns' exclude each other");
 		return -1;
 	}
+	if ((seen & BIT(F_AT)) && (seen & BIT(F_KEY))) {
+		/* A key names a live segment; events with key finds the shmid it had. */
+		seterr(err, errlen, "fields 'at' and 'key' exclude each other: ask by shmid");
+		return -1;
+	}
 
 	memset(req, 0, sizeof(*req));
 	req->cmd = cmd->cmd;
@@ -374,11 +421,18 @@ static int request_from_object(struct json_object *obj, struct shmw_request *req
 	req->rows = vals[F_ROWS] != 0;
 	req->lines = vals[F_LINES] != 0;
 	req->all_ns = vals[F_ALL_NS] != 0;
+	req->has_shmid = (seen & BIT(F_SHMID)) != 0;
 	req->has_key = (seen & BIT(F_KEY)) != 0;
 	req->key = (uint32_t)vals[F_KEY];
+	req->has_pid = (seen & BIT(F_PID)) != 0;
+	req->since = (uint64_t)vals[F_SINCE];
+	req->until = (uint64_t)vals[F_UNTIL];
+	req->has_at = (seen & BIT(F_AT)) != 0;
+	req->at = (uint64_t)vals[F_AT];
 	copy_str(obj, "container", req->container, sizeof(req->container));
 	copy_str(obj, "user", req->user, sizeof(req->user));
 	copy_str(obj, "comm", req->comm, sizeof(req->comm));
+	copy_str(obj, "event", req->event, sizeof(req->event));
 	return 0;
 }
 
@@ -499,6 +553,15 @@ static int add(struct json_object *obj, const char *key, struct json_object *val
 	return 0;
 }
 
+static int add_time(struct json_object *obj, const char *k, uint64_t real_ns)
+{
+	char t[40];
+
+	if (shmw_fmt_rfc3339(t, sizeof(t), real_ns))
+		return -1;
+	return add(obj, k, json_object_new_string(t));
+}
+
 char *shmw_request_format(const struct shmw_request *req)
 {
 	const struct cmd_spec *cmd = req ? cmd_by_id(req->cmd) : NULL;
@@ -531,6 +594,8 @@ char *shmw_request_format(const struct shmw_request *req)
 			bad |= add(obj, "rows", json_object_new_boolean(1));
 		if (req->lines)
 			bad |= add(obj, "lines", json_object_new_boolean(1));
+		if (req->has_at)
+			bad |= add_time(obj, "at", req->at);
 		break;
 	case SHMW_CMD_PS:
 		if (req->comm[0])
@@ -539,8 +604,24 @@ char *shmw_request_format(const struct shmw_request *req)
 			bad |= add(obj, "pid", json_object_new_int64(req->pid));
 		break;
 	case SHMW_CMD_EVENTS:
+	case SHMW_CMD_HISTORY:
 		bad |= add(obj, "last", json_object_new_int64(req->last));
-		bad |= add(obj, "follow", json_object_new_boolean(req->follow));
+		if (req->cmd == SHMW_CMD_EVENTS)
+			bad |= add(obj, "follow", json_object_new_boolean(req->follow));
+		if (req->has_shmid || req->cmd == SHMW_CMD_HISTORY)
+			bad |= add(obj, "shmid", json_object_new_int64(req->shmid));
+		if (req->has_ns)
+			bad |= add(obj, "ns", json_object_new_int64(req->ns));
+		if (req->has_key)
+			bad |= add(obj, "key", json_object_new_int64(req->key));
+		if (req->has_pid)
+			bad |= add(obj, "pid", json_object_new_int64(req->pid));
+		if (req->event[0])
+			bad |= add(obj, "event", json_object_new_string(req->event));
+		if (req->since)
+			bad |= add_time(obj, "since", req->since);
+		if (req->until)
+			bad |= add_time(obj, "until", req->until);
 		break;
 	case SHMW_CMD_LS:
 		if (req->has_ns)

@@ -26,7 +26,9 @@ enum shmw_cmd {
 	SHMW_CMD_ORPHANS,   /* segments nobody has held for --orphan-after */
 	SHMW_CMD_METRICS,   /* the Prometheus exposition */
 	SHMW_CMD_VERIFY,    /* compare the state with the kernel now */
+	SHMW_CMD_HISTORY,   /* one segment's life, from the event log on disk */
 };
+#define SHMW_EVENT_NAME_MAX 15 /* longest event name in a request ("linger_end") */
 
 struct shmw_request {
 	enum shmw_cmd cmd;
@@ -42,11 +44,26 @@ struct shmw_request {
 	char container[SHMW_CONTAINER_MAX + 1];
 	/* who, ls: every IPC namespace; without it and without ns, the caller's */
 	bool all_ns;
-	bool has_key;		      /* who: by key instead of shmid */
-	uint32_t key;		      /* who: the key, as the kernel's 32 bits */
+	bool has_key;		      /* who: by key instead of shmid; events: lines of that key */
+	uint32_t key;		      /* the key, as the kernel's 32 bits */
 	char user[SHMW_USER_MAX + 1]; /* ls: segments owned by this name or decimal uid ("": all) */
 	char comm[SHMW_COMM_MAX + 1]; /* ps: every process of this comm instead of pid */
+	/* events, history: read the event log on disk (docs/protocol.md); events does when any
+	 * of these (or key, or ns) is given */
+	bool has_shmid, has_pid;
+	char event[SHMW_EVENT_NAME_MAX + 1]; /* "": any */
+	uint64_t since, until;		     /* CLOCK_REALTIME ns, 0: no bound */
+	bool has_at;			     /* who --at */
+	uint64_t at;
 };
+
+/* An events request that asks the log on disk rather than the recent lines in memory. */
+static inline bool shmw_request_on_disk(const struct shmw_request *r)
+{
+	return r->cmd == SHMW_CMD_HISTORY || (r->cmd == SHMW_CMD_WHO && r->has_at) ||
+	       (r->cmd == SHMW_CMD_EVENTS && (r->has_shmid || r->has_ns || r->has_key ||
+					      r->has_pid || r->event[0] || r->since || r->until));
+}
 
 /* Parses one request line (without or with its trailing newline). Returns 0, or -1 with a
  * human-readable reason in err (e.g. "shmid must be an integer from 0 to 2147483647"). Unknown

@@ -236,3 +236,65 @@ int shmw_fmt_age(char *buf, size_t len, uint64_t seconds)
 			     (unsigned int)(seconds % 86400 / 3600));
 	return n > 0 && (size_t)n < len ? 0 : -1;
 }
+
+int shmw_parse_when(const char *s, uint64_t now_real_ns, uint64_t *real_ns)
+{
+	static const struct {
+		char unit;
+		uint64_t secs;
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}};
+	uint64_t n = 0, secs = 0;
+	const char *p;
+
+	if (!s || !real_ns)
+		return -1;
+	if (!strcmp(s, "now")) {
+		*real_ns = now_real_ns;
+		return 0;
+	}
+	if (*s == '@') {
+		/* Seconds since the epoch, as date +%s (and date -d @S) write them, with up to 9
+		 * digits of fraction. */
+		uint64_t sec = 0, frac = 0, scale = SHMW_NS_PER_SEC;
+
+		for (p = s + 1; *p >= '0' && *p <= '9'; p++) {
+			if (sec > (UINT64_MAX / SHMW_NS_PER_SEC - 9) / 10)
+				return -1;
+			sec = sec * 10 + (uint64_t)(*p - '0');
+		}
+		if (p == s + 1)
+			return -1;
+		if (*p == '.') {
+			if (p[1] < '0' || p[1] > '9')
+				return -1;
+			for (p++; *p >= '0' && *p <= '9'; p++) {
+				if (scale == 1)
+					return -1;
+				scale /= 10;
+				frac += (uint64_t)(*p - '0') * scale;
+			}
+		}
+		if (*p)
+			return -1;
+		*real_ns = sec * SHMW_NS_PER_SEC + frac;
+		return 0;
+	}
+	if (*s != '-')
+		return shmw_parse_rfc3339(s, real_ns);
+	/* -N followed by one unit: "-10m", "-2h", "-3d". */
+	for (p = s + 1; *p >= '0' && *p <= '9'; p++) {
+		if (n > (UINT64_MAX - 9) / 10)
+			return -1;
+		n = n * 10 + (uint64_t)(*p - '0');
+	}
+	if (p == s + 1 || !p[0] || p[1])
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (units[i].unit == *p)
+			secs = units[i].secs;
+	if (!secs || n > UINT64_MAX / secs / SHMW_NS_PER_SEC ||
+	    n * secs * SHMW_NS_PER_SEC > now_real_ns)
+		return -1;
+	*real_ns = now_real_ns - n * secs * SHMW_NS_PER_SEC;
+	return 0;
+}

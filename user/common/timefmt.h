@@ -30,6 +30,11 @@ uint64_t shmw_now_real(void);
 int shmw_fmt_rfc3339(char *buf, size_t len, uint64_t real_ns);
 /* Parses what shmw_fmt_rfc3339 writes (also without fraction, or with a +hh:mm offset). */
 int shmw_parse_rfc3339(const char *s, uint64_t *real_ns);
+/* A time as people give it on the command line: RFC 3339 (as shmw_parse_rfc3339), "now",
+ * "@SECONDS[.FRACTION]" since the epoch (date +%s), or relative to now_real_ns: "-30s",
+ * "-10m", "-2h", "-3d", "-1w". Returns 0, or -1 for anything
+ * else (and for a time before 1970). */
+int shmw_parse_when(const char *s, uint64_t now_real_ns, uint64_t *real_ns);
 /* Local time for tables: "2026-11-28 10:03:57"; returns 0 or -1. */
 int shmw_fmt_local(char *buf, size_t len, uint64_t real_ns);
 /* Age for tables: "42s", "7m03s", "5h02m", "3d04h". */

@@ -33,6 +33,7 @@ struct shmw_daemon {
 	uint64_t last_reconcile; /* CLOCK_MONOTONIC ns of the last kernel-table pass */
 	uint64_t last_metrics;
 	uint64_t last_verify;
+	struct shmw_history *hist; /* events with filters, history, who --at (NULL: log is "-") */
 	bool quit;
 };
 

@@ -13,11 +13,14 @@
  *   directory must not redirect our appends to another file. Its directory is created only when
  *   the caller says so (the default /var/log/shmwatch): a mistyped path fails instead.
  * - Size rotation of our own (path -> path.1 -> ... -> path.keep), and tolerance of external
- *   rotation (logrotate renaming or deleting the file): see check_external(). */
+ *   rotation (logrotate renaming or deleting the file): see check_external().
+ * - With SHMW_EVENTLOG_GZIP, a rotated file is compressed to path.N.gz with its index
+ *   (logset.h) by a thread of its own, so the loop only renames: see compress_start(). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,6 +33,7 @@
 
 #include "eventlog.h"
 #include "log.h"
+#include "logset.h"
 #include "timefmt.h"
 
 /* How often the path is compared with the open file (see check_external()). */
@@ -41,6 +45,12 @@
 #define PARTIAL_WAIT_MS 200
 /* Event logs say which processes use which segments: readable by the daemon's group only. */
 #define LOG_MODE 0640
+/* zlib's level for rotated files (docs/design.md, "The event log on disk"): the default. */
+#define GZIP_LEVEL 6
+
+/* Held while files of the log are renamed (rotation, the end of a compression) and while a
+ * reader opens the set, so that a reader never misses or doubles a file. */
+static pthread_mutex_t set_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct shmw_eventlog {
 	char *path;
@@ -52,6 +62,10 @@ struct shmw_eventlog {
 	bool failing;	   /* inside a streak of failed writes (reported once) */
 	bool open_failing; /* inside a streak of failed reopens (reported once) */
 	bool mkdir;	   /* SHMW_EVENTLOG_MKDIR */
+	bool gzip;	   /* SHMW_EVENTLOG_GZIP */
+	bool zrunning;	   /* zthread started and not joined yet */
+	pthread_t zthread;
+	uint64_t zerrors; /* compressions that failed (the plain file stays, readable) */
 	uint64_t max_bytes;
 	unsigned keep;
 	uint64_t size; /* bytes in the file, as far as we know */
@@ -261,39 +275,117 @@ static void check_external(struct shmw_eventlog *log, uint64_t now)
 	log->size = (uint64_t)st.st_size;
 }
 
-/* path.N into buf; 0 or -ENAMETOOLONG. */
-static int numbered(char *buf, size_t len, const char *path, unsigned n)
+/* path.N + suffix into buf; 0 or -ENAMETOOLONG. */
+static int numbered(char *buf, size_t len, const char *path, unsigned n, const char *suffix)
 {
-	int r = snprintf(buf, len, "%s.%u", path, n);
+	int r = snprintf(buf, len, "%s.%u%s", path, n, suffix);
 
 	return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
 }
 
+/* The compression thread: every rotated file still plain (path.N, N from keep down to 1:
+ * the one rotate() just made, and what a daemon stopped mid-way left) to path.N.gz. */
+static void *compress_main(void *arg)
+{
+	struct shmw_eventlog *log = arg;
+	char src[PATH_MAX], dst[PATH_MAX], prev[PATH_MAX], err[PATH_MAX + 128];
+
+	/* Oldest first: each file's checkpoint builds on the one before (logset.h). */
+	for (unsigned n = log->keep; n >= 1; n--) {
+		struct stat st;
+
+		if (numbered(src, sizeof(src), log->path, n, "") ||
+		    numbered(dst, sizeof(dst), log->path, n, ".gz") ||
+		    numbered(prev, sizeof(prev), log->path, n + 1, "") || lstat(src, &st) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (lstat(dst, &st) == 0) {
+			/* Renamed into place, then stopped before removing the plain one. */
+			unlink(src);
+			continue;
+		}
+		if (shmw_logset_compress(src, dst, GZIP_LEVEL, prev, &set_lock, err, sizeof(err)) <
+		    0) {
+			__atomic_add_fetch(&log->zerrors, 1, __ATOMIC_RELAXED);
+			log_warn("event log: %s (the file stays as it is, and is read as it is)",
+				 err);
+		}
+	}
+	return NULL;
+}
+
+/* Waits for the compression thread: before the next rotation renames what it works on. The
+ * loop waits only when a file fills faster than the one before it compresses. */
+static void compress_wait(struct shmw_eventlog *log)
+{
+	if (!log->zrunning)
+		return;
+	pthread_join(log->zthread, NULL);
+	log->zrunning = false;
+}
+
+static void compress_start(struct shmw_eventlog *log)
+{
+	int r;
+
+	if (!log->gzip || log->zrunning)
+		return;
+	r = pthread_create(&log->zthread, NULL, compress_main, log);
+	if (r) {
+		log->zerrors++;
+		log_warn("event log: cannot start compressing rotated files: %s", strerror(r));
+		return;
+	}
+	log->zrunning = true;
+}
+
+/* One step of the shift: path.from + suffix -> path.to + suffix (from 0: path itself). When
+ * the source is missing the target goes too, so that the set moves up exactly. */
+static int shift(struct shmw_eventlog *log, unsigned from, unsigned to, const char *suffix, char *f,
+		 char *t)
+{
+	int r = numbered(t, PATH_MAX, log->path, to, suffix);
+
+	if (!r && from)
+		r = numbered(f, PATH_MAX, log->path, from, suffix);
+	else if (!r)
+		snprintf(f, PATH_MAX, "%s", log->path);
+	if (r)
+		return r;
+	if (rename(f, t) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	if (unlink(t) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
 /* path.(keep-1) -> path.keep, ..., path -> path.1 (rename replaces, so the old path.keep is
- * dropped), then a new path. A failure anywhere stops the shift rather than overwrite a file
- * that has not moved on yet; writing continues to the current fd. */
+ * dropped), then a new path; each N as its .gz, its .gz.idx and its plain file. A failure
+ * anywhere stops the shift rather than overwrite a file that has not moved on yet; writing
+ * continues to the current fd. */
 static int rotate(struct shmw_eventlog *log, uint64_t now)
 {
+	static const char *const suffixes[] = {".gz", ".gz.idx", ""};
 	char from[PATH_MAX], to[PATH_MAX];
-	int r;
+	int r = 0;
 
 	if (now < log->next_rotate_ns)
 		return -EAGAIN;
 	flush(log); /* what was logged before belongs to the file that is rotated */
-	for (unsigned i = log->keep; i >= 1; i--) {
-		r = numbered(to, sizeof(to), log->path, i);
-		if (!r && i > 1)
-			r = numbered(from, sizeof(from), log->path, i - 1);
-		else if (!r)
-			snprintf(from, sizeof(from), "%s", log->path);
-		if (!r && rename(from, to) < 0 && errno != ENOENT)
-			r = -errno;
-		if (r) {
-			log->errors++;
-			log->next_rotate_ns = now + RETRY_INTERVAL_NS;
-			log_warn("event log: cannot rotate %s to %s: %s", from, to, strerror(-r));
-			return r;
-		}
+	compress_wait(log);
+	pthread_mutex_lock(&set_lock);
+	for (unsigned i = log->keep; i >= 1 && !r; i--)
+		for (size_t s = 0; s < 3 && !r; s++)
+			if (i > 1 || !suffixes[s][0])
+				r = shift(log, i - 1, i, suffixes[s], from, to);
+	pthread_mutex_unlock(&set_lock);
+	if (r) {
+		log->errors++;
+		log->next_rotate_ns = now + RETRY_INTERVAL_NS;
+		log_warn("event log: cannot rotate %s to %s: %s", from, to, strerror(-r));
+		return r;
 	}
 	log->rotations++;
 	r = reopen(log);
@@ -302,6 +394,7 @@ static int rotate(struct shmw_eventlog *log, uint64_t now)
 		log->next_rotate_ns = now + RETRY_INTERVAL_NS;
 		log->next_check_ns = now;
 	}
+	compress_start(log);
 	return r;
 }
 
@@ -532,8 +625,8 @@ struct shmw_eventlog *shmw_eventlog_open(const char *path, uint64_t max_bytes, u
 		       SHMW_EVENTLOG_KEEP_MAX);
 		return NULL;
 	}
-	/* Room for ".N" in rotate(). */
-	if (strlen(path) + sizeof(".4294967295") > PATH_MAX) {
+	/* Room for ".N.gz.idx.tmp" in rotate() and the compression. */
+	if (strlen(path) + sizeof(".4294967295.gz.idx.tmp") > PATH_MAX) {
 		seterr(err, errlen, "cannot open %s: %s", path, strerror(ENAMETOOLONG));
 		return NULL;
 	}
@@ -545,6 +638,7 @@ struct shmw_eventlog *shmw_eventlog_open(const char *path, uint64_t max_bytes, u
 	}
 	log->fd = -1;
 	log->mkdir = flags & SHMW_EVENTLOG_MKDIR;
+	log->gzip = (flags & SHMW_EVENTLOG_GZIP) && max_bytes;
 	log->max_bytes = max_bytes;
 	log->keep = keep;
 	if (strcmp(path, "-") == 0) {
@@ -609,9 +703,37 @@ void shmw_eventlog_close(struct shmw_eventlog *log)
 	if (!log)
 		return;
 	flush(log);
+	compress_wait(log);
 	if (log->fd >= 0 && !log->is_stdout)
 		close(log->fd);
 	free(log->buf);
 	free(log->path);
 	free(log);
+}
+
+void shmw_eventlog_compress_pending(struct shmw_eventlog *log)
+{
+	if (log && !log->is_stdout)
+		compress_start(log);
+}
+
+void shmw_eventlog_compress_wait(struct shmw_eventlog *log)
+{
+	if (log)
+		compress_wait(log);
+}
+
+uint64_t shmw_eventlog_compress_errors(const struct shmw_eventlog *log)
+{
+	return log ? __atomic_load_n(&log->zerrors, __ATOMIC_RELAXED) : 0;
+}
+
+void shmw_eventlog_lock_set(void)
+{
+	pthread_mutex_lock(&set_lock);
+}
+
+void shmw_eventlog_unlock_set(void)
+{
+	pthread_mutex_unlock(&set_lock);
 }

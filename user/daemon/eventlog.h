@@ -10,6 +10,9 @@ struct shmw_eventlog;
 #define SHMW_EVENTLOG_KEEP_MAX 1000 /* upper bound for keep */
 
 #define SHMW_EVENTLOG_MKDIR 1u /* create missing parent directories (mode 0755) */
+/* Compress rotated files to path.N.gz with an index (logset.h), in a thread of the log's own:
+ * the rotation itself only renames. */
+#define SHMW_EVENTLOG_GZIP 2u
 
 /* path "-" writes to stdout and never rotates. A symlink as the last component of path is
  * refused (opened with O_NOFOLLOW, at start and at every reopen). The parent directory is
@@ -45,4 +48,15 @@ uint64_t shmw_eventlog_rotations(const struct shmw_eventlog *log);
 uint64_t shmw_eventlog_cuts(const struct shmw_eventlog *log);
 const char *shmw_eventlog_path(const struct shmw_eventlog *log);
 void shmw_eventlog_close(struct shmw_eventlog *log);
+/* Compresses, in that thread, rotated files left plain (a daemon stopped mid-way). Threads
+ * keep the capabilities of their creator: call it once privileges are dropped. */
+void shmw_eventlog_compress_pending(struct shmw_eventlog *log);
+/* Waits until rotated files are compressed (tests; close does it too). */
+void shmw_eventlog_compress_wait(struct shmw_eventlog *log);
+/* Compressions that failed: their file stays plain, and every reader reads it. */
+uint64_t shmw_eventlog_compress_errors(const struct shmw_eventlog *log);
+/* Held around opening the log's files for reading (logset.h), so that no rotation or end of
+ * a compression renames one in between. */
+void shmw_eventlog_lock_set(void);
+void shmw_eventlog_unlock_set(void);
 #endif

@@ -12,6 +12,7 @@
 #include "alerts.h"
 #include "daemon.h"
 #include "eventlog.h"
+#include "history.h"
 #include "jsonproto.h"
 #include "procinfo.h"
 #include "report.h"
@@ -104,8 +105,9 @@ static uint32_t caller_ns(struct shmw_conn *c)
 /*
  * Which namespaces a who or ls looks in (shmwatch(1), "IPC namespaces"): the one asked for with
  * "ns", every one with "all_ns" (and, for admins, "container" without "ns": a container is a
- * selection of its own, and its namespace is seldom the caller's), else the caller's. Others than the caller's are for root and the admin group only.
- * Returns 0 with *all, or *ns; -1 after sending the error.
+ * selection of its own, and its namespace is seldom the caller's), else the caller's. Others than
+ * the caller's are for root and the admin group only. Returns 0 with *all, or *ns; -1 after sending
+ * the error.
  */
 static int request_scope(struct shmw_conn *c, const struct shmw_request *r, bool *all, uint32_t *ns)
 {
@@ -635,6 +637,8 @@ static void do_status(struct shmw_daemon *d, struct shmw_conn *c)
 	json_object_object_add(o, "log_file", json_object_new_string(d->opts.log_path));
 	json_object_object_add(o, "log_errors", u64(shmw_eventlog_errors(d->pub.log)));
 	json_object_object_add(o, "log_lines_cut", u64(shmw_eventlog_cuts(d->pub.log)));
+	json_object_object_add(o, "log_compress_errors",
+			       u64(shmw_eventlog_compress_errors(d->pub.log)));
 	json_object_object_add(o, "socket", json_object_new_string(d->opts.socket_path));
 	send_json(c, o);
 }
@@ -739,6 +743,62 @@ static void do_metrics(struct shmw_daemon *d, struct shmw_conn *c)
 	send_json(c, o);
 }
 
+/* events with filters, history, who --at: queued for the history thread (history.h). */
+static void do_on_disk(struct shmw_daemon *d, struct shmw_conn *c, const struct shmw_request *r)
+{
+	struct shmw_lq q;
+	uint32_t scope_ns = 0;
+	bool all = false;
+	int e;
+
+	if (!d->hist) {
+		send_error(c, "unavailable",
+			   "the event log is not a file (--log-file -): there is no past to read");
+		return;
+	}
+	if (r->follow) {
+		send_error(c, "bad_request",
+			   "follow prints new events as they come: it takes no filters");
+		return;
+	}
+	if (r->container[0]) {
+		send_error(c, "bad_request", "container applies to live holders only, not with at");
+		return;
+	}
+	/* who --at looks where the live who does: the caller's namespace, --ns, or every one
+	 * (-A) with the old ambiguity answer. events and history filter by ns only when asked. */
+	if (r->cmd == SHMW_CMD_WHO && request_scope(c, r, &all, &scope_ns))
+		return;
+	memset(&q, 0, sizeof(q));
+	q.kind = r->cmd == SHMW_CMD_HISTORY ? SHMW_LQ_HISTORY
+		 : r->cmd == SHMW_CMD_WHO   ? SHMW_LQ_WHO_AT
+					    : SHMW_LQ_EVENTS;
+	q.has_shmid = r->cmd != SHMW_CMD_EVENTS || r->has_shmid;
+	q.shmid = (uint32_t)r->shmid;
+	q.has_ns = r->cmd == SHMW_CMD_WHO ? !all : r->has_ns;
+	q.ns = r->cmd == SHMW_CMD_WHO ? scope_ns : r->ns;
+	q.has_key = r->has_key;
+	q.key = r->key;
+	q.has_pid = r->has_pid;
+	q.pid = (uint32_t)r->pid;
+	snprintf(q.event, sizeof(q.event), "%s", r->event);
+	q.since = r->since;
+	q.until = r->until;
+	q.at = r->at;
+	q.last = r->last;
+	q.all = shmw_conn_privileged(c);
+	q.uid = shmw_conn_uid(c);
+	/* What was logged up to this request is on disk before the thread reads. */
+	shmw_eventlog_flush(d->pub.log);
+	e = shmw_history_submit(d->hist, c, &q);
+	if (e == -EBUSY)
+		send_error(c, "busy",
+			   "%u questions about the past are being answered already; try again",
+			   SHMW_HISTORY_QUEUE);
+	else if (e < 0)
+		send_error(c, "internal", "%s", strerror(-e));
+}
+
 void shmw_requests_handle(void *ctx, struct shmw_conn *c, const char *line, size_t len)
 {
 	struct shmw_daemon *d = ctx;
@@ -761,6 +821,10 @@ void shmw_requests_handle(void *ctx, struct shmw_conn *c, const char *line, size
 		return;
 	}
 	shmw_daemon_drain(d);
+	if (shmw_request_on_disk(&r)) {
+		do_on_disk(d, c, &r);
+		return;
+	}
 	switch (r.cmd) {
 	case SHMW_CMD_WHO:
 		do_who(d, c, &r);
@@ -789,5 +853,7 @@ void shmw_requests_handle(void *ctx, struct shmw_conn *c, const char *line, size
 	case SHMW_CMD_VERIFY:
 		send_json(c, shmw_daemon_verify(d));
 		break;
+	case SHMW_CMD_HISTORY:
+		break; /* on disk, above */
 	}
 }

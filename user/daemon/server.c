@@ -58,6 +58,7 @@ struct shmw_conn {
 	bool dead;
 	bool paused;	       /* answers unsent: not reading requests (epoll waits for EPOLLOUT) */
 	bool discarding;       /* skipping the rest of an over-long line */
+	bool held;	       /* an answer is being made elsewhere (shmw_conn_hold) */
 	uint64_t window_start; /* rate limit: requests in the current second */
 	uint32_t window_count;
 	struct shmw_conn *next, **pprev;
@@ -218,6 +219,27 @@ void shmw_conn_send(struct shmw_conn *c, const char *data, size_t len)
 	memcpy(c->out + c->outlen, data, len);
 	c->outlen += len;
 	conn_flush(c);
+}
+
+void shmw_conn_hold(struct shmw_conn *c)
+{
+	c->held = true;
+	/* Neither its next request nor its timeout while the answer is made: only a hang-up
+	 * (always reported) is noticed. */
+	if (!c->dead)
+		shmw_loop_mod(&c->w, 0);
+}
+
+void shmw_conn_release(struct shmw_conn *c)
+{
+	c->held = false;
+	if (c->dead) {
+		c->srv->reap_needed = true;
+		return;
+	}
+	c->last_ns = coarse_ns();
+	c->paused = false;
+	shmw_loop_mod(&c->w, EPOLLIN | EPOLLRDHUP);
 }
 
 void shmw_conn_follow(struct shmw_conn *c)
@@ -541,6 +563,10 @@ void shmw_server_reap(struct shmw_server *s)
 		next = c->next;
 		if (!c->dead)
 			continue;
+		if (c->held) {
+			/* Freed once its holder lets go (shmw_conn_release). */
+			continue;
+		}
 		*c->pprev = c->next;
 		if (c->next)
 			c->next->pprev = c->pprev;
@@ -572,7 +598,7 @@ void shmw_server_tick(struct shmw_server *s)
 	/* A connection that asks nothing, or does not read what it asked for, holds a slot and
 	 * memory: closed after the timeout. Followers wait by design (and are bounded in bytes). */
 	for (struct shmw_conn *c = s->conns; c; c = c->next) {
-		if (c->dead || c->follow || now - c->last_ns <= s->timeout_ns)
+		if (c->dead || c->follow || c->held || now - c->last_ns <= s->timeout_ns)
 			continue;
 		conn_kill(c);
 		s->timed_out++;

@@ -62,6 +62,12 @@ void shmw_server_stats(const struct shmw_server *s, struct shmw_server_stats *st
 
 /* Queues bytes for a client; a client that lets more than its limit pile up is dropped. */
 void shmw_conn_send(struct shmw_conn *c, const char *data, size_t len);
+/* The answer to c's request will come later (history.h): until shmw_conn_release, c is not
+ * read, not timed out and not freed (a hang-up only marks it dead). */
+void shmw_conn_hold(struct shmw_conn *c);
+/* Reads c's requests again (and frees it at the next reap if it died meanwhile); send the
+ * answer after this. */
+void shmw_conn_release(struct shmw_conn *c);
 /* Turns the connection into an event stream (`events -f`). */
 void shmw_conn_follow(struct shmw_conn *c);
 uid_t shmw_conn_uid(const struct shmw_conn *c);

@@ -18,6 +18,7 @@
 #include "alert_exec.h"
 #include "daemon.h"
 #include "eventlog.h"
+#include "history.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -189,7 +190,9 @@ int main(int argc, char **argv)
 	/* Only the default directory is made: a mistyped --log-file fails, naming it. */
 	d.pub.log = shmw_eventlog_open(
 	    d.opts.log_path, d.opts.log_max_bytes, d.opts.log_keep,
-	    strcmp(d.opts.log_path, SHMW_DEFAULT_LOG) ? 0 : SHMW_EVENTLOG_MKDIR, err, sizeof(err));
+	    SHMW_EVENTLOG_GZIP |
+		(strcmp(d.opts.log_path, SHMW_DEFAULT_LOG) ? 0 : SHMW_EVENTLOG_MKDIR),
+	    err, sizeof(err));
 	if (!d.pub.log) {
 		log_err("event log: %s", err);
 		goto out;
@@ -229,6 +232,15 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
+	/* Threads only now: each keeps the capabilities of the thread that made it. */
+	shmw_eventlog_compress_pending(d.pub.log);
+	if (strcmp(d.opts.log_path, "-") != 0) {
+		d.hist = shmw_history_open(d.opts.log_path, err, sizeof(err));
+		if (!d.hist) {
+			log_err("%s", err);
+			goto out;
+		}
+	}
 	log_info("ready: %zu address spaces hold %llu attachments of %zu segments; socket %s, "
 		 "log %s",
 		 shmw_state_nmms(&d.state), (unsigned long long)d.state.nholdings,
@@ -258,6 +270,7 @@ int main(int argc, char **argv)
 	status = 0;
 out:
 	sd_notify(0, "STOPPING=1");
+	shmw_history_close(d.hist); /* lets go of the clients it holds, before they are freed */
 	shmw_server_close(d.pub.server);
 	if (d.bpf.skel)
 		shmw_bpf_stop(&d.bpf);

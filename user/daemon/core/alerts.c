@@ -123,6 +123,8 @@ json_object *shmw_alerts_orphan_json(const struct shmw_lseg *s, uint64_t now)
 	add(o, "unheld_for_s", u64(secs_between(s->unheld_since, now)));
 	add(o, "cpid", u64((uint32_t)s->cpid));
 	add(o, "lpid", u64((uint32_t)s->lpid));
+	if (s->never_attached)
+		add(o, "never_attached", json_object_new_boolean(1));
 	if (s->creator_known) {
 		char comm[SHMW_COMM_LEN + 1];
 
@@ -191,14 +193,21 @@ static void journal_linger(struct shmw_alert *a, const struct shmw_lseg *s, uint
 
 static void journal_orphan(struct shmw_alert *a, const struct shmw_lseg *s, uint64_t now)
 {
-	char size[32];
+	char size[32], last[64];
 
 	human(size, sizeof(size), s->size);
+	/* The kernel's lpid is 0 both for a segment nobody ever attached and for a last user in
+	 * a pid namespace the daemon cannot see: the attach and detach times tell them apart. */
+	if (s->never_attached)
+		snprintf(last, sizeof(last), "never attached");
+	else if (s->lpid)
+		snprintf(last, sizeof(last), "last used by pid %d", s->lpid);
+	else
+		snprintf(last, sizeof(last), "last used by a process of another pid namespace");
 	snprintf(a->msg, 512,
-		 "shmid %d (%s, key 0x%08x) has had no holder for %llu s (created by pid %d, last "
-		 "used by pid %d)",
+		 "shmid %d (%s, key 0x%08x) has had no holder for %llu s (created by pid %d, %s)",
 		 s->shmid, size, s->key, (unsigned long long)secs_between(s->unheld_since, now),
-		 s->cpid, s->lpid);
+		 s->cpid, last);
 	snprintf(a->field_buf[0], 32, "SHMID=%d", s->shmid);
 	snprintf(a->field_buf[1], 32, "IPC_NS=%u", s->ns);
 	a->fields[0] = a->field_buf[0];

@@ -50,6 +50,7 @@ static void absorb(struct shmw_lseg *s, const struct shmw_kseg *k, uint64_t now)
 	s->uid = k->uid;
 	s->cpid = k->cpid;
 	s->lpid = k->lpid;
+	s->never_attached = k->atime == 0 && k->dtime == 0 && k->nattch == 0;
 	s->nattch = k->nattch;
 	if ((k->perms & SHMW_SHM_DEST) && !s->dest) {
 		s->dest = true;

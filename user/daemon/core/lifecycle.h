@@ -33,6 +33,7 @@ struct shmw_lseg {
 	uint32_t perms;
 	uint32_t uid;
 	int32_t cpid, lpid;
+	bool never_attached; /* the kernel has no attach or detach time: lpid 0 says nothing */
 	int64_t nattch;
 	uint64_t created; /* realtime ns (0: before we started) */
 	bool creator_known;
