@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Table columns and -o lists: see columns.h. */
+#include "errbuf.h"
 #include "columns.h"
 
 #include <stdarg.h>
@@ -90,19 +91,6 @@ void shmw_cols_default(enum shmw_view v, bool times, struct shmw_colsel *out)
 		out->col[out->n++] = (uint8_t)i;
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* "KEY, ID, ..." of a view, for messages. */
 static void names_of(enum shmw_view v, char *buf, size_t len)
 {
@@ -147,19 +135,19 @@ int shmw_cols_parse(enum shmw_view v, const char *list, bool times, struct shmw_
 		int c;
 
 		if (len == 0) {
-			seterr(err, errlen, "empty column name in '%s'", list);
+			shmw_seterr(err, errlen, "empty column name in '%s'", list);
 			return -1;
 		}
 		c = col_by_name(v, p, len);
 		if (c < 0) {
 			names_of(v, names, sizeof(names));
-			seterr(err, errlen, "unknown column '%.*s' for %s (%s)", (int)len, p,
-			       view_names[v], names);
+			shmw_seterr(err, errlen, "unknown column '%.*s' for %s (%s)", (int)len, p,
+				    view_names[v], names);
 			return -1;
 		}
 		if (out->n == sizeof(out->col)) {
-			seterr(err, errlen, "more than %zu columns in '%s'", sizeof(out->col),
-			       list);
+			shmw_seterr(err, errlen, "more than %zu columns in '%s'", sizeof(out->col),
+				    list);
 			return -1;
 		}
 		out->col[out->n++] = (uint8_t)c;

@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "errbuf.h"
 #include "jsonproto.h"
 #include "timefmt.h"
 
@@ -100,20 +101,6 @@ static const struct cmd_spec {
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 const char *shmw_cmd_name(enum shmw_cmd cmd)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
@@ -186,7 +173,7 @@ static int prescan(const char *s, size_t len, size_t *members, char *err, size_t
 
 		if (in_str) {
 			if (c < 0x20) {
-				seterr(
+				shmw_seterr(
 				    err, errlen,
 				    "request is not valid JSON: control character in a string at "
 				    "byte %zu",
@@ -196,8 +183,8 @@ static int prescan(const char *s, size_t len, size_t *members, char *err, size_t
 			if (c == '\\') {
 				if (i + 5 < len && s[i + 1] == 'u' &&
 				    memcmp(s + i + 2, "0000", 4) == 0) {
-					seterr(err, errlen,
-					       "request contains a NUL character (\\u0000)");
+					shmw_seterr(err, errlen,
+						    "request contains a NUL character (\\u0000)");
 					return -1;
 				}
 				i++; /* skip the escaped character, so \" does not end the string */
@@ -211,8 +198,9 @@ static int prescan(const char *s, size_t len, size_t *members, char *err, size_t
 			in_str = 1;
 			break;
 		case '\'':
-			seterr(err, errlen,
-			       "request is not valid JSON: single-quoted string at byte %zu", i);
+			shmw_seterr(err, errlen,
+				    "request is not valid JSON: single-quoted string at byte %zu",
+				    i);
 			return -1;
 		case '{':
 		case '[':
@@ -251,8 +239,9 @@ static int check_field(int id, struct json_object *val, int64_t *out, char *err,
 
 		if (json_object_get_type(val) != json_type_string || n < 1 ||
 		    n > SHMW_EVENT_NAME_MAX || strspn(v, "abcdefghijklmnopqrstuvwxyz_") != n) {
-			seterr(err, errlen, "field '%s' must be an event name (1 to %d of a-z, _)",
-			       f->name, SHMW_EVENT_NAME_MAX);
+			shmw_seterr(err, errlen,
+				    "field '%s' must be an event name (1 to %d of a-z, _)", f->name,
+				    SHMW_EVENT_NAME_MAX);
 			return -1;
 		}
 		*out = 1;
@@ -265,8 +254,8 @@ static int check_field(int id, struct json_object *val, int64_t *out, char *err,
 
 		if (json_object_get_type(val) != json_type_string || strlen(v) > (size_t)f->max ||
 		    shmw_parse_rfc3339(v, &t) || t > INT64_MAX) {
-			seterr(err, errlen, "field '%s' must be an RFC 3339 time (up to 2262)",
-			       f->name);
+			shmw_seterr(err, errlen, "field '%s' must be an RFC 3339 time (up to 2262)",
+				    f->name);
 			return -1;
 		}
 		/* Microseconds, as the log's times and as the request is formatted again. */
@@ -283,16 +272,17 @@ static int check_field(int id, struct json_object *val, int64_t *out, char *err,
 			/* A container id or its prefix: lower-case hex, as the runtimes print it.
 			 */
 			if (!ok || strspn(v, "0123456789abcdef") != n) {
-				seterr(err, errlen,
-				       "field '%s' must be 1 to 64 lower-case hex digits", f->name);
+				shmw_seterr(err, errlen,
+					    "field '%s' must be 1 to 64 lower-case hex digits",
+					    f->name);
 				return -1;
 			}
 		} else if (!ok || !printable(v, n)) {
 			/* user, comm: names, compared as they are; no control bytes. */
-			seterr(err, errlen,
-			       "field '%s' must be 1 to %lld bytes without control "
-			       "characters",
-			       f->name, (long long)f->max);
+			shmw_seterr(err, errlen,
+				    "field '%s' must be 1 to %lld bytes without control "
+				    "characters",
+				    f->name, (long long)f->max);
 			return -1;
 		}
 		*out = 1;
@@ -300,7 +290,7 @@ static int check_field(int id, struct json_object *val, int64_t *out, char *err,
 	}
 	if (f->type == json_type_boolean) {
 		if (json_object_get_type(val) != json_type_boolean) {
-			seterr(err, errlen, "field '%s' must be true or false", f->name);
+			shmw_seterr(err, errlen, "field '%s' must be true or false", f->name);
 			return -1;
 		}
 		*out = json_object_get_boolean(val) ? 1 : 0;
@@ -311,14 +301,14 @@ static int check_field(int id, struct json_object *val, int64_t *out, char *err,
 	 * json_object_get_int64 reports as INT64_MAX): every range below lies inside
 	 * 0..UINT32_MAX, so the range check rejects those too. */
 	if (json_object_get_type(val) != json_type_int) {
-		seterr(err, errlen, "field '%s' must be an integer from %lld to %lld", f->name,
-		       (long long)f->min, (long long)f->max);
+		shmw_seterr(err, errlen, "field '%s' must be an integer from %lld to %lld", f->name,
+			    (long long)f->min, (long long)f->max);
 		return -1;
 	}
 	int64_t v = json_object_get_int64(val);
 	if (v < f->min || v > f->max) {
-		seterr(err, errlen, "field '%s' must be an integer from %lld to %lld", f->name,
-		       (long long)f->min, (long long)f->max);
+		shmw_seterr(err, errlen, "field '%s' must be an integer from %lld to %lld", f->name,
+			    (long long)f->min, (long long)f->max);
 		return -1;
 	}
 	*out = v;
@@ -345,20 +335,21 @@ static int request_from_object(struct json_object *obj, struct shmw_request *req
 	int64_t vals[F_COUNT] = {0};
 
 	if (!json_object_object_get_ex(obj, "cmd", &cmdv)) {
-		seterr(err, errlen, "missing field 'cmd'");
+		shmw_seterr(err, errlen, "missing field 'cmd'");
 		return -1;
 	}
 	if (json_object_get_type(cmdv) != json_type_string) {
-		seterr(err, errlen, "field 'cmd' must be a string");
+		shmw_seterr(err, errlen, "field 'cmd' must be a string");
 		return -1;
 	}
 	cmd = cmd_by_name(json_object_get_string(cmdv));
 	if (!cmd) {
 		/* Bounded, so a 4 KiB name does not end up in the log and the answer. */
-		seterr(err, errlen,
-		       "unknown cmd '%.32s' (want who, ps, ls, status, events, lingering, orphans, "
-		       "metrics, verify or history)",
-		       json_object_get_string(cmdv));
+		shmw_seterr(
+		    err, errlen,
+		    "unknown cmd '%.32s' (want who, ps, ls, status, events, lingering, orphans, "
+		    "metrics, verify or history)",
+		    json_object_get_string(cmdv));
 		return -1;
 	}
 
@@ -367,12 +358,12 @@ static int request_from_object(struct json_object *obj, struct shmw_request *req
 		int id = field_by_name(key);
 
 		if (id < 0) {
-			seterr(err, errlen, "unknown field '%.64s'", key);
+			shmw_seterr(err, errlen, "unknown field '%.64s'", key);
 			return -1;
 		}
 		if (!(cmd->allowed & BIT(id))) {
-			seterr(err, errlen, "field '%s' is not allowed with cmd '%s'", key,
-			       cmd->name);
+			shmw_seterr(err, errlen, "field '%s' is not allowed with cmd '%s'", key,
+				    cmd->name);
 			return -1;
 		}
 		if (id != F_CMD && check_field(id, val, &vals[id], err, errlen) < 0)
@@ -381,8 +372,8 @@ static int request_from_object(struct json_object *obj, struct shmw_request *req
 	}
 	for (int id = 0; id < F_COUNT; id++) {
 		if ((cmd->required & BIT(id)) && !(seen & BIT(id))) {
-			seterr(err, errlen, "cmd '%s' requires field '%s'", cmd->name,
-			       fields[id].name);
+			shmw_seterr(err, errlen, "cmd '%s' requires field '%s'", cmd->name,
+				    fields[id].name);
 			return -1;
 		}
 	}
@@ -390,23 +381,23 @@ static int request_from_object(struct json_object *obj, struct shmw_request *req
 		/* Named by the first of them: older clients always send it. */
 		for (int id = 0; id < F_COUNT; id++)
 			if (cmd->one_of & BIT(id)) {
-				seterr(err, errlen, "cmd '%s' requires field '%s'", cmd->name,
-				       fields[id].name);
+				shmw_seterr(err, errlen, "cmd '%s' requires field '%s'", cmd->name,
+					    fields[id].name);
 				return -1;
 			}
 	}
 	if (__builtin_popcount(seen & cmd->one_of) > 1) {
-		seterr(err, errlen, "cmd '%s' takes only one of the fields %s", cmd->name,
-		       cmd->cmd == SHMW_CMD_WHO ? "'shmid' and 'key'" : "'pid' and 'comm'");
+		shmw_seterr(err, errlen, "cmd '%s' takes only one of the fields %s", cmd->name,
+			    cmd->cmd == SHMW_CMD_WHO ? "'shmid' and 'key'" : "'pid' and 'comm'");
 		return -1;
 	}
 	if ((seen & BIT(F_NS)) && (seen & BIT(F_ALL_NS)) && vals[F_ALL_NS]) {
-		seterr(err, errlen, "fields 'ns' and 'all_ns' exclude each other");
+		shmw_seterr(err, errlen, "fields 'ns' and 'all_ns' exclude each other");
 		return -1;
 	}
 	if ((seen & BIT(F_AT)) && (seen & BIT(F_KEY))) {
 		/* A key names a live segment; events with key finds the shmid it had. */
-		seterr(err, errlen, "fields 'at' and 'key' exclude each other: ask by shmid");
+		shmw_seterr(err, errlen, "fields 'at' and 'key' exclude each other: ask by shmid");
 		return -1;
 	}
 
@@ -445,29 +436,29 @@ int shmw_request_parse(const char *line, size_t len, struct shmw_request *req, c
 	int ret = -1;
 
 	if (!line || !req) {
-		seterr(err, errlen, "no request");
+		shmw_seterr(err, errlen, "no request");
 		return -1;
 	}
 	/* The limit counts the newline, so it applies the same with or without one. */
 	if (len > 0 && line[len - 1] == '\n')
 		len--;
 	if (len + 1 > SHMW_REQ_MAX) {
-		seterr(err, errlen, "request is longer than %d bytes", SHMW_REQ_MAX);
+		shmw_seterr(err, errlen, "request is longer than %d bytes", SHMW_REQ_MAX);
 		return -1;
 	}
 	if (memchr(line, '\0', len)) {
-		seterr(err, errlen, "request contains a NUL byte");
+		shmw_seterr(err, errlen, "request contains a NUL byte");
 		return -1;
 	}
 	while (start < len && is_json_space(line[start]))
 		start++;
 	if (start == len) {
-		seterr(err, errlen, "empty request");
+		shmw_seterr(err, errlen, "empty request");
 		return -1;
 	}
 	/* Checked before parsing: json-c cannot tell where a bare top-level number ends. */
 	if (line[start] != '{') {
-		seterr(err, errlen, "request must be a JSON object");
+		shmw_seterr(err, errlen, "request must be a JSON object");
 		return -1;
 	}
 	if (prescan(line + start, len - start, &members, err, errlen) < 0)
@@ -475,7 +466,7 @@ int shmw_request_parse(const char *line, size_t len, struct shmw_request *req, c
 
 	tok = json_tokener_new_ex(REQ_MAX_DEPTH);
 	if (!tok) {
-		seterr(err, errlen, "out of memory");
+		shmw_seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	/* ALLOW_TRAILING_CHARS so json-c stops after the object and we can tell trailing
@@ -487,26 +478,27 @@ int shmw_request_parse(const char *line, size_t len, struct shmw_request *req, c
 		enum json_tokener_error jerr = json_tokener_get_error(tok);
 
 		if (jerr == json_tokener_continue)
-			seterr(err, errlen, "request is not valid JSON: unexpected end of input");
+			shmw_seterr(err, errlen,
+				    "request is not valid JSON: unexpected end of input");
 		else
-			seterr(err, errlen, "request is not valid JSON: %s at byte %zu",
-			       json_tokener_error_desc(jerr),
-			       start + json_tokener_get_parse_end(tok));
+			shmw_seterr(err, errlen, "request is not valid JSON: %s at byte %zu",
+				    json_tokener_error_desc(jerr),
+				    start + json_tokener_get_parse_end(tok));
 		goto out;
 	}
 	for (end = start + json_tokener_get_parse_end(tok); end < len; end++) {
 		if (!is_json_space(line[end])) {
-			seterr(err, errlen, "unexpected data after the JSON object at byte %zu",
-			       end);
+			shmw_seterr(err, errlen,
+				    "unexpected data after the JSON object at byte %zu", end);
 			goto out;
 		}
 	}
 	if (!json_object_is_type(obj, json_type_object)) {
-		seterr(err, errlen, "request must be a JSON object");
+		shmw_seterr(err, errlen, "request must be a JSON object");
 		goto out;
 	}
 	if ((size_t)json_object_object_length(obj) != members) {
-		seterr(err, errlen, "request has a duplicate field");
+		shmw_seterr(err, errlen, "request has a duplicate field");
 		goto out;
 	}
 	ret = request_from_object(obj, req, err, errlen);

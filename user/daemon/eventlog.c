@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "eventlog.h"
 #include "log.h"
 #include "logset.h"
@@ -93,20 +94,6 @@ static uint64_t now_ns(void)
 	return shmw_clock_ns(CLOCK_MONOTONIC_COARSE);
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* mkdir -p of path's parent directory, mode 0755. Returns 0 or -errno with the directory that
  * could not be made in err. */
 static int make_parents(const char *path, char *err, size_t errlen)
@@ -116,7 +103,7 @@ static int make_parents(const char *path, char *err, size_t errlen)
 	size_t n = strlen(path);
 
 	if (n >= sizeof(dir)) {
-		seterr(err, errlen, "cannot open %s: %s", path, strerror(ENAMETOOLONG));
+		shmw_seterr(err, errlen, "cannot open %s: %s", path, strerror(ENAMETOOLONG));
 		return -ENAMETOOLONG;
 	}
 	memcpy(dir, path, n + 1);
@@ -135,7 +122,8 @@ static int make_parents(const char *path, char *err, size_t errlen)
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 			int e = errno;
 
-			seterr(err, errlen, "cannot create directory %s: %s", dir, strerror(e));
+			shmw_seterr(err, errlen, "cannot create directory %s: %s", dir,
+				    strerror(e));
 			return -e;
 		}
 		*p = c;
@@ -177,28 +165,29 @@ static int open_path(struct shmw_eventlog *log, struct stat *st, char *err, size
 		int e = errno;
 
 		if (e == ELOOP && lstat(log->path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
-			seterr(err, errlen,
-			       "cannot open %s: it is a symbolic link, not followed (give the "
-			       "file's own path)",
-			       log->path);
+			shmw_seterr(err, errlen,
+				    "cannot open %s: it is a symbolic link, not followed (give the "
+				    "file's own path)",
+				    log->path);
 		} else if (e == ENOENT) {
 			dir_of(dir, sizeof(dir), log->path);
 			if (stat(dir, &lst) < 0 && errno == ENOENT)
-				seterr(err, errlen,
-				       "cannot open %s: directory %s does not exist (only the "
-				       "default directory is created)",
-				       log->path, dir);
+				shmw_seterr(err, errlen,
+					    "cannot open %s: directory %s does not exist (only the "
+					    "default directory is created)",
+					    log->path, dir);
 			else
-				seterr(err, errlen, "cannot open %s: %s", log->path, strerror(e));
+				shmw_seterr(err, errlen, "cannot open %s: %s", log->path,
+					    strerror(e));
 		} else {
-			seterr(err, errlen, "cannot open %s: %s", log->path, strerror(e));
+			shmw_seterr(err, errlen, "cannot open %s: %s", log->path, strerror(e));
 		}
 		return -e;
 	}
 	if (fstat(fd, st) < 0) {
 		int e = errno;
 
-		seterr(err, errlen, "cannot stat %s: %s", log->path, strerror(e));
+		shmw_seterr(err, errlen, "cannot stat %s: %s", log->path, strerror(e));
 		close(fd);
 		return -e;
 	}
@@ -616,24 +605,24 @@ struct shmw_eventlog *shmw_eventlog_open(const char *path, uint64_t max_bytes, u
 	int fd;
 
 	if (!path || !*path) {
-		seterr(err, errlen, "no event log path");
+		shmw_seterr(err, errlen, "no event log path");
 		return NULL;
 	}
 	/* The upper bound keeps one rotation (keep renames) short. */
 	if (max_bytes && (keep < 1 || keep > SHMW_EVENTLOG_KEEP_MAX)) {
-		seterr(err, errlen, "event log rotation needs keep from 1 to %u",
-		       SHMW_EVENTLOG_KEEP_MAX);
+		shmw_seterr(err, errlen, "event log rotation needs keep from 1 to %u",
+			    SHMW_EVENTLOG_KEEP_MAX);
 		return NULL;
 	}
 	/* Room for ".N.gz.idx.tmp" in rotate() and the compression. */
 	if (strlen(path) + sizeof(".4294967295.gz.idx.tmp") > PATH_MAX) {
-		seterr(err, errlen, "cannot open %s: %s", path, strerror(ENAMETOOLONG));
+		shmw_seterr(err, errlen, "cannot open %s: %s", path, strerror(ENAMETOOLONG));
 		return NULL;
 	}
 	log = calloc(1, sizeof(*log));
 	if (!log || !(log->path = strdup(path))) {
 		free(log);
-		seterr(err, errlen, "out of memory");
+		shmw_seterr(err, errlen, "out of memory");
 		return NULL;
 	}
 	log->fd = -1;
@@ -643,7 +632,7 @@ struct shmw_eventlog *shmw_eventlog_open(const char *path, uint64_t max_bytes, u
 	log->keep = keep;
 	if (strcmp(path, "-") == 0) {
 		if (fstat(STDOUT_FILENO, &st) < 0) {
-			seterr(err, errlen, "cannot use stdout: %s", strerror(errno));
+			shmw_seterr(err, errlen, "cannot use stdout: %s", strerror(errno));
 			goto fail;
 		}
 		log->is_stdout = true;

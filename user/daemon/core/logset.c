@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "errbuf.h"
 #include "logset.h"
 #include "segreplay.h"
 #include "timefmt.h"
@@ -52,19 +53,6 @@ struct shmw_logidx {
 	const uint32_t *refs;
 	const char *ckpt;
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- reading fields of a line ---- */
 
@@ -790,13 +778,13 @@ int shmw_logset_compress(const char *src, const char *dst, int level, const char
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", dst) >= (int)sizeof(tmp) ||
 	    snprintf(idx, sizeof(idx), "%s.idx", dst) >= (int)sizeof(idx) ||
 	    snprintf(itmp, sizeof(itmp), "%s.idx.tmp", dst) >= (int)sizeof(itmp)) {
-		seterr(err, errlen, "cannot compress %s: %s", src, strerror(ENAMETOOLONG));
+		shmw_seterr(err, errlen, "cannot compress %s: %s", src, strerror(ENAMETOOLONG));
 		return -ENAMETOOLONG;
 	}
 	in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
 		r = in < 0 ? -errno : -EINVAL;
-		seterr(err, errlen, "cannot read %s: %s", src, strerror(-r));
+		shmw_seterr(err, errlen, "cannot read %s: %s", src, strerror(-r));
 		goto out;
 	}
 	/* Readable by the daemon's group, as the log itself (eventlog.c). */
@@ -805,13 +793,14 @@ int shmw_logset_compress(const char *src, const char *dst, int level, const char
 	    out < 0 ? -1 : open(itmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (out < 0 || iout < 0) {
 		r = -errno;
-		seterr(err, errlen, "cannot create %s: %s", out < 0 ? tmp : itmp, strerror(-r));
+		shmw_seterr(err, errlen, "cannot create %s: %s", out < 0 ? tmp : itmp,
+			    strerror(-r));
 		goto out;
 	}
 	memset(&zs, 0, sizeof(zs));
 	if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		r = -ENOMEM;
-		seterr(err, errlen, "cannot compress %s: out of memory", src);
+		shmw_seterr(err, errlen, "cannot compress %s: out of memory", src);
 		goto out;
 	}
 	zinit = true;
@@ -823,7 +812,7 @@ int shmw_logset_compress(const char *src, const char *dst, int level, const char
 	buf = malloc(cap);
 	if (!buf) {
 		r = -ENOMEM;
-		seterr(err, errlen, "cannot compress %s: out of memory", src);
+		shmw_seterr(err, errlen, "cannot compress %s: out of memory", src);
 		goto out;
 	}
 	/* Blocks of whole lines: read, cut at the last newline before SHMW_LOGSET_BLOCK (or
@@ -889,26 +878,26 @@ int shmw_logset_compress(const char *src, const char *dst, int level, const char
 		want = SHMW_LOGSET_BLOCK;
 	}
 	if (r) {
-		seterr(err, errlen, "cannot compress %s: %s", src, strerror(-r));
+		shmw_seterr(err, errlen, "cannot compress %s: %s", src, strerror(-r));
 		goto out;
 	}
 	if (b.segs) {
 		shmw_rsegs_write(&segs, &ckpt);
 		if (ckpt.oom) {
 			r = -ENOMEM;
-			seterr(err, errlen, "cannot compress %s: out of memory", src);
+			shmw_seterr(err, errlen, "cannot compress %s: out of memory", src);
 			goto out;
 		}
 	}
 	if (fstat(out, &st) < 0 || (r = write_index(iout, &b, &st, flags, &ckpt)) < 0) {
 		r = r ? r : -errno;
-		seterr(err, errlen, "cannot write %s: %s", itmp, strerror(-r));
+		shmw_seterr(err, errlen, "cannot write %s: %s", itmp, strerror(-r));
 		goto out;
 	}
 	if (close(out) < 0 || close(iout) < 0) {
 		out = iout = -1;
 		r = -errno;
-		seterr(err, errlen, "cannot write %s: %s", tmp, strerror(-r));
+		shmw_seterr(err, errlen, "cannot write %s: %s", tmp, strerror(-r));
 		goto out;
 	}
 	out = iout = -1;
@@ -918,10 +907,10 @@ int shmw_logset_compress(const char *src, const char *dst, int level, const char
 		pthread_mutex_lock(lock);
 	if (rename(tmp, dst) < 0 || rename(itmp, idx) < 0) {
 		r = -errno;
-		seterr(err, errlen, "cannot rename %s to %s: %s", tmp, dst, strerror(-r));
+		shmw_seterr(err, errlen, "cannot rename %s to %s: %s", tmp, dst, strerror(-r));
 	} else if (unlink(src) < 0) {
 		r = -errno;
-		seterr(err, errlen, "cannot remove %s: %s", src, strerror(-r));
+		shmw_seterr(err, errlen, "cannot remove %s: %s", src, strerror(-r));
 	}
 	if (lock)
 		pthread_mutex_unlock(lock);
