@@ -13,32 +13,8 @@
 
 typedef int (*table_fn)(FILE *, json_object *, const struct shmw_table_opts *);
 
-/* Runs fn on the JSON text and returns what it printed (static buffer, replaced each call). */
-static const char *render(table_fn fn, const char *json, bool no_headers, bool human)
-{
-	static char *out;
-	struct shmw_table_opts o = {.no_headers = no_headers, .human = human};
-	json_object *obj = json_tokener_parse(json);
-	size_t len;
-	FILE *f;
-	int ret;
-
-	free(out);
-	out = NULL;
-	if (!obj)
-		return "(bad test JSON)";
-	f = open_memstream(&out, &len);
-	if (!f) {
-		json_object_put(obj);
-		return "(open_memstream failed)";
-	}
-	ret = fn(f, obj, &o);
-	fclose(f);
-	json_object_put(obj);
-	return ret ? "(table function failed)" : out;
-}
-
-/* render with every option: o as given. */
+/* Runs fn on the JSON text with options o and returns what it printed (static buffer, replaced
+ * each call). */
 static const char *render_o(table_fn fn, const char *json, const struct shmw_table_opts *o)
 {
 	static char *out;
@@ -60,6 +36,14 @@ static const char *render_o(table_fn fn, const char *json, const struct shmw_tab
 	fclose(f);
 	json_object_put(obj);
 	return ret ? "(table function failed)" : out;
+}
+
+/* render_o with only the headers and sizes options. */
+static const char *render(table_fn fn, const char *json, bool no_headers, bool human)
+{
+	struct shmw_table_opts o = {.no_headers = no_headers, .human = human};
+
+	return render_o(fn, json, &o);
 }
 
 static const char *size(uint64_t bytes, bool human)
