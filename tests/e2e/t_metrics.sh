@@ -139,7 +139,8 @@ from_file() {
 # n_ls STATUS / n_list CMD: how many segments of that status `ls` lists / CMD lists.
 n_ls() {
 	_nl=$(sw_ok ls -A) || return 1
-	echo "$_nl" | "$JSONX" 'segments[]' status | grep -c "^$1\$"
+	# (grep -c exits 1 when it counts 0: a count of none is an answer too)
+	echo "$_nl" | "$JSONX" 'segments[]' status | { grep -c "^$1\$" || :; }
 }
 n_list() {
 	_nl=$(sw_ok "$1") || return 1
@@ -152,6 +153,7 @@ same_as_list() {
 	_sl_nm=$2
 	_sl_lb=$3
 	shift 3
+	_sl_got="(not read: $* failed)"
 	_sl_want=$("$@") || return 1
 	_sl_got=$("$_sl_src" "$_sl_nm" "$_sl_lb")
 	[ "$_sl_got" = "$_sl_want" ] && [ "$("$@")" = "$_sl_want" ]
