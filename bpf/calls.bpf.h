@@ -356,9 +356,9 @@ __noinline int range_enter_probes(struct range_args *ra)
 	return 0;
 }
 
-/* shmdt with the iterator: the range is the attach's size from addr, learnt from the VMA at addr
- * by the walk. Global: verified once with whatever arguments, not once per kind of call (each
- * constant cause would be a path of its own through the walks). */
+/* shmdt with the iterator: the range is the attach's size from addr, learnt from the VMA shmdt
+ * takes first (shmdt_reach). Global: verified once with whatever arguments, not once per kind of
+ * call (each constant cause would be a path of its own through the walks). */
 __noinline int range_enter(struct range_args *ra)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -398,12 +398,12 @@ __noinline int range_enter(struct range_args *ra)
 	shmdt = cause == SHMW_CAUSE_SHMDT;
 	acc_reset(&sc->acc);
 	sc->op.lo = start & PAGE_MASK_4K;
-	sc->op.hi = shmdt ? sc->op.lo + 1 : hi;
+	sc->op.hi = shmdt ? shmdt_reach(task, sc->op.lo) : hi;
 	sc->op.lo2 = hi2 ? start2 & PAGE_MASK_4K : 0;
 	sc->op.hi2 = hi2;
-	walk_range(task, &sc->acc, &sc->op.lo, &sc->op.hi, shmdt ? start & PAGE_MASK_4K : 0);
+	walk_range(task, &sc->acc, &sc->op.lo, &sc->op.hi);
 	if (sc->op.hi2)
-		walk_range(task, &sc->acc, &sc->op.lo2, &sc->op.hi2, 0);
+		walk_range(task, &sc->acc, &sc->op.lo2, &sc->op.hi2);
 	if (!sc->acc.nsegs && sc->acc.overflow != ACC_BUSY)
 		return 0; /* no SysV VMA in reach: this call cannot change what the mm holds */
 	if (!rec) {
@@ -599,9 +599,9 @@ static __noinline int range_exit(long ret)
 			hi2 = nhi;
 		}
 	}
-	walk_range(task, &sc->acc, &lo, &hi, 0);
+	walk_range(task, &sc->acc, &lo, &hi);
 	if (hi2)
-		walk_range(task, &sc->acc, &lo2, &hi2, 0);
+		walk_range(task, &sc->acc, &lo2, &hi2);
 	sc->hop.mm = op->mm;
 	sc->hop.cause = op->cause;
 	sc->hop.actor = current_tgid();

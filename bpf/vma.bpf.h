@@ -221,11 +221,10 @@ static __always_inline int acc_vma_walk(struct shmw_acc *acc, struct vm_area_str
 }
 /*
  * Counts SysV VMAs intersecting [*lo, *hi) and widens the range to cover them whole, so that
- * after a split every piece is still inside it. With sized_from (shmdt's address), a SysV VMA
- * at the start also stretches the range to that segment's size from there.
+ * after a split every piece is still inside it.
  */
 static __noinline void walk_range(struct task_struct *task, struct shmw_acc *acc, __u64 *lo,
-				  __u64 *hi, __u64 sized_from)
+				  __u64 *hi)
 {
 	struct bpf_iter_task_vma it;
 	struct vm_area_struct *vma;
@@ -248,14 +247,41 @@ static __noinline void walk_range(struct task_struct *task, struct shmw_acc *acc
 				*lo = start;
 			if (end > *hi)
 				*hi = end;
-			if (sized_from && acc->nsegs == 1) {
-				end = (sized_from + acc->segs[0].size + 4095) & ~4095ULL;
-				if (end > *hi)
-					*hi = end;
-			}
 		}
 	}
 	bpf_iter_task_vma_destroy(&it);
+}
+
+/*
+ * Where shmdt(addr) can reach, as ksys_shmdt decides it: from addr to addr plus the size of the
+ * segment of the first SysV VMA at or after addr whose offset in the segment is its distance
+ * from addr. That VMA need not start at addr (its first pages unmapped), nor be the first VMA
+ * after it. Returns addr + 1 when there is none (shmdt fails: EINVAL).
+ */
+static __noinline __u64 shmdt_reach(struct task_struct *task, __u64 addr)
+{
+	struct bpf_iter_task_vma it;
+	struct vm_area_struct *vma;
+	__u64 hi = addr + 1;
+
+	if (!have_vma_iter())
+		return hi;
+	bpf_iter_task_vma_new(&it, task, addr);
+	while ((vma = bpf_iter_task_vma_next(&it))) {
+		struct file *file;
+		__u64 start;
+
+		vma = vma_plain(vma);
+		start = vma->vm_start;
+		file = vma->vm_file;
+		if (start < addr || !file || (__u64)file->f_op->mmap != shm_mmap_addr ||
+		    (start - addr) / SHMW_PAGE != vma->vm_pgoff)
+			continue;
+		hi = addr + ((file->f_inode->i_size + SHMW_PAGE - 1) & PAGE_MASK_4K);
+		break;
+	}
+	bpf_iter_task_vma_destroy(&it);
+	return hi;
 }
 
 /* Counts every SysV VMA of task. */
