@@ -401,6 +401,24 @@ __noinline int range_enter(struct range_args *ra)
 	sc->op.hi = shmdt ? shmdt_reach(task, sc->op.lo) : hi;
 	sc->op.lo2 = hi2 ? start2 & PAGE_MASK_4K : 0;
 	sc->op.hi2 = hi2;
+	if (!shmdt) {
+		/* From 6.7 a SysV VMA merges with its neighbour when only their boundary moves
+		 * (no VMA goes, so no close op runs): a call can grow the VMA just before or after
+		 * its range. Both walks count the neighbours too (docs/design.md). */
+		sc->op.lo = sc->op.lo >= SHMW_PAGE ? sc->op.lo - SHMW_PAGE : 0;
+		sc->op.hi += SHMW_PAGE;
+		if (hi2) {
+			sc->op.lo2 = sc->op.lo2 >= SHMW_PAGE ? sc->op.lo2 - SHMW_PAGE : 0;
+			sc->op.hi2 += SHMW_PAGE;
+			if (sc->op.lo2 <= sc->op.hi && sc->op.hi2 >= sc->op.lo) {
+				/* Ranges that touch are walked as one: no VMA counted twice. */
+				sc->op.lo = sc->op.lo < sc->op.lo2 ? sc->op.lo : sc->op.lo2;
+				sc->op.hi = sc->op.hi > sc->op.hi2 ? sc->op.hi : sc->op.hi2;
+				sc->op.lo2 = 0;
+				sc->op.hi2 = 0;
+			}
+		}
+	}
 	walk_range(task, &sc->acc, &sc->op.lo, &sc->op.hi);
 	if (sc->op.hi2)
 		walk_range(task, &sc->acc, &sc->op.lo2, &sc->op.hi2);

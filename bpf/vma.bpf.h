@@ -455,10 +455,11 @@ __noinline int count_shmdt(struct shmw_acc *acc, __u64 addr, __u64 span_lo, __u6
 
 /*
  * A call that only changes flags on a range (mprotect, madvise, mlock, mbind, ...) can cut a
- * VMA at the range's two ends and nowhere else, and SysV VMAs never merge back (shm_vm_ops has
- * a close op: is_mergeable_vma). So: before the call, note the SysV VMA strictly containing
- * each end; after it, each such end that is now where a VMA of that file starts is one more
- * VMA. Probing the after-state covers calls that failed half-way.
+ * VMA at the range's two ends and nowhere else, and before 6.7 (the only kernels that count
+ * this way: no VMA iterator) SysV VMAs never merge back (shm_vm_ops has a close op:
+ * is_mergeable_vma; 6.7 merges when no VMA goes). So: before the call, note the SysV VMA strictly
+ * containing each end; after it, each such end that is now where a VMA of that file starts is one
+ * more VMA. Probing the after-state covers calls that failed half-way.
  */
 struct split_ends {
 	__u64 at[2];
