@@ -20,9 +20,9 @@
 #    destruction that are still held, with their holders;
 #  - replaying the event log (shmw-replay) gives the holders who gives;
 #  - the log's lifecycle lines follow the kernel's rules (shmw-lifecheck: create before any
-#    holder line, one rmid, destroy only at the rmid of an unheld segment or the last release
-#    after it, or when shm_rmid_forced or the namespace's death says so, nothing after it) and
-#    the segments alive in it are the kernel's;
+#    holder line, rmid again only while held, destroy only at the rmid of an unheld segment or
+#    the last release after it, or when shm_rmid_forced or the namespace's death says so,
+#    nothing after it) and the segments alive in it are the kernel's;
 #  - verify finds no difference about them; who and the replay still agree after it.
 # Then the tester ends (its namespaces go with it): its segments leave ls and are destroyed in
 # the log.
