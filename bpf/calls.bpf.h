@@ -410,18 +410,14 @@ __noinline int range_enter(struct range_args *ra)
 		if (hi2) {
 			sc->op.lo2 = sc->op.lo2 >= SHMW_PAGE ? sc->op.lo2 - SHMW_PAGE : 0;
 			sc->op.hi2 += SHMW_PAGE;
-			if (sc->op.lo2 <= sc->op.hi && sc->op.hi2 >= sc->op.lo) {
-				/* Ranges that touch are walked as one: no VMA counted twice. */
-				sc->op.lo = sc->op.lo < sc->op.lo2 ? sc->op.lo : sc->op.lo2;
-				sc->op.hi = sc->op.hi > sc->op.hi2 ? sc->op.hi : sc->op.hi2;
-				sc->op.lo2 = 0;
-				sc->op.hi2 = 0;
-			}
 		}
 	}
-	walk_range(task, &sc->acc, &sc->op.lo, &sc->op.hi);
-	if (sc->op.hi2)
-		walk_range(task, &sc->acc, &sc->op.lo2, &sc->op.hi2);
+	walk_range(task, &sc->acc, &sc->op.lo, &sc->op.hi, NULL);
+	if (sc->op.hi2) {
+		__u64 first[2] = {sc->op.lo, sc->op.hi};
+
+		walk_range(task, &sc->acc, &sc->op.lo2, &sc->op.hi2, first);
+	}
 	if (!sc->acc.nsegs && sc->acc.overflow != ACC_BUSY)
 		return 0; /* no SysV VMA in reach: this call cannot change what the mm holds */
 	if (!rec) {
@@ -617,9 +613,12 @@ static __noinline int range_exit(long ret)
 			hi2 = nhi;
 		}
 	}
-	walk_range(task, &sc->acc, &lo, &hi);
-	if (hi2)
-		walk_range(task, &sc->acc, &lo2, &hi2);
+	walk_range(task, &sc->acc, &lo, &hi, NULL);
+	if (hi2) {
+		__u64 first[2] = {lo, hi};
+
+		walk_range(task, &sc->acc, &lo2, &hi2, first);
+	}
 	sc->hop.mm = op->mm;
 	sc->hop.cause = op->cause;
 	sc->hop.actor = current_tgid();
