@@ -414,7 +414,7 @@ __noinline int range_enter(struct range_args *ra)
 	}
 	walk_range(task, &sc->acc, &sc->op.lo, &sc->op.hi, NULL);
 	if (sc->op.hi2) {
-		__u64 first[2] = {sc->op.lo, sc->op.hi};
+		__u64 first[3] = {sc->op.lo, sc->op.hi, 0};
 
 		walk_range(task, &sc->acc, &sc->op.lo2, &sc->op.hi2, first);
 	}
@@ -567,7 +567,7 @@ static __noinline int range_exit(long ret)
 	struct shmw_acc *before;
 	struct range_op *op;
 	struct shmw_mm *rec;
-	__u64 lo, hi, lo2, hi2;
+	__u64 lo, hi, lo2, hi2, fresh;
 
 	op = op_get();
 	if (!op)
@@ -601,6 +601,7 @@ static __noinline int range_exit(long ret)
 	hi = op->hi;
 	lo2 = op->lo2;
 	hi2 = op->hi2;
+	fresh = 0;
 	if (op->cause == SHMW_CAUSE_MREMAP && ret > 0 && (unsigned long)ret < -MAX_ERRNO) {
 		/* Where the mapping went: overlapping the old range, or elsewhere. */
 		__u64 nlo = (__u64)ret, nhi = ((__u64)ret + op->len2 + 4095) & PAGE_MASK_4K;
@@ -609,13 +610,17 @@ static __noinline int range_exit(long ret)
 			lo = nlo < lo ? nlo : lo;
 			hi = nhi > hi ? nhi : hi;
 		} else if (!(hi2 && nlo >= lo2 && nhi <= hi2)) {
+			/* A place enter did not walk: the moved VMA, if it is one of its own. One
+			 * it grew instead (merged into, 6.7+) was there before, uncounted: not
+			 * counted now either. */
 			lo2 = nlo;
 			hi2 = nhi;
+			fresh = 1;
 		}
 	}
 	walk_range(task, &sc->acc, &lo, &hi, NULL);
 	if (hi2) {
-		__u64 first[2] = {lo, hi};
+		__u64 first[3] = {lo, hi, fresh};
 
 		walk_range(task, &sc->acc, &lo2, &hi2, first);
 	}

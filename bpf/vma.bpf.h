@@ -221,9 +221,10 @@ static __always_inline int acc_vma_walk(struct shmw_acc *acc, struct vm_area_str
 }
 /*
  * Counts SysV VMAs intersecting [*lo, *hi) and widens the range to cover them whole, so that
- * after a split every piece is still inside it. skip: NULL, or {lo, hi} of a range walked
- * already (mremap's source, when this is its destination): a VMA that reaches into it was
- * counted there, and is not counted twice (the two ranges, widened, can meet).
+ * after a split every piece is still inside it. skip: NULL, or {lo, hi, inside} with lo, hi a
+ * range walked already (mremap's source, when this is its destination): a VMA that reaches into
+ * it was counted there, and is not counted twice (the two ranges, widened, can meet); inside 1:
+ * only VMAs within [*lo, *hi) count, and the range is not widened.
  */
 static __noinline void walk_range(struct task_struct *task, struct shmw_acc *acc, __u64 *lo,
 				  __u64 *hi, const __u64 *skip)
@@ -244,7 +245,8 @@ static __noinline void walk_range(struct task_struct *task, struct shmw_acc *acc
 
 		if (start >= *hi)
 			break;
-		if (skip && start < skip[1] && end > skip[0])
+		if (skip &&
+		    ((start < skip[1] && end > skip[0]) || (skip[2] && (start < *lo || end > *hi))))
 			continue;
 		if (acc_vma_walk(acc, vma)) {
 			if (start < *lo)
