@@ -261,8 +261,10 @@ static __noinline void walk_range(struct task_struct *task, struct shmw_acc *acc
 /*
  * Where shmdt(addr) can reach, as ksys_shmdt decides it: from addr to addr plus the size of the
  * segment of the first SysV VMA at or after addr whose offset in the segment is its distance
- * from addr. That VMA need not start at addr (its first pages unmapped), nor be the first VMA
- * after it. Returns addr + 1 when there is none (shmdt fails: EINVAL).
+ * from addr, or to that VMA's end if it ends beyond (an attachment grown by mremap maps offsets
+ * past the segment's end: the kernel removes that first VMA whatever its end). That VMA need not
+ * start at addr (its first pages unmapped), nor be the first VMA after it. Returns addr + 1
+ * when there is none (shmdt fails: EINVAL).
  */
 static __noinline __u64 shmdt_reach(struct task_struct *task, __u64 addr)
 {
@@ -284,6 +286,8 @@ static __noinline __u64 shmdt_reach(struct task_struct *task, __u64 addr)
 		    (start - addr) / SHMW_PAGE != vma->vm_pgoff)
 			continue;
 		hi = addr + ((file->f_inode->i_size + SHMW_PAGE - 1) & PAGE_MASK_4K);
+		if (vma->vm_end > hi)
+			hi = vma->vm_end;
 		break;
 	}
 	bpf_iter_task_vma_destroy(&it);

@@ -3,7 +3,8 @@
 # pieces left (each whose offset in the segment is its distance from addr), though no VMA starts
 # at addr. Once in a process alone in its address space, once with a thread (another user of
 # the address space: BPF counts the call by walking the VMAs, not by probes). shmwatch kept the
-# pieces of the threaded one (the difftest's shmdt of a fragment).
+# pieces of the threaded one (the difftest's shmdt of a fragment). Then the same of a piece
+# that lies past addr plus the segment's size (an attachment grown by mremap).
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -25,5 +26,20 @@ for how in alone threaded; do
 	check_who "$how: who after shmdt of the fragments" "$ID"
 	check_ps "$how: ps after shmdt of the fragments" "$P"
 	check_log "$how: log: detach by shmdt" detach shmdt "$P" "$ID"
+
+	# Grown past the segment's end, then its first two pages unmapped: what is left (pages
+	# 2-3, offsets past the end) still passes shmdt's test, and shmdt removes it though it
+	# lies beyond addr plus the segment's size.
+	# shellcheck disable=SC2086 # extra: ops, one word each
+	hold "g$how" create "$(new_key)" 8192 attach $extra mremap-grow 2 munmap-page 0 \
+		munmap-page 1 pause detach pause || finish
+	ID=$(hval "g$how" shmid)
+	P=$(hpid "g$how")
+	expect_kernel "$how: grown by 2 pages, pages 0-1 unmapped: 1 VMA" "$ID" 1 "$P"
+	check_who "$how: who of the grown piece" "$ID"
+	hcont "g$how" || finish
+	expect_kernel "$how: shmdt(start) detached the piece past the end" "$ID" 0 ""
+	check_who "$how: who after shmdt of the piece past the end" "$ID"
+	check_ps "$how: ps after shmdt of the piece past the end" "$P"
 done
 finish
