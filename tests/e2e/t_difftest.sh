@@ -1,6 +1,5 @@
 #!/bin/sh
 # Nothing is skipped and no check is expected to fail: every comparison below is strict.
-# shmw-test: explicit (not in `make test` until shmwatchd passes it: delete this line to enable it)
 #
 # The differential random tester (issue #12). shmw-difftest runs random programs of System V
 # shared memory operations (shmget, shmat in all its forms, shmdt, IPC_RMID, SHM_LOCK, IPC_SET,
