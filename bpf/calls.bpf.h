@@ -356,9 +356,9 @@ __noinline int range_enter_probes(struct range_args *ra)
 	return 0;
 }
 
-/* shmdt with the iterator: the range is the attach's size from addr, learnt from the VMA at addr
- * by the walk. Global: verified once with whatever arguments, not once per kind of call (each
- * constant cause would be a path of its own through the walks). */
+/* shmdt with the iterator: the range is the attach's size from addr, learnt from the VMA shmdt
+ * takes first (shmdt_reach). Global: verified once with whatever arguments, not once per kind of
+ * call (each constant cause would be a path of its own through the walks). */
 __noinline int range_enter(struct range_args *ra)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -398,12 +398,26 @@ __noinline int range_enter(struct range_args *ra)
 	shmdt = cause == SHMW_CAUSE_SHMDT;
 	acc_reset(&sc->acc);
 	sc->op.lo = start & PAGE_MASK_4K;
-	sc->op.hi = shmdt ? sc->op.lo + 1 : hi;
+	sc->op.hi = shmdt ? shmdt_reach(task, sc->op.lo) : hi;
 	sc->op.lo2 = hi2 ? start2 & PAGE_MASK_4K : 0;
 	sc->op.hi2 = hi2;
-	walk_range(task, &sc->acc, &sc->op.lo, &sc->op.hi, shmdt ? start & PAGE_MASK_4K : 0);
-	if (sc->op.hi2)
-		walk_range(task, &sc->acc, &sc->op.lo2, &sc->op.hi2, 0);
+	if (!shmdt) {
+		/* From 6.7 a SysV VMA merges with its neighbour when only their boundary moves
+		 * (no VMA goes, so no close op runs): a call can grow the VMA just before or after
+		 * its range. Both walks count the neighbours too (docs/design.md). */
+		sc->op.lo = sc->op.lo >= SHMW_PAGE ? sc->op.lo - SHMW_PAGE : 0;
+		sc->op.hi += SHMW_PAGE;
+		if (hi2) {
+			sc->op.lo2 = sc->op.lo2 >= SHMW_PAGE ? sc->op.lo2 - SHMW_PAGE : 0;
+			sc->op.hi2 += SHMW_PAGE;
+		}
+	}
+	walk_range(task, &sc->acc, &sc->op.lo, &sc->op.hi, NULL);
+	if (sc->op.hi2) {
+		__u64 first[3] = {sc->op.lo, sc->op.hi, 0};
+
+		walk_range(task, &sc->acc, &sc->op.lo2, &sc->op.hi2, first);
+	}
 	if (!sc->acc.nsegs && sc->acc.overflow != ACC_BUSY)
 		return 0; /* no SysV VMA in reach: this call cannot change what the mm holds */
 	if (!rec) {
@@ -553,7 +567,7 @@ static __noinline int range_exit(long ret)
 	struct shmw_acc *before;
 	struct range_op *op;
 	struct shmw_mm *rec;
-	__u64 lo, hi, lo2, hi2;
+	__u64 lo, hi, lo2, hi2, fresh;
 
 	op = op_get();
 	if (!op)
@@ -587,6 +601,7 @@ static __noinline int range_exit(long ret)
 	hi = op->hi;
 	lo2 = op->lo2;
 	hi2 = op->hi2;
+	fresh = 0;
 	if (op->cause == SHMW_CAUSE_MREMAP && ret > 0 && (unsigned long)ret < -MAX_ERRNO) {
 		/* Where the mapping went: overlapping the old range, or elsewhere. */
 		__u64 nlo = (__u64)ret, nhi = ((__u64)ret + op->len2 + 4095) & PAGE_MASK_4K;
@@ -595,13 +610,20 @@ static __noinline int range_exit(long ret)
 			lo = nlo < lo ? nlo : lo;
 			hi = nhi > hi ? nhi : hi;
 		} else if (!(hi2 && nlo >= lo2 && nhi <= hi2)) {
+			/* A place enter did not walk: the moved VMA, if it is one of its own. One
+			 * it grew instead (merged into, 6.7+) was there before, uncounted: not
+			 * counted now either. */
 			lo2 = nlo;
 			hi2 = nhi;
+			fresh = 1;
 		}
 	}
-	walk_range(task, &sc->acc, &lo, &hi, 0);
-	if (hi2)
-		walk_range(task, &sc->acc, &lo2, &hi2, 0);
+	walk_range(task, &sc->acc, &lo, &hi, NULL);
+	if (hi2) {
+		__u64 first[3] = {lo, hi, fresh};
+
+		walk_range(task, &sc->acc, &lo2, &hi2, first);
+	}
 	sc->hop.mm = op->mm;
 	sc->hop.cause = op->cause;
 	sc->hop.actor = current_tgid();
@@ -859,7 +881,7 @@ int exit_shmctl(struct trace_event_raw_sys_exit *ctx)
 	k.shmid = op->shmid;
 	kseg_find(nsptr, k.shmid, &ks);
 	v = bpf_map_lookup_elem(&segs, &k);
-	if (v && v->file && ks.found && ks.file != v->file)
+	if (v && v->file && ks.found && !seg_is(v, ks.file, ks.ino))
 		v = NULL; /* our entry is of an older segment under that id (seg_ensure says so) */
 	if (v) {
 		__sync_fetch_and_or(&v->flags, SHMW_SEG_DEST);
@@ -939,9 +961,10 @@ int exit_shmget(struct trace_event_raw_sys_exit *ctx)
 	if (!kseg_find(nsptr, k.shmid, &ks))
 		goto out; /* removed already by another thread: its rmid says so */
 	v = bpf_map_lookup_elem(&segs, &k);
-	if (v && (v->file ? v->file == ks.file : v->ctime == ks.ctime)) {
+	if (v && (v->file ? seg_is(v, ks.file, ks.ino) : v->ctime == ks.ctime)) {
 		if (!v->file) { /* known from the kernel's table, now by identity too */
 			v->file = ks.file;
+			v->ino = ks.ino;
 			v->nsptr = nsptr;
 		}
 		goto out; /* found by key */

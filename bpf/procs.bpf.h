@@ -138,9 +138,10 @@ static __always_inline __u32 promote_heir(__u64 mm, __u32 owner, struct shmw_sha
 	return c.heir;
 }
 
-/* The named process of rec leaves while heir still uses the mm: heir holds on. */
+/* The named process of rec leaves (cause: exit or exec) while heir still uses the mm: heir holds
+ * on. */
 static __always_inline void hand_over(struct shmw_mm *rec, __u64 mm, __u32 heir,
-				      const struct shmw_sharer *sh, __u32 tgid)
+				      const struct shmw_sharer *sh, __u32 tgid, __u32 cause)
 {
 	struct draft *d = draft(DRAFT_REC);
 
@@ -151,7 +152,7 @@ static __always_inline void hand_over(struct shmw_mm *rec, __u64 mm, __u32 heir,
 	if (!d || !(rec->flags & SHMW_MM_SEEDED))
 		return;
 	who_rec(&d->w, rec);
-	emit(TC(SHMW_EV_OWNER, SHMW_CAUSE_EXIT), mm, &d->w, NULL, tgid);
+	emit(TC(SHMW_EV_OWNER, cause), mm, &d->w, NULL, tgid);
 }
 
 /* The tgid that made mm, as a sharer of it (parent_tgid) knows it. */
@@ -288,19 +289,6 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return fork_child(parent, child, pmm, cmm, prec);
 }
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(on_exec, struct task_struct *p)
-{
-	__u32 tgid = p->tgid;
-	struct shmw_sharer *sh;
-
-	/* A vfork child or CLONE_VM sibling that execs leaves the shared mm. */
-	sh = bpf_map_lookup_elem(&sharers, &tgid);
-	if (sh)
-		sharer_leaves(sh, tgid, SHMW_CAUSE_EXEC);
-	return 0;
-}
-
 /*
  * The maker of mm leaves it (exit) while others may still use it: the first sharer found holds
  * on and is named for it; with none, the record waits for exit_mmap (EXITING).
@@ -315,9 +303,49 @@ static __always_inline void maker_leaves(__u64 mm, __u32 tgid)
 	if (!rec || rec->tgid != tgid)
 		return;
 	if (heir)
-		hand_over(rec, mm, heir, &sh, tgid);
+		hand_over(rec, mm, heir, &sh, tgid, SHMW_CAUSE_EXIT);
 	else
 		mm_flag(rec, SHMW_MM_EXITING);
+}
+
+/*
+ * The maker tgid left an mm it no longer has in hand (exec switched it to a new one; an exit
+ * before 6.16 already dropped it): the mm is found through its sharers, which name tgid as
+ * their owner, and the first one still using it holds on. Its own function, off the callers'
+ * stacks.
+ */
+static __noinline int maker_gone(__u32 tgid, __u32 cause)
+{
+	struct shmw_sharer hsh;
+	struct shmw_mm *rec;
+	__u32 heir;
+
+	heir = promote_heir(0, tgid, &hsh);
+	if (!heir)
+		return 0;
+	rec = bpf_map_lookup_elem(&mms, &hsh.mm);
+	if (rec && rec->tgid == tgid)
+		hand_over(rec, hsh.mm, heir, &hsh, tgid, cause);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+	struct shmw_sharer *sh;
+
+	/* A vfork child or CLONE_VM sibling that execs leaves the shared mm. */
+	sh = bpf_map_lookup_elem(&sharers, &tgid);
+	if (sh) {
+		sharer_leaves(sh, tgid, SHMW_CAUSE_EXEC);
+		return 0;
+	}
+	/* The maker of an mm that CLONE_VM siblings still use leaves it too (exec_mmap switched
+	 * it to its new mm; the siblings keep the old one alive): one of them holds on. */
+	if (owns_sharers(tgid))
+		maker_gone(tgid, SHMW_CAUSE_EXEC);
+	return 0;
 }
 
 SEC("tp_btf/sched_process_exit")
@@ -326,9 +354,6 @@ int BPF_PROG(on_exit, struct task_struct *task)
 	__u64 mm = task_mm(task);
 	__u32 tgid = task->tgid;
 	struct shmw_sharer *sh;
-	struct shmw_sharer hsh;
-	struct shmw_mm *rec;
-	__u32 heir;
 
 	/* Only the last thread of a group counts (group_dead; not always the leader). */
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
@@ -344,13 +369,7 @@ int BPF_PROG(on_exit, struct task_struct *task)
 	}
 	/* Before 6.16 this tracepoint comes after exit_mm(): task->mm is NULL, and the mm this
 	 * process made is found through its sharers, which name it as their owner. */
-	heir = promote_heir(0, tgid, &hsh);
-	if (!heir)
-		return 0;
-	rec = bpf_map_lookup_elem(&mms, &hsh.mm);
-	if (rec && rec->tgid == tgid)
-		hand_over(rec, hsh.mm, heir, &hsh, tgid);
-	return 0;
+	return maker_gone(tgid, SHMW_CAUSE_EXIT);
 }
 
 /*

@@ -221,11 +221,13 @@ static __always_inline int acc_vma_walk(struct shmw_acc *acc, struct vm_area_str
 }
 /*
  * Counts SysV VMAs intersecting [*lo, *hi) and widens the range to cover them whole, so that
- * after a split every piece is still inside it. With sized_from (shmdt's address), a SysV VMA
- * at the start also stretches the range to that segment's size from there.
+ * after a split every piece is still inside it. skip: NULL, or {lo, hi, inside} with lo, hi a
+ * range walked already (mremap's source, when this is its destination): a VMA that reaches into
+ * it was counted there, and is not counted twice (the two ranges, widened, can meet); inside 1:
+ * only VMAs within [*lo, *hi) count, and the range is not widened.
  */
 static __noinline void walk_range(struct task_struct *task, struct shmw_acc *acc, __u64 *lo,
-				  __u64 *hi, __u64 sized_from)
+				  __u64 *hi, const __u64 *skip)
 {
 	struct bpf_iter_task_vma it;
 	struct vm_area_struct *vma;
@@ -243,19 +245,53 @@ static __noinline void walk_range(struct task_struct *task, struct shmw_acc *acc
 
 		if (start >= *hi)
 			break;
+		if (skip &&
+		    ((start < skip[1] && end > skip[0]) || (skip[2] && (start < *lo || end > *hi))))
+			continue;
 		if (acc_vma_walk(acc, vma)) {
 			if (start < *lo)
 				*lo = start;
 			if (end > *hi)
 				*hi = end;
-			if (sized_from && acc->nsegs == 1) {
-				end = (sized_from + acc->segs[0].size + 4095) & ~4095ULL;
-				if (end > *hi)
-					*hi = end;
-			}
 		}
 	}
 	bpf_iter_task_vma_destroy(&it);
+}
+
+/*
+ * Where shmdt(addr) can reach, as ksys_shmdt decides it: from addr to addr plus the size of the
+ * segment of the first SysV VMA at or after addr whose offset in the segment is its distance
+ * from addr, or to that VMA's end if it ends beyond (an attachment grown by mremap maps offsets
+ * past the segment's end: the kernel removes that first VMA whatever its end). That VMA need not
+ * start at addr (its first pages unmapped), nor be the first VMA after it. Returns addr + 1
+ * when there is none (shmdt fails: EINVAL).
+ */
+static __noinline __u64 shmdt_reach(struct task_struct *task, __u64 addr)
+{
+	struct bpf_iter_task_vma it;
+	struct vm_area_struct *vma;
+	__u64 hi = addr + 1;
+
+	if (!have_vma_iter())
+		return hi;
+	bpf_iter_task_vma_new(&it, task, addr);
+	while ((vma = bpf_iter_task_vma_next(&it))) {
+		struct file *file;
+		__u64 start;
+
+		vma = vma_plain(vma);
+		start = vma->vm_start;
+		file = vma->vm_file;
+		if (start < addr || !file || (__u64)file->f_op->mmap != shm_mmap_addr ||
+		    (start - addr) / SHMW_PAGE != vma->vm_pgoff)
+			continue;
+		hi = addr + ((file->f_inode->i_size + SHMW_PAGE - 1) & PAGE_MASK_4K);
+		if (vma->vm_end > hi)
+			hi = vma->vm_end;
+		break;
+	}
+	bpf_iter_task_vma_destroy(&it);
+	return hi;
 }
 
 /* Counts every SysV VMA of task. */
@@ -429,10 +465,11 @@ __noinline int count_shmdt(struct shmw_acc *acc, __u64 addr, __u64 span_lo, __u6
 
 /*
  * A call that only changes flags on a range (mprotect, madvise, mlock, mbind, ...) can cut a
- * VMA at the range's two ends and nowhere else, and SysV VMAs never merge back (shm_vm_ops has
- * a close op: is_mergeable_vma). So: before the call, note the SysV VMA strictly containing
- * each end; after it, each such end that is now where a VMA of that file starts is one more
- * VMA. Probing the after-state covers calls that failed half-way.
+ * VMA at the range's two ends and nowhere else, and before 6.7 (the only kernels that count
+ * this way: no VMA iterator) SysV VMAs never merge back (shm_vm_ops has a close op:
+ * is_mergeable_vma; 6.7 merges when no VMA goes). So: before the call, note the SysV VMA strictly
+ * containing each end; after it, each such end that is now where a VMA of that file starts is one
+ * more VMA. Probing the after-state covers calls that failed half-way.
  */
 struct split_ends {
 	__u64 at[2];

@@ -167,8 +167,10 @@ struct shmw_seg_val {
 	__s32 nmms; /* address spaces holding it */
 	__s32 nvma; /* their VMAs of it: the kernel's nattch when exact */
 	__u32 flags;
+	__u64 ino; /* its shm file's inode number, with file (an address the kernel reuses once it
+		    * frees the segment); 0 until known */
 };
-_Static_assert(sizeof(struct shmw_seg_val) == 48, "shmw_seg_val layout is ABI");
+_Static_assert(sizeof(struct shmw_seg_val) == 56, "shmw_seg_val layout is ABI");
 
 /* Value of the sharers map, keyed by tgid: processes using an mm they did not create (vfork
  * children, clone(CLONE_VM) siblings), whether or not the mm holds anything yet. */

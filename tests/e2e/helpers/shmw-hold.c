@@ -27,7 +27,7 @@
  *                                and the other calls on pages of the last attachment below
  *   PID refused WHAT ERRNO       mseal-page, uring-madvise-page: the kernel refused the call
  *                                (ERRNO as ENOSYS, EPERM...); the ops go on
- *   PID moved OLD NEW            after mremap-move, mremap-page
+ *   PID moved OLD NEW            after mremap-move, mremap-page, mremap-page-to, mremap-grow
  *   PID rmid ID                  after rmid;  PID rmid-all N  after rmid-all
  *   PID locked ID                after lock;  PID unlocked ID after unlock
  *   PID signalled PID2           after signal
@@ -110,6 +110,10 @@
  *   munmap-page N     munmap page N of it
  *   mremap-move       move the last attachment to a new address (mremap MAYMOVE|FIXED)
  *   mremap-page N     move page N of the last attachment alone to a new address (cuts it)
+ *   mremap-page-to N M  move page N of the last attachment onto its page M (MREMAP_FIXED:
+ *                     what is at page M, mapped or not, is replaced)
+ *   mremap-grow N     grow the last attachment by N pages (mremap MAYMOVE: it may move), past
+ *                     the segment's end: pages there fault, but the VMA maps them
  *   mlock-page N, munlock-page N, mbind-page N (MPOL_BIND to node 0), mbind-all,
  *   home-node-page N (set_mempolicy_home_node to node 0: needs a bind policy, mbind-all),
  *   mseal-page N (refused before 6.10), mmap-fixed-page N (an anonymous MAP_FIXED mapping over
@@ -964,6 +968,38 @@ int main(int argc, char **argv)
 			if (moved == MAP_FAILED)
 				die("mremap: %s", strerror(errno));
 			say("moved %p %p", (void *)from, moved);
+		} else if (strcmp(op, "mremap-page-to") == 0) {
+			long n = parse_num(need_arg(++i, argc, argv, op), 0, INT_MAX, "page");
+			long m = parse_num(need_arg(++i, argc, argv, op), 0, INT_MAX, "page");
+			char *from, *to;
+			void *moved;
+
+			need_attach(op);
+			if ((size_t)(n + 1) * page_size > attach_len[nattach - 1] ||
+			    (size_t)(m + 1) * page_size > attach_len[nattach - 1] || n == m)
+				die("mremap-page-to: pages %ld, %ld: two pages of the attachment",
+				    n, m);
+			from = (char *)attach_addr[nattach - 1] + n * page_size;
+			to = (char *)attach_addr[nattach - 1] + m * page_size;
+			moved =
+			    mremap(from, page_size, page_size, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+			if (moved == MAP_FAILED)
+				die("mremap: %s", strerror(errno));
+			say("moved %p %p", (void *)from, moved);
+		} else if (strcmp(op, "mremap-grow") == 0) {
+			long n = parse_num(need_arg(++i, argc, argv, op), 1, 1024, "pages");
+			size_t len;
+			void *old, *moved;
+
+			need_attach(op);
+			old = attach_addr[nattach - 1];
+			len = attach_len[nattach - 1];
+			moved = mremap(old, len, len + (size_t)n * page_size, MREMAP_MAYMOVE);
+			if (moved == MAP_FAILED)
+				die("mremap: %s", strerror(errno));
+			attach_addr[nattach - 1] = moved;
+			attach_len[nattach - 1] = len + (size_t)n * page_size;
+			say("moved %p %p", old, moved);
 		} else if (strcmp(op, "mremap-move") == 0) {
 			size_t len;
 			void *old, *target, *moved;

@@ -15,7 +15,9 @@
  *   - no holder line (attach, vmas, detach) about a segment before its create, or after its
  *     destroy; no create while one lives (a reused shmid is destroyed first);
  *   - rmid, linger, linger_end, orphan and destroy name the generation of the create;
- *   - at most one rmid in a life; linger only after it; orphan only before it;
+ *   - an rmid again in a life only while it is held (shmctl(IPC_RMID) of a marked segment
+ *     succeeds: the first one of an unheld segment destroyed it); linger only after the first;
+ *     orphan only before it;
  *   - destroy: cause "rmid" after the rmid with no holder left; a release (shmdt, exit, exec,
  *     munmap, ...) when the last holder went, after the rmid (or, in a --forced namespace, where
  *     kernel.shm_rmid_forced=1, without one); "vanished" only in a --forced namespace or one
@@ -241,8 +243,10 @@ static void on_line(json_object *o, const char *event, const char *line)
 	}
 	same_gen(l, o, event);
 	if (!strcmp(event, "rmid")) {
-		if (l->rmid)
-			broken(l, "a second rmid in one life (%s)", l->where);
+		/* IPC_RMID of a marked segment succeeds again (shmctl finds it by id until it is
+		 * freed); one that nobody holds was freed at the first. */
+		if (l->rmid && !seg_holders(ns, shmid))
+			broken(l, "a second rmid of a segment nobody holds (%s)", l->where);
 		l->rmid = 1;
 	} else if (!strcmp(event, "linger")) {
 		if (!l->rmid)
