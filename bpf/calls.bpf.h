@@ -82,6 +82,7 @@ struct scratch {
 	struct shmw_acc acc;
 	struct shmw_acc before; /* range_exit: the op's before count, unpacked */
 	struct hold_op hop; /* range_exit's, kept off its stack frame (the chain to emit is deep) */
+	__u64 skip[3]; /* walk_range's skip of mremap's second walk: off the stack (6.1: 512) */
 };
 
 struct {
@@ -368,7 +369,6 @@ __noinline int range_enter(struct range_args *ra)
 	struct scratch *sc;
 	struct shmw_mm *rec;
 	struct range_op *op;
-	__u32 tid = current_tid();
 	__u64 hi, hi2;
 	bool shmdt;
 
@@ -396,6 +396,11 @@ __noinline int range_enter(struct range_args *ra)
 	if (!sc)
 		return 0;
 	shmdt = cause == SHMW_CAUSE_SHMDT;
+	/* What the end needs, kept in scratch across the walks: on the stack it made this frame
+	 * the one that took on_vma_call's deepest chain past 6.1's 512 bytes. */
+	sc->op.cause = cause;
+	sc->op.mm = mm;
+	sc->op.len2 = newlen;
 	acc_reset(&sc->acc);
 	sc->op.lo = start & PAGE_MASK_4K;
 	sc->op.hi = shmdt ? shmdt_reach(task, sc->op.lo) : hi;
@@ -414,31 +419,32 @@ __noinline int range_enter(struct range_args *ra)
 	}
 	walk_range(task, &sc->acc, &sc->op.lo, &sc->op.hi, NULL);
 	if (sc->op.hi2) {
-		__u64 first[3] = {sc->op.lo, sc->op.hi, 0};
-
-		walk_range(task, &sc->acc, &sc->op.lo2, &sc->op.hi2, first);
+		sc->skip[0] = sc->op.lo;
+		sc->skip[1] = sc->op.hi;
+		sc->skip[2] = 0;
+		walk_range(task, &sc->acc, &sc->op.lo2, &sc->op.hi2, sc->skip);
 	}
 	if (!sc->acc.nsegs && sc->acc.overflow != ACC_BUSY)
 		return 0; /* no SysV VMA in reach: this call cannot change what the mm holds */
 	if (!rec) {
 		/* Seeding, or an mm we never saw gain a VMA: walk it again later. */
-		rec = mm_get(mm, 0);
+		rec = mm_get(sc->op.mm, 0);
 		if (!rec)
 			return 0;
 		if (!seeding)
-			mm_incomplete(rec, mm, cause, SHMW_STAT_SEED_RETRY);
+			mm_incomplete(rec, sc->op.mm, sc->op.cause, SHMW_STAT_SEED_RETRY);
 	}
 	op = op_start(OP_RANGE);
 	if (!op)
 		return 0;
-	op->cause = cause;
-	op->mm = mm;
+	op->cause = sc->op.cause;
+	op->mm = sc->op.mm;
 	op->lo = sc->op.lo;
 	op->hi = sc->op.hi;
 	op->lo2 = sc->op.lo2;
 	op->hi2 = sc->op.hi2;
-	op->len2 = newlen;
-	op_keep_before(op, &sc->acc, tid);
+	op->len2 = sc->op.len2;
+	op_keep_before(op, &sc->acc, current_tid());
 	__sync_fetch_and_add(&rec->inflight, 1);
 	mark_changed(rec);
 	return 0;
@@ -620,9 +626,10 @@ static __noinline int range_exit(long ret)
 	}
 	walk_range(task, &sc->acc, &lo, &hi, NULL);
 	if (hi2) {
-		__u64 first[3] = {lo, hi, fresh};
-
-		walk_range(task, &sc->acc, &lo2, &hi2, first);
+		sc->skip[0] = lo;
+		sc->skip[1] = hi;
+		sc->skip[2] = fresh;
+		walk_range(task, &sc->acc, &lo2, &hi2, sc->skip);
 	}
 	sc->hop.mm = op->mm;
 	sc->hop.cause = op->cause;

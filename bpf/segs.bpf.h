@@ -48,8 +48,10 @@ static __always_inline bool seg_is(const struct shmw_seg_val *v, __u64 file, __u
 	return v->file == file && (!v->ino || !ino || v->ino == ino);
 }
 
-/* The inode number of a shm file (a VMA's, as acc_seg has it). */
-static __always_inline __u64 file_ino(__u64 file)
+/* The inode number of a shm file (a VMA's, as acc_seg has it). Its own frame: inline, its
+ * reads' temporaries grew seg_ensure's frame past 32 bytes, and 6.1's 512-byte bound of the
+ * deepest call chain (on_vma_call's, through seg_ensure) with it. */
+static __noinline __u64 file_ino(__u64 file)
 {
 	return file ? BPF_CORE_READ((struct file *)file, f_inode, i_ino) : 0;
 }
