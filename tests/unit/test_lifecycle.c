@@ -277,7 +277,15 @@ static void test_orphan_clock_precision(void)
 	shmw_life_tick(&l, t + 6 * S + 400000000ull);
 	CHECK_INT("not an orphan 0.9 s after the release", count(SHMW_LIFE_ORPHAN), 0);
 	shmw_life_tick(&l, t + 6 * S + 600000000ull);
-	CHECK_INT("orphan 1.1 s after the release", count(SHMW_LIFE_ORPHAN), 1);
+	CHECK_INT("1.1 s after the release: not before a reconcile read the last user",
+		  count(SHMW_LIFE_ORPHAN), 0);
+	k.lpid = 9;
+	k.atime = 104;
+	k.dtime = 105;
+	shmw_life_reconcile(&l, NS, &k, 1, false, t + 6 * S + 700000000ull);
+	shmw_life_tick(&l, t + 6 * S + 800000000ull);
+	CHECK_INT("orphan once reconciled, 1.3 s after the release", count(SHMW_LIFE_ORPHAN), 1);
+	CHECK_INT("the alert's last user is the kernel's", shmw_life_find(&l, NS, 4)->lpid, 9);
 	shmw_life_clear(&l);
 }
 

@@ -52,6 +52,7 @@ static void absorb(struct shmw_lseg *s, const struct shmw_kseg *k, uint64_t now)
 	s->lpid = k->lpid;
 	s->never_attached = k->atime == 0 && k->dtime == 0 && k->nattch == 0;
 	s->nattch = k->nattch;
+	s->absorbed = now;
 	if ((k->perms & SHMW_SHM_DEST) && !s->dest) {
 		s->dest = true;
 		s->dest_since = now;
@@ -339,8 +340,11 @@ void shmw_life_tick(struct shmw_life *l, uint64_t now)
 			emit(l, SHMW_LIFE_LINGER_END, s, &info);
 			s->lingering = false;
 		}
+		/* Not before a reconcile has read the kernel's table since it was released: the
+		 * alert names the last user (lpid), which only that table has. */
 		if (!s->dest && s->nattch == 0 && s->unheld_since && l->opts.orphan_after &&
 		    !s->orphan_reported && now >= s->unheld_since &&
+		    s->absorbed >= s->unheld_since &&
 		    now - s->unheld_since >= l->opts.orphan_after) {
 			s->orphan_reported = true;
 			emit(l, SHMW_LIFE_ORPHAN, s, &info);

@@ -48,6 +48,7 @@ struct shmw_lseg {
 	uint32_t repeats; /* linger alerts sent in this episode */
 	uint64_t next_alert;
 	uint64_t unheld_since;	/* realtime ns; 0 while held */
+	uint64_t absorbed;	/* realtime ns the kernel's table was last read into it */
 	uint64_t missing_since; /* realtime ns when a reconcile first missed it; 0: listed */
 	bool orphan_reported;
 	uint64_t seen; /* reconcile pass that last saw it */
