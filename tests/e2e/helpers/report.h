@@ -14,22 +14,29 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* The pid from the kernel, not a library cache: vfork children report too. */
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
+/* One "PID WORD ..." line on out_fd, in the name of pid. */
+static void vsay_as(long pid, const char *fmt, va_list ap)
 {
 	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "%ld ", (long)syscall(SYS_getpid));
-	va_list ap;
+	int n = snprintf(buf, sizeof(buf), "%ld ", pid);
 
-	va_start(ap, fmt);
 	n += vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
-	va_end(ap);
 	if (n > (int)sizeof(buf) - 2)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
 	if (write(out_fd, buf, n) != n)
 		_exit(3);
+}
+
+/* The pid from the kernel, not a library cache: vfork children report too. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay_as((long)syscall(SYS_getpid), fmt, ap);
+	va_end(ap);
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

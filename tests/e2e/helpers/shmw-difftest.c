@@ -239,18 +239,11 @@ static void set_stream_arg(uint64_t stream)
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void note(const char *fmt, ...)
 {
-	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "%d ", sh->supervisor);
 	va_list ap;
 
 	va_start(ap, fmt);
-	n += vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
+	vsay_as(sh->supervisor, fmt, ap);
 	va_end(ap);
-	if (n > (int)sizeof(buf) - 2)
-		n = sizeof(buf) - 2;
-	buf[n++] = '\n';
-	if (write(out_fd, buf, n) != n)
-		_exit(3);
 }
 
 static const char *errname(int err)
