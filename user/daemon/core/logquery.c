@@ -240,24 +240,26 @@ static void put_stats(struct shmw_jbuf *b, const struct shmw_lq_stats *st)
 	shmw_jbuf_lit(b, "}}\n");
 }
 
-static void put_actor(struct shmw_jbuf *b, const char *prefix, const struct shmw_ractor *a)
+/* ,"PREFIXname": */
+static void put_key(struct shmw_jbuf *b, const char *prefix, const char *name)
 {
 	char k[40];
 
-	snprintf(k, sizeof(k), ",\"%stime\":", prefix);
+	snprintf(k, sizeof(k), ",\"%s%s\":", prefix, name);
 	shmw_jbuf_raw(b, k, strlen(k));
+}
+
+static void put_actor(struct shmw_jbuf *b, const char *prefix, const struct shmw_ractor *a)
+{
+	put_key(b, prefix, "time");
 	shmw_jbuf_time(b, a->time);
-	snprintf(k, sizeof(k), ",\"%spid\":", prefix);
-	shmw_jbuf_raw(b, k, strlen(k));
+	put_key(b, prefix, "pid");
 	shmw_jbuf_u64(b, a->pid);
-	snprintf(k, sizeof(k), ",\"%scomm\":", prefix);
-	shmw_jbuf_raw(b, k, strlen(k));
+	put_key(b, prefix, "comm");
 	shmw_jbuf_str(b, a->comm);
-	snprintf(k, sizeof(k), ",\"%suid\":", prefix);
-	shmw_jbuf_raw(b, k, strlen(k));
+	put_key(b, prefix, "uid");
 	shmw_jbuf_u64(b, a->uid);
-	snprintf(k, sizeof(k), ",\"%suser\":", prefix);
-	shmw_jbuf_raw(b, k, strlen(k));
+	put_key(b, prefix, "user");
 	shmw_jbuf_str(b, a->user);
 }
 
