@@ -338,6 +338,31 @@ size_t shmw_bpf_seed_segs(struct shmw_bpf *b, uint32_t ns, const struct shmw_kse
 	return full;
 }
 
+size_t shmw_bpf_forget_ns(struct shmw_bpf *b, uint32_t ns)
+{
+	int fd = shmw_bpf_segs_fd(b);
+	struct shmw_seg_key k, next, gone[256];
+	size_t n, dropped = 0;
+
+	/* A batch of keys first, its deletes after (a delete during get_next_key restarts the
+	 * walk), then a walk from the start again until one finds none of ns. */
+	do {
+		bool first = true;
+
+		n = 0;
+		while (n < sizeof(gone) / sizeof(gone[0]) &&
+		       bpf_map_get_next_key(fd, first ? NULL : &k, &next) == 0) {
+			first = false;
+			k = next;
+			if (k.ns == ns)
+				gone[n++] = k;
+		}
+		for (size_t i = 0; i < n; i++)
+			dropped += bpf_map_delete_elem(fd, &gone[i]) == 0;
+	} while (n == sizeof(gone) / sizeof(gone[0]));
+	return dropped;
+}
+
 int32_t shmw_bpf_seg_nvma(const struct shmw_bpf *b, uint32_t ns, uint32_t shmid)
 {
 	struct shmw_seg_key key = {ns, shmid};

@@ -55,6 +55,9 @@ void shmw_snapshot_free(struct shmw_snapshot *s);
  * identity (the shm file) the BPF side learns at first sight. Returns how many did not fit
  * (the segs map is full). */
 size_t shmw_bpf_seed_segs(struct shmw_bpf *b, uint32_t ns, const struct shmw_kseg *v, size_t n);
+/* Drops the BPF side's entries of the segments of IPC namespace ns, which the kernel freed with
+ * it: nothing BPF sees ends them (there is no system call). Returns how many it dropped. */
+size_t shmw_bpf_forget_ns(struct shmw_bpf *b, uint32_t ns);
 /* VMAs the BPF side counts for a segment (its segs entry; 0 without one), for diagnosis. */
 int32_t shmw_bpf_seg_nvma(const struct shmw_bpf *b, uint32_t ns, uint32_t shmid);
 /* Entries of the maps whose fill level the metrics show, by enum shmw_metrics_map. */
