@@ -418,49 +418,76 @@ static __always_inline bool shmdt_matches(struct vma_hit *hit, __u64 addr)
 	return hit->start >= addr && (hit->start - addr) / SHMW_PAGE == hit->pgoff;
 }
 
+/* count_shmdt's walk, one probe a step of bpf_loop. */
+struct shmdt_walk {
+	struct shmw_acc *acc;
+	__u64 addr;
+	__u64 p;     /* the next address to probe */
+	__u64 limit; /* no VMA that matters starts at or beyond it */
+	__u64 file;  /* the first match's file, once found */
+	long err;
+	__u32 done;
+};
+
+static long shmdt_step(__u32 i, struct shmdt_walk *w)
+{
+	struct vma_hit hit = {};
+	long err;
+
+	if (w->p >= w->limit) {
+		w->done = 1;
+		return 1;
+	}
+	err = probe(w->p, &hit);
+	if (err == -SHMW_ENOENT) {
+		w->p += SHMW_PAGE;
+		return 0;
+	}
+	if (err) {
+		w->err = err;
+		return 1;
+	}
+	if (!w->file) {
+		if (shmdt_matches(&hit, w->addr) && is_shm_file(hit.file)) {
+			struct file *file = (struct file *)hit.file;
+
+			w->file = hit.file;
+			w->limit =
+			    w->addr + ((BPF_CORE_READ(file, f_inode, i_size) + SHMW_PAGE - 1) &
+				       ~(SHMW_PAGE - 1));
+			acc_file_add(w->acc, hit.file, -1);
+		}
+	} else {
+		if (hit.end > w->limit) {
+			w->done = 1; /* and every later VMA ends beyond it too */
+			return 1;
+		}
+		if (hit.file == w->file && shmdt_matches(&hit, w->addr))
+			acc_file_add(w->acc, hit.file, -1);
+	}
+	w->p = hit.end;
+	return 0;
+}
+
 /*
  * What shmdt(addr) removes, as -1 per VMA in acc. ksys_shmdt (6.1 as today) takes the first
  * SysV VMA from addr on that matches, then every later VMA of the same file that matches and
  * ends within the segment's size of addr. SysV VMAs all lie in [span_lo, span_hi): the search
- * for the first one starts no lower and ends there. Returns as count_unmap.
+ * for the first one starts no lower and ends there. Returns as count_unmap. The steps run in
+ * bpf_loop: the verifier checks one step, where a bounded loop had it check every iteration
+ * with every state (most of the programs' load time).
  */
 __noinline int count_shmdt(struct shmw_acc *acc, __u64 addr, __u64 span_lo, __u64 span_hi)
 {
-	struct vma_hit hit = {};
-	__u64 p = addr > span_lo ? addr : span_lo, file = 0, limit = span_hi;
-	long err;
-	int i;
+	struct shmdt_walk w = {
+	    .acc = acc, .addr = addr, .p = addr > span_lo ? addr : span_lo, .limit = span_hi};
 
 	if (!acc)
 		return 0;
-	for (i = 0; i < PROBE_MAX; i++) {
-		if (p >= limit)
-			return 0;
-		err = probe(p, &hit);
-		if (err == -SHMW_ENOENT) {
-			p += SHMW_PAGE;
-			continue;
-		}
-		if (err)
-			return err;
-		if (!file) {
-			if (shmdt_matches(&hit, addr) && is_shm_file(hit.file)) {
-				file = hit.file;
-				limit =
-				    addr + ((BPF_CORE_READ((struct file *)file, f_inode, i_size) +
-					     SHMW_PAGE - 1) &
-					    ~(SHMW_PAGE - 1));
-				acc_file_add(acc, file, -1);
-			}
-		} else {
-			if (hit.end > limit)
-				return 0; /* and every later VMA ends beyond it too */
-			if (hit.file == file && shmdt_matches(&hit, addr))
-				acc_file_add(acc, file, -1);
-		}
-		p = hit.end;
-	}
-	return p >= limit ? 0 : -SHMW_E2BIG;
+	bpf_loop(PROBE_MAX, shmdt_step, &w, 0);
+	if (w.err)
+		return w.err;
+	return w.done || w.p >= w.limit ? 0 : -SHMW_E2BIG;
 }
 
 /*
