@@ -167,19 +167,34 @@ static __always_inline bool mm_trylock(struct shmw_mm *rec)
 	return __sync_val_compare_and_swap(&rec->lock, 0, 1) == 0;
 }
 
+/* mm_lock's wait: one try a step of bpf_loop. */
+struct mm_spin {
+	struct shmw_mm *rec;
+	int got;
+};
+
+static long mm_spin_step(__u32 i, struct mm_spin *s)
+{
+	if (__sync_val_compare_and_swap(&s->rec->lock, 0, 1))
+		return 0;
+	s->got = 1;
+	return 1;
+}
+
 /* The lock, waiting a little for another CPU's change of the same mm (a microsecond or so:
  * one holding; a walk's install of a big mm takes longer, and then the caller gives up). Global:
- * verified once. */
+ * verified once; the retries in bpf_loop, whose step the verifier checks once where a loop of
+ * MM_LOCK_TRIES had it check each try (a tenth of the load time of each program using it). */
 __noinline int mm_lock(struct shmw_mm *rec)
 {
-	int i;
+	struct mm_spin s = {.rec = rec};
 
 	if (!rec)
 		return 0;
-	for (i = 0; i < MM_LOCK_TRIES; i++)
-		if (__sync_val_compare_and_swap(&rec->lock, 0, 1) == 0)
-			return 1;
-	return 0;
+	if (mm_trylock(rec))
+		return 1;
+	bpf_loop(MM_LOCK_TRIES, mm_spin_step, &s, 0);
+	return s.got;
 }
 
 static __always_inline void mm_unlock(struct shmw_mm *rec)

@@ -97,7 +97,7 @@ static __always_inline __u32 hexval(char c)
 }
 
 /* The key a segment was created with: its file is named "SYSV%08x" (ipc/shm.c newseg). */
-static __always_inline __u32 shm_key_at(const unsigned char *name)
+static __always_inline __u32 shm_key_parse(const void *name)
 {
 	char buf[12] = {};
 	__u32 key = 0;
@@ -109,6 +109,15 @@ static __always_inline __u32 shm_key_at(const unsigned char *name)
 	for (i = 4; i < 12; i++)
 		key = (key << 4) | hexval(buf[i]);
 	return key;
+}
+
+/* The same as a global function, with the name's address as a number, for the walks: the
+ * verifier checks the eight digits once, not at each walk's call site (a tenth of
+ * on_vma_call's load time). Not for callers already deep in global calls (seg_of_file): a
+ * frame more takes their chains past the verifier's eight. */
+__noinline __u32 shm_key_at(__u64 name)
+{
+	return shm_key_parse((const void *)name);
 }
 
 /* Whether a file is a SysV shm segment's. */
@@ -139,7 +148,7 @@ __noinline int seg_of_file(struct acc_seg *s, __u64 file_addr)
 	s->shmid = BPF_CORE_READ(sfd, id);
 	s->file = (__u64)BPF_CORE_READ(sfd, file);
 	s->size = BPF_CORE_READ(file, f_inode, i_size);
-	s->key = shm_key_at(BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	s->key = shm_key_parse(BPF_CORE_READ(file, f_path.dentry, d_name.name));
 	s->n = 1;
 	return 1;
 }
@@ -206,7 +215,8 @@ static __always_inline int seg_of_vma(struct acc_seg *s, struct vm_area_struct *
 	s->shmid = BPF_CORE_READ(sfd, id);
 	s->file = (__u64)BPF_CORE_READ(sfd, file);
 	s->size = file->f_inode->i_size;
-	s->key = shm_key_at(file->f_path.dentry->d_name.name);
+	/* A number for the global function: one probe read for the last hop. */
+	s->key = shm_key_at((__u64)BPF_CORE_READ(file->f_path.dentry, d_name.name));
 	s->n = 1;
 	return 1;
 }
