@@ -125,7 +125,7 @@ test: test-deps
 # The long versions of what `make test` runs short (CONTRIBUTING.md, "Tests"): STRESS_CHURN_SECONDS
 # of churn by STRESS_CHURN_PROCS processes with the default ring and with a small one (events
 # lost and repaired), each fuzz target for STRESS_FUZZ_SECONDS, then STRESS_DIFFTEST_SECONDS of the
-# differential random tester (last: the longest, and it fails until shmwatchd is exact, #12).
+# differential random tester (last: the longest).
 STRESS_CHURN_SECONDS ?= 60
 STRESS_CHURN_PROCS ?= 300
 STRESS_FUZZ_SECONDS ?= 120

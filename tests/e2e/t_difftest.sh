@@ -1,9 +1,5 @@
 #!/bin/sh
 # Nothing is skipped and no check is expected to fail: every comparison below is strict.
-# shmw-test: explicit (not in `make test` until shmwatchd passes it every time: delete this line
-# to enable it. It passed 8 runs in a row alone, then failed once in a noise run (seed
-# 10595806139424196240): a detach line after its segment's destroy, an address space counted one
-# VMA of a segment after mremap+shmdt that the kernel no longer had.)
 #
 # The differential random tester (issue #12). shmw-difftest runs random programs of System V
 # shared memory operations (shmget, shmat in all its forms, shmdt, IPC_RMID, SHM_LOCK, IPC_SET,
