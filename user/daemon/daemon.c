@@ -551,7 +551,8 @@ static void reconcile(struct shmw_daemon *d, bool startup)
 			 * with its segments (an nsfs bind mount could keep it, unreachable:
 			 * docs/design.md). */
 			shmw_life_reconcile(&d->life, nss[i], NULL, 0, startup, now);
-			shmw_bpf_forget_ns(&d->bpf, nss[i]);
+			log_debug("IPC namespace %u is gone: %zu BPF segment entries dropped",
+				  nss[i], shmw_bpf_forget_ns(&d->bpf, nss[i]));
 			shmw_ns_forget(nss[i]);
 		}
 	}

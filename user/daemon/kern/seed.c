@@ -345,9 +345,11 @@ size_t shmw_bpf_forget_ns(struct shmw_bpf *b, uint32_t ns)
 	size_t n, dropped = 0;
 
 	/* A batch of keys first, its deletes after (a delete during get_next_key restarts the
-	 * walk), then a walk from the start again until one finds none of ns. */
+	 * walk), then a walk from the start again until one finds none of ns (or deletes none:
+	 * never a loop without end). */
 	do {
 		bool first = true;
+		size_t before = dropped;
 
 		n = 0;
 		while (n < sizeof(gone) / sizeof(gone[0]) &&
@@ -359,6 +361,8 @@ size_t shmw_bpf_forget_ns(struct shmw_bpf *b, uint32_t ns)
 		}
 		for (size_t i = 0; i < n; i++)
 			dropped += bpf_map_delete_elem(fd, &gone[i]) == 0;
+		if (dropped == before)
+			break;
 	} while (n == sizeof(gone) / sizeof(gone[0]));
 	return dropped;
 }
