@@ -89,8 +89,13 @@ static __always_inline bool xa_is_node(__u64 e)
 	return (e & 3) == 2 && e > 4096;
 }
 
-/* idr_find(): the entry at idx of an xarray, or 0 (absent, or an internal entry). */
-static __always_inline __u64 xa_load(struct idr *idr, __u32 idx)
+/* What a lockless reader meets where a concurrent change moved the entry at index 0 up to the
+ * head (xas_shrink leaves it in the old root's first slot): start again from the head. */
+#define XA_RETRY_ENTRY ((256ULL << 2) | 2)
+
+/* One walk of an xarray to idx: the entry, XA_RETRY_ENTRY, or 0 (absent, or another internal
+ * entry). */
+static __always_inline __u64 xa_walk(struct idr *idr, __u32 idx)
 {
 	__u64 e = (__u64)BPF_CORE_READ(idr, idr_rt.xa_head);
 	int i;
@@ -110,7 +115,25 @@ static __always_inline __u64 xa_load(struct idr *idr, __u32 idx)
 		if (!xa_is_node(e))
 			break;
 	}
-	return (e & 3) == 2 ? 0 : e;
+	return e == XA_RETRY_ENTRY || (e & 3) != 2 ? e : 0;
+}
+
+/*
+ * idr_find(): the entry at idx of an xarray, or 0 (absent). Read without the lock, as the
+ * kernel's xa_load reads it: a walk that meets a retry entry (another CPU shrank the tree to
+ * the entry at index 0 under us) starts again; taken for "absent", that segment would look
+ * gone. Walks written out, not a loop around the loop: that one took the verifier 20k
+ * instructions more in every program.
+ */
+static __always_inline __u64 xa_load(struct idr *idr, __u32 idx)
+{
+	__u64 e = xa_walk(idr, idx);
+
+	if (e == XA_RETRY_ENTRY)
+		e = xa_walk(idr, idx);
+	if (e == XA_RETRY_ENTRY)
+		e = xa_walk(idr, idx);
+	return e == XA_RETRY_ENTRY ? 0 : e;
 }
 
 /*
