@@ -888,7 +888,7 @@ int exit_shmctl(struct trace_event_raw_sys_exit *ctx)
 	k.shmid = op->shmid;
 	kseg_find(nsptr, k.shmid, &ks);
 	v = bpf_map_lookup_elem(&segs, &k);
-	if (v && v->file && ks.found && !seg_is(v, ks.file, ks.ino))
+	if (v && v->file && ks.found && !seg_is(v, ks.file, ks.igen))
 		v = NULL; /* our entry is of an older segment under that id (seg_ensure says so) */
 	if (v) {
 		__sync_fetch_and_or(&v->flags, SHMW_SEG_DEST);
@@ -968,10 +968,10 @@ int exit_shmget(struct trace_event_raw_sys_exit *ctx)
 	if (!kseg_find(nsptr, k.shmid, &ks))
 		goto out; /* removed already by another thread: its rmid says so */
 	v = bpf_map_lookup_elem(&segs, &k);
-	if (v && (v->file ? seg_is(v, ks.file, ks.ino) : v->ctime == ks.ctime)) {
+	if (v && (v->file ? seg_is(v, ks.file, ks.igen) : v->ctime == ks.ctime)) {
 		if (!v->file) { /* known from the kernel's table, now by identity too */
 			v->file = ks.file;
-			v->ino = ks.ino;
+			v->igen = ks.igen;
 			v->nsptr = nsptr;
 		}
 		goto out; /* found by key */

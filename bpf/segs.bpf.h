@@ -27,7 +27,7 @@ struct {
 /* The kernel's view of one segment, read from its shmid_kernel. */
 struct kseg {
 	__u64 file;
-	__u64 ino; /* the file's inode number */
+	__u64 igen; /* the file inode's i_generation */
 	__u64 size;
 	__s64 ctime;
 	__u32 mode;
@@ -37,23 +37,25 @@ struct kseg {
 };
 
 /*
- * Whether entry v is of the segment whose shm file is at file, with inode number ino (0: not
- * read). The address alone is no identity: once the kernel frees a segment where we cannot see
- * it (its namespace's end) the next shm file is often allocated at the same address, by a
- * segment under the same shmid (ids restart at 0 in a new namespace). Inode numbers of shm
- * files are not reused so soon (get_next_ino).
+ * Whether entry v is of the segment whose shm file is at file, whose inode has generation igen
+ * (0: not read, or a hugetlb segment's). The address alone is no identity: once the kernel
+ * frees a segment where we cannot see it (kernel.shm_rmid_forced at its creator's exit, its
+ * namespace's end) the next shm file is often allocated at the same address, by a segment under
+ * the same shmid (kernel.shm_next_id, ids that restart at 0 in a new namespace). The inode
+ * number is no help: newseg sets it to the shmid. shmem gives each inode a random
+ * i_generation.
  */
-static __always_inline bool seg_is(const struct shmw_seg_val *v, __u64 file, __u64 ino)
+static __always_inline bool seg_is(const struct shmw_seg_val *v, __u64 file, __u64 igen)
 {
-	return v->file == file && (!v->ino || !ino || v->ino == ino);
+	return v->file == file && (!v->igen || !igen || v->igen == igen);
 }
 
-/* The inode number of a shm file (a VMA's, as acc_seg has it). Its own frame: inline, its
- * reads' temporaries grew seg_ensure's frame past 32 bytes, and 6.1's 512-byte bound of the
+/* The i_generation of a shm file's inode (a VMA's, as acc_seg has it). Its own frame: inline,
+ * its reads' temporaries grew seg_ensure's frame past 32 bytes, and 6.1's 512-byte bound of the
  * deepest call chain (on_vma_call's, through seg_ensure) with it. */
-static __noinline __u64 file_ino(__u64 file)
+static __noinline __u64 file_igen(__u64 file)
 {
-	return file ? BPF_CORE_READ((struct file *)file, f_inode, i_ino) : 0;
+	return file ? BPF_CORE_READ((struct file *)file, f_inode, i_generation) : 0;
 }
 
 /* What the segment functions read of the kernel and build, per CPU (see struct draft). */
@@ -169,7 +171,7 @@ __noinline int kseg_find(__u64 nsptr, __u32 shmid, struct kseg *k)
 	if (BPF_CORE_READ(shp, shm_perm.deleted))
 		return 0; /* ipc_rmid ran: it is going */
 	k->file = (__u64)BPF_CORE_READ(shp, shm_file);
-	k->ino = BPF_CORE_READ(shp, shm_file, f_inode, i_ino);
+	k->igen = BPF_CORE_READ(shp, shm_file, f_inode, i_generation);
 	k->size = BPF_CORE_READ(shp, shm_segsz);
 	k->ctime = BPF_CORE_READ(shp, shm_ctim);
 	k->mode = BPF_CORE_READ(shp, shm_perm.mode);
@@ -235,7 +237,7 @@ static __always_inline void seg_val_init(struct shmw_seg_val *v, const struct ks
 	if (!ks->found)
 		return;
 	v->file = ks->file;
-	v->ino = ks->ino;
+	v->igen = ks->igen;
 	v->size = ks->size;
 	v->ctime = ks->ctime;
 	v->key = ks->key;
@@ -261,14 +263,14 @@ __noinline int seg_ensure(struct acc_seg *a)
 	k.ns = a->ns;
 	k.shmid = a->shmid;
 	v = bpf_map_lookup_elem(&segs, &k);
-	if (v && a->file && v->file && !seg_is(v, a->file, file_ino(a->file))) {
+	if (v && a->file && v->file && !seg_is(v, a->file, file_igen(a->file))) {
 		seg_destroyed(&k, v, SHMW_CAUSE_NONE, NULL, SHMW_EVF_REUSED);
 		v = NULL;
 	}
 	if (v) {
 		if (!v->file && a->file) {
 			v->file = a->file;
-			v->ino = file_ino(a->file);
+			v->igen = file_igen(a->file);
 			v->nsptr = a->nsptr;
 		}
 		return 0;
@@ -278,7 +280,7 @@ __noinline int seg_ensure(struct acc_seg *a)
 	seg_val_init(&t->init, &t->ks, a->nsptr);
 	if (!t->ks.found) {
 		t->init.file = a->file;
-		t->init.ino = file_ino(a->file);
+		t->init.igen = file_igen(a->file);
 		t->init.size = a->size;
 		t->init.key = a->key;
 	}
@@ -338,7 +340,7 @@ static __always_inline void seg_released(struct acc_seg *a, __u32 cause, const s
 	}
 	t = seg_tmp(TMP_RELEASED);
 	if (!t || (kseg_find(v->nsptr, a->shmid, &t->ks) &&
-		   (!v->file || seg_is(v, t->ks.file, t->ks.ino))))
+		   (!v->file || seg_is(v, t->ks.file, t->ks.igen))))
 		return; /* still there: another VMA we did not count, or an shmat racing us */
 	seg_destroyed(&k, v, cause, w, flags);
 }

@@ -167,8 +167,9 @@ struct shmw_seg_val {
 	__s32 nmms; /* address spaces holding it */
 	__s32 nvma; /* their VMAs of it: the kernel's nattch when exact */
 	__u32 flags;
-	__u64 ino; /* its shm file's inode number, with file (an address the kernel reuses once it
-		    * frees the segment); 0 until known */
+	__u64 igen; /* its shm file inode's i_generation (random for each inode: the inode number
+		     * is the shmid), with file (an address the kernel reuses once it frees the
+		     * segment); 0 until known or for hugetlb segments */
 };
 _Static_assert(sizeof(struct shmw_seg_val) == 56, "shmw_seg_val layout is ABI");
 
