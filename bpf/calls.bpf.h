@@ -904,7 +904,13 @@ int exit_shmctl(struct trace_event_raw_sys_exit *ctx)
 	}
 	emit(TC(SHMW_EV_RMID, SHMW_CAUSE_SHMCTL), 0, NULL, &e, current_tgid());
 	if (!ks.found) {
-		if (v) {
+		if (v && v->nvma > 0) {
+			/* Gone, with VMAs we count: not by this call, which cannot free a mapped
+			 * segment, but by a holder's last detach on another CPU between the call
+			 * and its exit (exit_mmap reports after the kernel frees). That release
+			 * reports the destroy (seg_released: marked, gone), in the kernel's order.
+			 */
+		} else if (v) {
 			seg_destroyed(&k, v, SHMW_CAUSE_SHMCTL, NULL, 0);
 		} else {
 			emit(TC(SHMW_EV_DESTROY, SHMW_CAUSE_SHMCTL), 0, NULL, &e, current_tgid());
