@@ -244,10 +244,17 @@ sw() {
 }
 
 # start_daemon [EXTRA-ARGS...]: starts shmwatchd on a private socket and log file; returns once
-# `shmwatch status` answers. FAIL (with the daemon's output) if it exits or is not ready in 15 s.
+# `shmwatch status` answers (await_daemon).
 start_daemon() {
 	"$SHMWATCHD" --socket "$T/sock" --log-file "$T/events.jsonl" "$@" >"$T/daemon.log" 2>&1 &
-	DPID=$!
+	await_daemon "$!"
+}
+
+# await_daemon PID: for a shmwatchd the caller started with its output in $T/daemon.log. Makes
+# it DPID (killed at the end) and returns once `sw status` (the caller's sw) answers. FAIL (with
+# the daemon's output) if it exits or is not ready in 15 s.
+await_daemon() {
+	DPID=$1
 	echo "$DPID" >>"$T/pids"
 	_sd=$(($(now_cs) + 1500))
 	while :; do
@@ -549,6 +556,29 @@ expect_kernel() {
 	fail "$_ekn: kernel state (test setup or docs/design.md wrong)" "want nattch=$3 holders=$4" \
 		"got  $_ke_got"
 	return 1
+}
+
+# twin_segments: two segments with one shmid, as on a container host. Holder r creates one
+# (key KR, 12288 bytes) in our namespace and attaches it; holder n attaches it too, unshares its
+# IPC namespace and there creates one (key KN, 20480 bytes) under the same shmid and attaches
+# it. They differ in key and size so that the oracle can tell their mappings apart. Sets KR, KN,
+# ID, ROOTNS, R, N and NS, and checks that the kernel shows exactly that.
+twin_segments() {
+	KR=$(new_key)
+	KN=$(new_key)
+	hold r create "$KR" 12288 attach || return 1
+	ID=$(hval r shmid)
+	ROOTNS=$(hval r shmid 4)
+	R=$(hpid r)
+	hold n use "$ID" attach unshare-ipc next-id "$ID" create "$KN" 20480 attach || return 1
+	N=$(hpid n)
+	NS=$(hval n ns)
+	check_eq "kernel: the new namespace's segment got shmid $ID" "$ID $NS" \
+		echo "$(hval n shmid)" "$(hval n shmid 4)"
+	check "kernel: the namespaces differ" test "$NS" != "$ROOTNS"
+	expect_kernel "kernel: our segment held by both" "$ID" 2 "$R $N" "$ROOTNS"
+	expect_kernel "kernel: the new namespace's segment held by the unshared process" "$ID" 1 \
+		"$N" "$NS"
 }
 
 # ---- ps and ls --------------------------------------------------------------------------------

@@ -52,13 +52,7 @@ sw() {
 
 start_daemon_ab() {
 	"$SHMWATCHD" --socket "$SOCK" --log-file "$T/events.jsonl" "$@" >"$T/daemon.log" 2>&1 &
-	DPID=$!
-	echo "$DPID" >>"$T/pids"
-	if ! poll 15 sw status >/dev/null 2>&1; then
-		_log_shown=1
-		fail "daemon not ready after 15 s" "$(sed 's/^/daemon.log: /' "$T/daemon.log")"
-		return 1
-	fi
+	await_daemon "$!" || return 1
 }
 
 # as UID CMD...: CMD as that uid (gid the same), no groups, no capabilities. In the background

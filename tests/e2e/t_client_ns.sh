@@ -28,25 +28,8 @@ sw() {
 	"$SHMWATCH" --socket "$SOCK" "$@"
 }
 "$SHMWATCHD" --socket "$SOCK" --log-file "$T/events.jsonl" >"$T/daemon.log" 2>&1 &
-echo "$!" >>"$T/pids"
-if ! poll 15 sw status >/dev/null 2>&1; then
-	fail "daemon not ready after 15 s" "$(sed 's/^/daemon.log: /' "$T/daemon.log")"
-	finish
-fi
-KR=$(new_key)
-KN=$(new_key)
-hold r create "$KR" 12288 attach || finish
-ID=$(hval r shmid)
-ROOTNS=$(hval r shmid 4)
-R=$(hpid r)
-hold n use "$ID" attach unshare-ipc next-id "$ID" create "$KN" 20480 attach || finish
-N=$(hpid n)
-NS=$(hval n ns)
-nsseg() { echo "$(hval n shmid) $(hval n shmid 4)"; }
-check_eq "kernel: the container's segment got shmid $ID" "$ID $NS" nsseg
-check "kernel: the namespaces differ" test "$NS" != "$ROOTNS"
-expect_kernel "kernel: the host's segment held by both" "$ID" 2 "$R $N" "$ROOTNS"
-expect_kernel "kernel: the container's segment held by the unshared process" "$ID" 1 "$N" "$NS"
+await_daemon "$!" || finish
+twin_segments || finish
 
 # inside ARGS...: the client in the container's IPC namespace.
 inside() {

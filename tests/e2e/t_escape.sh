@@ -45,13 +45,7 @@ LOG="$T/ev${ESC}[1m
 $(printf '\377').jsonl"
 "$SHMWATCHD" --socket "$T/sock" --log-file "$LOG" --linger-after 1 --realert 0 \
 	>"$T/daemon.log" 2>&1 &
-DPID=$!
-echo "$DPID" >>"$T/pids"
-if ! poll 15 sw status >/dev/null 2>&1; then
-	_log_shown=1
-	fail "daemon not ready after 15 s" "$(sed 's/^/daemon.log: /' "$T/daemon.log")"
-	finish
-fi
+await_daemon "$!" || finish
 check "setup: the event log exists under its odd name" test -s "$LOG"
 ready_line_escaped() {
 	grep -F 'ready: ' "$T/daemon.log" | grep -q -F 'ev\x1b[1m\n\xff.jsonl'

@@ -95,13 +95,7 @@ check_eq "--metrics-file symlink: its target is untouched" precious cat "$T/vict
 # A symlink planted while the daemon runs, before a reopen (as logrotate's postrotate asks).
 "$SHMWATCHD" --socket "$SOCK" --log-file "$SD/nb/live.jsonl" --metrics-file "$SD/nb/live.prom" \
 	--metrics-interval 1 >"$T/daemon.log" 2>&1 &
-DPID=$!
-echo "$DPID" >>"$T/pids"
-if ! poll 15 sw status >/dev/null 2>&1; then
-	_log_shown=1
-	fail "daemon not ready after 15 s" "$(sed 's/^/daemon.log: /' "$T/daemon.log")"
-	finish
-fi
+await_daemon "$!" || finish
 check_poll "setup: the metrics file is written" 5 test -s "$SD/nb/live.prom"
 nobody sh -c "rm -f '$SD/nb/live.jsonl' && ln -s '$T/victim' '$SD/nb/live.jsonl'"
 nobody sh -c "rm -f '$SD/nb/live.prom' && ln -s '$T/victim2' '$SD/nb/live.prom'"
@@ -138,13 +132,7 @@ fi
 MOUNTED=1
 head -c 16384 /dev/zero >"$FULL/filler"
 "$SHMWATCHD" --socket "$SOCK" --log-file "$FULL/events.jsonl" >"$T/daemon.log" 2>&1 &
-DPID=$!
-echo "$DPID" >>"$T/pids"
-if ! poll 15 sw status >/dev/null 2>&1; then
-	_log_shown=1
-	fail "daemon not ready after 15 s" "$(sed 's/^/daemon.log: /' "$T/daemon.log")"
-	finish
-fi
+await_daemon "$!" || finish
 E0=$(status_field log_errors)
 : >"$SD/nb/st.out"
 chown "$NUID:$NUID" "$SD/nb/st.out"

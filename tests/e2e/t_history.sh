@@ -36,13 +36,7 @@ nsw() { "$SHMW_BUILD/tests/shmw-runas" "$NUID" "$NGID" "$SD/bin/shmwatch" --sock
 # logs every process) may fill many more, hence room for a thousand.
 "$SHMWATCHD" --socket "$SOCK" --log-file "$T/events.jsonl" --log-max-bytes 256K \
 	--log-keep 1000 --ring-size 16M >"$T/daemon.log" 2>&1 &
-DPID=$!
-echo "$DPID" >>"$T/pids"
-if ! poll 15 sw status >/dev/null 2>&1; then
-	_log_shown=1
-	fail "daemon not ready after 15 s" "$(sed 's/^/daemon.log: /' "$T/daemon.log")"
-	finish
-fi
+await_daemon "$!" || finish
 
 # as_lines CMD...: CMD's JSON lines (events, history) as "EVENT PID" lines, in their order;
 # nothing for none; the error if CMD fails.

@@ -40,13 +40,7 @@ start_hooked() {
 	: >"$T/extra"
 	"$SHMWATCHD" --socket "$T/sock" --log-file "$T/$_shn.jsonl" --linger-after 1 --realert 0 \
 		--alert-exec "$@" >"$T/daemon.log" 2>&1 9<"$T/extra" &
-	DPID=$!
-	echo "$DPID" >>"$T/pids"
-	if ! poll 15 sw status >/dev/null 2>&1; then
-		_log_shown=1
-		fail "daemon not ready after 15 s" "$(sed 's/^/daemon.log: /' "$T/daemon.log")"
-		return 1
-	fi
+	await_daemon "$!" || return 1
 }
 
 # lingerer NAME: the other user creates $NSEG segments, attaches and removes each, and holds on

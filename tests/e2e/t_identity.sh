@@ -34,12 +34,7 @@ nsw() {
 }
 
 "$SHMWATCHD" --socket "$SOCK" --log-file "$T/events.jsonl" >"$T/daemon.log" 2>&1 &
-DPID=$!
-echo "$DPID" >>"$T/pids"
-if ! poll 15 sw status >/dev/null 2>&1; then
-	fail "daemon not ready after 15 s" "$(sed 's/^/daemon.log: /' "$T/daemon.log")"
-	finish
-fi
+await_daemon "$!" || finish
 
 # euid_of PID: the effective uid the kernel has for PID.
 euid_of() {

@@ -7,19 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_daemon || finish
-hold r create "$(new_key)" 12288 attach || finish
-ID=$(hval r shmid)
-ROOTNS=$(hval r shmid 4)
-R=$(hpid r)
-hold n use "$ID" attach unshare-ipc next-id "$ID" create "$(new_key)" 20480 attach || finish
-N=$(hpid n)
-NS=$(hval n ns)
-echo "$(hval n shmid) $(hval n shmid 4)" >"$T/nsseg"
-
-check_eq "kernel: the new namespace's segment got shmid $ID" "$ID $NS" cat "$T/nsseg"
-check "kernel: the namespaces differ" test "$NS" != "$ROOTNS"
-expect_kernel "kernel: root segment held by both" "$ID" 2 "$R $N" "$ROOTNS"
-expect_kernel "kernel: namespace segment held by the unshared process" "$ID" 1 "$N" "$NS"
+twin_segments || finish
 
 check_eq "who $ID without --ns: the caller's namespace" "$ROOTNS" sh -c \
 	"'$SHMWATCH' --socket '$T/sock' --json who '$ID' | '$JSONX' . ns"

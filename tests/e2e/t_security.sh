@@ -66,13 +66,7 @@ nsw() {
 # keeps this scenario's events in it while it runs.
 start_daemon_sec() {
 	"$SHMWATCHD" --socket "$SOCK" --log-file "$T/events.jsonl" --recent 100000 "$@" >"$T/daemon.log" 2>&1 &
-	DPID=$!
-	echo "$DPID" >>"$T/pids"
-	if ! poll 15 sw status >/dev/null 2>&1; then
-		_log_shown=1
-		fail "daemon not ready after 15 s" "$(sed 's/^/daemon.log: /' "$T/daemon.log")"
-		return 1
-	fi
+	await_daemon "$!" || return 1
 }
 
 # nhold NAME OP...: `hold` as the other user (progress file in $SD/nb, linked from $T).
