@@ -102,6 +102,11 @@ void shmw_daemon_on_life(void *ctx, enum shmw_life_event ev, const struct shmw_l
 	struct shmw_daemon *d = ctx;
 	struct shmw_alert a;
 
+	if (ev == SHMW_LIFE_DESTROY && info->unseen &&
+	    shmw_bpf_forget_seg(&d->bpf, s->ns, s->shmid, s->size, s->key,
+				s->generation / (int64_t)SHMW_NS_PER_SEC))
+		log_debug("segment %d of IPC namespace %u freed unseen: its BPF entry dropped",
+			  s->shmid, s->ns);
 	shmw_alert_format(&a, &d->state, ev, s, info);
 	shmw_publish_alert(&d->pub, &a);
 	shmw_alert_free(&a);

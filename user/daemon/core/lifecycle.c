@@ -106,18 +106,24 @@ static struct shmw_lseg *create(struct shmw_life *l, uint32_t ns, const struct s
 	return s;
 }
 
+static void destroy_as(struct shmw_life *l, struct shmw_lseg *s, struct shmw_life_info *info)
+{
+	info->reason = "destroyed";
+	if (s->lingering)
+		emit(l, SHMW_LIFE_LINGER_END, s, info);
+	emit(l, SHMW_LIFE_DESTROY, s, info);
+	HASH_DELETE(hh, l->segs, s);
+	l->destroyed++;
+	free(s);
+}
+
 static void destroy(struct shmw_life *l, struct shmw_lseg *s, uint32_t cause,
 		    const char *cause_name, const struct shmw_actor *by, uint64_t now)
 {
 	struct shmw_life_info info = {
-	    .cause = cause, .cause_name = cause_name, .by = by, .now = now, .reason = "destroyed"};
+	    .cause = cause, .cause_name = cause_name, .by = by, .now = now};
 
-	if (s->lingering)
-		emit(l, SHMW_LIFE_LINGER_END, s, &info);
-	emit(l, SHMW_LIFE_DESTROY, s, &info);
-	HASH_DELETE(hh, l->segs, s);
-	l->destroyed++;
-	free(s);
+	destroy_as(l, s, &info);
 }
 
 /* A kernel view of (ns, shmid): another segment under an old id (whose end we missed)?
@@ -314,8 +320,11 @@ void shmw_life_tick(struct shmw_life *l, uint64_t now)
 
 		if (s->missing_since) {
 			if (!l->behind && now >= s->missing_since &&
-			    now - s->missing_since >= VANISH_GRACE_NS)
-				destroy(l, s, 0, "vanished", NULL, now);
+			    now - s->missing_since >= VANISH_GRACE_NS) {
+				info.cause_name = "vanished";
+				info.unseen = true;
+				destroy_as(l, s, &info);
+			}
 			continue;
 		}
 		if (s->dest && s->nattch > 0 && l->opts.linger_after) {

@@ -71,6 +71,9 @@ struct shmw_life_info {
 	const struct shmw_actor *by; /* creator, remover or releaser, when known */
 	uint64_t now;
 	const char *reason; /* linger_end: "destroyed" or "released" */
+	/* destroy: the kernel's table lost it and no event said why (kernel.shm_rmid_forced at
+	 * its creator's exit): BPF saw no end either and still has its entry. */
+	bool unseen;
 };
 
 typedef void (*shmw_life_cb)(void *ctx, enum shmw_life_event ev, const struct shmw_lseg *seg,

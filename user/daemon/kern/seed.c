@@ -367,6 +367,25 @@ size_t shmw_bpf_forget_ns(struct shmw_bpf *b, uint32_t ns)
 	return dropped;
 }
 
+bool shmw_bpf_forget_seg(struct shmw_bpf *b, uint32_t ns, int32_t shmid, uint64_t size,
+			 uint32_t key, int64_t gen)
+{
+	int fd = shmw_bpf_segs_fd(b);
+	struct shmw_seg_key k = {.ns = ns, .shmid = (uint32_t)shmid};
+	struct shmw_seg_val v;
+
+	if (bpf_map_lookup_elem(fd, &k, &v))
+		return false;
+	/* Another segment made under the shmid since has another generation (or size or key);
+	 * one still counted as mapped is not ours to judge. A create between this look and the
+	 * delete loses its entry, which BPF makes again from the kernel at its first use
+	 * (seg_ensure). */
+	if (v.size != size || (v.key && key && v.key != key) || v.ctime > gen + 1 ||
+	    v.ctime + 1 < gen || v.nvma || v.nmms)
+		return false;
+	return bpf_map_delete_elem(fd, &k) == 0;
+}
+
 int32_t shmw_bpf_seg_nvma(const struct shmw_bpf *b, uint32_t ns, uint32_t shmid)
 {
 	struct shmw_seg_key key = {ns, shmid};

@@ -58,6 +58,10 @@ size_t shmw_bpf_seed_segs(struct shmw_bpf *b, uint32_t ns, const struct shmw_kse
 /* Drops the BPF side's entries of the segments of IPC namespace ns, which the kernel freed with
  * it: nothing BPF sees ends them (there is no system call). Returns how many it dropped. */
 size_t shmw_bpf_forget_ns(struct shmw_bpf *b, uint32_t ns);
+/* Drops BPF's entry of a segment the kernel freed unseen (gen: its shm_ctime, seconds), if
+ * the entry is still that segment's and counts no mapping: true when it did. */
+bool shmw_bpf_forget_seg(struct shmw_bpf *b, uint32_t ns, int32_t shmid, uint64_t size,
+			 uint32_t key, int64_t gen);
 /* VMAs the BPF side counts for a segment (its segs entry; 0 without one), for diagnosis. */
 int32_t shmw_bpf_seg_nvma(const struct shmw_bpf *b, uint32_t ns, uint32_t shmid);
 /* Entries of the maps whose fill level the metrics show, by enum shmw_metrics_map. */
