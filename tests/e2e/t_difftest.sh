@@ -1,10 +1,5 @@
 #!/bin/sh
 # Nothing is skipped and no check is expected to fail: every comparison below is strict.
-# shmw-test: explicit (not in `make test` until shmwatchd passes it every time: delete this line
-# to enable it. Its last failure, in a clean-clone CI run (seed 4706634669738408665): a segment
-# marked and held, a second IPC_RMID, and the holder's exit on another CPU freed it between
-# that call and its sys_exit; BPF reported the destroy as the rmid's, before the holder's
-# detach. Fixed in exit_shmctl since; it passed 10 minutes of make stress before that failure.)
 #
 # The differential random tester (issue #12). shmw-difftest runs random programs of System V
 # shared memory operations (shmget, shmat in all its forms, shmdt, IPC_RMID, SHM_LOCK, IPC_SET,
