@@ -5,6 +5,8 @@
 # where it does, and elsewhere exits 1 naming the errno the kernel gave the probe (our 6.18
 # hosts: EPERM at load); --mode auto runs fentry, or tracepoint with that refusal as its reason.
 # Where fentry is refused, its counts are a SKIP. tracepoint mode is asked for by name and must say so.
+# The default loads the programs in two instances of the object at once; SHMWATCH_ONE_LOAD=1 in
+# one: both count right.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -137,6 +139,15 @@ check_eq "--mode tracepoint: status mode" tracepoint status_field mode
 forced_tp() { status_field mode_reason | grep -q '^forced by --mode tracepoint\($\|; \)'; }
 check "--mode tracepoint: the reason says so ($(status_field mode_reason))" forced_tp
 counts_right tracepoint
+stop_daemon
+rm -f "$T/events.jsonl"
+
+# 4. SHMWATCH_ONE_LOAD=1: the programs in one load, not two at once (loader.c), count the same.
+SHMWATCH_ONE_LOAD=1
+export SHMWATCH_ONE_LOAD
+start_daemon || finish
+unset SHMWATCH_ONE_LOAD
+counts_right one_load
 stop_daemon
 
 check_rc "--mode with an unknown name is a usage error" 2 "$SHMWATCHD" --mode kprobe

@@ -2,6 +2,7 @@
 /* Open, size, load, attach; one cleanup path (see loader.h). */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "ksym_bpf.h"
 #include "loader.h"
 #include "log.h"
+#include "mapshare.h"
 #include "mounts.h"
 #include "timefmt.h"
 #include "shmwatch.skel.h"
@@ -213,24 +215,79 @@ static int fexit_refused(void)
 	return errno == EPERM ? EPERM : 0;
 }
 
-/* Opens, sizes, loads and attaches the programs of one mode (fentry or tracepoint). On failure
- * returns -errno with the reason in err, stage ("load", "attach") in *stage, and leaves nothing
- * behind. */
-static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum shmw_mode mode,
-		     shmw_sample_fn sample_cb, void *ctx, const char **stage, char *err,
-		     size_t errlen)
+/*
+ * The kernel verifies one program at a time per load, and verifying is most of our start-up
+ * (docs/design.md, "Start-up"). Two instances of the object, sharing one set of maps, each
+ * load part of the programs, in two threads: the other instance takes on_vma_call (half of
+ * the verifier's time) in tracepoint mode; in fentry mode, which has no on_vma_call,
+ * on_exit_mmap and on_fork.
+ */
+static bool for_twin(const struct shmwatch *skel, const struct bpf_program *p, enum shmw_mode mode)
 {
+	if (mode == SHMW_MODE_TRACEPOINT)
+		return p == skel->progs.on_vma_call;
+	return p == skel->progs.on_exit_mmap || p == skel->progs.on_fork;
+}
+
+/* Splits the programs skel would load between skel and twin (opened and sized the same way),
+ * with skel's attach choices. */
+static void split_programs(struct shmwatch *skel, struct shmwatch *twin, enum shmw_mode mode)
+{
+	struct bpf_program *p, *t = NULL;
+
+	bpf_object__for_each_program(p, skel->obj)
+	{
+		bool load = bpf_program__autoload(p);
+
+		t = bpf_object__next_program(twin->obj, t);
+		if (!t)
+			break;
+		bpf_program__set_autoload(t, load && for_twin(skel, p, mode));
+		bpf_program__set_autoload(p, load && !for_twin(skel, p, mode));
+		bpf_program__set_autoattach(t, bpf_program__autoattach(p));
+	}
+}
+
+struct twin_load {
 	struct shmwatch *skel;
 	int ret;
+};
 
-	*stage = "open";
-	phase("opening the BPF object");
-	skel = shmwatch__open();
-	if (!skel) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot open BPF object: %s", strerror(errno));
-		return ret;
-	}
+static void *load_twin(void *arg)
+{
+	struct twin_load *l = arg;
+
+	l->ret = shmwatch__load(l->skel);
+	return NULL;
+}
+
+/* Loads skel here and twin in a thread at once (twin NULL: skel alone). Returns 0 or -errno. */
+static int load_both(struct shmwatch *skel, struct shmwatch *twin)
+{
+	struct twin_load l = {.skel = twin};
+	pthread_t th;
+	int ret, tret;
+
+	if (!twin)
+		return shmwatch__load(skel);
+	tret = pthread_create(&th, NULL, load_twin, &l);
+	if (tret)
+		l.ret = shmwatch__load(twin); /* no thread: one after the other */
+	ret = shmwatch__load(skel);
+	if (!tret)
+		pthread_join(th, NULL);
+	return ret ? ret : l.ret;
+}
+
+/* Opens the object, sizes its maps and sets its constants for mode. NULL with errno. Which
+ * programs load is chosen after. */
+static struct shmwatch *open_sized(const struct shmw_bpf *b, const struct shmw_bpf_opts *opts,
+				   enum shmw_mode mode)
+{
+	struct shmwatch *skel = shmwatch__open();
+
+	if (!skel)
+		return NULL;
 	skel->rodata->shm_mmap_addr = b->shm_mmap_addr;
 	/* SHMWATCH_NO_VMA_ITER=1 takes the older kernels' path here too, to test it. */
 	skel->rodata->no_vma_iter = getenv("SHMWATCH_NO_VMA_ITER") != NULL;
@@ -244,16 +301,48 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 	    bpf_map__set_max_entries(skel->maps.sharers, opts->max_sharers) ||
 	    bpf_map__set_max_entries(skel->maps.owners, opts->max_sharers) ||
 	    bpf_map__set_max_entries(skel->maps.events, opts->ring_bytes)) {
-		ret = -EINVAL;
-		snprintf(err, errlen, "bad map sizes");
-		goto fail;
+		shmwatch__destroy(skel);
+		errno = EINVAL;
+		return NULL;
+	}
+	return skel;
+}
+
+/* Opens, sizes, loads and attaches the programs of one mode (fentry or tracepoint). On failure
+ * returns -errno with the reason in err, stage ("load", "attach") in *stage, and leaves nothing
+ * behind. */
+static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum shmw_mode mode,
+		     shmw_sample_fn sample_cb, void *ctx, const char **stage, char *err,
+		     size_t errlen)
+{
+	struct shmwatch *skel, *twin = NULL;
+	int ret;
+
+	*stage = "open";
+	phase("opening the BPF object");
+	skel = open_sized(b, opts, mode);
+	if (!skel) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open BPF object: %s", strerror(errno));
+		return ret;
 	}
 	select_programs(skel, mode);
 	/* Attached with cookies below, not by the skeleton to its section's tracepoint. */
 	bpf_program__set_autoattach(skel->progs.on_vma_call, false);
+	/* SHMWATCH_ONE_LOAD=1: one instance, one load (to compare them). */
+	twin = getenv("SHMWATCH_ONE_LOAD") ? NULL : open_sized(b, opts, mode);
+	if (!twin && !getenv("SHMWATCH_ONE_LOAD"))
+		log_debug("cannot open a second instance of the BPF object (%s): one load",
+			  strerror(errno));
+	if (twin) {
+		ret = shmw_maps_share(skel->obj, twin->obj, err, errlen);
+		if (ret)
+			goto fail;
+		split_programs(skel, twin, mode);
+	}
 	phase("BPF object opened");
 	*stage = "load";
-	ret = shmwatch__load(skel);
+	ret = load_both(skel, twin);
 	if (ret) {
 		snprintf(err, errlen, "cannot load BPF programs: %s", strerror(-ret));
 		goto fail;
@@ -261,12 +350,14 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 	phase("BPF programs loaded");
 	*stage = "attach";
 	ret = shmwatch__attach(skel);
+	if (!ret && twin)
+		ret = shmwatch__attach(twin);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach BPF programs: %s", strerror(-ret));
 		goto fail;
 	}
 	if (mode == SHMW_MODE_TRACEPOINT) {
-		ret = attach_vma_calls(b, skel->progs.on_vma_call);
+		ret = attach_vma_calls(b, twin ? twin->progs.on_vma_call : skel->progs.on_vma_call);
 		if (ret) {
 			snprintf(err, errlen, "cannot attach BPF programs: %s", strerror(-ret));
 			goto fail;
@@ -288,11 +379,13 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 		goto fail;
 	}
 	b->skel = skel;
+	b->twin = twin;
 	return 0;
 fail:
 	b->iter_all = NULL;
 	b->iter_ns = NULL;
 	detach_more(b);
+	shmwatch__destroy(twin);
 	shmwatch__destroy(skel);
 	return ret;
 }
@@ -411,6 +504,7 @@ void shmw_bpf_stop(struct shmw_bpf *b)
 {
 	ring_buffer__free(b->rb);
 	detach_more(b);
+	shmwatch__destroy(b->twin);
 	shmwatch__destroy(b->skel);
 	memset(b, 0, sizeof(*b));
 }

@@ -40,7 +40,8 @@ struct shmw_bpf_opts {
 };
 
 struct shmw_bpf {
-	struct shmwatch *skel;
+	struct shmwatch *skel; /* owns the maps; most programs */
+	struct shmwatch *twin; /* the programs loaded at the same time (loader.c); or NULL */
 	struct ring_buffer *rb;
 	struct bpf_link *iter_all; /* the seeding walk over every task */
 	struct bpf_link *iter_ns;  /* the namespace walk over every process */
