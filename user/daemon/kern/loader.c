@@ -258,6 +258,7 @@ static void *load_twin(void *arg)
 	struct twin_load *l = arg;
 
 	l->ret = shmwatch__load(l->skel);
+	phase("the second instance loaded");
 	return NULL;
 }
 
@@ -274,6 +275,7 @@ static int load_both(struct shmwatch *skel, struct shmwatch *twin)
 	if (tret)
 		l.ret = shmwatch__load(twin); /* no thread: one after the other */
 	ret = shmwatch__load(skel);
+	phase("the first instance loaded");
 	if (!tret)
 		pthread_join(th, NULL);
 	return ret ? ret : l.ret;
