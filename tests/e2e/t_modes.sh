@@ -142,11 +142,19 @@ counts_right tracepoint
 stop_daemon
 rm -f "$T/events.jsonl"
 
-# 4. SHMWATCH_ONE_LOAD=1: the programs in one load, not two at once (loader.c), count the same.
+# 4. The programs load in two instances at once by default (sections 2 and 3 counted with
+# that), and in one with SHMWATCH_ONE_LOAD=1, which counts the same. The start-up log (-v) says
+# which.
+two_loads() { grep -c 'start-up: the second instance loaded' "$T/daemon.log"; }
+start_daemon -v || finish
+check_eq "by default: two loads at once (start-up log)" 1 two_loads
+stop_daemon
+rm -f "$T/events.jsonl"
 SHMWATCH_ONE_LOAD=1
 export SHMWATCH_ONE_LOAD
-start_daemon || finish
+start_daemon -v || finish
 unset SHMWATCH_ONE_LOAD
+check_eq "SHMWATCH_ONE_LOAD=1: one load (start-up log)" 0 two_loads
 counts_right one_load
 stop_daemon
 
