@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Maps made ahead of the loads (see mapshare.h). */
 #include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,16 +9,10 @@
 #include <bpf/libbpf.h>
 #include "mapshare.h"
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && !strcmp(s + n - m, suffix);
-}
-
 /* Global data (.rodata, .data, .bss): one value, libbpf's initial contents (what the loader
- * set in the skeleton before the load); .rodata frozen, so that the verifier takes its values
- * as constants (dead code of the other mode is not verified). */
+ * set in the skeleton before the load); read-only to programs (.rodata) means frozen, as
+ * libbpf does it, so that the verifier takes its values as constants (dead code of the other
+ * mode is not verified). */
 static int fill_global(struct bpf_map *m, int fd)
 {
 	size_t size = 0;
@@ -28,7 +21,7 @@ static int fill_global(struct bpf_map *m, int fd)
 
 	if (init && size && bpf_map_update_elem(fd, &zero, init, 0))
 		return -errno;
-	if (ends_with(bpf_map__name(m), ".rodata") && bpf_map_freeze(fd))
+	if ((bpf_map__map_flags(m) & BPF_F_RDONLY_PROG) && bpf_map_freeze(fd))
 		return -errno;
 	return 0;
 }
@@ -49,7 +42,7 @@ static int make_map(struct bpf_map *m, int btf_fd)
 			    bpf_map__value_size(m), bpf_map__max_entries(m), &o);
 	if (fd < 0)
 		return -errno;
-	if (strchr(bpf_map__name(m), '.')) {
+	if (bpf_map__is_internal(m)) {
 		ret = fill_global(m, fd);
 		if (ret) {
 			close(fd);
