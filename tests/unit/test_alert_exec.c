@@ -333,15 +333,22 @@ static void test_child_setup(void)
 		goto out;
 	CHECK_INT("setup run", shmw_hooks_run(h, "{\"x\":1}", 7, NULL), 0);
 	CHECK_INT("setup one child", children(&pid, 1), 1);
-	/* Wait for the exec of sleep: until then /proc shows the shell. */
+	/* Wait for the exec of sleep (until then /proc shows the shell) and for sleep to be in
+	 * its nanosleep: between the two it opens files of its own for a moment (its libraries,
+	 * the locale's files: fd 3), which a look too early takes for fds the spawn left open. */
 	for (int i = 0; i < 400; i++) {
+		bool asleep;
+
 		snprintf(p, sizeof(p), "/proc/%d/comm", (int)pid);
 		st = slurp(p, NULL);
-		if (st && !strcmp(st, "sleep\n")) {
-			free(st);
-			break;
-		}
+		asleep = st && !strcmp(st, "sleep\n");
 		free(st);
+		snprintf(p, sizeof(p), "/proc/%d/wchan", (int)pid);
+		st = asleep ? slurp(p, NULL) : NULL;
+		asleep = st && strstr(st, "nanosleep");
+		free(st);
+		if (asleep)
+			break;
 		sleep_ms(5);
 	}
 
