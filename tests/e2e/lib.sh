@@ -581,6 +581,24 @@ twin_segments() {
 		"$N" "$NS"
 }
 
+# bpf_segs FIELD...: the FIELDs (of bpftool's "formatted" entry: key.ns, value.file, ...) of
+# every entry of this daemon's BPF segments map, a line each. The map is found by the fds the
+# daemon holds (several may be the same map), not by name: other daemons have one too. Needs
+# bpftool.
+bpf_segs() {
+	_bs_n=$#
+	for _x in "$@"; do
+		set -- "$@" "formatted.$_x"
+	done
+	shift "$_bs_n"
+	for _f in /proc/"$DPID"/fdinfo/*; do
+		awk '$1 == "map_id:" { print $2 }' "$_f" 2>/dev/null
+	done | sort -u | while read -r _id; do
+		bpftool map show id "$_id" 2>/dev/null | grep -q " name segs " || continue
+		bpftool -j map dump id "$_id" | "$JSONX" '[]' "$@"
+	done
+}
+
 # ---- ps and ls --------------------------------------------------------------------------------
 
 _k_ps() {

@@ -22,19 +22,10 @@ mine() { awk 'NR == FNR { m[$1 " " $2] = 1; next } ($1 " " $2) in m { n++ } END 
 	"$T/rows" -; }
 k_has() { "$ORACLE" all 2>/dev/null | mine; }
 ls_has() { sw --json ls -A | "$JSONX" 'segments[]' ns shmid | mine; }
-# bpf_rows: "NS SHMID NSPTR FILE" of every entry of the daemon's BPF segments map (the map by
-# the fds the daemon holds; several fds may share a map). With the kernel's addresses of the namespace and the shm file: a
-# namespace inode and a shmid are reused (another's pod may make one like ours at once), the
-# two addresses together hardly.
-bpf_rows() {
-	for _f in /proc/"$DPID"/fdinfo/*; do
-		awk '$1 == "map_id:" { print $2 }' "$_f" 2>/dev/null
-	done | sort -u | while read -r _id; do
-		bpftool map show id "$_id" 2>/dev/null | grep -q " name segs " || continue
-		bpftool -j map dump id "$_id" | "$JSONX" '[]' formatted.key.ns formatted.key.shmid \
-			formatted.value.nsptr formatted.value.file
-	done
-}
+# bpf_rows: "NS SHMID NSPTR FILE" of every entry of the daemon's BPF segments map. With the
+# kernel's addresses of the namespace and the shm file: a namespace inode and a shmid are reused
+# (another's pod may make one like ours at once), the two addresses together hardly.
+bpf_rows() { bpf_segs key.ns key.shmid value.nsptr value.file; }
 bpf_has() { bpf_rows | mine; }
 # bpf_left: how many of the entries first seen (bpf.first) are still in the map.
 bpf_left() {

@@ -17,16 +17,8 @@
 N=${SHMW_UNSEEN_COUNT:-50}
 need bpftool bpftool || finish
 
-# bpf_rows: "NS SHMID" of every entry of the daemon's BPF segments map (by the daemon's fds,
-# several of which may be the same map).
-bpf_rows() {
-	for _f in /proc/"$DPID"/fdinfo/*; do
-		awk '$1 == "map_id:" { print $2 }' "$_f" 2>/dev/null
-	done | sort -u | while read -r _id; do
-		bpftool map show id "$_id" 2>/dev/null | grep -q " name segs " || continue
-		bpftool -j map dump id "$_id" | "$JSONX" '[]' formatted.key.ns formatted.key.shmid
-	done
-}
+# bpf_rows: "NS SHMID" of every entry of the daemon's BPF segments map.
+bpf_rows() { bpf_segs key.ns key.shmid; }
 # ours: of the "NS SHMID" lines on stdin, how many are our workers' (in NS, not K's).
 ours() { awk -v ns="$NS" -v k="$KID" '$1 == ns && $2 != k { n++ } END { print n + 0 }'; }
 k_has() { "$ORACLE" all 2>/dev/null | ours; }
