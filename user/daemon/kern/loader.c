@@ -317,6 +317,8 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 		     shmw_sample_fn sample_cb, void *ctx, const char **stage, char *err,
 		     size_t errlen)
 {
+	/* SHMWATCH_ONE_LOAD=1: one instance, one load (to compare them). */
+	bool one_load = getenv("SHMWATCH_ONE_LOAD") != NULL;
 	struct shmwatch *skel, *twin = NULL;
 	int ret;
 
@@ -331,9 +333,8 @@ static int load_mode(struct shmw_bpf *b, const struct shmw_bpf_opts *opts, enum 
 	select_programs(skel, mode);
 	/* Attached with cookies below, not by the skeleton to its section's tracepoint. */
 	bpf_program__set_autoattach(skel->progs.on_vma_call, false);
-	/* SHMWATCH_ONE_LOAD=1: one instance, one load (to compare them). */
-	twin = getenv("SHMWATCH_ONE_LOAD") ? NULL : open_sized(b, opts, mode);
-	if (!twin && !getenv("SHMWATCH_ONE_LOAD"))
+	twin = one_load ? NULL : open_sized(b, opts, mode);
+	if (!twin && !one_load)
 		log_debug("cannot open a second instance of the BPF object (%s): one load",
 			  strerror(errno));
 	if (twin) {
